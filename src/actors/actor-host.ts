@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, SeatError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { EventLog, SnapshotStore } from '../persistence/ports.ts';
+import { evolve } from './evolve.ts';
+import { ActorStoppedError, ShowActor, type CommittedBatch } from './show-actor.ts';
+import type { ShowState } from './show-state.ts';
+import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
+import type { CommandReply, ShowCommand } from './types.ts';
+
+export interface ActorHostOptions {
+  log: EventLog;
+  snapshots: SnapshotStore;
+  logger: Logger;
+  now?: () => number;
+  /** Listeners run synchronously after every commit, in commit order per show. */
+  onCommitted?: (batch: CommittedBatch) => void;
+  snapshotEveryEvents?: number;
+  snapshotEveryMs?: number;
+  maxBatch?: number;
+}
+
+export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
+export const DEFAULT_SNAPSHOT_EVERY_MS = 60_000;
+
+interface SnapshotTrack {
+  eventsSince: number;
+  lastAt: number;
+  writing: Promise<void> | null;
+}
+
+/**
+ * Keeps the show actors of this process: activates a show on first use (snapshot, then the
+ * log after it), routes commands and reads to it, snapshots it now and then, and drops an
+ * actor that stopped so the next command activates a fresh one from the durable log.
+ */
+export class ActorHost {
+  private readonly actors = new Map<string, ShowActor>();
+  private readonly activating = new Map<string, Promise<ShowActor>>();
+  private readonly snapshotTracks = new Map<string, SnapshotTrack>();
+  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted'>> & Pick<ActorHostOptions, 'onCommitted'>;
+  private readonly logger: Logger;
+  private closing = false;
+
+  constructor(opts: ActorHostOptions) {
+    this.opts = {
+      now: Date.now,
+      snapshotEveryEvents: DEFAULT_SNAPSHOT_EVERY_EVENTS,
+      snapshotEveryMs: DEFAULT_SNAPSHOT_EVERY_MS,
+      maxBatch: 512,
+      ...opts,
+    };
+    this.logger = opts.logger.child({ subsystem: 'actor-host' });
+  }
+
+  /** Shows with an actor in memory. */
+  get activeShowIds(): string[] {
+    return [...this.actors.keys()];
+  }
+
+  /** Sends a command to the show's actor. A command that never reached a decision is resent once to a fresh actor. */
+  async execute(showId: string, cmd: ShowCommand): Promise<CommandReply> {
+    for (let attempt = 0; ; attempt++) {
+      const actor = await this.actorFor(showId, cmd.type === 'createShow');
+      try {
+        return await actor.send(cmd);
+      } catch (err) {
+        if (!(err instanceof ActorStoppedError) || attempt >= 1 || err.code === ErrorCode.NOT_OWNER || this.closing)
+          throw err;
+      }
+    }
+  }
+
+  /** Runs `fn` on the show's committed state. SHOW_NOT_FOUND when the show does not exist. */
+  async read<T>(showId: string, fn: (state: ShowState) => T): Promise<T> {
+    const actor = await this.actorFor(showId, false);
+    return actor.read((state) => {
+      if (!state) throw new SeatError(ErrorCode.SHOW_NOT_FOUND, 'no such show');
+      return fn(state);
+    });
+  }
+
+  private async actorFor(showId: string, create: boolean): Promise<ShowActor> {
+    if (this.closing) throw new SeatError(ErrorCode.UNAVAILABLE, 'shutting down');
+    const existing = this.actors.get(showId);
+    if (existing && !existing.isStopped) return existing;
+    let pending = this.activating.get(showId);
+    if (!pending) {
+      pending = this.activate(showId).finally(() => this.activating.delete(showId));
+      this.activating.set(showId, pending);
+    }
+    const actor = await pending;
+    if (!create && (await actor.read((s) => s === null))) {
+      // Keep no actor for a show that does not exist: unknown ids must not fill memory.
+      if (this.actors.get(showId) === actor && !actor.isStopped) {
+        this.actors.delete(showId);
+        actor.stop();
+      }
+      throw new SeatError(ErrorCode.SHOW_NOT_FOUND, 'no such show');
+    }
+    return actor;
+  }
+
+  /** Rebuilds a show from its newest snapshot and the log after it. */
+  async load(showId: string): Promise<{ state: ShowState | null; seq: number; replayed: number }> {
+    const snapshot = await this.opts.snapshots.load(showId);
+    let state: ShowState | null = snapshot ? deserializeState(snapshot.state as SerializedState) : null;
+    let seq = snapshot?.logSeq ?? 0;
+    let replayed = 0;
+    for await (const entry of this.opts.log.read(showId, seq)) {
+      const expected = (state?.version ?? 0) + 1;
+      if (entry.firstVersion !== expected && entry.events[0]?.type !== 'ShowCreated')
+        throw new SeatError(ErrorCode.INTERNAL, `log entry ${entry.seq} of ${showId} starts at version ${entry.firstVersion}, expected ${expected}`);
+      for (const e of entry.events) state = evolve(state, e);
+      seq = entry.seq;
+      replayed += entry.events.length;
+    }
+    if (state) state.logSeq = seq;
+    return { state, seq, replayed };
+  }
+
+  private async activate(showId: string): Promise<ShowActor> {
+    const started = this.opts.now();
+    const { state, seq, replayed } = await this.load(showId);
+    const actor = new ShowActor(showId, state, seq, {
+      log: this.opts.log,
+      now: this.opts.now,
+      newBatchId: randomUUID,
+      maxBatch: this.opts.maxBatch,
+      logger: this.logger,
+      onCommitted: (batch) => this.committed(batch),
+      onStopped: (id, reason) => {
+        if (this.actors.get(id) === actor) this.actors.delete(id);
+        if (reason.code !== ErrorCode.UNAVAILABLE || reason.message !== 'show actor stopped')
+          this.logger.warn({ showId: id, code: reason.code }, 'show actor stopped');
+      },
+    });
+    this.actors.set(showId, actor);
+    if (state) {
+      this.snapshotTracks.set(showId, { eventsSince: replayed, lastAt: this.opts.now(), writing: null });
+      this.logger.debug({ showId, seq, replayed, ms: this.opts.now() - started }, 'show activated');
+    }
+    return actor;
+  }
+
+  private committed(batch: CommittedBatch): void {
+    const track = this.snapshotTracks.get(batch.showId) ?? { eventsSince: 0, lastAt: this.opts.now(), writing: null };
+    this.snapshotTracks.set(batch.showId, track);
+    track.eventsSince += batch.events.length;
+    const due =
+      track.eventsSince >= this.opts.snapshotEveryEvents || this.opts.now() - track.lastAt >= this.opts.snapshotEveryMs;
+    if (due && !track.writing) this.writeSnapshot(batch.showId, batch.state, track);
+    this.opts.onCommitted?.(batch);
+  }
+
+  private writeSnapshot(showId: string, state: ShowState, track: SnapshotTrack): Promise<void> {
+    // Serialize now, synchronously, so the snapshot is exactly the committed state.
+    const snapshot = { showId, version: state.version, logSeq: state.logSeq, state: serializeState(state) };
+    track.eventsSince = 0;
+    track.lastAt = this.opts.now();
+    track.writing = this.opts.snapshots
+      .save(snapshot)
+      .then(() => undefined)
+      .catch((err: unknown) => this.logger.warn({ err, showId }, 'snapshot failed'))
+      .finally(() => {
+        track.writing = null;
+      });
+    return track.writing;
+  }
+
+  /** Drains a show and writes its snapshot now. */
+  async snapshot(showId: string): Promise<void> {
+    const actor = this.actors.get(showId);
+    if (!actor || actor.isStopped) return;
+    await actor.idle();
+    const track = this.snapshotTracks.get(showId) ?? { eventsSince: 0, lastAt: 0, writing: null };
+    this.snapshotTracks.set(showId, track);
+    if (track.writing) await track.writing;
+    await actor.read((state) => (state ? this.writeSnapshot(showId, state, track) : undefined));
+  }
+
+  /** Snapshots and drops shows idle for longer than `idleMs`; they reactivate on demand. */
+  async passivateIdle(idleMs: number): Promise<string[]> {
+    const now = this.opts.now();
+    const idle = [...this.actors.values()].filter((a) => now - a.idleSince >= idleMs);
+    for (const actor of idle) await this.passivate(actor.showId);
+    return idle.map((a) => a.showId);
+  }
+
+  async passivate(showId: string): Promise<void> {
+    const actor = this.actors.get(showId);
+    if (!actor) return;
+    await this.snapshot(showId);
+    actor.stop();
+    this.actors.delete(showId);
+    this.snapshotTracks.delete(showId);
+  }
+
+  /** Drains every show, writes their snapshots, and stops accepting commands. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.activating.values());
+    for (const showId of [...this.actors.keys()]) {
+      try {
+        await this.snapshot(showId);
+      } catch (err) {
+        this.logger.warn({ err, showId }, 'final snapshot failed');
+      }
+      this.actors.get(showId)?.stop();
+    }
+    this.actors.clear();
+  }
+}

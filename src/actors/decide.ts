@@ -1,0 +1,340 @@
+import { ErrorCode, SeatError } from '../errors.ts';
+import { findBestAvailable } from './best-available.ts';
+import { applyChanges, checkDefinition } from './definition.ts';
+import { quoteSeats } from './pricing.ts';
+import { buildSeatMap } from './seat-map.ts';
+import type { HoldRecord, ShowState } from './show-state.ts';
+import {
+  SEAT_AVAILABLE,
+  SEAT_BLOCKED,
+  type BookingCancelReason,
+  type CommandReply,
+  type ShowCommand,
+  type ShowEvent,
+} from './types.ts';
+import { bookingView, holdReply } from './views.ts';
+
+export type Decision = { ok: true; events: ShowEvent[]; reply: CommandReply } | { ok: false; error: SeatError };
+
+const ok = (events: ShowEvent[], reply: CommandReply): Decision => ({ ok: true, events, reply });
+const fail = (code: ErrorCode, message: string, details?: ConstructorParameters<typeof SeatError>[2]): Decision => ({
+  ok: false,
+  error: new SeatError(code, message, details),
+});
+
+/** Parses seat labels to indices; any unknown or repeated label fails the whole command. */
+function resolveSeats(state: ShowState, labels: readonly string[]): number[] | Decision {
+  const seen = new Set<string>();
+  const unknown: string[] = [];
+  const repeated: string[] = [];
+  const seats: number[] = [];
+  for (const label of labels) {
+    if (seen.has(label)) {
+      repeated.push(label);
+      continue;
+    }
+    seen.add(label);
+    const seat = state.seatMap.indexByLabel.get(label);
+    if (seat === undefined) unknown.push(label);
+    else seats.push(seat);
+  }
+  if (unknown.length) return fail(ErrorCode.INVALID_ARGUMENT, `unknown seats: ${unknown.join(', ')}`, { seats: unknown });
+  if (repeated.length)
+    return fail(ErrorCode.INVALID_ARGUMENT, `seats listed twice: ${repeated.join(', ')}`, { seats: repeated });
+  return seats;
+}
+
+function missingHold(state: ShowState, holdId: string): Decision {
+  const ended = state.endedHolds.get(holdId);
+  if (ended?.reason === 'expired') return fail(ErrorCode.HOLD_EXPIRED, 'the hold has expired; its seats are back on sale');
+  if (ended) return fail(ErrorCode.HOLD_NOT_FOUND, `the hold has ended (${ended.reason})`);
+  return fail(ErrorCode.HOLD_NOT_FOUND, 'no such hold');
+}
+
+/**
+ * Decides what a command does to a show: the events to append and the reply, or an error
+ * that changes nothing. Pure: no I/O, no clock (time arrives as `now`, ids in the command).
+ */
+export function decide(state: ShowState | null, cmd: ShowCommand, now: number): Decision {
+  if (cmd.type === 'createShow') return decideCreate(state, cmd, now);
+  if (!state) return fail(ErrorCode.SHOW_NOT_FOUND, 'no such show');
+  if ('idem' in cmd && cmd.idem !== undefined) {
+    const earlier = state.idempotent.get(cmd.idem);
+    if (earlier && earlier.type === cmd.type) return ok([], earlier);
+    if (earlier) return fail(ErrorCode.IDEMPOTENCY_MISMATCH, 'idempotency key was used for another request');
+  }
+  switch (cmd.type) {
+    case 'hold':
+      return decideHold(state, cmd, now);
+    case 'extendHold':
+      return decideExtend(state, cmd, now);
+    case 'release':
+      return decideRelease(state, cmd);
+    case 'confirm':
+      return decideConfirm(state, cmd, now);
+    case 'cancelBookings':
+      return decideCancelBookings(state, cmd, now);
+    case 'cancelShow':
+      return decideCancelShow(state, cmd, now);
+    case 'changeShow':
+      return decideChange(state, cmd, now);
+    case 'blockSeats':
+    case 'unblockSeats':
+      return decideBlocking(state, cmd);
+    case 'expireHolds': {
+      const events: ShowEvent[] = [];
+      for (const holdId of new Set(cmd.holdIds)) {
+        const hold = state.holds.get(holdId);
+        if (hold && hold.expiresAt <= now) events.push({ type: 'HoldExpired', holdId, seats: hold.seats });
+      }
+      return ok(events, { type: 'expireHolds', holdIds: events.map((e) => (e as { holdId: string }).holdId) });
+    }
+    default: {
+      const unreachable: never = cmd;
+      return fail(ErrorCode.INVALID_ARGUMENT, `unknown command ${(unreachable as ShowCommand).type}`);
+    }
+  }
+}
+
+function decideCreate(state: ShowState | null, cmd: Extract<ShowCommand, { type: 'createShow' }>, now: number): Decision {
+  if (state) {
+    // The same definition again is a retry of a create that already happened.
+    if (JSON.stringify(state.def) === JSON.stringify(cmd.def)) return ok([], { type: 'createShow', version: state.version });
+    return fail(ErrorCode.SHOW_EXISTS, `show ${cmd.def.id} already exists`);
+  }
+  const problem = checkDefinition(cmd.def);
+  if (problem) return { ok: false, error: problem };
+  const seatMap = buildSeatMap(cmd.def.layout, cmd.def.categories);
+  const blocked: number[] = [];
+  const unknown: string[] = [];
+  for (const label of new Set(cmd.blockedSeats ?? [])) {
+    const seat = seatMap.indexByLabel.get(label);
+    if (seat === undefined) unknown.push(label);
+    else blocked.push(seat);
+  }
+  if (unknown.length)
+    return fail(ErrorCode.INVALID_ARGUMENT, `unknown blocked seats: ${unknown.join(', ')}`, { seats: unknown });
+  return ok([{ type: 'ShowCreated', def: cmd.def, blocked, at: now }], { type: 'createShow', version: 1 });
+}
+
+function checkOpen(state: ShowState): Decision | null {
+  return state.status === 'cancelled' ? fail(ErrorCode.SHOW_CANCELLED, 'the show is cancelled') : null;
+}
+
+function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }>, now: number): Decision {
+  const closed = checkOpen(state);
+  if (closed) return closed;
+  const { limits } = state.def;
+  const ttlSeconds = cmd.ttlSeconds ?? limits.holdTtlSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > limits.maxHoldSeconds)
+    return fail(ErrorCode.INVALID_ARGUMENT, `ttlSeconds must be an integer from 1 to ${limits.maxHoldSeconds}`);
+  if (state.holds.has(cmd.holdId) || state.endedHolds.has(cmd.holdId))
+    return fail(ErrorCode.INVALID_ARGUMENT, 'hold id already used');
+  const hasSeats = cmd.seats !== undefined;
+  const hasCount = cmd.count !== undefined;
+  if (hasSeats === hasCount) return fail(ErrorCode.INVALID_ARGUMENT, 'give either seats or count, not both');
+  const wanted = hasSeats ? (cmd.seats as string[]).length : (cmd.count as number);
+  if (!Number.isInteger(wanted) || wanted < 1)
+    return fail(ErrorCode.INVALID_ARGUMENT, 'a hold needs at least one seat');
+  if (wanted > limits.maxSeatsPerHold)
+    return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `at most ${limits.maxSeatsPerHold} seats per hold for this show`);
+
+  let seats: number[];
+  if (hasSeats) {
+    const resolved = resolveSeats(state, cmd.seats as string[]);
+    if (!Array.isArray(resolved)) return resolved;
+    const taken = resolved.filter((s) => state.seatStatus[s] !== SEAT_AVAILABLE).map((s) => state.seatMap.labels[s]);
+    if (taken.length)
+      return fail(ErrorCode.SEAT_UNAVAILABLE, `seats not available: ${taken.join(', ')}`, { seats: taken });
+    seats = resolved;
+  } else {
+    let categoryIndex: number | null = null;
+    if (cmd.category !== undefined) {
+      categoryIndex = state.seatMap.categories.indexOf(cmd.category);
+      if (categoryIndex < 0) return fail(ErrorCode.INVALID_ARGUMENT, `unknown category "${cmd.category}"`);
+    }
+    const found = findBestAvailable(state.seatMap, state.seatStatus, wanted, categoryIndex);
+    if (!found) return fail(ErrorCode.SEAT_UNAVAILABLE, `no ${wanted} seats available together`, { seats: [] });
+    seats = found;
+  }
+  const event: ShowEvent = {
+    type: 'SeatsHeld',
+    holdId: cmd.holdId,
+    seats,
+    createdAt: now,
+    expiresAt: now + ttlSeconds * 1000,
+    ...(cmd.customerId !== undefined ? { customerId: cmd.customerId } : {}),
+    ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}),
+  };
+  const reply = holdReply(state, {
+    holdId: cmd.holdId,
+    seats,
+    createdAt: now,
+    expiresAt: event.expiresAt,
+    ...(cmd.customerId !== undefined ? { customerId: cmd.customerId } : {}),
+  });
+  return ok([event], { type: 'hold', hold: reply });
+}
+
+function decideExtend(state: ShowState, cmd: Extract<ShowCommand, { type: 'extendHold' }>, now: number): Decision {
+  const hold = state.holds.get(cmd.holdId);
+  if (!hold) return missingHold(state, cmd.holdId);
+  if (hold.expiresAt <= now) return fail(ErrorCode.HOLD_EXPIRED, 'the hold has expired');
+  const { limits } = state.def;
+  const ttlSeconds = cmd.ttlSeconds ?? limits.holdTtlSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > limits.maxHoldSeconds)
+    return fail(ErrorCode.INVALID_ARGUMENT, `ttlSeconds must be an integer from 1 to ${limits.maxHoldSeconds}`);
+  const expiresAt = Math.min(now + ttlSeconds * 1000, hold.createdAt + limits.maxHoldSeconds * 1000);
+  if (expiresAt <= hold.expiresAt)
+    return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `a hold may last at most ${limits.maxHoldSeconds} seconds in total`);
+  return ok(
+    [{ type: 'HoldExtended', holdId: cmd.holdId, expiresAt, ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}) }],
+    { type: 'extendHold', holdId: cmd.holdId, expiresAt: new Date(expiresAt).toISOString() },
+  );
+}
+
+function decideRelease(state: ShowState, cmd: Extract<ShowCommand, { type: 'release' }>): Decision {
+  if (!state.holds.has(cmd.holdId)) {
+    const ended = state.endedHolds.get(cmd.holdId);
+    // Released or expired already: the seats are free, which is what the caller wants.
+    if (ended && ended.reason !== 'confirmed') return ok([], { type: 'release', holdId: cmd.holdId });
+    if (ended) return fail(ErrorCode.HOLD_ALREADY_CONFIRMED, `the hold became booking ${ended.bookingId}; cancel the booking instead`);
+    return fail(ErrorCode.HOLD_NOT_FOUND, 'no such hold');
+  }
+  return ok(
+    [
+      {
+        type: 'HoldReleased',
+        holdId: cmd.holdId,
+        seats: (state.holds.get(cmd.holdId) as HoldRecord).seats,
+        reason: 'released',
+        ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}),
+      },
+    ],
+    { type: 'release', holdId: cmd.holdId },
+  );
+}
+
+function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'confirm' }>, now: number): Decision {
+  const hold = state.holds.get(cmd.holdId);
+  if (!hold) {
+    const ended = state.endedHolds.get(cmd.holdId);
+    const booking = ended?.bookingId ? state.bookings.get(ended.bookingId) : undefined;
+    // Confirming a hold twice answers with the booking it already became.
+    if (booking) return ok([], { type: 'confirm', booking: bookingView(state, booking) });
+    return missingHold(state, cmd.holdId);
+  }
+  const closed = checkOpen(state);
+  if (closed) return closed;
+  if (hold.expiresAt <= now) return fail(ErrorCode.HOLD_EXPIRED, 'the hold has expired; its seats are back on sale');
+  if (state.bookings.has(cmd.bookingId)) return fail(ErrorCode.INVALID_ARGUMENT, 'booking id already used');
+  const quote = quoteSeats(state.def, state.seatMap, hold.seats);
+  const event: ShowEvent = {
+    type: 'BookingConfirmed',
+    bookingId: cmd.bookingId,
+    holdId: cmd.holdId,
+    seats: hold.seats,
+    quote,
+    at: now,
+    ...(cmd.paymentRef !== undefined ? { paymentRef: cmd.paymentRef } : {}),
+    ...(hold.customerId !== undefined ? { customerId: hold.customerId } : {}),
+    ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}),
+  };
+  const booking = bookingView(state, {
+    bookingId: cmd.bookingId,
+    holdId: cmd.holdId,
+    seats: hold.seats.map((s) => state.seatMap.labels[s]),
+    quote,
+    confirmedAt: now,
+    status: 'confirmed',
+    ...(cmd.paymentRef !== undefined ? { paymentRef: cmd.paymentRef } : {}),
+    ...(hold.customerId !== undefined ? { customerId: hold.customerId } : {}),
+  });
+  return ok([event], { type: 'confirm', booking });
+}
+
+function cancelled(state: ShowState, bookingId: string, reason: BookingCancelReason, now: number) {
+  const b = state.bookings.get(bookingId)!;
+  return bookingView(state, { ...b, status: 'cancelled', cancelledAt: now, cancelReason: reason });
+}
+
+function decideCancelBookings(state: ShowState, cmd: Extract<ShowCommand, { type: 'cancelBookings' }>, now: number): Decision {
+  const unknown = cmd.bookingIds.filter((id) => !state.bookings.has(id));
+  if (unknown.length) return fail(ErrorCode.BOOKING_NOT_FOUND, `no such bookings: ${unknown.join(', ')}`);
+  const ids = [...new Set(cmd.bookingIds)];
+  const events: ShowEvent[] = [];
+  const views = ids.map((id) => {
+    const b = state.bookings.get(id)!;
+    if (b.status === 'cancelled') return bookingView(state, b);
+    events.push({ type: 'BookingCancelled', bookingId: id, reason: 'cancelled', at: now });
+    return cancelled(state, id, 'cancelled', now);
+  });
+  return ok(events, { type: 'cancelBookings', bookings: views });
+}
+
+function decideCancelShow(state: ShowState, cmd: Extract<ShowCommand, { type: 'cancelShow' }>, now: number): Decision {
+  if (state.status === 'cancelled') {
+    const refunds = [...state.bookings.values()]
+      .filter((b) => b.cancelReason === 'show_cancelled')
+      .map((b) => bookingView(state, b));
+    return ok([], { type: 'cancelShow', refunds, releasedHolds: [] });
+  }
+  const events: ShowEvent[] = [];
+  const releasedHolds = [...state.holds.keys()];
+  for (const hold of state.holds.values())
+    events.push({ type: 'HoldReleased', holdId: hold.holdId, seats: hold.seats, reason: 'show_cancelled' });
+  const refunds = [];
+  for (const b of state.bookings.values()) {
+    if (b.status !== 'confirmed') continue;
+    events.push({ type: 'BookingCancelled', bookingId: b.bookingId, reason: 'show_cancelled', at: now });
+    refunds.push(cancelled(state, b.bookingId, 'show_cancelled', now));
+  }
+  events.push({ type: 'ShowCancelled', reason: cmd.reason ?? 'cancelled by the organiser', at: now });
+  return ok(events, { type: 'cancelShow', refunds, releasedHolds });
+}
+
+function decideChange(state: ShowState, cmd: Extract<ShowCommand, { type: 'changeShow' }>, now: number): Decision {
+  const closed = checkOpen(state);
+  if (closed) return closed;
+  if (cmd.changes.limits?.maxSeatsPerHold !== undefined && cmd.changes.limits.maxSeatsPerHold < 1)
+    return fail(ErrorCode.INVALID_ARGUMENT, 'maxSeatsPerHold must be at least 1');
+  const def = applyChanges(state.def, cmd.changes);
+  const problem = checkDefinition(def);
+  if (problem) return { ok: false, error: problem };
+  const labels = new Set(buildSeatMap(def.layout, def.categories).labels);
+  const gone = (label: string) => !labels.has(label);
+  const events: ShowEvent[] = [];
+  const releasedHolds: string[] = [];
+  for (const hold of state.holds.values()) {
+    if (hold.seats.some((s) => gone(state.seatMap.labels[s]))) {
+      events.push({ type: 'HoldReleased', holdId: hold.holdId, seats: hold.seats, reason: 'layout_changed' });
+      releasedHolds.push(hold.holdId);
+    }
+  }
+  const cancelledBookings = [];
+  for (const b of state.bookings.values()) {
+    if (b.status === 'confirmed' && b.seats.some(gone)) {
+      events.push({ type: 'BookingCancelled', bookingId: b.bookingId, reason: 'layout_changed', at: now });
+      cancelledBookings.push(cancelled(state, b.bookingId, 'layout_changed', now));
+    }
+  }
+  events.push({ type: 'ShowChanged', def, at: now });
+  return ok(events, { type: 'changeShow', version: state.version + events.length, releasedHolds, cancelledBookings });
+}
+
+function decideBlocking(state: ShowState, cmd: Extract<ShowCommand, { type: 'blockSeats' | 'unblockSeats' }>): Decision {
+  const resolved = resolveSeats(state, cmd.seats);
+  if (!Array.isArray(resolved)) return resolved;
+  if (cmd.type === 'blockSeats') {
+    const busy = resolved.filter((s) => state.seatStatus[s] !== SEAT_AVAILABLE && state.seatStatus[s] !== SEAT_BLOCKED);
+    if (busy.length) {
+      const labels = busy.map((s) => state.seatMap.labels[s]);
+      return fail(ErrorCode.SEAT_UNAVAILABLE, `seats are held or booked: ${labels.join(', ')}`, { seats: labels });
+    }
+    const seats = resolved.filter((s) => state.seatStatus[s] === SEAT_AVAILABLE);
+    return ok(seats.length ? [{ type: 'SeatsBlocked', seats }] : [], { type: 'blockSeats', seats: cmd.seats });
+  }
+  const seats = resolved.filter((s) => state.seatStatus[s] === SEAT_BLOCKED);
+  return ok(seats.length ? [{ type: 'SeatsUnblocked', seats }] : [], { type: 'unblockSeats', seats: cmd.seats });
+}
+

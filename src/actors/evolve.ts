@@ -1,0 +1,167 @@
+import {
+  ENDED_HOLDS_KEPT,
+  IDEMPOTENCY_KEYS_KEPT,
+  initialState,
+  rememberBounded,
+  type ShowState,
+} from './show-state.ts';
+import { buildSeatMap } from './seat-map.ts';
+import { SEAT_AVAILABLE, SEAT_BLOCKED, SEAT_BOOKED, SEAT_HELD, type ShowEvent } from './types.ts';
+import { bookingView, holdReply } from './views.ts';
+
+const COUNT_KEYS = ['available', 'held', 'booked', 'blocked'] as const;
+
+function setSeats(state: ShowState, seats: readonly number[], to: number): void {
+  const counts = state.counts;
+  for (const seat of seats) {
+    const from = state.seatStatus[seat];
+    counts[COUNT_KEYS[from]]--;
+    counts[COUNT_KEYS[to]]++;
+    state.seatStatus[seat] = to;
+  }
+}
+
+function endHold(state: ShowState, holdId: string, reason: 'released' | 'expired' | 'confirmed' | 'show_cancelled' | 'layout_changed', bookingId?: string): void {
+  const hold = state.holds.get(holdId);
+  if (!hold) return;
+  state.holds.delete(holdId);
+  if (reason !== 'confirmed') setSeats(state, hold.seats, SEAT_AVAILABLE);
+  rememberBounded(state.endedHolds, holdId, bookingId ? { reason, bookingId } : { reason }, ENDED_HOLDS_KEPT);
+}
+
+function remember(state: ShowState, idem: string | undefined, reply: () => import('./types.ts').CommandReply): void {
+  if (idem) rememberBounded(state.idempotent, idem, reply(), IDEMPOTENCY_KEYS_KEPT);
+}
+
+/**
+ * Applies one event. The only way a show's state changes; mutates `state` in place for
+ * speed (the shell throws a state away when its batch fails to commit). `ShowCreated`
+ * needs no prior state, so `state` may be null only for it.
+ */
+export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
+  if (event.type === 'ShowCreated') {
+    const created = initialState(event.def);
+    setSeats(created, event.blocked, SEAT_BLOCKED);
+    created.version = (state?.version ?? 0) + 1;
+    return created;
+  }
+  if (!state) throw new Error(`event ${event.type} before ShowCreated`);
+  state.version++;
+  switch (event.type) {
+    case 'SeatsHeld': {
+      const hold = {
+        holdId: event.holdId,
+        seats: event.seats,
+        createdAt: event.createdAt,
+        expiresAt: event.expiresAt,
+        ...(event.customerId !== undefined ? { customerId: event.customerId } : {}),
+      };
+      state.holds.set(event.holdId, hold);
+      setSeats(state, event.seats, SEAT_HELD);
+      remember(state, event.idem, () => ({ type: 'hold', hold: holdReply(state, hold) }));
+      break;
+    }
+    case 'HoldExtended': {
+      const hold = state.holds.get(event.holdId);
+      if (hold) hold.expiresAt = event.expiresAt;
+      remember(state, event.idem, () => ({
+        type: 'extendHold',
+        holdId: event.holdId,
+        expiresAt: new Date(event.expiresAt).toISOString(),
+      }));
+      break;
+    }
+    case 'HoldReleased':
+      endHold(state, event.holdId, event.reason);
+      remember(state, event.idem, () => ({ type: 'release', holdId: event.holdId }));
+      break;
+    case 'HoldExpired':
+      endHold(state, event.holdId, 'expired');
+      break;
+    case 'BookingConfirmed': {
+      const hold = state.holds.get(event.holdId);
+      endHold(state, event.holdId, 'confirmed', event.bookingId);
+      setSeats(state, hold ? hold.seats : event.seats, SEAT_BOOKED);
+      const booking = {
+        bookingId: event.bookingId,
+        holdId: event.holdId,
+        seats: event.seats.map((s) => state.seatMap.labels[s]),
+        quote: event.quote,
+        confirmedAt: event.at,
+        status: 'confirmed' as const,
+        ...(event.paymentRef !== undefined ? { paymentRef: event.paymentRef } : {}),
+        ...(event.customerId !== undefined ? { customerId: event.customerId } : {}),
+      };
+      state.bookings.set(event.bookingId, booking);
+      remember(state, event.idem, () => ({ type: 'confirm', booking: bookingView(state, booking) }));
+      break;
+    }
+    case 'BookingCancelled': {
+      const booking = state.bookings.get(event.bookingId);
+      if (booking && booking.status === 'confirmed') {
+        booking.status = 'cancelled';
+        booking.cancelledAt = event.at;
+        booking.cancelReason = event.reason;
+        const seats: number[] = [];
+        for (const label of booking.seats) {
+          const seat = state.seatMap.indexByLabel.get(label);
+          if (seat !== undefined && state.seatStatus[seat] === SEAT_BOOKED) seats.push(seat);
+        }
+        setSeats(state, seats, SEAT_AVAILABLE);
+      }
+      break;
+    }
+    case 'SeatsBlocked':
+      setSeats(state, event.seats, SEAT_BLOCKED);
+      break;
+    case 'SeatsUnblocked':
+      setSeats(state, event.seats, SEAT_AVAILABLE);
+      break;
+    case 'ShowCancelled':
+      state.status = 'cancelled';
+      state.cancelReason = event.reason;
+      break;
+    case 'ShowChanged':
+      applyDefinitionChange(state, event.def);
+      break;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unknown event ${(unreachable as ShowEvent).type}`);
+    }
+  }
+  return state;
+}
+
+/**
+ * Moves every surviving seat's status to the new layout's indices. Holds and bookings on
+ * seats that disappear were already ended by the events decided before this one.
+ */
+function applyDefinitionChange(state: ShowState, def: import('./types.ts').ShowDefinition): void {
+  const layoutChanged = JSON.stringify(def.layout) !== JSON.stringify(state.def.layout);
+  const categoriesChanged = JSON.stringify(def.categories) !== JSON.stringify(state.def.categories);
+  state.def = def;
+  if (!layoutChanged && !categoriesChanged) return;
+  const old = state.seatMap;
+  const seatMap = buildSeatMap(def.layout, def.categories);
+  const seatStatus = new Uint8Array(seatMap.labels.length);
+  for (let i = 0; i < old.labels.length; i++) {
+    const next = seatMap.indexByLabel.get(old.labels[i]);
+    if (next !== undefined) seatStatus[next] = state.seatStatus[i];
+  }
+  for (const hold of state.holds.values()) {
+    hold.seats = hold.seats.map((s) => seatMap.indexByLabel.get(old.labels[s]) as number);
+  }
+  state.seatMap = seatMap;
+  state.seatStatus = seatStatus;
+  const counts = { available: 0, held: 0, booked: 0, blocked: 0 };
+  for (let i = 0; i < seatStatus.length; i++) counts[COUNT_KEYS[seatStatus[i]]]++;
+  state.counts = counts;
+  if (layoutChanged) state.layoutVersion++;
+}
+
+/** Folds a sequence of events, starting from `state` (null for a show not yet created). */
+export function evolveAll(state: ShowState | null, events: readonly ShowEvent[]): ShowState | null {
+  let s = state;
+  for (const e of events) s = evolve(s, e);
+  return s;
+}

@@ -1,0 +1,60 @@
+import type { SeatMap } from './seat-map.ts';
+import type { PriceLine, PriceQuote, ShowDefinition } from './types.ts';
+
+/** Minutes after local midnight of "HH:MM". */
+export function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return h * 60 + m;
+}
+
+/**
+ * The show's local start time in minutes after midnight. startsAt carries the venue's own
+ * UTC offset, so its wall-clock part *is* local time; no time-zone database needed.
+ */
+export function localStartMinutes(startsAt: string): number {
+  const match = /T(\d{2}):(\d{2})/.exec(startsAt);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : 0;
+}
+
+export function isAfternoonShow(def: ShowDefinition): boolean {
+  const offer = def.offers.afternoon;
+  if (!offer) return false;
+  const start = localStartMinutes(def.startsAt);
+  return start >= minutesOf(offer.from) && start < minutesOf(offer.to);
+}
+
+function percentOf(amount: number, percent: number): number {
+  return Math.round((amount * percent) / 100);
+}
+
+/**
+ * Prices seats (in the order given) with the show's offers. Offers compound: the afternoon
+ * discount applies first, the n-th ticket discount to what remains.
+ */
+export function quoteSeats(def: ShowDefinition, seatMap: SeatMap, seats: readonly number[]): PriceQuote {
+  const prices = new Map(def.categories.map((c) => [c.id, c.price]));
+  const currency = def.categories[0]?.currency ?? 'XXX';
+  const afternoon = isAfternoonShow(def) ? def.offers.afternoon : null;
+  const nth = def.offers.nthTicket;
+  const lines: PriceLine[] = [];
+  let total = 0;
+  seats.forEach((seat, position) => {
+    const category = seatMap.categories[seatMap.categoryOf[seat]];
+    const basePrice = prices.get(category) ?? 0;
+    const discounts: PriceLine['discounts'] = [];
+    let price = basePrice;
+    if (afternoon) {
+      const amount = percentOf(price, afternoon.percentOff);
+      discounts.push({ offer: 'afternoon', amount });
+      price -= amount;
+    }
+    if (nth && position + 1 === nth.n) {
+      const amount = percentOf(price, nth.percentOff);
+      discounts.push({ offer: 'nthTicket', amount });
+      price -= amount;
+    }
+    total += price;
+    lines.push({ seat: seatMap.labels[seat], category, basePrice, discounts, price });
+  });
+  return { currency, lines, total };
+}

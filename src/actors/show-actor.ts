@@ -1,0 +1,250 @@
+import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { EventLog } from '../persistence/ports.ts';
+import { DeadlineHeap } from './deadline-heap.ts';
+import { decide } from './decide.ts';
+import { evolve } from './evolve.ts';
+import type { ShowState } from './show-state.ts';
+import type { CommandReply, ShowCommand, ShowEvent } from './types.ts';
+
+/** Most commands decided together and committed as one log append. */
+export const DEFAULT_MAX_BATCH = 512;
+/** setTimeout cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A batch that reached the log, handed to whoever publishes deltas, events and snapshots. */
+export interface CommittedBatch {
+  showId: string;
+  seq: number;
+  firstVersion: number;
+  events: ShowEvent[];
+  /** The state after the batch. Read it synchronously; it changes with the next batch. */
+  state: ShowState;
+}
+
+export interface ShowActorDeps {
+  log: EventLog;
+  now: () => number;
+  newBatchId: () => string;
+  onCommitted: (batch: CommittedBatch) => void;
+  /** Called once when the actor stops for good (fenced out, or its log append failed). */
+  onStopped: (showId: string, reason: SeatError) => void;
+  logger: Logger;
+  maxBatch?: number;
+}
+
+/** Thrown to commands still waiting in the mailbox of an actor that stopped: never decided, safe to resend. */
+export class ActorStoppedError extends SeatError {
+  constructor(cause: SeatError) {
+    super(cause.code === ErrorCode.NOT_OWNER ? ErrorCode.NOT_OWNER : ErrorCode.UNAVAILABLE, 'show actor stopped', {}, { cause });
+  }
+}
+
+interface Pending {
+  cmd: ShowCommand;
+  resolve: (reply: CommandReply) => void;
+  reject: (err: SeatError) => void;
+}
+
+/**
+ * The single writer of one show. Commands queue in a mailbox; the actor drains it in
+ * batches: decides and evolves each command, appends the batch's events to the log as one
+ * entry, and only then answers the callers and reports the commit. One append in flight at
+ * a time. If an append fails, the in-memory state (already evolved) can no longer be
+ * trusted: the actor stops, and the host activates a fresh one from the log.
+ */
+export class ShowActor {
+  readonly showId: string;
+  private state: ShowState | null;
+  private lastSeq: number;
+  private readonly deps: ShowActorDeps;
+  private readonly maxBatch: number;
+  private mailbox: Pending[] = [];
+  private readsAfterCommit: Array<() => void> = [];
+  private draining = false;
+  private stopped: SeatError | null = null;
+  private readonly expiries = new DeadlineHeap();
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private expiryTimerAt = Infinity;
+  private lastActivity: number;
+
+  constructor(showId: string, state: ShowState | null, lastSeq: number, deps: ShowActorDeps) {
+    this.showId = showId;
+    this.state = state;
+    this.lastSeq = lastSeq;
+    this.deps = deps;
+    this.maxBatch = deps.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.lastActivity = deps.now();
+    if (state) {
+      for (const hold of state.holds.values()) this.expiries.push(hold.expiresAt, hold.holdId);
+      this.armExpiryTimer();
+    }
+  }
+
+  get isStopped(): boolean {
+    return this.stopped !== null;
+  }
+
+  /** Milliseconds-since-epoch of the last command or read, for passivation. */
+  get idleSince(): number {
+    return this.draining || this.mailbox.length ? this.deps.now() : this.lastActivity;
+  }
+
+  get logSeq(): number {
+    return this.lastSeq;
+  }
+
+  send(cmd: ShowCommand): Promise<CommandReply> {
+    if (this.stopped) return Promise.reject(new ActorStoppedError(this.stopped));
+    this.lastActivity = this.deps.now();
+    return new Promise((resolve, reject) => {
+      this.mailbox.push({ cmd, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  /** Runs `fn` on committed state only: waits for an append in flight to finish first. */
+  read<T>(fn: (state: ShowState | null) => T): Promise<T> {
+    if (this.stopped) return Promise.reject(new ActorStoppedError(this.stopped));
+    this.lastActivity = this.deps.now();
+    if (!this.draining) return Promise.resolve(fn(this.state));
+    return new Promise((resolve, reject) => {
+      this.readsAfterCommit.push(() => {
+        if (this.stopped) reject(new ActorStoppedError(this.stopped));
+        else {
+          try {
+            resolve(fn(this.state));
+          } catch (err) {
+            reject(asSeatError(err));
+          }
+        }
+      });
+    });
+  }
+
+  /** Waits for the mailbox to empty (used before snapshots on shutdown and handover). */
+  async idle(): Promise<void> {
+    while (this.draining && !this.stopped) await this.read(() => undefined);
+  }
+
+  /** Stops the actor: queued commands are rejected as retryable, timers cleared. */
+  stop(reason: SeatError = new SeatError(ErrorCode.UNAVAILABLE, 'show actor stopped')): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    const waiting = this.mailbox;
+    this.mailbox = [];
+    for (const p of waiting) p.reject(new ActorStoppedError(reason));
+    this.flushReads();
+    this.deps.onStopped(this.showId, reason);
+  }
+
+  private flushReads(): void {
+    const reads = this.readsAfterCommit;
+    this.readsAfterCommit = [];
+    for (const r of reads) r();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.mailbox.length && !this.stopped) await this.runBatch(this.mailbox.splice(0, this.maxBatch));
+    } finally {
+      this.draining = false;
+      this.flushReads();
+    }
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    const now = this.deps.now();
+    let state = this.state;
+    const firstVersion = (state?.version ?? 0) + 1;
+    const events: ShowEvent[] = [];
+    const outcomes: Array<{ p: Pending; reply?: CommandReply; error?: SeatError }> = [];
+    for (const p of batch) {
+      let decision;
+      try {
+        decision = decide(state, p.cmd, now);
+      } catch (err) {
+        decision = { ok: false as const, error: asSeatError(err) };
+      }
+      if (!decision.ok) {
+        outcomes.push({ p, error: decision.error });
+        continue;
+      }
+      for (const e of decision.events) state = evolve(state, e);
+      events.push(...decision.events);
+      outcomes.push({ p, reply: decision.reply });
+    }
+
+    if (events.length === 0) {
+      for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
+      return;
+    }
+
+    let seq: number;
+    try {
+      seq = await this.deps.log.append(this.showId, { batchId: this.deps.newBatchId(), firstVersion, events }, this.lastSeq);
+    } catch (err) {
+      const reason = asSeatError(err);
+      const answer =
+        reason.code === ErrorCode.NOT_OWNER
+          ? reason
+          : new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err });
+      this.deps.logger.warn({ showId: this.showId, err: reason, code: reason.code }, 'append failed, stopping show actor');
+      for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.reject(answer);
+      this.stop(reason);
+      return;
+    }
+    const committed = state as ShowState;
+    this.lastSeq = seq;
+    committed.logSeq = seq;
+    this.state = committed;
+    for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
+    this.trackExpiries(events);
+    try {
+      this.deps.onCommitted({ showId: this.showId, seq, firstVersion, events, state: committed });
+    } catch (err) {
+      this.deps.logger.error({ err, showId: this.showId }, 'commit listener failed');
+    }
+    this.flushReads();
+  }
+
+  private trackExpiries(events: ShowEvent[]): void {
+    let added = false;
+    for (const e of events) {
+      if (e.type === 'SeatsHeld' || e.type === 'HoldExtended') {
+        this.expiries.push(e.expiresAt, e.holdId);
+        added = true;
+      }
+    }
+    if (added) this.armExpiryTimer();
+  }
+
+  private armExpiryTimer(): void {
+    const next = this.expiries.peek();
+    if (next === undefined || next >= this.expiryTimerAt || this.stopped) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimerAt = next;
+    const delay = Math.min(Math.max(0, next - this.deps.now()), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(() => this.fireExpiries(), delay);
+    this.expiryTimer.unref();
+  }
+
+  private fireExpiries(): void {
+    this.expiryTimer = null;
+    this.expiryTimerAt = Infinity;
+    const due = this.expiries.popDue(this.deps.now());
+    if (due.length) {
+      this.send({ type: 'expireHolds', holdIds: due }).catch((err: unknown) => {
+        // The hold ids go back on the heap so a later attempt expires them.
+        if (!this.stopped) for (const id of due) this.expiries.push(this.deps.now() + 1000, id);
+        this.deps.logger.warn({ err, showId: this.showId }, 'hold expiry failed, will retry');
+      });
+    }
+    this.armExpiryTimer();
+  }
+}

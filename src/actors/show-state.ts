@@ -1,0 +1,97 @@
+import type { SeatMap } from './seat-map.ts';
+import { buildSeatMap } from './seat-map.ts';
+import type { BookingCancelReason, HoldEndReason, PriceQuote, ShowDefinition, ShowStatus, CommandReply } from './types.ts';
+
+export interface HoldRecord {
+  holdId: string;
+  seats: number[];
+  createdAt: number;
+  expiresAt: number;
+  customerId?: string;
+}
+
+export interface BookingRecord {
+  bookingId: string;
+  holdId: string;
+  /** Labels, not indices: a booking outlives layout changes and is shown to people. */
+  seats: string[];
+  quote: PriceQuote;
+  paymentRef?: string;
+  customerId?: string;
+  confirmedAt: number;
+  status: 'confirmed' | 'cancelled';
+  cancelledAt?: number;
+  cancelReason?: BookingCancelReason;
+}
+
+/** How a hold that is no longer active ended; kept (bounded) so late calls get the right error. */
+export interface EndedHold {
+  reason: HoldEndReason;
+  bookingId?: string;
+}
+
+export interface SeatCounts {
+  available: number;
+  held: number;
+  booked: number;
+  blocked: number;
+}
+
+/**
+ * Everything one show knows. Mutated only by `evolve` (and by the shell's `logSeq`
+ * bookkeeping); replicas and recovery rebuild it from events alone.
+ */
+export interface ShowState {
+  def: ShowDefinition;
+  status: ShowStatus;
+  cancelReason?: string;
+  /** One per event; the version the seat map reflects. */
+  version: number;
+  /** Bumped on every layout change, so clients know when seat labels must be re-read. */
+  layoutVersion: number;
+  /** Log position of the last batch applied (set by the shell, not by events). */
+  logSeq: number;
+  seatMap: SeatMap;
+  /** SEAT_* code per seat index. */
+  seatStatus: Uint8Array;
+  counts: SeatCounts;
+  holds: Map<string, HoldRecord>;
+  bookings: Map<string, BookingRecord>;
+  endedHolds: Map<string, EndedHold>;
+  /** Replies of commands that carried an idempotency key, so a retry after a crash gets them again. */
+  idempotent: Map<string, CommandReply>;
+}
+
+/** How many ended holds and idempotency keys a show remembers (oldest forgotten first). */
+export const ENDED_HOLDS_KEPT = 20_000;
+export const IDEMPOTENCY_KEYS_KEPT = 20_000;
+
+export function initialState(def: ShowDefinition): ShowState {
+  const seatMap = buildSeatMap(def.layout, def.categories);
+  const capacity = seatMap.labels.length;
+  return {
+    def,
+    status: 'scheduled',
+    version: 0,
+    layoutVersion: 1,
+    logSeq: 0,
+    seatMap,
+    seatStatus: new Uint8Array(capacity),
+    counts: { available: capacity, held: 0, booked: 0, blocked: 0 },
+    holds: new Map(),
+    bookings: new Map(),
+    endedHolds: new Map(),
+    idempotent: new Map(),
+  };
+}
+
+export function capacityOf(state: ShowState): number {
+  return state.seatStatus.length;
+}
+
+/** Adds to a bounded insertion-ordered map, evicting the oldest entry past `max`. */
+export function rememberBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value as K);
+}

@@ -1,0 +1,202 @@
+/**
+ * The show actor's vocabulary: the definition of a show, its commands, its events and
+ * the replies the core computes. Commands and events are discriminated unions on `type`.
+ */
+
+export interface Category {
+  id: string;
+  name?: string;
+  /** Price in integer minor units of `currency` (paise, cents). */
+  price: number;
+  currency: string;
+}
+
+export interface RowDefinition {
+  label: string;
+  /** Number of seats; seats are numbered from `firstNumber` (default 1). */
+  seats: number;
+  category: string;
+  firstNumber?: number;
+}
+
+export interface SectionDefinition {
+  id: string;
+  name?: string;
+  rows: RowDefinition[];
+}
+
+export interface Layout {
+  sections: SectionDefinition[];
+}
+
+export interface ShowLimits {
+  maxSeatsPerHold: number;
+  holdTtlSeconds: number;
+  /** Longest a hold may live in total, counting every extension from its creation. */
+  maxHoldSeconds: number;
+}
+
+export interface Offers {
+  /** The n-th ticket of one booking (in seat order) gets `percentOff`. null: no such offer. */
+  nthTicket: { n: number; percentOff: number } | null;
+  /** Shows starting inside [from, to) local time ("HH:MM") get `percentOff`. null: no such offer. */
+  afternoon: { from: string; to: string; percentOff: number } | null;
+}
+
+/** A show as created or changed by an admin, with every default filled in. */
+export interface ShowDefinition {
+  id: string;
+  title: string;
+  city: string;
+  venue: string;
+  /** ISO 8601 with the venue's UTC offset, e.g. 2026-12-01T19:30:00+05:30. */
+  startsAt: string;
+  categories: Category[];
+  layout: Layout;
+  limits: ShowLimits;
+  offers: Offers;
+}
+
+export type ShowStatus = 'scheduled' | 'cancelled';
+export type SeatStatus = 'available' | 'held' | 'booked' | 'blocked';
+
+/** Status codes in the typed array; also the index into SEAT_STATUSES. */
+export const SEAT_AVAILABLE = 0;
+export const SEAT_HELD = 1;
+export const SEAT_BOOKED = 2;
+export const SEAT_BLOCKED = 3;
+export const SEAT_STATUSES: readonly SeatStatus[] = ['available', 'held', 'booked', 'blocked'];
+
+export interface PriceLine {
+  seat: string;
+  category: string;
+  basePrice: number;
+  discounts: Array<{ offer: 'nthTicket' | 'afternoon'; amount: number }>;
+  price: number;
+}
+
+export interface PriceQuote {
+  currency: string;
+  lines: PriceLine[];
+  total: number;
+}
+
+export type HoldEndReason = 'released' | 'expired' | 'confirmed' | 'show_cancelled' | 'layout_changed';
+export type BookingCancelReason = 'cancelled' | 'show_cancelled' | 'layout_changed';
+
+// ---------------------------------------------------------------- commands
+
+/** Changes an admin may make to a scheduled show; absent fields stay as they are. */
+export interface ShowChanges {
+  title?: string;
+  city?: string;
+  venue?: string;
+  startsAt?: string;
+  categories?: Category[];
+  layout?: Layout;
+  limits?: Partial<ShowLimits>;
+  offers?: Partial<Offers>;
+}
+
+export type ShowCommand =
+  | { type: 'createShow'; def: ShowDefinition; blockedSeats?: string[] }
+  | {
+      type: 'hold';
+      holdId: string;
+      seats?: string[];
+      count?: number;
+      category?: string;
+      ttlSeconds?: number;
+      customerId?: string;
+      idem?: string;
+    }
+  | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string }
+  | { type: 'release'; holdId: string; idem?: string }
+  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; idem?: string }
+  | { type: 'cancelBookings'; bookingIds: string[]; idem?: string }
+  | { type: 'cancelShow'; reason?: string; idem?: string }
+  | { type: 'changeShow'; changes: ShowChanges; idem?: string }
+  | { type: 'blockSeats'; seats: string[]; idem?: string }
+  | { type: 'unblockSeats'; seats: string[]; idem?: string }
+  | { type: 'expireHolds'; holdIds: string[] };
+
+export type ShowCommandType = ShowCommand['type'];
+
+// ---------------------------------------------------------------- events
+
+export type ShowEvent =
+  | { type: 'ShowCreated'; def: ShowDefinition; blocked: number[]; at: number }
+  | {
+      type: 'SeatsHeld';
+      holdId: string;
+      seats: number[];
+      createdAt: number;
+      expiresAt: number;
+      customerId?: string;
+      idem?: string;
+    }
+  | { type: 'HoldExtended'; holdId: string; expiresAt: number; idem?: string }
+  | { type: 'HoldReleased'; holdId: string; seats: number[]; reason: HoldEndReason; idem?: string }
+  | { type: 'HoldExpired'; holdId: string; seats: number[] }
+  | {
+      type: 'BookingConfirmed';
+      bookingId: string;
+      holdId: string;
+      seats: number[];
+      quote: PriceQuote;
+      paymentRef?: string;
+      customerId?: string;
+      at: number;
+      idem?: string;
+    }
+  | { type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number; idem?: string }
+  | { type: 'SeatsBlocked'; seats: number[]; idem?: string }
+  | { type: 'SeatsUnblocked'; seats: number[]; idem?: string }
+  | { type: 'ShowCancelled'; reason: string; at: number; idem?: string }
+  | { type: 'ShowChanged'; def: ShowDefinition; at: number; idem?: string };
+
+export type ShowEventType = ShowEvent['type'];
+
+// ---------------------------------------------------------------- replies
+
+export interface HoldReply {
+  holdId: string;
+  seats: string[];
+  expiresAt: string;
+  price: PriceQuote;
+  customerId?: string;
+}
+
+export interface BookingView {
+  bookingId: string;
+  holdId: string;
+  showId: string;
+  status: 'confirmed' | 'cancelled';
+  seats: string[];
+  currency: string;
+  lines: PriceLine[];
+  total: number;
+  paymentRef?: string;
+  customerId?: string;
+  confirmedAt: string;
+  cancelledAt?: string;
+  cancelReason?: BookingCancelReason;
+  /** Amount due back to the customer once cancelled (minor units). */
+  refundDue?: number;
+}
+
+export type CommandReply =
+  | { type: 'createShow'; version: number }
+  | { type: 'hold'; hold: HoldReply }
+  | { type: 'extendHold'; holdId: string; expiresAt: string }
+  | { type: 'release'; holdId: string }
+  | { type: 'confirm'; booking: BookingView }
+  | { type: 'cancelBookings'; bookings: BookingView[] }
+  | { type: 'cancelShow'; refunds: BookingView[]; releasedHolds: string[] }
+  | { type: 'changeShow'; version: number; releasedHolds: string[]; cancelledBookings: BookingView[] }
+  | { type: 'blockSeats'; seats: string[] }
+  | { type: 'unblockSeats'; seats: string[] }
+  | { type: 'expireHolds'; holdIds: string[] };
+
+/** Narrows the reply type from the command type. */
+export type ReplyFor<T extends ShowCommandType> = Extract<CommandReply, { type: T }>;

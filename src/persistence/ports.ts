@@ -1,0 +1,96 @@
+import type { ShowEvent } from '../actors/types.ts';
+import type { ShowSummary } from '../actors/views.ts';
+import type { BookingView } from '../actors/types.ts';
+
+/** One group-commit batch of one show, as stored in the log. */
+export interface LogEntry {
+  /** Position in the log; strictly increasing per show (JetStream: the stream sequence). */
+  seq: number;
+  showId: string;
+  /** Unique per batch; the log drops a second append with the same id (dedup window). */
+  batchId: string;
+  /** The show's version after the batch's first event. */
+  firstVersion: number;
+  events: ShowEvent[];
+}
+
+export interface AppendBatch {
+  batchId: string;
+  firstVersion: number;
+  events: ShowEvent[];
+}
+
+/**
+ * The replicated event log: the arbiter of who may write a show.
+ *
+ * Concurrency contract: one writer per show at a time is expected; `append` enforces it.
+ * An append states the seq of the last entry the writer has applied for the show (0 for a
+ * new show); if anyone else appended since, it fails with NOT_OWNER and writes nothing.
+ * Appends for different shows may be in flight at once. A resolved append is durable.
+ * Transient failures reject with UNAVAILABLE (retryable); the batch may or may not have
+ * been written, so the writer must re-read before writing again.
+ */
+export interface EventLog {
+  append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number>;
+  /** Entries of one show with seq > afterSeq, in order. */
+  read(showId: string, afterSeq: number): AsyncIterable<LogEntry>;
+  /** Seq of the show's last entry, 0 if none. */
+  lastSeq(showId: string): Promise<number>;
+  /** Ids of every show that has entries (used to rebuild the catalog of the embedded store). */
+  showIds(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** A show's state at one log position, in the serialized form of `serializeState`. */
+export interface Snapshot {
+  showId: string;
+  version: number;
+  logSeq: number;
+  state: unknown;
+}
+
+/**
+ * Latest snapshot per show. `save` never moves a show backwards: a snapshot whose logSeq
+ * is not newer than the stored one is ignored (returns false). Safe to call concurrently.
+ */
+export interface SnapshotStore {
+  save(snapshot: Snapshot): Promise<boolean>;
+  load(showId: string): Promise<Snapshot | null>;
+  delete(showId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CatalogFilter {
+  city?: string;
+  /** YYYY-MM-DD, matched against the show's local date. */
+  date?: string;
+  /** Case-insensitive substring of title or venue. */
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** The browsable list of shows. Eventually consistent with the actors (updated after commit). */
+export interface Catalog {
+  upsert(summary: ShowSummary): Promise<void>;
+  list(filter: CatalogFilter): Promise<ShowSummary[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Durable copy of bookings for other services. `upsert` is idempotent by bookingId and
+ * resolves only once the rows are committed.
+ */
+export interface BookingStore {
+  upsert(bookings: BookingView[]): Promise<void>;
+  get(showId: string, bookingId: string): Promise<BookingView | null>;
+  close(): Promise<void>;
+}
+
+/** A subject-based publish/subscribe bus (in-process, or core NATS). Fire and forget. */
+export interface Bus {
+  publish(subject: string, message: unknown): void;
+  /** `subject` may end in `.>` to match every subject below it. Returns an unsubscribe. */
+  subscribe(subject: string, handler: (message: unknown, subject: string) => void): () => void;
+  close(): Promise<void>;
+}

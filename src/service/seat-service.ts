@@ -1,0 +1,73 @@
+import type { SeatDelta } from '../actors/deltas.ts';
+import type { BookingView, HoldReply, ShowChanges, ShowDefinition } from '../actors/types.ts';
+import type { ShowSummary, ShowView } from '../actors/views.ts';
+import type { CatalogFilter } from '../persistence/ports.ts';
+
+/** Per-request context every front door passes along. */
+export interface CallContext {
+  /** The client's Idempotency-Key; a retry with the same key gets the first answer. */
+  idempotencyKey?: string;
+}
+
+export interface HoldRequest {
+  seats?: string[];
+  count?: number;
+  category?: string;
+  ttlSeconds?: number;
+  customerId?: string;
+}
+
+export interface HoldGranted extends HoldReply {
+  /** Secret proof of ownership; confirm, extend and release need it. */
+  holdToken: string;
+}
+
+/** A show definition as a client sends it: limits and offers may be partial or absent. */
+export interface CreateShowInput extends Omit<ShowDefinition, 'limits' | 'offers'> {
+  limits?: Partial<ShowDefinition['limits']>;
+  offers?: Partial<ShowDefinition['offers']>;
+  blockedSeats?: string[];
+}
+
+/** A compact seat map: labels once per layout version, one status character per seat. */
+export interface CompactSeatMap {
+  showId: string;
+  version: number;
+  layoutVersion: number;
+  status: ShowView['status'];
+  /** Seat labels in index order. */
+  labels: string[];
+  /** Category id per seat, as an index into `categories`. */
+  categoryOf: number[];
+  categories: ShowDefinition['categories'];
+  /** One character per seat, in label order: a available, h held, b booked, x blocked. */
+  seats: string;
+  rows: Array<{ section: string; label: string; start: number; count: number }>;
+}
+
+/**
+ * What the front doors (HTTP, gRPC, WebSocket) call. In one process it is served by the
+ * local actor host; in a cluster, by a router that forwards to each show's owner. Every
+ * method fails with a SeatError carrying a stable code.
+ */
+export interface SeatService {
+  createShow(input: CreateShowInput, ctx?: CallContext): Promise<ShowView>;
+  getShow(showId: string): Promise<ShowView>;
+  getSeatMap(showId: string): Promise<CompactSeatMap>;
+  listShows(filter: CatalogFilter): Promise<ShowSummary[]>;
+  changeShow(showId: string, changes: ShowChanges, ctx?: CallContext): Promise<ShowView>;
+  cancelShow(showId: string, reason: string | undefined, ctx?: CallContext): Promise<{ refunds: BookingView[]; releasedHolds: string[] }>;
+  blockSeats(showId: string, seats: string[], ctx?: CallContext): Promise<void>;
+  unblockSeats(showId: string, seats: string[], ctx?: CallContext): Promise<void>;
+
+  hold(showId: string, req: HoldRequest, ctx?: CallContext): Promise<HoldGranted>;
+  extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }>;
+  confirm(showId: string, holdId: string, holdToken: string, paymentRef: string | undefined, ctx?: CallContext): Promise<BookingView>;
+  release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void>;
+
+  getBooking(showId: string, bookingId: string): Promise<BookingView>;
+  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext): Promise<BookingView[]>;
+
+  /** Calls `listener` with every committed delta of the show, in order. Returns an unsubscribe. */
+  watch(showId: string, listener: (delta: SeatDelta) => void): () => void;
+}
