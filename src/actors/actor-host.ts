@@ -15,6 +15,8 @@ export interface ActorHostOptions {
   now?: () => number;
   /** Listeners run synchronously after every commit, in commit order per show. */
   onCommitted?: (batch: CommittedBatch) => void;
+  /** See ShowActorDeps.beforeReply. */
+  beforeReply?: (batch: CommittedBatch) => Promise<void>;
   snapshotEveryEvents?: number;
   snapshotEveryMs?: number;
   maxBatch?: number;
@@ -38,7 +40,8 @@ export class ActorHost {
   private readonly actors = new Map<string, ShowActor>();
   private readonly activating = new Map<string, Promise<ShowActor>>();
   private readonly snapshotTracks = new Map<string, SnapshotTrack>();
-  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted'>> & Pick<ActorHostOptions, 'onCommitted'>;
+  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply'>> &
+    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply'>;
   private readonly logger: Logger;
   private closing = false;
 
@@ -51,6 +54,13 @@ export class ActorHost {
       ...opts,
     };
     this.logger = opts.logger.child({ subsystem: 'actor-host' });
+  }
+
+  /** Counts for metrics and readiness. */
+  stats(): { activeShows: number; activeHolds: number } {
+    let activeHolds = 0;
+    for (const a of this.actors.values()) activeHolds += a.activeHolds;
+    return { activeShows: this.actors.size, activeHolds };
   }
 
   /** Shows with an actor in memory. */
@@ -129,6 +139,7 @@ export class ActorHost {
       maxBatch: this.opts.maxBatch,
       logger: this.logger,
       onCommitted: (batch) => this.committed(batch),
+      ...(this.opts.beforeReply ? { beforeReply: this.opts.beforeReply } : {}),
       onStopped: (id, reason) => {
         if (this.actors.get(id) === actor) this.actors.delete(id);
         if (reason.code !== ErrorCode.UNAVAILABLE || reason.message !== 'show actor stopped')

@@ -27,6 +27,11 @@ export interface ShowActorDeps {
   now: () => number;
   newBatchId: () => string;
   onCommitted: (batch: CommittedBatch) => void;
+  /**
+   * Runs after the append and before any caller hears back (e.g. committing booking rows to
+   * Postgres). If it rejects, callers get UNAVAILABLE and the actor stops, as for a failed append.
+   */
+  beforeReply?: (batch: CommittedBatch) => Promise<void>;
   /** Called once when the actor stops for good (fenced out, or its log append failed). */
   onStopped: (showId: string, reason: SeatError) => void;
   logger: Logger;
@@ -88,6 +93,11 @@ export class ShowActor {
   /** Milliseconds-since-epoch of the last command or read, for passivation. */
   get idleSince(): number {
     return this.draining || this.mailbox.length ? this.deps.now() : this.lastActivity;
+  }
+
+  /** Holds active in committed state (a cheap read for metrics). */
+  get activeHolds(): number {
+    return this.state?.holds.size ?? 0;
   }
 
   get logSeq(): number {
@@ -202,6 +212,17 @@ export class ShowActor {
     const committed = state as ShowState;
     this.lastSeq = seq;
     committed.logSeq = seq;
+    if (this.deps.beforeReply) {
+      try {
+        await this.deps.beforeReply({ showId: this.showId, seq, firstVersion, events, state: committed });
+      } catch (err) {
+        const answer = new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err });
+        this.deps.logger.warn({ showId: this.showId, err }, 'post-append commit failed, stopping show actor');
+        for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.reject(answer);
+        this.stop(answer);
+        return;
+      }
+    }
     this.state = committed;
     for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
     this.trackExpiries(events);

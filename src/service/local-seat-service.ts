@@ -38,11 +38,10 @@ export class LocalSeatService implements SeatService {
       throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
   }
 
-  async createShow(input: CreateShowInput, ctx?: CallContext) {
+  async createShow(input: CreateShowInput, _ctx?: CallContext) {
     const { blockedSeats, limits, offers, ...rest } = input;
     const def = { ...rest, limits: { ...DEFAULT_LIMITS, ...limits }, offers: { ...DEFAULT_OFFERS, ...offers } };
     await this.run(def.id, { type: 'createShow', def, ...(blockedSeats ? { blockedSeats } : {}) });
-    void ctx;
     return this.getShow(def.id);
   }
 
