@@ -5,7 +5,9 @@ import type { CommittedBatch } from './actors/show-actor.ts';
 import { showSummary } from './actors/views.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { BookingSync } from './persistence/durable-bookings.ts';
 import type { Storage } from './persistence/index.ts';
+import { outEventPublisher } from './persistence/out-events.ts';
 import { HoldTokens } from './service/hold-tokens.ts';
 import { LocalSeatService } from './service/local-seat-service.ts';
 import { deltaSubject } from './subjects.ts';
@@ -21,29 +23,52 @@ export interface SeatNode {
 
 const CATALOG_EVENTS = new Set(['ShowCreated', 'ShowChanged', 'ShowCancelled']);
 
+/** How often the node looks for idle shows to passivate, at most. */
+const PASSIVATION_SWEEP_MAX_MS = 60_000;
+
 export function createSeatNode(
-  config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'>,
+  config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> & Partial<Pick<Config, 'passivateAfterMs'>>,
   storage: Storage,
   logger: Logger,
   extraListeners: Array<(batch: CommittedBatch) => void> = [],
 ): SeatNode {
   const tokens = new HoldTokens(config.holdTokenSecret ?? randomBytes(32));
   const commitLog = logger.child({ subsystem: 'commit' });
+  const publishOutEvents = outEventPublisher(storage.bus, logger);
+  // With a booking store (Postgres), confirms are answered only once their rows are committed.
+  const bookingSync = storage.bookings ? new BookingSync(storage.bookings, storage.snapshots, logger) : null;
   const onCommitted = (batch: CommittedBatch) => {
     storage.bus.publish(deltaSubject(batch.showId), seatDelta(batch.state, batch.firstVersion - 1, batch.events));
     if (batch.events.some((e) => CATALOG_EVENTS.has(e.type))) {
       storage.catalog.upsert(showSummary(batch.state)).catch((err: unknown) => commitLog.warn({ err, showId: batch.showId }, 'catalog update failed'));
     }
+    publishOutEvents(batch);
     for (const listener of extraListeners) listener(batch);
   };
   const host = new ActorHost({
-    log: storage.log,
+    log: bookingSync ? bookingSync.repairingLog(storage.log) : storage.log,
     snapshots: storage.snapshots,
     logger,
     onCommitted,
+    ...(bookingSync ? { beforeReply: bookingSync.beforeReply } : {}),
     snapshotEveryEvents: config.snapshotEveryEvents,
     snapshotEveryMs: config.snapshotEveryMs,
   });
+  const passivateAfterMs = config.passivateAfterMs;
+  let sweeping = false;
+  const passivation = passivateAfterMs
+    ? setInterval(
+        () => {
+          if (sweeping) return;
+          sweeping = true;
+          host
+            .passivateIdle(passivateAfterMs)
+            .catch((err: unknown) => commitLog.warn({ err }, 'passivation failed'))
+            .finally(() => (sweeping = false));
+        },
+        Math.min(Math.max(passivateAfterMs / 2, 100), PASSIVATION_SWEEP_MAX_MS),
+      ).unref()
+    : null;
   const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens);
   return {
     host,
@@ -51,6 +76,7 @@ export function createSeatNode(
     service,
     tokens,
     close: async () => {
+      if (passivation) clearInterval(passivation);
       await host.close();
       await storage.close();
     },

@@ -128,7 +128,7 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
   const ttlSeconds = cmd.ttlSeconds ?? limits.holdTtlSeconds;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > limits.maxHoldSeconds)
     return fail(ErrorCode.INVALID_ARGUMENT, `ttlSeconds must be an integer from 1 to ${limits.maxHoldSeconds}`);
-  if (state.holds.has(cmd.holdId) || state.endedHolds.has(cmd.holdId))
+  if (state.holds.has(cmd.holdId) || state.endedHolds.has(cmd.holdId) || state.bookingByHold.has(cmd.holdId))
     return fail(ErrorCode.INVALID_ARGUMENT, 'hold id already used');
   const hasSeats = cmd.seats !== undefined;
   const hasCount = cmd.count !== undefined;
@@ -195,10 +195,11 @@ function decideExtend(state: ShowState, cmd: Extract<ShowCommand, { type: 'exten
 
 function decideRelease(state: ShowState, cmd: Extract<ShowCommand, { type: 'release' }>): Decision {
   if (!state.holds.has(cmd.holdId)) {
-    const ended = state.endedHolds.get(cmd.holdId);
+    const bookingId = state.bookingByHold.get(cmd.holdId);
+    if (bookingId !== undefined)
+      return fail(ErrorCode.HOLD_ALREADY_CONFIRMED, `the hold became booking ${bookingId}; cancel the booking instead`);
     // Released or expired already: the seats are free, which is what the caller wants.
-    if (ended && ended.reason !== 'confirmed') return ok([], { type: 'release', holdId: cmd.holdId });
-    if (ended) return fail(ErrorCode.HOLD_ALREADY_CONFIRMED, `the hold became booking ${ended.bookingId}; cancel the booking instead`);
+    if (state.endedHolds.has(cmd.holdId)) return ok([], { type: 'release', holdId: cmd.holdId });
     return fail(ErrorCode.HOLD_NOT_FOUND, 'no such hold');
   }
   return ok(
@@ -218,8 +219,8 @@ function decideRelease(state: ShowState, cmd: Extract<ShowCommand, { type: 'rele
 function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'confirm' }>, now: number): Decision {
   const hold = state.holds.get(cmd.holdId);
   if (!hold) {
-    const ended = state.endedHolds.get(cmd.holdId);
-    const booking = ended?.bookingId ? state.bookings.get(ended.bookingId) : undefined;
+    const bookingId = state.bookingByHold.get(cmd.holdId);
+    const booking = bookingId !== undefined ? state.bookings.get(bookingId) : undefined;
     // Confirming a hold twice answers with the booking it already became.
     if (booking) return ok([], { type: 'confirm', booking: bookingView(state, booking) });
     return missingHold(state, cmd.holdId);

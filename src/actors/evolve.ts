@@ -25,8 +25,11 @@ function endHold(state: ShowState, holdId: string, reason: 'released' | 'expired
   const hold = state.holds.get(holdId);
   if (!hold) return;
   state.holds.delete(holdId);
-  if (reason !== 'confirmed') setSeats(state, hold.seats, SEAT_AVAILABLE);
-  rememberBounded(state.endedHolds, holdId, bookingId ? { reason, bookingId } : { reason }, ENDED_HOLDS_KEPT);
+  if (reason === 'confirmed' && bookingId) state.bookingByHold.set(holdId, bookingId);
+  else {
+    setSeats(state, hold.seats, SEAT_AVAILABLE);
+    rememberBounded(state.endedHolds, holdId, { reason }, ENDED_HOLDS_KEPT);
+  }
 }
 
 function remember(state: ShowState, idem: string | undefined, reply: () => import('./types.ts').CommandReply): void {

@@ -27,7 +27,6 @@ export interface BookingRecord {
 /** How a hold that is no longer active ended; kept (bounded) so late calls get the right error. */
 export interface EndedHold {
   reason: HoldEndReason;
-  bookingId?: string;
 }
 
 export interface SeatCounts {
@@ -58,13 +57,19 @@ export interface ShowState {
   holds: Map<string, HoldRecord>;
   bookings: Map<string, BookingRecord>;
   endedHolds: Map<string, EndedHold>;
+  /** Hold id -> the booking it became; lets a retried confirm find its booking. */
+  bookingByHold: Map<string, string>;
   /** Replies of commands that carried an idempotency key, so a retry after a crash gets them again. */
   idempotent: Map<string, CommandReply>;
 }
 
-/** How many ended holds and idempotency keys a show remembers (oldest forgotten first). */
-export const ENDED_HOLDS_KEPT = 20_000;
-export const IDEMPOTENCY_KEYS_KEPT = 20_000;
+/**
+ * How many released/expired holds and idempotency keys a show remembers, oldest forgotten
+ * first. Per show, so 1,000 busy shows stay in memory: past this a late call on a long-gone
+ * hold gets HOLD_NOT_FOUND instead of HOLD_EXPIRED (still a refusal, nothing changes).
+ */
+export const ENDED_HOLDS_KEPT = 1_024;
+export const IDEMPOTENCY_KEYS_KEPT = 1_024;
 
 export function initialState(def: ShowDefinition): ShowState {
   const seatMap = buildSeatMap(def.layout, def.categories);
@@ -81,6 +86,7 @@ export function initialState(def: ShowDefinition): ShowState {
     holds: new Map(),
     bookings: new Map(),
     endedHolds: new Map(),
+    bookingByHold: new Map(),
     idempotent: new Map(),
   };
 }

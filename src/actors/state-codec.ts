@@ -14,6 +14,7 @@ export interface SerializedState {
   holds: Array<[string, import('./show-state.ts').HoldRecord]>;
   bookings: Array<[string, import('./show-state.ts').BookingRecord]>;
   endedHolds: Array<[string, import('./show-state.ts').EndedHold]>;
+  bookingByHold: Array<[string, string]>;
   idempotent: Array<[string, import('./types.ts').CommandReply]>;
 }
 
@@ -30,6 +31,7 @@ export function serializeState(state: ShowState): SerializedState {
     holds: [...state.holds],
     bookings: [...state.bookings],
     endedHolds: [...state.endedHolds],
+    bookingByHold: [...state.bookingByHold],
     idempotent: [...state.idempotent],
   };
 }
@@ -53,6 +55,7 @@ export function deserializeState(s: SerializedState): ShowState {
     holds: new Map(s.holds),
     bookings: new Map(s.bookings),
     endedHolds: new Map(s.endedHolds),
+    bookingByHold: new Map(s.bookingByHold),
     idempotent: new Map(s.idempotent),
   };
 }

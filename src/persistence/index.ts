@@ -1,9 +1,13 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { openDurableStorage } from './durable-storage.ts';
+import { openEmbeddedStorage } from './embedded.ts';
 import { MemoryBus } from './memory-bus.ts';
 import { MemoryCatalog, MemoryEventLog, MemorySnapshotStore } from './memory-store.ts';
 import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from './ports.ts';
 
+export { openDurableStorage } from './durable-storage.ts';
+export { openEmbeddedStorage } from './embedded.ts';
 export type { AppendBatch, BookingStore, Bus, Catalog, CatalogFilter, EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
 
 /** Every storage port a node needs, opened together and closed together. */
@@ -40,6 +44,10 @@ export function openMemoryStorage(logger: Logger): Storage {
  * DATABASE_URL are set, otherwise the embedded durable store under DATA_DIR.
  */
 export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
-  void config;
-  return openMemoryStorage(logger);
+  if (config.natsUrl === undefined && config.databaseUrl === undefined) return openEmbeddedStorage(config.dataDir, logger);
+  // ---- DURABLE BRANCH (JetStream + Postgres) --------------------------------------------
+  // Both URLs are needed; with only one set, openDurableStorage refuses with a clear message
+  // rather than silently running on volatile or local storage.
+  return openDurableStorage(config, logger);
+  // ---- END DURABLE BRANCH ---------------------------------------------------------------
 }

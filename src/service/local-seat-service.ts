@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ActorHost } from '../actors/actor-host.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../actors/defaults.ts';
 import type { SeatDelta } from '../actors/deltas.ts';
@@ -15,8 +15,18 @@ export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(16).toString('base64url')}`;
 }
 
+/**
+ * The key the show remembers for a request. Hold-scoped commands put the hold id in the
+ * scope, so one key reused for another hold does not get that hold's answer; a new hold puts
+ * a fingerprint of its request there, so a stranger reusing a key with other seats does not
+ * receive someone else's hold (and its token).
+ */
 function idem(ctx: CallContext | undefined, scope: string): { idem?: string } {
   return ctx?.idempotencyKey ? { idem: `${scope}:${ctx.idempotencyKey}` } : {};
+}
+
+function fingerprint(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
 }
 
 /** The SeatService of a process that owns its shows: calls go straight to the local actors. */
@@ -91,7 +101,8 @@ export class LocalSeatService implements SeatService {
   }
 
   async hold(showId: string, req: Parameters<SeatService['hold']>[1], ctx?: CallContext) {
-    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, 'hold') });
+    const scope = ctx?.idempotencyKey ? `hold:${fingerprint(req)}` : 'hold';
+    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, scope) });
     return { ...r.hold, holdToken: this.tokens.issue(showId, r.hold.holdId) };
   }
 
@@ -101,7 +112,7 @@ export class LocalSeatService implements SeatService {
       type: 'extendHold',
       holdId,
       ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-      ...idem(ctx, 'extend'),
+      ...idem(ctx, `extend:${holdId}`),
     });
     return { holdId: r.holdId, expiresAt: r.expiresAt };
   }
@@ -113,14 +124,14 @@ export class LocalSeatService implements SeatService {
       holdId,
       bookingId: newId('b'),
       ...(paymentRef !== undefined ? { paymentRef } : {}),
-      ...idem(ctx, 'confirm'),
+      ...idem(ctx, `confirm:${holdId}`),
     });
     return r.booking;
   }
 
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext) {
     this.checkToken(showId, holdId, holdToken);
-    await this.run(showId, { type: 'release', holdId, ...idem(ctx, 'release') });
+    await this.run(showId, { type: 'release', holdId, ...idem(ctx, `release:${holdId}`) });
   }
 
   getBooking(showId: string, bookingId: string) {

@@ -1,0 +1,125 @@
+import type { handleUnaryCall, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ErrorCode, SeatError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { CallContext, SeatService } from '../../service/seat-service.ts';
+import type { GrpcAdminAuth } from './admin-auth.ts';
+import { bookingMessage, holdMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
+import { toGrpcError } from './status-map.ts';
+import * as schema from './validation.ts';
+
+export interface HandlerDeps {
+  service: SeatService;
+  auth: GrpcAdminAuth;
+  logger: Logger;
+}
+
+type UnaryCall = ServerUnaryCall<unknown, object>;
+
+const ctx = (idempotencyKey: string | undefined): CallContext => (idempotencyKey ? { idempotencyKey } : {});
+
+/** True once the caller's deadline has passed: work for it would be thrown away. */
+export function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
+  const d = call.getDeadline();
+  const at = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(at) && at <= Date.now();
+}
+
+/** Logs a failed call: the unexpected ones loudly (with their cause), the rest at debug. */
+export function logFailure(logger: Logger, method: string, err: unknown): ReturnType<typeof toGrpcError> {
+  const mapped = toGrpcError(err);
+  const { seatError } = mapped;
+  if (seatError.code === ErrorCode.INTERNAL) logger.error({ method, err: seatError.cause ?? seatError }, 'grpc call failed');
+  else logger.debug({ method, code: seatError.code }, 'grpc call refused');
+  return mapped;
+}
+
+/**
+ * Wraps one unary method: admin check, deadline check, the work, the error mapping. A call
+ * the client has given up on (deadline passed, cancelled) starts no work and gets no reply;
+ * grpc-js has already answered it DEADLINE_EXCEEDED or CANCELLED.
+ */
+function unary(deps: HandlerDeps, method: string, run: (request: unknown, call: UnaryCall) => Promise<object>, admin = false) {
+  const handler: handleUnaryCall<unknown, object> = (call, callback) => {
+    void (async () => {
+      try {
+        if (call.cancelled) return;
+        if (deadlinePassed(call)) throw new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the deadline passed before the call started');
+        if (admin) deps.auth.check(call.metadata);
+        const reply = await run(call.request, call);
+        if (!call.cancelled) callback(null, reply);
+      } catch (err) {
+        const { code, details, metadata } = logFailure(deps.logger, method, err);
+        if (!call.cancelled) callback({ code, details, metadata });
+      }
+    })();
+  };
+  return handler;
+}
+
+/** The unary methods of seats.v1.SeatInventory. WatchShow lives in watch-show.ts. */
+export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
+  const { service } = deps;
+  return {
+    CreateShow: unary(
+      deps,
+      'CreateShow',
+      async (r) => {
+        const { input, idempotencyKey } = schema.parse(schema.CreateShowRequest, r);
+        return showMessage(await service.createShow(input, ctx(idempotencyKey)));
+      },
+      true,
+    ),
+    GetShow: unary(deps, 'GetShow', async (r) => {
+      const q = schema.parse(schema.GetShowRequest, r);
+      if (!q.compact) return showMessage(await service.getShow(q.show_id));
+      const [show, map] = await Promise.all([service.getShow(q.show_id), service.getSeatMap(q.show_id)]);
+      return { ...showMessage(show), seats: [], seat_map: seatMapMessage(map) };
+    }),
+    ListShows: unary(deps, 'ListShows', async (r) => ({
+      shows: (await service.listShows(schema.parse(schema.ListShowsRequest, r))).map(summaryMessage),
+    })),
+    Hold: unary(deps, 'Hold', async (r) => {
+      const { showId, req, idempotencyKey } = schema.parse(schema.HoldRequestSchema, r);
+      return holdMessage(await service.hold(showId, req, ctx(idempotencyKey)));
+    }),
+    Confirm: unary(deps, 'Confirm', async (r) => {
+      const q = schema.parse(schema.ConfirmRequest, r);
+      return bookingMessage(await service.confirm(q.show_id, q.hold_id, q.hold_token, q.payment_ref, ctx(q.idempotency_key)));
+    }),
+    Release: unary(deps, 'Release', async (r) => {
+      const q = schema.parse(schema.ReleaseRequest, r);
+      await service.release(q.show_id, q.hold_id, q.hold_token, ctx(q.idempotency_key));
+      return {};
+    }),
+    ExtendHold: unary(deps, 'ExtendHold', async (r) => {
+      const q = schema.parse(schema.ExtendHoldRequest, r);
+      const e = await service.extendHold(q.show_id, q.hold_id, q.hold_token, q.ttl_seconds, ctx(q.idempotency_key));
+      return { hold_id: e.holdId, expires_at: e.expiresAt };
+    }),
+    GetBooking: unary(deps, 'GetBooking', async (r) => {
+      const q = schema.parse(schema.GetBookingRequest, r);
+      return bookingMessage(await service.getBooking(q.show_id, q.booking_id));
+    }),
+    CancelBooking: unary(
+      deps,
+      'CancelBooking',
+      async (r) => {
+        const q = schema.parse(schema.CancelBookingRequest, r);
+        const [booking] = await service.cancelBookings(q.show_id, [q.booking_id], ctx(q.idempotency_key));
+        if (!booking) throw new SeatError(ErrorCode.BOOKING_NOT_FOUND, 'no such booking');
+        return bookingMessage(booking);
+      },
+      true,
+    ),
+    CancelShow: unary(
+      deps,
+      'CancelShow',
+      async (r) => {
+        const q = schema.parse(schema.CancelShowRequest, r);
+        const res = await service.cancelShow(q.show_id, q.reason, ctx(q.idempotency_key));
+        return { refunds: res.refunds.map(bookingMessage), released_holds: res.releasedHolds };
+      },
+      true,
+    ),
+  };
+}

@@ -1,0 +1,73 @@
+import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import type { Logger } from '../../logger.ts';
+import type { SeatService } from '../../service/seat-service.ts';
+import { GrpcAdminAuth } from './admin-auth.ts';
+import { unaryHandlers } from './handlers.ts';
+import { HealthService } from './health.ts';
+import { loadServices, showUpdateEncoder } from './proto.ts';
+import { SERVER_OPTIONS, SHUTDOWN_GRACE_MS } from './server-options.ts';
+import { WatchRegistry, type WatchLimits } from './watch-show.ts';
+
+export interface GrpcServerOptions {
+  service: SeatService;
+  /** Admin calls need `authorization: Bearer <adminToken>`. */
+  adminToken: string;
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** 0 picks a free port; the handle tells which. */
+  port: number;
+  logger: Logger;
+  /** Overrides of SERVER_OPTIONS (tests, benches). */
+  channelOptions?: ChannelOptions;
+  watchLimits?: Partial<WatchLimits>;
+}
+
+export interface GrpcServerHandle {
+  port: number;
+  /** Health goes NOT_SERVING, watch streams end, calls in flight get a grace period. */
+  close(): Promise<void>;
+}
+
+function bindAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Starts seats.v1.SeatInventory and grpc.health.v1.Health on one port. */
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServerHandle> {
+  const logger = opts.logger.child({ subsystem: 'grpc' });
+  const services = loadServices();
+  const server = new Server({ ...SERVER_OPTIONS, ...opts.channelOptions });
+  const health = new HealthService();
+  const watches = new WatchRegistry(opts.service, logger, showUpdateEncoder(services), opts.watchLimits);
+  const auth = new GrpcAdminAuth(opts.adminToken);
+  server.addService(services.seats, { ...unaryHandlers({ service: opts.service, auth, logger }), WatchShow: watches.handler });
+  server.addService(services.health, health.implementation());
+
+  const address = bindAddress(opts.host ?? '0.0.0.0', opts.port);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+  logger.info({ address, port }, 'grpc listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      health.setAll('NOT_SERVING');
+      health.endAll();
+      watches.endAll();
+      const force = setTimeout(() => {
+        logger.warn('grpc calls still running after the grace period, cutting them off');
+        server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      force.unref();
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        logger.info('grpc closed');
+        resolve();
+      });
+    });
+    return closing;
+  };
+  return { port, close };
+}

@@ -1,0 +1,200 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ShowChanges } from '../../actors/types.ts';
+import { ErrorCode, SeatError } from '../../errors.ts';
+import type { CallContext, CreateShowInput, SeatService } from '../../service/seat-service.ts';
+import {
+  BulkCancelBody,
+  CancelShowBody,
+  CatalogQuery,
+  ChangeShowBody,
+  ConfirmBody,
+  CreateShowBody,
+  EmptyBody,
+  ExtendBody,
+  HoldBody,
+  SeatsBody,
+  ShowQuery,
+  checkId,
+  parse,
+} from './schemas.ts';
+
+/** What a route hands back: a status and a body to serialize (none for 204). */
+export interface RouteReply {
+  status: number;
+  body?: unknown;
+}
+
+export interface RouteInput {
+  service: SeatService;
+  /** Path segments after `/v1/shows/`: [showId, kind, subId, action] as present. */
+  params: string[];
+  query: string;
+  /** Parsed JSON body; undefined when the request had none. */
+  body: unknown;
+  holdToken: string;
+  ctx: CallContext;
+}
+
+export interface Route {
+  /** Command name for metrics and logs. */
+  name: string;
+  admin: boolean;
+  /** Needs the Hold-Token header. */
+  holdToken: boolean;
+  /** Whether the body is read at all; routes that take one treat an empty body as `{}` unless required. */
+  body: 'none' | 'optional' | 'required';
+  handle(input: RouteInput): Promise<RouteReply>;
+}
+
+type Methods = Readonly<Record<string, Route>>;
+
+function route(name: string, opts: Partial<Pick<Route, 'admin' | 'holdToken' | 'body'>>, handle: Route['handle']): Route {
+  return { name, admin: opts.admin ?? false, holdToken: opts.holdToken ?? false, body: opts.body ?? 'none', handle };
+}
+
+const showId = (p: string[]) => checkId(p[0], 'showId');
+const holdId = (p: string[]) => checkId(p[2], 'holdId');
+const bookingId = (p: string[]) => checkId(p[2], 'bookingId');
+const bodyOf = (b: unknown) => (b === undefined ? {} : b);
+
+function required(body: unknown): unknown {
+  if (body === undefined) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'this request needs a JSON body');
+  return body;
+}
+
+const SHOWS: Methods = {
+  GET: route('listShows', {}, async ({ service, query }) => {
+    const q = parse(CatalogQuery, Object.fromEntries(new URLSearchParams(query)));
+    return { status: 200, body: { shows: await service.listShows(q) } };
+  }),
+  POST: route('createShow', { admin: true, body: 'required' }, async ({ service, body, ctx }) => {
+    const input = parse(CreateShowBody, required(body)) as CreateShowInput;
+    return { status: 201, body: await service.createShow(input, ctx) };
+  }),
+};
+
+const SHOW: Methods = {
+  GET: route('getShow', {}, async ({ service, params, query }) => {
+    const id = showId(params);
+    const format = query ? parse(ShowQuery, Object.fromEntries(new URLSearchParams(query))).format : 'full';
+    return { status: 200, body: format === 'compact' ? await service.getSeatMap(id) : await service.getShow(id) };
+  }),
+  PATCH: route('changeShow', { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
+    const id = showId(params);
+    const changes = parse(ChangeShowBody, required(body)) as ShowChanges;
+    return { status: 200, body: await service.changeShow(id, changes, ctx) };
+  }),
+  DELETE: route('cancelShow', { admin: true, body: 'optional' }, async ({ service, params, body, ctx }) => {
+    const id = showId(params);
+    const { reason } = parse(CancelShowBody, bodyOf(body));
+    return { status: 200, body: await service.cancelShow(id, reason, ctx) };
+  }),
+};
+
+const HOLDS: Methods = {
+  POST: route('hold', { body: 'required' }, async ({ service, params, body, ctx }) => {
+    const id = showId(params);
+    const req = parse(HoldBody, required(body));
+    return { status: 201, body: await service.hold(id, req, ctx) };
+  }),
+};
+
+const HOLD: Methods = {
+  DELETE: route('release', { holdToken: true, body: 'optional' }, async ({ service, params, body, holdToken, ctx }) => {
+    const [id, hold] = [showId(params), holdId(params)];
+    parse(EmptyBody, bodyOf(body));
+    await service.release(id, hold, holdToken, ctx);
+    return { status: 204 };
+  }),
+};
+
+const CONFIRM: Methods = {
+  POST: route('confirm', { holdToken: true, body: 'optional' }, async ({ service, params, body, holdToken, ctx }) => {
+    const [id, hold] = [showId(params), holdId(params)];
+    const { paymentRef } = parse(ConfirmBody, bodyOf(body));
+    return { status: 201, body: await service.confirm(id, hold, holdToken, paymentRef, ctx) };
+  }),
+};
+
+const EXTEND: Methods = {
+  POST: route('extendHold', { holdToken: true, body: 'optional' }, async ({ service, params, body, holdToken, ctx }) => {
+    const [id, hold] = [showId(params), holdId(params)];
+    const { ttlSeconds } = parse(ExtendBody, bodyOf(body));
+    return { status: 200, body: await service.extendHold(id, hold, holdToken, ttlSeconds, ctx) };
+  }),
+};
+
+const getBooking = route('getBooking', {}, async ({ service, params }) => {
+  const [id, booking] = [showId(params), bookingId(params)];
+  return { status: 200, body: await service.getBooking(id, booking) };
+});
+
+const BOOKING: Methods = { GET: getBooking };
+
+// `bookings/cancel` is the bulk endpoint; "cancel" is never a generated booking id.
+const BOOKINGS_CANCEL: Methods = {
+  GET: getBooking,
+  POST: route('cancelBookings', { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
+    const id = showId(params);
+    const { bookingIds } = parse(BulkCancelBody, required(body));
+    return { status: 200, body: { bookings: await service.cancelBookings(id, bookingIds, ctx) } };
+  }),
+};
+
+const BOOKING_CANCEL: Methods = {
+  POST: route('cancelBooking', { admin: true, body: 'optional' }, async ({ service, params, body, ctx }) => {
+    const [id, booking] = [showId(params), bookingId(params)];
+    parse(EmptyBody, bodyOf(body));
+    const [view] = await service.cancelBookings(id, [booking], ctx);
+    return { status: 200, body: view };
+  }),
+};
+
+const seatsRoute = (name: 'blockSeats' | 'unblockSeats') =>
+  route(name, { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
+    const id = showId(params);
+    const { seats } = parse(SeatsBody, required(body));
+    await service[name](id, seats, ctx);
+    return { status: 200, body: { seats, status: name === 'blockSeats' ? 'blocked' : 'available' } };
+  });
+
+const BLOCK: Methods = { POST: seatsRoute('blockSeats') };
+const UNBLOCK: Methods = { POST: seatsRoute('unblockSeats') };
+
+/**
+ * Finds the methods served at `/v1/shows/...` from the path segments after `shows`
+ * (`rest` = [showId, kind, subId, action]). Plain comparisons on split segments: no
+ * regex, no allocation beyond the split.
+ */
+export function matchShowsPath(rest: string[]): Methods | null {
+  switch (rest.length) {
+    case 0:
+      return SHOWS;
+    case 1:
+      return SHOW;
+    case 2:
+      return rest[1] === 'holds' ? HOLDS : null;
+    case 3:
+      if (rest[1] === 'holds') return HOLD;
+      if (rest[1] === 'bookings') return rest[2] === 'cancel' ? BOOKINGS_CANCEL : BOOKING;
+      if (rest[1] === 'seats') return rest[2] === 'block' ? BLOCK : rest[2] === 'unblock' ? UNBLOCK : null;
+      return null;
+    case 4:
+      if (rest[1] === 'holds') return rest[3] === 'confirm' ? CONFIRM : rest[3] === 'extend' ? EXTEND : null;
+      if (rest[1] === 'bookings') return rest[3] === 'cancel' ? BOOKING_CANCEL : null;
+      return null;
+    default:
+      return null;
+  }
+}
+
+const HOLD_TOKEN_MAX = 256;
+
+/** The Hold-Token header: UNAUTHENTICATED when absent (a wrong one is the service's FORBIDDEN). */
+export function holdTokenOf(headers: IncomingHttpHeaders): string {
+  const token = headers['hold-token'];
+  if (typeof token !== 'string' || token === '')
+    throw new SeatError(ErrorCode.UNAUTHENTICATED, 'this call needs the Hold-Token header from the hold');
+  if (token.length > HOLD_TOKEN_MAX) throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
+  return token;
+}

@@ -1,0 +1,1 @@
+export { PAGE_CSP, servePage } from './serve-page.ts';

@@ -1,0 +1,218 @@
+// The seat-map page: pick a show, watch its seats live, select available seats, hold them
+// over the WebSocket, watch the hold's countdown, confirm or release.
+import { LiveMap } from './live.js';
+import { SeatGrid, formatPrice } from './seat-grid.js';
+
+const $ = (id) => document.getElementById(id);
+const grid = new SeatGrid($('seat-map'));
+const selected = new Set();
+/** @type {{ showId: string, holdId: string, holdToken: string, seats: string[], expiresAt: number, total: number, currency: string } | null} */
+let hold = null;
+const booked = new Set();
+let countdownTimer = null;
+
+const live = new LiveMap({
+  version: () => grid.version,
+  layoutVersion: () => grid.layoutVersion,
+  onState: (s) => {
+    $('connection').dataset.state = s;
+    $('connection').textContent = s;
+  },
+  onSnapshot: (f) => {
+    if (!grid.applySnapshot(f)) {
+      grid.layoutVersion = null;
+      live.subscribe(f.showId, false);
+      return;
+    }
+    renderLegend();
+    refresh();
+  },
+  onChanges: (f) => {
+    grid.applyDelta(f);
+    // Our held seats back on sale: the hold ended on the server (expired) before our timer.
+    if (hold && hold.seats.every((l) => grid.statusOf.get(l) === 'available')) {
+      hold = null;
+      say(explain({ code: 'HOLD_EXPIRED' }), 'error', 'HOLD_EXPIRED');
+    }
+    refresh();
+  },
+  onError: (f) => say(explain(f), 'error', f.code),
+});
+
+/** Shows a message; `code` (the error code) goes in data-code for tests and styling. */
+function say(text, kind = 'info', code = '') {
+  $('message').textContent = text;
+  $('message').dataset.kind = kind;
+  $('message').dataset.code = code;
+}
+
+function explain(err) {
+  switch (err.code) {
+    case 'SEAT_UNAVAILABLE':
+      return `Sorry, ${err.seats?.length ? err.seats.join(', ') : 'those seats'} ${err.seats?.length === 1 ? 'was' : 'were'} just taken. Pick other seats.`;
+    case 'HOLD_EXPIRED':
+      return 'Your hold expired and the seats went back on sale. Select seats again.';
+    case 'HOLD_LIMIT_EXCEEDED':
+      return `Too many seats: ${err.message}`;
+    case 'SHOW_CANCELLED':
+      return 'This show was cancelled.';
+    default:
+      return `${err.code ?? 'ERROR'}: ${err.message ?? 'something went wrong'}`;
+  }
+}
+
+/** Re-derives selection, marks and buttons after any change to the map or the hold. */
+function refresh() {
+  for (const label of [...selected]) if (grid.statusOf.get(label) !== 'available') selected.delete(label);
+  const mine = [];
+  for (const label of booked) mine.push([label, 'booked']);
+  if (hold) for (const label of hold.seats) mine.push([label, '1']);
+  grid.mark('mine', mine);
+  grid.mark('selected', [...selected].map((l) => [l, '1']));
+  const cancelled = grid.status === 'cancelled';
+  $('hold-btn').disabled = selected.size === 0 || cancelled;
+  $('confirm-btn').disabled = !hold || cancelled;
+  $('release-btn').disabled = !hold;
+  $('selected-summary').textContent = hold
+    ? `Holding ${hold.seats.join(', ')} · ${formatPrice(hold.total, hold.currency)}`
+    : selected.size
+      ? `Selected ${[...selected].join(', ')}`
+      : cancelled
+        ? 'This show was cancelled.'
+        : 'Click available seats to select them.';
+  $('show-info').textContent = grid.showId ? `Version ${grid.version}${cancelled ? ' · cancelled' : ''}` : '';
+}
+
+function renderLegend() {
+  const items = [
+    ['available', 'Available'],
+    ['held', 'Held by someone'],
+    ['booked', 'Booked'],
+    ['blocked', 'Not for sale'],
+  ];
+  const parts = items.map(([status, text]) => `<div class="item"><span class="seat" data-status="${status}"></span>${text}</div>`);
+  parts.push('<div class="item"><span class="seat" data-mine="1" data-status="held"></span>Your hold</div>');
+  parts.push('<div class="item"><span class="seat" data-selected="1"></span>Selected</div>');
+  parts.push('<h2>Categories (outline)</h2>');
+  $('legend').innerHTML = parts.join('');
+  grid.categories.forEach((c, i) => {
+    const row = document.createElement('div');
+    row.className = 'item';
+    const swatch = document.createElement('span');
+    swatch.className = `seat cat-${i % 8}`;
+    row.append(swatch, `${c.name ?? c.id} · ${formatPrice(c.price, c.currency)}`);
+    $('legend').append(row);
+  });
+}
+
+function startCountdown() {
+  clearInterval(countdownTimer);
+  const tick = () => {
+    if (!hold) {
+      clearInterval(countdownTimer);
+      $('countdown').hidden = true;
+      return;
+    }
+    const left = Math.max(0, Math.round((hold.expiresAt - Date.now()) / 1000));
+    $('countdown').hidden = false;
+    $('countdown').textContent = `Hold expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+    $('countdown').dataset.urgent = left < 60 ? '1' : '0';
+    if (left === 0) {
+      hold = null;
+      say(explain({ code: 'HOLD_EXPIRED' }), 'error', 'HOLD_EXPIRED');
+      refresh();
+    }
+  };
+  tick();
+  countdownTimer = setInterval(tick, 250);
+}
+
+$('seat-map').addEventListener('click', (ev) => {
+  const el = ev.target.closest('[data-seat]');
+  if (!el || el.dataset.status !== 'available' || hold) return;
+  const label = el.dataset.seat;
+  if (selected.has(label)) selected.delete(label);
+  else selected.add(label);
+  refresh();
+});
+
+$('hold-btn').addEventListener('click', async () => {
+  const seats = [...selected];
+  $('hold-btn').disabled = true;
+  try {
+    const r = await live.request({ type: 'hold', showId: grid.showId, seats });
+    hold = { showId: grid.showId, holdId: r.holdId, holdToken: r.holdToken, seats: r.seats, expiresAt: Date.parse(r.expiresAt), total: r.price.total, currency: r.price.currency };
+    selected.clear();
+    say(`Held ${r.seats.join(', ')}. Confirm before the timer runs out.`, 'ok');
+    startCountdown();
+  } catch (err) {
+    say(explain(err), 'error', err.code);
+  }
+  refresh();
+});
+
+$('confirm-btn').addEventListener('click', async () => {
+  if (!hold) return;
+  const h = hold;
+  $('confirm-btn').disabled = true;
+  try {
+    const r = await live.request({ type: 'confirm', showId: h.showId, holdId: h.holdId, holdToken: h.holdToken });
+    for (const s of r.seats) booked.add(s);
+    hold = null;
+    say(`Booked ${r.seats.join(', ')} · ${formatPrice(r.total, r.currency)} · booking ${r.bookingId}`, 'ok');
+  } catch (err) {
+    if (err.code === 'HOLD_EXPIRED' || err.code === 'HOLD_NOT_FOUND') hold = null;
+    say(explain(err), 'error', err.code);
+  }
+  refresh();
+});
+
+$('release-btn').addEventListener('click', async () => {
+  if (!hold) return;
+  const h = hold;
+  try {
+    await live.request({ type: 'release', showId: h.showId, holdId: h.holdId, holdToken: h.holdToken });
+    say(`Released ${h.seats.join(', ')}.`, 'info');
+  } catch (err) {
+    say(explain(err), 'error', err.code);
+  }
+  hold = null;
+  refresh();
+});
+
+function pick(showId) {
+  if (!showId || showId === grid.showId) return;
+  grid.clear();
+  selected.clear();
+  booked.clear();
+  hold = null;
+  const url = new URL(location.href);
+  url.searchParams.set('show', showId);
+  history.replaceState(null, '', url);
+  live.subscribe(showId, false);
+  refresh();
+}
+
+$('show-picker').addEventListener('change', (ev) => pick(ev.target.value));
+
+async function loadShows() {
+  const wanted = new URLSearchParams(location.search).get('show');
+  try {
+    const res = await fetch('/v1/shows');
+    const { shows } = await res.json();
+    const picker = $('show-picker');
+    picker.replaceChildren(new Option(shows.length ? 'Pick a show…' : 'No shows', ''));
+    for (const s of shows) picker.append(new Option(`${s.title} · ${s.venue} · ${new Date(s.startsAt).toLocaleString()}`, s.id));
+    const first = wanted ?? (shows.length === 1 ? shows[0].id : '');
+    if (first) {
+      if (![...picker.options].some((o) => o.value === first)) picker.append(new Option(first, first));
+      picker.value = first;
+      pick(first);
+    }
+  } catch {
+    say('Could not load the list of shows.', 'error');
+    if (wanted) pick(wanted);
+  }
+}
+
+loadShows();

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CreateShowInput } from './service/seat-service.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { ErrorCode, isSeatErrorCode } from './errors.ts';
+import { startGateway } from './gateway/index.ts';
+import { logger, type Logger } from './logger.ts';
+import { createSeatNode, type SeatNode } from './node.ts';
+import { openStorage } from './persistence/index.ts';
+
+/**
+ * The process entry point: config → storage → node → front doors. Runs everything in one
+ * process (ROLE=all); SIGTERM/SIGINT stop accepting, drain the actors and snapshot them.
+ */
+
+const DEMO_SHOW_ID = 'demo';
+const SECRET_BYTES = 32;
+
+/**
+ * A secret kept under DATA_DIR so it survives restarts (hold tokens must stay valid for
+ * holds that do; the admin token is shown once, on the first start). If the directory is
+ * not writable the secret lives for this process only.
+ */
+async function loadOrCreateSecret(dir: string, name: string, log: Logger): Promise<{ value: string; created: boolean; file: string | null }> {
+  const file = join(dir, name);
+  try {
+    return { value: (await readFile(file, 'utf8')).trim(), created: false, file };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const value = randomBytes(SECRET_BYTES).toString('base64url');
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    return { value, created: true, file };
+  } catch (err) {
+    log.warn({ err, file }, 'could not store secret; it lasts for this process only');
+    return { value, created: true, file: null };
+  }
+}
+
+/** The demo show: 10 rows of 20 seats, premium front rows, tomorrow evening in Pune. */
+function demoShow(now: Date): CreateShowInput {
+  const istTomorrow = new Date(now.getTime() + (5.5 + 24) * 3_600_000).toISOString().slice(0, 10);
+  const rows = 'ABCDEFGHIJ'.split('').map((label, i) => ({ label, seats: 20, category: i < 3 ? 'premium' : 'standard' }));
+  return {
+    id: DEMO_SHOW_ID,
+    title: 'Demo Night',
+    city: 'Pune',
+    venue: 'Screen 1',
+    startsAt: `${istTomorrow}T19:30:00+05:30`,
+    categories: [
+      { id: 'premium', name: 'Premium', price: 45_000, currency: 'INR' },
+      { id: 'standard', name: 'Standard', price: 25_000, currency: 'INR' },
+    ],
+    layout: { sections: [{ id: 'main', rows }] },
+  };
+}
+
+async function ensureDemoShow(node: SeatNode, log: Logger): Promise<void> {
+  try {
+    await node.service.getShow(DEMO_SHOW_ID);
+    return;
+  } catch (err) {
+    if (!isSeatErrorCode(err, ErrorCode.SHOW_NOT_FOUND)) throw err;
+  }
+  try {
+    await node.service.createShow(demoShow(new Date()));
+    log.info({ showId: DEMO_SHOW_ID }, 'demo show created');
+  } catch (err) {
+    if (!isSeatErrorCode(err, ErrorCode.SHOW_EXISTS)) throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = logger.child({ subsystem: 'main' });
+  if (config.role !== 'all')
+    throw new ConfigError(`ROLE=${config.role} needs the cluster layer, which this build does not include yet; use ROLE=all`);
+
+  const admin = config.adminToken
+    ? { value: config.adminToken, created: false, file: null }
+    : await loadOrCreateSecret(config.dataDir, 'admin-token', log);
+  const holdTokenSecret = config.holdTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'hold-token-secret', log)).value;
+
+  const storage = await openStorage(config, logger);
+  const node = createSeatNode({ ...config, holdTokenSecret }, storage, logger);
+  if (config.demoShow) await ensureDemoShow(node, log);
+  const gateway = await startGateway({
+    service: node.service,
+    config,
+    adminToken: admin.value,
+    logger,
+    stats: () => node.host.stats(),
+  });
+
+  if (admin.created) log.info({ url: gateway.url, adminToken: admin.value, storedIn: admin.file }, 'listening; generated an admin token');
+  else log.info({ url: gateway.url, adminTokenFrom: config.adminToken ? 'ADMIN_TOKEN' : admin.file, storage: storage.kind }, 'listening');
+
+  // Idle shows leave memory (snapshotted) and come back on demand.
+  const passivation = setInterval(() => {
+    node.host.passivateIdle(config.passivateAfterMs).catch((err: unknown) => log.warn({ err }, 'passivation failed'));
+  }, Math.max(1_000, Math.floor(config.passivateAfterMs / 2)));
+  passivation.unref();
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal; exiting without a clean stop');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    clearInterval(passivation);
+    try {
+      await gateway.close();
+      await node.close();
+      log.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) logger.error(err.message);
+  else logger.fatal({ err }, 'failed to start');
+  process.exit(1);
+});

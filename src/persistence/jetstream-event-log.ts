@@ -1,0 +1,311 @@
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  NatsError,
+  RetentionPolicy,
+  StorageType,
+  nanos,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  type StreamConfig,
+} from 'nats';
+import type { ShowEvent } from '../actors/types.ts';
+import { ErrorCode, SeatError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { EVENTS_STREAM } from '../subjects.ts';
+import type { AppendBatch, EventLog, LogEntry } from './ports.ts';
+
+/** Matches `eventSubject()` in subjects.ts: a show's events live on `<prefix>.<showId>`. */
+export const DEFAULT_EVENT_SUBJECT_PREFIX = 'seats.events';
+/** How long JetStream remembers a batch id (Nats-Msg-Id) to drop a retried append. */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
+/** Largest batch message; also capped by the server's max_payload. */
+export const DEFAULT_MAX_MSG_BYTES = 1024 * 1024;
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
+/** A read that receives nothing for this long fails UNAVAILABLE instead of hanging. */
+export const DEFAULT_READ_IDLE_TIMEOUT_MS = 10_000;
+const READ_BATCH_MESSAGES = 1024;
+
+/** JetStream API error codes this adapter tells apart. */
+const JS_WRONG_LAST_SEQUENCE = 10071;
+const JS_NO_MESSAGE_FOUND = 10037;
+const JS_STREAM_NOT_FOUND = 10059;
+
+export interface JetStreamEventLogOptions {
+  logger: Logger;
+  stream?: string;
+  subjectPrefix?: string;
+  duplicateWindowMs?: number;
+  maxMsgBytes?: number;
+  publishTimeoutMs?: number;
+  readIdleTimeoutMs?: number;
+  replicas?: number;
+  /**
+   * Read a show's tail by scanning its subject from the start and skipping entries up to
+   * `afterSeq` client-side. nats-server < 2.9.15 recomputes a filtered consumer's pending
+   * count on every message when it starts mid-subject (~160 µs/msg on an interleaved
+   * stream: 1.6 s for a 10,000-entry tail), while a consumer that starts at or before the
+   * subject's first message runs at ~5 µs/msg. 'auto' decides from the server's version.
+   */
+  readFromSubjectStart?: boolean | 'auto';
+  /** Close (drain) the connection when the log closes. */
+  ownsConnection?: boolean;
+}
+
+/** Stored form of one batch; the show id is the subject and the seq the stream sequence. */
+interface StoredBatch {
+  batchId: string;
+  firstVersion: number;
+  events: ShowEvent[];
+}
+
+const PLAIN_TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Show ids become one subject token. Plain ids are used as they are, so subjects read
+ * `seats.events.<showId>`; anything else (dots, wildcards, spaces, unicode) is base64url
+ * behind a `~`, which no plain id contains.
+ */
+export function subjectToken(showId: string): string {
+  return PLAIN_TOKEN.test(showId) ? showId : `~${Buffer.from(showId, 'utf8').toString('base64url')}`;
+}
+
+export function showIdOfToken(token: string): string {
+  return token.startsWith('~') ? Buffer.from(token.slice(1), 'base64url').toString('utf8') : token;
+}
+
+function apiErrorCode(err: unknown): number | undefined {
+  return err instanceof NatsError ? err.api_error?.err_code : undefined;
+}
+
+/** "2.9.10" < "2.9.15": the first three numeric parts, compared in order. */
+export function versionBelow(version: string | undefined, min: [number, number, number]): boolean {
+  if (!version) return true;
+  const parts = version.split(/[.-]/).slice(0, 3).map((p) => Number.parseInt(p, 10) || 0);
+  for (let i = 0; i < 3; i++) if ((parts[i] ?? 0) !== min[i]) return (parts[i] ?? 0) < min[i];
+  return false;
+}
+
+/**
+ * The event log on one JetStream stream (file storage) holding every show: a show's
+ * batches are the messages on `<prefix>.<showId>`, a batch's seq is its stream sequence.
+ *
+ * Fencing: every append carries `Nats-Expected-Last-Subject-Sequence` = the last seq the
+ * writer applied. nats-server 2.9.10 checks the header whenever it is present, 0
+ * included (a second first-append to a new show fails 10071 "wrong last sequence: N"),
+ * and this client sets it for any number, 0 included; the conformance suite's "two
+ * writers race on a new show" case pins that down. `Nats-Expected-Last-Subject-
+ * Sequence-Subject` is not used (2.9 ignores it). Dedup: `Nats-Msg-Id` = the batch id;
+ * the server answers a repeat inside the duplicate window with the first PubAck (marked
+ * duplicate), and it checks dedup before the expected sequence, so a retried batch that
+ * did land gets its seq back even though the subject moved on.
+ *
+ * Concurrency: any number of appends and reads may be in flight; the connection is
+ * shared. One writer per show is the caller's business; JetStream enforces it.
+ */
+export class JetStreamEventLog implements EventLog {
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  private readonly js: JetStreamClient;
+  private readonly maxMsgBytes: number;
+  private readonly publishTimeoutMs: number;
+  private readonly readIdleTimeoutMs: number;
+  private readonly readFromSubjectStart: boolean;
+  private readonly logger: Logger;
+  private closed = false;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly opts: JetStreamEventLogOptions,
+    maxMsgBytes: number,
+  ) {
+    this.stream = opts.stream ?? EVENTS_STREAM;
+    this.subjectPrefix = opts.subjectPrefix ?? DEFAULT_EVENT_SUBJECT_PREFIX;
+    this.js = nc.jetstream({ timeout: opts.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS });
+    this.maxMsgBytes = maxMsgBytes;
+    this.publishTimeoutMs = opts.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    this.readIdleTimeoutMs = opts.readIdleTimeoutMs ?? DEFAULT_READ_IDLE_TIMEOUT_MS;
+    const mode = opts.readFromSubjectStart ?? 'auto';
+    this.readFromSubjectStart = mode === 'auto' ? versionBelow(nc.info?.version, [2, 9, 15]) : mode;
+    this.logger = opts.logger.child({ subsystem: 'jetstream-log' });
+  }
+
+  /** Creates the stream, or updates its limits, and returns a log on it. */
+  static async open(nc: NatsConnection, opts: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
+    const jsm = await nc.jetstreamManager();
+    const maxPayload = nc.info?.max_payload ?? DEFAULT_MAX_MSG_BYTES;
+    const maxMsgBytes = Math.min(opts.maxMsgBytes ?? DEFAULT_MAX_MSG_BYTES, maxPayload);
+    const log = new JetStreamEventLog(nc, jsm, opts, maxMsgBytes);
+    await log.ensureStream();
+    log.logger.info(
+      { stream: log.stream, subjects: `${log.subjectPrefix}.>`, server: nc.info?.version, readFromSubjectStart: log.readFromSubjectStart },
+      'jetstream event log open',
+    );
+    return log;
+  }
+
+  private async ensureStream(): Promise<void> {
+    const wanted: Partial<StreamConfig> = {
+      name: this.stream,
+      subjects: [`${this.subjectPrefix}.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_msgs: -1,
+      max_bytes: -1,
+      max_age: 0,
+      max_msg_size: this.maxMsgBytes,
+      duplicate_window: nanos(this.opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
+      num_replicas: this.opts.replicas ?? 1,
+      // The log is the record of every sale: no single entry may be removed.
+      deny_delete: true,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const info = await this.jsm.streams.info(this.stream);
+        const subjects = [...new Set([...(info.config.subjects ?? []), ...(wanted.subjects ?? [])])];
+        const current = info.config;
+        if (
+          subjects.length !== (current.subjects ?? []).length ||
+          current.max_msg_size !== wanted.max_msg_size ||
+          current.duplicate_window !== wanted.duplicate_window ||
+          current.deny_delete !== true
+        ) {
+          await this.jsm.streams.update(this.stream, {
+            subjects,
+            max_msg_size: wanted.max_msg_size,
+            duplicate_window: wanted.duplicate_window,
+            deny_delete: true,
+          });
+          this.logger.info({ stream: this.stream }, 'stream limits updated');
+        }
+        return;
+      } catch (err) {
+        if (apiErrorCode(err) !== JS_STREAM_NOT_FOUND || attempt > 2) throw err;
+      }
+      try {
+        await this.jsm.streams.add(wanted);
+        this.logger.info({ stream: this.stream }, 'stream created');
+        return;
+      } catch (err) {
+        // Another process created it first (a different config fails 10058): loop to update.
+        if (attempt > 2) throw err;
+      }
+    }
+  }
+
+  subjectOf(showId: string): string {
+    return `${this.subjectPrefix}.${subjectToken(showId)}`;
+  }
+
+  async append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number> {
+    const stored: StoredBatch = { batchId: batch.batchId, firstVersion: batch.firstVersion, events: batch.events };
+    const data = Buffer.from(JSON.stringify(stored), 'utf8');
+    if (data.length > this.maxMsgBytes)
+      throw new SeatError(ErrorCode.INTERNAL, `batch of ${data.length} bytes exceeds the log's ${this.maxMsgBytes}-byte message limit`);
+    try {
+      const ack = await this.js.publish(this.subjectOf(showId), data, {
+        msgID: batch.batchId,
+        expect: { lastSubjectSequence: expectedLastSeq, streamName: this.stream },
+        timeout: this.publishTimeoutMs,
+      });
+      if (ack.duplicate) this.logger.debug({ showId, batchId: batch.batchId, seq: ack.seq }, 'duplicate append');
+      return ack.seq;
+    } catch (err) {
+      if (apiErrorCode(err) === JS_WRONG_LAST_SEQUENCE)
+        throw new SeatError(ErrorCode.NOT_OWNER, `another writer appended to ${showId} after seq ${expectedLastSeq}`, {}, { cause: err });
+      throw new SeatError(ErrorCode.UNAVAILABLE, 'event log append failed', {}, { cause: err });
+    }
+  }
+
+  async lastSeq(showId: string): Promise<number> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: this.subjectOf(showId) });
+      return m.seq;
+    } catch (err) {
+      if (apiErrorCode(err) === JS_NO_MESSAGE_FOUND) return 0;
+      throw new SeatError(ErrorCode.UNAVAILABLE, 'event log unavailable', {}, { cause: err });
+    }
+  }
+
+  /**
+   * Reads the show's entries after `afterSeq` up to its last entry at the time of the call,
+   * through an ordered consumer filtered to the show's subject (deleted when done).
+   */
+  async *read(showId: string, afterSeq: number): AsyncIterable<LogEntry> {
+    const last = await this.lastSeq(showId);
+    if (last <= afterSeq) return;
+    const subject = this.subjectOf(showId);
+    let consumer: Consumer;
+    let messages: ConsumerMessages;
+    try {
+      consumer = await this.js.consumers.get(this.stream, {
+        filterSubjects: subject,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: this.readFromSubjectStart ? 1 : afterSeq + 1,
+      });
+      messages = await consumer.consume({ max_messages: READ_BATCH_MESSAGES });
+    } catch (err) {
+      throw new SeatError(ErrorCode.UNAVAILABLE, 'event log read failed', {}, { cause: err });
+    }
+    const it = messages[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await this.nextWithin(it, showId);
+        if (next.done) throw new SeatError(ErrorCode.UNAVAILABLE, 'event log read ended early');
+        const m = next.value;
+        if (m.seq > afterSeq) yield this.decode(showId, m);
+        if (m.seq >= last) return;
+      }
+    } finally {
+      messages.stop();
+      consumer.delete().catch(() => undefined);
+    }
+  }
+
+  private async nextWithin(it: AsyncIterator<JsMsg>, showId: string): Promise<IteratorResult<JsMsg>> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SeatError(ErrorCode.UNAVAILABLE, `event log read of ${showId} stalled for ${this.readIdleTimeoutMs} ms`)),
+        this.readIdleTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([it.next(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private decode(showId: string, m: JsMsg): LogEntry {
+    let stored: StoredBatch;
+    try {
+      stored = JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8')) as StoredBatch;
+    } catch (err) {
+      throw new SeatError(ErrorCode.INTERNAL, `log entry ${m.seq} of ${showId} is not valid JSON`, {}, { cause: err });
+    }
+    return { seq: m.seq, showId, batchId: stored.batchId, firstVersion: stored.firstVersion, events: stored.events };
+  }
+
+  async showIds(): Promise<string[]> {
+    try {
+      const info = await this.jsm.streams.info(this.stream, { subjects_filter: `${this.subjectPrefix}.>` });
+      const cut = this.subjectPrefix.length + 1;
+      return Object.keys(info.state.subjects ?? {}).map((s) => showIdOfToken(s.slice(cut)));
+    } catch (err) {
+      throw new SeatError(ErrorCode.UNAVAILABLE, 'event log unavailable', {}, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.opts.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
+  }
+}
