@@ -98,12 +98,6 @@ async function main(): Promise<void> {
   if (admin.created) log.info({ url: gateway.url, adminToken: admin.value, storedIn: admin.file }, 'listening; generated an admin token');
   else log.info({ url: gateway.url, adminTokenFrom: config.adminToken ? 'ADMIN_TOKEN' : admin.file, storage: storage.kind }, 'listening');
 
-  // Idle shows leave memory (snapshotted) and come back on demand.
-  const passivation = setInterval(() => {
-    node.host.passivateIdle(config.passivateAfterMs).catch((err: unknown) => log.warn({ err }, 'passivation failed'));
-  }, Math.max(1_000, Math.floor(config.passivateAfterMs / 2)));
-  passivation.unref();
-
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -112,7 +106,6 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
-    clearInterval(passivation);
     try {
       await gateway.close();
       await node.close();
