@@ -184,7 +184,11 @@ function decideExtend(state: ShowState, cmd: Extract<ShowCommand, { type: 'exten
   const ttlSeconds = cmd.ttlSeconds ?? limits.holdTtlSeconds;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > limits.maxHoldSeconds)
     return fail(ErrorCode.INVALID_ARGUMENT, `ttlSeconds must be an integer from 1 to ${limits.maxHoldSeconds}`);
-  const expiresAt = Math.min(now + ttlSeconds * 1000, hold.createdAt + limits.maxHoldSeconds * 1000);
+  const wanted = now + ttlSeconds * 1000;
+  // An extension never shortens a hold: asking for less than is left answers the current expiry.
+  if (wanted <= hold.expiresAt)
+    return ok([], { type: 'extendHold', holdId: cmd.holdId, expiresAt: new Date(hold.expiresAt).toISOString() });
+  const expiresAt = Math.min(wanted, hold.createdAt + limits.maxHoldSeconds * 1000);
   if (expiresAt <= hold.expiresAt)
     return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `a hold may last at most ${limits.maxHoldSeconds} seconds in total`);
   return ok(

@@ -192,6 +192,7 @@ export class ShowActor {
 
     if (events.length === 0) {
       for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
+      this.flushReads();
       return;
     }
 

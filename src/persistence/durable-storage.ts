@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import type pg from 'pg';
-import type { Config } from '../config.ts';
+import { ConfigError, type Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Storage } from './index.ts';
 import { JetStreamEventLog, type JetStreamEventLogOptions } from './jetstream-event-log.ts';
@@ -23,6 +23,8 @@ export interface DurableOptions {
   busSubjectPrefix?: string;
   pgPoolMax?: number;
   statementTimeoutMs?: number;
+  /** Booking upserts in flight at once; calls beyond share the next statement. */
+  bookingWritesInFlight?: number;
   /** Passed to the JetStream log (duplicate window, message size, timeouts, read mode). */
   log?: Omit<JetStreamEventLogOptions, 'logger' | 'stream' | 'subjectPrefix' | 'ownsConnection'>;
   /** Name the connections carry (NATS client name, Postgres application_name). */
@@ -57,7 +59,7 @@ export async function openDurableStorage(
   overrides: DurableOptions = {},
 ): Promise<Storage> {
   if (!config.natsUrl || !config.databaseUrl)
-    throw new Error('durable storage needs both NATS_URL and DATABASE_URL (set both, or neither for the embedded store)');
+    throw new ConfigError('durable storage needs both NATS_URL and DATABASE_URL (set both, or neither for the embedded store)');
   const log = logger.child({ subsystem: 'durable-storage' });
   const name = overrides.clientName ?? `seat-inventory${config.nodeId ? `-${config.nodeId}` : ''}`;
   let nc: NatsConnection | null = null;
@@ -81,7 +83,7 @@ export async function openDurableStorage(
     const bus = new NatsBus(nc, { logger, ...(overrides.busSubjectPrefix ? { subjectPrefix: overrides.busSubjectPrefix } : {}) });
     const snapshots = new PostgresSnapshotStore(pool);
     const catalog = new PostgresCatalog(pool);
-    const bookings = new PostgresBookingStore(pool);
+    const bookings = new PostgresBookingStore(pool, overrides.bookingWritesInFlight !== undefined ? { writesInFlight: overrides.bookingWritesInFlight } : {});
     log.info({ stream: events.stream, subjects: `${events.subjectPrefix}.>` }, 'durable storage open');
     const conn = nc;
     const pgPool = pool;

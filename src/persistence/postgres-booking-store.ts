@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import type { BookingCancelReason, BookingView, PriceLine } from '../actors/types.ts';
+import { ErrorCode } from '../errors.ts';
 import type { BookingStore } from './ports.ts';
 import { pgFailure } from './postgres-pool.ts';
 
-/** Rows per INSERT statement; a larger upsert is split into several inside one transaction. */
+/** Rows per INSERT statement; one larger upsert is split into several inside one transaction. */
 export const BOOKING_ROWS_PER_STATEMENT = 5_000;
 
 interface BookingRow {
@@ -86,37 +87,99 @@ const UPSERT_SQL = `
         version = bookings.version + 1
     WHERE bookings.status = 'confirmed' AND EXCLUDED.status = 'cancelled'`;
 
+/** Upsert statements in flight at once; the rest of the callers share the next one. */
+export const DEFAULT_BOOKING_WRITES_IN_FLIGHT = 2;
+
+interface PendingUpsert {
+  rows: BookingRow[];
+  /** Written in a statement of its own (after a merged statement was refused). */
+  alone?: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * Bookings in `bookings`. `upsert` resolves once its rows are committed (autocommit for one
- * statement, one transaction when split). Safe to call concurrently; the pool belongs to
- * the caller.
+ * Bookings in `bookings`. `upsert` resolves once its rows are committed.
+ *
+ * Group commit across shows: every show actor commits its own batch's bookings before it
+ * replies, so with many busy shows the table would see one small transaction per batch
+ * per show. Instead, calls that arrive while `writesInFlight` statements are running wait
+ * and are merged into the next statement (up to BOOKING_ROWS_PER_STATEMENT rows); each
+ * caller is answered when the statement carrying its rows commits. A lone call is written
+ * at once. If Postgres is unavailable, every call merged into the statement fails (the
+ * actors answer UNAVAILABLE; the rows are repaired from the log on reactivation); if it
+ * refuses the rows, each call is retried alone so one bad call fails only itself.
+ *
+ * Safe to call concurrently; the pool belongs to the caller.
  */
 export class PostgresBookingStore implements BookingStore {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly writesInFlight: number;
+  private readonly pending: PendingUpsert[] = [];
+  private running = 0;
 
-  async upsert(bookings: BookingView[]): Promise<void> {
-    if (bookings.length === 0) return;
-    // One row per id (the last view wins): ON CONFLICT may not touch a row twice in a statement.
-    const rows = [...new Map(bookings.map((b) => [b.bookingId, toRow(b)])).values()];
+  constructor(
+    private readonly pool: pg.Pool,
+    opts: { writesInFlight?: number } = {},
+  ) {
+    this.writesInFlight = Math.max(1, opts.writesInFlight ?? DEFAULT_BOOKING_WRITES_IN_FLIGHT);
+  }
+
+  upsert(bookings: BookingView[]): Promise<void> {
+    if (bookings.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ rows: bookings.map(toRow), resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.writesInFlight && this.pending.length) {
+      const group: PendingUpsert[] = [this.pending.shift() as PendingUpsert];
+      let count = group[0].rows.length;
+      while (!group[0].alone && this.pending.length && !this.pending[0].alone && count + this.pending[0].rows.length <= BOOKING_ROWS_PER_STATEMENT) {
+        const next = this.pending.shift() as PendingUpsert;
+        count += next.rows.length;
+        group.push(next);
+      }
+      // One row per id, the latest view winning: ON CONFLICT may not touch a row twice in a statement.
+      const rows = new Map<string, BookingRow>();
+      for (const p of group) for (const r of p.rows) rows.set(r.booking_id, r);
+      this.running++;
+      this.write([...rows.values()])
+        .then(
+          () => {
+            for (const p of group) p.resolve();
+          },
+          (err: unknown) => {
+            const failure = pgFailure(err, 'booking upsert');
+            // Rows the server refused (not an outage) fail only their own caller: retry each alone.
+            if (group.length > 1 && failure.code !== ErrorCode.UNAVAILABLE) this.pending.unshift(...group.map((p) => ({ ...p, alone: true })));
+            else for (const p of group) p.reject(failure);
+          },
+        )
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+
+  private async write(rows: BookingRow[]): Promise<void> {
+    if (rows.length <= BOOKING_ROWS_PER_STATEMENT) {
+      await this.pool.query(UPSERT_SQL, [JSON.stringify(rows)]);
+      return;
+    }
+    const client = await this.pool.connect();
     try {
-      if (rows.length <= BOOKING_ROWS_PER_STATEMENT) {
-        await this.pool.query(UPSERT_SQL, [JSON.stringify(rows)]);
-        return;
-      }
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        for (let i = 0; i < rows.length; i += BOOKING_ROWS_PER_STATEMENT)
-          await client.query(UPSERT_SQL, [JSON.stringify(rows.slice(i, i + BOOKING_ROWS_PER_STATEMENT))]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      await client.query('BEGIN');
+      for (let i = 0; i < rows.length; i += BOOKING_ROWS_PER_STATEMENT)
+        await client.query(UPSERT_SQL, [JSON.stringify(rows.slice(i, i + BOOKING_ROWS_PER_STATEMENT))]);
+      await client.query('COMMIT');
     } catch (err) {
-      throw pgFailure(err, 'booking upsert');
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
     }
   }
 

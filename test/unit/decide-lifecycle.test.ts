@@ -14,7 +14,12 @@ describe('extend', () => {
     d.now += 500_000;
     const capped = d.ok({ type: 'extendHold', holdId: 'h1', ttlSeconds: 1800 });
     assert.equal(Date.parse(capped.expiresAt), d.s.holds.get('h1')!.createdAt + 1_800_000);
-    assert.equal(d.fails({ type: 'extendHold', holdId: 'h1', ttlSeconds: 600 }), 'HOLD_LIMIT_EXCEEDED');
+    d.now += 1_000;
+    assert.equal(d.fails({ type: 'extendHold', holdId: 'h1', ttlSeconds: 1800 }), 'HOLD_LIMIT_EXCEEDED');
+    // Asking for less time than is left keeps the hold as it is.
+    const v = d.s.version;
+    assert.equal(d.ok({ type: 'extendHold', holdId: 'h1', ttlSeconds: 10 }).expiresAt, capped.expiresAt);
+    assert.equal(d.s.version, v);
   });
 
   it('refuses unknown and expired holds', () => {

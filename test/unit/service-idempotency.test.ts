@@ -44,7 +44,7 @@ describe('idempotency keys at the show (survive the gateway cache)', () => {
     const bb = await n.service.confirm('s1', b.holdId, b.holdToken, undefined, { idempotencyKey: 'c' });
     assert.notEqual(bb.bookingId, ba.bookingId);
     assert.deepEqual(bb.seats, ['A-2']);
-    await assert.rejects(n.service.confirm('s1', b.holdId, a.holdToken), { code: 'FORBIDDEN' });
+    await assert.rejects(n.service.confirm('s1', b.holdId, a.holdToken, undefined), { code: 'FORBIDDEN' });
     await n.close();
   });
 });

@@ -25,8 +25,8 @@ export interface WebSocketGateway {
 }
 
 function reject(socket: Duplex, status: number, reason: string): void {
+  socket.once('finish', () => socket.destroy());
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  socket.destroy();
 }
 
 /**

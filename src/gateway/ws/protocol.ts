@@ -1,20 +1,22 @@
 import { z } from 'zod';
 import type { SeatStatus } from '../../actors/types.ts';
 import type { ErrorCode, ErrorDetails } from '../../errors.ts';
+import { ID_RE, MAX_TTL_SECONDS, SEAT_RE } from '../http/schemas.ts';
 
 /**
  * The WebSocket protocol: every client frame's schema (validated at the edge, before any
  * actor sees it) and the shapes of the frames the server sends.
  */
 
-const showId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (at most 64)');
+// The same id and label rules as the HTTP API.
+const showId = z.string().regex(ID_RE, 'letters, digits, _ and - only (1-64)');
 const requestId = z.string().min(1).max(64);
 const idempotencyKey = z.string().min(1).max(128).optional();
 const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const seatLabel = z.string().min(1).max(64);
-const holdId = z.string().min(1).max(128);
+const seatLabel = z.string().regex(SEAT_RE, 'not a seat label');
+const holdId = z.string().regex(ID_RE, 'not a hold id');
 const holdToken = z.string().min(1).max(256);
-const ttlSeconds = z.number().int().min(1).max(86_400).optional();
+const ttlSeconds = z.number().int().min(1).max(MAX_TTL_SECONDS).optional();
 
 export const SubscribeFrame = z.strictObject({
   type: z.literal('subscribe'),

@@ -1,10 +1,15 @@
 /**
- * Adapts the coalescing tick to load. Broadcast time is summed over a window; when
- * broadcasting took more than half the window the tick doubles (fewer, larger frames for
- * the same changes), and when it took under a sixth the tick halves back toward the base.
- * Watchers then see updates a little later instead of the event loop falling behind,
- * which would delay commands, heartbeats and everything else on the process.
+ * Adapts the coalescing tick to load. The CPU time of broadcasts is summed over a window;
+ * when broadcasting used more than 60 % of a core the tick doubles (fewer, larger frames
+ * for the same changes), and under 25 % it halves back toward the base (the gap between
+ * the two keeps it from flapping). Watchers then see updates a little later instead of
+ * the event loop falling behind, which would delay commands, heartbeats and everything
+ * else on the process. CPU time, not wall time: on a shared box a broadcast preempted by
+ * other processes is not a reason to send less.
  */
+const STRETCH_ABOVE = 0.6;
+const SHRINK_BELOW = 0.25;
+
 export class TickGovernor {
   private current: number;
   private busyMs = 0;
@@ -24,7 +29,7 @@ export class TickGovernor {
     return this.current;
   }
 
-  /** Records one broadcast's duration; returns true when the tick changed. */
+  /** Records one broadcast's CPU time (ms); returns true when the tick changed. */
   record(busyMs: number): boolean {
     this.busyMs += busyMs;
     const t = this.now();
@@ -34,8 +39,8 @@ export class TickGovernor {
     this.busyMs = 0;
     this.windowStart = t;
     const before = this.current;
-    if (load > 0.5) this.current = Math.min(this.maxMs, this.current * 2);
-    else if (load < 1 / 6) this.current = Math.max(this.baseMs, this.current / 2);
+    if (load > STRETCH_ABOVE) this.current = Math.min(this.maxMs, this.current * 2);
+    else if (load < SHRINK_BELOW) this.current = Math.max(this.baseMs, this.current / 2);
     return before !== this.current;
   }
 }

@@ -23,7 +23,7 @@ export const wsMetrics = {
   badFrames: new Counter({ name: 'seats_ws_bad_frames_total', help: 'Invalid client frames', registers: [registry] }),
   broadcastSeconds: new Histogram({
     name: 'seats_ws_broadcast_seconds',
-    help: 'Time to hand one coalesced delta to every watcher of a show',
+    help: 'CPU time to hand one coalesced delta to every watcher of a show',
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
     registers: [registry],
   }),
