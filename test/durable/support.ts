@@ -1,0 +1,121 @@
+import { connect, type NatsConnection } from 'nats';
+import pg from 'pg';
+import pino from 'pino';
+import type { ShowDefinition } from '../../src/actors/types.ts';
+import type { DurableOptions } from '../../src/persistence/durable-storage.ts';
+import { SERVICE_URLS, uniqueName } from '../support/services.ts';
+
+/** Tests are quiet unless LOG_LEVEL says otherwise. */
+export const testLogger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+
+/** The URL of another database on the test server. */
+export function databaseUrl(name: string): string {
+  const url = new URL(SERVICE_URLS.postgres);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: SERVICE_URLS.postgres });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, empty database; `drop` removes it (ending any connection still open). */
+export async function createTestDatabase(prefix = 'seats_test'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = uniqueName(prefix).toLowerCase();
+  // Identifiers cannot be parameters; uniqueName gives [a-z0-9_] only.
+  if (!/^[a-z0-9_]{1,63}$/.test(name)) throw new Error(`bad database name ${name}`);
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  return {
+    name,
+    url: databaseUrl(name),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+export function connectTestNats(name = 'seats-test'): Promise<NatsConnection> {
+  return connect({ servers: SERVICE_URLS.nats, name });
+}
+
+export async function deleteStream(stream: string): Promise<void> {
+  const nc = await connectTestNats();
+  try {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(stream).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * Everything one test needs for its own durable storage: a database, a stream name and
+ * subject prefixes nobody else uses. `cleanup` drops the database and deletes the stream.
+ */
+export interface DurableTestEnv {
+  config: { natsUrl: string; databaseUrl: string; nodeId: string | undefined };
+  options: DurableOptions;
+  stream: string;
+  eventSubjectPrefix: string;
+  busSubjectPrefix: string;
+  databaseName: string;
+  cleanup(): Promise<void>;
+}
+
+export async function durableTestEnv(prefix = 'dur'): Promise<DurableTestEnv> {
+  const db = await createTestDatabase(`seats_${prefix}`);
+  const id = uniqueName(prefix);
+  const stream = `S_${id}`;
+  const eventSubjectPrefix = `${id}.events`;
+  const busSubjectPrefix = `${id}.bus`;
+  return {
+    config: { natsUrl: SERVICE_URLS.nats, databaseUrl: db.url, nodeId: undefined },
+    options: { stream, eventSubjectPrefix, busSubjectPrefix },
+    stream,
+    eventSubjectPrefix,
+    busSubjectPrefix,
+    databaseName: db.name,
+    cleanup: async () => {
+      await Promise.allSettled([deleteStream(stream), db.drop()]);
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A show of `rows` × `perRow` seats for the seat service (limits and offers defaulted). */
+export function showInput(id: string, rows = 4, perRow = 25): Omit<ShowDefinition, 'limits' | 'offers'> {
+  return {
+    id,
+    title: 'Dune',
+    city: 'Pune',
+    venue: 'Screen 1',
+    startsAt: '2026-12-01T19:30:00+05:30',
+    categories: [{ id: 'gold', price: 50000, currency: 'INR' }],
+    layout: {
+      sections: [
+        {
+          id: 'main',
+          rows: Array.from({ length: rows }, (_, r) => ({
+            label: r < 26 ? String.fromCharCode(65 + r) : `R${r}`,
+            seats: perRow,
+            category: 'gold',
+          })),
+        },
+      ],
+    },
+  };
+}
