@@ -20,6 +20,12 @@ export interface ActorHostOptions {
   snapshotEveryEvents?: number;
   snapshotEveryMs?: number;
   maxBatch?: number;
+  /**
+   * A hot copy of a show kept elsewhere in this process (a warm replica). When it returns a
+   * state, activation starts from it instead of the snapshot and replays only the log after
+   * its seq. The host takes ownership of the returned state object.
+   */
+  warmState?: (showId: string) => { state: ShowState; seq: number } | null;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
@@ -40,8 +46,10 @@ export class ActorHost {
   private readonly actors = new Map<string, ShowActor>();
   private readonly activating = new Map<string, Promise<ShowActor>>();
   private readonly snapshotTracks = new Map<string, SnapshotTrack>();
-  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply'>> &
-    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply'>;
+  /** Passivated shows with holds, woken when their first hold is due. */
+  private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState'>> &
+    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState'>;
   private readonly logger: Logger;
   private closing = false;
 
@@ -112,10 +120,11 @@ export class ActorHost {
   }
 
   /** Rebuilds a show from its newest snapshot and the log after it. */
-  async load(showId: string): Promise<{ state: ShowState | null; seq: number; replayed: number }> {
-    const snapshot = await this.opts.snapshots.load(showId);
-    let state: ShowState | null = snapshot ? deserializeState(snapshot.state as SerializedState) : null;
-    let seq = snapshot?.logSeq ?? 0;
+  async load(showId: string): Promise<{ state: ShowState | null; seq: number; replayed: number; warm: boolean }> {
+    const warm = this.opts.warmState?.(showId) ?? null;
+    const snapshot = warm ? null : await this.opts.snapshots.load(showId);
+    let state: ShowState | null = warm ? warm.state : snapshot ? deserializeState(snapshot.state as SerializedState) : null;
+    let seq = warm ? warm.seq : (snapshot?.logSeq ?? 0);
     let replayed = 0;
     for await (const entry of this.opts.log.read(showId, seq)) {
       const expected = (state?.version ?? 0) + 1;
@@ -126,12 +135,14 @@ export class ActorHost {
       replayed += entry.events.length;
     }
     if (state) state.logSeq = seq;
-    return { state, seq, replayed };
+    return { state, seq, replayed, warm: warm !== null };
   }
 
   private async activate(showId: string): Promise<ShowActor> {
     const started = this.opts.now();
-    const { state, seq, replayed } = await this.load(showId);
+    clearTimeout(this.wakeTimers.get(showId));
+    this.wakeTimers.delete(showId);
+    const { state, seq, replayed, warm } = await this.load(showId);
     const actor = new ShowActor(showId, state, seq, {
       log: this.opts.log,
       now: this.opts.now,
@@ -149,7 +160,7 @@ export class ActorHost {
     this.actors.set(showId, actor);
     if (state) {
       this.snapshotTracks.set(showId, { eventsSince: replayed, lastAt: this.opts.now(), writing: null });
-      this.logger.debug({ showId, seq, replayed, ms: this.opts.now() - started }, 'show activated');
+      this.logger.debug({ showId, seq, replayed, warm, ms: this.opts.now() - started }, 'show activated');
     }
     return actor;
   }
@@ -190,6 +201,26 @@ export class ActorHost {
     await actor.read((state) => (state ? this.writeSnapshot(showId, state, track) : undefined));
   }
 
+  /**
+   * Activates a show now (no command needed), e.g. on takeover so its hold timers run.
+   * Resolves false when the show does not exist.
+   */
+  async ensureActive(showId: string): Promise<boolean> {
+    try {
+      await this.actorFor(showId, false);
+      return true;
+    } catch (err) {
+      if (err instanceof SeatError && err.code === ErrorCode.SHOW_NOT_FOUND) return false;
+      throw err;
+    }
+  }
+
+  /** Whether the show has a live actor in this process. */
+  isActive(showId: string): boolean {
+    const actor = this.actors.get(showId);
+    return actor !== undefined && !actor.isStopped;
+  }
+
   /** Snapshots and drops shows idle for longer than `idleMs`; they reactivate on demand. */
   async passivateIdle(idleMs: number): Promise<string[]> {
     const now = this.opts.now();
@@ -202,14 +233,33 @@ export class ActorHost {
     const actor = this.actors.get(showId);
     if (!actor) return;
     await this.snapshot(showId);
+    const nextExpiry = await actor.read((state) => {
+      let next = Infinity;
+      for (const hold of state?.holds.values() ?? []) next = Math.min(next, hold.expiresAt);
+      return next;
+    });
     actor.stop();
     this.actors.delete(showId);
     this.snapshotTracks.delete(showId);
+    // The expiry timers left with the actor: wake the show when its first hold is due.
+    if (nextExpiry !== Infinity && !this.closing) this.wakeAt(showId, nextExpiry);
+  }
+
+  private wakeAt(showId: string, at: number): void {
+    clearTimeout(this.wakeTimers.get(showId));
+    const timer = setTimeout(() => {
+      this.wakeTimers.delete(showId);
+      this.ensureActive(showId).catch((err: unknown) => this.logger.warn({ err, showId }, 'waking a passivated show failed'));
+    }, Math.min(Math.max(0, at - this.opts.now()), 2 ** 31 - 1));
+    timer.unref();
+    this.wakeTimers.set(showId, timer);
   }
 
   /** Drains every show, writes their snapshots, and stops accepting commands. */
   async close(): Promise<void> {
     this.closing = true;
+    for (const timer of this.wakeTimers.values()) clearTimeout(timer);
+    this.wakeTimers.clear();
     await Promise.all(this.activating.values());
     for (const showId of [...this.actors.keys()]) {
       try {
