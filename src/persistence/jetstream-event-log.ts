@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   DeliverPolicy,
   DiscardPolicy,
@@ -66,10 +67,29 @@ export interface JetStreamEventLogOptions {
 }
 
 /** Stored form of one batch; the show id is the subject and the seq the stream sequence. */
-interface StoredBatch {
+export interface StoredBatch {
   batchId: string;
   firstVersion: number;
   events: ShowEvent[];
+}
+
+/**
+ * Batches above this are gzipped. A show cancellation or a big layout change is one command
+ * whose events must stay one atomic entry (one BookingCancelled per booking: ~10,000 of them
+ * fill the 1 MiB default payload); repetitive JSON shrinks about tenfold.
+ */
+export const COMPRESS_ABOVE_BYTES = 64 * 1024;
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+export function encodeBatch(stored: StoredBatch): Buffer {
+  const json = Buffer.from(JSON.stringify(stored), 'utf8');
+  return json.length > COMPRESS_ABOVE_BYTES ? gzipSync(json) : json;
+}
+
+/** JSON never starts with 0x1f, so the gzip magic tells the two forms apart without a header. */
+export function decodeBatch(data: Buffer): StoredBatch {
+  const raw = data[0] === GZIP_MAGIC[0] && data[1] === GZIP_MAGIC[1] ? gunzipSync(data) : data;
+  return JSON.parse(raw.toString('utf8')) as StoredBatch;
 }
 
 const PLAIN_TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -216,7 +236,7 @@ export class JetStreamEventLog implements EventLog {
 
   async append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number> {
     const stored: StoredBatch = { batchId: batch.batchId, firstVersion: batch.firstVersion, events: batch.events };
-    const data = Buffer.from(JSON.stringify(stored), 'utf8');
+    const data = encodeBatch(stored);
     if (data.length > this.maxMsgBytes)
       throw new SeatError(ErrorCode.INTERNAL, `batch of ${data.length} bytes exceeds the log's ${this.maxMsgBytes}-byte message limit`);
     try {
@@ -318,7 +338,7 @@ export class JetStreamEventLog implements EventLog {
   private decode(showId: string, m: { seq: number; data: Uint8Array }): LogEntry {
     let stored: StoredBatch;
     try {
-      stored = JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8')) as StoredBatch;
+      stored = decodeBatch(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
     } catch (err) {
       throw new SeatError(ErrorCode.INTERNAL, `log entry ${m.seq} of ${showId} is not valid JSON`, {}, { cause: err });
     }
