@@ -1,3 +1,4 @@
+import { showInput as fixtureInput } from '../support/fixtures.ts';
 import { connect, type NatsConnection } from 'nats';
 import pg from 'pg';
 import pino from 'pino';
@@ -98,24 +99,5 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
 
 /** A show of `rows` × `perRow` seats for the seat service (limits and offers defaulted). */
 export function showInput(id: string, rows = 4, perRow = 25): Omit<ShowDefinition, 'limits' | 'offers'> {
-  return {
-    id,
-    title: 'Dune',
-    city: 'Pune',
-    venue: 'Screen 1',
-    startsAt: '2026-12-01T19:30:00+05:30',
-    categories: [{ id: 'gold', price: 50000, currency: 'INR' }],
-    layout: {
-      sections: [
-        {
-          id: 'main',
-          rows: Array.from({ length: rows }, (_, r) => ({
-            label: r < 26 ? String.fromCharCode(65 + r) : `R${r}`,
-            seats: perRow,
-            category: 'gold',
-          })),
-        },
-      ],
-    },
-  };
+  return fixtureInput(id, rows, perRow);
 }

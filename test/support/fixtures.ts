@@ -1,6 +1,11 @@
 import type { ShowDefinition } from '../../src/actors/types.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
 
+/** Row labels A…Z, then R26, R27…: enough for stadium-sized fixtures. */
+export function rowLabel(r: number): string {
+  return r < 26 ? String.fromCharCode(65 + r) : `R${r}`;
+}
+
 /** A show of `rows` rows × `seatsPerRow` seats, one category, evening start (no afternoon offer). */
 export function showDef(id = 's1', rows = 2, seatsPerRow = 10, overrides: Partial<ShowDefinition> = {}): ShowDefinition {
   return {
@@ -14,7 +19,7 @@ export function showDef(id = 's1', rows = 2, seatsPerRow = 10, overrides: Partia
       sections: [
         {
           id: 'main',
-          rows: Array.from({ length: rows }, (_, r) => ({ label: String.fromCharCode(65 + r), seats: seatsPerRow, category: 'gold' })),
+          rows: Array.from({ length: rows }, (_, r) => ({ label: rowLabel(r), seats: seatsPerRow, category: 'gold' })),
         },
       ],
     },
@@ -22,4 +27,10 @@ export function showDef(id = 's1', rows = 2, seatsPerRow = 10, overrides: Partia
     offers: { ...DEFAULT_OFFERS },
     ...overrides,
   };
+}
+
+/** The same show as a client sends it (limits and offers left to the defaults). */
+export function showInput(id = 's1', rows = 2, seatsPerRow = 10, overrides: Partial<ShowDefinition> = {}): Omit<ShowDefinition, 'limits' | 'offers'> {
+  const { limits: _limits, offers: _offers, ...input } = showDef(id, rows, seatsPerRow, overrides);
+  return input;
 }

@@ -5,6 +5,7 @@ import { logger as rootLogger, type Logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
 import type { LocalSeatService } from '../../src/service/local-seat-service.ts';
+import { showInput } from './fixtures.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_HOLD_TOKEN_SECRET = 'test-hold-token-secret-0123456789';
@@ -102,21 +103,5 @@ export async function request(baseUrl: string, adminToken: string, method: strin
 
 /** A create-show body in the documented shape: `rows` rows of `seatsPerRow` gold seats, an evening show. */
 export function showBody(id = 's1', overrides: Record<string, unknown> = {}, rows = 2, seatsPerRow = 10): Record<string, unknown> {
-  return {
-    id,
-    title: 'Dune',
-    city: 'Pune',
-    venue: 'Screen 1',
-    startsAt: '2026-12-01T19:30:00+05:30',
-    categories: [{ id: 'gold', price: 50000, currency: 'INR' }],
-    layout: {
-      sections: [
-        {
-          id: 'main',
-          rows: Array.from({ length: rows }, (_, r) => ({ label: String.fromCharCode(65 + r), seats: seatsPerRow, category: 'gold' })),
-        },
-      ],
-    },
-    ...overrides,
-  };
+  return { ...showInput(id, rows, seatsPerRow), ...overrides };
 }
