@@ -2,14 +2,15 @@ import type { handleUnaryCall, ServerUnaryCall, UntypedServiceImplementation } f
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { CallContext, SeatService } from '../../service/seat-service.ts';
-import type { GrpcAdminAuth } from './admin-auth.ts';
+import type { AdminAuth } from '../admin-auth.ts';
+import type { Metadata } from '@grpc/grpc-js';
 import { bookingMessage, holdMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
 import { toGrpcError } from './status-map.ts';
 import * as schema from './validation.ts';
 
 export interface HandlerDeps {
   service: SeatService;
-  auth: GrpcAdminAuth;
+  auth: AdminAuth;
   logger: Logger;
 }
 
@@ -44,7 +45,7 @@ function unary(deps: HandlerDeps, method: string, run: (request: unknown, call: 
       try {
         if (call.cancelled) return;
         if (deadlinePassed(call)) throw new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the deadline passed before the call started');
-        if (admin) deps.auth.check(call.metadata);
+        if (admin) deps.auth.check(authorizationOf(call.metadata));
         const reply = await run(call.request, call);
         if (!call.cancelled) callback(null, reply);
       } catch (err) {
@@ -122,4 +123,10 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
       true,
     ),
   };
+}
+
+/** The single `authorization` metadata value; several or a binary one count as none. */
+function authorizationOf(metadata: Metadata): string | undefined {
+  const values = metadata.get('authorization');
+  return values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
 }

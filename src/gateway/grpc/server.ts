@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
-import { GrpcAdminAuth } from './admin-auth.ts';
+import { AdminAuth } from '../admin-auth.ts';
 import { unaryHandlers } from './handlers.ts';
 import { HealthService } from './health.ts';
 import { loadServices, showUpdateEncoder } from './proto.ts';
@@ -39,7 +39,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const server = new Server({ ...SERVER_OPTIONS, ...opts.channelOptions });
   const health = new HealthService();
   const watches = new WatchRegistry(opts.service, logger, showUpdateEncoder(services), opts.watchLimits);
-  const auth = new GrpcAdminAuth(opts.adminToken);
+  const auth = new AdminAuth(opts.adminToken);
   server.addService(services.seats, { ...unaryHandlers({ service: opts.service, auth, logger }), WatchShow: watches.handler });
   server.addService(services.health, health.implementation());
 

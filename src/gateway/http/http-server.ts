@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
-import { AdminAuth } from './admin-auth.ts';
+import { AdminAuth } from '../admin-auth.ts';
 import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
@@ -87,7 +87,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   async function serveRoute(route: Route, req: IncomingMessage, params: string[], query: string): Promise<Answer> {
-    if (route.admin) auth.check(req.headers);
+    if (route.admin) auth.check(req.headers.authorization);
     const holdToken = route.holdToken ? holdTokenOf(req.headers) : '';
     const method = req.method as string;
     let key: string | undefined;
