@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import { decide } from '../../src/actors/decide.ts';
-import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
 import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
-import type { ShowCommand, ShowDefinition } from '../../src/actors/types.ts';
+import type { ShowCommand } from '../../src/actors/types.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
+import { benchShowDef } from '../lib/show.ts';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '3' }, inflight: { type: 'string', default: '256' } },
@@ -27,19 +27,7 @@ const SECONDS = Number(args.seconds);
 const INFLIGHT = Number(args.inflight);
 const logger = pino({ level: 'silent' });
 
-function def(id: string, rows: number, perRow: number): ShowDefinition {
-  return {
-    id,
-    title: 'Bench',
-    city: 'Pune',
-    venue: 'Arena',
-    startsAt: '2026-12-01T19:30:00+05:30',
-    categories: [{ id: 'std', price: 10000, currency: 'INR' }],
-    layout: { sections: [{ id: 'main', rows: Array.from({ length: rows }, (_, r) => ({ label: `R${r}`, seats: perRow, category: 'std' })) }] },
-    limits: { ...DEFAULT_LIMITS, holdTtlSeconds: 600 },
-    offers: { ...DEFAULT_OFFERS },
-  };
-}
+const def = benchShowDef;
 
 function apply(state: ShowState | null, cmd: ShowCommand, now: number): ShowState | null {
   const d = decide(state, cmd, now);

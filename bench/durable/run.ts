@@ -19,6 +19,7 @@
  * NATS and Postgres from BENCH_NATS_URL / BENCH_DATABASE_URL (default: the local servers);
  * the bench makes its own database and stream and removes them at the end.
  */
+import { benchShowInput } from '../lib/show.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,16 +115,7 @@ async function openKind(kind: Kind): Promise<{ storage: Storage; cleanup: () => 
 }
 
 function showInput(id: string, rows: number, perRow = SEATS_PER_ROW): CreateShowInput {
-  return {
-    id,
-    title: 'Bench',
-    city: 'Pune',
-    venue: 'Arena',
-    startsAt: '2026-12-01T19:30:00+05:30',
-    categories: [{ id: 'std', price: 10_000, currency: 'INR' }],
-    layout: { sections: [{ id: 'main', rows: Array.from({ length: rows }, (_, r) => ({ label: `R${r}`, seats: perRow, category: 'std' })) }] },
-    limits: { maxSeatsPerHold: 10, holdTtlSeconds: 600, maxHoldSeconds: 1800 },
-  };
+  return benchShowInput(id, rows, perRow);
 }
 
 type Workload = 'hold/release' | 'hold/confirm';
