@@ -14,6 +14,10 @@ function collect(dir) {
   return out;
 }
 
+// No single test may hang CI: a test over this fails, and a file whose tests are done exits
+// even if something it started (a load loop, a socket) would keep it alive.
+const TEST_TIMEOUT_MS = 5 * 60_000;
+
 const filters = process.argv.slice(2);
 const files = collect('test')
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
@@ -24,7 +28,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-force-exit', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
 );
 process.exit(result.status ?? 1);

@@ -11,6 +11,18 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
 export const DEFAULT_SNAPSHOT_EVERY_MS = 60_000;
 export const DEFAULT_PASSIVATE_AFTER_MS = 10 * 60_000;
+/** A worker refreshes its membership entry this often (and every process re-reads the list). */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 250;
+/** A member whose last heartbeat is older than this is out of the ring (detection ≤ TTL + one poll). */
+export const DEFAULT_MEMBER_TTL_MS = 1_500;
+/** Total time a gateway spends on one routed command, retries included. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/** One NATS request to an owner waits at most this long before the gateway refreshes and retries. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
+/** Most ops packed into one request message to an owner. */
+export const DEFAULT_BATCH_MAX_OPS = 128;
+/** Redis keys (`<prefix>:members`) and cluster NATS subjects (`<prefix>.cmd.<node>`) start with this. */
+export const DEFAULT_CLUSTER_PREFIX = 'seats';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z
@@ -35,6 +47,16 @@ const EnvSchema = z.object({
   SNAPSHOT_EVERY_MS: z.coerce.number().int().min(100).default(DEFAULT_SNAPSHOT_EVERY_MS),
   PASSIVATE_AFTER_MS: z.coerce.number().int().min(1000).default(DEFAULT_PASSIVATE_AFTER_MS),
   DEMO_SHOW: flag.default(true),
+  NODE_WEIGHT: z.coerce.number().int().min(1).max(1000).default(1),
+  HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
+  MEMBER_TTL_MS: z.coerce.number().int().min(60).max(600_000).default(DEFAULT_MEMBER_TTL_MS),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(20).max(120_000).default(DEFAULT_ATTEMPT_TIMEOUT_MS),
+  BATCH_MAX_OPS: z.coerce.number().int().min(1).max(4096).default(DEFAULT_BATCH_MAX_OPS),
+  CLUSTER_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default(DEFAULT_CLUSTER_PREFIX),
+  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
+  EVENT_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
+  BUS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
 });
 
 export interface Config {
@@ -56,6 +78,18 @@ export interface Config {
   snapshotEveryMs: number;
   passivateAfterMs: number;
   demoShow: boolean;
+  /** This worker's share of the ring relative to the others (virtual nodes scale with it). */
+  nodeWeight: number;
+  heartbeatIntervalMs: number;
+  memberTtlMs: number;
+  requestTimeoutMs: number;
+  attemptTimeoutMs: number;
+  batchMaxOps: number;
+  clusterPrefix: string;
+  /** JetStream stream, event subject prefix and bus subject prefix; undefined: the storage defaults. */
+  natsStream: string | undefined;
+  eventSubjectPrefix: string | undefined;
+  busSubjectPrefix: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +104,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.ROLE !== 'all') {
+    const missing: string[] = (['NATS_URL', 'DATABASE_URL', 'REDIS_URL'] as const).filter((k) => e[k] === undefined);
+    if (e.ROLE === 'worker' && e.HOLD_TOKEN_SECRET === undefined) missing.push('HOLD_TOKEN_SECRET');
+    if (missing.length > 0)
+      throw new ConfigError(`ROLE=${e.ROLE} needs ${missing.join(', ')} (every worker must share one HOLD_TOKEN_SECRET so any of them can check a hold token)`);
+    if (e.MEMBER_TTL_MS < 2 * e.HEARTBEAT_INTERVAL_MS)
+      throw new ConfigError(`MEMBER_TTL_MS (${e.MEMBER_TTL_MS}) must be at least twice HEARTBEAT_INTERVAL_MS (${e.HEARTBEAT_INTERVAL_MS})`);
+  }
   return {
     port: e.PORT,
     grpcPort: e.GRPC_PORT,
@@ -88,6 +130,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snapshotEveryMs: e.SNAPSHOT_EVERY_MS,
     passivateAfterMs: e.PASSIVATE_AFTER_MS,
     demoShow: e.DEMO_SHOW,
+    nodeWeight: e.NODE_WEIGHT,
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    memberTtlMs: e.MEMBER_TTL_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    attemptTimeoutMs: e.ATTEMPT_TIMEOUT_MS,
+    batchMaxOps: e.BATCH_MAX_OPS,
+    clusterPrefix: e.CLUSTER_PREFIX,
+    natsStream: e.NATS_STREAM,
+    eventSubjectPrefix: e.EVENT_SUBJECT_PREFIX,
+    busSubjectPrefix: e.BUS_SUBJECT_PREFIX,
   };
 }
 

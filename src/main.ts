@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreateShowInput } from './service/seat-service.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { startClusterGateway, startWorker, workerExtensions } from './cluster/index.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { ErrorCode, isSeatErrorCode } from './errors.ts';
 import { startGateway } from './gateway/index.ts';
 import { logger, type Logger } from './logger.ts';
@@ -10,8 +11,10 @@ import { createSeatNode, type SeatNode } from './node.ts';
 import { openStorage } from './persistence/index.ts';
 
 /**
- * The process entry point: config → storage → node → front doors. Runs everything in one
- * process (ROLE=all); SIGTERM/SIGINT stop accepting, drain the actors and snapshot them.
+ * The process entry point. ROLE=all (default): config → storage → node → front doors, in
+ * one process. ROLE=worker: actors + durable storage + ring membership + the command
+ * endpoint (health and metrics on PORT, no API). ROLE=gateway: the front doors over a
+ * router to the owners. SIGTERM/SIGINT stop accepting, drain and (worker) leave the ring.
  */
 
 const DEMO_SHOW_ID = 'demo';
@@ -73,15 +76,35 @@ async function ensureDemoShow(node: SeatNode, log: Logger): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = logger.child({ subsystem: 'main' });
-  if (config.role !== 'all')
-    throw new ConfigError(`ROLE=${config.role} needs the cluster layer, which this build does not include yet; use ROLE=all`);
+/** One stop for every role; a second signal exits at once. */
+function onSignals(stop: () => Promise<void>, log: Logger): void {
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal; exiting without a clean stop');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    try {
+      await stop();
+      log.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
+}
 
-  const admin = config.adminToken
-    ? { value: config.adminToken, created: false, file: null }
-    : await loadOrCreateSecret(config.dataDir, 'admin-token', log);
+async function adminTokenOf(config: Config, log: Logger) {
+  return config.adminToken ? { value: config.adminToken, created: false, file: null } : await loadOrCreateSecret(config.dataDir, 'admin-token', log);
+}
+
+async function runAll(config: Config, log: Logger): Promise<void> {
+  const admin = await adminTokenOf(config, log);
   const holdTokenSecret = config.holdTokenSecret ?? (await loadOrCreateSecret(config.dataDir, 'hold-token-secret', log)).value;
 
   const storage = await openStorage(config, logger);
@@ -97,27 +120,41 @@ async function main(): Promise<void> {
 
   if (admin.created) log.info({ url: gateway.url, adminToken: admin.value, storedIn: admin.file }, 'listening; generated an admin token');
   else log.info({ url: gateway.url, adminTokenFrom: config.adminToken ? 'ADMIN_TOKEN' : admin.file, storage: storage.kind }, 'listening');
+  onSignals(async () => {
+    await gateway.close();
+    await node.close();
+  }, log);
+}
 
-  let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal; exiting without a clean stop');
-      process.exit(1);
+async function runWorker(config: Config, log: Logger): Promise<void> {
+  const worker = await startWorker(config, logger, workerExtensions);
+  onSignals(() => worker.close(), log);
+}
+
+async function runGateway(config: Config, log: Logger): Promise<void> {
+  const admin = await adminTokenOf(config, log);
+  const gw = await startClusterGateway(config, logger, admin.value);
+  const fields = { url: gw.gateway.url, grpcPort: gw.gateway.grpcPort, nodeId: gw.nodeId, members: gw.placement.members() };
+  if (admin.created) log.info({ ...fields, adminToken: admin.value, storedIn: admin.file }, 'listening; generated an admin token');
+  else log.info({ ...fields, adminTokenFrom: config.adminToken ? 'ADMIN_TOKEN' : admin.file }, 'listening');
+  onSignals(() => gw.close(), log);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = logger.child({ subsystem: 'main', role: config.role });
+  switch (config.role) {
+    case 'all':
+      return runAll(config, log);
+    case 'worker':
+      return runWorker(config, log);
+    case 'gateway':
+      return runGateway(config, log);
+    default: {
+      const _: never = config.role;
+      throw new ConfigError(`unknown ROLE ${String(_)}`);
     }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    try {
-      await gateway.close();
-      await node.close();
-      log.info('stopped');
-      process.exit(0);
-    } catch (err) {
-      log.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', (s) => void shutdown(s));
-  process.on('SIGINT', (s) => void shutdown(s));
+  }
 }
 
 main().catch((err: unknown) => {

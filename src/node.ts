@@ -5,6 +5,7 @@ import type { CommittedBatch } from './actors/show-actor.ts';
 import { showSummary } from './actors/views.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { withWarmRepair, type WarmStateSource } from './cluster/replica-repair.ts';
 import { BookingSync } from './persistence/durable-bookings.ts';
 import type { Storage } from './persistence/index.ts';
 import { outEventPublisher } from './persistence/out-events.ts';
@@ -18,6 +19,8 @@ export interface SeatNode {
   storage: Storage;
   service: LocalSeatService;
   tokens: HoldTokens;
+  /** Adds a listener run after every commit, like `extraListeners` (the cluster's expiry index). */
+  addCommitListener(listener: (batch: CommittedBatch) => void): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,11 @@ export function createSeatNode(
   storage: Storage,
   logger: Logger,
   extraListeners: Array<(batch: CommittedBatch) => void> = [],
+  /**
+   * Host options a cluster worker adds: a warm replica's state source. A copy may carry the
+   * bookings of its last entry; they are written before the activation answers anything.
+   */
+  hostOptions: { warmState?: WarmStateSource } = {},
 ): SeatNode {
   const tokens = new HoldTokens(config.holdTokenSecret ?? randomBytes(32));
   const commitLog = logger.child({ subsystem: 'commit' });
@@ -43,16 +51,20 @@ export function createSeatNode(
       storage.catalog.upsert(showSummary(batch.state)).catch((err: unknown) => commitLog.warn({ err, showId: batch.showId }, 'catalog update failed'));
     }
     publishOutEvents(batch);
-    for (const listener of extraListeners) listener(batch);
+    for (const listener of listeners) listener(batch);
   };
+  const listeners = [...extraListeners];
+  const hostLog = bookingSync ? bookingSync.repairingLog(storage.log) : storage.log;
+  const warm = hostOptions.warmState ? withWarmRepair(hostLog, storage.bookings, hostOptions.warmState) : null;
   const host = new ActorHost({
-    log: bookingSync ? bookingSync.repairingLog(storage.log) : storage.log,
+    log: warm ? warm.log : hostLog,
     snapshots: storage.snapshots,
     logger,
     onCommitted,
     ...(bookingSync ? { beforeReply: bookingSync.beforeReply } : {}),
     snapshotEveryEvents: config.snapshotEveryEvents,
     snapshotEveryMs: config.snapshotEveryMs,
+    ...(warm ? { warmState: warm.warmState } : {}),
   });
   const passivateAfterMs = config.passivateAfterMs;
   let sweeping = false;
@@ -75,6 +87,7 @@ export function createSeatNode(
     storage,
     service,
     tokens,
+    addCommitListener: (listener) => listeners.push(listener),
     close: async () => {
       if (passivation) clearInterval(passivation);
       await host.close();

@@ -12,3 +12,19 @@ export const OUT_SUBJECTS = {
   ShowCancelled: 'seats.out.show.cancelled',
   ShowChanged: 'seats.out.show.changed',
 } as const;
+
+/** Cluster subjects (core NATS). `prefix` is CLUSTER_PREFIX, so several clusters can share a server. */
+export const clusterSubjects = (prefix: string) => ({
+  /** Commands for the worker `nodeId` (one request may carry many ops). */
+  commands: (nodeId: string) => `${prefix}.cmd.${nodeId}`,
+  /** Join and leave announcements; everyone re-reads membership on one. */
+  members: `${prefix}.cluster.members`,
+});
+
+/** Redis keys of the cluster, under CLUSTER_PREFIX. */
+export const clusterKeys = (prefix: string) => ({
+  /** Sorted set: member = node id, score = last heartbeat (Redis server time, ms). */
+  members: `${prefix}:members`,
+  /** Hash: node id → weight. */
+  weights: `${prefix}:weights`,
+});

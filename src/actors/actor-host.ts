@@ -229,7 +229,11 @@ export class ActorHost {
     return idle.map((a) => a.showId);
   }
 
-  async passivate(showId: string): Promise<void> {
+  /**
+   * Drains, snapshots and drops a show. `wake: false` when it leaves for another owner
+   * (handover): the new owner runs its hold timers, so this process must not wake it.
+   */
+  async passivate(showId: string, opts: { wake?: boolean } = {}): Promise<void> {
     const actor = this.actors.get(showId);
     if (!actor) return;
     await this.snapshot(showId);
@@ -242,7 +246,7 @@ export class ActorHost {
     this.actors.delete(showId);
     this.snapshotTracks.delete(showId);
     // The expiry timers left with the actor: wake the show when its first hold is due.
-    if (nextExpiry !== Infinity && !this.closing) this.wakeAt(showId, nextExpiry);
+    if (nextExpiry !== Infinity && !this.closing && opts.wake !== false) this.wakeAt(showId, nextExpiry);
   }
 
   private wakeAt(showId: string, at: number): void {
@@ -253,6 +257,19 @@ export class ActorHost {
     }, Math.min(Math.max(0, at - this.opts.now()), 2 ** 31 - 1));
     timer.unref();
     this.wakeTimers.set(showId, timer);
+  }
+
+  /**
+   * Stops every actor at once, without draining or snapshotting: their in-memory state may be
+   * stale (another owner wrote meanwhile). The next command activates a fresh one from the log.
+   * Returns how many were dropped.
+   */
+  dropAll(): number {
+    const actors = [...this.actors.values()];
+    for (const actor of actors) actor.stop(new SeatError(ErrorCode.NOT_OWNER, 'show dropped: ownership lease lapsed'));
+    this.actors.clear();
+    this.snapshotTracks.clear();
+    return actors.length;
   }
 
   /** Drains every show, writes their snapshots, and stops accepting commands. */

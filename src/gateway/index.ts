@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -27,6 +27,8 @@ export interface GatewayOptions {
   /** The local node's counts for the gauges; absent on a gateway-only process. */
   stats?: () => NodeStats;
   idempotency?: IdempotencyCacheOptions;
+  /** Extra GET paths outside /v1/shows (the cluster's debug routes); returns true when it answered. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface Gateway {
@@ -36,6 +38,8 @@ export interface Gateway {
   port: number;
   /** Base URL a client on this machine can use, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** Bound gRPC port (the real one when config.grpcPort is 0). */
+  grpcPort: number;
   /** Stops accepting, lets requests in flight finish (up to graceMs), closes every front door. */
   close(graceMs?: number): Promise<void>;
 }
@@ -49,7 +53,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const http = createHttpHandler({
     service: opts.service,
     // The live seat-map page answers the GETs the API does not.
-    fallback: servePage,
+    fallback: opts.extraRoutes ? (req, res) => opts.extraRoutes!(req, res) || servePage(req, res) : servePage,
     adminToken: opts.adminToken,
     maxBodyBytes: opts.config.maxBodyBytes,
     logger: opts.logger,
@@ -115,5 +119,5 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return closing;
   };
 
-  return { server, http, port, url, close };
+  return { server, http, port, url, grpcPort: grpc.port, close };
 }

@@ -48,6 +48,10 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
   // ---- DURABLE BRANCH (JetStream + Postgres) --------------------------------------------
   // Both URLs are needed; with only one set, openDurableStorage refuses with a clear message
   // rather than silently running on volatile or local storage.
-  return openDurableStorage(config, logger);
+  return openDurableStorage(config, logger, {
+    ...(config.natsStream !== undefined ? { stream: config.natsStream } : {}),
+    ...(config.eventSubjectPrefix !== undefined ? { eventSubjectPrefix: config.eventSubjectPrefix } : {}),
+    ...(config.busSubjectPrefix !== undefined ? { busSubjectPrefix: config.busSubjectPrefix } : {}),
+  });
   // ---- END DURABLE BRANCH ---------------------------------------------------------------
 }

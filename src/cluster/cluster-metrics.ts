@@ -1,0 +1,34 @@
+import { Counter, type Metric } from 'prom-client';
+import { registry } from '../metrics.ts';
+
+function getOrCreate<T extends Metric>(name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+/** Op request messages a worker endpoint received (one message may carry many ops). */
+export const endpointMessages = getOrCreate(
+  'seat_cluster_endpoint_messages_total',
+  () => new Counter({ name: 'seat_cluster_endpoint_messages_total', help: 'Op request messages received by this worker', registers: [registry] }),
+);
+
+/** Ops a worker endpoint ran or refused, by outcome (ok or the error code). */
+export const endpointOps = getOrCreate(
+  'seat_cluster_endpoint_ops_total',
+  () => new Counter({ name: 'seat_cluster_endpoint_ops_total', help: 'Ops received by this worker, by outcome', labelNames: ['outcome'], registers: [registry] }),
+);
+
+/** Request messages a gateway sent to owners, and the ops in them. */
+export const routedMessages = getOrCreate(
+  'seat_cluster_routed_messages_total',
+  () => new Counter({ name: 'seat_cluster_routed_messages_total', help: 'Op request messages sent to owners', registers: [registry] }),
+);
+export const routedOps = getOrCreate(
+  'seat_cluster_routed_ops_total',
+  () => new Counter({ name: 'seat_cluster_routed_ops_total', help: 'Ops sent to owners (retries included)', registers: [registry] }),
+);
+
+/** Retries the gateway absorbed, by reason (the error code that caused it). */
+export const routeRetries = getOrCreate(
+  'seat_cluster_route_retries_total',
+  () => new Counter({ name: 'seat_cluster_route_retries_total', help: 'Routed ops retried after a retryable failure, by reason', labelNames: ['reason'], registers: [registry] }),
+);

@@ -1,0 +1,79 @@
+import type { Config } from '../config.ts';
+import { startGateway, type Gateway } from '../gateway/index.ts';
+import type { Logger } from '../logger.ts';
+import { connectNats } from '../persistence/durable-storage.ts';
+import { NatsBus } from '../persistence/nats-bus.ts';
+import { PostgresCatalog } from '../persistence/postgres-catalog.ts';
+import { createPgPool } from '../persistence/postgres-pool.ts';
+import { clusterSubjects } from '../subjects.ts';
+import { clusterRoutes } from './cluster-routes.ts';
+import { RedisMembershipStore } from './membership.ts';
+import { resolveNodeId } from './node-id.ts';
+import { OwnerBatcher } from './owner-batcher.ts';
+import { RedisPlacement } from './redis-placement.ts';
+import { connectRedis } from './redis-client.ts';
+import { RemoteSeatService } from './remote-seat-service.ts';
+
+/** Small pool: a gateway reads only the catalog. */
+const GATEWAY_PG_POOL_MAX = 4;
+
+export interface ClusterGateway {
+  nodeId: string;
+  gateway: Gateway;
+  placement: RedisPlacement;
+  service: RemoteSeatService;
+  close(): Promise<void>;
+}
+
+/**
+ * ROLE=gateway: the HTTP, WebSocket and gRPC front doors over a RemoteSeatService. No actors.
+ * Ready once it knows a ring with at least one worker; not ready again while none is alive.
+ */
+export async function startClusterGateway(config: Config, logger: Logger, adminToken: string): Promise<ClusterGateway> {
+  const nodeId = resolveNodeId(config.nodeId);
+  const log = logger.child({ subsystem: 'cluster-gateway', nodeId });
+  const nc = await connectNats(config.natsUrl!, `seat-gateway-${nodeId}`, logger);
+  const redis = connectRedis(config.redisUrl!, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
+  const pool = createPgPool({ connectionString: config.databaseUrl!, logger, applicationName: `seat-gateway-${nodeId}`, max: GATEWAY_PG_POOL_MAX });
+  const bus = new NatsBus(nc, { logger, ...(config.busSubjectPrefix ? { subjectPrefix: config.busSubjectPrefix } : {}) });
+  const placement = new RedisPlacement({
+    store: new RedisMembershipStore(redis, config.clusterPrefix),
+    nc,
+    prefix: config.clusterPrefix,
+    self: null,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    memberTtlMs: config.memberTtlMs,
+    logger,
+  });
+  await placement.start();
+  const subjects = clusterSubjects(config.clusterPrefix);
+  const service = new RemoteSeatService({
+    placement,
+    batcher: new OwnerBatcher({ nc, subjectOf: subjects.commands, maxOps: config.batchMaxOps }),
+    catalog: new PostgresCatalog(pool),
+    bus,
+    requestTimeoutMs: config.requestTimeoutMs,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    logger,
+  });
+  const gateway = await startGateway({ service, config, adminToken, logger, extraRoutes: clusterRoutes(placement) });
+  let closing = false;
+  const setReady = () => gateway.http.setReady(!closing && placement.members().length > 0);
+  setReady();
+  const unwatch = placement.onChange(setReady);
+  log.info({ members: placement.members() }, 'gateway knows the ring');
+  return {
+    nodeId,
+    gateway,
+    placement,
+    service,
+    close: async () => {
+      closing = true;
+      unwatch();
+      await gateway.close();
+      await placement.close();
+      await bus.close();
+      await Promise.allSettled([nc.drain(), redis.quit(), pool.end()]);
+    },
+  };
+}

@@ -1,0 +1,208 @@
+import { performance } from 'node:perf_hooks';
+import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
+import type { Logger } from '../logger.ts';
+import { clusterSubjects } from '../subjects.ts';
+import type { MembershipStore } from './membership.ts';
+import type { Placement, PlacementChange } from './placement.ts';
+import { Ring, sameMembers, type Member } from './ring.ts';
+
+export interface RedisPlacementOptions {
+  store: MembershipStore;
+  /** Join/leave announcements travel here; null: polling alone (slower to react). */
+  nc: NatsConnection | null;
+  prefix: string;
+  /** This worker, heartbeating; null on a gateway (reads only). */
+  self: Member | null;
+  heartbeatIntervalMs: number;
+  memberTtlMs: number;
+  logger: Logger;
+}
+
+/** What travels on `<prefix>.cluster.members`. */
+export type MembershipAnnouncement = { type: 'join'; nodeId: string } | { type: 'leave'; nodeId: string };
+
+/**
+ * Placement from Redis membership and a `hashring` ring. Every heartbeat interval the
+ * process beats (a worker) and re-reads the member list in one round trip; the ring is
+ * rebuilt only when the list changes. Join and leave announcements on NATS make everyone
+ * re-read at once instead of at their next tick.
+ *
+ * Timings (defaults): heartbeat 250 ms, TTL 1,500 ms. A killed worker leaves every view
+ * within TTL + one interval (≤ 1.75 s); a graceful leave within one NATS hop (~1 ms).
+ *
+ * Self-fencing: a worker whose last successful heartbeat is older than the TTL (Redis
+ * unreachable, or the process was paused) drops itself from its own view, so it stops
+ * claiming shows the others have already moved; the log's fencing still guards writes.
+ */
+export class RedisPlacement implements Placement {
+  readonly selfId: string | null;
+  private ring = new Ring([]);
+  private listeners = new Set<(change: PlacementChange) => void>();
+  private polled: Member[] = [];
+  private lastBeatOkAt = -Infinity;
+  private timer: NodeJS.Timeout | null = null;
+  private sub: Subscription | null = null;
+  private inFlight: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly codec = JSONCodec<MembershipAnnouncement>();
+  private readonly subjects: ReturnType<typeof clusterSubjects>;
+  private lastError: string | null = null;
+  private left = false;
+
+  constructor(private readonly opts: RedisPlacementOptions) {
+    this.selfId = opts.self?.nodeId ?? null;
+    this.log = opts.logger.child({ subsystem: 'placement' });
+    this.subjects = clusterSubjects(opts.prefix);
+  }
+
+  /** First beat and read; resolves once this process knows the ring (and, for a worker, is in it). */
+  async start(): Promise<void> {
+    if (this.opts.nc) {
+      this.sub = this.opts.nc.subscribe(this.subjects.members, {
+        callback: (err, msg) => {
+          if (err) return;
+          try {
+            const a = this.codec.decode(msg.data);
+            this.log.debug({ announcement: a }, 'membership announcement');
+          } catch {
+            return;
+          }
+          void this.refresh();
+        },
+      });
+    }
+    await this.refresh();
+    if (this.lastError !== null) throw new Error(`membership unavailable: ${this.lastError}`);
+    this.timer = setInterval(() => void this.refresh(), this.opts.heartbeatIntervalMs);
+    if (this.opts.self) this.announce({ type: 'join', nodeId: this.opts.self.nodeId });
+  }
+
+  owner(showId: string): string | null {
+    return this.ring.owner(showId);
+  }
+
+  replica(showId: string): string | null {
+    return this.ring.replica(showId);
+  }
+
+  /** The owner first, then the next distinct nodes. */
+  preference(showId: string, n: number): string[] {
+    return this.ring.preference(showId, n);
+  }
+
+  members(): string[] {
+    return [...this.ring.members];
+  }
+
+  onChange(listener: (change: PlacementChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Beats (worker) and re-reads now; concurrent calls share one round trip plus at most one more. */
+  refresh(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.inFlight) {
+      this.again = true;
+      return this.inFlight;
+    }
+    this.inFlight = this.poll().finally(() => {
+      this.inFlight = null;
+      if (this.again && !this.closed) {
+        this.again = false;
+        void this.refresh();
+      }
+    });
+    return this.inFlight;
+  }
+
+  /** Whether this worker's heartbeat is current (always true on a gateway). */
+  get selfAlive(): boolean {
+    return this.opts.self === null || performance.now() - this.lastBeatOkAt < this.opts.memberTtlMs;
+  }
+
+  private async poll(): Promise<void> {
+    const started = performance.now();
+    let lapsed = false;
+    try {
+      this.polled = await this.opts.store.beat(this.left ? null : this.opts.self, this.opts.memberTtlMs);
+      if (this.opts.self) {
+        // A beat that lands after the lease ran out (paused process, slow store): the others
+        // dropped this worker in between, whatever the member list looks like now.
+        lapsed = this.lastBeatOkAt !== -Infinity && started - this.lastBeatOkAt >= this.opts.memberTtlMs;
+        if (lapsed) this.log.warn({ sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) }, 'membership lease lapsed; dropping every show in memory');
+        this.lastBeatOkAt = started;
+      }
+      if (this.lastError !== null) this.log.info('membership store reachable again');
+      this.lastError = null;
+    } catch (err) {
+      if (this.lastError === null) this.log.warn({ err }, 'membership heartbeat failed');
+      this.lastError = String(err);
+    }
+    this.apply(lapsed);
+  }
+
+  private apply(selfLapsed = false): void {
+    // A worker that could not beat for a TTL is out of everyone else's ring: leave its own too.
+    const view = this.selfAlive && !this.left ? this.polled : this.polled.filter((m) => m.nodeId !== this.selfId);
+    const after = view.map((m) => m.nodeId);
+    const before = this.ring.members;
+    if (!selfLapsed && sameMembers(before, after) && this.sameWeights(view)) return;
+    this.ring = new Ring(view);
+    this.weights = new Map(view.map((m) => [m.nodeId, m.weight]));
+    this.log.info({ before, after }, 'ring changed');
+    const change = { before: [...before], after: [...after], ...(selfLapsed ? { selfLapsed } : {}) };
+    for (const l of [...this.listeners]) {
+      try {
+        l(change);
+      } catch (err) {
+        this.log.error({ err }, 'placement listener failed');
+      }
+    }
+  }
+
+  private weights = new Map<string, number>();
+
+  private sameWeights(view: Member[]): boolean {
+    return view.every((m) => this.weights.get(m.nodeId) === m.weight);
+  }
+
+  private announce(a: MembershipAnnouncement): void {
+    try {
+      this.opts.nc?.publish(this.subjects.members, this.codec.encode(a));
+    } catch (err) {
+      this.log.warn({ err }, 'announcement failed');
+    }
+  }
+
+  /**
+   * Graceful leave: stops beating, removes this worker from the store and announces it, so
+   * the others move its shows now instead of after the TTL. This process's own view drops
+   * itself at once (its endpoint answers NOT_OWNER from then on); it keeps following the
+   * others until `close`.
+   */
+  async leave(): Promise<void> {
+    if (!this.opts.self || this.left) return;
+    this.left = true;
+    this.apply();
+    try {
+      await this.inFlight?.catch(() => undefined);
+      await this.opts.store.leave(this.opts.self.nodeId);
+      this.announce({ type: 'leave', nodeId: this.opts.self.nodeId });
+      await this.opts.nc?.flush();
+    } catch (err) {
+      this.log.warn({ err }, 'leave failed; the member expires after its TTL');
+    }
+  }
+
+  /** Stops beating and following. Does not leave: call `leave` first for a graceful exit. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.sub?.unsubscribe();
+    await this.inFlight?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SeatDelta } from '../actors/deltas.ts';
+import type { BookingView, ShowChanges } from '../actors/types.ts';
+import type { ShowSummary, ShowView } from '../actors/views.ts';
+import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Bus, Catalog, CatalogFilter } from '../persistence/ports.ts';
+import type { CallContext, CompactSeatMap, CreateShowInput, HoldGranted, HoldRequest, SeatService } from '../service/seat-service.ts';
+import { deltaSubject } from '../subjects.ts';
+import { routeRetries } from './cluster-metrics.ts';
+import type { OwnerBatcher } from './owner-batcher.ts';
+import type { Placement } from './placement.ts';
+import type { Op, RoutedMethod } from './wire.ts';
+
+/** Retry policy of a routed op; all bounded by the op's deadline as well. */
+export const MAX_ROUTE_ATTEMPTS = 20;
+export const RETRY_BACKOFF_BASE_MS = 20;
+export const RETRY_BACKOFF_MAX_MS = 250;
+
+export interface RemoteSeatServiceOptions {
+  placement: Placement;
+  batcher: OwnerBatcher;
+  /** The catalog read directly (Postgres): listing shows needs no owner. */
+  catalog: Catalog;
+  /** Deltas arrive on the bus from whichever worker owns the show. */
+  bus: Bus;
+  requestTimeoutMs: number;
+  attemptTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Codes after which the op is sent again to the owner of a fresh ring. */
+const REROUTE: ReadonlySet<ErrorCode> = new Set([ErrorCode.NOT_OWNER, ErrorCode.UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED]);
+
+/**
+ * The gateway's SeatService: every show command goes to the show's owner over NATS (packed
+ * with others for the same owner), and a NOT_OWNER, no-responders or timeout answer makes it
+ * re-read the ring and try again with backoff and jitter, within the op's deadline, so a
+ * reshuffle is invisible to clients. Mutations always carry an idempotency key (the
+ * client's, or one made up here) so a retry cannot apply twice.
+ */
+export class RemoteSeatService implements SeatService {
+  private readonly log: Logger;
+  /** Made-up idempotency keys: 96 random bits per process, then a counter (no crypto call per op). */
+  private readonly keyPrefix = randomBytes(12).toString('base64url');
+  private keySeq = 0;
+
+  constructor(private readonly opts: RemoteSeatServiceOptions) {
+    this.log = opts.logger.child({ subsystem: 'router' });
+  }
+
+  private async route<T>(showId: string, method: RoutedMethod, args: unknown[], ctx?: CallContext, mutates = true): Promise<T> {
+    const op: Op = { showId, method, args };
+    if (mutates) op.idempotencyKey = ctx?.idempotencyKey ?? `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`;
+    const deadline = performance.now() + this.opts.requestTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      let err: SeatError;
+      const owner = this.opts.placement.owner(showId);
+      if (owner === null) err = new SeatError(ErrorCode.UNAVAILABLE, 'no worker is alive', { retryAfterSeconds: 1 });
+      else {
+        try {
+          const left = deadline - performance.now();
+          return (await this.opts.batcher.send(owner, op, Math.min(this.opts.attemptTimeoutMs, Math.max(left, 1)))) as T;
+        } catch (e) {
+          err = asSeatError(e);
+        }
+      }
+      if (!REROUTE.has(err.code)) throw err;
+      const left = deadline - performance.now();
+      if (attempt >= MAX_ROUTE_ATTEMPTS || left <= 0) {
+        this.log.warn({ showId, method, attempt, code: err.code }, 'routing gave up');
+        throw err.code === ErrorCode.NOT_OWNER ? new SeatError(ErrorCode.UNAVAILABLE, 'the show is moving; retry', { retryAfterSeconds: 1 }, { cause: err }) : err;
+      }
+      routeRetries.inc({ reason: err.code });
+      const backoff = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_BASE_MS * 2 ** (attempt - 1));
+      await Promise.all([this.opts.placement.refresh().catch(() => undefined), sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)))]);
+    }
+  }
+
+  createShow(input: CreateShowInput, ctx?: CallContext): Promise<ShowView> {
+    return this.route(input.id, 'createShow', [input], ctx);
+  }
+  getShow(showId: string): Promise<ShowView> {
+    return this.route(showId, 'getShow', [], undefined, false);
+  }
+  getSeatMap(showId: string): Promise<CompactSeatMap> {
+    return this.route(showId, 'getSeatMap', [], undefined, false);
+  }
+  listShows(filter: CatalogFilter): Promise<ShowSummary[]> {
+    return this.opts.catalog.list(filter);
+  }
+  changeShow(showId: string, changes: ShowChanges, ctx?: CallContext): Promise<ShowView> {
+    return this.route(showId, 'changeShow', [changes], ctx);
+  }
+  cancelShow(showId: string, reason: string | undefined, ctx?: CallContext): Promise<{ refunds: BookingView[]; releasedHolds: string[] }> {
+    return this.route(showId, 'cancelShow', [reason ?? null], ctx);
+  }
+  async blockSeats(showId: string, seats: string[], ctx?: CallContext): Promise<void> {
+    await this.route(showId, 'blockSeats', [seats], ctx);
+  }
+  async unblockSeats(showId: string, seats: string[], ctx?: CallContext): Promise<void> {
+    await this.route(showId, 'unblockSeats', [seats], ctx);
+  }
+  hold(showId: string, req: HoldRequest, ctx?: CallContext): Promise<HoldGranted> {
+    return this.route(showId, 'hold', [req], ctx);
+  }
+  extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }> {
+    return this.route(showId, 'extendHold', [holdId, holdToken, ttlSeconds ?? null], ctx);
+  }
+  confirm(showId: string, holdId: string, holdToken: string, paymentRef: string | undefined, ctx?: CallContext): Promise<BookingView> {
+    return this.route(showId, 'confirm', [holdId, holdToken, paymentRef ?? null], ctx);
+  }
+  async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void> {
+    await this.route(showId, 'release', [holdId, holdToken], ctx);
+  }
+  getBooking(showId: string, bookingId: string): Promise<BookingView> {
+    return this.route(showId, 'getBooking', [bookingId], undefined, false);
+  }
+  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext): Promise<BookingView[]> {
+    return this.route(showId, 'cancelBookings', [bookingIds], ctx);
+  }
+
+  watch(showId: string, listener: (delta: SeatDelta) => void): () => void {
+    return this.opts.bus.subscribe(deltaSubject(showId), (message) => listener(message as SeatDelta));
+  }
+}

@@ -1,0 +1,128 @@
+import type { Redis } from 'ioredis';
+import type { NatsConnection } from 'nats';
+import type { ActorHostOptions } from '../actors/actor-host.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { createSeatNode, type SeatNode } from '../node.ts';
+import { connectNats } from '../persistence/durable-storage.ts';
+import { openStorage, type Storage } from '../persistence/index.ts';
+import { clusterSubjects } from '../subjects.ts';
+import { clusterRoutes } from './cluster-routes.ts';
+import { startHealthServer } from './health-server.ts';
+import { RedisMembershipStore } from './membership.ts';
+import { resolveNodeId } from './node-id.ts';
+import { RedisPlacement } from './redis-placement.ts';
+import { connectRedis } from './redis-client.ts';
+import { WorkerEndpoint } from './worker-endpoint.ts';
+
+/** Everything a worker extension may use. Created in this order: storage, node, placement, endpoint. */
+export interface WorkerContext {
+  nodeId: string;
+  config: Config;
+  logger: Logger;
+  storage: Storage;
+  node: SeatNode;
+  placement: RedisPlacement;
+  endpoint: WorkerEndpoint;
+  /** The cluster's own NATS connection (commands, announcements); storage has another. */
+  nc: NatsConnection;
+  redis: Redis;
+  /** Lets a warm replica hand its hot copy to the actor host when a show activates here. */
+  setWarmState(fn: NonNullable<ActorHostOptions['warmState']>): void;
+}
+
+export interface WorkerExtensionHandle {
+  /** After this worker left the ring on a graceful stop, before the node closes (handover). */
+  afterLeave?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Started after the worker's parts exist and before it joins the ring. */
+export type WorkerExtension = (ctx: WorkerContext) => Promise<WorkerExtensionHandle> | WorkerExtensionHandle;
+
+export interface ClusterWorker {
+  nodeId: string;
+  /** Health/metrics URL (PORT). */
+  url: string;
+  context: WorkerContext;
+  /** Graceful stop: leave the ring, let extensions hand over, finish ops in flight, close. */
+  close(): Promise<void>;
+}
+
+/**
+ * ROLE=worker: an actor host over durable storage, a member of the ring, answering the
+ * commands gateways send to `<prefix>.cmd.<nodeId>`. Serves /healthz, /readyz, /metrics and
+ * the cluster debug routes on PORT; ready while it is in its own ring.
+ */
+export async function startWorker(config: Config, logger: Logger, extensions: WorkerExtension[] = []): Promise<ClusterWorker> {
+  const nodeId = resolveNodeId(config.nodeId);
+  const log = logger.child({ subsystem: 'worker', nodeId });
+  if (!config.redisUrl || !config.holdTokenSecret) throw new Error('a worker needs REDIS_URL and HOLD_TOKEN_SECRET');
+  const storage = await openStorage({ ...config, nodeId }, logger);
+  let warmState: NonNullable<ActorHostOptions['warmState']> | null = null;
+  const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
+    warmState: (showId) => warmState?.(showId) ?? null,
+  });
+  const nc = await connectNats(config.natsUrl!, `seat-worker-${nodeId}`, logger);
+  const redis = connectRedis(config.redisUrl, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
+  const placement = new RedisPlacement({
+    store: new RedisMembershipStore(redis, config.clusterPrefix),
+    nc,
+    prefix: config.clusterPrefix,
+    self: { nodeId, weight: config.nodeWeight },
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    memberTtlMs: config.memberTtlMs,
+    logger,
+  });
+  const endpoint = new WorkerEndpoint({
+    nc,
+    subject: clusterSubjects(config.clusterPrefix).commands(nodeId),
+    service: node.service,
+    placement,
+    logger,
+  });
+  const context: WorkerContext = {
+    nodeId,
+    config,
+    logger,
+    storage,
+    node,
+    placement,
+    endpoint,
+    nc,
+    redis,
+    setWarmState: (fn) => {
+      warmState = fn;
+    },
+  };
+  const handles: WorkerExtensionHandle[] = [];
+  for (const ext of extensions) handles.push(await ext(context));
+
+  // Subscribe before joining: the first command may arrive right after the announcement.
+  endpoint.start();
+  await nc.flush();
+  await placement.start();
+  let stopping = false;
+  const health = await startHealthServer({
+    host: config.host,
+    port: config.port,
+    ready: () => !stopping && placement.members().includes(nodeId),
+    extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats() })),
+  });
+  log.info({ url: health.url, nodeId, members: placement.members() }, 'listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      stopping = true;
+      await placement.leave();
+      for (const h of handles) await h.afterLeave?.().catch((err: unknown) => log.warn({ err }, 'extension afterLeave failed'));
+      await endpoint.close();
+      for (const h of handles.reverse()) await h.close?.().catch((err: unknown) => log.warn({ err }, 'extension close failed'));
+      await placement.close();
+      await health.close();
+      await node.close();
+      await Promise.allSettled([nc.drain(), redis.quit()]);
+    })());
+  return { nodeId, url: health.url, context, close };
+}
