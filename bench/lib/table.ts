@@ -9,7 +9,8 @@ export function formatNumber(n: number, digits = 0): string {
 
 export function renderTable(headers: string[], rows: Cell[][]): string {
   const text = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
-  const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));
+  const numberLike = (c: Cell) => c === null || c === undefined || typeof c === 'number' || /^(-|[-+]?[\d,.]+%?([+][\d,.]+%?)*)$/.test(c);
+  const numeric = headers.map((_, i) => rows.every((r) => numberLike(r[i])));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
   const pad = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i]) : s.padEnd(widths[i]));
   const line = (cells: string[]) => cells.map(pad).join('  ').trimEnd();
