@@ -12,9 +12,9 @@ export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
 export const DEFAULT_SNAPSHOT_EVERY_MS = 60_000;
 export const DEFAULT_PASSIVATE_AFTER_MS = 10 * 60_000;
 /** A worker refreshes its membership entry this often (and every process re-reads the list). */
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 250;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 200;
 /** A member whose last heartbeat is older than this is out of the ring (detection ≤ TTL + one poll). */
-export const DEFAULT_MEMBER_TTL_MS = 1_500;
+export const DEFAULT_MEMBER_TTL_MS = 800;
 /** Total time a gateway spends on one routed command, retries included. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** One NATS request to an owner waits at most this long before the gateway refreshes and retries. */

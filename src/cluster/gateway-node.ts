@@ -47,9 +47,14 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   });
   await placement.start();
   const subjects = clusterSubjects(config.clusterPrefix);
+  const batcher = new OwnerBatcher({ nc, subjectOf: subjects.commands, maxOps: config.batchMaxOps });
+  // Ops in flight to a worker the ring dropped are re-routed now, not after their timeout.
+  const unwatchDropped = placement.onChange(({ before, after }) => {
+    for (const node of before) if (!after.includes(node)) batcher.abandon(node);
+  });
   const service = new RemoteSeatService({
     placement,
-    batcher: new OwnerBatcher({ nc, subjectOf: subjects.commands, maxOps: config.batchMaxOps }),
+    batcher,
     catalog: new PostgresCatalog(pool),
     bus,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -70,6 +75,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     close: async () => {
       closing = true;
       unwatch();
+      unwatchDropped();
       await gateway.close();
       await placement.close();
       await bus.close();

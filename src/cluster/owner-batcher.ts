@@ -9,6 +9,8 @@ export const DEFAULT_MAX_IN_FLIGHT_PER_OWNER = 8;
 interface Pending {
   op: Op;
   timeoutMs: number;
+  /** Set once answered, so a late reply after `abandon` is ignored. */
+  settled: boolean;
   resolve(value: unknown): void;
   reject(err: SeatError): void;
 }
@@ -17,6 +19,8 @@ interface OwnerQueue {
   subject: string;
   pending: Pending[];
   inFlight: number;
+  /** Packs sent and not yet answered, for `abandon`. */
+  sent: Set<Pending[]>;
   scheduled: boolean;
 }
 
@@ -48,12 +52,23 @@ export class OwnerBatcher {
   send(owner: string, op: Op, timeoutMs: number): Promise<unknown> {
     let q = this.queues.get(owner);
     if (!q) {
-      q = { subject: this.opts.subjectOf(owner), pending: [], inFlight: 0, scheduled: false };
+      q = { subject: this.opts.subjectOf(owner), pending: [], inFlight: 0, sent: new Set(), scheduled: false };
       this.queues.set(owner, q);
     }
     const queue = q;
     return new Promise((resolve, reject) => {
-      queue.pending.push({ op, timeoutMs, resolve, reject });
+      const p: Pending = {
+        op,
+        timeoutMs,
+        settled: false,
+        resolve: (value) => {
+          if (!p.settled) (p.settled = true), resolve(value);
+        },
+        reject: (err) => {
+          if (!p.settled) (p.settled = true), reject(err);
+        },
+      };
+      queue.pending.push(p);
       if (queue.pending.length >= this.opts.maxOps) this.flush(queue);
       else if (!queue.scheduled) {
         queue.scheduled = true;
@@ -63,6 +78,27 @@ export class OwnerBatcher {
         });
       }
     });
+  }
+
+  /**
+   * The ring dropped `owner`: every op waiting for it or in flight to it fails now with a
+   * retryable UNAVAILABLE instead of waiting out its timeout, so the router re-routes it to
+   * the new owner at once. Safe: mutations carry an idempotency key, so an op the dead node
+   * did commit gets its first answer from the new owner (which rebuilt from the log).
+   */
+  abandon(owner: string): number {
+    const q = this.queues.get(owner);
+    if (!q) return 0;
+    this.queues.delete(owner);
+    const err = new SeatError(ErrorCode.UNAVAILABLE, 'owner left the ring');
+    let n = 0;
+    for (const pack of [q.pending, ...q.sent])
+      for (const p of pack) {
+        if (!p.settled) n++;
+        p.reject(err);
+      }
+    q.pending = [];
+    return n;
   }
 
   private flush(q: OwnerQueue): void {
@@ -81,6 +117,7 @@ export class OwnerBatcher {
     for (const p of pack) timeout = Math.max(timeout, p.timeoutMs);
     routedMessages.inc();
     routedOps.inc(pack.length);
+    q.sent.add(pack);
     try {
       const msg = await this.opts.nc.request(q.subject, encode({ ops: pack.map((p) => p.op) }), { timeout: Math.max(1, Math.ceil(timeout)) });
       const { results } = decodeReply(msg.data, pack.length);
@@ -92,6 +129,8 @@ export class OwnerBatcher {
     } catch (err) {
       const e = transportError(err);
       for (const p of pack) p.reject(e);
+    } finally {
+      q.sent.delete(pack);
     }
   }
 }

@@ -27,8 +27,8 @@ export type MembershipAnnouncement = { type: 'join'; nodeId: string } | { type: 
  * rebuilt only when the list changes. Join and leave announcements on NATS make everyone
  * re-read at once instead of at their next tick.
  *
- * Timings (defaults): heartbeat 250 ms, TTL 1,500 ms. A killed worker leaves every view
- * within TTL + one interval (≤ 1.75 s); a graceful leave within one NATS hop (~1 ms).
+ * Timings (defaults): heartbeat 200 ms, TTL 800 ms. A killed worker leaves every view
+ * within TTL + one interval (≤ 1.0 s); a graceful leave within one NATS hop (~1 ms).
  *
  * Self-fencing: a worker whose last successful heartbeat is older than the TTL (Redis
  * unreachable, or the process was paused) drops itself from its own view, so it stops
