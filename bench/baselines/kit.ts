@@ -307,3 +307,17 @@ export function baselineEnv(): ServeOptions {
   const holdTtlMs = process.env.HOLD_TTL_MS ? Number(process.env.HOLD_TTL_MS) : undefined;
   return { port, adminToken, holdTtlMs };
 }
+
+/** The bookings table both Postgres-backed baselines write, the same in each so their checks compare. */
+export const BOOKINGS_DDL = `CREATE TABLE bookings (
+  id text PRIMARY KEY,
+  show_id text NOT NULL,
+  hold_id text NOT NULL UNIQUE,
+  seats text[] NOT NULL,
+  total int NOT NULL,
+  currency text NOT NULL,
+  status text NOT NULL DEFAULT 'confirmed',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX bookings_by_show ON bookings (show_id);
+`;

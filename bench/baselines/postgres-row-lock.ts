@@ -17,6 +17,7 @@ import {
   type CheckResult,
   type HoldResult,
   type ShowInput,
+  BOOKINGS_DDL,
 } from './kit.ts';
 
 /**
@@ -69,18 +70,7 @@ CREATE TABLE holds (
   status text NOT NULL DEFAULT 'active'
 );
 CREATE INDEX holds_active_expiry ON holds (expires_at) WHERE status = 'active';
-CREATE TABLE bookings (
-  id text PRIMARY KEY,
-  show_id text NOT NULL,
-  hold_id text NOT NULL UNIQUE,
-  seats text[] NOT NULL,
-  total int NOT NULL,
-  currency text NOT NULL,
-  status text NOT NULL DEFAULT 'confirmed',
-  created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX bookings_by_show ON bookings (show_id);
-`;
+${BOOKINGS_DDL}`;
 
 type Tx = pg.PoolClient;
 

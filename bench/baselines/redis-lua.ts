@@ -19,6 +19,7 @@ import {
   type HoldResult,
   type SeatPlan,
   type ShowInput,
+  BOOKINGS_DDL,
 } from './kit.ts';
 
 /**
@@ -131,18 +132,7 @@ interface SeatCommands {
 
 const SCHEMA = `
 CREATE TABLE shows (id text PRIMARY KEY, status text NOT NULL DEFAULT 'scheduled', def jsonb NOT NULL);
-CREATE TABLE bookings (
-  id text PRIMARY KEY,
-  show_id text NOT NULL,
-  hold_id text NOT NULL UNIQUE,
-  seats text[] NOT NULL,
-  total int NOT NULL,
-  currency text NOT NULL,
-  status text NOT NULL DEFAULT 'confirmed',
-  created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX bookings_by_show ON bookings (show_id);
-`;
+${BOOKINGS_DDL}`;
 
 class RedisLuaStore implements BaselineStore {
   readonly name = 'redis-lua';
