@@ -3,7 +3,7 @@ import type { ActorHost } from '../actors/actor-host.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../actors/defaults.ts';
 import type { SeatDelta } from '../actors/deltas.ts';
 import type { CommandReply, ReplyFor, ShowCommand, ShowCommandType } from '../actors/types.ts';
-import { bookingView, showView } from '../actors/views.ts';
+import { bookingView, compactStatuses, showView } from '../actors/views.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Bus, Catalog } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
@@ -62,8 +62,6 @@ export class LocalSeatService implements SeatService {
   getSeatMap(showId: string) {
     return this.host.read(showId, (state) => {
       const { seatMap } = state;
-      const statusChars = new Array<string>(state.seatStatus.length);
-      for (let i = 0; i < statusChars.length; i++) statusChars[i] = 'ahbx'[state.seatStatus[i]];
       return {
         showId,
         version: state.version,
@@ -72,7 +70,7 @@ export class LocalSeatService implements SeatService {
         labels: seatMap.labels,
         categoryOf: Array.from(seatMap.categoryOf),
         categories: state.def.categories,
-        seats: statusChars.join(''),
+        seats: compactStatuses(state),
         rows: seatMap.rows,
       };
     });
