@@ -1,5 +1,20 @@
 import { z } from 'zod';
 import { ErrorCode, SeatError } from '../../errors.ts';
+import {
+  DATE_RE,
+  HHMM_RE,
+  MAX_SEATS_PER_REQUEST,
+  MAX_TTL_SECONDS,
+  currency,
+  id,
+  int,
+  percent,
+  price,
+  rowLabel,
+  sectionId,
+  seatLabel,
+  text,
+} from '../edge-rules.ts';
 import type { CatalogFilter } from '../../persistence/index.ts';
 import type { CreateShowInput, HoldRequest } from '../../service/seat-service.ts';
 
@@ -10,27 +25,12 @@ import type { CreateShowInput, HoldRequest } from '../../service/seat-service.ts
  * as "not given". Each schema outputs what the SeatService takes.
  */
 
-/** Ids become NATS subject tokens: no dots, spaces or wildcards. */
-const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const SEAT_RE = /^[A-Za-z0-9:_-]{1,32}$/;
-/** Keeps `<section>:<row>-<number>` within the 32 characters of a seat label. */
-const SECTION_RE = /^[A-Za-z0-9_-]{1,16}$/;
-const ROW_RE = /^[A-Za-z0-9_]{1,8}$/;
-const HHMM_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const TOKEN_RE = /^[A-Za-z0-9_-]{1,128}$/;
 const IDEMPOTENCY_KEY_RE = /^[\x20-\x7E]{1,128}$/;
 
-export const MAX_SEATS_PER_REQUEST = 1000;
-export const MAX_TTL_SECONDS = 86_400;
 export const DEFAULT_LIST_LIMIT = 100;
 
-const id = z.string().regex(ID_RE, 'letters, digits, _ and - only (1-64)');
 const token = z.string().regex(TOKEN_RE, 'not a hold token');
-const seatLabel = z.string().regex(SEAT_RE, 'not a seat label');
-const text = (max: number) => z.string().trim().min(1).max(max);
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const percent = z.number().min(0).max(100);
 /** A plain proto3 string: its default '' means "not given". */
 const idempotencyKey = z
   .string()
@@ -51,13 +51,13 @@ const seatList = (min: number) =>
 const category = z.object({
   id,
   name: text(100).optional(),
-  price: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code'),
+  price,
+  currency,
 });
 
 const row = z
   .object({
-    label: z.string().regex(ROW_RE, 'letters, digits and _ only (1-8)'),
+    label: rowLabel,
     seats: int(1, 10_000),
     category: id,
     first_number: int(0, 99_999).optional(),
@@ -68,7 +68,7 @@ const layout = z.object({
   sections: z
     .array(
       z.object({
-        id: z.string().regex(SECTION_RE, 'letters, digits, _ and - only (1-16)'),
+        id: sectionId,
         name: text(100).optional(),
         rows: z.array(row).min(1).max(2_000),
       }),

@@ -1,29 +1,28 @@
 import { z } from 'zod';
 import { ErrorCode, SeatError } from '../../errors.ts';
+import {
+  DATE_RE,
+  HHMM_RE,
+  ID_RE,
+  MAX_SEATS_PER_REQUEST,
+  MAX_TTL_SECONDS,
+  currency,
+  id,
+  int,
+  percent,
+  price,
+  rowLabel,
+  sectionId,
+  seatLabel,
+  text,
+} from '../edge-rules.ts';
 
 /**
  * Every shape the HTTP API accepts, checked before any actor sees it. Objects are strict
  * (unknown keys, `__proto__` and `constructor` included, are rejected), every string and
- * array is bounded. Regexes are compiled once, here.
+ * array is bounded. The shared bounds live in ../edge-rules.ts.
  */
 
-/** Show, hold and booking ids become NATS subject tokens: no dots, spaces or wildcards. */
-export const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-export const SEAT_RE = /^[A-Za-z0-9:_-]{1,32}$/;
-/** Keeps `<section>:<row>-<number>` within the 32 characters of a seat label. */
-const SECTION_RE = /^[A-Za-z0-9_-]{1,16}$/;
-const ROW_RE = /^[A-Za-z0-9_]{1,8}$/;
-const HHMM_RE = /^([01]\d|2[0-3]):[0-5]\d$/;
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-
-export const MAX_SEATS_PER_REQUEST = 1000;
-export const MAX_TTL_SECONDS = 86_400;
-
-const id = z.string().regex(ID_RE, 'letters, digits, _ and - only (1-64)');
-const seatLabel = z.string().regex(SEAT_RE, 'not a seat label');
-const text = (max: number) => z.string().trim().min(1).max(max);
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const percent = z.number().min(0).max(100);
 
 /** 1..1000 seat labels, each at most once. */
 const seatList = z
@@ -41,12 +40,12 @@ const seatList = z
 const category = z.strictObject({
   id,
   name: text(100).optional(),
-  price: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code'),
+  price,
+  currency,
 });
 
 const row = z.strictObject({
-  label: z.string().regex(ROW_RE, 'letters, digits and _ only (1-8)'),
+  label: rowLabel,
   seats: int(1, 10_000),
   category: id,
   firstNumber: int(0, 99_999).optional(),
@@ -56,7 +55,7 @@ const layout = z.strictObject({
   sections: z
     .array(
       z.strictObject({
-        id: z.string().regex(SECTION_RE, 'letters, digits, _ and - only (1-16)'),
+        id: sectionId,
         name: text(100).optional(),
         rows: z.array(row).min(1).max(2_000),
       }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SeatStatus } from '../../actors/types.ts';
 import type { ErrorCode, ErrorDetails } from '../../errors.ts';
-import { ID_RE, MAX_TTL_SECONDS, SEAT_RE } from '../http/schemas.ts';
+import { ID_RE, MAX_TTL_SECONDS, SEAT_RE } from '../edge-rules.ts';
 
 /**
  * The WebSocket protocol: every client frame's schema (validated at the edge, before any
