@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
 
 /**
  * What every baseline shares: the slice of the real HTTP API the comparison drives
@@ -321,3 +322,14 @@ export const BOOKINGS_DDL = `CREATE TABLE bookings (
 );
 CREATE INDEX bookings_by_show ON bookings (show_id);
 `;
+
+/** A booking from that table, as every baseline answers `GET …/bookings/{id}`. */
+export async function readBooking(pool: pg.Pool, showId: string, bookingId: string): Promise<BookingResult> {
+  const r = await pool.query<{ hold_id: string; seats: string[]; total: number; currency: string; status: 'confirmed' | 'cancelled' }>(
+    'SELECT hold_id, seats, total, currency, status FROM bookings WHERE id = $1 AND show_id = $2',
+    [bookingId, showId],
+  );
+  const b = r.rows[0];
+  if (!b) throw notFound('BOOKING');
+  return { bookingId, holdId: b.hold_id, showId, seats: b.seats, total: b.total, currency: b.currency, status: b.status };
+}

@@ -18,6 +18,7 @@ import {
   type HoldResult,
   type ShowInput,
   BOOKINGS_DDL,
+  readBooking,
 } from './kit.ts';
 
 /**
@@ -257,14 +258,8 @@ class PostgresRowLockStore implements BaselineStore {
     });
   }
 
-  async getBooking(showId: string, bookingId: string): Promise<BookingResult> {
-    const r = await this.pool.query<{ hold_id: string; seats: string[]; total: number; currency: string; status: 'confirmed' | 'cancelled' }>(
-      'SELECT hold_id, seats, total, currency, status FROM bookings WHERE id = $1 AND show_id = $2',
-      [bookingId, showId],
-    );
-    const b = r.rows[0];
-    if (!b) throw notFound('BOOKING');
-    return { bookingId, holdId: b.hold_id, showId, seats: b.seats, total: b.total, currency: b.currency, status: b.status };
+  getBooking(showId: string, bookingId: string): Promise<BookingResult> {
+    return readBooking(this.pool, showId, bookingId);
   }
 
   async cancelShow(showId: string): Promise<{ cancelledBookings: number }> {
