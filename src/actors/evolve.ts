@@ -6,7 +6,16 @@ import {
   type ShowState,
 } from './show-state.ts';
 import { buildSeatMap } from './seat-map.ts';
-import { SEAT_AVAILABLE, SEAT_BLOCKED, SEAT_BOOKED, SEAT_HELD, type ShowEvent } from './types.ts';
+import {
+  SEAT_AVAILABLE,
+  SEAT_BLOCKED,
+  SEAT_BOOKED,
+  SEAT_HELD,
+  type CommandReply,
+  type HoldEndReason,
+  type ShowDefinition,
+  type ShowEvent,
+} from './types.ts';
 import { bookingView, holdReply } from './views.ts';
 
 const COUNT_KEYS = ['available', 'held', 'booked', 'blocked'] as const;
@@ -21,7 +30,7 @@ function setSeats(state: ShowState, seats: readonly number[], to: number): void 
   }
 }
 
-function endHold(state: ShowState, holdId: string, reason: 'released' | 'expired' | 'confirmed' | 'show_cancelled' | 'layout_changed', bookingId?: string): void {
+function endHold(state: ShowState, holdId: string, reason: HoldEndReason, bookingId?: string): void {
   const hold = state.holds.get(holdId);
   if (!hold) return;
   state.holds.delete(holdId);
@@ -32,7 +41,7 @@ function endHold(state: ShowState, holdId: string, reason: 'released' | 'expired
   }
 }
 
-function remember(state: ShowState, idem: string | undefined, reply: () => import('./types.ts').CommandReply): void {
+function remember(state: ShowState, idem: string | undefined, reply: () => CommandReply): void {
   if (idem) rememberBounded(state.idempotent, idem, reply(), IDEMPOTENCY_KEYS_KEPT);
 }
 
@@ -139,7 +148,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
  * Moves every surviving seat's status to the new layout's indices. Holds and bookings on
  * seats that disappear were already ended by the events decided before this one.
  */
-function applyDefinitionChange(state: ShowState, def: import('./types.ts').ShowDefinition): void {
+function applyDefinitionChange(state: ShowState, def: ShowDefinition): void {
   const layoutChanged = JSON.stringify(def.layout) !== JSON.stringify(state.def.layout);
   const categoriesChanged = JSON.stringify(def.categories) !== JSON.stringify(state.def.categories);
   state.def = def;
