@@ -7,6 +7,12 @@ import type { CatalogFilter } from '../persistence/ports.ts';
 export interface CallContext {
   /** The client's Idempotency-Key; a retry with the same key gets the first answer. */
   idempotencyKey?: string;
+  /**
+   * Who is calling, as the front door could establish it (customer id or token subject,
+   * client address). Idempotency keys are scoped to it, so one caller's key never
+   * replays another caller's answer.
+   */
+  caller?: string;
 }
 
 export interface HoldRequest {
