@@ -57,6 +57,16 @@ const EnvSchema = z.object({
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
   EVENT_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
   BUS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
+  /** Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed. */
+  TRUSTED_PROXIES: z.string().default(''),
+  // -- edge identity (idempotency scope, customer caps and tokens)
+  // -- edge limits (rate limits, origins, socket and stream caps)
+  // -- reads (view cache)
+  // -- cluster hop
+  // -- actor core (idempotency retention, mailboxes)
+  // -- embedded storage
+  // -- big commands (log entry splitting)
+  // -- soak
 });
 
 export interface Config {
@@ -90,6 +100,16 @@ export interface Config {
   natsStream: string | undefined;
   eventSubjectPrefix: string | undefined;
   busSubjectPrefix: string | undefined;
+  /** Peers whose X-Forwarded-For names the client (empty: the socket address is the client). */
+  trustedProxies: string[];
+  // -- edge identity (idempotency scope, customer caps and tokens)
+  // -- edge limits (rate limits, origins, socket and stream caps)
+  // -- reads (view cache)
+  // -- cluster hop
+  // -- actor core (idempotency retention, mailboxes)
+  // -- embedded storage
+  // -- big commands (log entry splitting)
+  // -- soak
 }
 
 export class ConfigError extends Error {
@@ -140,6 +160,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     natsStream: e.NATS_STREAM,
     eventSubjectPrefix: e.EVENT_SUBJECT_PREFIX,
     busSubjectPrefix: e.BUS_SUBJECT_PREFIX,
+    trustedProxies: e.TRUSTED_PROXIES.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
+    // -- edge identity (idempotency scope, customer caps and tokens)
+    // -- edge limits (rate limits, origins, socket and stream caps)
+    // -- reads (view cache)
+    // -- cluster hop
+    // -- actor core (idempotency retention, mailboxes)
+    // -- embedded storage
+    // -- big commands (log entry splitting)
+    // -- soak
   };
 }
 
