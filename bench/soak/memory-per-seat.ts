@@ -1,0 +1,196 @@
+/**
+ * bench/soak/memory-per-seat — what seats cost in memory:
+ *  - `state`:      the pure state of an empty 100,000-seat show (decide/evolve, no shell),
+ *  - `stadium`:    one empty 100,000-seat show created through a seat node (service, actor
+ *                  host, show actor) on embedded storage, as the server holds it,
+ *  - `many-shows`: 1,000,000 seats as 10,000 shows of 100 seats through the same node.
+ * Each case runs in a fresh process (a node started with --expose-gc), so one case's heap
+ * high-water mark does not inflate the next one's RSS. Growth is measured from a collected
+ * baseline taken after the modules and the storage are loaded. Prints a table and writes
+ * bench/results/memory.json.
+ *
+ *   npm run bench:memory -- [--case state|stadium|many-shows] [--stadium-seats 100000]
+ *                           [--shows 10000] [--seats-per-show 100]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { decide } from '../../src/actors/decide.ts';
+import { evolve } from '../../src/actors/evolve.ts';
+import type { ShowState } from '../../src/actors/show-state.ts';
+import { createSeatNode } from '../../src/node.ts';
+import { openEmbeddedStorage } from '../../src/persistence/index.ts';
+import { intArg, listArg, parseCli } from '../lib/args.ts';
+import { resultPath, writeJson } from '../lib/results.ts';
+import { formatNumber, renderTable } from '../lib/table.ts';
+import { benchShowDef, benchShowInput } from '../lib/show.ts';
+
+const CASES = ['state', 'stadium', 'many-shows'] as const;
+type CaseName = (typeof CASES)[number];
+
+/** The issue's targets: bytes per seat of an empty stadium, RSS of a million seats in one worker. */
+const TARGET_EMPTY_STADIUM_BYTES_PER_SEAT = 16;
+const TARGET_MILLION_SEATS_RSS_MB = 300;
+const SEATS_PER_BIG_ROW = 400;
+const CREATE_CONCURRENCY = 64;
+
+const args = parseCli({
+  case: { type: 'string' },
+  'stadium-seats': { type: 'string' },
+  shows: { type: 'string' },
+  'seats-per-show': { type: 'string' },
+  child: { type: 'boolean' },
+});
+const stadiumSeats = intArg(args['stadium-seats'], 'stadium-seats', 100_000, SEATS_PER_BIG_ROW);
+const shows = intArg(args.shows, 'shows', 10_000, 1);
+const seatsPerShow = intArg(args['seats-per-show'], 'seats-per-show', 100, 10);
+
+interface Measure {
+  case: CaseName;
+  what: string;
+  shows: number;
+  seats: number;
+  heapBytesPerSeat: number;
+  rssBytesPerSeat: number;
+  heapGrowthMb: number;
+  rssGrowthMb: number;
+  /** The whole process after the case (modules, storage and the shows), MB. */
+  rssTotalMb: number;
+  baselineRssMb: number;
+  seconds: number;
+}
+
+const MB = 1024 * 1024;
+
+function settle(): { heap: number; rss: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:memory does)');
+  for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  // Typed arrays of the seat map live outside the JS heap: count them with it.
+  return { heap: m.heapUsed + m.arrayBuffers, rss: m.rss };
+}
+
+async function measure(name: CaseName, what: string, showCount: number, seats: number, build: () => Promise<unknown>): Promise<Measure> {
+  const before = settle();
+  const t0 = performance.now();
+  const kept = await build();
+  const seconds = (performance.now() - t0) / 1000;
+  const after = settle();
+  if (kept === undefined) throw new Error('the case must return what it keeps alive');
+  return {
+    case: name,
+    what,
+    shows: showCount,
+    seats,
+    heapBytesPerSeat: Math.round(((after.heap - before.heap) / seats) * 10) / 10,
+    rssBytesPerSeat: Math.round(((after.rss - before.rss) / seats) * 10) / 10,
+    heapGrowthMb: Math.round(((after.heap - before.heap) / MB) * 10) / 10,
+    rssGrowthMb: Math.round(((after.rss - before.rss) / MB) * 10) / 10,
+    rssTotalMb: Math.round((after.rss / MB) * 10) / 10,
+    baselineRssMb: Math.round((before.rss / MB) * 10) / 10,
+    seconds: Math.round(seconds * 10) / 10,
+  };
+}
+
+async function runCase(name: CaseName): Promise<Measure> {
+  const logger = pino({ level: 'silent' });
+  const bigRows = Math.ceil(stadiumSeats / SEATS_PER_BIG_ROW);
+  if (name === 'state') {
+    return measure(name, 'empty show, pure state', 1, bigRows * SEATS_PER_BIG_ROW, async () => {
+      const d = decide(null, { type: 'createShow', def: benchShowDef('stadium', bigRows, SEATS_PER_BIG_ROW) }, Date.now());
+      if (!d.ok) throw new Error(`createShow refused: ${JSON.stringify(d)}`);
+      let state: ShowState | null = null;
+      for (const e of d.events) state = evolve(state, e);
+      return state;
+    });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-memory-'));
+  try {
+    const storage = await openEmbeddedStorage(dir, logger);
+    const node = createSeatNode({ holdTokenSecret: undefined, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000 }, storage, logger);
+    // Warm the code paths (and the log file) with one throwaway show before the baseline.
+    await node.service.createShow(benchShowInput('warm-up', 1, 10));
+    const result =
+      name === 'stadium'
+        ? await measure(name, 'empty show through a seat node', 1, bigRows * SEATS_PER_BIG_ROW, async () => {
+            await node.service.createShow(benchShowInput('stadium', bigRows, SEATS_PER_BIG_ROW));
+            return node;
+          })
+        : await measure(name, `${formatNumber(shows)} empty shows through a seat node`, shows, shows * seatsPerShow, async () => {
+            const perRow = 10;
+            const rows = Math.ceil(seatsPerShow / perRow);
+            let next = 0;
+            await Promise.all(
+              Array.from({ length: CREATE_CONCURRENCY }, async () => {
+                while (next < shows) await node.service.createShow(benchShowInput(`s${next++}`, rows, perRow));
+              }),
+            );
+            const active = node.host.stats().activeShows;
+            if (active < shows) throw new Error(`only ${active} of ${shows} shows are in memory`);
+            return node;
+          });
+    await node.close();
+    await storage.close();
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one case in a fresh node with --expose-gc; the child prints its Measure as JSON. */
+function inChild(name: CaseName): Promise<Measure> {
+  const self = fileURLToPath(import.meta.url);
+  const argv = ['--case', name, '--child', '--stadium-seats', String(stadiumSeats), '--shows', String(shows), '--seats-per-show', String(seatsPerShow)];
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', self, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`case ${name} exited with ${String(code)}: ${out.slice(-500)}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as Measure);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const cases = listArg<CaseName>(args.case, 'case', CASES, CASES);
+  if (args.child) {
+    process.stdout.write(`${JSON.stringify(await runCase(cases[0]))}\n`);
+    return;
+  }
+  process.stdout.write(`bench/memory — each case in a fresh process (${process.version})\n`);
+  const results: Measure[] = [];
+  for (const c of cases) {
+    const m = await inChild(c);
+    results.push(m);
+    process.stdout.write(`  ${c}: ${m.heapBytesPerSeat} B/seat heap, ${m.rssBytesPerSeat} B/seat RSS, process RSS ${m.rssTotalMb} MB (${m.seconds} s)\n`);
+  }
+  process.stdout.write('\n');
+  process.stdout.write(
+    renderTable(
+      ['case', 'what', 'shows', 'seats', 'heap B/seat', 'RSS B/seat', 'heap +MB', 'RSS +MB', 'baseline RSS MB', 'process RSS MB'],
+      results.map((m) => [m.case, m.what, formatNumber(m.shows), formatNumber(m.seats), formatNumber(m.heapBytesPerSeat, 1), formatNumber(m.rssBytesPerSeat, 1), m.heapGrowthMb, m.rssGrowthMb, m.baselineRssMb, m.rssTotalMb]),
+    ) + '\n',
+  );
+  const stadium = results.find((m) => m.case === 'stadium');
+  const many = results.find((m) => m.case === 'many-shows');
+  const targets = {
+    emptyStadiumBytesPerSeat: { target: TARGET_EMPTY_STADIUM_BYTES_PER_SEAT, measured: stadium?.heapBytesPerSeat ?? null, met: stadium ? stadium.heapBytesPerSeat <= TARGET_EMPTY_STADIUM_BYTES_PER_SEAT : null },
+    millionSeatsRssMb: { target: TARGET_MILLION_SEATS_RSS_MB, measured: many?.rssTotalMb ?? null, met: many ? many.rssTotalMb <= TARGET_MILLION_SEATS_RSS_MB : null },
+  };
+  process.stdout.write(
+    `targets: empty stadium ≤ ${TARGET_EMPTY_STADIUM_BYTES_PER_SEAT} B/seat → ${targets.emptyStadiumBytesPerSeat.measured ?? '-'} (${targets.emptyStadiumBytesPerSeat.met ? 'met' : 'not met'}); ` +
+      `${formatNumber(many?.seats ?? 0)} seats over ${formatNumber(shows)} shows ≤ ${TARGET_MILLION_SEATS_RSS_MB} MB RSS (target for 1,000,000) → ${targets.millionSeatsRssMb.measured ?? '-'} MB (${targets.millionSeatsRssMb.met ? 'met' : 'not met'})\n`,
+  );
+  const path = writeJson(resultPath('memory'), { node: process.version, startedAt: new Date().toISOString(), results, targets });
+  process.stdout.write(`wrote ${path}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
