@@ -5,18 +5,20 @@
  * cancelled as they age so nothing sells out, and a row added or removed every few
  * seconds. Every sample interval it records the server's RSS, heap used, event-log bytes on
  * disk and open file descriptors; at the end it fits each figure's growth per hour after the
- * warm-up. Writes bench/results/soak.json and soak.svg.
+ * warm-up. Heap and RSS are read twice: as found, and after a full GC forced through the
+ * server's inspector (a sawtooth sampled at random hides a slow leak); `--raw-heap` skips
+ * the GC. Writes bench/results/soak.json and soak.svg.
  *
  *   npm run bench:soak -- [--minutes 10] [--small-shows 1000] [--big-seats 100000]
  *                         [--clients 8] [--watchers 24] [--sample-sec 10] [--hold-ttl 3]
- *                         [--layout-every-sec 5] [--warm-up 0.2]
+ *                         [--layout-every-sec 5] [--warm-up 0.2] [--raw-heap]
  *
  * The server is `src/main.ts` in the all-in-one role on embedded storage in a fresh
  * temporary DATA_DIR, on port 0; every limit the load would hit is set in its environment.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnServer } from '../../test/support/spawn-server.ts';
 import { intArg, numberArg, parseCli } from '../lib/args.ts';
@@ -26,6 +28,7 @@ import { formatNumber, renderTable } from '../lib/table.ts';
 import { ChurnStats, runChurn } from './churn.ts';
 import { SoakClient } from './client.ts';
 import { afterWarmUp, fitTrend, type Trend } from './fit.ts';
+import { connectInspector, freePort } from './inspector-gc.ts';
 import { diskUse, openFds, rssMb, scrapeMetrics } from './probe.ts';
 import { bigShow, createBody, SMALL_SEATS, smallShows, type SoakShow } from './shows.ts';
 import { renderSoakSvg } from './svg.ts';
@@ -41,6 +44,7 @@ const args = parseCli({
   'hold-ttl': { type: 'string' },
   'layout-every-sec': { type: 'string' },
   'warm-up': { type: 'string' },
+  'raw-heap': { type: 'boolean' },
   out: { type: 'string' },
 });
 
@@ -54,6 +58,8 @@ const config = {
   holdTtlSeconds: intArg(args['hold-ttl'], 'hold-ttl', 3, 1),
   layoutEverySec: numberArg(args['layout-every-sec'], 'layout-every-sec', 5, 0.5),
   warmUpFraction: numberArg(args['warm-up'], 'warm-up', 0.2, 0),
+  /** Force a full GC in the server (through its inspector) before reading heap and RSS. */
+  gcBeforeSample: args['raw-heap'] !== true,
   bigShare: 0.3,
   confirmShare: 0.4,
   releaseShare: 0.35,
@@ -74,8 +80,12 @@ const SERVER_LIMITS: Record<string, string> = {
 
 interface Sample {
   tSec: number;
+  /** RSS and heap used after a forced full GC (unless --raw-heap). */
   rssMb: number;
   heapUsedMb: number;
+  /** The same, read before that GC: where the sawtooth happened to be. */
+  rssRawMb: number;
+  heapUsedRawMb: number;
   externalMb: number;
   logBytes: number;
   snapshotBytes: number;
@@ -85,6 +95,8 @@ interface Sample {
   /** Churn calls per second over the interval that ended here. */
   opsPerSec: number;
   holdP99Ms: number;
+  /** The machine's 1-minute load average: the load generator and other work share its cores. */
+  loadAvg1: number;
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -101,6 +113,7 @@ async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'soak-'));
   const adminToken = randomBytes(18).toString('base64url');
+  const inspectPort = config.gcBeforeSample ? await freePort() : 0;
   let serverLines = 0;
   let serverWarnings = 0;
   const server = await spawnServer(
@@ -114,6 +127,7 @@ async function main(): Promise<void> {
       DATABASE_URL: '',
       REDIS_URL: '',
       ...SERVER_LIMITS,
+      ...(config.gcBeforeSample ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:${inspectPort}`.trim() } : {}),
     },
     (line) => {
       serverLines++;
@@ -124,7 +138,9 @@ async function main(): Promise<void> {
     },
   );
   const pid = server.proc.pid!;
+  const remoteGc = config.gcBeforeSample ? await connectInspector(inspectPort) : null;
   const stopServer = async () => {
+    remoteGc?.close();
     server.proc.kill('SIGTERM');
     const timer = setTimeout(() => server.proc.kill('SIGKILL'), 10_000);
     await server.exited;
@@ -186,13 +202,18 @@ async function main(): Promise<void> {
     let lastT = 0;
     const sample = async () => {
       const tSec = (performance.now() - started) / 1000;
-      const metrics = await scrapeMetrics(server.url);
+      const raw = await scrapeMetrics(server.url);
+      const rssRaw = rssMb(pid);
+      await remoteGc?.collect();
+      const metrics = remoteGc ? await scrapeMetrics(server.url) : raw;
       const disk = diskUse(dataDir);
       const ops = stats.total();
       const s: Sample = {
         tSec: round(tSec, 1)!,
         rssMb: round(rssMb(pid))!,
         heapUsedMb: round(mb(metrics.get('nodejs_heap_size_used_bytes') ?? NaN))!,
+        rssRawMb: round(rssRaw)!,
+        heapUsedRawMb: round(mb(raw.get('nodejs_heap_size_used_bytes') ?? NaN))!,
         externalMb: round(mb(metrics.get('nodejs_external_memory_bytes') ?? NaN))!,
         logBytes: disk.logBytes,
         snapshotBytes: disk.snapshotBytes,
@@ -201,6 +222,7 @@ async function main(): Promise<void> {
         wsSockets: metrics.get('seats_ws_sockets') ?? NaN,
         opsPerSec: tSec > lastT ? round((ops - lastOps) / (tSec - lastT), 0)! : 0,
         holdP99Ms: round(stats.interval.quantileMs(0.99))!,
+        loadAvg1: round(loadavg()[0])!,
       };
       stats.interval = new Histogram();
       lastOps = ops;
@@ -208,7 +230,7 @@ async function main(): Promise<void> {
       samples.push(s);
       log(
         `  t=${String(Math.round(s.tSec)).padStart(5)} s  rss ${s.rssMb} MB  heap ${s.heapUsedMb} MB  log ${formatNumber(mb(s.logBytes), 1)} MB  ` +
-          `fds ${s.fds}  holds ${s.activeHolds}  ${formatNumber(s.opsPerSec)} ops/s  hold p99 ${s.holdP99Ms} ms  ws ${watchers.stats.open}/${watchers.stats.sockets}`,
+          `fds ${s.fds}  load ${s.loadAvg1}  holds ${s.activeHolds}  ${formatNumber(s.opsPerSec)} ops/s  hold p99 ${s.holdP99Ms} ms  ws ${watchers.stats.open}/${watchers.stats.sockets}`,
       );
     };
     await sample();
@@ -228,6 +250,8 @@ async function main(): Promise<void> {
     const fits = {
       rssMb: trendOf('rssMb'),
       heapUsedMb: trendOf('heapUsedMb'),
+      rssRawMb: trendOf('rssRawMb'),
+      heapUsedRawMb: trendOf('heapUsedRawMb'),
       externalMb: trendOf('externalMb'),
       logBytes: trendOf('logBytes'),
       snapshotBytes: trendOf('snapshotBytes'),
@@ -237,6 +261,8 @@ async function main(): Promise<void> {
     const slopes = {
       rssMbPerHour: round(fits.rssMb.perHour),
       heapUsedMbPerHour: round(fits.heapUsedMb.perHour),
+      rssRawMbPerHour: round(fits.rssRawMb.perHour),
+      heapUsedRawMbPerHour: round(fits.heapUsedRawMb.perHour),
       externalMbPerHour: round(fits.externalMb.perHour),
       logBytesPerHour: Math.round(fits.logBytes.perHour),
       snapshotBytesPerHour: Math.round(fits.snapshotBytes.perHour),
@@ -278,11 +304,17 @@ async function main(): Promise<void> {
       `${formatNumber(churnSummary.opsPerSec ?? 0)} churn ops/s · sample every ${config.sampleSec} s · grey: warm-up (not fitted) · dashed: least-squares trend`,
       [
         {
-          title: 'Server memory',
+          title: config.gcBeforeSample ? 'Server memory after a full GC' : 'Server memory',
           unit: 'MB',
           series: [
             { name: 'RSS', color: '#1f77b4', points: series('rssMb'), trend: trendLine(fits.rssMb), slopeLabel: fmtSlope(slopes.rssMbPerHour, 'MB') },
             { name: 'heap used', color: '#ff7f0e', points: series('heapUsedMb'), trend: trendLine(fits.heapUsedMb), slopeLabel: fmtSlope(slopes.heapUsedMbPerHour, 'MB') },
+            ...(config.gcBeforeSample
+              ? [
+                  { name: 'RSS before the GC', color: '#aec7e8', points: series('rssRawMb') },
+                  { name: 'heap before the GC', color: '#ffbb78', points: series('heapUsedRawMb') },
+                ]
+              : []),
           ],
         },
         {
@@ -319,6 +351,8 @@ async function main(): Promise<void> {
         [
           ['RSS MB', samples[0].rssMb, last.rssMb, fmtSlope(slopes.rssMbPerHour, 'MB'), round(fits.rssMb.r2, 3)],
           ['heap used MB', samples[0].heapUsedMb, last.heapUsedMb, fmtSlope(slopes.heapUsedMbPerHour, 'MB'), round(fits.heapUsedMb.r2, 3)],
+          ['RSS MB before GC', samples[0].rssRawMb, last.rssRawMb, fmtSlope(slopes.rssRawMbPerHour, 'MB'), round(fits.rssRawMb.r2, 3)],
+          ['heap MB before GC', samples[0].heapUsedRawMb, last.heapUsedRawMb, fmtSlope(slopes.heapUsedRawMbPerHour, 'MB'), round(fits.heapUsedRawMb.r2, 3)],
           ['event log MB', formatNumber(mb(samples[0].logBytes), 1), formatNumber(mb(last.logBytes), 1), fmtSlope(fits.logBytes.perHour / 2 ** 20, 'MB'), round(fits.logBytes.r2, 3)],
           ['snapshots MB', formatNumber(mb(samples[0].snapshotBytes), 1), formatNumber(mb(last.snapshotBytes), 1), fmtSlope(fits.snapshotBytes.perHour / 2 ** 20, 'MB'), round(fits.snapshotBytes.r2, 3)],
           ['open fds', samples[0].fds, last.fds, fmtSlope(slopes.fdsPerHour, 'fds'), round(fits.fds.r2, 3)],
