@@ -4,6 +4,9 @@
  *  - `stadium`:    one empty 100,000-seat show created through a seat node (service, actor
  *                  host, show actor) on embedded storage, as the server holds it,
  *  - `many-shows`: 1,000,000 seats as 10,000 shows of 100 seats through the same node.
+ * and what a show keeps after traffic (pure state, per record instead of per seat):
+ *  - `retained-bookings`: 20,000 cycles of hold → confirm → cancel booking on one show,
+ *  - `ended-holds`: 1,024 cycles of hold → release (a show remembers that many ended holds).
  * Each case runs in a fresh process (a node started with --expose-gc), so one case's heap
  * high-water mark does not inflate the next one's RSS. Growth is measured from a collected
  * baseline taken after the modules and the storage are loaded. Prints a table and writes
@@ -21,6 +24,7 @@ import pino from 'pino';
 import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
+import type { ShowCommand } from '../../src/actors/types.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openEmbeddedStorage } from '../../src/persistence/index.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
@@ -28,7 +32,7 @@ import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { benchShowDef, benchShowInput } from '../lib/show.ts';
 
-const CASES = ['state', 'stadium', 'many-shows'] as const;
+const CASES = ['state', 'stadium', 'many-shows', 'retained-bookings', 'ended-holds'] as const;
 type CaseName = (typeof CASES)[number];
 
 /** The issue's targets: bytes per seat of an empty stadium, RSS of a million seats in one worker. */
@@ -52,6 +56,7 @@ interface Measure {
   case: CaseName;
   what: string;
   shows: number;
+  /** Seats; for the record cases, records (cycles). */
   seats: number;
   heapBytesPerSeat: number;
   rssBytesPerSeat: number;
@@ -96,9 +101,43 @@ async function measure(name: CaseName, what: string, showCount: number, seats: n
   };
 }
 
+const RETAINED_CYCLES = 20_000;
+const ENDED_HOLD_CYCLES = 1_024;
+
+function apply(state: ShowState | null, cmd: ShowCommand): ShowState {
+  const d = decide(state, cmd, Date.now());
+  if (!d.ok) throw new Error(`${cmd.type} refused: ${JSON.stringify(d).slice(0, 200)}`);
+  for (const e of d.events) state = evolve(state, e);
+  return state!;
+}
+
+/** A show after `cycles` rounds of hold → confirm → cancel (or hold → release), per record. */
+async function recordsCase(name: CaseName, cycles: number, confirm: boolean): Promise<Measure> {
+  let state = apply(null, { type: 'createShow', def: benchShowDef('records', 10, 20) });
+  const labels = state.seatMap.labels;
+  // Warm every code path once so the baseline holds the compiled code, not the first cycle's.
+  const cycle = (i: number) => {
+    const seats = [labels[(2 * i) % labels.length], labels[(2 * i + 1) % labels.length]];
+    state = apply(state, { type: 'hold', holdId: `h${i}`, seats });
+    if (confirm) {
+      state = apply(state, { type: 'confirm', holdId: `h${i}`, bookingId: `b${i}` });
+      state = apply(state, { type: 'cancelBookings', bookingIds: [`b${i}`] });
+    } else state = apply(state, { type: 'release', holdId: `h${i}` });
+  };
+  cycle(cycles);
+  const what = confirm ? 'per hold → confirm → cancelled booking' : 'per released hold remembered';
+  const m = await measure(name, what, 1, cycles, async () => {
+    for (let i = 0; i < cycles; i++) cycle(i);
+    return state;
+  });
+  return m;
+}
+
 async function runCase(name: CaseName): Promise<Measure> {
   const logger = pino({ level: 'silent' });
   const bigRows = Math.ceil(stadiumSeats / SEATS_PER_BIG_ROW);
+  if (name === 'retained-bookings') return recordsCase(name, RETAINED_CYCLES, true);
+  if (name === 'ended-holds') return recordsCase(name, ENDED_HOLD_CYCLES, false);
   if (name === 'state') {
     return measure(name, 'empty show, pure state', 1, bigRows * SEATS_PER_BIG_ROW, async () => {
       const d = decide(null, { type: 'createShow', def: benchShowDef('stadium', bigRows, SEATS_PER_BIG_ROW) }, Date.now());
@@ -172,7 +211,7 @@ async function main(): Promise<void> {
   process.stdout.write('\n');
   process.stdout.write(
     renderTable(
-      ['case', 'what', 'shows', 'seats', 'heap B/seat', 'RSS B/seat', 'heap +MB', 'RSS +MB', 'baseline RSS MB', 'process RSS MB'],
+      ['case', 'what', 'shows', 'seats (records)', 'heap B/seat (record)', 'RSS B/seat (record)', 'heap +MB', 'RSS +MB', 'baseline RSS MB', 'process RSS MB'],
       results.map((m) => [m.case, m.what, formatNumber(m.shows), formatNumber(m.seats), formatNumber(m.heapBytesPerSeat, 1), formatNumber(m.rssBytesPerSeat, 1), m.heapGrowthMb, m.rssGrowthMb, m.baselineRssMb, m.rssTotalMb]),
     ) + '\n',
   );
@@ -182,9 +221,10 @@ async function main(): Promise<void> {
     emptyStadiumBytesPerSeat: { target: TARGET_EMPTY_STADIUM_BYTES_PER_SEAT, measured: stadium?.heapBytesPerSeat ?? null, met: stadium ? stadium.heapBytesPerSeat <= TARGET_EMPTY_STADIUM_BYTES_PER_SEAT : null },
     millionSeatsRssMb: { target: TARGET_MILLION_SEATS_RSS_MB, measured: many?.rssTotalMb ?? null, met: many ? many.rssTotalMb <= TARGET_MILLION_SEATS_RSS_MB : null },
   };
+  const verdict = (t: { measured: number | null; met: boolean | null }, unit: string) => (t.measured === null ? 'not measured' : `${t.measured} ${unit}, ${t.met ? 'met' : 'not met'}`);
   process.stdout.write(
-    `targets: empty stadium ≤ ${TARGET_EMPTY_STADIUM_BYTES_PER_SEAT} B/seat → ${targets.emptyStadiumBytesPerSeat.measured ?? '-'} (${targets.emptyStadiumBytesPerSeat.met ? 'met' : 'not met'}); ` +
-      `${formatNumber(many?.seats ?? 0)} seats over ${formatNumber(shows)} shows ≤ ${TARGET_MILLION_SEATS_RSS_MB} MB RSS (target for 1,000,000) → ${targets.millionSeatsRssMb.measured ?? '-'} MB (${targets.millionSeatsRssMb.met ? 'met' : 'not met'})\n`,
+    `targets: empty stadium ≤ ${TARGET_EMPTY_STADIUM_BYTES_PER_SEAT} B/seat → ${verdict(targets.emptyStadiumBytesPerSeat, 'B/seat')}; ` +
+      `1,000,000 seats in one process ≤ ${TARGET_MILLION_SEATS_RSS_MB} MB RSS → ${verdict(targets.millionSeatsRssMb, `MB for ${formatNumber(many?.seats ?? 0)} seats`)}\n`,
   );
   const path = writeJson(resultPath('memory'), { node: process.version, startedAt: new Date().toISOString(), results, targets });
   process.stdout.write(`wrote ${path}\n`);
