@@ -15,7 +15,7 @@ import { silentLogger, tempDir } from './temp-dir.ts';
 
 runEventLogConformance('file', async () => {
   const dir = await tempDir();
-  const path = join(dir.path, 'events.log');
+  const path = join(dir.path, 'log');
   let log = await FileEventLog.open(path, { logger: silentLogger });
   return {
     log,
