@@ -82,11 +82,12 @@ export function createSeatNode(
       ).unref()
     : null;
   // The embedded store has no cluster expiry index: find the shows holding seats now, so
-  // their holds expire on time after a restart even if nobody touches them.
+  // their holds expire on time after a restart even if nobody touches them (and snapshot
+  // the ones whose snapshot lags, so they do not pin old log segments).
   if (storage.kind === 'embedded')
     void storage.log
       .showIds()
-      .then((ids) => host.wakeShowsWithHolds(ids))
+      .then((ids) => host.startShows(ids))
       .catch((err: unknown) => commitLog.warn({ err }, 'looking for held shows at start failed'));
   const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens);
   return {

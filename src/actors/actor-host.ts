@@ -261,18 +261,24 @@ export class ActorHost {
   }
 
   /**
-   * Finds the shows among `showIds` that hold seats and are not running, and wakes each at
-   * its first deadline, so holds expire on time after a restart without anyone touching the
-   * show (the embedded store has no cluster expiry index). Loads each show once; keeps none.
+   * Start-up pass over the stored shows (the embedded store has no cluster expiry index):
+   * wakes each show that holds seats at its first deadline, so holds expire on time after a
+   * restart without anyone touching the show, and snapshots each show whose snapshot lags
+   * its log, so no show pins old log segments until someone happens to use it. Loads each
+   * show once; keeps no actor.
    */
-  async wakeShowsWithHolds(showIds: string[]): Promise<number> {
+  async startShows(showIds: string[]): Promise<{ woken: number; snapshotted: number }> {
     let woken = 0;
+    let snapshotted = 0;
     const queue = [...showIds];
     const worker = async () => {
       for (let showId = queue.shift(); showId !== undefined && !this.closing; showId = queue.shift()) {
         if (this.isActive(showId) || this.wakeTimers.has(showId)) continue;
         try {
-          const { state } = await this.load(showId);
+          const { state, seq, replayed } = await this.load(showId);
+          if (state && replayed > 0 && !this.closing && !this.isActive(showId)) {
+            if (await this.opts.snapshots.save({ showId, version: state.version, logSeq: seq, state: serializeState(state) })) snapshotted++;
+          }
           let next = Infinity;
           for (const hold of state?.holds.values() ?? []) if (hold.expiresAt < next) next = hold.expiresAt;
           if (next === Infinity || this.closing || this.isActive(showId)) continue;
@@ -284,8 +290,8 @@ export class ActorHost {
       }
     };
     await Promise.all(Array.from({ length: START_SCAN_CONCURRENCY }, worker));
-    if (woken) this.logger.info({ shows: woken }, 'shows with holds will wake at their first deadline');
-    return woken;
+    if (woken || snapshotted) this.logger.info({ woken, snapshotted }, 'stored shows prepared: held ones wake at their first deadline');
+    return { woken, snapshotted };
   }
 
   private wakeAt(showId: string, at: number): void {
