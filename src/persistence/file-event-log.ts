@@ -211,7 +211,8 @@ export class FileEventLog implements EventLog {
     let estimate = 0;
     for (const a of group) estimate += sizeEstimate(a);
     try {
-      if (this.active.end > LOG_MAGIC.length && this.active.end + estimate > this.opts.segmentBytes) await this.roll();
+      // A segment with no batch yet takes the group however big, or a checkpoint bigger than a segment would roll forever.
+      if (this.active.batches > 0 && this.active.end + estimate > this.opts.segmentBytes) await this.roll();
     } catch (cause) {
       await this.writeFailed(group, this.active.end, cause);
       return;
@@ -227,6 +228,7 @@ export class FileEventLog implements EventLog {
       return;
     }
     seg.end = at + bytes.length;
+    seg.batches += group.length;
     group.forEach((a, i) => {
       this.indexBatch(a.showId, a.seq, a.batchId, seg.n, spans[i][0], spans[i][1]);
       this.inFlight.delete(a.batchId);

@@ -74,7 +74,10 @@ export async function openSegments(
         continue;
       }
       const scan = await scanSegment(seg.fh, size, lastSeq, {
-        onBatch: (b) => handlers.onBatch(seg.n, b),
+        onBatch: (b) => {
+          seg.batches++;
+          handlers.onBatch(seg.n, b);
+        },
         onCheckpoint: (seq, shows) => {
           seg.checkpointed = true;
           handlers.onCheckpoint(seq, shows, k === 0);

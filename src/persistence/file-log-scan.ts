@@ -77,6 +77,7 @@ export async function scanSegment(fh: FileHandle, size: number, seqBefore: numbe
   // The group being read: its batches and checkpoint payload wait until it is whole.
   let groupStart = -1;
   let groupNext = 0;
+  let groupCount = 0;
   let groupBatches: ScannedBatch[] = [];
   let checkpoint: { seq: number; payload: Buffer[] } | null = null;
   let partial: { meta: BatchMeta; offset: number; next: number } | null = null;
@@ -104,7 +105,7 @@ export async function scanSegment(fh: FileHandle, size: number, seqBefore: numbe
     if (!checked) break;
     const { meta, payload } = checked;
     const group = meta.group ?? [pos, 1, 0];
-    if (groupStart < 0 ? group[0] !== pos || group[2] !== 0 : group[0] !== groupStart || group[2] !== groupNext) break;
+    if (groupStart < 0 ? group[0] !== pos || group[2] !== 0 : group[0] !== groupStart || group[2] !== groupNext || group[1] !== groupCount) break;
     if (isCheckpoint(meta)) {
       if (partial || (checkpoint && checkpoint.seq !== meta.checkpoint) || meta.checkpoint < groupSeq) break;
       checkpoint ??= { seq: meta.checkpoint, payload: [] };
@@ -127,7 +128,10 @@ export async function scanSegment(fh: FileHandle, size: number, seqBefore: numbe
         partial = null;
       }
     }
-    if (groupStart < 0) groupStart = group[0];
+    if (groupStart < 0) {
+      groupStart = group[0];
+      groupCount = group[1];
+    }
     groupNext = group[2] + 1;
     pos += length;
     if (groupNext === group[1]) {

@@ -38,12 +38,14 @@ export interface Segment {
   end: number;
   /** Starts with a checkpoint of every show's position, so the segments before it may be deleted. */
   checkpointed: boolean;
+  /** Batches written to it (a segment holding only its checkpoint is never rolled over). */
+  batches: number;
 }
 
 export async function openSegment(dir: string, n: number, flags: 'r+' | 'wx+'): Promise<Segment> {
   const name = segmentFileName(n);
   const path = join(dir, name);
-  return { n, name, path, fh: await open(path, flags), end: 0, checkpointed: false };
+  return { n, name, path, fh: await open(path, flags), end: 0, checkpointed: false, batches: 0 };
 }
 
 export async function writeFully(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

@@ -85,6 +85,8 @@ describe('actor host', () => {
     assert.equal(host.isActive('f'), false, 'the actor stopped');
     // No command, no read: only the host's own wake-up can expire the hold.
     await until(() => host.isActive('f') && host.stats().activeHolds === 0, 10_000, 'the stopped show to wake and expire its hold');
+    // The state changes before its append lands; a read waits for the append in flight.
+    assert.equal(await host.read('f', (st) => st.holds.size), 0);
     const entries = [];
     for await (const e of storage.log.read('f', 0)) entries.push(...e.events);
     assert.equal(entries.at(-1)?.type, 'HoldExpired');
@@ -98,13 +100,17 @@ describe('actor host', () => {
       let node = createSeatNode(config, await openEmbeddedStorage(dir.path, silentLogger), silentLogger);
       await node.host.execute('r', { type: 'createShow', def: showDef('r') });
       await node.host.execute('r', { type: 'hold', holdId: 'h1', seats: ['A-1'], ttlSeconds: 1 });
+      const before = await node.storage.log.lastSeq('r');
       await node.close();
 
       node = createSeatNode(config, await openEmbeddedStorage(dir.path, silentLogger), silentLogger);
       try {
-        const before = await node.storage.log.lastSeq('r');
         await until(() => node.host.isActive('r') && node.host.stats().activeHolds === 0, 10_000, 'the held show to come back and expire its hold');
-        assert.ok((await node.storage.log.lastSeq('r')) > before, 'the expiry was committed');
+        // The state changes before its append lands; a read waits for the append in flight.
+        assert.equal(await node.host.read('r', (st) => st.holds.size), 0);
+        const after = [];
+        for await (const e of node.storage.log.read('r', before)) after.push(...e.events);
+        assert.deepEqual(after.map((e) => e.type), ['HoldExpired'], 'the expiry was committed');
       } finally {
         await node.close();
       }
