@@ -81,6 +81,14 @@ export function createSeatNode(
         Math.min(Math.max(passivateAfterMs / 2, 100), PASSIVATION_SWEEP_MAX_MS),
       ).unref()
     : null;
+  // The embedded store has no cluster expiry index: find the shows holding seats now, so
+  // their holds expire on time after a restart even if nobody touches them (and snapshot
+  // the ones whose snapshot lags, so they do not pin old log segments).
+  if (storage.kind === 'embedded')
+    void storage.log
+      .showIds()
+      .then((ids) => host.startShows(ids))
+      .catch((err: unknown) => commitLog.warn({ err }, 'looking for held shows at start failed'));
   const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens);
   return {
     host,

@@ -58,7 +58,7 @@ function events(v: number): ShowEvent[] {
 
 async function scenario(name: string, shows: number): Promise<Result> {
   const dir = await mkdtemp(join(PARENT, 'seats-bench-'));
-  const log = await FileEventLog.open(join(dir, 'events.log'), { logger });
+  const log = await FileEventLog.open(join(dir, 'log'), { logger });
   const latency = new Histogram();
   const deadline = performance.now() + SECONDS * 1000;
   let appends = 0;

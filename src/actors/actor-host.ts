@@ -30,6 +30,10 @@ export interface ActorHostOptions {
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
 export const DEFAULT_SNAPSHOT_EVERY_MS = 60_000;
+/** A wake-up whose activation failed (log away) tries again after this long. */
+const WAKE_RETRY_MS = 1_000;
+/** Shows loaded at once while looking for held shows at start. */
+const START_SCAN_CONCURRENCY = 4;
 
 interface SnapshotTrack {
   eventsSince: number;
@@ -52,6 +56,8 @@ export class ActorHost {
     Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState'>;
   private readonly logger: Logger;
   private closing = false;
+  /** Actors the host stopped on purpose (passivation, close); any other stop wakes the show for its holds. */
+  private readonly deliberateStops = new WeakSet<ShowActor>();
 
   constructor(opts: ActorHostOptions) {
     this.opts = {
@@ -155,6 +161,13 @@ export class ActorHost {
         if (this.actors.get(id) === actor) this.actors.delete(id);
         if (reason.code !== ErrorCode.UNAVAILABLE || reason.message !== 'show actor stopped')
           this.logger.warn({ showId: id, code: reason.code }, 'show actor stopped');
+        // A stop on a failed append takes the expiry timers with it; nobody may touch the show
+        // again, so the host wakes it at its first deadline. Fenced out (NOT_OWNER): the new
+        // owner runs the timers.
+        if (!this.deliberateStops.has(actor) && reason.code !== ErrorCode.NOT_OWNER && !this.closing) {
+          const next = actor.nextHoldDeadline;
+          if (next !== Infinity) this.wakeAt(id, next);
+        }
       },
     });
     this.actors.set(showId, actor);
@@ -237,11 +250,9 @@ export class ActorHost {
     const actor = this.actors.get(showId);
     if (!actor) return;
     await this.snapshot(showId);
-    const nextExpiry = await actor.read((state) => {
-      let next = Infinity;
-      for (const hold of state?.holds.values() ?? []) next = Math.min(next, hold.expiresAt);
-      return next;
-    });
+    await actor.idle();
+    const nextExpiry = actor.nextHoldDeadline;
+    this.deliberateStops.add(actor);
     actor.stop();
     this.actors.delete(showId);
     this.snapshotTracks.delete(showId);
@@ -249,11 +260,49 @@ export class ActorHost {
     if (nextExpiry !== Infinity && !this.closing && opts.wake !== false) this.wakeAt(showId, nextExpiry);
   }
 
+  /**
+   * Start-up pass over the stored shows (the embedded store has no cluster expiry index):
+   * wakes each show that holds seats at its first deadline, so holds expire on time after a
+   * restart without anyone touching the show, and snapshots each show whose snapshot lags
+   * its log, so no show pins old log segments until someone happens to use it. Loads each
+   * show once; keeps no actor.
+   */
+  async startShows(showIds: string[]): Promise<{ woken: number; snapshotted: number }> {
+    let woken = 0;
+    let snapshotted = 0;
+    const queue = [...showIds];
+    const worker = async () => {
+      for (let showId = queue.shift(); showId !== undefined && !this.closing; showId = queue.shift()) {
+        if (this.isActive(showId) || this.wakeTimers.has(showId)) continue;
+        try {
+          const { state, seq, replayed } = await this.load(showId);
+          if (state && replayed > 0 && !this.closing && !this.isActive(showId)) {
+            if (await this.opts.snapshots.save({ showId, version: state.version, logSeq: seq, state: serializeState(state) })) snapshotted++;
+          }
+          let next = Infinity;
+          for (const hold of state?.holds.values() ?? []) if (hold.expiresAt < next) next = hold.expiresAt;
+          if (next === Infinity || this.closing || this.isActive(showId)) continue;
+          this.wakeAt(showId, next);
+          woken++;
+        } catch (err) {
+          this.logger.warn({ err, showId }, 'could not look for holds at start; the show wakes on its next command');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: START_SCAN_CONCURRENCY }, worker));
+    if (woken || snapshotted) this.logger.info({ woken, snapshotted }, 'stored shows prepared: held ones wake at their first deadline');
+    return { woken, snapshotted };
+  }
+
   private wakeAt(showId: string, at: number): void {
+    if (this.closing) return;
     clearTimeout(this.wakeTimers.get(showId));
     const timer = setTimeout(() => {
       this.wakeTimers.delete(showId);
-      this.ensureActive(showId).catch((err: unknown) => this.logger.warn({ err, showId }, 'waking a passivated show failed'));
+      this.ensureActive(showId).catch((err: unknown) => {
+        this.logger.warn({ err, showId }, 'waking a show for its holds failed; will retry');
+        this.wakeAt(showId, this.opts.now() + WAKE_RETRY_MS);
+      });
     }, Math.min(Math.max(0, at - this.opts.now()), 2 ** 31 - 1));
     timer.unref();
     this.wakeTimers.set(showId, timer);
@@ -284,7 +333,9 @@ export class ActorHost {
       } catch (err) {
         this.logger.warn({ err, showId }, 'final snapshot failed');
       }
-      this.actors.get(showId)?.stop();
+      const actor = this.actors.get(showId);
+      if (actor) this.deliberateStops.add(actor);
+      actor?.stop();
     }
     this.actors.clear();
   }

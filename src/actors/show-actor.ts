@@ -100,6 +100,13 @@ export class ShowActor {
     return this.state?.holds.size ?? 0;
   }
 
+  /** Earliest deadline among committed holds (Infinity: none). Still answers after a stop, so the host can wake the show. */
+  get nextHoldDeadline(): number {
+    let next = Infinity;
+    for (const hold of this.state?.holds.values() ?? []) if (hold.expiresAt < next) next = hold.expiresAt;
+    return next;
+  }
+
   get logSeq(): number {
     return this.lastSeq;
   }

@@ -5,18 +5,28 @@ import { acquireDataDirLock } from './embedded-lock.ts';
 import { fsyncDir } from './file-atomic.ts';
 import { FileCatalog } from './file-catalog.ts';
 import { FileEventLog } from './file-event-log.ts';
+import type { TruncatePermission } from './file-log-recovery.ts';
 import { FileSnapshotStore } from './file-snapshot-store.ts';
 import { MemoryBus } from './memory-bus.ts';
 import type { Storage } from './index.ts';
+import type { SnapshotStore } from './ports.ts';
+
+/** Knobs of the embedded store beyond the directory; every one has a default. */
+export interface EmbeddedOptions {
+  /** A segment of the event log takes no new write once this long. */
+  segmentBytes?: number;
+  /** Permission to cut a damaged log at one file and offset (EVENT_LOG_TRUNCATE_AT). */
+  truncateAt?: TruncatePermission;
+}
 
 /**
  * Layout of DATA_DIR:
- *   LOCK          pid of the process that has it open
- *   events.log    the event log (file-log-record.ts)
- *   snapshots/    one file per show
- *   catalog.json  show summaries
+ *   LOCK               pid of the process that has it open
+ *   events-NNNNNN.log  the event log's segments (file-log-record.ts); an `events.log` left
+ *                      by an earlier version is read as the oldest segment
+ *   snapshots/         one file per show
+ *   catalog.json       show summaries
  */
-export const EVENT_LOG_FILE = 'events.log';
 export const SNAPSHOT_DIR = 'snapshots';
 export const CATALOG_FILE = 'catalog.json';
 
@@ -25,7 +35,7 @@ export const CATALOG_FILE = 'catalog.json';
  * local files, the bus in-process. Fails with DATA_DIR_LOCKED if another live process has
  * the directory open.
  */
-export async function openEmbeddedStorage(dataDir: string, logger: Logger): Promise<Storage> {
+export async function openEmbeddedStorage(dataDir: string, logger: Logger, options: EmbeddedOptions = {}): Promise<Storage> {
   const dir = resolve(dataDir);
   const log = logger.child({ subsystem: 'embedded-storage' });
   // A new DATA_DIR must itself survive a crash, not only the files in it.
@@ -34,10 +44,27 @@ export async function openEmbeddedStorage(dataDir: string, logger: Logger): Prom
   const release = await acquireDataDirLock(dir, log);
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const events = await FileEventLog.open(join(dir, EVENT_LOG_FILE), { logger });
+    const store = await FileSnapshotStore.open(join(dir, SNAPSHOT_DIR), logger);
+    opened.push(store);
+    const events = await FileEventLog.open(dir, {
+      logger,
+      snapshotSeqOf: (showId) => store.logSeqOf(showId),
+      ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+      ...(options.truncateAt !== undefined ? { truncateAt: options.truncateAt } : {}),
+    });
     opened.push(events);
-    const snapshots = await FileSnapshotStore.open(join(dir, SNAPSHOT_DIR), logger);
-    opened.push(snapshots);
+    // Each new snapshot may free a segment of the log; snapshots taken while the process was down count too.
+    const snapshots: SnapshotStore = {
+      save: async (snapshot) => {
+        const saved = await store.save(snapshot);
+        if (saved) events.requestCompaction();
+        return saved;
+      },
+      load: (showId) => store.load(showId),
+      delete: (showId) => store.delete(showId),
+      close: () => store.close(),
+    };
+    events.requestCompaction();
     const catalog = await FileCatalog.open(join(dir, CATALOG_FILE), logger);
     opened.push(catalog);
     const bus = new MemoryBus((err) => logger.error({ err }, 'bus handler failed'));

@@ -1,20 +1,24 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { fsyncDir } from './file-atomic.ts';
-import { decodeRecord, encodeRecord, LOG_MAGIC, RECORD_HEADER_BYTES } from './file-log-record.ts';
-import { scanLog } from './file-log-scan.ts';
+import { ShowIndex } from './file-log-index.ts';
+import { decodeBatch, encodeRecord, LOG_MAGIC, META_ALLOWANCE_BYTES, RECORD_HEADER_BYTES, type BatchMeta } from './file-log-record.ts';
+import { createSegment, openSegments, type TruncatePermission } from './file-log-recovery.ts';
+import { writeFully, type Segment } from './file-log-segments.ts';
 import type { AppendBatch, EventLog, LogEntry } from './ports.ts';
 
-/**
- * Most bytes written (and fsynced) at once. Also bounds what a crash can leave torn at the
- * tail: only the last, unacknowledged write can be partial, so at open a bad region longer
- * than this means damage to acknowledged records, and the log refuses to open.
- */
+export { EventLogCorruptError } from './file-log-recovery.ts';
+
+/** Most bytes of several batches written (and fsynced) at once; a bigger batch is written alone. */
 export const DEFAULT_MAX_GROUP_BYTES = 16 * 1024 * 1024;
 /** How many of the most recent batch ids are remembered for dedup (JetStream keeps a time window). */
 export const DEFAULT_DEDUP_WINDOW_BATCHES = 100_000;
+/** A segment takes no new write group once it is this long (one group may overshoot it). */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Event bytes per record: a batch with more takes several records, written as one group. */
+export const DEFAULT_RECORD_PAYLOAD_BYTES = 1024 * 1024;
 /** Contiguous records of one show are read from disk in pieces of at most this size. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -22,64 +26,48 @@ export interface FileEventLogOptions {
   logger: Logger;
   maxGroupBytes?: number;
   dedupWindowBatches?: number;
+  segmentBytes?: number;
+  recordPayloadBytes?: number;
+  /**
+   * The log seq of each show's latest snapshot (0: none). With it, sealed segments whose
+   * batches are all covered by their shows' snapshots are deleted (after each segment roll
+   * and on `requestCompaction`). Without it nothing is ever deleted.
+   */
+  snapshotSeqOf?: (showId: string) => Promise<number>;
+  /** Operator permission to cut one damaged segment at one offset (see file-log-recovery.ts). */
+  truncateAt?: TruncatePermission;
 }
 
-/** The log file is damaged before its tail: opening it would silently drop acknowledged records. */
-export class EventLogCorruptError extends Error {
-  override name = 'EventLogCorruptError';
-  readonly code = 'LOG_CORRUPT';
-}
-
-/** Where one show's records sit in the file; parallel arrays keep this to ~24 bytes a record. */
-class ShowIndex {
-  readonly seqs: number[] = [];
-  readonly offsets: number[] = [];
-  readonly lengths: number[] = [];
-
-  get last(): number {
-    return this.seqs.length ? this.seqs[this.seqs.length - 1] : 0;
-  }
-
-  add(seq: number, offset: number, length: number): void {
-    this.seqs.push(seq);
-    this.offsets.push(offset);
-    this.lengths.push(length);
-  }
-
-  /** Index of the first record with seq > afterSeq. */
-  firstAfter(afterSeq: number): number {
-    let lo = 0;
-    let hi = this.seqs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seqs[mid] <= afterSeq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
+type Options = Required<Omit<FileEventLogOptions, 'snapshotSeqOf' | 'truncateAt'>> & Pick<FileEventLogOptions, 'snapshotSeqOf'>;
 
 interface QueuedAppend {
   showId: string;
   seq: number;
   batchId: string;
-  record: Buffer;
+  firstVersion: number;
+  /** The batch's events as UTF-8 JSON, sliced over `parts` records. */
+  payload: Buffer;
+  parts: number;
   resolve: (seq: number) => void;
   reject: (err: SeatError) => void;
 }
 
 /**
- * The embedded event log: one append-only file, one checksummed record per batch (format in
- * file-log-record.ts), seqs global across shows like a JetStream stream sequence.
+ * The embedded event log: a directory of append-only segment files of checksummed records
+ * (format in file-log-record.ts), seqs global across shows like a JetStream stream sequence.
  *
  * Appends from every show share one queue. While a write+fdatasync is in flight, new appends
  * gather; the next round writes them all with one write and one fdatasync (group commit), so
  * a thousand busy shows cost about one fsync per round, not one each. `append` resolves only
  * after its bytes are fsynced. The fencing check (expectedLastSeq) and the seq reservation
  * happen synchronously when `append` is called, against the last *reserved* seq of the show,
- * so of two racing writers exactly one wins even while the first is still in flight.
+ * so of two racing writers exactly one wins even while the first is still in flight. A batch
+ * of any size commits: one too big for a record is split over several in the same group.
  *
- * An in-memory index (show → seq, offset, length) lets `read` fetch one show's records only.
+ * When the active segment is full the log rolls to a new one, which starts with a checkpoint
+ * of every show's position. A sealed segment is deleted once every show with batches in it
+ * has a snapshot at or after them, and the in-memory index (show → segment, offset, length)
+ * forgets those batches, so disk and memory stay flat however long the log runs.
  */
 export class FileEventLog implements EventLog {
   private readonly shows = new Map<string, ShowIndex>();
@@ -88,101 +76,86 @@ export class FileEventLog implements EventLog {
   private readonly inFlight = new Map<string, Promise<number>>();
   /** Last reserved seq of shows with appends not yet committed. */
   private readonly reserved = new Map<string, number>();
+  /** Open segments by number, ascending; the last one takes the appends. */
+  private readonly segments = new Map<number, Segment>();
+  private active!: Segment;
+  /** Readers in progress per first segment they need: compaction keeps those. */
+  private readonly pins = new Map<number, number>();
   private queue: QueuedAppend[] = [];
   private flushing: Promise<void> | null = null;
+  private compacting: Promise<unknown> | null = null;
+  private compactAgain = false;
   private committedSeq = 0;
   private nextSeq = 1;
   private failed: SeatError | null = null;
   private closed = false;
-  private readonly counters = { appended: 0, groups: 0 };
+  private readonly counters = { appended: 0, groups: 0, segmentsDeleted: 0 };
 
   private constructor(
-    private readonly fh: FileHandle,
-    private readonly path: string,
-    /** Length of the file's verified, committed content. */
-    private end: number,
-    private readonly opts: Required<FileEventLogOptions>,
+    private readonly dir: string,
+    private readonly opts: Options,
   ) {}
 
-  static async open(path: string, options: FileEventLogOptions): Promise<FileEventLog> {
-    const opts = {
+  /** Opens (or creates) the log in `dir`; an `events.log` of the first format there is read as its oldest segment. */
+  static async open(dir: string, options: FileEventLogOptions): Promise<FileEventLog> {
+    const { truncateAt, ...rest } = options;
+    const opts: Options = {
       maxGroupBytes: DEFAULT_MAX_GROUP_BYTES,
       dedupWindowBatches: DEFAULT_DEDUP_WINDOW_BATCHES,
-      ...options,
+      segmentBytes: DEFAULT_SEGMENT_BYTES,
+      recordPayloadBytes: DEFAULT_RECORD_PAYLOAD_BYTES,
+      ...rest,
       logger: options.logger.child({ subsystem: 'event-log' }),
     };
     const started = Date.now();
-    // Not 'a': positional writes are ignored in append mode on Linux.
-    let fh: FileHandle;
-    let created = false;
+    const created = await mkdir(dir, { recursive: true });
+    if (created !== undefined) await fsyncDir(dirname(created));
+    const log = new FileEventLog(dir, opts);
+    const { segments, lastSeq } = await openSegments(
+      dir,
+      opts.logger,
+      {
+        onBatch: (seg, b) => log.indexBatch(b.showId, b.seq, b.batchId, seg, b.offset, b.length),
+        onCheckpoint: (seq, shows, first) => log.applyCheckpoint(seq, shows, first),
+      },
+      truncateAt,
+    );
+    for (const seg of segments) log.segments.set(seg.n, seg);
+    log.active = segments[segments.length - 1];
+    log.committedSeq = Math.max(log.committedSeq, lastSeq);
+    log.nextSeq = log.committedSeq + 1;
     try {
-      fh = await open(path, 'r+');
+      // A roll that crashed before its checkpoint landed: write it now, or older segments stay forever.
+      if (segments.length > 1 && !log.active.checkpointed && log.active.end === LOG_MAGIC.length) await log.writeCheckpoint(log.active);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      fh = await open(path, 'wx+');
-      created = true;
-    }
-    try {
-      const size = (await fh.stat()).size;
-      const log = new FileEventLog(fh, path, LOG_MAGIC.length, opts);
-      if (size < LOG_MAGIC.length) await log.initialize(size, created);
-      else await log.recover(size);
-      opts.logger.info(
-        { path, records: log.countRecords(), shows: log.shows.size, bytes: log.end, ms: Date.now() - started },
-        'event log opened',
-      );
-      return log;
-    } catch (err) {
-      await fh.close().catch(() => {});
+      await log.close();
       throw err;
     }
+    opts.logger.info({ dir, ...log.stats, shows: log.shows.size, ms: Date.now() - started }, 'event log opened');
+    return log;
   }
 
-  /** A new file, or one cut short while its magic was being written (nothing was ever acknowledged). */
-  private async initialize(size: number, created: boolean): Promise<void> {
-    const head = Buffer.alloc(size);
-    if (size) await this.fh.read(head, 0, size, 0);
-    if (!LOG_MAGIC.subarray(0, size).equals(head)) throw new EventLogCorruptError(`${this.path} is not an event log`);
-    await this.writeFully(LOG_MAGIC, 0);
-    await this.fh.datasync();
-    if (created) await fsyncDir(dirname(this.path));
-  }
-
-  private async recover(size: number): Promise<void> {
-    const head = Buffer.alloc(LOG_MAGIC.length);
-    await this.fh.read(head, 0, head.length, 0);
-    if (!head.equals(LOG_MAGIC)) throw new EventLogCorruptError(`${this.path} is not an event log`);
-    const { validEnd, records } = await scanLog(this.fh, size, this.opts.maxGroupBytes - RECORD_HEADER_BYTES, (meta, offset, length) => {
-      this.indexRecord(meta.showId, meta.seq, meta.batchId, offset, length);
-    });
-    this.end = validEnd;
-    this.nextSeq = this.committedSeq + 1;
-    if (validEnd === size) return;
-    const dropped = size - validEnd;
-    if (dropped > this.opts.maxGroupBytes)
-      throw new EventLogCorruptError(
-        `${this.path} is damaged at byte ${validEnd} with ${dropped} bytes after it, more than one write can tear; ` +
-          'refusing to drop acknowledged records (restore a backup, or truncate the file there by hand)',
-      );
-    // A crash mid-write: that append was never acknowledged, so its bytes can go.
-    await this.fh.truncate(validEnd);
-    await this.fh.datasync();
-    this.opts.logger.warn({ path: this.path, recovered: records, droppedBytes: dropped, at: validEnd }, 'event log had a torn tail; truncated');
-  }
-
-  private countRecords(): number {
-    let n = 0;
-    for (const idx of this.shows.values()) n += idx.seqs.length;
-    return n;
-  }
-
-  private indexRecord(showId: string, seq: number, batchId: string, offset: number, length: number): void {
+  private showIndex(showId: string): ShowIndex {
     let idx = this.shows.get(showId);
     if (!idx) this.shows.set(showId, (idx = new ShowIndex()));
-    idx.add(seq, offset, length);
+    return idx;
+  }
+
+  private indexBatch(showId: string, seq: number, batchId: string, seg: number, offset: number, length: number): void {
+    this.showIndex(showId).add(seq, seg, offset, length);
     this.dedup.set(batchId, seq);
     if (this.dedup.size > this.opts.dedupWindowBatches) this.dedup.delete(this.dedup.keys().next().value as string);
     this.committedSeq = seq;
+  }
+
+  private applyCheckpoint(seq: number, shows: Array<[string, number]>, first: boolean): void {
+    for (const [showId, last] of shows) {
+      const idx = this.showIndex(showId);
+      idx.last = Math.max(idx.last, last);
+      // The oldest segment kept: everything before its checkpoint was deleted.
+      if (first) idx.floor = Math.max(idx.floor, last);
+    }
+    this.committedSeq = Math.max(this.committedSeq, seq);
   }
 
   /** Not `async`: the dedup and fencing checks and the seq reservation must run at call time, in call order. */
@@ -196,19 +169,17 @@ export class FileEventLog implements EventLog {
     const last = this.reserved.get(showId) ?? this.shows.get(showId)?.last ?? 0;
     if (last !== expectedLastSeq)
       return Promise.reject(new SeatError(ErrorCode.NOT_OWNER, `log of ${showId} is at ${last}, writer expected ${expectedLastSeq}`));
-    const seq = this.nextSeq;
-    let record: Buffer;
+    let payload: Buffer;
     try {
-      record = encodeRecord({ showId, seq, batchId: batch.batchId, firstVersion: batch.firstVersion }, batch.events);
+      payload = Buffer.from(JSON.stringify(batch.events), 'utf8');
     } catch (cause) {
       return Promise.reject(new SeatError(ErrorCode.INTERNAL, 'batch cannot be serialized', {}, { cause }));
     }
-    if (record.length > this.opts.maxGroupBytes)
-      return Promise.reject(new SeatError(ErrorCode.PAYLOAD_TOO_LARGE, `batch of ${record.length} bytes exceeds the log's limit`));
-    this.nextSeq++;
+    const seq = this.nextSeq++;
     this.reserved.set(showId, seq);
+    const parts = Math.max(1, Math.ceil(payload.length / this.opts.recordPayloadBytes));
     const promise = new Promise<number>((resolve, reject) => {
-      this.queue.push({ showId, seq, batchId: batch.batchId, record, resolve, reject });
+      this.queue.push({ showId, seq, batchId: batch.batchId, firstVersion: batch.firstVersion, payload, parts, resolve, reject });
     });
     this.inFlight.set(batch.batchId, promise);
     this.flushing ??= this.flushLoop();
@@ -237,41 +208,104 @@ export class FileEventLog implements EventLog {
       return;
     }
     const group = this.takeGroup();
-    const bytes = group.length === 1 ? group[0].record : Buffer.concat(group.map((a) => a.record));
-    const at = this.end;
+    let estimate = 0;
+    for (const a of group) estimate += sizeEstimate(a);
     try {
-      await this.writeFully(bytes, at);
-      await this.fh.datasync();
+      // A segment with no batch yet takes the group however big, or a checkpoint bigger than a segment would roll forever.
+      if (this.active.batches > 0 && this.active.end + estimate > this.opts.segmentBytes) await this.roll();
+    } catch (cause) {
+      await this.writeFailed(group, this.active.end, cause);
+      return;
+    }
+    const seg = this.active;
+    const at = seg.end;
+    const { bytes, spans } = this.encodeGroup(group, at);
+    try {
+      await writeFully(seg.fh, bytes, at);
+      await seg.fh.datasync();
     } catch (cause) {
       await this.writeFailed(group, at, cause);
       return;
     }
-    this.end = at + bytes.length;
-    let offset = at;
-    for (const a of group) {
-      this.indexRecord(a.showId, a.seq, a.batchId, offset, a.record.length);
-      offset += a.record.length;
+    seg.end = at + bytes.length;
+    seg.batches += group.length;
+    group.forEach((a, i) => {
+      this.indexBatch(a.showId, a.seq, a.batchId, seg.n, spans[i][0], spans[i][1]);
       this.inFlight.delete(a.batchId);
       if (this.reserved.get(a.showId) === a.seq) this.reserved.delete(a.showId);
-    }
+    });
     this.counters.appended += group.length;
     this.counters.groups++;
     // Resolve only once the whole group is indexed, so a caller can read its own entry.
     for (const a of group) a.resolve(a.seq);
   }
 
+  /** The group's records, each marked with the group (so recovery keeps it only whole), and each batch's span. */
+  private encodeGroup(group: QueuedAppend[], at: number): { bytes: Buffer; spans: Array<[number, number]> } {
+    const count = group.reduce((n, a) => n + a.parts, 0);
+    const records: Buffer[] = [];
+    const spans: Array<[number, number]> = [];
+    const size = this.opts.recordPayloadBytes;
+    let offset = at;
+    for (const a of group) {
+      const start = offset;
+      for (let p = 0; p < a.parts; p++) {
+        const meta: BatchMeta = { showId: a.showId, seq: a.seq, batchId: a.batchId, firstVersion: a.firstVersion, group: [at, count, records.length] };
+        if (a.parts > 1) meta.part = [p, a.parts];
+        const record = encodeRecord(meta, a.payload.subarray(p * size, (p + 1) * size));
+        records.push(record);
+        offset += record.length;
+      }
+      spans.push([start, offset - start]);
+    }
+    return { bytes: records.length === 1 ? records[0] : Buffer.concat(records), spans };
+  }
+
   private takeGroup(): QueuedAppend[] {
     let n = 0;
     let bytes = 0;
-    while (n < this.queue.length && (n === 0 || bytes + this.queue[n].record.length <= this.opts.maxGroupBytes))
-      bytes += this.queue[n++].record.length;
+    while (n < this.queue.length && (n === 0 || bytes + sizeEstimate(this.queue[n]) <= this.opts.maxGroupBytes))
+      bytes += sizeEstimate(this.queue[n++]);
     return this.queue.splice(0, n);
   }
 
+  /** Starts the next segment: its checkpoint first, durable, then it takes the appends. */
+  private async roll(): Promise<void> {
+    const seg = await createSegment(this.dir, this.active.n + 1);
+    try {
+      await this.writeCheckpoint(seg);
+    } catch (err) {
+      await seg.fh.close().catch(() => {});
+      await unlink(seg.path).catch(() => {});
+      throw err;
+    }
+    this.segments.set(seg.n, seg);
+    this.active = seg;
+    this.opts.logger.debug({ segment: seg.name }, 'event log rolled to a new segment');
+    this.requestCompaction();
+  }
+
+  /** Every show's committed position, as one write group at the start of an empty segment. */
+  private async writeCheckpoint(seg: Segment): Promise<void> {
+    const pairs: Array<[string, number]> = [];
+    for (const [showId, idx] of this.shows) if (idx.last > 0) pairs.push([showId, idx.last]);
+    const payload = Buffer.from(JSON.stringify(pairs), 'utf8');
+    const size = this.opts.recordPayloadBytes;
+    const count = Math.max(1, Math.ceil(payload.length / size));
+    const records = Array.from({ length: count }, (_, i) =>
+      encodeRecord({ checkpoint: this.committedSeq, group: [seg.end, count, i] }, payload.subarray(i * size, (i + 1) * size)),
+    );
+    const bytes = Buffer.concat(records);
+    await writeFully(seg.fh, bytes, seg.end);
+    await seg.fh.datasync();
+    seg.end += bytes.length;
+    seg.checkpointed = true;
+  }
+
   /**
-   * A failed write may have left partial bytes at the end of the file. Cut them off before
+   * A failed write may have left partial bytes at the end of the segment. Cut them off before
    * anything else is written, or the next open would see them as damage in the middle and
-   * the records after them would be lost. If even that fails, refuse all further appends.
+   * refuse. If even that fails, refuse all further appends.
    */
   private async writeFailed(group: QueuedAppend[], at: number, cause: unknown): Promise<void> {
     const err = new SeatError(ErrorCode.UNAVAILABLE, 'event log write failed', {}, { cause });
@@ -279,12 +313,12 @@ export class FileEventLog implements EventLog {
     this.reserved.clear();
     this.nextSeq = this.committedSeq + 1;
     try {
-      await this.fh.truncate(at);
-      await this.fh.datasync();
-      this.opts.logger.error({ err: cause, path: this.path }, 'event log write failed; rolled back');
+      await this.active.fh.truncate(at);
+      await this.active.fh.datasync();
+      this.opts.logger.error({ err: cause, file: this.active.path }, 'event log write failed; rolled back');
     } catch (truncateErr) {
       this.failed = new SeatError(ErrorCode.UNAVAILABLE, 'event log unusable after a failed write', {}, { cause: truncateErr });
-      this.opts.logger.fatal({ err: truncateErr, path: this.path }, 'event log could not roll back a failed write; appends refused until restart');
+      this.opts.logger.fatal({ err: truncateErr, file: this.active.path }, 'event log could not roll back a failed write; appends refused until restart');
     }
   }
 
@@ -297,50 +331,56 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  private async writeFully(bytes: Buffer, position: number): Promise<void> {
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, position + done);
-      done += bytesWritten;
-    }
-  }
-
   async *read(showId: string, afterSeq: number): AsyncIterable<LogEntry> {
     const idx = this.shows.get(showId);
     if (!idx) return;
-    // The index only grows, so entries [i, n) stay valid while we read them.
-    const n = idx.seqs.length;
+    if (afterSeq < idx.floor)
+      throw new SeatError(ErrorCode.INTERNAL, `entries of ${showId} up to seq ${idx.floor} were compacted into its snapshot; read after the snapshot's seq`);
+    // Compaction replaces these arrays instead of changing them, so [i, n) stays valid while we read.
+    const { segs, seqs, offsets, lengths } = idx;
+    const n = seqs.length;
     let i = idx.firstAfter(afterSeq);
-    while (i < n) {
-      const start = idx.offsets[i];
-      let end = start + idx.lengths[i];
-      let j = i + 1;
-      while (j < n && idx.offsets[j] === end && end - start + idx.lengths[j] <= READ_CHUNK_BYTES) end += idx.lengths[j++];
-      const buf = await this.readAt(start, end - start);
-      let at = 0;
-      for (let k = i; k < j; k++) {
-        let entry: LogEntry;
-        try {
-          entry = decodeRecord(buf, at);
-        } catch (cause) {
-          throw new SeatError(ErrorCode.INTERNAL, `event log record ${idx.seqs[k]} of ${showId} is damaged`, {}, { cause });
+    if (i >= n) return;
+    const pinned = segs[i];
+    this.pins.set(pinned, (this.pins.get(pinned) ?? 0) + 1);
+    try {
+      while (i < n) {
+        const seg = this.segments.get(segs[i]);
+        if (!seg) throw new SeatError(ErrorCode.INTERNAL, `event log segment ${segs[i]} of ${showId} is gone`);
+        const start = offsets[i];
+        let end = start + lengths[i];
+        let j = i + 1;
+        while (j < n && segs[j] === segs[i] && offsets[j] === end && end - start + lengths[j] <= READ_CHUNK_BYTES) end += lengths[j++];
+        const buf = await this.readAt(seg, start, end - start);
+        let at = 0;
+        for (let k = i; k < j; k++) {
+          let entry: LogEntry;
+          try {
+            entry = decodeBatch(buf, at, lengths[k]);
+          } catch (cause) {
+            throw new SeatError(ErrorCode.INTERNAL, `event log record ${seqs[k]} of ${showId} is damaged`, {}, { cause });
+          }
+          if (entry.seq !== seqs[k] || entry.showId !== showId)
+            throw new SeatError(ErrorCode.INTERNAL, `event log index of ${showId} points at the wrong record`);
+          yield entry;
+          at += lengths[k];
         }
-        if (entry.seq !== idx.seqs[k] || entry.showId !== showId)
-          throw new SeatError(ErrorCode.INTERNAL, `event log index of ${showId} points at the wrong record`);
-        yield entry;
-        at += idx.lengths[k];
+        i = j;
       }
-      i = j;
+    } finally {
+      const left = (this.pins.get(pinned) ?? 1) - 1;
+      if (left > 0) this.pins.set(pinned, left);
+      else this.pins.delete(pinned);
     }
   }
 
-  private async readAt(position: number, length: number): Promise<Buffer> {
+  private async readAt(seg: Segment, position: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
     let got = 0;
     try {
       while (got < length) {
-        const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
-        if (bytesRead === 0) throw new Error(`unexpected end of ${this.path} at ${position + got}`);
+        const { bytesRead } = await seg.fh.read(buf, got, length - got, position + got);
+        if (bytesRead === 0) throw new Error(`unexpected end of ${seg.path} at ${position + got}`);
         got += bytesRead;
       }
     } catch (cause) {
@@ -349,9 +389,78 @@ export class FileEventLog implements EventLog {
     return buf;
   }
 
-  /** Since open: batches appended and the write+fdatasync rounds they took (the group commit ratio). */
-  get stats(): { appended: number; groups: number; bytes: number } {
-    return { ...this.counters, bytes: this.end };
+  /** Runs a compaction soon (coalesced: one at a time, one more if asked meanwhile). Errors are logged. */
+  requestCompaction(): void {
+    if (!this.opts.snapshotSeqOf || this.closed) return;
+    if (this.compacting) {
+      this.compactAgain = true;
+      return;
+    }
+    this.compacting = this.compact()
+      .catch((err: unknown) => this.opts.logger.warn({ err }, 'event log compaction failed'))
+      .finally(() => {
+        this.compacting = null;
+        if (this.compactAgain) {
+          this.compactAgain = false;
+          this.requestCompaction();
+        }
+      });
+  }
+
+  /** Waits for a compaction in progress (tests, shutdown). */
+  async compacted(): Promise<void> {
+    while (this.compacting) await this.compacting;
+  }
+
+  /**
+   * Deletes the sealed segments below the oldest one still needed: the one holding the first
+   * batch after some show's snapshot, or one a reader is reading. Only a segment that starts
+   * with a checkpoint can become the oldest (it carries the positions of the deleted ones).
+   */
+  private async compact(): Promise<void> {
+    const snapshotSeqOf = this.opts.snapshotSeqOf;
+    if (!snapshotSeqOf) return;
+    const numbers = [...this.segments.keys()].sort((a, b) => a - b);
+    if (numbers.length < 2) return;
+    let keepFrom = this.active.n;
+    for (const [showId, idx] of this.shows) {
+      if (idx.size === 0 || idx.segs[0] >= keepFrom) continue;
+      const covered = await snapshotSeqOf(showId);
+      const i = idx.firstAfter(covered);
+      if (i < idx.size) keepFrom = Math.min(keepFrom, idx.segs[i]);
+      if (keepFrom <= numbers[0]) return;
+    }
+    if (this.closed) return;
+    // From here on nothing awaits until the index and the segment map agree again.
+    for (const n of this.pins.keys()) keepFrom = Math.min(keepFrom, n);
+    const current = [...this.segments.keys()].sort((a, b) => a - b);
+    while (keepFrom > current[0] && !this.segments.get(keepFrom)?.checkpointed) keepFrom = current.filter((n) => n < keepFrom).at(-1) as number;
+    const doomed = current.filter((n) => n < keepFrom).map((n) => this.segments.get(n) as Segment);
+    if (doomed.length === 0) return;
+    let batches = 0;
+    for (const idx of this.shows.values()) batches += idx.dropBelow(keepFrom);
+    for (const seg of doomed) this.segments.delete(seg.n);
+    let bytes = 0;
+    for (const seg of doomed) {
+      bytes += seg.end;
+      await seg.fh.close().catch(() => {});
+      await unlink(seg.path);
+    }
+    await fsyncDir(this.dir);
+    this.counters.segmentsDeleted += doomed.length;
+    this.opts.logger.info({ segments: doomed.map((s) => s.name), bytes, batches }, 'event log compacted below the snapshots');
+  }
+
+  /**
+   * Since open: batches appended and the write+fdatasync rounds they took (the group commit
+   * ratio); now: bytes on disk, segments, and batches in the in-memory index.
+   */
+  get stats(): { appended: number; groups: number; bytes: number; segments: number; segmentsDeleted: number; indexedBatches: number } {
+    let bytes = 0;
+    for (const seg of this.segments.values()) bytes += seg.end;
+    let indexedBatches = 0;
+    for (const idx of this.shows.values()) indexedBatches += idx.size;
+    return { ...this.counters, bytes, segments: this.segments.size, indexedBatches };
   }
 
   async lastSeq(showId: string): Promise<number> {
@@ -367,6 +476,12 @@ export class FileEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
-    await this.fh.close();
+    await this.compacted();
+    await Promise.allSettled([...this.segments.values()].map((s) => s.fh.close()));
   }
+}
+
+/** Bytes a queued batch takes on disk, about (its meta lines are not encoded yet). */
+function sizeEstimate(a: QueuedAppend): number {
+  return a.payload.length + a.parts * (RECORD_HEADER_BYTES + META_ALLOWANCE_BYTES);
 }

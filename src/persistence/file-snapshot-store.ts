@@ -70,6 +70,11 @@ export class FileSnapshotStore implements SnapshotStore {
     });
   }
 
+  /** Log seq of the show's stored snapshot, 0 if none (read from disk once, then remembered). */
+  logSeqOf(showId: string): Promise<number> {
+    return this.storedSeq(showId);
+  }
+
   /** Waits for saves in progress (there is no handle to release). */
   async close(): Promise<void> {
     await Promise.allSettled([...this.chains.values()]);

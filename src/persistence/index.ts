@@ -44,7 +44,11 @@ export function openMemoryStorage(logger: Logger): Storage {
  * DATABASE_URL are set, otherwise the embedded durable store under DATA_DIR.
  */
 export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
-  if (config.natsUrl === undefined && config.databaseUrl === undefined) return openEmbeddedStorage(config.dataDir, logger);
+  if (config.natsUrl === undefined && config.databaseUrl === undefined)
+    return openEmbeddedStorage(config.dataDir, logger, {
+      segmentBytes: config.eventLogSegmentBytes,
+      ...(config.eventLogTruncateAt ? { truncateAt: config.eventLogTruncateAt } : {}),
+    });
   // ---- DURABLE BRANCH (JetStream + Postgres) --------------------------------------------
   // Both URLs are needed; with only one set, openDurableStorage refuses with a clear message
   // rather than silently running on volatile or local storage.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ActorHost } from '../../src/actors/actor-host.ts';
@@ -15,7 +15,7 @@ import { silentLogger, tempDir } from './temp-dir.ts';
 
 runEventLogConformance('file', async () => {
   const dir = await tempDir();
-  const path = join(dir.path, 'events.log');
+  const path = join(dir.path, 'log');
   let log = await FileEventLog.open(path, { logger: silentLogger });
   return {
     log,
@@ -100,6 +100,40 @@ describe('embedded storage', () => {
       assert.deepEqual(held, { holds: ['h1', 'h2'], version: 3 });
       await host.execute(def.id, { type: 'release', holdId: 'h1' });
       assert.equal(await host.read(def.id, (s) => s.counts.held), 1);
+    } finally {
+      await host.close();
+      await storage.close();
+    }
+  });
+
+  it('keeps the log flat over a long run: snapshots free segments without any manual step', async () => {
+    const dataDir = join(dir.path, 'flat');
+    const segments = async () => (await readdir(dataDir)).filter((n) => /^events-\d+\.log$/.test(n));
+    let storage = await openEmbeddedStorage(dataDir, silentLogger, { segmentBytes: 32 * 1024 });
+    let host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger: silentLogger, snapshotEveryEvents: 100 });
+    const shows = ['flat-a', 'flat-b'];
+    for (const id of shows) await host.execute(id, { type: 'createShow', def: showDef(id) });
+    let most = 0;
+    for (let round = 0; round < 300; round++) {
+      for (const id of shows) {
+        await host.execute(id, { type: 'hold', holdId: `h${round}`, seats: ['A-1', 'A-2'] });
+        await host.execute(id, { type: 'release', holdId: `h${round}` });
+      }
+      if (round % 25 === 0) most = Math.max(most, (await segments()).length);
+    }
+    const log = storage.log as FileEventLog;
+    assert.ok(log.stats.segmentsDeleted > 5, `old segments were deleted along the way (${log.stats.segmentsDeleted})`);
+    assert.ok(most <= 4, `segments on disk stayed few (${most})`);
+    assert.ok(log.stats.indexedBatches < 500, `the index stayed small (${log.stats.indexedBatches} of 1202 batches)`);
+    await host.execute('flat-a', { type: 'hold', holdId: 'last', seats: ['B-1'] });
+    await host.close();
+    await storage.close();
+
+    storage = await openEmbeddedStorage(dataDir, silentLogger, { segmentBytes: 32 * 1024 });
+    host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger: silentLogger });
+    try {
+      assert.deepEqual(await host.read('flat-a', (s) => ({ version: s.version, holds: [...s.holds.keys()] })), { version: 602, holds: ['last'] });
+      assert.equal(await host.read('flat-b', (s) => s.version), 601);
     } finally {
       await host.close();
       await storage.close();

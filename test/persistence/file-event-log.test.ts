@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { open, stat, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, stat, truncate, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { FileEventLog } from '../../src/persistence/file-event-log.ts';
@@ -26,12 +26,23 @@ async function fill(log: EventLog, shows: string[], perShow: number): Promise<Ma
   return seqs;
 }
 
+/** Appends `count` more batches to one show, versions from `fromVersion`. */
+async function fill2(log: EventLog, show: string, fromVersion: number, count: number): Promise<void> {
+  let last = await log.lastSeq(show);
+  for (let v = fromVersion; v < fromVersion + count; v++)
+    last = await log.append(show, { batchId: `${show}-${v}`, firstVersion: v, events: [{ type: 'HoldExpired', holdId: `h${v}`, seats: [v] }] }, last);
+}
+
 const codeOf = (err: unknown): unknown => (err as { code?: unknown }).code;
 
 describe('file event log: crashes and damage', () => {
   let dir: { path: string; remove(): Promise<void> };
   let n = 0;
-  const freshPath = () => join(dir.path, `events-${++n}.log`);
+  /** A fresh log directory; damage goes to its first segment. */
+  const fresh = () => {
+    const logDir = join(dir.path, `log-${++n}`);
+    return { logDir, path: join(logDir, 'events-000001.log') };
+  };
   before(async () => {
     dir = await tempDir();
   });
@@ -44,13 +55,13 @@ describe('file event log: crashes and damage', () => {
     ['zeros after the last record (size grew, data never landed)', async (p: string) => writeAt(p, (await stat(p)).size, Buffer.alloc(4096))],
   ] as const) {
     it(`recovers a torn tail: ${name}`, async () => {
-      const path = freshPath();
-      let log = await FileEventLog.open(path, { logger: silentLogger });
+      const { logDir, path } = fresh();
+      let log = await FileEventLog.open(logDir, { logger: silentLogger });
       const before = await fill(log, ['a', 'b'], 5);
       await log.close();
       await damage(path);
 
-      log = await FileEventLog.open(path, { logger: silentLogger });
+      log = await FileEventLog.open(logDir, { logger: silentLogger });
       const lostLast = name.startsWith('cut') || name.startsWith('its');
       const expectB = lostLast ? (before.get('b') as number[]).slice(0, -1) : (before.get('b') as number[]);
       assert.deepEqual((await collect(log, 'a')).map((e) => e.seq), before.get('a'));
@@ -58,32 +69,51 @@ describe('file event log: crashes and damage', () => {
       // Usable: the writer that lost its unacknowledged append re-reads and continues.
       const next = await log.append('b', { batchId: 'after-crash', firstVersion: expectB.length + 1, events: [] }, expectB.at(-1) ?? 0);
       await log.close();
-      log = await FileEventLog.open(path, { logger: silentLogger });
+      log = await FileEventLog.open(logDir, { logger: silentLogger });
       assert.deepEqual((await collect(log, 'b')).map((e) => e.seq), [...expectB, next]);
       await log.close();
     });
   }
 
   it('refuses to open when the damage is deeper than one write could tear', async () => {
-    const path = freshPath();
+    const { logDir, path } = fresh();
     const opts = { logger: silentLogger, maxGroupBytes: 2048 };
-    const log = await FileEventLog.open(path, opts);
+    const log = await FileEventLog.open(logDir, opts);
     await fill(log, ['a'], 40);
     await log.close();
     await garble(path, 20, 4);
     const size = (await stat(path)).size;
-    await assert.rejects(FileEventLog.open(path, opts), (err) => codeOf(err) === 'LOG_CORRUPT');
+    await assert.rejects(FileEventLog.open(logDir, opts), (err) => codeOf(err) === 'LOG_CORRUPT');
+    assert.equal((await stat(path)).size, size, 'the refused open cut nothing');
+  });
+
+  it('refuses to open when one byte flipped 101 records before the end, naming the file and offset', async () => {
+    const { logDir, path } = fresh();
+    const log = await FileEventLog.open(logDir, { logger: silentLogger });
+    await fill(log, ['a'], 199);
+    const damagedAt = (await stat(path)).size;
+    await fill2(log, 'a', 200, 101);
+    await log.close();
+    await garble(path, damagedAt + 12, 1);
+    const size = (await stat(path)).size;
+    await assert.rejects(FileEventLog.open(logDir, { logger: silentLogger }), (err: Error) => {
+      assert.equal(codeOf(err), 'LOG_CORRUPT');
+      assert.match(err.message, new RegExp(`${basename(path)}.* ${damagedAt}\\b`));
+      assert.match(err.message, /EVENT_LOG_TRUNCATE_AT/);
+      return true;
+    });
     assert.equal((await stat(path)).size, size, 'the refused open cut nothing');
   });
 
   it('refuses a file that is not an event log', async () => {
-    const path = freshPath();
+    const { logDir, path } = fresh();
+    await mkdir(logDir);
     await writeFile(path, 'hello, world\n');
-    await assert.rejects(FileEventLog.open(path, { logger: silentLogger }), (err) => codeOf(err) === 'LOG_CORRUPT');
+    await assert.rejects(FileEventLog.open(logDir, { logger: silentLogger }), (err) => codeOf(err) === 'LOG_CORRUPT');
   });
 
   it('writes appends arriving together with one write and one fsync', async () => {
-    const log = await FileEventLog.open(freshPath(), { logger: silentLogger });
+    const log = await FileEventLog.open(fresh().logDir, { logger: silentLogger });
     const before = log.stats;
     const shows = Array.from({ length: 100 }, (_, i) => `g${i}`);
     await Promise.all(shows.map((s) => log.append(s, { batchId: s, firstVersion: 1, events: [] }, 0)));
@@ -93,11 +123,11 @@ describe('file event log: crashes and damage', () => {
   });
 
   it('rolls back a failed write: callers get UNAVAILABLE, the log stays consistent and usable', async () => {
-    const path = freshPath();
-    const log = await FileEventLog.open(path, { logger: silentLogger });
+    const { logDir } = fresh();
+    const log = await FileEventLog.open(logDir, { logger: silentLogger });
     const [s1] = (await fill(log, ['a'], 1)).get('a') as number[];
     // Fail one write after half of it reached the file, as a full disk would.
-    const fh = (log as unknown as { fh: { write: (...args: unknown[]) => Promise<unknown> } }).fh;
+    const fh = (log as unknown as { active: { fh: { write: (...args: unknown[]) => Promise<unknown> } } }).active.fh;
     const realWrite = fh.write.bind(fh);
     fh.write = async (buf: unknown, offset: unknown, length: unknown, position: unknown) => {
       fh.write = realWrite;
@@ -114,15 +144,15 @@ describe('file event log: crashes and damage', () => {
     // The same batches can be retried: they were not written, so they are not deduped.
     const s2 = await log.append('a', { batchId: 'x1', firstVersion: 2, events: [] }, s1);
     await log.close();
-    const reopened = await FileEventLog.open(path, { logger: silentLogger });
+    const reopened = await FileEventLog.open(logDir, { logger: silentLogger });
     assert.deepEqual((await collect(reopened, 'a')).map((e) => e.seq), [s1, s2]);
     assert.deepEqual(await collect(reopened, 'b'), []);
     await reopened.close();
   });
 
   it('keeps every acknowledged append when the process is killed mid-stream', async () => {
-    const path = freshPath();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'append-loop.ts'), path, '8'], {
+    const { logDir } = fresh();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'append-loop.ts'), logDir, '8'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const acked = new Map<string, number[]>();
@@ -136,7 +166,7 @@ describe('file event log: crashes and damage', () => {
     assert.equal(await exited, 'SIGKILL');
     assert.ok(count >= 400);
 
-    const log = await FileEventLog.open(path, { logger: silentLogger });
+    const log = await FileEventLog.open(logDir, { logger: silentLogger });
     try {
       for (const [show, seqs] of acked) {
         const stored = (await collect(log, show)).map((e) => e.seq);

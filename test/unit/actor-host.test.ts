@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
-import { openMemoryStorage } from '../../src/persistence/index.ts';
+import { openEmbeddedStorage, openMemoryStorage } from '../../src/persistence/index.ts';
+import type { AppendBatch, EventLog } from '../../src/persistence/ports.ts';
+import { createSeatNode } from '../../src/node.ts';
+import { silentLogger, tempDir } from '../persistence/temp-dir.ts';
 import { showDef } from '../support/fixtures.ts';
 
 const logger = pino({ level: 'silent' });
@@ -57,5 +60,62 @@ describe('actor host', () => {
     assert.equal(loaded.replayed, 1);
     assert.equal(loaded.state!.counts.held, 1);
     await second.close();
+  });
+
+  it('expires the holds of a show whose actor stopped on a failed append, with nobody touching it', async () => {
+    const storage = openMemoryStorage(logger);
+    let failNext = false;
+    // The log fails exactly one append, as a full disk or a lost connection would.
+    const log: EventLog = {
+      append: (showId: string, batch: AppendBatch, expected: number) => {
+        if (!failNext) return storage.log.append(showId, batch, expected);
+        failNext = false;
+        return Promise.reject(Object.assign(new Error('disk full'), { code: 'UNAVAILABLE' }));
+      },
+      read: (showId, afterSeq) => storage.log.read(showId, afterSeq),
+      lastSeq: (showId) => storage.log.lastSeq(showId),
+      showIds: () => storage.log.showIds(),
+      close: () => storage.log.close(),
+    };
+    const host = new ActorHost({ log, snapshots: storage.snapshots, logger });
+    await host.execute('f', { type: 'createShow', def: showDef('f') });
+    await host.execute('f', { type: 'hold', holdId: 'h1', seats: ['A-1', 'A-2'], ttlSeconds: 1 });
+    failNext = true;
+    await assert.rejects(host.execute('f', { type: 'hold', holdId: 'h2', seats: ['B-1'] }), { code: 'UNAVAILABLE' });
+    assert.equal(host.isActive('f'), false, 'the actor stopped');
+    // No command, no read: only the host's own wake-up can expire the hold.
+    await until(() => host.isActive('f') && host.stats().activeHolds === 0, 10_000, 'the stopped show to wake and expire its hold');
+    // The state changes before its append lands; a read waits for the append in flight.
+    assert.equal(await host.read('f', (st) => st.holds.size), 0);
+    const entries = [];
+    for await (const e of storage.log.read('f', 0)) entries.push(...e.events);
+    assert.equal(entries.at(-1)?.type, 'HoldExpired');
+    await host.close();
+  });
+
+  it('expires holds after a restart of the embedded store without any touch', async () => {
+    const dir = await tempDir();
+    const config = { holdTokenSecret: 'x'.repeat(32), snapshotEveryEvents: 1000, snapshotEveryMs: 60_000 };
+    try {
+      let node = createSeatNode(config, await openEmbeddedStorage(dir.path, silentLogger), silentLogger);
+      await node.host.execute('r', { type: 'createShow', def: showDef('r') });
+      await node.host.execute('r', { type: 'hold', holdId: 'h1', seats: ['A-1'], ttlSeconds: 1 });
+      const before = await node.storage.log.lastSeq('r');
+      await node.close();
+
+      node = createSeatNode(config, await openEmbeddedStorage(dir.path, silentLogger), silentLogger);
+      try {
+        await until(() => node.host.isActive('r') && node.host.stats().activeHolds === 0, 10_000, 'the held show to come back and expire its hold');
+        // The state changes before its append lands; a read waits for the append in flight.
+        assert.equal(await node.host.read('r', (st) => st.holds.size), 0);
+        const after = [];
+        for await (const e of node.storage.log.read('r', before)) after.push(...e.events);
+        assert.deepEqual(after.map((e) => e.type), ['HoldExpired'], 'the expiry was committed');
+      } finally {
+        await node.close();
+      }
+    } finally {
+      await dir.remove();
+    }
   });
 });
