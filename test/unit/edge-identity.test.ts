@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import { EdgeIdentity } from '../../src/gateway/caller.ts';
 import { CustomerTokens } from '../../src/gateway/customer-token.ts';
 import { checkIdempotencyKey } from '../../src/gateway/edge-rules.ts';
+import { createSeatNode } from '../../src/node.ts';
+import { openMemoryStorage } from '../../src/persistence/index.ts';
+import { showDef } from '../support/fixtures.ts';
 
 const SECRET = 'unit-customer-token-secret-0123456789';
 const NOW = Date.parse('2026-11-27T10:00:00Z');
@@ -66,5 +71,37 @@ describe('idempotency keys', () => {
     assert.equal(checkIdempotencyKey(undefined, 'key'), undefined);
     for (const bad of ['', 'k', 'a'.repeat(15), 'a'.repeat(129), 'caf\u00e9-0123456789abcdef', 'tab\there-0123456789', ['a'.repeat(16)]])
       assert.equal(code(() => checkIdempotencyKey(bad, 'key')), 'INVALID_ARGUMENT', JSON.stringify(bad));
+  });
+});
+
+describe('the show scopes idempotency keys by caller', () => {
+  it('another caller with the same key and request never receives the first hold or token; the same caller does', async () => {
+    const logger = pino({ level: 'silent' });
+    const n = createSeatNode({ holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+    try {
+      const { limits: _l, offers: _o, ...def } = showDef();
+      await n.service.createShow(def);
+      const key = 'shared-key-0123456789';
+      const first = await n.service.hold('s1', { count: 2 }, { idempotencyKey: key, caller: 'address:203.0.113.1' });
+      const stranger = await n.service.hold('s1', { count: 2 }, { idempotencyKey: key, caller: 'address:203.0.113.2' });
+      assert.notEqual(stranger.holdId, first.holdId);
+      assert.notEqual(stranger.holdToken, first.holdToken);
+      const again = await n.service.hold('s1', { count: 2 }, { idempotencyKey: key, caller: 'address:203.0.113.1' });
+      assert.equal(again.holdId, first.holdId);
+      assert.equal(again.holdToken, first.holdToken);
+      const c1 = await n.service.confirm('s1', first.holdId, first.holdToken, undefined, { idempotencyKey: key, caller: 'address:203.0.113.1' });
+      const c2 = await n.service.confirm('s1', stranger.holdId, stranger.holdToken, undefined, { idempotencyKey: key, caller: 'address:203.0.113.2' });
+      assert.notEqual(c2.bookingId, c1.bookingId);
+    } finally {
+      await n.close();
+    }
+  });
+});
+
+describe('CUSTOMER_TOKEN_SECRET', () => {
+  it('is optional and, when set, at least 32 characters', () => {
+    assert.equal(loadConfig({}).customerTokenSecret, undefined);
+    assert.equal(loadConfig({ CUSTOMER_TOKEN_SECRET: SECRET }).customerTokenSecret, SECRET);
+    assert.throws(() => loadConfig({ CUSTOMER_TOKEN_SECRET: 'too-short' }), ConfigError);
   });
 });
