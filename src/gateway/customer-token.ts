@@ -35,10 +35,14 @@ export class CustomerTokens {
     if (token === undefined || token === '')
       throw new SeatError(ErrorCode.UNAUTHENTICATED, 'a customerId needs its customer token');
     const m = TOKEN_RE.exec(token);
-    const given = m ? Buffer.from(m[2] as string) : null;
-    const expected = m ? Buffer.from(mac(this.secret, customerId, m[1] as string)) : null;
-    if (!m || !given || !expected || given.length !== expected.length || !timingSafeEqual(given, expected))
+    if (!m || !this.matches(customerId, m[1] as string, m[2] as string))
       throw new SeatError(ErrorCode.UNAUTHENTICATED, 'the customer token does not match this customerId');
     if (Number(m[1]) * 1000 <= nowMs) throw new SeatError(ErrorCode.UNAUTHENTICATED, 'the customer token has expired');
+  }
+
+  private matches(customerId: string, exp: string, givenMac: string): boolean {
+    const given = Buffer.from(givenMac);
+    const expected = Buffer.from(mac(this.secret, customerId, exp));
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 }

@@ -62,7 +62,7 @@ function send(res: ServerResponse, a: StoredResponse): void {
   res.end(a.body);
 }
 
-/** A hold's customerId as sent; the route's schema checks it (a malformed one is refused there). */
+/** A hold's customerId as sent, checked here already: the caller (and its customer token) depends on it. */
 function customerIdOf(body: unknown): string | undefined {
   const id = typeof body === 'object' && body !== null ? (body as { customerId?: unknown }).customerId : undefined;
   return typeof id === 'string' ? checkCustomerId(id) : undefined;
