@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { EdgeIdentity } from '../../src/gateway/caller.ts';
 import { CustomerTokens } from '../../src/gateway/customer-token.ts';
 import { checkIdempotencyKey } from '../../src/gateway/edge-rules.ts';
+import { peerAddress } from '../../src/gateway/grpc/handlers.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { showDef } from '../support/fixtures.ts';
@@ -103,5 +104,14 @@ describe('CUSTOMER_TOKEN_SECRET', () => {
     assert.equal(loadConfig({}).customerTokenSecret, undefined);
     assert.equal(loadConfig({ CUSTOMER_TOKEN_SECRET: SECRET }).customerTokenSecret, SECRET);
     assert.throws(() => loadConfig({ CUSTOMER_TOKEN_SECRET: 'too-short' }), ConfigError);
+  });
+});
+
+describe('gRPC peer addresses', () => {
+  it('drop the port, IPv6 included (grpc-js writes it unbracketed)', () => {
+    assert.equal(peerAddress('127.0.0.1:5000'), '127.0.0.1');
+    assert.equal(peerAddress('::1:5000'), '::1');
+    assert.equal(peerAddress('[2001:db8::7]:443'), '2001:db8::7');
+    assert.equal(peerAddress('unknown'), 'unknown');
   });
 });
