@@ -62,6 +62,8 @@ const EnvSchema = z.object({
   /** Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed. */
   TRUSTED_PROXIES: z.string().default(''),
   // -- edge identity (idempotency scope, customer caps and tokens)
+  /** Set: a customerId is accepted only with a Customer-Token signed with this secret. */
+  CUSTOMER_TOKEN_SECRET: z.string().min(32, 'CUSTOMER_TOKEN_SECRET must be at least 32 characters').optional(),
   // -- edge limits (rate limits, origins, socket and stream caps)
   // -- reads (view cache)
   // -- cluster hop
@@ -109,6 +111,8 @@ export interface Config {
   /** Peers whose X-Forwarded-For names the client (empty: the socket address is the client). */
   trustedProxies: string[];
   // -- edge identity (idempotency scope, customer caps and tokens)
+  /** Undefined: customer ids are taken as sent (no Customer-Token needed). */
+  customerTokenSecret: string | undefined;
   // -- edge limits (rate limits, origins, socket and stream caps)
   // -- reads (view cache)
   // -- cluster hop
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     busSubjectPrefix: e.BUS_SUBJECT_PREFIX,
     trustedProxies: e.TRUSTED_PROXIES.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
     // -- edge identity (idempotency scope, customer caps and tokens)
+    customerTokenSecret: e.CUSTOMER_TOKEN_SECRET,
     // -- edge limits (rate limits, origins, socket and stream caps)
     // -- reads (view cache)
     // -- cluster hop

@@ -29,6 +29,8 @@ export const ErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** A WebSocket asked for more show subscriptions than one socket may hold. */
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** A hold without customerId on a show that caps seats per customer (HTTP 400). */
+  CUSTOMER_REQUIRED: 'CUSTOMER_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -178,13 +178,13 @@ async function main(): Promise<void> {
       show_id: showId,
       seats: [`${rowLabel(w)}-1`, `${rowLabel(w)}-2`],
       customer_id: `bench-${w}`,
-      idempotency_key: `hold-${w}-${seq}`,
+      idempotency_key: `bench-hold-${w}-${seq}`.padEnd(16, '-'),
     });
     const releaseRequest = (w: number, seq: number, hold: { hold_id: string; hold_token: string }) => ({
       show_id: showId,
       hold_id: hold.hold_id,
       hold_token: hold.hold_token,
-      idempotency_key: `release-${w}-${seq}`,
+      idempotency_key: `bench-release-${w}-${seq}`.padEnd(16, '-'),
     });
 
     // ---- Message sizes of one real pair, for the echo ceiling.

@@ -1,5 +1,6 @@
 import { ErrorCode, SeatError } from '../errors.ts';
 import { findBestAvailable } from './best-available.ts';
+import { seatsOfCustomer } from './customer-seats.ts';
 import { applyChanges, checkDefinition } from './definition.ts';
 import { quoteSeats } from './pricing.ts';
 import { buildSeatMap } from './seat-map.ts';
@@ -138,6 +139,8 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
     return fail(ErrorCode.INVALID_ARGUMENT, 'a hold needs at least one seat');
   if (wanted > limits.maxSeatsPerHold)
     return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `at most ${limits.maxSeatsPerHold} seats per hold for this show`);
+  const overCap = checkCustomerCap(state, cmd.customerId, wanted);
+  if (overCap) return overCap;
 
   let seats: number[];
   if (hasSeats) {
@@ -174,6 +177,18 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
     ...(cmd.customerId !== undefined ? { customerId: cmd.customerId } : {}),
   });
   return ok([event], { type: 'hold', hold: reply });
+}
+
+/** The show's per-customer cap: held + booked seats of one customerId, counted in O(1). */
+function checkCustomerCap(state: ShowState, customerId: string | undefined, wanted: number): Decision | null {
+  const cap = state.def.limits.maxSeatsPerCustomer;
+  if (cap === undefined || cap === null) return null;
+  if (customerId === undefined)
+    return fail(ErrorCode.CUSTOMER_REQUIRED, 'this show caps seats per customer: a hold must name its customerId');
+  const has = seatsOfCustomer(state, customerId);
+  if (has + wanted > cap)
+    return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `at most ${cap} seats per customer for this show (${has} held or booked)`);
+  return null;
 }
 
 function decideExtend(state: ShowState, cmd: Extract<ShowCommand, { type: 'extendHold' }>, now: number): Decision {

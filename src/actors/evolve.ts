@@ -5,6 +5,7 @@ import {
   rememberBounded,
   type ShowState,
 } from './show-state.ts';
+import { bookingCancelled, bookingConfirmed, holdEnded, holdStarted } from './customer-seats.ts';
 import { buildSeatMap } from './seat-map.ts';
 import {
   SEAT_AVAILABLE,
@@ -34,6 +35,7 @@ function endHold(state: ShowState, holdId: string, reason: HoldEndReason, bookin
   const hold = state.holds.get(holdId);
   if (!hold) return;
   state.holds.delete(holdId);
+  holdEnded(state, hold);
   if (reason === 'confirmed' && bookingId) state.bookingByHold.set(holdId, bookingId);
   else {
     setSeats(state, hold.seats, SEAT_AVAILABLE);
@@ -69,6 +71,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
         ...(event.customerId !== undefined ? { customerId: event.customerId } : {}),
       };
       state.holds.set(event.holdId, hold);
+      holdStarted(state, hold);
       setSeats(state, event.seats, SEAT_HELD);
       remember(state, event.idem, () => ({ type: 'hold', hold: holdReply(state, hold) }));
       break;
@@ -105,6 +108,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
         ...(event.customerId !== undefined ? { customerId: event.customerId } : {}),
       };
       state.bookings.set(event.bookingId, booking);
+      bookingConfirmed(state, booking);
       remember(state, event.idem, () => ({ type: 'confirm', booking: bookingView(state, booking) }));
       break;
     }
@@ -114,6 +118,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
         booking.status = 'cancelled';
         booking.cancelledAt = event.at;
         booking.cancelReason = event.reason;
+        bookingCancelled(state, booking);
         const seats: number[] = [];
         for (const label of booking.seats) {
           const seat = state.seatMap.indexByLabel.get(label);

@@ -61,6 +61,12 @@ export interface ShowState {
   bookingByHold: Map<string, string>;
   /** Replies of commands that carried an idempotency key, so a retry after a crash gets them again. */
   idempotent: Map<string, CommandReply>;
+  /**
+   * Derived, never serialized: customerId -> seats in its active holds and confirmed bookings,
+   * so the per-customer cap costs O(1) per hold. Kept by evolve (customer-seats.ts), rebuilt
+   * from holds and bookings when a snapshot is loaded.
+   */
+  seatsByCustomer: Map<string, number>;
 }
 
 /**
@@ -88,6 +94,7 @@ export function initialState(def: ShowDefinition): ShowState {
     endedHolds: new Map(),
     bookingByHold: new Map(),
     idempotent: new Map(),
+    seatsByCustomer: new Map(),
   };
 }
 

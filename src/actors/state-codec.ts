@@ -1,3 +1,4 @@
+import { countSeatsByCustomer } from './customer-seats.ts';
 import { buildSeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
 
@@ -57,5 +58,6 @@ export function deserializeState(s: SerializedState): ShowState {
     endedHolds: new Map(s.endedHolds),
     bookingByHold: new Map(s.bookingByHold),
     idempotent: new Map(s.idempotent),
+    seatsByCustomer: countSeatsByCustomer(s.holds.map(([, h]) => h), s.bookings.map(([, b]) => b)),
   };
 }

@@ -34,6 +34,11 @@ export interface ShowLimits {
   holdTtlSeconds: number;
   /** Longest a hold may live in total, counting every extension from its creation. */
   maxHoldSeconds: number;
+  /**
+   * Most seats one customerId may have held and booked in this show at once. Absent or null:
+   * no cap. When set, every hold must name its customerId.
+   */
+  maxSeatsPerCustomer?: number | null;
 }
 
 export interface Offers {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { SeatService } from '../service/seat-service.ts';
+import { EdgeIdentity } from './caller.ts';
 import { addStatsSource, type NodeStats } from './http/http-metrics.ts';
 import { createHttpHandler, type HttpHandler } from './http/http-server.ts';
 import type { IdempotencyCacheOptions } from './http/idempotency-cache.ts';
@@ -21,7 +22,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 export interface GatewayOptions {
   service: SeatService;
-  config: Pick<Config, 'port' | 'host' | 'grpcPort' | 'maxBodyBytes'>;
+  config: Pick<Config, 'port' | 'host' | 'grpcPort' | 'maxBodyBytes'> & Partial<Pick<Config, 'trustedProxies' | 'customerTokenSecret'>>;
   adminToken: string;
   logger: Logger;
   /** The local node's counts for the gauges; absent on a gateway-only process. */
@@ -50,7 +51,10 @@ export interface Gateway {
  */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const log = opts.logger.child({ subsystem: 'gateway' });
+  // One identity for the three doors: the same caller whichever protocol a client uses.
+  const identity = new EdgeIdentity({ trustedProxies: opts.config.trustedProxies ?? [], customerTokenSecret: opts.config.customerTokenSecret });
   const http = createHttpHandler({
+    identity,
     service: opts.service,
     // The live seat-map page answers the GETs the API does not.
     fallback: opts.extraRoutes ? (req, res) => opts.extraRoutes!(req, res) || servePage(req, res) : servePage,
@@ -75,11 +79,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const removeStats = opts.stats ? addStatsSource(opts.stats) : null;
 
   // ---- WebSocket front door (/v1/ws): live seat maps and commands.
-  const ws = attachWebSocket(server, { service: opts.service, logger: opts.logger });
+  const ws = attachWebSocket(server, { service: opts.service, logger: opts.logger, identity });
   closers.push(() => ws.close());
 
   // ---- gRPC front door (seats.v1.SeatInventory + grpc.health.v1.Health) on GRPC_PORT.
-  const grpc = await startGrpcServer({ service: opts.service, adminToken: opts.adminToken, host: opts.config.host, port: opts.config.grpcPort, logger: opts.logger });
+  const grpc = await startGrpcServer({ service: opts.service, adminToken: opts.adminToken, host: opts.config.host, port: opts.config.grpcPort, logger: opts.logger, identity });
   closers.push(() => grpc.close());
 
   await new Promise<void>((resolve, reject) => {

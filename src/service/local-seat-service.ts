@@ -16,13 +16,15 @@ export function newId(prefix: string): string {
 }
 
 /**
- * The key the show remembers for a request. Hold-scoped commands put the hold id in the
- * scope, so one key reused for another hold does not get that hold's answer; a new hold puts
- * a fingerprint of its request there, so a stranger reusing a key with other seats does not
- * receive someone else's hold (and its token).
+ * The key the show remembers for a request. It belongs to its caller: the caller and the key
+ * are hashed together, so another caller sending the same key and body never receives this
+ * caller's answer (a hold id and its token, a booking), and no client address is written to
+ * the event log. Hold-scoped commands put the hold id in the scope, so one key reused for
+ * another hold does not get that hold's answer; a new hold puts a fingerprint of its request
+ * there, so a key reused for other seats never answers with the hold of the first ones.
  */
 function idem(ctx: CallContext | undefined, scope: string): { idem?: string } {
-  return ctx?.idempotencyKey ? { idem: `${scope}:${ctx.idempotencyKey}` } : {};
+  return ctx?.idempotencyKey ? { idem: `${scope}:${fingerprint([ctx.caller ?? '', ctx.idempotencyKey])}` } : {};
 }
 
 function fingerprint(value: unknown): string {

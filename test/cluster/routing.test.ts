@@ -67,8 +67,8 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
 
   test('an idempotency key replays through the router', async () => {
     await create('idem-1');
-    const a = await hold('idem-1', ['A-5'], 'key-1');
-    const b = await hold('idem-1', ['A-5'], 'key-1');
+    const a = await hold('idem-1', ['A-5'], 'router-key-1-0123456789');
+    const b = await hold('idem-1', ['A-5'], 'router-key-1-0123456789');
     assert.equal(a.status, 201);
     assert.equal(b.status, 201);
     assert.equal(a.body.holdId, b.body.holdId);

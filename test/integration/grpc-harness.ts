@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import { EdgeIdentity, type EdgeIdentityOptions } from '../../src/gateway/caller.ts';
 import { startGrpcServer, type GrpcServerHandle } from '../../src/gateway/grpc/index.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
@@ -33,7 +34,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { identity?: EdgeIdentityOptions } = {}): Promise<Harness> {
   const node = createSeatNode(
     { holdTokenSecret: 'grpc-test-hold-token-secret-0123', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
     openMemoryStorage(logger),
@@ -52,7 +53,14 @@ export async function startHarness(): Promise<Harness> {
       off();
     };
   };
-  const server = await startGrpcServer({ service, adminToken: ADMIN_TOKEN, host: '127.0.0.1', port: 0, logger });
+  const server = await startGrpcServer({
+    service,
+    adminToken: ADMIN_TOKEN,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    ...(opts.identity ? { identity: new EdgeIdentity(opts.identity) } : {}),
+  });
   const target = `127.0.0.1:${server.port}`;
   const client: Client = new pkg.seats.v1.SeatInventory(target, grpc.credentials.createInsecure());
   const health: Client = new pkg.grpc.health.v1.Health(target, grpc.credentials.createInsecure());

@@ -169,16 +169,16 @@ describe('grpc SeatInventory unary calls', () => {
 
   it('an idempotency key makes a retried Hold return the same hold', async () => {
     await createShow(h.client, 'g-idem');
-    const first = await call(h.client, 'Hold', { show_id: 'g-idem', count: 2, idempotency_key: 'retry-1' });
+    const first = await call(h.client, 'Hold', { show_id: 'g-idem', count: 2, idempotency_key: 'hold-retry-1-0123456789' });
     const version = (await call(h.client, 'GetShow', { show_id: 'g-idem' })).version;
-    const again = await call(h.client, 'Hold', { show_id: 'g-idem', count: 2, idempotency_key: 'retry-1' });
+    const again = await call(h.client, 'Hold', { show_id: 'g-idem', count: 2, idempotency_key: 'hold-retry-1-0123456789' });
     assert.equal(again.hold_id, first.hold_id);
     assert.equal(again.hold_token, first.hold_token);
     assert.deepEqual(again.seats, first.seats);
     const show = await call(h.client, 'GetShow', { show_id: 'g-idem' });
     assert.equal(show.version, version, 'the retry appended nothing');
     assert.equal(show.counts.held, 2);
-    const other = await call(h.client, 'Hold', { show_id: 'g-idem', count: 2, idempotency_key: 'retry-2' });
+    const other = await call(h.client, 'Hold', { show_id: 'g-idem', count: 2, idempotency_key: 'hold-retry-2-0123456789' });
     assert.notEqual(other.hold_id, first.hold_id);
   });
 

@@ -173,5 +173,6 @@ describe('http: bad input is refused with a stable code and changes nothing', ()
 
   it('bad Idempotency-Key headers', async () => {
     await refused('POST', holds, { body: { count: 1 }, idempotencyKey: 'k'.repeat(129) }, 400, 'INVALID_ARGUMENT');
+    await refused('POST', holds, { body: { count: 1 }, idempotencyKey: 'k'.repeat(15) }, 400, 'INVALID_ARGUMENT');
   });
 });

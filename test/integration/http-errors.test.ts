@@ -81,7 +81,7 @@ describe('http: service failures over the wire', () => {
   it('retryable failures are not replayed from the idempotency cache', async () => {
     const before = calls;
     for (let i = 0; i < 2; i++) {
-      const res = await call('DELETE', '/v1/shows/s1/holds/h1', { holdToken: 't', idempotencyKey: 'k' });
+      const res = await call('DELETE', '/v1/shows/s1/holds/h1', { holdToken: 't', idempotencyKey: 'retry-after-0123456789' });
       assert.equal(res.status, 503);
       assert.equal(res.body.error.code, 'UNAVAILABLE');
       assert.equal(res.headers.get('retry-after'), '1');

@@ -83,8 +83,9 @@ export class TestClient {
     });
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+  /** `headers` go on the upgrade request (X-Forwarded-For through a trusted proxy names the client). */
+  static async connect(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, headers });
     await once(ws, 'open');
     return new TestClient(ws);
   }

@@ -66,10 +66,10 @@ describe('websocket protocol', () => {
     assert.equal(extended.type, 'result');
     assert.equal(extended.holdId, held.holdId);
 
-    const booked = await buyer.request({ type: 'confirm', showId: 's2', holdId: held.holdId, holdToken: held.holdToken, idempotencyKey: 'k1' });
+    const booked = await buyer.request({ type: 'confirm', showId: 's2', holdId: held.holdId, holdToken: held.holdToken, idempotencyKey: 'confirm-k1-0123456789' });
     assert.equal(booked.type, 'result');
     assert.deepEqual(booked.seats, ['A-1', 'A-2']);
-    const again = await buyer.request({ type: 'confirm', showId: 's2', holdId: held.holdId, holdToken: held.holdToken, idempotencyKey: 'k1' });
+    const again = await buyer.request({ type: 'confirm', showId: 's2', holdId: held.holdId, holdToken: held.holdToken, idempotencyKey: 'confirm-k1-0123456789' });
     assert.equal(again.bookingId, booked.bookingId, 'an idempotent retry gets the first answer');
     const dBooked = await watcher.next((f) => f.type === 'delta' && f.changes.some((c: [string, string]) => c[1] === 'booked'));
     assert.deepEqual(new Map(dBooked.changes), new Map([['A-1', 'booked'], ['A-2', 'booked']]));

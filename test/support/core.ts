@@ -1,3 +1,4 @@
+import { countSeatsByCustomer } from '../../src/actors/customer-seats.ts';
 import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
@@ -75,4 +76,8 @@ export function checkAccounting(state: ShowState): void {
   }
   if (booked.size !== c.booked) throw new Error(`booked count ${c.booked} but bookings cover ${booked.size}`);
   if (owner.size !== c.held) throw new Error(`held count ${c.held} but holds cover ${owner.size}`);
+  // The per-customer count evolve keeps equals the one rebuilt from holds and bookings.
+  const kept = JSON.stringify([...state.seatsByCustomer].sort());
+  const rebuilt = JSON.stringify([...countSeatsByCustomer(state.holds.values(), state.bookings.values())].sort());
+  if (kept !== rebuilt) throw new Error(`seats by customer ${kept} differ from holds and bookings ${rebuilt}`);
 }

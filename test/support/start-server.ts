@@ -17,6 +17,9 @@ export interface TestServerOptions {
   maxBodyBytes?: number;
   idempotency?: IdempotencyCacheOptions;
   logger?: Logger;
+  /** Proxies whose X-Forwarded-For is believed (tests name clients through it), customer token secret. */
+  trustedProxies?: string[];
+  customerTokenSecret?: string;
 }
 
 export interface TestResponse {
@@ -65,7 +68,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   );
   const gateway = await startGateway({
     service: node.service,
-    config: { port: 0, host: '127.0.0.1', grpcPort: 0, maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES },
+    config: {
+      port: 0,
+      host: '127.0.0.1',
+      grpcPort: 0,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
+      ...(opts.customerTokenSecret ? { customerTokenSecret: opts.customerTokenSecret } : {}),
+    },
     adminToken,
     logger,
     stats: () => node.host.stats(),

@@ -61,7 +61,8 @@ describe('show actor under concurrent random clients', () => {
               case 'holdCount': {
                 const holdId = `h${++n}`;
                 allHolds.push(holdId);
-                const cmd = o.kind === 'hold' ? { seats: o.seats.map(label) } : { count: o.count };
+                // Three customers share the holds, so the per-customer count is checked too.
+                const cmd = { ...(o.kind === 'hold' ? { seats: o.seats.map(label) } : { count: o.count }), customerId: `c${n % 3}` };
                 const r = await attempt(() => host.execute(showId, { type: 'hold', holdId, ...cmd }));
                 if (r && r.type === 'hold') mine.push(r.hold);
                 break;
@@ -114,8 +115,10 @@ describe('show actor under concurrent random clients', () => {
         await host.close();
         const rebuilt = await new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger }).load(showId);
         assert.deepEqual(serializeState(rebuilt.state!), final);
+        checkAccounting(rebuilt.state!);
         const fromLogOnly = await new ActorHost({ log: storage.log, snapshots: openMemoryStorage(logger).snapshots, logger }).load(showId);
         assert.deepEqual(serializeState(fromLogOnly.state!), final);
+        checkAccounting(fromLogOnly.state!);
       }),
       { numRuns: 150 },
     );

@@ -1,8 +1,10 @@
+import { isIP } from 'node:net';
 import type { handleUnaryCall, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { CallContext, SeatService } from '../../service/seat-service.ts';
 import type { AdminAuth } from '../admin-auth.ts';
+import { ADMIN_CALLER, type EdgeIdentity } from '../caller.ts';
 import type { Metadata } from '@grpc/grpc-js';
 import { bookingMessage, holdMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
 import { toGrpcError } from './status-map.ts';
@@ -12,11 +14,39 @@ export interface HandlerDeps {
   service: SeatService;
   auth: AdminAuth;
   logger: Logger;
+  identity: EdgeIdentity;
 }
 
 type UnaryCall = ServerUnaryCall<unknown, object>;
 
-const ctx = (idempotencyKey: string | undefined): CallContext => (idempotencyKey ? { idempotencyKey } : {});
+const adminCtx = (idempotencyKey: string | undefined): CallContext => ({ caller: ADMIN_CALLER, ...(idempotencyKey ? { idempotencyKey } : {}) });
+
+/** grpc-js peers read `<address>:<port>` (IPv6 unbracketed, `::1:5000`): the address alone. */
+export function peerAddress(peer: string): string {
+  // Strip the port first: `::1:5000` is itself a valid IPv6 address.
+  const m = /^(.*):\d+$/.exec(peer);
+  const address = m ? (m[1] as string).replace(/^\[(.*)\]$/, '$1') : '';
+  return isIP(address) !== 0 ? address : peer;
+}
+
+function metadataString(metadata: Metadata, key: string): string | undefined {
+  const values = metadata.get(key);
+  return values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+}
+
+/** The caller of a non-admin call, established as at every door (see ../caller.ts). */
+function callerCtx(deps: HandlerDeps, call: UnaryCall, idempotencyKey: string | undefined, customerId?: string): CallContext {
+  const forwarded = call.metadata.get('x-forwarded-for').filter((v): v is string => typeof v === 'string');
+  return deps.identity.context(
+    {
+      peer: peerAddress(call.getPeer()),
+      forwardedFor: forwarded.length ? forwarded : undefined,
+      customerId,
+      customerToken: metadataString(call.metadata, 'customer-token'),
+    },
+    idempotencyKey,
+  );
+}
 
 /** True once the caller's deadline has passed: work for it would be thrown away. */
 export function deadlinePassed(call: { getDeadline(): Date | number }): boolean {
@@ -66,7 +96,7 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
       'CreateShow',
       async (r) => {
         const { input, idempotencyKey } = schema.parse(schema.CreateShowRequest, r);
-        return showMessage(await service.createShow(input, ctx(idempotencyKey)));
+        return showMessage(await service.createShow(input, adminCtx(idempotencyKey)));
       },
       true,
     ),
@@ -79,22 +109,22 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
     ListShows: unary(deps, 'ListShows', async (r) => ({
       shows: (await service.listShows(schema.parse(schema.ListShowsRequest, r))).map(summaryMessage),
     })),
-    Hold: unary(deps, 'Hold', async (r) => {
+    Hold: unary(deps, 'Hold', async (r, call) => {
       const { showId, req, idempotencyKey } = schema.parse(schema.HoldRequestSchema, r);
-      return holdMessage(await service.hold(showId, req, ctx(idempotencyKey)));
+      return holdMessage(await service.hold(showId, req, callerCtx(deps, call, idempotencyKey, req.customerId)));
     }),
-    Confirm: unary(deps, 'Confirm', async (r) => {
+    Confirm: unary(deps, 'Confirm', async (r, call) => {
       const q = schema.parse(schema.ConfirmRequest, r);
-      return bookingMessage(await service.confirm(q.show_id, q.hold_id, q.hold_token, q.payment_ref, ctx(q.idempotency_key)));
+      return bookingMessage(await service.confirm(q.show_id, q.hold_id, q.hold_token, q.payment_ref, callerCtx(deps, call, q.idempotency_key)));
     }),
-    Release: unary(deps, 'Release', async (r) => {
+    Release: unary(deps, 'Release', async (r, call) => {
       const q = schema.parse(schema.ReleaseRequest, r);
-      await service.release(q.show_id, q.hold_id, q.hold_token, ctx(q.idempotency_key));
+      await service.release(q.show_id, q.hold_id, q.hold_token, callerCtx(deps, call, q.idempotency_key));
       return {};
     }),
-    ExtendHold: unary(deps, 'ExtendHold', async (r) => {
+    ExtendHold: unary(deps, 'ExtendHold', async (r, call) => {
       const q = schema.parse(schema.ExtendHoldRequest, r);
-      const e = await service.extendHold(q.show_id, q.hold_id, q.hold_token, q.ttl_seconds, ctx(q.idempotency_key));
+      const e = await service.extendHold(q.show_id, q.hold_id, q.hold_token, q.ttl_seconds, callerCtx(deps, call, q.idempotency_key));
       return { hold_id: e.holdId, expires_at: e.expiresAt };
     }),
     GetBooking: unary(deps, 'GetBooking', async (r) => {
@@ -106,7 +136,7 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
       'CancelBooking',
       async (r) => {
         const q = schema.parse(schema.CancelBookingRequest, r);
-        const [booking] = await service.cancelBookings(q.show_id, [q.booking_id], ctx(q.idempotency_key));
+        const [booking] = await service.cancelBookings(q.show_id, [q.booking_id], adminCtx(q.idempotency_key));
         if (!booking) throw new SeatError(ErrorCode.BOOKING_NOT_FOUND, 'no such booking');
         return bookingMessage(booking);
       },
@@ -117,7 +147,7 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
       'CancelShow',
       async (r) => {
         const q = schema.parse(schema.CancelShowRequest, r);
-        const res = await service.cancelShow(q.show_id, q.reason, ctx(q.idempotency_key));
+        const res = await service.cancelShow(q.show_id, q.reason, adminCtx(q.idempotency_key));
         return { refunds: res.refunds.map(bookingMessage), released_holds: res.releasedHolds };
       },
       true,
@@ -127,6 +157,5 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
 
 /** The single `authorization` metadata value; several or a binary one count as none. */
 function authorizationOf(metadata: Metadata): string | undefined {
-  const values = metadata.get('authorization');
-  return values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+  return metadataString(metadata, 'authorization');
 }

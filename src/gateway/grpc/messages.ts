@@ -26,7 +26,12 @@ function layoutMessage(layout: Layout) {
 }
 
 function limitsMessage(l: ShowLimits) {
-  return { max_seats_per_hold: l.maxSeatsPerHold, hold_ttl_seconds: l.holdTtlSeconds, max_hold_seconds: l.maxHoldSeconds };
+  return {
+    max_seats_per_hold: l.maxSeatsPerHold,
+    hold_ttl_seconds: l.holdTtlSeconds,
+    max_hold_seconds: l.maxHoldSeconds,
+    ...(l.maxSeatsPerCustomer ? { max_seats_per_customer: l.maxSeatsPerCustomer } : {}),
+  };
 }
 
 function offersMessage(o: Offers) {

@@ -2,6 +2,7 @@ import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../admin-auth.ts';
+import { EdgeIdentity } from '../caller.ts';
 import { unaryHandlers } from './handlers.ts';
 import { HealthService } from './health.ts';
 import { loadServices, showUpdateEncoder } from './proto.ts';
@@ -20,6 +21,8 @@ export interface GrpcServerOptions {
   /** Overrides of SERVER_OPTIONS (tests, benches). */
   channelOptions?: ChannelOptions;
   watchLimits?: Partial<WatchLimits>;
+  /** Who calls (trusted proxies, customer tokens); default: the peer address, no tokens. */
+  identity?: EdgeIdentity;
 }
 
 export interface GrpcServerHandle {
@@ -40,7 +43,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const health = new HealthService();
   const watches = new WatchRegistry(opts.service, logger, showUpdateEncoder(services), opts.watchLimits);
   const auth = new AdminAuth(opts.adminToken);
-  server.addService(services.seats, { ...unaryHandlers({ service: opts.service, auth, logger }), WatchShow: watches.handler });
+  server.addService(services.seats, { ...unaryHandlers({ service: opts.service, auth, logger, identity: opts.identity ?? new EdgeIdentity() }), WatchShow: watches.handler });
   server.addService(services.health, health.implementation());
 
   const address = bindAddress(opts.host ?? '0.0.0.0', opts.port);

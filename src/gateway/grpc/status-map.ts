@@ -40,6 +40,8 @@ export const GRPC_STATUS: Record<ErrorCode, status> = {
   UNSUPPORTED_MEDIA_TYPE: status.INVALID_ARGUMENT,
   METHOD_NOT_ALLOWED: status.UNIMPLEMENTED,
   TOO_MANY_SUBSCRIPTIONS: status.RESOURCE_EXHAUSTED,
+  // The show caps seats per customer and the hold named none: a field the request lacks.
+  CUSTOMER_REQUIRED: status.INVALID_ARGUMENT,
 };
 
 /** Trailing metadata keys of an error, defined once. */

@@ -6,7 +6,10 @@ import {
   MAX_SEATS_PER_REQUEST,
   MAX_TTL_SECONDS,
   currency,
+  customerId,
   id,
+  idempotencyKey as idempotencyKeyRule,
+  maxSeatsPerCustomer,
   int,
   percent,
   price,
@@ -26,15 +29,13 @@ import type { CreateShowInput, HoldRequest } from '../../service/seat-service.ts
  */
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{1,128}$/;
-const IDEMPOTENCY_KEY_RE = /^[\x20-\x7E]{1,128}$/;
 
 export const DEFAULT_LIST_LIMIT = 100;
 
 const token = z.string().regex(TOKEN_RE, 'not a hold token');
 /** A plain proto3 string: its default '' means "not given". */
 const idempotencyKey = z
-  .string()
-  .refine((s) => s === '' || IDEMPOTENCY_KEY_RE.test(s), 'printable ASCII, 1-128 characters')
+  .union([z.literal(''), idempotencyKeyRule])
   .optional()
   .transform((s) => s || undefined);
 
@@ -82,11 +83,13 @@ const limits = z
     max_seats_per_hold: int(1, MAX_SEATS_PER_REQUEST).optional(),
     hold_ttl_seconds: int(1, MAX_TTL_SECONDS).optional(),
     max_hold_seconds: int(1, MAX_TTL_SECONDS).optional(),
+    max_seats_per_customer: maxSeatsPerCustomer.optional(),
   })
   .transform((l) => ({
     ...(l.max_seats_per_hold !== undefined ? { maxSeatsPerHold: l.max_seats_per_hold } : {}),
     ...(l.hold_ttl_seconds !== undefined ? { holdTtlSeconds: l.hold_ttl_seconds } : {}),
     ...(l.max_hold_seconds !== undefined ? { maxHoldSeconds: l.max_hold_seconds } : {}),
+    ...(l.max_seats_per_customer !== undefined ? { maxSeatsPerCustomer: l.max_seats_per_customer } : {}),
   }));
 
 /**
@@ -173,7 +176,7 @@ export const HoldRequestSchema = z
     count: int(1, MAX_SEATS_PER_REQUEST).optional(),
     category: id.optional(),
     ttl_seconds: int(1, MAX_TTL_SECONDS).optional(),
-    customer_id: text(128).optional(),
+    customer_id: customerId.optional(),
     idempotency_key: idempotencyKey,
   })
   .superRefine((v, ctx) => {

@@ -5,10 +5,12 @@ import { ErrorCode, SeatError, asSeatError } from '../../errors.ts';
  * a code to the catalogue fails the type check here until it is mapped.
  *
  * HOLD_LIMIT_EXCEEDED is 422: the request is well formed but asks for more than the
- * show's limits allow (too many seats in one hold, a hold extended past its lifetime).
+ * show's limits allow (too many seats in one hold or for one customer, a hold extended past
+ * its lifetime).
  */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
+  CUSTOMER_REQUIRED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   SHOW_NOT_FOUND: 404,

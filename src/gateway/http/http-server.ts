@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { SeatService } from '../../service/seat-service.ts';
+import type { CallContext, SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../admin-auth.ts';
+import { ADMIN_CALLER, EdgeIdentity } from '../caller.ts';
+import { checkCustomerId, checkIdempotencyKey } from '../edge-rules.ts';
 import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
@@ -19,6 +21,8 @@ export interface HttpHandlerOptions {
   /** Serves what the API does not (the seat-map page); returns true when it answered. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   idempotency?: IdempotencyCacheOptions;
+  /** Who calls: client address behind trusted proxies, customer tokens. Default: the socket peer, no tokens. */
+  identity?: EdgeIdentity;
 }
 
 export interface HttpHandler {
@@ -34,7 +38,6 @@ interface Answer extends StoredResponse {
 }
 
 const EMPTY = Buffer.alloc(0);
-const IDEMPOTENCY_KEY_RE = /^[\x20-\x7E]{1,128}$/;
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']);
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;
 
@@ -59,6 +62,16 @@ function send(res: ServerResponse, a: StoredResponse): void {
   res.end(a.body);
 }
 
+/** A hold's customerId as sent, checked here already: the caller (and its customer token) depends on it. */
+function customerIdOf(body: unknown): string | undefined {
+  const id = typeof body === 'object' && body !== null ? (body as { customerId?: unknown }).customerId : undefined;
+  return typeof id === 'string' ? checkCustomerId(id) : undefined;
+}
+
+function headerOf(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Failures not worth replaying: a retry may well succeed. */
 const keepForReplay = (a: StoredResponse) => a.status < 500 && a.status !== 429;
 
@@ -72,12 +85,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const log = opts.logger.child({ subsystem: 'http' });
   const auth = new AdminAuth(opts.adminToken);
   const idempotency = new IdempotencyCache(opts.idempotency);
+  const identity = opts.identity ?? new EdgeIdentity();
   let ready = false;
 
-  async function run(route: Route, req: IncomingMessage, params: string[], query: string, raw: Buffer, holdToken: string, key: string | undefined): Promise<Answer> {
+  async function run(route: Route, params: string[], query: string, body: unknown, holdToken: string, ctx: CallContext): Promise<Answer> {
     try {
-      const body = parseJsonBody(req, raw);
-      const reply = await route.handle({ service, params, query, body, holdToken, ctx: key === undefined ? {} : { idempotencyKey: key } });
+      const reply = await route.handle({ service, params, query, body, holdToken, ctx });
       return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
     } catch (err) {
       const answer = errorAnswer(err);
@@ -90,22 +103,26 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     if (route.admin) auth.check(req.headers.authorization);
     const holdToken = route.holdToken ? holdTokenOf(req.headers) : '';
     const method = req.method as string;
-    let key: string | undefined;
-    if (method !== 'GET') {
-      const header = req.headers['idempotency-key'];
-      if (header !== undefined) {
-        if (typeof header !== 'string' || !IDEMPOTENCY_KEY_RE.test(header))
-          throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'Idempotency-Key must be 1-128 printable ASCII characters');
-        key = header;
-      }
-    }
+    const key = method === 'GET' ? undefined : checkIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
     const raw = route.body === 'none' ? EMPTY : await readBody(req, maxBodyBytes);
-    if (key === undefined) return run(route, req, params, query, raw, holdToken, undefined);
-    // Scoped by caller: an admin's key and a hold owner's key never meet.
-    const who = route.admin ? 'admin' : route.holdToken ? holdToken : '-';
-    const cacheKey = `${method}\n${req.url}\n${who}\n${key}`;
+    const body = parseJsonBody(req, raw);
+    const ctx: CallContext = route.admin
+      ? { caller: ADMIN_CALLER, ...(key !== undefined ? { idempotencyKey: key } : {}) }
+      : identity.context(
+          {
+            peer: req.socket.remoteAddress,
+            forwardedFor: req.headers['x-forwarded-for'],
+            customerId: route.customer ? customerIdOf(body) : undefined,
+            customerToken: headerOf(req.headers['customer-token']),
+          },
+          key,
+        );
+    if (key === undefined) return run(route, params, query, body, holdToken, ctx);
+    // Scoped by caller (and, for hold commands, by the hold token): another caller's key,
+    // however alike, never meets this one.
+    const cacheKey = `${method}\n${req.url}\n${ctx.caller}\n${holdToken}\n${key}`;
     const fingerprint = createHash('sha256').update(raw).digest('base64url');
-    return idempotency.run(cacheKey, fingerprint, () => run(route, req, params, query, raw, holdToken, key), keepForReplay);
+    return idempotency.run(cacheKey, fingerprint, () => run(route, params, query, body, holdToken, ctx), keepForReplay);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

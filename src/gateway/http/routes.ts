@@ -41,6 +41,8 @@ export interface Route {
   admin: boolean;
   /** Needs the Hold-Token header. */
   holdToken: boolean;
+  /** May name a customerId in its body (checked against Customer-Token when tokens are on). */
+  customer: boolean;
   /** Whether the body is read at all; routes that take one treat an empty body as `{}` unless required. */
   body: 'none' | 'optional' | 'required';
   handle(input: RouteInput): Promise<RouteReply>;
@@ -48,8 +50,8 @@ export interface Route {
 
 type Methods = Readonly<Record<string, Route>>;
 
-function route(name: string, opts: Partial<Pick<Route, 'admin' | 'holdToken' | 'body'>>, handle: Route['handle']): Route {
-  return { name, admin: opts.admin ?? false, holdToken: opts.holdToken ?? false, body: opts.body ?? 'none', handle };
+function route(name: string, opts: Partial<Pick<Route, 'admin' | 'holdToken' | 'customer' | 'body'>>, handle: Route['handle']): Route {
+  return { name, admin: opts.admin ?? false, holdToken: opts.holdToken ?? false, customer: opts.customer ?? false, body: opts.body ?? 'none', handle };
 }
 
 const showId = (p: string[]) => checkId(p[0], 'showId');
@@ -92,7 +94,7 @@ const SHOW: Methods = {
 };
 
 const HOLDS: Methods = {
-  POST: route('hold', { body: 'required' }, async ({ service, params, body, ctx }) => {
+  POST: route('hold', { body: 'required', customer: true }, async ({ service, params, body, ctx }) => {
     const id = showId(params);
     const req = parse(HoldBody, required(body));
     return { status: 201, body: await service.hold(id, req, ctx) };

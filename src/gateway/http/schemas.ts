@@ -7,7 +7,9 @@ import {
   MAX_SEATS_PER_REQUEST,
   MAX_TTL_SECONDS,
   currency,
+  customerId,
   id,
+  maxSeatsPerCustomer,
   int,
   percent,
   price,
@@ -68,6 +70,8 @@ const limits = z.strictObject({
   maxSeatsPerHold: int(1, MAX_SEATS_PER_REQUEST).optional(),
   holdTtlSeconds: int(1, MAX_TTL_SECONDS).optional(),
   maxHoldSeconds: int(1, MAX_TTL_SECONDS).optional(),
+  /** null (on a change) lifts the cap. */
+  maxSeatsPerCustomer: maxSeatsPerCustomer.nullable().optional(),
 });
 
 const offers = z.strictObject({
@@ -118,7 +122,7 @@ export const HoldBody = z
     count: int(1, MAX_SEATS_PER_REQUEST).optional(),
     category: id.optional(),
     ttlSeconds: int(1, MAX_TTL_SECONDS).optional(),
-    customerId: text(128).optional(),
+    customerId: customerId.optional(),
   })
   .superRefine((v, ctx) => {
     if ((v.seats === undefined) === (v.count === undefined))

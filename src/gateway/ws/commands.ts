@@ -5,8 +5,12 @@ import type { CommandFrame } from './protocol.ts';
  * Runs one WebSocket command against the seat service and returns the reply fields of its
  * `result` frame (the same fields the HTTP API answers with). Throws SeatError.
  */
-export async function runCommand(service: SeatService, f: CommandFrame): Promise<object> {
-  const ctx: CallContext = f.idempotencyKey !== undefined ? { idempotencyKey: f.idempotencyKey } : {};
+export async function runCommand(
+  service: SeatService,
+  f: CommandFrame,
+  contextOf: (customerId: string | undefined, customerToken: string | undefined) => CallContext,
+): Promise<object> {
+  const ctx = f.type === 'hold' ? contextOf(f.customerId, f.customerToken) : contextOf(undefined, undefined);
   switch (f.type) {
     case 'hold': {
       const { seats, count, category, ttlSeconds, customerId } = f;

@@ -2,7 +2,9 @@ import { WebSocket, type RawData } from 'ws';
 import { ErrorCode, SeatError, asSeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
+import type { CallerClaims, EdgeIdentity } from '../caller.ts';
 import { runCommand } from './commands.ts';
+import { toErrorFrame } from './error-mapping.ts';
 import { BAD_FRAME_WINDOW_MS, CloseCode } from './constants.ts';
 import { ClientFrame, zodFields, type CommandFrame, type ErrorFrameShape } from './protocol.ts';
 import type { ShowChannel, Watcher } from './show-channel.ts';
@@ -12,6 +14,7 @@ import { wsMetrics } from './ws-metrics.ts';
 export interface ConnectionHost {
   service: SeatService;
   logger: Logger;
+  identity: EdgeIdentity;
   limits: {
     bufferedCapBytes: number;
     maxSubscriptions: number;
@@ -53,10 +56,13 @@ export class Connection implements Watcher {
   private badFrames = 0;
   private badWindowStart = Date.now();
   private inflight = 0;
+  /** Who is at the other end, read from the upgrade request; every command's caller starts here. */
+  private readonly peer: Pick<CallerClaims, 'peer' | 'forwardedFor'>;
 
-  constructor(ws: WebSocket, host: ConnectionHost) {
+  constructor(ws: WebSocket, host: ConnectionHost, peer: Pick<CallerClaims, 'peer' | 'forwardedFor'> = { peer: undefined, forwardedFor: undefined }) {
     this.ws = ws;
     this.host = host;
+    this.peer = peer;
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
       this.alive = true;
@@ -177,7 +183,11 @@ export class Connection implements Watcher {
   private async command(f: CommandFrame): Promise<void> {
     if (++this.inflight >= this.host.limits.maxInflightCommands) this.ws.pause();
     try {
-      const reply = await runCommand(this.host.service, f);
+      // A result goes only to the socket that asked: requestIds are this socket's own labels
+      // and are never looked up anywhere else, so another socket's equal id cannot reach it.
+      const reply = await runCommand(this.host.service, f, (customerId, customerToken) =>
+        this.host.identity.context({ ...this.peer, customerId, customerToken }, f.idempotencyKey),
+      );
       this.sendJson({ type: 'result', requestId: f.requestId, op: f.type, ...reply }, 'result');
     } catch (err) {
       const e = asSeatError(err);
@@ -208,13 +218,7 @@ export class Connection implements Watcher {
   }
 
   private sendError(err: SeatError, requestId?: string, showId?: string): void {
-    const frame: ErrorFrameShape = {
-      type: 'error',
-      ...(requestId !== undefined ? { requestId } : {}),
-      ...(showId !== undefined ? { showId } : {}),
-      ...err.toJSON(),
-    };
-    this.sendJson(frame, 'error');
+    this.sendJson(toErrorFrame(err, requestId, showId), 'error');
   }
 
   private onClose(): void {

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { EdgeIdentity } from '../caller.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
@@ -53,9 +55,12 @@ export class WsHub implements ConnectionHost {
   private slowTerminated = 0;
   private deadTerminated = 0;
 
-  constructor(service: SeatService, logger: Logger, opts: HubOptions) {
+  readonly identity: EdgeIdentity;
+
+  constructor(service: SeatService, logger: Logger, opts: HubOptions, identity: EdgeIdentity = new EdgeIdentity()) {
     this.service = service;
     this.logger = logger;
+    this.identity = identity;
     this.opts = opts;
     this.limits = {
       bufferedCapBytes: opts.bufferedCapBytes,
@@ -73,8 +78,8 @@ export class WsHub implements ConnectionHost {
     return this.conns.size;
   }
 
-  accept(ws: WebSocket): Connection {
-    const conn = new Connection(ws, this);
+  accept(ws: WebSocket, req?: IncomingMessage): Connection {
+    const conn = new Connection(ws, this, { peer: req?.socket.remoteAddress, forwardedFor: req?.headers['x-forwarded-for'] });
     this.conns.add(conn);
     wsMetrics.sockets.inc();
     return conn;

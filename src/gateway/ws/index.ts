@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
+import type { EdgeIdentity } from '../caller.ts';
 import * as C from './constants.ts';
 import { WsHub, type HubOptions, type HubStats } from './hub.ts';
 
@@ -16,6 +17,8 @@ export interface WebSocketOptions extends Partial<HubOptions> {
   maxPayloadBytes?: number;
   maxSockets?: number;
   path?: string;
+  /** Who calls (trusted proxies, customer tokens); default: the socket peer, no tokens. */
+  identity?: EdgeIdentity;
 }
 
 export interface WebSocketGateway {
@@ -50,7 +53,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     ringFrames: options.ringFrames ?? C.DEFAULT_RING_FRAMES,
     ringBytes: options.ringBytes ?? C.DEFAULT_RING_BYTES,
     lingerMs: options.lingerMs ?? C.DEFAULT_CHANNEL_LINGER_MS,
-  });
+  }, options.identity);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayloadBytes ?? C.DEFAULT_MAX_PAYLOAD_BYTES,
@@ -63,7 +66,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     const pathname = (req.url ?? '').split('?', 1)[0];
     if (pathname !== path) return reject(socket, 404, 'Not Found');
     if (hub.socketCount >= maxSockets) return reject(socket, 503, 'Service Unavailable');
-    wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws, req));
   };
   server.on('upgrade', onUpgrade);
 

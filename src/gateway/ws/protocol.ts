@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SeatStatus } from '../../actors/types.ts';
 import type { ErrorCode, ErrorDetails } from '../../errors.ts';
-import { ID_RE, MAX_TTL_SECONDS, SEAT_RE } from '../edge-rules.ts';
+import { ID_RE, MAX_TTL_SECONDS, SEAT_RE, customerId, idempotencyKey as idempotencyKeyRule } from '../edge-rules.ts';
 
 /**
  * The WebSocket protocol: every client frame's schema (validated at the edge, before any
@@ -11,7 +11,7 @@ import { ID_RE, MAX_TTL_SECONDS, SEAT_RE } from '../edge-rules.ts';
 // The same id and label rules as the HTTP API.
 const showId = z.string().regex(ID_RE, 'letters, digits, _ and - only (1-64)');
 const requestId = z.string().min(1).max(64);
-const idempotencyKey = z.string().min(1).max(128).optional();
+const idempotencyKey = idempotencyKeyRule.optional();
 const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const seatLabel = z.string().regex(SEAT_RE, 'not a seat label');
 const holdId = z.string().regex(ID_RE, 'not a hold id');
@@ -39,7 +39,9 @@ export const HoldFrame = z
     count: z.number().int().min(1).max(100).optional(),
     category: z.string().min(1).max(64).optional(),
     ttlSeconds,
-    customerId: z.string().min(1).max(128).optional(),
+    customerId: customerId.optional(),
+    /** With customer tokens on: the token for `customerId` (README, "Customer tokens"). */
+    customerToken: z.string().min(1).max(256).optional(),
   })
   .refine((f) => (f.seats === undefined) !== (f.count === undefined), {
     message: 'give exactly one of seats or count',
