@@ -8,6 +8,8 @@
  *  - `retained-bookings`: 20,000 cycles of hold → confirm → cancel booking on one show,
  *  - `ended-holds`: 50 shows × 1,024 cycles of hold → release (a show remembers that many
  *    ended holds).
+ *  - `log-records`: what the embedded file log keeps in memory per appended record
+ *    (100 shows × 1,000 appends of a one-event batch, 64 in flight).
  * Each case runs in a fresh process (a node started with --expose-gc), so one case's heap
  * high-water mark does not inflate the next one's RSS. Growth is measured from a collected
  * baseline taken after the modules and the storage are loaded. Prints a table and writes
@@ -17,6 +19,7 @@
  *                           [--shows 10000] [--seats-per-show 100]
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +28,8 @@ import pino from 'pino';
 import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
 import { ENDED_HOLDS_KEPT, type ShowState } from '../../src/actors/show-state.ts';
-import type { ShowCommand } from '../../src/actors/types.ts';
+import type { ShowCommand, ShowEvent } from '../../src/actors/types.ts';
+import { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openEmbeddedStorage } from '../../src/persistence/index.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
@@ -33,7 +37,7 @@ import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { benchShowDef, benchShowInput } from '../lib/show.ts';
 
-const CASES = ['state', 'stadium', 'many-shows', 'retained-bookings', 'ended-holds'] as const;
+const CASES = ['state', 'stadium', 'many-shows', 'retained-bookings', 'ended-holds', 'log-records'] as const;
 type CaseName = (typeof CASES)[number];
 
 /** The issue's targets: bytes per seat of an empty stadium, RSS of a million seats in one worker. */
@@ -135,8 +139,42 @@ async function recordsCase(name: CaseName, showCount: number, cycles: number, co
   });
 }
 
+const LOG_SHOWS = 100;
+const LOG_APPENDS_PER_SHOW = 1_000;
+const LOG_IN_FLIGHT = 64;
+
+/** Appends one-event batches (a hold's release, ~150 bytes) to a fresh embedded log. */
+async function logRecordsCase(name: CaseName): Promise<Measure> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-memory-log-'));
+  const log = await FileEventLog.open(join(dir, 'events.log'), { logger: pino({ level: 'silent' }) });
+  const lastSeq = new Map<string, number>();
+  const appendOne = async (show: number, i: number) => {
+    const showId = `log-${show}`;
+    const events: ShowEvent[] = [{ type: 'HoldReleased', holdId: `h_${show}_${i}_${'x'.repeat(20)}`, seats: [i % 200, (i + 1) % 200], reason: 'released' }];
+    const seq = await log.append(showId, { batchId: randomUUID(), firstVersion: i + 1, events }, lastSeq.get(showId) ?? 0);
+    lastSeq.set(showId, seq);
+  };
+  // One round first, so the baseline holds the compiled code and every show's index.
+  for (let k = 0; k < LOG_SHOWS; k++) await appendOne(k, 0);
+  try {
+    return await measure(name, 'per record appended to the embedded log', LOG_SHOWS, LOG_SHOWS * LOG_APPENDS_PER_SHOW, async () => {
+      // Each worker owns whole shows (one writer per show, as the log expects).
+      await Promise.all(
+        Array.from({ length: LOG_IN_FLIGHT }, async (_, w) => {
+          for (let k = w; k < LOG_SHOWS; k += LOG_IN_FLIGHT) for (let i = 1; i <= LOG_APPENDS_PER_SHOW; i++) await appendOne(k, i);
+        }),
+      );
+      return log;
+    });
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function runCase(name: CaseName): Promise<Measure> {
   const logger = pino({ level: 'silent' });
+  if (name === 'log-records') return logRecordsCase(name);
   const bigRows = Math.ceil(stadiumSeats / SEATS_PER_BIG_ROW);
   if (name === 'retained-bookings') return recordsCase(name, 1, RETAINED_CYCLES, true);
   if (name === 'ended-holds') return recordsCase(name, ENDED_HOLD_SHOWS, ENDED_HOLDS_KEPT, false);
