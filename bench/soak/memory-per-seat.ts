@@ -6,7 +6,10 @@
  *  - `many-shows`: 1,000,000 seats as 10,000 shows of 100 seats through the same node.
  * and what a show keeps after traffic (pure state, per record instead of per seat):
  *  - `retained-bookings`: 20,000 cycles of hold → confirm → cancel booking on one show,
- *  - `ended-holds`: 1,024 cycles of hold → release (a show remembers that many ended holds).
+ *  - `ended-holds`: 50 shows × 1,024 cycles of hold → release (a show remembers that many
+ *    ended holds).
+ *  - `log-records`: what the embedded file log keeps in memory per appended record
+ *    (100 shows × 1,000 appends of a one-event batch, 64 in flight).
  * Each case runs in a fresh process (a node started with --expose-gc), so one case's heap
  * high-water mark does not inflate the next one's RSS. Growth is measured from a collected
  * baseline taken after the modules and the storage are loaded. Prints a table and writes
@@ -16,6 +19,7 @@
  *                           [--shows 10000] [--seats-per-show 100]
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +27,9 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
-import type { ShowState } from '../../src/actors/show-state.ts';
-import type { ShowCommand } from '../../src/actors/types.ts';
+import { ENDED_HOLDS_KEPT, type ShowState } from '../../src/actors/show-state.ts';
+import type { ShowCommand, ShowEvent } from '../../src/actors/types.ts';
+import { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openEmbeddedStorage } from '../../src/persistence/index.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
@@ -32,7 +37,7 @@ import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { benchShowDef, benchShowInput } from '../lib/show.ts';
 
-const CASES = ['state', 'stadium', 'many-shows', 'retained-bookings', 'ended-holds'] as const;
+const CASES = ['state', 'stadium', 'many-shows', 'retained-bookings', 'ended-holds', 'log-records'] as const;
 type CaseName = (typeof CASES)[number];
 
 /** The issue's targets: bytes per seat of an empty stadium, RSS of a million seats in one worker. */
@@ -102,7 +107,8 @@ async function measure(name: CaseName, what: string, showCount: number, seats: n
 }
 
 const RETAINED_CYCLES = 20_000;
-const ENDED_HOLD_CYCLES = 1_024;
+/** Shows that each fill their memory of ended holds (ENDED_HOLDS_KEPT) in the ended-holds case. */
+const ENDED_HOLD_SHOWS = 50;
 
 function apply(state: ShowState | null, cmd: ShowCommand): ShowState {
   const d = decide(state, cmd, Date.now());
@@ -111,33 +117,67 @@ function apply(state: ShowState | null, cmd: ShowCommand): ShowState {
   return state!;
 }
 
-/** A show after `cycles` rounds of hold → confirm → cancel (or hold → release), per record. */
-async function recordsCase(name: CaseName, cycles: number, confirm: boolean): Promise<Measure> {
-  let state = apply(null, { type: 'createShow', def: benchShowDef('records', 10, 20) });
-  const labels = state.seatMap.labels;
-  // Warm every code path once so the baseline holds the compiled code, not the first cycle's.
-  const cycle = (i: number) => {
+/** `showCount` shows after `cycles` rounds each of hold → confirm → cancel (or hold → release), per record. */
+async function recordsCase(name: CaseName, showCount: number, cycles: number, confirm: boolean): Promise<Measure> {
+  const states = Array.from({ length: showCount }, (_, k) => apply(null, { type: 'createShow', def: benchShowDef(`records-${k}`, 10, 20) }));
+  const labels = states[0].seatMap.labels;
+  const cycle = (k: number, i: number) => {
     const seats = [labels[(2 * i) % labels.length], labels[(2 * i + 1) % labels.length]];
-    state = apply(state, { type: 'hold', holdId: `h${i}`, seats });
+    let state = apply(states[k], { type: 'hold', holdId: `h${i}`, seats });
     if (confirm) {
       state = apply(state, { type: 'confirm', holdId: `h${i}`, bookingId: `b${i}` });
       state = apply(state, { type: 'cancelBookings', bookingIds: [`b${i}`] });
     } else state = apply(state, { type: 'release', holdId: `h${i}` });
+    states[k] = state;
   };
-  cycle(cycles);
+  // Warm every code path once so the baseline holds the compiled code, not the first cycle's.
+  for (let k = 0; k < showCount; k++) cycle(k, cycles);
   const what = confirm ? 'per hold → confirm → cancelled booking' : 'per released hold remembered';
-  const m = await measure(name, what, 1, cycles, async () => {
-    for (let i = 0; i < cycles; i++) cycle(i);
-    return state;
+  return measure(name, what, showCount, showCount * cycles, async () => {
+    for (let k = 0; k < showCount; k++) for (let i = 0; i < cycles; i++) cycle(k, i);
+    return states;
   });
-  return m;
+}
+
+const LOG_SHOWS = 100;
+const LOG_APPENDS_PER_SHOW = 1_000;
+const LOG_IN_FLIGHT = 64;
+
+/** Appends one-event batches (a hold's release, ~150 bytes) to a fresh embedded log. */
+async function logRecordsCase(name: CaseName): Promise<Measure> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-memory-log-'));
+  const log = await FileEventLog.open(join(dir, 'events.log'), { logger: pino({ level: 'silent' }) });
+  const lastSeq = new Map<string, number>();
+  const appendOne = async (show: number, i: number) => {
+    const showId = `log-${show}`;
+    const events: ShowEvent[] = [{ type: 'HoldReleased', holdId: `h_${show}_${i}_${'x'.repeat(20)}`, seats: [i % 200, (i + 1) % 200], reason: 'released' }];
+    const seq = await log.append(showId, { batchId: randomUUID(), firstVersion: i + 1, events }, lastSeq.get(showId) ?? 0);
+    lastSeq.set(showId, seq);
+  };
+  // One round first, so the baseline holds the compiled code and every show's index.
+  for (let k = 0; k < LOG_SHOWS; k++) await appendOne(k, 0);
+  try {
+    return await measure(name, 'per record appended to the embedded log', LOG_SHOWS, LOG_SHOWS * LOG_APPENDS_PER_SHOW, async () => {
+      // Each worker owns whole shows (one writer per show, as the log expects).
+      await Promise.all(
+        Array.from({ length: LOG_IN_FLIGHT }, async (_, w) => {
+          for (let k = w; k < LOG_SHOWS; k += LOG_IN_FLIGHT) for (let i = 1; i <= LOG_APPENDS_PER_SHOW; i++) await appendOne(k, i);
+        }),
+      );
+      return log;
+    });
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function runCase(name: CaseName): Promise<Measure> {
   const logger = pino({ level: 'silent' });
+  if (name === 'log-records') return logRecordsCase(name);
   const bigRows = Math.ceil(stadiumSeats / SEATS_PER_BIG_ROW);
-  if (name === 'retained-bookings') return recordsCase(name, RETAINED_CYCLES, true);
-  if (name === 'ended-holds') return recordsCase(name, ENDED_HOLD_CYCLES, false);
+  if (name === 'retained-bookings') return recordsCase(name, 1, RETAINED_CYCLES, true);
+  if (name === 'ended-holds') return recordsCase(name, ENDED_HOLD_SHOWS, ENDED_HOLDS_KEPT, false);
   if (name === 'state') {
     return measure(name, 'empty show, pure state', 1, bigRows * SEATS_PER_BIG_ROW, async () => {
       const d = decide(null, { type: 'createShow', def: benchShowDef('stadium', bigRows, SEATS_PER_BIG_ROW) }, Date.now());

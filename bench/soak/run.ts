@@ -7,7 +7,9 @@
  * disk and open file descriptors; at the end it fits each figure's growth per hour after the
  * warm-up. Heap and RSS are read twice: as found, and after a full GC forced through the
  * server's inspector (a sawtooth sampled at random hides a slow leak); `--raw-heap` skips
- * the GC. Writes bench/results/soak.json and soak.svg.
+ * the GC. From the end of the warm-up V8's sampling heap profiler runs in the server, and the
+ * report names the code that allocated what is still alive at the end (the growth).
+ * Writes bench/results/soak.json and soak.svg.
  *
  *   npm run bench:soak -- [--minutes 10] [--small-shows 1000] [--big-seats 100000]
  *                         [--clients 8] [--watchers 24] [--sample-sec 10] [--hold-ttl 3]
@@ -28,6 +30,7 @@ import { formatNumber, renderTable } from '../lib/table.ts';
 import { ChurnStats, runChurn } from './churn.ts';
 import { SoakClient } from './client.ts';
 import { afterWarmUp, fitTrend, type Trend } from './fit.ts';
+import { heapSites, type SamplingNode } from './heap-sites.ts';
 import { connectInspector, freePort } from './inspector-gc.ts';
 import { diskUse, openFds, rssMb, scrapeMetrics } from './probe.ts';
 import { bigShow, createBody, SMALL_SEATS, smallShows, type SoakShow } from './shows.ts';
@@ -77,6 +80,9 @@ const SERVER_LIMITS: Record<string, string> = {
   RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
   PASSIVATE_AFTER_MS: String(10 * 60_000),
 };
+
+/** V8's default: one sample per 32 KiB allocated on average. */
+const HEAP_SAMPLING_INTERVAL_BYTES = 32 * 1024;
 
 interface Sample {
   tSec: number;
@@ -138,9 +144,9 @@ async function main(): Promise<void> {
     },
   );
   const pid = server.proc.pid!;
-  const remoteGc = config.gcBeforeSample ? await connectInspector(inspectPort) : null;
+  const inspector = config.gcBeforeSample ? await connectInspector(inspectPort) : null;
   const stopServer = async () => {
-    remoteGc?.close();
+    inspector?.close();
     server.proc.kill('SIGTERM');
     const timer = setTimeout(() => server.proc.kill('SIGKILL'), 10_000);
     await server.exited;
@@ -201,13 +207,14 @@ async function main(): Promise<void> {
     let lastOps = 0;
     let lastT = 0;
     const sample = async () => {
+      // Time and op count together, before the slow reads below.
       const tSec = (performance.now() - started) / 1000;
+      const ops = stats.total();
       const raw = await scrapeMetrics(server.url);
       const rssRaw = rssMb(pid);
-      await remoteGc?.collect();
-      const metrics = remoteGc ? await scrapeMetrics(server.url) : raw;
+      await inspector?.collect();
+      const metrics = inspector ? await scrapeMetrics(server.url) : raw;
       const disk = diskUse(dataDir);
-      const ops = stats.total();
       const s: Sample = {
         tSec: round(tSec, 1)!,
         rssMb: round(rssMb(pid))!,
@@ -234,10 +241,30 @@ async function main(): Promise<void> {
       );
     };
     await sample();
+    // From the end of the warm-up, V8 samples allocations; what is still alive at the end is
+    // what grew, attributed to the code that allocated it.
+    let profileFromSec: number | null = null;
     while (!stopped()) {
       const wait = Math.min(config.sampleSec * 1000, durationMs - (performance.now() - started));
       await new Promise((r) => setTimeout(r, Math.max(0, wait)));
       await sample();
+      if (inspector && profileFromSec === null && samples[samples.length - 1].tSec >= config.warmUpFraction * config.minutes * 60) {
+        await inspector.send('HeapProfiler.startSampling', { samplingInterval: HEAP_SAMPLING_INTERVAL_BYTES });
+        profileFromSec = samples[samples.length - 1].tSec;
+      }
+    }
+    let heapProfile: { fromSec: number; toSec: number; retainedMb: number; sites: Array<{ site: string; mb: number }> } | null = null;
+    if (inspector && profileFromSec !== null) {
+      await inspector.collect();
+      const { profile } = await inspector.send<{ profile: { head: SamplingNode } }>('HeapProfiler.getSamplingProfile');
+      await inspector.send('HeapProfiler.stopSampling');
+      const sites = heapSites(profile.head, 15);
+      heapProfile = {
+        fromSec: profileFromSec,
+        toSec: round((performance.now() - started) / 1000, 1)!,
+        retainedMb: round(mb(sites.totalBytes))!,
+        sites: sites.sites.map((x) => ({ site: x.site, mb: round(mb(x.bytes))! })),
+      };
     }
     await churn;
     const churnSec = (performance.now() - started) / 1000;
@@ -293,6 +320,7 @@ async function main(): Promise<void> {
       server: { logLines: serverLines, warnings: serverWarnings },
       samples,
       slopes,
+      heapProfile,
     };
     const jsonPath = writeJson(args.out ?? resultPath('soak'), result);
 
@@ -371,6 +399,11 @@ async function main(): Promise<void> {
     log(`  outcomes: ${Object.entries(churnSummary.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     log(`  watchers: ${watchers.stats.snapshots} snapshots, ${watchers.stats.deltas} deltas, ${watchers.stats.resubscribes} resubscribes, ${watchers.stats.closes} unexpected closes`);
     log(`  server: ${serverWarnings} warning/error log lines`);
+    if (heapProfile) {
+      log('');
+      log(`allocated after t=${heapProfile.fromSec} s and still alive at the end: ${heapProfile.retainedMb} MB (sampled), by the innermost project frame:`);
+      log(renderTable(['site', 'MB'], heapProfile.sites.map((x) => [x.site, x.mb])));
+    }
     log(`wrote ${jsonPath} and ${svgPath}`);
   } finally {
     await stopServer();
