@@ -31,6 +31,8 @@ export interface HttpHandler {
 /** A sent response plus the stable code behind it, for metrics. */
 interface Answer extends StoredResponse {
   code?: ErrorCode;
+  /** A shared, pre-serialized JSON body (then `body` is null): written in slices as the socket drains. */
+  bytes?: Buffer;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -47,7 +49,33 @@ function errorAnswer(err: unknown): Answer {
   return { status: e.status, headers: e.headers, body: e.body, code: e.code };
 }
 
-function send(res: ServerResponse, a: StoredResponse): void {
+/**
+ * Bytes handed to a socket per write. A big shared body goes out one slice at a time, the
+ * next when the socket drains, so a slow reader holds a view of the shared Buffer instead
+ * of a copy, and no single write hogs the event loop.
+ */
+const WRITE_SLICE_BYTES = 256 * 1024;
+
+function sendBytes(res: ServerResponse, status: number, bytes: Buffer): void {
+  res.writeHead(status, { ...JSON_HEADERS, 'content-length': bytes.length });
+  let offset = 0;
+  const pump = (): void => {
+    while (offset < bytes.length) {
+      const end = Math.min(offset + WRITE_SLICE_BYTES, bytes.length);
+      const more = res.write(bytes.subarray(offset, end));
+      offset = end;
+      if (!more && offset < bytes.length) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
+
+function send(res: ServerResponse, a: Answer | StoredResponse): void {
+  if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes);
   if (a.body === null) {
     res.writeHead(a.status, a.headers ?? undefined);
     res.end();
@@ -78,6 +106,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     try {
       const body = parseJsonBody(req, raw);
       const reply = await route.handle({ service, params, query, body, holdToken, ctx: key === undefined ? {} : { idempotencyKey: key } });
+      if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json };
       return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
     } catch (err) {
       const answer = errorAnswer(err);

@@ -22,6 +22,8 @@ import {
 export interface RouteReply {
   status: number;
   body?: unknown;
+  /** A body already serialized to JSON (a shared view): sent as it is, never modified. */
+  json?: Buffer;
 }
 
 export interface RouteInput {
@@ -77,7 +79,10 @@ const SHOW: Methods = {
   GET: route('getShow', {}, async ({ service, params, query }) => {
     const id = showId(params);
     const format = query ? parse(ShowQuery, Object.fromEntries(new URLSearchParams(query))).format : 'full';
-    return { status: 200, body: format === 'compact' ? await service.getSeatMap(id) : await service.getShow(id) };
+    const form = format === 'compact' ? 'compact' : 'full';
+    // Serialized once per version and shared, where the service keeps views.
+    if (service.readView) return { status: 200, json: (await service.readView(id, form)).bytes };
+    return { status: 200, body: form === 'compact' ? await service.getSeatMap(id) : await service.getShow(id) };
   }),
   PATCH: route('changeShow', { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
     const id = showId(params);
