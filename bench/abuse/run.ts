@@ -5,6 +5,7 @@
 //
 //   npm run bench:abuse -- [--seats 200000] [--clients 8] [--duration 10] [--idle 5]
 //                          [--probe-interval 5] [--out bench/results/abuse.json]
+//                          [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -26,6 +27,7 @@ const flags = parseCli({
   idle: { type: 'string' },
   'probe-interval': { type: 'string' },
   out: { type: 'string' },
+  'server-node-args': { type: 'string' },
 });
 const SEATS = intArg(flags.seats, 'seats', 200_000, 1000);
 const CLIENTS = intArg(flags.clients, 'clients', 8, 1);
@@ -66,7 +68,8 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void>; 
     // The bench drives many requests from one address: limits it needs, set explicitly.
     RATE_LIMIT_HOLDS_PER_MINUTE: '0',
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = typeof flags['server-node-args'] === 'string' ? flags['server-node-args'].split(' ').filter(Boolean) : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-4000));
   child.stdout.on('data', keep);
