@@ -130,15 +130,18 @@ interface ReaderReport {
   seconds: number;
   readsPerSec: number;
   mbPerSec: number;
+  wireMbPerSec: number;
   bodyBytes: number;
+  wireBodyBytes: number;
   readP50Ms: number;
   readP99Ms: number;
   versionsSeen: number;
 }
 
-function runReaders(target: string): Promise<ReaderReport> {
+function runReaders(target: string, gzip: boolean): Promise<ReaderReport> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/abuse/readers.ts', target, String(CLIENTS), String(DURATION_MS)], {
+    const args = ['--import', 'tsx', 'bench/abuse/readers.ts', target, String(CLIENTS), String(DURATION_MS), ...(gzip ? ['gzip'] : [])];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -220,15 +223,17 @@ async function main(): Promise<void> {
     const idle = summary(await probe(server.url, idleDone));
     results.push({ phase: 'idle', healthz: idle, serverLoopDelay: await loopDelay(server.url), readers: null });
 
-    const phases: Array<{ phase: string; path: string; churn: boolean }> = [
-      { phase: `${CLIENTS} readers, full map`, path: `/v1/shows/${SHOW_ID}`, churn: false },
-      { phase: `${CLIENTS} readers, compact map`, path: `/v1/shows/${SHOW_ID}?format=compact`, churn: false },
-      { phase: `${CLIENTS} readers, full map, seats changing`, path: `/v1/shows/${SHOW_ID}`, churn: true },
+    const full = `/v1/shows/${SHOW_ID}`;
+    const phases: Array<{ phase: string; path: string; churn: boolean; gzip: boolean }> = [
+      { phase: `${CLIENTS} readers, full map`, path: full, churn: false, gzip: false },
+      { phase: `${CLIENTS} readers, full map, gzip`, path: full, churn: false, gzip: true },
+      { phase: `${CLIENTS} readers, compact map`, path: `${full}?format=compact`, churn: false, gzip: false },
+      { phase: `${CLIENTS} readers, full map, gzip, seats changing`, path: full, churn: true, gzip: true },
     ];
     for (const p of phases) {
       process.stderr.write(`phase: ${p.phase}\n`);
       await loopDelay(server.url);
-      const readers = runReaders(`${server.url}${p.path}`);
+      const readers = runReaders(`${server.url}${p.path}`, p.gzip);
       const commits = p.churn ? churn(server.url, readers) : Promise.resolve(undefined);
       const healthz = await probe(server.url, readers);
       const report = await readers;
@@ -239,7 +244,7 @@ async function main(): Promise<void> {
   }
 
   const table = renderTable(
-    ['phase', '/healthz n', 'p50 ms', 'p99 ms', 'max ms', 'loop p99 ms', 'loop max ms', 'reads/s', 'MB/s', 'body KB', 'read p99 ms', 'versions'],
+    ['phase', '/healthz n', 'p50 ms', 'p99 ms', 'max ms', 'loop p99 ms', 'loop max ms', 'reads/s', 'MB/s', 'wire MB/s', 'body KB', 'read p99 ms', 'versions'],
     results.map((r) => [
       r.phase,
       r.healthz.samples,
@@ -250,6 +255,7 @@ async function main(): Promise<void> {
       formatNumber(r.serverLoopDelay.maxMs, 1),
       r.readers ? formatNumber(r.readers.readsPerSec, 1) : null,
       r.readers ? formatNumber(r.readers.mbPerSec, 0) : null,
+      r.readers ? formatNumber(r.readers.wireMbPerSec, 0) : null,
       r.readers ? formatNumber(r.readers.bodyBytes / 1024, 0) : null,
       r.readers ? formatNumber(r.readers.readP99Ms, 0) : null,
       r.readers ? r.readers.versionsSeen : null,

@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { constants as zlibConstants, gzip } from 'node:zlib';
 import { Counter } from 'prom-client';
 import type { SeatMap } from '../actors/seat-map.ts';
 import type { ShowState } from '../actors/show-state.ts';
@@ -22,6 +24,8 @@ export interface SerializedView {
   version: number;
   /** The JSON body. Shared: never write into it. */
   bytes: Buffer;
+  /** The same body gzipped, compressed at most once (in libuv's thread pool, off the event loop) and shared. */
+  gzipped(): Promise<Buffer>;
 }
 
 export interface ViewCacheOptions {
@@ -75,6 +79,8 @@ interface Entry {
   object?: CompactSeatMap;
   layoutVersion: number;
   capturedAt: number;
+  /** Bytes held beside the body (its gzipped form, once made). */
+  extraBytes: number;
 }
 
 interface Building {
@@ -86,6 +92,9 @@ interface Building {
 export type CommittedRead = <T>(showId: string, fn: (state: ShowState) => T) => Promise<T>;
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const gzipAsync = promisify(gzip);
+/** Fastest level: a 13.8 MB full view shrinks about 20-fold even so. */
+const GZIP_OPTIONS = { level: zlibConstants.Z_BEST_SPEED };
 
 /**
  * Serialized show views, one entry per show and form: the latest version read. Every
@@ -207,9 +216,10 @@ export class ViewCache {
         await turn();
       }
       const entry: Entry = {
-        view: { showId, form: 'full', version: capture.version, bytes: Buffer.concat(chunks) },
+        view: this.viewOf(key, showId, 'full', capture.version, Buffer.concat(chunks)),
         layoutVersion,
         capturedAt,
+        extraBytes: 0,
       };
       // A slower build never replaces a newer version stored meanwhile.
       const current = this.entries.get(key);
@@ -245,7 +255,32 @@ export class ViewCache {
   }
 
   private entryOf(showId: string, form: ViewForm, state: ShowState, bytes: Buffer): Entry {
-    return { view: { showId, form, version: state.version, bytes }, layoutVersion: state.layoutVersion, capturedAt: this.opts.now() };
+    const key = `${form}\n${showId}`;
+    return { view: this.viewOf(key, showId, form, state.version, bytes), layoutVersion: state.layoutVersion, capturedAt: this.opts.now(), extraBytes: 0 };
+  }
+
+  private viewOf(key: string, showId: string, form: ViewForm, version: number, bytes: Buffer): SerializedView {
+    let compressed: Promise<Buffer> | null = null;
+    const view: SerializedView = {
+      showId,
+      form,
+      version,
+      bytes,
+      gzipped: () => {
+        compressed ??= gzipAsync(bytes, GZIP_OPTIONS).then((gz) => {
+          // Counted against the budget while its entry is kept.
+          const entry = this.entries.get(key);
+          if (entry?.view === view) {
+            entry.extraBytes += gz.length;
+            this.bytes += gz.length;
+            this.trim();
+          }
+          return gz;
+        });
+        return compressed;
+      },
+    };
+    return view;
   }
 
   private touch(key: string, entry: Entry): void {
@@ -259,7 +294,12 @@ export class ViewCache {
     // One view larger than the whole budget is served but not kept.
     if (size > this.opts.maxBytes) return;
     this.entries.set(key, entry);
-    this.bytes += size;
+    this.bytes += size + entry.extraBytes;
+    this.trim();
+  }
+
+  /** Drops least recently read entries until within the budget. */
+  private trim(): void {
     for (const [oldKey] of this.entries) {
       if (this.bytes <= this.opts.maxBytes) break;
       this.remove(oldKey);
@@ -270,6 +310,6 @@ export class ViewCache {
     const e = this.entries.get(key);
     if (!e) return;
     this.entries.delete(key);
-    this.bytes -= e.view.bytes.length;
+    this.bytes -= e.view.bytes.length + e.extraBytes;
   }
 }

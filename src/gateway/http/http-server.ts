@@ -9,7 +9,7 @@ import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
 import { IdempotencyCache, type IdempotencyCacheOptions, type StoredResponse } from './idempotency-cache.ts';
-import { holdTokenOf, matchShowsPath, type Route } from './routes.ts';
+import { acceptsGzip, holdTokenOf, matchShowsPath, type Route } from './routes.ts';
 
 export interface HttpHandlerOptions {
   service: SeatService;
@@ -33,6 +33,7 @@ interface Answer extends StoredResponse {
   code?: ErrorCode;
   /** A shared, pre-serialized JSON body (then `body` is null): written in slices as the socket drains. */
   bytes?: Buffer;
+  gzip?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -56,8 +57,13 @@ function errorAnswer(err: unknown): Answer {
  */
 const WRITE_SLICE_BYTES = 256 * 1024;
 
-function sendBytes(res: ServerResponse, status: number, bytes: Buffer): void {
-  res.writeHead(status, { ...JSON_HEADERS, 'content-length': bytes.length });
+function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boolean): void {
+  res.writeHead(status, {
+    ...JSON_HEADERS,
+    'content-length': bytes.length,
+    vary: 'accept-encoding',
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+  });
   let offset = 0;
   const pump = (): void => {
     while (offset < bytes.length) {
@@ -75,7 +81,7 @@ function sendBytes(res: ServerResponse, status: number, bytes: Buffer): void {
 }
 
 function send(res: ServerResponse, a: Answer | StoredResponse): void {
-  if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes);
+  if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes, a.gzip === true);
   if (a.body === null) {
     res.writeHead(a.status, a.headers ?? undefined);
     res.end();
@@ -105,8 +111,16 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   async function run(route: Route, req: IncomingMessage, params: string[], query: string, raw: Buffer, holdToken: string, key: string | undefined): Promise<Answer> {
     try {
       const body = parseJsonBody(req, raw);
-      const reply = await route.handle({ service, params, query, body, holdToken, ctx: key === undefined ? {} : { idempotencyKey: key } });
-      if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json };
+      const reply = await route.handle({
+        service,
+        params,
+        query,
+        body,
+        holdToken,
+        ctx: key === undefined ? {} : { idempotencyKey: key },
+        acceptsGzip: acceptsGzip(req.headers['accept-encoding']),
+      });
+      if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json, gzip: reply.gzip === true };
       return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
     } catch (err) {
       const answer = errorAnswer(err);
