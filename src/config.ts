@@ -66,6 +66,9 @@ const EnvSchema = z.object({
   CUSTOMER_TOKEN_SECRET: z.string().min(32, 'CUSTOMER_TOKEN_SECRET must be at least 32 characters').optional(),
   // -- edge limits (rate limits, origins, socket and stream caps)
   // -- reads (view cache)
+  VIEW_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(16 * 1024 * 1024 * 1024).optional(),
+  VIEW_CACHE_BIG_SEATS: z.coerce.number().int().min(1).optional(),
+  VIEW_CACHE_MAX_STALE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   // -- cluster hop
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
@@ -115,6 +118,12 @@ export interface Config {
   customerTokenSecret: string | undefined;
   // -- edge limits (rate limits, origins, socket and stream caps)
   // -- reads (view cache)
+  /** Bytes of serialized show views kept (one per show and form, least recently read dropped first). Undefined: the view cache's defaults (src/service/view-cache.ts). */
+  viewCacheMaxBytes?: number | undefined;
+  /** Shows with at least this many seats have their full view serialized in slices. */
+  viewCacheBigSeats?: number | undefined;
+  /** How old (since capture) a big show's cached full view may be and still be served. */
+  viewCacheMaxStaleMs?: number | undefined;
   // -- cluster hop
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
@@ -178,6 +187,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     customerTokenSecret: e.CUSTOMER_TOKEN_SECRET,
     // -- edge limits (rate limits, origins, socket and stream caps)
     // -- reads (view cache)
+    viewCacheMaxBytes: e.VIEW_CACHE_MAX_BYTES,
+    viewCacheBigSeats: e.VIEW_CACHE_BIG_SEATS,
+    viewCacheMaxStaleMs: e.VIEW_CACHE_MAX_STALE_MS,
     // -- cluster hop
     // -- actor core (idempotency retention, mailboxes)
       // -- embedded storage

@@ -30,7 +30,8 @@ const CATALOG_EVENTS = new Set(['ShowCreated', 'ShowChanged', 'ShowCancelled']);
 const PASSIVATION_SWEEP_MAX_MS = 60_000;
 
 export function createSeatNode(
-  config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> & Partial<Pick<Config, 'passivateAfterMs'>>,
+  config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> &
+    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs'>>,
   storage: Storage,
   logger: Logger,
   extraListeners: Array<(batch: CommittedBatch) => void> = [],
@@ -75,6 +76,8 @@ export function createSeatNode(
           sweeping = true;
           host
             .passivateIdle(passivateAfterMs)
+            // A passivated show's serialized views go with it.
+            .then(() => service.views.forgetInactive((id) => host.isActive(id)))
             .catch((err: unknown) => commitLog.warn({ err }, 'passivation failed'))
             .finally(() => (sweeping = false));
         },
@@ -89,7 +92,11 @@ export function createSeatNode(
       .showIds()
       .then((ids) => host.startShows(ids))
       .catch((err: unknown) => commitLog.warn({ err }, 'looking for held shows at start failed'));
-  const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens);
+  const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens, {
+    ...(config.viewCacheMaxBytes !== undefined ? { maxBytes: config.viewCacheMaxBytes } : {}),
+    ...(config.viewCacheBigSeats !== undefined ? { bigSeats: config.viewCacheBigSeats } : {}),
+    ...(config.viewCacheMaxStaleMs !== undefined ? { maxStaleMs: config.viewCacheMaxStaleMs } : {}),
+  });
   return {
     host,
     storage,

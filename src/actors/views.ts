@@ -91,15 +91,19 @@ export function showView(state: ShowState): ShowView {
     const cat = seatMap.categoryOf[i];
     seats[i] = { id: seatMap.labels[i], category: seatMap.categories[cat], price: prices[cat], status: SEAT_STATUSES[seatStatus[i]] };
   }
+  return { ...showHead(state), seats };
+}
+
+/** The full view without its seats (they come last, so a serializer can append them in slices). */
+export function showHead(state: ShowState): Omit<ShowView, 'seats'> {
   return {
-    ...def,
+    ...state.def,
     status: state.status,
     ...(state.cancelReason !== undefined ? { cancelReason: state.cancelReason } : {}),
     version: state.version,
     layoutVersion: state.layoutVersion,
-    capacity: seatStatus.length,
+    capacity: state.seatStatus.length,
     counts: { ...state.counts },
-    seats,
   };
 }
 

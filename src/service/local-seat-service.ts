@@ -3,12 +3,13 @@ import type { ActorHost } from '../actors/actor-host.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../actors/defaults.ts';
 import type { SeatDelta } from '../actors/deltas.ts';
 import type { CommandReply, ReplyFor, ShowCommand, ShowCommandType } from '../actors/types.ts';
-import { bookingView, compactStatuses, showView } from '../actors/views.ts';
+import { bookingView, showView } from '../actors/views.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Bus, Catalog } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
 import type { HoldTokens } from './hold-tokens.ts';
 import type { CallContext, CreateShowInput, SeatService } from './seat-service.ts';
+import { ViewCache, type SerializedView, type ViewCacheOptions, type ViewForm } from './view-cache.ts';
 
 /** Unguessable ids: 128 random bits. */
 export function newId(prefix: string): string {
@@ -33,12 +34,18 @@ function fingerprint(value: unknown): string {
 
 /** The SeatService of a process that owns its shows: calls go straight to the local actors. */
 export class LocalSeatService implements SeatService {
+  /** Serialized views, one per show and form, shared by every reader of that version. */
+  readonly views: ViewCache;
+
   constructor(
     private readonly host: ActorHost,
     private readonly catalog: Catalog,
     private readonly bus: Bus,
     private readonly tokens: HoldTokens,
-  ) {}
+    viewCache: Partial<ViewCacheOptions> = {},
+  ) {
+    this.views = new ViewCache((showId, fn) => host.read(showId, fn), viewCache);
+  }
 
   private async run<T extends ShowCommandType>(showId: string, cmd: Extract<ShowCommand, { type: T }>): Promise<ReplyFor<T>> {
     const reply: CommandReply = await this.host.execute(showId, cmd);
@@ -62,20 +69,11 @@ export class LocalSeatService implements SeatService {
   }
 
   getSeatMap(showId: string) {
-    return this.host.read(showId, (state) => {
-      const { seatMap } = state;
-      return {
-        showId,
-        version: state.version,
-        layoutVersion: state.layoutVersion,
-        status: state.status,
-        labels: seatMap.labels,
-        categoryOf: Array.from(seatMap.categoryOf),
-        categories: state.def.categories,
-        seats: compactStatuses(state),
-        rows: seatMap.rows,
-      };
-    });
+    return this.views.compactObject(showId);
+  }
+
+  readView(showId: string, form: ViewForm): Promise<SerializedView> {
+    return form === 'full' ? this.views.full(showId) : this.views.compact(showId);
   }
 
   listShows(filter: Parameters<Catalog['list']>[0]) {

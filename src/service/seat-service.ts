@@ -2,6 +2,7 @@ import type { SeatDelta } from '../actors/deltas.ts';
 import type { BookingView, HoldReply, ShowChanges, ShowDefinition } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { CatalogFilter } from '../persistence/ports.ts';
+import type { SerializedView, ViewForm } from './view-cache.ts';
 
 /** Per-request context every front door passes along. */
 export interface CallContext {
@@ -60,6 +61,12 @@ export interface SeatService {
   createShow(input: CreateShowInput, ctx?: CallContext): Promise<ShowView>;
   getShow(showId: string): Promise<ShowView>;
   getSeatMap(showId: string): Promise<CompactSeatMap>;
+  /**
+   * The full (`getShow`) or compact (`getSeatMap`) view as JSON bytes, serialized once per
+   * version and shared by every reader: callers must not modify the Buffer. Optional: a
+   * service without it is read through getShow / getSeatMap and serialized per request.
+   */
+  readView?(showId: string, form: ViewForm): Promise<SerializedView>;
   listShows(filter: CatalogFilter): Promise<ShowSummary[]>;
   changeShow(showId: string, changes: ShowChanges, ctx?: CallContext): Promise<ShowView>;
   cancelShow(showId: string, reason: string | undefined, ctx?: CallContext): Promise<{ refunds: BookingView[]; releasedHolds: string[] }>;

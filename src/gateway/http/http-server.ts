@@ -11,7 +11,7 @@ import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
 import { IdempotencyCache, type IdempotencyCacheOptions, type StoredResponse } from './idempotency-cache.ts';
-import { holdTokenOf, matchShowsPath, type Route } from './routes.ts';
+import { acceptsGzip, holdTokenOf, matchShowsPath, type Route } from './routes.ts';
 
 export interface HttpHandlerOptions {
   service: SeatService;
@@ -35,6 +35,9 @@ export interface HttpHandler {
 /** A sent response plus the stable code behind it, for metrics. */
 interface Answer extends StoredResponse {
   code?: ErrorCode;
+  /** A shared, pre-serialized JSON body (then `body` is null): written in slices as the socket drains. */
+  bytes?: Buffer;
+  gzip?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -50,7 +53,38 @@ function errorAnswer(err: unknown): Answer {
   return { status: e.status, headers: e.headers, body: e.body, code: e.code };
 }
 
-function send(res: ServerResponse, a: StoredResponse): void {
+/**
+ * Bytes handed to a socket per write. A big shared body goes out one slice at a time, the
+ * next when the socket drains, so a slow reader holds a view of the shared Buffer instead
+ * of a copy, and no single write hogs the event loop.
+ */
+const WRITE_SLICE_BYTES = 256 * 1024;
+
+function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boolean): void {
+  res.writeHead(status, {
+    ...JSON_HEADERS,
+    'content-length': bytes.length,
+    vary: 'accept-encoding',
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+  });
+  let offset = 0;
+  const pump = (): void => {
+    while (offset < bytes.length) {
+      const end = Math.min(offset + WRITE_SLICE_BYTES, bytes.length);
+      const more = res.write(bytes.subarray(offset, end));
+      offset = end;
+      if (!more && offset < bytes.length) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
+
+function send(res: ServerResponse, a: Answer | StoredResponse): void {
+  if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes, a.gzip === true);
   if (a.body === null) {
     res.writeHead(a.status, a.headers ?? undefined);
     res.end();
@@ -88,9 +122,10 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const identity = opts.identity ?? new EdgeIdentity();
   let ready = false;
 
-  async function run(route: Route, params: string[], query: string, body: unknown, holdToken: string, ctx: CallContext): Promise<Answer> {
+  async function run(route: Route, params: string[], query: string, body: unknown, holdToken: string, ctx: CallContext, gzipOk: boolean): Promise<Answer> {
     try {
-      const reply = await route.handle({ service, params, query, body, holdToken, ctx });
+      const reply = await route.handle({ service, params, query, body, holdToken, ctx, acceptsGzip: gzipOk });
+      if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json, gzip: reply.gzip === true };
       return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
     } catch (err) {
       const answer = errorAnswer(err);
@@ -117,12 +152,13 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
           },
           key,
         );
-    if (key === undefined) return run(route, params, query, body, holdToken, ctx);
+    const gzipOk = acceptsGzip(req.headers['accept-encoding']);
+    if (key === undefined) return run(route, params, query, body, holdToken, ctx, gzipOk);
     // Scoped by caller (and, for hold commands, by the hold token): another caller's key,
     // however alike, never meets this one.
     const cacheKey = `${method}\n${req.url}\n${ctx.caller}\n${holdToken}\n${key}`;
     const fingerprint = createHash('sha256').update(raw).digest('base64url');
-    return idempotency.run(cacheKey, fingerprint, () => run(route, params, query, body, holdToken, ctx), keepForReplay);
+    return idempotency.run(cacheKey, fingerprint, () => run(route, params, query, body, holdToken, ctx, gzipOk), keepForReplay);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

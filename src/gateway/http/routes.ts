@@ -22,6 +22,10 @@ import {
 export interface RouteReply {
   status: number;
   body?: unknown;
+  /** A body already serialized to JSON (a shared view): sent as it is, never modified. */
+  json?: Buffer;
+  /** `json` is gzipped (the client accepts it). */
+  gzip?: boolean;
 }
 
 export interface RouteInput {
@@ -33,6 +37,8 @@ export interface RouteInput {
   body: unknown;
   holdToken: string;
   ctx: CallContext;
+  /** The client's Accept-Encoding allows gzip. */
+  acceptsGzip: boolean;
 }
 
 export interface Route {
@@ -75,11 +81,22 @@ const SHOWS: Methods = {
   }),
 };
 
+/** Bodies below this go out as they are: compressing them would cost more than it saves. */
+const GZIP_MIN_BYTES = 64 * 1024;
+
 const SHOW: Methods = {
-  GET: route('getShow', {}, async ({ service, params, query }) => {
+  GET: route('getShow', {}, async ({ service, params, query, acceptsGzip }) => {
     const id = showId(params);
     const format = query ? parse(ShowQuery, Object.fromEntries(new URLSearchParams(query))).format : 'full';
-    return { status: 200, body: format === 'compact' ? await service.getSeatMap(id) : await service.getShow(id) };
+    const form = format === 'compact' ? 'compact' : 'full';
+    // Serialized once per version and shared, where the service keeps views.
+    if (service.readView) {
+      const view = await service.readView(id, form);
+      // Compressed once per version off the event loop: a big map costs a twentieth of the bytes to send.
+      if (acceptsGzip && view.bytes.length >= GZIP_MIN_BYTES) return { status: 200, json: await view.gzipped(), gzip: true };
+      return { status: 200, json: view.bytes };
+    }
+    return { status: 200, body: form === 'compact' ? await service.getSeatMap(id) : await service.getShow(id) };
   }),
   PATCH: route('changeShow', { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
     const id = showId(params);
@@ -199,4 +216,16 @@ export function holdTokenOf(headers: IncomingHttpHeaders): string {
     throw new SeatError(ErrorCode.UNAUTHENTICATED, 'this call needs the Hold-Token header from the hold');
   if (token.length > HOLD_TOKEN_MAX) throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
   return token;
+}
+
+/** Whether an Accept-Encoding header allows gzip (listed, and not with q=0). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  if (typeof header !== 'string') return false;
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (name.trim() !== 'gzip') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
 }

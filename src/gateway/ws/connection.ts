@@ -7,7 +7,7 @@ import { runCommand } from './commands.ts';
 import { toErrorFrame } from './error-mapping.ts';
 import { BAD_FRAME_WINDOW_MS, CloseCode } from './constants.ts';
 import { ClientFrame, zodFields, type CommandFrame, type ErrorFrameShape } from './protocol.ts';
-import type { ShowChannel, Watcher } from './show-channel.ts';
+import type { Carry, ShowChannel, Watcher } from './show-channel.ts';
 import { wsMetrics } from './ws-metrics.ts';
 
 /** What a connection needs from the hub that owns it. */
@@ -49,6 +49,8 @@ export class Connection implements Watcher {
   readonly ws: WebSocket;
   private readonly host: ConnectionHost;
   private readonly subs = new Map<string, ShowChannel>();
+  /** Where recently ended subscriptions left this socket, so a quick resubscribe continues (bounded). */
+  private readonly ended = new Map<string, Carry>();
   /** Cleared by each heartbeat, set by a pong or any frame. */
   alive = true;
   /** When the socket went over its cap; 0 while it is not stale. */
@@ -139,8 +141,7 @@ export class Connection implements Watcher {
         });
         break;
       case 'unsubscribe':
-        this.subs.get(f.showId)?.remove(this);
-        this.subs.delete(f.showId);
+        this.unsubscribe(f.showId);
         break;
       case 'hold':
       case 'extend':
@@ -157,6 +158,19 @@ export class Connection implements Watcher {
     if (this.ws.bufferedAmount > this.host.limits.bufferedCapBytes) {
       this.becomeStale();
       this.ws.pause();
+    }
+  }
+
+  private unsubscribe(showId: string): void {
+    const carry = this.subs.get(showId)?.remove(this);
+    this.subs.delete(showId);
+    this.ended.delete(showId);
+    if (!carry) return;
+    this.ended.set(showId, carry);
+    // As many as it may subscribe to: the oldest goes first.
+    for (const key of this.ended.keys()) {
+      if (this.ended.size <= this.host.limits.maxSubscriptions) break;
+      this.ended.delete(key);
     }
   }
 
@@ -177,7 +191,9 @@ export class Connection implements Watcher {
     }
     const channel = this.host.channelFor(showId);
     this.subs.set(showId, channel);
-    channel.add(this, request);
+    const carry = this.ended.get(showId);
+    this.ended.delete(showId);
+    channel.add(this, request, carry);
   }
 
   private async command(f: CommandFrame): Promise<void> {
@@ -224,6 +240,7 @@ export class Connection implements Watcher {
   private onClose(): void {
     for (const channel of this.subs.values()) channel.remove(this);
     this.subs.clear();
+    this.ended.clear();
     this.host.forget(this);
   }
 }

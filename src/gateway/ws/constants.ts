@@ -60,3 +60,11 @@ export const DEFAULT_RING_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_MAX_SOCKETS = 50_000;
 /** A show channel outlives its last watcher this long, so a reconnect can still resume. */
 export const DEFAULT_CHANNEL_LINGER_MS = 15_000;
+/**
+ * Resubscribes do not buy the whole map over and over. Within this window after a socket
+ * got a show's full snapshot, a resubscribe on the live subscription continues from the
+ * version the socket has (deltas, then `subscribed`); after an unsubscribe, a socket gets
+ * at most DEFAULT_MAX_SNAPSHOTS_PER_WINDOW full snapshots of one show per window.
+ */
+export const DEFAULT_RESNAPSHOT_WINDOW_MS = 10_000;
+export const DEFAULT_MAX_SNAPSHOTS_PER_WINDOW = 3;

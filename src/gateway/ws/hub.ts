@@ -22,6 +22,8 @@ export interface HubOptions {
   ringFrames: number;
   ringBytes: number;
   lingerMs: number;
+  resnapshotWindowMs: number;
+  maxSnapshotsPerWindow: number;
 }
 
 export interface HubStats {
@@ -95,6 +97,8 @@ export class WsHub implements ConnectionHost {
         ringFrames: this.opts.ringFrames,
         ringBytes: this.opts.ringBytes,
         lingerMs: this.opts.lingerMs,
+        resnapshotWindowMs: this.opts.resnapshotWindowMs,
+        maxSnapshotsPerWindow: this.opts.maxSnapshotsPerWindow,
         onEmpty: (c) => {
           if (this.channels.get(c.showId) === c) {
             this.channels.delete(c.showId);

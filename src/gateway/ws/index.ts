@@ -53,6 +53,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     ringFrames: options.ringFrames ?? C.DEFAULT_RING_FRAMES,
     ringBytes: options.ringBytes ?? C.DEFAULT_RING_BYTES,
     lingerMs: options.lingerMs ?? C.DEFAULT_CHANNEL_LINGER_MS,
+    resnapshotWindowMs: options.resnapshotWindowMs ?? C.DEFAULT_RESNAPSHOT_WINDOW_MS,
+    maxSnapshotsPerWindow: options.maxSnapshotsPerWindow ?? C.DEFAULT_MAX_SNAPSHOTS_PER_WINDOW,
   }, options.identity);
   const wss = new WebSocketServer({
     noServer: true,

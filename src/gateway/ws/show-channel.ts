@@ -24,6 +24,15 @@ export interface SubscribeRequest {
   layoutVersion?: number;
 }
 
+/** Where a watcher's earlier subscription to this show left it, for a resubscribe. */
+export interface Carry {
+  /** The version the server had brought the watcher to. */
+  version: number;
+  layoutVersion: number | undefined;
+  /** When it got its recent full snapshots (ms since epoch), oldest first. */
+  snapshots: number[];
+}
+
 interface Subscription {
   watcher: Watcher;
   request: SubscribeRequest;
@@ -35,6 +44,10 @@ interface Subscription {
   layoutVersion: number | undefined;
   /** Skipped while over its buffer cap: gets a fresh snapshot instead of the backlog. */
   needsSnapshot: boolean;
+  /** When it got its recent full snapshots of this show (ms since epoch), oldest first, bounded. */
+  snapshots: number[];
+  /** Within the resnapshot window: the version to continue from when `request.fromVersion` cannot be served. */
+  fallbackFrom: number | undefined;
 }
 
 interface PendingDelta {
@@ -51,6 +64,10 @@ export interface ChannelDeps {
   ringBytes: number;
   /** How long a channel with no watchers keeps watching, so a reconnecting client can resume. */
   lingerMs: number;
+  /** The window of the resubscribe rules (see `add`). */
+  resnapshotWindowMs: number;
+  /** Full snapshots of one show a socket may get per window by unsubscribing and subscribing again. */
+  maxSnapshotsPerWindow: number;
   onEmpty: (channel: ShowChannel) => void;
 }
 
@@ -95,17 +112,52 @@ export class ShowChannel {
     void this.load();
   }
 
-  /** Adds a watcher, or restarts its subscription (a client that saw a gap resubscribes). */
-  add(watcher: Watcher, request: SubscribeRequest): void {
+  /**
+   * Adds a watcher, or restarts its subscription (a client that saw a gap resubscribes).
+   * Resubscribes do not buy the whole map over and over:
+   * - on a live subscription that got a full snapshot within `resnapshotWindowMs`, the
+   *   watcher continues from the version the server last brought it to (the deltas since,
+   *   then `subscribed`);
+   * - after an unsubscribe (`carry`), it gets a snapshot again, up to
+   *   `maxSnapshotsPerWindow` per window; past that it continues like a live one.
+   * A `fromVersion` the server can serve is honoured either way.
+   */
+  add(watcher: Watcher, request: SubscribeRequest, carry?: Carry): void {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
-    const sub: Subscription = { watcher, request, ready: false, version: -1, layoutVersion: request.layoutVersion, needsSnapshot: false };
+    const previous = this.subs.get(watcher);
+    const live = previous !== undefined && previous.ready && !previous.needsSnapshot && previous.version >= 0;
+    const from = live ? carryOf(previous) : carry;
+    const now = Date.now();
+    const recent = from ? from.snapshots.filter((t) => now - t < this.deps.resnapshotWindowMs) : [];
+    let effective = request;
+    let fallbackFrom: number | undefined;
+    if (from && recent.length >= (live ? 1 : this.deps.maxSnapshotsPerWindow)) {
+      fallbackFrom = from.version;
+      // A fromVersion the client names is its own truth (it may have lost frames in transit).
+      if (request.fromVersion === undefined) effective = { ...request, fromVersion: from.version };
+      if (from.layoutVersion !== undefined) effective = { ...effective, layoutVersion: from.layoutVersion };
+    }
+    const sub: Subscription = {
+      watcher,
+      request: effective,
+      ready: false,
+      version: -1,
+      layoutVersion: effective.layoutVersion,
+      needsSnapshot: false,
+      snapshots: recent,
+      fallbackFrom,
+    };
     this.subs.set(watcher, sub);
     if (this.mirror && !this.loading) this.sync(sub);
   }
 
-  remove(watcher: Watcher): void {
-    if (!this.subs.delete(watcher) || this.subs.size > 0) return;
+  /** Ends a watcher's subscription; returns where it was, for a resubscribe soon after. */
+  remove(watcher: Watcher): Carry | undefined {
+    const sub = this.subs.get(watcher);
+    if (!this.subs.delete(watcher)) return undefined;
+    const carry = sub && sub.ready && !sub.needsSnapshot && sub.version >= 0 ? carryOf(sub) : undefined;
+    if (this.subs.size > 0) return carry;
     if (this.deps.lingerMs <= 0) this.dispose();
     else {
       this.lingerTimer = setTimeout(() => {
@@ -113,6 +165,7 @@ export class ShowChannel {
       }, this.deps.lingerMs);
       this.lingerTimer.unref();
     }
+    return carry;
   }
 
   /** A stale watcher drained: send it a fresh snapshot in place of what it skipped. */
@@ -124,13 +177,17 @@ export class ShowChannel {
 
   private sync(sub: Subscription): void {
     const m = this.mirror as SeatMirror;
-    const f = sub.request.fromVersion;
     const oldest = this.ring.oldestFrom ?? this.flushedVersion;
+    const servable = (v: number | undefined): v is number => v !== undefined && v <= m.version && v >= oldest;
+    let f = sub.request.fromVersion;
+    // A version the client names that cannot be served does not buy a snapshot inside the window.
+    if (!servable(f) && servable(sub.fallbackFrom)) f = sub.fallbackFrom;
     sub.ready = true;
-    if (f === undefined || f > m.version || f < oldest) {
+    if (!servable(f)) {
       this.sendSnapshot(sub, false);
       return;
     }
+    if (sub.fallbackFrom !== undefined) wsMetrics.resubscribes.inc({ outcome: 'continued' });
     for (const d of this.ring.since(f)) {
       if (!sub.watcher.trySend(d.frame)) {
         sub.needsSnapshot = true;
@@ -152,6 +209,8 @@ export class ShowChannel {
       return;
     }
     wsMetrics.framesSent.inc({ type: 'snapshot' });
+    sub.snapshots.push(Date.now());
+    if (sub.snapshots.length > this.deps.maxSnapshotsPerWindow) sub.snapshots.shift();
     sub.version = m.version;
     sub.layoutVersion = m.layoutVersion;
     sub.needsSnapshot = false;
@@ -298,4 +357,8 @@ export class ShowChannel {
     this.subs.clear();
     this.dispose();
   }
+}
+
+function carryOf(sub: Subscription): Carry {
+  return { version: sub.version, layoutVersion: sub.layoutVersion, snapshots: sub.snapshots };
 }

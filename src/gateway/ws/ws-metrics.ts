@@ -20,6 +20,12 @@ export const wsMetrics = {
     labelNames: ['action'] as const,
     registers: [registry],
   }),
+  resubscribes: new Counter({
+    name: 'seats_ws_resubscribes_total',
+    help: 'Resubscribes within the resnapshot window answered with deltas from the version the socket had, instead of a full snapshot',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
   badFrames: new Counter({ name: 'seats_ws_bad_frames_total', help: 'Invalid client frames', registers: [registry] }),
   broadcastSeconds: new Histogram({
     name: 'seats_ws_broadcast_seconds',

@@ -44,7 +44,9 @@ export class LiveMap {
 
   /** Watches `showId` (only one show at a time); `resume` asks for just what we missed. */
   subscribe(showId, resume = false) {
-    if (this.showId && this.showId !== showId) this.send({ type: 'unsubscribe', showId: this.showId });
+    // A fresh map of the show we already watch: end that subscription first, or the server
+    // (which knows what it sent this socket) continues it with deltas instead.
+    if (this.showId && (this.showId !== showId || !resume)) this.send({ type: 'unsubscribe', showId: this.showId });
     this.showId = showId;
     this.resyncing = true; // until the snapshot or the `subscribed` frame arrives
     const frame = { type: 'subscribe', showId };
