@@ -63,6 +63,8 @@ const EnvSchema = z.object({
   // -- edge limits (rate limits, origins, socket and stream caps)
   // -- reads (view cache)
   // -- cluster hop
+  /** Caps one hop message below the NATS server's max_payload (bytes); larger payloads go in parts. */
+  HOP_MAX_FRAME_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024 * 1024).optional(),
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
   // -- big commands (log entry splitting)
@@ -106,6 +108,8 @@ export interface Config {
   // -- edge limits (rate limits, origins, socket and stream caps)
   // -- reads (view cache)
   // -- cluster hop
+  /** Undefined: hop messages use the server's whole max_payload. */
+  hopMaxFrameBytes: number | undefined;
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
   // -- big commands (log entry splitting)
@@ -165,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- edge limits (rate limits, origins, socket and stream caps)
     // -- reads (view cache)
     // -- cluster hop
+    hopMaxFrameBytes: e.HOP_MAX_FRAME_BYTES,
     // -- actor core (idempotency retention, mailboxes)
     // -- embedded storage
     // -- big commands (log entry splitting)

@@ -47,7 +47,13 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   });
   await placement.start();
   const subjects = clusterSubjects(config.clusterPrefix);
-  const batcher = new OwnerBatcher({ nc, subjectOf: subjects.commands, maxOps: config.batchMaxOps });
+  const batcher = new OwnerBatcher({
+    nc,
+    subjectOf: subjects.commands,
+    maxOps: config.batchMaxOps,
+    logger,
+    ...(config.hopMaxFrameBytes !== undefined ? { maxFrameBytes: config.hopMaxFrameBytes } : {}),
+  });
   // Ops in flight to a worker the ring dropped are re-routed now, not after their timeout.
   const unwatchDropped = placement.onChange(({ before, after }) => {
     for (const node of before) if (!after.includes(node)) batcher.abandon(node);
@@ -77,6 +83,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
       unwatch();
       unwatchDropped();
       await gateway.close();
+      batcher.close();
       await placement.close();
       await bus.close();
       await Promise.allSettled([nc.drain(), redis.quit(), pool.end()]);
