@@ -19,6 +19,8 @@ export const DEFAULT_MEMBER_TTL_MS = 800;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** One NATS request to an owner waits at most this long before the gateway refreshes and retries. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
+/** A heavy routed op (a stadium's create or map: seconds of work on a busy owner) gets this long, retries included. */
+export const DEFAULT_HOP_HEAVY_TIMEOUT_MS = 30_000;
 /** Most ops packed into one request message to an owner. */
 export const DEFAULT_BATCH_MAX_OPS = 128;
 /** Redis keys (`<prefix>:members`) and cluster NATS subjects (`<prefix>.cmd.<node>`) start with this. */
@@ -65,6 +67,7 @@ const EnvSchema = z.object({
   // -- cluster hop
   /** Caps one hop message below the NATS server's max_payload (bytes); larger payloads go in parts. */
   HOP_MAX_FRAME_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024 * 1024).optional(),
+  HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(DEFAULT_HOP_HEAVY_TIMEOUT_MS),
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
   // -- big commands (log entry splitting)
@@ -110,6 +113,8 @@ export interface Config {
   // -- cluster hop
   /** Undefined: hop messages use the server's whole max_payload. */
   hopMaxFrameBytes: number | undefined;
+  /** Total time a gateway gives a heavy op (a stadium's create, map, change or cancellation), retries included. */
+  hopHeavyTimeoutMs: number;
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
   // -- big commands (log entry splitting)
@@ -170,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- reads (view cache)
     // -- cluster hop
     hopMaxFrameBytes: e.HOP_MAX_FRAME_BYTES,
+    hopHeavyTimeoutMs: e.HOP_HEAVY_TIMEOUT_MS,
     // -- actor core (idempotency retention, mailboxes)
     // -- embedded storage
     // -- big commands (log entry splitting)

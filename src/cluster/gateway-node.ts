@@ -65,6 +65,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     bus,
     requestTimeoutMs: config.requestTimeoutMs,
     attemptTimeoutMs: config.attemptTimeoutMs,
+    heavyTimeoutMs: config.hopHeavyTimeoutMs,
     logger,
   });
   const gateway = await startGateway({ service, config, adminToken, logger, extraRoutes: clusterRoutes(placement) });

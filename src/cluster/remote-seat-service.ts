@@ -28,6 +28,8 @@ export interface RemoteSeatServiceOptions {
   bus: Bus;
   requestTimeoutMs: number;
   attemptTimeoutMs: number;
+  /** Total time of a heavy op (HEAVY_METHODS), retries included; default: requestTimeoutMs. */
+  heavyTimeoutMs?: number;
   logger: Logger;
   /** Where layouts are expanded into labels and categories; default: a cache of its own. */
   layouts?: LayoutCache;
@@ -69,7 +71,8 @@ export class RemoteSeatService implements SeatService {
     const callCtx: CallContext = RemoteSeatService.clean({ ...ctx });
     if (mutates) callCtx.idempotencyKey ??= `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`;
     const op = { showId, method, req: RemoteSeatService.clean(req), ...(Object.keys(callCtx).length > 0 ? { ctx: callCtx } : {}) } as OutgoingOp;
-    const deadline = performance.now() + this.opts.requestTimeoutMs;
+    const heavy = HEAVY_METHODS.has(method);
+    const deadline = performance.now() + (heavy ? Math.max(this.opts.requestTimeoutMs, this.opts.heavyTimeoutMs ?? 0) : this.opts.requestTimeoutMs);
     for (let attempt = 1; ; attempt++) {
       let err: SeatError;
       const owner = this.opts.placement.owner(showId);
@@ -80,7 +83,7 @@ export class RemoteSeatService implements SeatService {
           // A heavy op (a stadium's create or map) may outlast one attempt on a live owner;
           // sending it again there only doubles the work. A dead owner is still noticed at
           // once: the ring drops it (abandon) or NATS answers "no responders".
-          const attempt = HEAVY_METHODS.has(method) ? left : Math.min(this.opts.attemptTimeoutMs, left);
+          const attempt = heavy ? left : Math.min(this.opts.attemptTimeoutMs, left);
           return (await this.opts.batcher.send(owner, op, Math.max(attempt, 1))) as ResultOf<M>;
         } catch (e) {
           err = asSeatError(e);

@@ -1,6 +1,6 @@
-import { buildSeatMap, type SeatMap } from '../actors/seat-map.ts';
+import { seatLabel, type RowSpan, type SeatMap } from '../actors/seat-map.ts';
 import type { ShowState } from '../actors/show-state.ts';
-import { SEAT_STATUSES, type SeatStatus } from '../actors/types.ts';
+import { SEAT_STATUSES, type Category, type Layout, type SeatStatus } from '../actors/types.ts';
 import { STATUS_CHARS, compactStatuses, type SeatView, type ShowView } from '../actors/views.ts';
 import type { CompactSeatMap } from '../service/seat-service.ts';
 
@@ -42,13 +42,40 @@ export function viewToMapWire(view: ShowView): ShowMapWire {
   return { head, seats: chars.join('') };
 }
 
-/** What the gateway derives from a layout once: labels, categories, and a plain categoryOf array. */
+/**
+ * What the gateway derives from a layout once: the seat map without its label → index
+ * table (four fifths of building one, and not needed to expand a map), and categoryOf as a
+ * plain array for JSON.
+ */
 export interface LayoutIndex {
-  map: SeatMap;
+  map: Omit<SeatMap, 'indexByLabel'>;
   categoryOf: number[];
 }
 
-/** Most seats whose layout indexes a gateway keeps (about 40 bytes a seat). */
+/** The labels, categories and rows buildSeatMap gives, in the same order (a unit test keeps them equal). */
+export function layoutIndex(layout: Layout, categories: Category[]): LayoutIndex {
+  const categoryIds = categories.map((c) => c.id);
+  const categoryIndex = new Map(categoryIds.map((id, i) => [id, i]));
+  let capacity = 0;
+  for (const section of layout.sections) for (const row of section.rows) capacity += row.seats;
+  const labels = new Array<string>(capacity);
+  const categoryOf = new Array<number>(capacity);
+  const rows: RowSpan[] = [];
+  let i = 0;
+  for (const section of layout.sections)
+    for (const row of section.rows) {
+      const cat = categoryIndex.get(row.category) ?? 0;
+      rows.push({ section: section.id, label: row.label, start: i, count: row.seats });
+      const first = row.firstNumber ?? 1;
+      for (let n = 0; n < row.seats; n++, i++) {
+        labels[i] = seatLabel(layout, section.id, row.label, first + n);
+        categoryOf[i] = cat;
+      }
+    }
+  return { map: { labels, categoryOf: Uint16Array.from(categoryOf), categories: categoryIds, rows }, categoryOf };
+}
+
+/** Most seats whose layout indexes a gateway keeps (about 30 bytes a seat). */
 export const DEFAULT_LAYOUT_CACHE_SEATS = 1_000_000;
 
 /**
@@ -70,10 +97,9 @@ export class LayoutCache {
       this.entries.set(key, hit);
       return hit;
     }
-    const map = buildSeatMap(head.layout, head.categories);
-    const index: LayoutIndex = { map, categoryOf: Array.from(map.categoryOf) };
+    const index = layoutIndex(head.layout, head.categories);
     this.entries.set(key, index);
-    this.seats += map.labels.length;
+    this.seats += index.map.labels.length;
     for (const [k, v] of this.entries) {
       if (this.seats <= this.maxSeats || this.entries.size === 1) break;
       this.entries.delete(k);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { showView } from '../../src/actors/views.ts';
-import { LayoutCache, expandSeatMap, expandView, mapWireOf, viewToMapWire } from '../../src/cluster/show-map-wire.ts';
+import { buildSeatMap } from '../../src/actors/seat-map.ts';
+import { LayoutCache, expandSeatMap, expandView, layoutIndex, mapWireOf, viewToMapWire } from '../../src/cluster/show-map-wire.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
@@ -46,6 +47,20 @@ describe('the compact map on the hop', () => {
     } finally {
       await node.close();
     }
+  });
+
+  test('the gateway\'s layout index has the labels, categories and rows of the owner\'s seat map', () => {
+    const input = showInput('li', 3, 4, {
+      categories: [
+        { id: 'gold', price: 1, currency: 'INR' },
+        { id: 'silver', price: 1, currency: 'INR' },
+      ],
+    });
+    input.layout.sections.push({ id: 'b', rows: [{ label: 'Z', seats: 3, category: 'silver', firstNumber: 0 }] });
+    const { indexByLabel: _, ...owner } = buildSeatMap(input.layout, input.categories);
+    const index = layoutIndex(input.layout, input.categories);
+    assert.deepEqual(index.map, owner);
+    assert.deepEqual(index.categoryOf, Array.from(owner.categoryOf));
   });
 
   test('the layout cache is bounded by seats, least recently used out first', () => {
