@@ -49,13 +49,3 @@ export const HopContext = z
     caller: z.string().max(1024).optional(),
   })
   .catchall(z.union([z.string().max(1024), z.number(), z.boolean()]));
-
-/** An op's envelope; its `req` is checked by HOP_REQUEST_SCHEMAS[method]. */
-export const HopEnvelope = z.object({
-  id: z.number().int().min(0),
-  showId: id,
-  method: z.enum(Object.keys(HOP_REQUEST_SCHEMAS) as [RoutedMethod, ...RoutedMethod[]]),
-  req: z.unknown(),
-  ctx: HopContext.optional(),
-  budgetMs: z.number().min(0).optional(),
-});

@@ -2,7 +2,8 @@ import type { ShowChanges } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import { parse } from '../gateway/http/schemas.ts';
 import type { CallContext, CreateShowInput, HoldRequest, SeatService } from '../service/seat-service.ts';
-import { HOP_REQUEST_SCHEMAS, HopEnvelope } from './hop-schemas.ts';
+import { ID_RE } from '../gateway/edge-rules.ts';
+import { HOP_REQUEST_SCHEMAS, HopContext } from './hop-schemas.ts';
 import { viewToMapWire, type ShowMapWire } from './show-map-wire.ts';
 import type { Op, RequestOf, RoutedMethod } from './wire.ts';
 
@@ -15,11 +16,20 @@ export type MapReader = (showId: string) => Promise<ShowMapWire>;
  * parsed op (strings trimmed, defaults filled, as the edge would have them).
  */
 export function checkOp(raw: unknown): Op {
-  const env = parse(HopEnvelope, raw);
+  // The envelope by hand (it is on every op's path); the request with the edge's schema.
+  const env = raw as Partial<Op> | null;
+  if (typeof env !== 'object' || env === null) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'malformed op');
+  if (!Number.isInteger(env.id) || (env.id as number) < 0) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'op id: a non-negative integer');
+  if (typeof env.showId !== 'string' || !ID_RE.test(env.showId)) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'showId is not a valid id');
+  if (typeof env.method !== 'string' || !Object.hasOwn(HOP_REQUEST_SCHEMAS, env.method))
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, `unknown method ${String(env.method).slice(0, 64)}`);
+  if (env.budgetMs !== undefined && (typeof env.budgetMs !== 'number' || !(env.budgetMs >= 0)))
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'budgetMs: a number of milliseconds');
+  const ctx = env.ctx === undefined ? undefined : parse(HopContext, env.ctx);
   const req = parse(HOP_REQUEST_SCHEMAS[env.method], env.req ?? {});
   if (env.method === 'createShow' && (req as RequestOf<'createShow'>).input.id !== env.showId)
     throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'the show id of the op and of the definition differ');
-  return { ...env, req } as Op;
+  return { id: env.id, showId: env.showId, method: env.method, req, ...(ctx ? { ctx } : {}), ...(env.budgetMs !== undefined ? { budgetMs: env.budgetMs } : {}) } as Op;
 }
 
 /**

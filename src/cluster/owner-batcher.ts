@@ -13,25 +13,34 @@ export const DEFAULT_RESULT_ASSEMBLY_MAX_BYTES = 256 * 1024 * 1024;
 /** An op as the router hands it over: everything but the wire id, which the batcher assigns. */
 export type OutgoingOp = Op extends infer O ? (O extends Op ? Omit<O, 'id'> : never) : never;
 
-interface Pending {
-  id: number;
-  op: Op;
-  heavy: boolean;
-  timer: NodeJS.Timeout | undefined;
+/** One op on its way. A class, not closures: the hot path allocates one object per op. */
+class Pending {
   /** The pack it left in, once sent. */
-  pack: Pack | null;
-  settled: boolean;
-  resolve(value: unknown): void;
-  reject(err: SeatError): void;
+  pack: Pack | null = null;
+  /** Set once answered, so a late result after a timeout or `abandon` is ignored. */
+  settled = false;
+  /** performance.now() time after which it fails with DEADLINE_EXCEEDED (set when sent). */
+  deadlineAt = Infinity;
+
+  constructor(
+    readonly op: Op,
+    readonly heavy: boolean,
+    readonly timeoutMs: number,
+    readonly resolveFn: (value: unknown) => void,
+    readonly rejectFn: (err: SeatError) => void,
+  ) {}
 }
 
 interface Pack {
+  queue: OwnerQueue;
   ops: Pending[];
   /** Ops of this pack not answered yet, and how many of them are light. */
   open: number;
   openLight: number;
   /** Whether the pack still counts against its owner's in-flight limit. */
   holdsSlot: boolean;
+  /** One timer per pack fails its ops that outlive their deadline. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 interface OwnerQueue {
@@ -65,7 +74,8 @@ export interface OwnerBatcherOptions {
  *
  * The pack is a NATS request: the owner acknowledges it at once (or NATS answers "no
  * responders"); results arrive later on this batcher's inbox, under each op's id, in parts
- * when large. A pack larger than one message goes in parts too. Each op has its own timer.
+ * when large. A pack larger than one message goes in parts too. Each op has its own
+ * deadline, checked by one timer per pack.
  *
  * Transport failures map to retryable codes: no responders → UNAVAILABLE, no answer in
  * time → DEADLINE_EXCEEDED. One per gateway connection.
@@ -98,28 +108,9 @@ export class OwnerBatcher {
     }
     const queue = q;
     const id = this.nextId++;
+    const budgetMs = Math.max(1, Math.floor(timeoutMs));
     return new Promise((resolve, reject) => {
-      const finish = () => {
-        p.settled = true;
-        clearTimeout(p.timer);
-        this.byId.delete(id);
-        if (p.pack) this.closeOne(queue, p.pack, p.heavy);
-      };
-      const p: Pending = {
-        id,
-        op: { ...op, id, budgetMs: Math.max(1, Math.floor(timeoutMs)) } as Op,
-        heavy: HEAVY_METHODS.has(op.method),
-        timer: undefined,
-        pack: null,
-        settled: false,
-        resolve: (value) => {
-          if (!p.settled) finish(), resolve(value);
-        },
-        reject: (err) => {
-          if (!p.settled) finish(), reject(err);
-        },
-      };
-      p.timer = setTimeout(() => p.reject(new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'owner did not answer in time')), Math.max(1, Math.ceil(timeoutMs)));
+      const p = new Pending({ ...op, id, budgetMs } as Op, HEAVY_METHODS.has(op.method), budgetMs, resolve, reject);
       this.byId.set(id, p);
       queue.pending.push(p);
       if (queue.pending.length >= this.opts.maxOps) this.flush(queue);
@@ -131,6 +122,15 @@ export class OwnerBatcher {
         });
       }
     });
+  }
+
+  private settle(p: Pending, ok: boolean, value: unknown): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.byId.delete(p.op.id);
+    if (p.pack) this.closeOne(p.pack, p.heavy);
+    if (ok) p.resolveFn(value);
+    else p.rejectFn(value as SeatError);
   }
 
   /**
@@ -148,7 +148,7 @@ export class OwnerBatcher {
     for (const ops of [q.pending, ...[...q.sent].map((pk) => pk.ops)])
       for (const p of ops) {
         if (!p.settled) n++;
-        p.reject(err);
+        this.settle(p, false, err);
       }
     q.pending = [];
     return n;
@@ -158,35 +158,57 @@ export class OwnerBatcher {
   close(): void {
     this.sub.unsubscribe();
     const err = new SeatError(ErrorCode.UNAVAILABLE, 'the gateway is closing');
-    for (const p of [...this.byId.values()]) p.reject(err);
+    for (const p of [...this.byId.values()]) this.settle(p, false, err);
   }
 
   private flush(q: OwnerQueue): void {
     while (q.pending.length > 0 && q.inFlight < this.maxInFlight) {
       const ops = q.pending.splice(0, this.opts.maxOps).filter((p) => !p.settled);
       if (ops.length === 0) continue;
-      const pack: Pack = { ops, open: ops.length, openLight: 0, holdsSlot: true };
+      const pack: Pack = { queue: q, ops, open: ops.length, openLight: 0, holdsSlot: true, timer: undefined };
+      const now = performance.now();
+      let longest = 0;
       for (const p of ops) {
         p.pack = pack;
+        p.deadlineAt = now + p.timeoutMs;
+        longest = Math.max(longest, p.timeoutMs);
         if (!p.heavy) pack.openLight++;
       }
       q.inFlight++;
       q.sent.add(pack);
+      pack.timer = setTimeout(() => this.expire(pack), Math.ceil(longest));
       this.request(q, pack);
-      if (pack.openLight === 0) this.releaseSlot(q, pack);
+      if (pack.openLight === 0) this.releaseSlot(pack);
     }
   }
 
-  private closeOne(q: OwnerQueue, pack: Pack, heavy: boolean): void {
-    pack.open--;
-    if (!heavy) pack.openLight--;
-    if (pack.open === 0) q.sent.delete(pack);
-    if (pack.openLight === 0) this.releaseSlot(q, pack);
+  /** The pack's timer: ops past their deadline fail; the timer re-arms for any left. */
+  private expire(pack: Pack): void {
+    pack.timer = undefined;
+    const now = performance.now();
+    let next = Infinity;
+    for (const p of pack.ops) {
+      if (p.settled) continue;
+      if (p.deadlineAt <= now + 1) this.settle(p, false, new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'owner did not answer in time'));
+      else next = Math.min(next, p.deadlineAt);
+    }
+    if (next !== Infinity && pack.open > 0) pack.timer = setTimeout(() => this.expire(pack), Math.ceil(next - now));
   }
 
-  private releaseSlot(q: OwnerQueue, pack: Pack): void {
+  private closeOne(pack: Pack, heavy: boolean): void {
+    pack.open--;
+    if (!heavy) pack.openLight--;
+    if (pack.open === 0) {
+      pack.queue.sent.delete(pack);
+      clearTimeout(pack.timer);
+    }
+    if (pack.openLight === 0) this.releaseSlot(pack);
+  }
+
+  private releaseSlot(pack: Pack): void {
     if (!pack.holdsSlot) return;
     pack.holdsSlot = false;
+    const q = pack.queue;
     q.inFlight--;
     if (q.pending.length > 0 && !q.scheduled) {
       q.scheduled = true;
@@ -207,7 +229,7 @@ export class OwnerBatcher {
     const limit = frameLimit(this.opts.nc, this.opts.maxFrameBytes);
     let ack: Promise<Msg>;
     try {
-      ack = sendFramed(this.opts.nc, q.subject, data, limit, `${this.inbox}.${pack.ops[0].id}`, (payload, headers) => {
+      ack = sendFramed(this.opts.nc, q.subject, data, limit, `${this.inbox}.${pack.ops[0].op.id}`, (payload, headers) => {
         if (headers) hopParts.labels('out').inc(Number(headers.get('Hop-Parts')));
         return this.opts.nc.request(q.subject, payload, { timeout: Math.max(1, Math.ceil(timeout)), ...(headers ? { headers } : {}) });
       });
@@ -232,7 +254,7 @@ export class OwnerBatcher {
   }
 
   private failPack(pack: Pack, err: SeatError): void {
-    for (const p of pack.ops) p.reject(err);
+    for (const p of pack.ops) this.settle(p, false, err);
   }
 
   private onResults(msg: Msg): void {
@@ -249,8 +271,8 @@ export class OwnerBatcher {
     for (const r of results) {
       const p = this.byId.get(r.id);
       if (!p) continue; // timed out or abandoned already
-      if (r.ok) p.resolve(r.value);
-      else p.reject(seatErrorFromJSON(r.error));
+      if (r.ok) this.settle(p, true, r.value);
+      else this.settle(p, false, seatErrorFromJSON(r.error));
     }
   }
 }

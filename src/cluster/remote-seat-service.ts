@@ -61,16 +61,11 @@ export class RemoteSeatService implements SeatService {
     this.layouts = opts.layouts ?? new LayoutCache();
   }
 
-  /** Drops absent fields so the request JSON is exactly what the worker's schema reads. */
-  private static clean<R extends object>(req: R): R {
-    for (const k of Object.keys(req) as Array<keyof R>) if (req[k] === undefined) delete req[k];
-    return req;
-  }
-
   private async route<M extends RoutedMethod>(showId: string, method: M, req: RequestOf<M>, ctx?: CallContext, mutates = true): Promise<ResultOf<M>> {
-    const callCtx: CallContext = RemoteSeatService.clean({ ...ctx });
-    if (mutates) callCtx.idempotencyKey ??= `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`;
-    const op = { showId, method, req: RemoteSeatService.clean(req), ...(Object.keys(callCtx).length > 0 ? { ctx: callCtx } : {}) } as OutgoingOp;
+    // Absent fields stay undefined here: JSON leaves them out, which is what the worker's schemas read.
+    let callCtx = ctx;
+    if (mutates && !ctx?.idempotencyKey) callCtx = { ...ctx, idempotencyKey: `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}` };
+    const op = (callCtx ? { showId, method, req, ctx: callCtx } : { showId, method, req }) as OutgoingOp;
     const heavy = HEAVY_METHODS.has(method);
     const deadline = performance.now() + (heavy ? Math.max(this.opts.requestTimeoutMs, this.opts.heavyTimeoutMs ?? 0) : this.opts.requestTimeoutMs);
     for (let attempt = 1; ; attempt++) {
