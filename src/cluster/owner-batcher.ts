@@ -9,6 +9,8 @@ import { HEAVY_METHODS, decodeJSON, decodeResults, encodeJSON, type Op, type OpA
 export const DEFAULT_MAX_IN_FLIGHT_PER_OWNER = 8;
 /** Bytes of unfinished parted results a gateway keeps at once. */
 export const DEFAULT_RESULT_ASSEMBLY_MAX_BYTES = 256 * 1024 * 1024;
+/** A parted result not complete after this long is dropped (longer than any op's budget). */
+export const DEFAULT_RESULT_ASSEMBLY_MAX_AGE_MS = 120_000;
 
 /** An op as the router hands it over: everything but the wire id, which the batcher assigns. */
 export type OutgoingOp = Op extends infer O ? (O extends Op ? Omit<O, 'id'> : never) : never;
@@ -94,7 +96,7 @@ export class OwnerBatcher {
     this.inbox = createInbox();
     this.assembler = new FrameAssembler({
       maxBytes: DEFAULT_RESULT_ASSEMBLY_MAX_BYTES,
-      maxAgeMs: 120_000,
+      maxAgeMs: DEFAULT_RESULT_ASSEMBLY_MAX_AGE_MS,
       onDrop: (msgId, reason) => opts.logger?.warn({ msgId, reason }, 'dropped an unfinished parted result'),
     });
     this.sub = opts.nc.subscribe(this.inbox, { callback: (err, msg) => (err ? opts.logger?.warn({ err }, 'result inbox failed') : this.onResults(msg)) });
