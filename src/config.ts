@@ -19,8 +19,6 @@ export const DEFAULT_MEMBER_TTL_MS = 800;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** One NATS request to an owner waits at most this long before the gateway refreshes and retries. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
-/** A heavy routed op (a stadium's create or map: seconds of work on a busy owner) gets this long, retries included. */
-export const DEFAULT_HOP_HEAVY_TIMEOUT_MS = 30_000;
 /** Most ops packed into one request message to an owner. */
 export const DEFAULT_BATCH_MAX_OPS = 128;
 /** Redis keys (`<prefix>:members`) and cluster NATS subjects (`<prefix>.cmd.<node>`) start with this. */
@@ -67,7 +65,8 @@ const EnvSchema = z.object({
   // -- cluster hop
   /** Caps one hop message below the NATS server's max_payload (bytes); larger payloads go in parts. */
   HOP_MAX_FRAME_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024 * 1024).optional(),
-  HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(DEFAULT_HOP_HEAVY_TIMEOUT_MS),
+  /** Milliseconds for a heavy routed op (a stadium's create or map: seconds of work on a busy owner), retries included. */
+  HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
   // -- big commands (log entry splitting)
