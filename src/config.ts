@@ -70,6 +70,10 @@ const EnvSchema = z.object({
   VIEW_CACHE_BIG_SEATS: z.coerce.number().int().min(1).optional(),
   VIEW_CACHE_MAX_STALE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   // -- cluster hop
+  /** Caps one hop message below the NATS server's max_payload (bytes); larger payloads go in parts. */
+  HOP_MAX_FRAME_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024 * 1024).optional(),
+  /** Milliseconds for a heavy routed op (a stadium's create or map: seconds of work on a busy owner), retries included. */
+  HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
   /** Bytes after which the embedded event log starts a new segment file (older ones are deleted once snapshots cover them). */
@@ -125,6 +129,10 @@ export interface Config {
   /** How old (since capture) a big show's cached full view may be and still be served. */
   viewCacheMaxStaleMs?: number | undefined;
   // -- cluster hop
+  /** Undefined: hop messages use the server's whole max_payload. */
+  hopMaxFrameBytes: number | undefined;
+  /** Total time a gateway gives a heavy op (a stadium's create, map, change or cancellation), retries included. */
+  hopHeavyTimeoutMs: number;
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
   eventLogSegmentBytes: number;
@@ -191,6 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     viewCacheBigSeats: e.VIEW_CACHE_BIG_SEATS,
     viewCacheMaxStaleMs: e.VIEW_CACHE_MAX_STALE_MS,
     // -- cluster hop
+    hopMaxFrameBytes: e.HOP_MAX_FRAME_BYTES,
+    hopHeavyTimeoutMs: e.HOP_HEAVY_TIMEOUT_MS,
     // -- actor core (idempotency retention, mailboxes)
       // -- embedded storage
     eventLogSegmentBytes: e.EVENT_LOG_SEGMENT_BYTES,

@@ -12,7 +12,7 @@
  *    gateway, the workers, NATS and Postgres all share the same two cores.
  *
  *   node --import tsx bench/cluster/run.ts [--hop-seconds 5] [--seconds 8] [--workers 1,2,3]
- *     [--concurrency 64] [--in-flight 512] [--out bench/results/cluster.json]
+ *     [--concurrency 64] [--in-flight 512] [--phases hop,cluster,failover] [--out bench/results/cluster.json]
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -36,8 +36,10 @@ const args = parseCli({
   workers: { type: 'string' },
   concurrency: { type: 'string' },
   'in-flight': { type: 'string' },
+  phases: { type: 'string' },
   out: { type: 'string' },
 });
+const PHASES = listArg(args.phases, 'phases', ['hop', 'cluster', 'failover'], ['hop', 'cluster', 'failover']);
 const HOP_SECONDS = intArg(args['hop-seconds'], 'hop-seconds', 5, 1);
 const SECONDS = intArg(args.seconds, 'seconds', 8, 1);
 const WORKER_COUNTS = listArg(args.workers, 'workers', ['1', '2', '3']).map(Number);
@@ -156,7 +158,7 @@ async function hopPhase(): Promise<HopRow[]> {
       });
 
     // The ceiling: one NATS request per op, answered at once, a payload the size of an op.
-    const payload = new TextEncoder().encode(JSON.stringify({ ops: [{ showId: 'hop-1', method: 'getBooking', args: [worker.bookings[1]] }] }));
+    const payload = new TextEncoder().encode(JSON.stringify({ inbox: '_INBOX.hopbench', ops: [{ id: 1, showId: 'hop-1', method: 'getBooking', req: { bookingId: worker.bookings[1] } }] }));
     await measure(BARE, () => realRequest(`${prefix}.bare`, payload, { timeout: 5_000 }).then(() => sent++));
 
     const read = (svc: RemoteSeatService) => (i: number) => svc.getBooking(`hop-${i % HOP_SHOWS}`, worker.bookings[i % HOP_SHOWS]);
@@ -298,10 +300,10 @@ async function clusterPhase(workers: number): Promise<ClusterRow> {
 
 const started = Date.now();
 process.stdout.write('routing hop…\n');
-const hop = await hopPhase();
+const hop = PHASES.includes('hop') ? await hopPhase() : [];
 process.stdout.write('hold+confirm through a gateway…\n');
 const cluster: ClusterRow[] = [];
-for (const w of WORKER_COUNTS) cluster.push(await clusterPhase(w));
+if (PHASES.includes('cluster')) for (const w of WORKER_COUNTS) cluster.push(await clusterPhase(w));
 
 // ---- FAILOVER PHASE HOOK --------------------------------------------------------------
 // The failover-timing phase (kill a worker under load, time each show's first success)
@@ -312,12 +314,12 @@ const failoverModule = './failover.ts';
 const failoverPhase = (await import(failoverModule).catch(() => null)) as {
   runFailoverPhase?: () => Promise<{ table: { headers: string[]; rows: Array<Array<string | number>> }; json: unknown }>;
 } | null;
-const failover = failoverPhase?.runFailoverPhase ? await failoverPhase.runFailoverPhase() : null;
+const failover = PHASES.includes('failover') && failoverPhase?.runFailoverPhase ? await failoverPhase.runFailoverPhase() : null;
 // ---- END FAILOVER PHASE HOOK ----------------------------------------------------------
 
-const bare = hop.find((r) => r.path === BARE)!.opsPerSec;
-const batched = hop.find((r) => r.path === BATCHED)!.opsPerSec;
-const unbatched = hop.find((r) => r.path === UNBATCHED)!.opsPerSec;
+const bare = hop.find((r) => r.path === BARE)?.opsPerSec ?? NaN;
+const batched = hop.find((r) => r.path === BATCHED)?.opsPerSec ?? NaN;
+const unbatched = hop.find((r) => r.path === UNBATCHED)?.opsPerSec ?? NaN;
 console.log(`\nRouting hop (${IN_FLIGHT} in flight, ${HOP_SECONDS} s each; client and worker CPU)`);
 console.log(
   renderTable(
@@ -341,7 +343,7 @@ if (failover) {
 const path = writeResults('cluster', {
   when: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).cpus().length },
-  settings: { hopSeconds: HOP_SECONDS, seconds: SECONDS, concurrency: CONCURRENCY, inFlight: IN_FLIGHT },
+  settings: { hopSeconds: HOP_SECONDS, seconds: SECONDS, concurrency: CONCURRENCY, inFlight: IN_FLIGHT, phases: PHASES },
   routingHop: { rows: hop, batchedOverBare: batched / bare, batchedOverUnbatched: batched / unbatched },
   holdConfirm: cluster,
   failover: failover?.json ?? null,

@@ -32,3 +32,9 @@ export const routeRetries = getOrCreate(
   'seat_cluster_route_retries_total',
   () => new Counter({ name: 'seat_cluster_route_retries_total', help: 'Routed ops retried after a retryable failure, by reason', labelNames: ['reason'], registers: [registry] }),
 );
+
+/** Messages of the hop that were one part of a larger whole (in: received, out: sent). */
+export const hopParts = getOrCreate(
+  'seat_cluster_hop_parts_total',
+  () => new Counter({ name: 'seat_cluster_hop_parts_total', help: 'Hop messages sent or received as parts of a payload over max_payload', labelNames: ['direction'], registers: [registry] }),
+);

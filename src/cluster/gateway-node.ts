@@ -47,7 +47,13 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   });
   await placement.start();
   const subjects = clusterSubjects(config.clusterPrefix);
-  const batcher = new OwnerBatcher({ nc, subjectOf: subjects.commands, maxOps: config.batchMaxOps });
+  const batcher = new OwnerBatcher({
+    nc,
+    subjectOf: subjects.commands,
+    maxOps: config.batchMaxOps,
+    logger,
+    ...(config.hopMaxFrameBytes !== undefined ? { maxFrameBytes: config.hopMaxFrameBytes } : {}),
+  });
   // Ops in flight to a worker the ring dropped are re-routed now, not after their timeout.
   const unwatchDropped = placement.onChange(({ before, after }) => {
     for (const node of before) if (!after.includes(node)) batcher.abandon(node);
@@ -59,6 +65,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     bus,
     requestTimeoutMs: config.requestTimeoutMs,
     attemptTimeoutMs: config.attemptTimeoutMs,
+    heavyTimeoutMs: config.hopHeavyTimeoutMs,
     logger,
   });
   const gateway = await startGateway({ service, config, adminToken, logger, extraRoutes: clusterRoutes(placement) });
@@ -77,6 +84,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
       unwatch();
       unwatchDropped();
       await gateway.close();
+      batcher.close();
       await placement.close();
       await bus.close();
       await Promise.allSettled([nc.drain(), redis.quit(), pool.end()]);

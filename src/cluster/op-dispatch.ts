@@ -1,50 +1,77 @@
 import type { ShowChanges } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
+import { parse } from '../gateway/http/schemas.ts';
 import type { CallContext, CreateShowInput, HoldRequest, SeatService } from '../service/seat-service.ts';
-import type { Op } from './wire.ts';
+import { ID_RE } from '../gateway/edge-rules.ts';
+import { HOP_REQUEST_SCHEMAS, HopContext } from './hop-schemas.ts';
+import { viewToMapWire, type ShowMapWire } from './show-map-wire.ts';
+import type { Op, RequestOf, RoutedMethod } from './wire.ts';
 
-// JSON turns `undefined` arguments into null; the service wants them absent.
-const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
-const str = (v: unknown): string => {
-  if (typeof v !== 'string') throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'malformed op argument');
-  return v;
-};
+/** Reads a show's map on the owner without building the full view (the actor host's read). */
+export type MapReader = (showId: string) => Promise<ShowMapWire>;
 
-/** Runs one op on a (local) SeatService. Pure dispatch: no ownership checks here. */
-export function runOp(service: SeatService, op: Op): Promise<unknown> {
-  const ctx: CallContext = op.idempotencyKey ? { idempotencyKey: op.idempotencyKey } : {};
-  const a = op.args;
+/**
+ * Checks an op that arrived over the wire: its envelope, and its request with the edge's
+ * schema for that method. Throws INVALID_ARGUMENT (with the fields) otherwise. Returns the
+ * parsed op (strings trimmed, defaults filled, as the edge would have them).
+ */
+export function checkOp(raw: unknown): Op {
+  // The envelope by hand (it is on every op's path); the request with the edge's schema.
+  const env = raw as Partial<Op> | null;
+  if (typeof env !== 'object' || env === null) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'malformed op');
+  if (!Number.isInteger(env.id) || (env.id as number) < 0) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'op id: a non-negative integer');
+  if (typeof env.showId !== 'string' || !ID_RE.test(env.showId)) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'showId is not a valid id');
+  if (typeof env.method !== 'string' || !Object.hasOwn(HOP_REQUEST_SCHEMAS, env.method))
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, `unknown method ${String(env.method).slice(0, 64)}`);
+  if (env.budgetMs !== undefined && (typeof env.budgetMs !== 'number' || !(env.budgetMs >= 0)))
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'budgetMs: a number of milliseconds');
+  const ctx = env.ctx === undefined ? undefined : parse(HopContext, env.ctx);
+  const req = parse(HOP_REQUEST_SCHEMAS[env.method], env.req ?? {});
+  if (env.method === 'createShow' && (req as RequestOf<'createShow'>).input.id !== env.showId)
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'the show id of the op and of the definition differ');
+  return { id: env.id, showId: env.showId, method: env.method, req, ...(ctx ? { ctx } : {}), ...(env.budgetMs !== undefined ? { budgetMs: env.budgetMs } : {}) } as Op;
+}
+
+/**
+ * Runs one checked op on a (local) SeatService. Pure dispatch: no ownership checks here.
+ * Maps leave in the compact wire form. `deadlineAt` (performance.now() time) is when the
+ * caller stops waiting; ops past it are refused before they run.
+ */
+export async function runOp(service: SeatService, readMap: MapReader, op: Op, deadlineAt?: number): Promise<unknown> {
+  if (deadlineAt !== undefined && performance.now() >= deadlineAt)
+    throw new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the caller stopped waiting before the op ran');
+  // Hook: once the actor host's execute takes a deadline, pass `deadlineAt` along here so an
+  // op still queued in a show's mailbox is dropped there too.
+  const ctx: CallContext = op.ctx ?? {};
   const showId = op.showId;
   switch (op.method) {
     case 'createShow':
-      return service.createShow(a[0] as CreateShowInput, ctx);
-    case 'getShow':
-      return service.getShow(showId);
-    case 'getSeatMap':
-      return service.getSeatMap(showId);
+      return viewToMapWire(await service.createShow(op.req.input as CreateShowInput, ctx));
+    case 'readMap':
+      return readMap(showId);
     case 'changeShow':
-      return service.changeShow(showId, a[0] as ShowChanges, ctx);
+      return viewToMapWire(await service.changeShow(showId, op.req.changes as ShowChanges, ctx));
     case 'cancelShow':
-      return service.cancelShow(showId, opt<string>(a[0]), ctx);
+      return service.cancelShow(showId, op.req.reason, ctx);
     case 'blockSeats':
-      return service.blockSeats(showId, a[0] as string[], ctx);
+      return service.blockSeats(showId, op.req.seats, ctx);
     case 'unblockSeats':
-      return service.unblockSeats(showId, a[0] as string[], ctx);
+      return service.unblockSeats(showId, op.req.seats, ctx);
     case 'hold':
-      return service.hold(showId, a[0] as HoldRequest, ctx);
+      return service.hold(showId, op.req as HoldRequest, ctx);
     case 'extendHold':
-      return service.extendHold(showId, str(a[0]), str(a[1]), opt<number>(a[2]), ctx);
+      return service.extendHold(showId, op.req.holdId, op.req.holdToken, op.req.ttlSeconds, ctx);
     case 'confirm':
-      return service.confirm(showId, str(a[0]), str(a[1]), opt<string>(a[2]), ctx);
+      return service.confirm(showId, op.req.holdId, op.req.holdToken, op.req.paymentRef, ctx);
     case 'release':
-      return service.release(showId, str(a[0]), str(a[1]), ctx);
+      return service.release(showId, op.req.holdId, op.req.holdToken, ctx);
     case 'getBooking':
-      return service.getBooking(showId, str(a[0]));
+      return service.getBooking(showId, op.req.bookingId);
     case 'cancelBookings':
-      return service.cancelBookings(showId, a[0] as string[], ctx);
+      return service.cancelBookings(showId, op.req.bookingIds, ctx);
     default: {
-      const _: never = op.method;
-      throw new SeatError(ErrorCode.INVALID_ARGUMENT, `unknown method ${String(_)}`);
+      const _: never = op;
+      throw new SeatError(ErrorCode.INVALID_ARGUMENT, `unknown method ${String((_ as { method: RoutedMethod }).method)}`);
     }
   }
 }

@@ -9,9 +9,10 @@ import type { Bus, Catalog, CatalogFilter } from '../persistence/ports.ts';
 import type { CallContext, CompactSeatMap, CreateShowInput, HoldGranted, HoldRequest, SeatService } from '../service/seat-service.ts';
 import { deltaSubject } from '../subjects.ts';
 import { routeRetries } from './cluster-metrics.ts';
-import type { OwnerBatcher } from './owner-batcher.ts';
+import type { OutgoingOp, OwnerBatcher } from './owner-batcher.ts';
 import type { Placement } from './placement.ts';
-import type { Op, RoutedMethod } from './wire.ts';
+import { LayoutCache, expandSeatMap, expandView, type ShowMapWire } from './show-map-wire.ts';
+import { HEAVY_METHODS, type RequestOf, type ResultOf, type RoutedMethod } from './wire.ts';
 
 /** Retry policy of a routed op; all bounded by the op's deadline as well. */
 export const MAX_ROUTE_ATTEMPTS = 20;
@@ -27,7 +28,11 @@ export interface RemoteSeatServiceOptions {
   bus: Bus;
   requestTimeoutMs: number;
   attemptTimeoutMs: number;
+  /** Total time of a heavy op (HEAVY_METHODS), retries included; default: requestTimeoutMs. */
+  heavyTimeoutMs?: number;
   logger: Logger;
+  /** Where layouts are expanded into labels and categories; default: a cache of its own. */
+  layouts?: LayoutCache;
 }
 
 /** Codes after which the op is sent again to the owner of a fresh ring. */
@@ -39,6 +44,9 @@ const REROUTE: ReadonlySet<ErrorCode> = new Set([ErrorCode.NOT_OWNER, ErrorCode.
  * re-read the ring and try again with backoff and jitter, within the op's deadline, so a
  * reshuffle is invisible to clients. Mutations always carry an idempotency key (the
  * client's, or one made up here) so a retry cannot apply twice.
+ *
+ * Maps cross the hop compact (one status character per seat) and are expanded here, at the
+ * edge, into the full view or the compact seat map, from a cached index of the layout.
  */
 export class RemoteSeatService implements SeatService {
   private readonly log: Logger;
@@ -46,14 +54,20 @@ export class RemoteSeatService implements SeatService {
   private readonly keyPrefix = randomBytes(12).toString('base64url');
   private keySeq = 0;
 
+  private readonly layouts: LayoutCache;
+
   constructor(private readonly opts: RemoteSeatServiceOptions) {
     this.log = opts.logger.child({ subsystem: 'router' });
+    this.layouts = opts.layouts ?? new LayoutCache();
   }
 
-  private async route<T>(showId: string, method: RoutedMethod, args: unknown[], ctx?: CallContext, mutates = true): Promise<T> {
-    const op: Op = { showId, method, args };
-    if (mutates) op.idempotencyKey = ctx?.idempotencyKey ?? `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`;
-    const deadline = performance.now() + this.opts.requestTimeoutMs;
+  private async route<M extends RoutedMethod>(showId: string, method: M, req: RequestOf<M>, ctx?: CallContext, mutates = true): Promise<ResultOf<M>> {
+    // Absent fields stay undefined here: JSON leaves them out, which is what the worker's schemas read.
+    let callCtx = ctx;
+    if (mutates && !ctx?.idempotencyKey) callCtx = { ...ctx, idempotencyKey: `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}` };
+    const op = (callCtx ? { showId, method, req, ctx: callCtx } : { showId, method, req }) as OutgoingOp;
+    const heavy = HEAVY_METHODS.has(method);
+    const deadline = performance.now() + (heavy ? Math.max(this.opts.requestTimeoutMs, this.opts.heavyTimeoutMs ?? 0) : this.opts.requestTimeoutMs);
     for (let attempt = 1; ; attempt++) {
       let err: SeatError;
       const owner = this.opts.placement.owner(showId);
@@ -61,7 +75,11 @@ export class RemoteSeatService implements SeatService {
       else {
         try {
           const left = deadline - performance.now();
-          return (await this.opts.batcher.send(owner, op, Math.min(this.opts.attemptTimeoutMs, Math.max(left, 1)))) as T;
+          // A heavy op (a stadium's create or map) may outlast one attempt on a live owner;
+          // sending it again there only doubles the work. A dead owner is still noticed at
+          // once: the ring drops it (abandon) or NATS answers "no responders".
+          const attempt = heavy ? left : Math.min(this.opts.attemptTimeoutMs, left);
+          return (await this.opts.batcher.send(owner, op, Math.max(attempt, 1))) as ResultOf<M>;
         } catch (e) {
           err = asSeatError(e);
         }
@@ -78,47 +96,52 @@ export class RemoteSeatService implements SeatService {
     }
   }
 
-  createShow(input: CreateShowInput, ctx?: CallContext): Promise<ShowView> {
-    return this.route(input.id, 'createShow', [input], ctx);
+  private view(wire: ShowMapWire): ShowView {
+    return expandView(wire, this.layouts.indexOf(wire.head));
   }
-  getShow(showId: string): Promise<ShowView> {
-    return this.route(showId, 'getShow', [], undefined, false);
+
+  async createShow(input: CreateShowInput, ctx?: CallContext): Promise<ShowView> {
+    return this.view(await this.route(input.id, 'createShow', { input }, ctx));
   }
-  getSeatMap(showId: string): Promise<CompactSeatMap> {
-    return this.route(showId, 'getSeatMap', [], undefined, false);
+  async getShow(showId: string): Promise<ShowView> {
+    return this.view(await this.route(showId, 'readMap', {}, undefined, false));
+  }
+  async getSeatMap(showId: string): Promise<CompactSeatMap> {
+    const wire = await this.route(showId, 'readMap', {}, undefined, false);
+    return expandSeatMap(wire, this.layouts.indexOf(wire.head));
   }
   listShows(filter: CatalogFilter): Promise<ShowSummary[]> {
     return this.opts.catalog.list(filter);
   }
-  changeShow(showId: string, changes: ShowChanges, ctx?: CallContext): Promise<ShowView> {
-    return this.route(showId, 'changeShow', [changes], ctx);
+  async changeShow(showId: string, changes: ShowChanges, ctx?: CallContext): Promise<ShowView> {
+    return this.view(await this.route(showId, 'changeShow', { changes }, ctx));
   }
   cancelShow(showId: string, reason: string | undefined, ctx?: CallContext): Promise<{ refunds: BookingView[]; releasedHolds: string[] }> {
-    return this.route(showId, 'cancelShow', [reason ?? null], ctx);
+    return this.route(showId, 'cancelShow', { reason }, ctx);
   }
   async blockSeats(showId: string, seats: string[], ctx?: CallContext): Promise<void> {
-    await this.route(showId, 'blockSeats', [seats], ctx);
+    await this.route(showId, 'blockSeats', { seats }, ctx);
   }
   async unblockSeats(showId: string, seats: string[], ctx?: CallContext): Promise<void> {
-    await this.route(showId, 'unblockSeats', [seats], ctx);
+    await this.route(showId, 'unblockSeats', { seats }, ctx);
   }
   hold(showId: string, req: HoldRequest, ctx?: CallContext): Promise<HoldGranted> {
-    return this.route(showId, 'hold', [req], ctx);
+    return this.route(showId, 'hold', { ...req }, ctx);
   }
   extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }> {
-    return this.route(showId, 'extendHold', [holdId, holdToken, ttlSeconds ?? null], ctx);
+    return this.route(showId, 'extendHold', { holdId, holdToken, ttlSeconds }, ctx);
   }
   confirm(showId: string, holdId: string, holdToken: string, paymentRef: string | undefined, ctx?: CallContext): Promise<BookingView> {
-    return this.route(showId, 'confirm', [holdId, holdToken, paymentRef ?? null], ctx);
+    return this.route(showId, 'confirm', { holdId, holdToken, paymentRef }, ctx);
   }
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void> {
-    await this.route(showId, 'release', [holdId, holdToken], ctx);
+    await this.route(showId, 'release', { holdId, holdToken }, ctx);
   }
   getBooking(showId: string, bookingId: string): Promise<BookingView> {
-    return this.route(showId, 'getBooking', [bookingId], undefined, false);
+    return this.route(showId, 'getBooking', { bookingId }, undefined, false);
   }
   cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext): Promise<BookingView[]> {
-    return this.route(showId, 'cancelBookings', [bookingIds], ctx);
+    return this.route(showId, 'cancelBookings', { bookingIds }, ctx);
   }
 
   watch(showId: string, listener: (delta: SeatDelta) => void): () => void {

@@ -1,74 +1,100 @@
-import { ErrorCode, SeatError, seatErrorFromJSON, type ErrorDetails } from '../errors.ts';
+import type { BookingView, ShowChanges } from '../actors/types.ts';
+import { ErrorCode, SeatError, type ErrorDetails } from '../errors.ts';
+import type { CallContext, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
+import type { ShowMapWire } from './show-map-wire.ts';
 
 /**
- * The gateway → owner protocol on core NATS. One request message carries one or more ops
- * for shows the receiver should own; the reply carries one result per op, in order. JSON,
- * so a capture is readable; the envelope is tiny next to the ops.
+ * The gateway → owner protocol on core NATS, as types. One request message carries one or
+ * more ops (one typed request object per method); each op's result travels back on its own
+ * as soon as it is done, so a slow or huge op delays nobody packed beside it. JSON, so a
+ * capture is readable. How messages are framed and chunked: hop-frames.ts.
  */
 
-/** SeatService methods that run on a show's owner (listShows and watch never cross). */
-export const ROUTED_METHODS = [
-  'createShow',
-  'getShow',
-  'getSeatMap',
-  'changeShow',
-  'cancelShow',
-  'blockSeats',
-  'unblockSeats',
-  'hold',
-  'extendHold',
-  'confirm',
-  'release',
-  'getBooking',
-  'cancelBookings',
-] as const;
-export type RoutedMethod = (typeof ROUTED_METHODS)[number];
-
-/** One command: the method's arguments after the show id, without the call context. */
-export interface Op {
-  showId: string;
-  method: RoutedMethod;
-  args: unknown[];
-  /** The client's key, or one the gateway made up so its own retries cannot double-apply. */
-  idempotencyKey?: string;
+/** What each routed method takes and answers. Maps cross in the compact ShowMapWire form. */
+export interface HopMethods {
+  createShow: { req: { input: CreateShowInput }; res: ShowMapWire };
+  /** The show and every seat's status, compact; the gateway expands it (full view or seat map). */
+  readMap: { req: Record<string, never>; res: ShowMapWire };
+  changeShow: { req: { changes: ShowChanges }; res: ShowMapWire };
+  cancelShow: { req: { reason?: string }; res: { refunds: BookingView[]; releasedHolds: string[] } };
+  blockSeats: { req: { seats: string[] }; res: undefined };
+  unblockSeats: { req: { seats: string[] }; res: undefined };
+  hold: { req: HoldRequest; res: HoldGranted };
+  extendHold: { req: { holdId: string; holdToken: string; ttlSeconds?: number }; res: { holdId: string; expiresAt: string } };
+  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string }; res: BookingView };
+  release: { req: { holdId: string; holdToken: string }; res: undefined };
+  getBooking: { req: { bookingId: string }; res: BookingView };
+  cancelBookings: { req: { bookingIds: string[] }; res: BookingView[] };
 }
 
+export type RoutedMethod = keyof HopMethods;
+export type RequestOf<M extends RoutedMethod> = HopMethods[M]['req'];
+export type ResultOf<M extends RoutedMethod> = HopMethods[M]['res'];
+
+/** Methods whose answer or work can be large or slow (big maps, show-wide commands). */
+export const HEAVY_METHODS: ReadonlySet<RoutedMethod> = new Set(['createShow', 'readMap', 'changeShow', 'cancelShow', 'cancelBookings']);
+
+/** One command for a show, as it crosses the hop. */
+export type Op = {
+  [M in RoutedMethod]: {
+    /** Unique among the sender's ops in flight; the result comes back under it. */
+    id: number;
+    showId: string;
+    method: M;
+    req: RequestOf<M>;
+    /** The whole call context of the front door (idempotency key, caller). */
+    ctx?: CallContext;
+    /** Milliseconds the caller still waits; past it the worker drops the op unrun. */
+    budgetMs?: number;
+  };
+}[RoutedMethod];
+
+/** A request message: where results go, and the ops. */
 export interface OpRequest {
+  /** The gateway's result inbox (a plain subject; results are not NATS replies to this message). */
+  inbox: string;
   ops: Op[];
 }
+
+/** The immediate answer to a request message: it arrived and this many ops were taken. */
+export type OpAck = { accepted: number } | { error: ErrorJSON };
 
 export type ErrorJSON = { code: string; message: string } & ErrorDetails;
 export type OpResult = { ok: true; value?: unknown } | { ok: false; error: ErrorJSON };
 
-export interface OpReply {
-  results: OpResult[];
+/** A result message: one or more results, each under its op's id. */
+export interface OpResults {
+  results: Array<{ id: number } & OpResult>;
+}
+
+export function errorResult(err: SeatError): OpResult {
+  return { ok: false, error: err.toJSON() };
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encode(value: OpRequest | OpReply): Uint8Array {
+export function encodeJSON(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
 
+export function decodeJSON<T>(data: Uint8Array, what: string): T {
+  try {
+    return JSON.parse(decoder.decode(data)) as T;
+  } catch (err) {
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, `malformed ${what}`, {}, { cause: err });
+  }
+}
+
 export function decodeRequest(data: Uint8Array): OpRequest {
-  const v = JSON.parse(decoder.decode(data)) as OpRequest;
-  if (!v || !Array.isArray(v.ops)) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'malformed op request');
+  const v = decodeJSON<OpRequest>(data, 'op request');
+  if (!v || typeof v.inbox !== 'string' || v.inbox === '' || !Array.isArray(v.ops))
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'malformed op request');
   return v;
 }
 
-export function decodeReply(data: Uint8Array, expected: number): OpReply {
-  const v = JSON.parse(decoder.decode(data)) as OpReply | { error: ErrorJSON };
-  if ('error' in v) throw seatErrorFromJSON(v.error);
-  if (!Array.isArray(v.results) || v.results.length !== expected)
-    throw new SeatError(ErrorCode.INTERNAL, 'malformed op reply');
-  return v;
-}
-
-export function isRoutedMethod(m: unknown): m is RoutedMethod {
-  return typeof m === 'string' && (ROUTED_METHODS as readonly string[]).includes(m);
-}
-
-export function errorResult(err: SeatError): OpResult {
-  return { ok: false, error: err.toJSON() };
+export function decodeResults(data: Uint8Array): OpResults['results'] {
+  const v = decodeJSON<OpResults>(data, 'op results');
+  if (!v || !Array.isArray(v.results)) throw new SeatError(ErrorCode.INTERNAL, 'malformed op results');
+  return v.results;
 }

@@ -2,12 +2,20 @@ import type { Msg, NatsConnection, Subscription } from 'nats';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { SeatService } from '../service/seat-service.ts';
-import { endpointMessages, endpointOps } from './cluster-metrics.ts';
-import { runOp } from './op-dispatch.ts';
+import { endpointMessages, endpointOps, hopParts } from './cluster-metrics.ts';
+import { FrameAssembler, frameLimit } from './hop-frames.ts';
+import { checkOp, runOp, type MapReader } from './op-dispatch.ts';
 import type { Placement } from './placement.ts';
-import { decodeRequest, encode, errorResult, isRoutedMethod, type Op, type OpResult } from './wire.ts';
+import { ResultSender } from './result-sender.ts';
+import { viewToMapWire } from './show-map-wire.ts';
+import { decodeRequest, encodeJSON, errorResult, type Op, type OpResult } from './wire.ts';
 
 const okOps = endpointOps.labels('ok');
+
+/** Bytes of unfinished parted requests a worker keeps at once. */
+export const DEFAULT_REQUEST_ASSEMBLY_MAX_BYTES = 64 * 1024 * 1024;
+/** A parted request not complete after this long is dropped (its sender's attempt is over). */
+export const DEFAULT_REQUEST_ASSEMBLY_MAX_AGE_MS = 30_000;
 
 export interface WorkerEndpointOptions {
   nc: NatsConnection;
@@ -16,6 +24,10 @@ export interface WorkerEndpointOptions {
   service: SeatService;
   placement: Placement;
   logger: Logger;
+  /** Reads a show's map in wire form straight from the actor; default: through service.getShow. */
+  readMap?: MapReader;
+  /** Caps a message below the server's max_payload (bytes); default: max_payload itself. */
+  maxFrameBytes?: number;
   /**
    * Whether this worker serves the show right now. Default: the ring says it is the owner.
    * Takeover/handover logic may narrow it (a show being handed over answers NOT_OWNER).
@@ -24,10 +36,12 @@ export interface WorkerEndpointOptions {
 }
 
 /**
- * A worker's side of routing: one subscription on its own subject. Each request is unpacked,
- * every op checked against placement (NOT_OWNER otherwise, so the gateway re-reads the ring
- * and retries) and run on the local service; the reply holds one result per op, in order,
- * sent once all of them are done. Ops of one message run concurrently (they are commands
+ * A worker's side of routing: one subscription on its own subject. A request message (put
+ * back together first if it came in parts) is acknowledged at once; then every op is
+ * checked (the edge's schemas, placement: NOT_OWNER so the gateway re-reads the ring) and
+ * run on the local service, and each result goes to the gateway's inbox as soon as it is
+ * ready: results done in the same turn of the event loop share a message, a result too big
+ * for one message goes in parts. Ops of one message run concurrently (they are commands
  * from different clients); per show, the actor's mailbox orders them.
  */
 export class WorkerEndpoint {
@@ -35,6 +49,9 @@ export class WorkerEndpoint {
   private readonly log: Logger;
   private readonly inFlight = new Set<Promise<void>>();
   private canServe: (showId: string) => boolean;
+  private readonly readMap: MapReader;
+  private readonly assembler: FrameAssembler;
+  private readonly results: ResultSender;
   /** Counts since start (also exported as metrics). */
   readonly counts = { messages: 0, ops: 0 };
 
@@ -42,6 +59,13 @@ export class WorkerEndpoint {
     this.log = opts.logger.child({ subsystem: 'worker-endpoint' });
     const self = opts.placement.selfId;
     this.canServe = opts.canServe ?? ((showId) => self !== null && opts.placement.selfAlive && opts.placement.owner(showId) === self);
+    this.readMap = opts.readMap ?? (async (showId) => viewToMapWire(await opts.service.getShow(showId)));
+    this.assembler = new FrameAssembler({
+      maxBytes: DEFAULT_REQUEST_ASSEMBLY_MAX_BYTES,
+      maxAgeMs: DEFAULT_REQUEST_ASSEMBLY_MAX_AGE_MS,
+      onDrop: (msgId, reason) => this.log.warn({ msgId, reason }, 'dropped an unfinished parted request'),
+    });
+    this.results = new ResultSender({ nc: opts.nc, limit: () => frameLimit(opts.nc, opts.maxFrameBytes), logger: this.log });
   }
 
   /** Replaces the ownership check (for takeover/handover wiring). */
@@ -56,47 +80,60 @@ export class WorkerEndpoint {
           this.log.warn({ err }, 'command subscription failed');
           return;
         }
-        const p = this.handle(msg).finally(() => this.inFlight.delete(p));
-        this.inFlight.add(p);
+        this.receive(msg);
       },
     });
   }
 
-  private async handle(msg: Msg): Promise<void> {
+  private receive(msg: Msg): void {
+    if (msg.headers) hopParts.labels('in').inc();
+    const whole = this.assembler.add(msg.headers, msg.data);
+    if (whole === null) return;
     this.counts.messages++;
     endpointMessages.inc();
-    let ops: Op[];
+    let inbox: string;
+    let ops: unknown[];
     try {
-      ops = decodeRequest(msg.data).ops;
+      ({ inbox, ops } = decodeRequest(whole));
     } catch (err) {
       this.log.warn({ err }, 'dropped a malformed op request');
-      if (msg.reply) msg.respond(encode({ results: [] }));
+      this.ack(msg, { error: asSeatError(err).toJSON() });
       return;
     }
+    this.ack(msg, { accepted: ops.length });
     this.counts.ops += ops.length;
-    const results = await Promise.all(ops.map((op) => this.runOne(op)));
-    if (msg.reply) {
-      try {
-        msg.respond(encode({ results }));
-      } catch (err) {
-        this.log.warn({ err }, 'could not reply');
-      }
+    const receivedAt = performance.now();
+    for (const raw of ops) {
+      const p = this.runOne(raw, receivedAt).then((r) => this.results.send(inbox, r.id, r.result));
+      const tracked = p.finally(() => this.inFlight.delete(tracked));
+      this.inFlight.add(tracked);
     }
   }
 
-  private async runOne(op: Op): Promise<OpResult> {
+  private ack(msg: Msg, body: unknown): void {
+    if (!msg.reply) return;
     try {
-      if (!op || typeof op.showId !== 'string' || !isRoutedMethod(op.method) || !Array.isArray(op.args))
-        throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'malformed op');
+      msg.respond(encodeJSON(body));
+    } catch (err) {
+      this.log.warn({ err }, 'could not acknowledge a request');
+    }
+  }
+
+  private async runOne(raw: unknown, receivedAt: number): Promise<{ id: number; result: OpResult }> {
+    const id = typeof (raw as Op | null)?.id === 'number' ? (raw as Op).id : -1;
+    let op: Op | undefined;
+    try {
+      op = checkOp(raw);
       if (!this.canServe(op.showId)) throw new SeatError(ErrorCode.NOT_OWNER, 'this worker does not own the show');
-      const value = await runOp(this.opts.service, op);
+      const deadlineAt = op.budgetMs !== undefined ? receivedAt + op.budgetMs : undefined;
+      const value = await runOp(this.opts.service, this.readMap, op, deadlineAt);
       okOps.inc();
-      return value === undefined ? { ok: true } : { ok: true, value };
+      return { id, result: value === undefined ? { ok: true } : { ok: true, value } };
     } catch (err) {
       const e = asSeatError(err);
       if (e.code === ErrorCode.INTERNAL) this.log.error({ err, showId: op?.showId, method: op?.method }, 'op failed');
       endpointOps.labels(e.code).inc();
-      return errorResult(e);
+      return { id, result: errorResult(e) };
     }
   }
 
@@ -105,5 +142,6 @@ export class WorkerEndpoint {
     this.sub?.unsubscribe();
     this.sub = null;
     await Promise.allSettled([...this.inFlight]);
+    this.results.flushNow();
   }
 }

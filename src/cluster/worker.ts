@@ -13,6 +13,7 @@ import { RedisMembershipStore } from './membership.ts';
 import { resolveNodeId } from './node-id.ts';
 import { RedisPlacement } from './redis-placement.ts';
 import { connectRedis } from './redis-client.ts';
+import { mapWireOf } from './show-map-wire.ts';
 import { WorkerEndpoint } from './worker-endpoint.ts';
 
 /** Everything a worker extension may use. Created in this order: storage, node, placement, endpoint. */
@@ -80,6 +81,8 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     service: node.service,
     placement,
     logger,
+    readMap: (showId) => node.host.read(showId, mapWireOf),
+    ...(config.hopMaxFrameBytes !== undefined ? { maxFrameBytes: config.hopMaxFrameBytes } : {}),
   });
   const context: WorkerContext = {
     nodeId,

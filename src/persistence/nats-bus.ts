@@ -11,8 +11,20 @@ export interface NatsBusOptions {
   subjectPrefix?: string;
 }
 
+/** What a NATS server accepts when it does not say (its default). */
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/** The message if it has a seat delta's shape (versions and a list of changes). */
+function asResync(message: unknown): { changes: unknown[] } | null {
+  const m = message as { changes?: unknown; version?: unknown; fromVersion?: unknown } | null;
+  return m && Array.isArray(m.changes) && typeof m.version === 'number' && typeof m.fromVersion === 'number' ? (m as { changes: unknown[] }) : null;
+}
+
 /**
  * The Bus on core NATS: JSON messages, at-most-once, in publish order per connection.
+ * Nothing is dropped silently for its size: a seat delta over the server's max_payload
+ * goes out as a resync marker with the same versions (watchers fetch a snapshot), any
+ * other oversized message is logged as an error.
  * A handler that throws is logged and does not affect other subscribers. `close` ends the
  * subscriptions; the connection belongs to the caller.
  */
@@ -32,7 +44,20 @@ export class NatsBus implements Bus {
 
   publish(subject: string, message: unknown): void {
     try {
-      this.nc.publish(this.prefix + subject, this.codec.encode(message));
+      let data = this.codec.encode(message);
+      const limit = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
+      if (data.length > limit) {
+        const resync = asResync(message);
+        if (!resync) {
+          this.logger.error({ subject, bytes: data.length, limit }, 'message over the server max_payload not published');
+          return;
+        }
+        // A seat delta too big for one message (a stadium-wide change): watchers get its
+        // versions and a resync flag, and fetch a snapshot instead of the changes.
+        this.logger.warn({ subject, bytes: data.length, limit, changes: resync.changes.length }, 'seat delta over max_payload sent as a resync');
+        data = this.codec.encode({ ...resync, changes: [], resync: true });
+      }
+      this.nc.publish(this.prefix + subject, data);
     } catch (err) {
       // A closed or draining connection: the message is lost, as on any at-most-once bus.
       this.logger.warn({ err, subject }, 'publish failed');

@@ -79,6 +79,11 @@ export async function startHarness(opts: { identity?: EdgeIdentityOptions } = {}
   };
 }
 
+/** A SeatInventory client for any target (a cluster gateway, say), with our own channel limits. */
+export function seatClient(target: string, options: grpc.ChannelOptions = {}): Client {
+  return new pkg.seats.v1.SeatInventory(target, grpc.credentials.createInsecure(), options);
+}
+
 export function adminMetadata(token = ADMIN_TOKEN): grpc.Metadata {
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${token}`);

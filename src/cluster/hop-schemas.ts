@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { id } from '../gateway/edge-rules.ts';
+import {
+  BulkCancelBody,
+  CancelShowBody,
+  ChangeShowBody,
+  ConfirmBody,
+  CreateShowBody,
+  EmptyBody,
+  ExtendBody,
+  HoldBody,
+  SeatsBody,
+} from '../gateway/http/schemas.ts';
+import type { RoutedMethod } from './wire.ts';
+
+/**
+ * The worker checks every op again with the edge's own schemas: a gateway of another
+ * version, a bug in a door, or anyone able to publish on the cluster's subjects cannot get
+ * past the bounds the front doors promise. Nothing is redeclared here but the hold fields
+ * that the HTTP edge takes from the URL and headers.
+ */
+
+/** The Hold-Token header's bound at the HTTP edge; a wrong token is the service's FORBIDDEN. */
+const holdToken = z.string().min(1).max(256);
+const holdRef = { holdId: id, holdToken };
+
+export const HOP_REQUEST_SCHEMAS: Readonly<Record<RoutedMethod, z.ZodType>> = {
+  createShow: z.strictObject({ input: CreateShowBody }),
+  readMap: EmptyBody,
+  changeShow: z.strictObject({ changes: ChangeShowBody }),
+  cancelShow: CancelShowBody,
+  blockSeats: SeatsBody,
+  unblockSeats: SeatsBody,
+  hold: HoldBody,
+  extendHold: ExtendBody.extend(holdRef),
+  confirm: ConfirmBody.extend(holdRef),
+  release: EmptyBody.extend(holdRef),
+  getBooking: z.strictObject({ bookingId: id }),
+  cancelBookings: BulkCancelBody,
+};
+
+/**
+ * The CallContext as it crosses: the idempotency key and the caller, bounded. Fields a
+ * newer front door adds pass through as bounded scalars, so the whole context arrives.
+ */
+export const HopContext = z
+  .object({
+    idempotencyKey: z.string().min(1).max(1024).optional(),
+    caller: z.string().max(1024).optional(),
+  })
+  .catchall(z.union([z.string().max(1024), z.number(), z.boolean()]));
