@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import * as edge from './gateway/limits/settings.ts';
+import { parseAllowedOrigins } from './gateway/limits/origin-policy.ts';
 
 /**
  * The only module that reads the environment. Every setting is optional; defaults carry
@@ -38,7 +40,7 @@ const EnvSchema = z.object({
   NATS_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
-  ADMIN_TOKEN: z.string().min(8, 'ADMIN_TOKEN must be at least 8 characters').optional(),
+  ADMIN_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `ADMIN_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
   HOLD_TOKEN_SECRET: z.string().min(16, 'HOLD_TOKEN_SECRET must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -61,6 +63,24 @@ const EnvSchema = z.object({
   TRUSTED_PROXIES: z.string().default(''),
   // -- edge identity (idempotency scope, customer caps and tokens)
   // -- edge limits (rate limits, origins, socket and stream caps)
+  /** Per minute; 0 switches a limit off. */
+  RATE_LIMIT_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_HOLDS_PER_ADDRESS_PER_MINUTE),
+  RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_HOLDS_PER_CUSTOMER_PER_MINUTE),
+  RATE_LIMIT_GRPC_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_GRPC_HOLDS_PER_ADDRESS_PER_MINUTE),
+  RATE_LIMIT_ADMIN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_ADMIN_FAILURES_PER_ADDRESS_PER_MINUTE),
+  /** Comma-separated origins (or `*`) whose pages may open a WebSocket; the server's own origin always may. */
+  ALLOWED_ORIGINS: z.string().default('').superRefine((v, ctx) => {
+    try {
+      parseAllowedOrigins(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
+  WS_MAX_SOCKETS: z.coerce.number().int().min(1).default(edge.DEFAULT_WS_MAX_SOCKETS),
+  WS_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(0).default(edge.DEFAULT_WS_MAX_SOCKETS_PER_ADDRESS),
+  GRPC_MAX_WATCH_STREAMS: z.coerce.number().int().min(1).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS),
+  GRPC_MAX_WATCH_STREAMS_PER_ADDRESS: z.coerce.number().int().min(0).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS_PER_ADDRESS),
+  METRICS_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `METRICS_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
   // -- reads (view cache)
   // -- cluster hop
   // -- actor core (idempotency retention, mailboxes)
@@ -104,6 +124,24 @@ export interface Config {
   trustedProxies: string[];
   // -- edge identity (idempotency scope, customer caps and tokens)
   // -- edge limits (rate limits, origins, socket and stream caps)
+  /** Hold attempts per client address per minute (HTTP, WebSocket); 0: no limit. */
+  rateLimitHoldsPerMinute: number;
+  /** Hold attempts per customer id per minute, every door; 0: no limit. */
+  rateLimitCustomerHoldsPerMinute: number;
+  /** Hold attempts per client address per minute over gRPC; 0: no limit. */
+  rateLimitGrpcHoldsPerMinute: number;
+  /** Wrong admin tokens per address per minute before admin calls from it get 429; 0: no limit. */
+  rateLimitAdminFailuresPerMinute: number;
+  /** Origins whose pages may open a WebSocket (`*`: any); the server's own origin always may. */
+  allowedOrigins: string[];
+  /** WebSockets per gateway (lowered at start to fit the file limit) and per client address (0: no per-address cap; never more than half the total). */
+  wsMaxSockets: number;
+  wsMaxSocketsPerAddress: number;
+  /** gRPC WatchShow streams per gateway and per client address (0: no per-address cap; never more than half the total). */
+  grpcMaxWatchStreams: number;
+  grpcMaxWatchStreamsPerAddress: number;
+  /** Bearer token /metrics asks for; undefined: /metrics is open. */
+  metricsToken: string | undefined;
   // -- reads (view cache)
   // -- cluster hop
   // -- actor core (idempotency retention, mailboxes)
@@ -163,6 +201,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: e.TRUSTED_PROXIES.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
     // -- edge identity (idempotency scope, customer caps and tokens)
     // -- edge limits (rate limits, origins, socket and stream caps)
+    rateLimitHoldsPerMinute: e.RATE_LIMIT_HOLDS_PER_MINUTE,
+    rateLimitCustomerHoldsPerMinute: e.RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE,
+    rateLimitGrpcHoldsPerMinute: e.RATE_LIMIT_GRPC_HOLDS_PER_MINUTE,
+    rateLimitAdminFailuresPerMinute: e.RATE_LIMIT_ADMIN_FAILURES_PER_MINUTE,
+    allowedOrigins: parseAllowedOrigins(e.ALLOWED_ORIGINS),
+    wsMaxSockets: e.WS_MAX_SOCKETS,
+    wsMaxSocketsPerAddress: e.WS_MAX_SOCKETS_PER_ADDRESS,
+    grpcMaxWatchStreams: e.GRPC_MAX_WATCH_STREAMS,
+    grpcMaxWatchStreamsPerAddress: e.GRPC_MAX_WATCH_STREAMS_PER_ADDRESS,
+    metricsToken: e.METRICS_TOKEN,
     // -- reads (view cache)
     // -- cluster hop
     // -- actor core (idempotency retention, mailboxes)

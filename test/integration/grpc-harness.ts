@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
-import { startGrpcServer, type GrpcServerHandle } from '../../src/gateway/grpc/index.ts';
+import { startGrpcServer, type GrpcServerHandle, type GrpcServerOptions } from '../../src/gateway/grpc/index.ts';
+import { createEdgeLimiter, NO_RATE_LIMITS } from '../../src/gateway/limits/index.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
@@ -33,7 +34,11 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/**
+ * Limits are off unless `limits` sets them: the tests make many calls and streams from one
+ * loopback address.
+ */
+export async function startHarness(limits: Pick<GrpcServerOptions, 'limiter' | 'watchLimits' | 'trustedProxies'> = {}): Promise<Harness> {
   const node = createSeatNode(
     { holdTokenSecret: 'grpc-test-hold-token-secret-0123', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
     openMemoryStorage(logger),
@@ -52,7 +57,16 @@ export async function startHarness(): Promise<Harness> {
       off();
     };
   };
-  const server = await startGrpcServer({ service, adminToken: ADMIN_TOKEN, host: '127.0.0.1', port: 0, logger });
+  const server = await startGrpcServer({
+    service,
+    adminToken: ADMIN_TOKEN,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    limiter: limits.limiter ?? createEdgeLimiter(NO_RATE_LIMITS, { kind: 'memory' }, logger),
+    watchLimits: { maxWatchersPerAddress: 0, ...limits.watchLimits },
+    ...(limits.trustedProxies ? { trustedProxies: limits.trustedProxies } : {}),
+  });
   const target = `127.0.0.1:${server.port}`;
   const client: Client = new pkg.seats.v1.SeatInventory(target, grpc.credentials.createInsecure());
   const health: Client = new pkg.grpc.health.v1.Health(target, grpc.credentials.createInsecure());

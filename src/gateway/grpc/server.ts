@@ -2,6 +2,7 @@ import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../admin-auth.ts';
+import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../limits/index.ts';
 import { unaryHandlers } from './handlers.ts';
 import { HealthService } from './health.ts';
 import { loadServices, showUpdateEncoder } from './proto.ts';
@@ -20,10 +21,16 @@ export interface GrpcServerOptions {
   /** Overrides of SERVER_OPTIONS (tests, benches). */
   channelOptions?: ChannelOptions;
   watchLimits?: Partial<WatchLimits>;
+  /** Rate limits; default: the product defaults, counted in this process. */
+  limiter?: EdgeLimiter;
+  /** Peers whose `x-forwarded-for` metadata names the client. */
+  trustedProxies?: readonly string[];
 }
 
 export interface GrpcServerHandle {
   port: number;
+  /** The WatchShow caps in force. */
+  watchCaps: { maxWatchers: number; maxWatchersPerAddress: number };
   /** Health goes NOT_SERVING, watch streams end, calls in flight get a grace period. */
   close(): Promise<void>;
 }
@@ -38,9 +45,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const services = loadServices();
   const server = new Server({ ...SERVER_OPTIONS, ...opts.channelOptions });
   const health = new HealthService();
-  const watches = new WatchRegistry(opts.service, logger, showUpdateEncoder(services), opts.watchLimits);
+  const trustedProxies = opts.trustedProxies ?? [];
+  const watches = new WatchRegistry(opts.service, logger, showUpdateEncoder(services), opts.watchLimits, trustedProxies);
   const auth = new AdminAuth(opts.adminToken);
-  server.addService(services.seats, { ...unaryHandlers({ service: opts.service, auth, logger }), WatchShow: watches.handler });
+  const limiter = opts.limiter ?? createEdgeLimiter(DEFAULT_EDGE_LIMITS, { kind: 'memory' }, opts.logger);
+  server.addService(services.seats, { ...unaryHandlers({ service: opts.service, auth, logger, limiter, trustedProxies }), WatchShow: watches.handler });
   server.addService(services.health, health.implementation());
 
   const address = bindAddress(opts.host ?? '0.0.0.0', opts.port);
@@ -69,5 +78,5 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     });
     return closing;
   };
-  return { port, close };
+  return { port, watchCaps: { maxWatchers: watches.slots.total, maxWatchersPerAddress: watches.slots.perAddress }, close };
 }

@@ -5,6 +5,8 @@ import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../admin-auth.ts';
+import { clientAddress } from '../client-address.ts';
+import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../limits/index.ts';
 import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
@@ -19,6 +21,12 @@ export interface HttpHandlerOptions {
   /** Serves what the API does not (the seat-map page); returns true when it answered. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   idempotency?: IdempotencyCacheOptions;
+  /** Rate limits; default: the product defaults, counted in this process. */
+  limiter?: EdgeLimiter;
+  /** Peers whose X-Forwarded-For names the client (see client-address.ts). */
+  trustedProxies?: readonly string[];
+  /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export interface HttpHandler {
@@ -37,6 +45,18 @@ const EMPTY = Buffer.alloc(0);
 const IDEMPOTENCY_KEY_RE = /^[\x20-\x7E]{1,128}$/;
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']);
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;
+/** Hold attempts are what the per-address and per-customer rate limits count. */
+const HOLD_ROUTE = 'hold';
+
+/** The customer a hold names, if its body is JSON with a string `customerId` (validated later). */
+function customerIdOf(req: IncomingMessage, raw: Buffer): string | undefined {
+  try {
+    const body = parseJsonBody(req, raw) as { customerId?: unknown } | undefined;
+    return typeof body?.customerId === 'string' ? body.customerId : undefined;
+  } catch {
+    return undefined; // the route reports the bad body itself
+  }
+}
 
 function json(status: number, body: unknown): Answer {
   return { status, headers: null, body: JSON.stringify(body) };
@@ -71,6 +91,9 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const { service, maxBodyBytes } = opts;
   const log = opts.logger.child({ subsystem: 'http' });
   const auth = new AdminAuth(opts.adminToken);
+  const metricsAuth = opts.metricsToken === undefined ? null : new AdminAuth(opts.metricsToken);
+  const limiter = opts.limiter ?? createEdgeLimiter(DEFAULT_EDGE_LIMITS, { kind: 'memory' }, opts.logger);
+  const trustedProxies = opts.trustedProxies ?? [];
   const idempotency = new IdempotencyCache(opts.idempotency);
   let ready = false;
 
@@ -87,7 +110,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   async function serveRoute(route: Route, req: IncomingMessage, params: string[], query: string): Promise<Answer> {
-    if (route.admin) auth.check(req.headers.authorization);
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
+    if (route.admin) await limiter.admin(address, () => auth.check(req.headers.authorization));
     const holdToken = route.holdToken ? holdTokenOf(req.headers) : '';
     const method = req.method as string;
     let key: string | undefined;
@@ -100,6 +124,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       }
     }
     const raw = route.body === 'none' ? EMPTY : await readBody(req, maxBodyBytes);
+    // Before the idempotency cache: a refused attempt is never replayed as the answer.
+    if (route.name === HOLD_ROUTE) await limiter.hold('http', address, customerIdOf(req, raw));
     if (key === undefined) return run(route, req, params, query, raw, holdToken, undefined);
     // Scoped by caller: an admin's key and a hold owner's key never meet.
     const who = route.admin ? 'admin' : route.holdToken ? holdToken : '-';
@@ -116,12 +142,21 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     let path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    // Every answer, JSON or page: a browser must never guess another type from the content.
+    res.setHeader('x-content-type-options', 'nosniff');
 
     if (method === 'GET') {
       if (path === '/healthz') return done(res, method, 'healthz', json(200, { status: 'ok' }));
       if (path === '/readyz')
         return done(res, method, 'readyz', ready ? json(200, { status: 'ready' }) : errorAnswer(new SeatError(ErrorCode.UNAVAILABLE, 'not ready')));
       if (path === '/metrics') {
+        if (metricsAuth) {
+          try {
+            metricsAuth.check(req.headers.authorization);
+          } catch (err) {
+            return done(res, method, 'metrics', errorAnswer(err));
+          }
+        }
         const m = await metricsText();
         res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body) });
         res.end(m.body);

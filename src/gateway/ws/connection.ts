@@ -2,6 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import { ErrorCode, SeatError, asSeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
+import type { EdgeLimiter } from '../limits/index.ts';
 import { runCommand } from './commands.ts';
 import { BAD_FRAME_WINDOW_MS, CloseCode } from './constants.ts';
 import { ClientFrame, zodFields, type CommandFrame, type ErrorFrameShape } from './protocol.ts';
@@ -12,6 +13,8 @@ import { wsMetrics } from './ws-metrics.ts';
 export interface ConnectionHost {
   service: SeatService;
   logger: Logger;
+  /** Counts hold commands per client address and customer, like the other doors. */
+  limiter: EdgeLimiter;
   limits: {
     bufferedCapBytes: number;
     maxSubscriptions: number;
@@ -44,6 +47,8 @@ function requestIdOf(raw: unknown): string | undefined {
  */
 export class Connection implements Watcher {
   readonly ws: WebSocket;
+  /** The client address the upgrade came from (X-Forwarded-For behind a trusted proxy). */
+  readonly address: string;
   private readonly host: ConnectionHost;
   private readonly subs = new Map<string, ShowChannel>();
   /** Cleared by each heartbeat, set by a pong or any frame. */
@@ -54,8 +59,9 @@ export class Connection implements Watcher {
   private badWindowStart = Date.now();
   private inflight = 0;
 
-  constructor(ws: WebSocket, host: ConnectionHost) {
+  constructor(ws: WebSocket, host: ConnectionHost, address: string) {
     this.ws = ws;
+    this.address = address;
     this.host = host;
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
@@ -177,6 +183,7 @@ export class Connection implements Watcher {
   private async command(f: CommandFrame): Promise<void> {
     if (++this.inflight >= this.host.limits.maxInflightCommands) this.ws.pause();
     try {
+      if (f.type === 'hold') await this.host.limiter.hold('ws', this.address, f.customerId);
       const reply = await runCommand(this.host.service, f);
       this.sendJson({ type: 'result', requestId: f.requestId, op: f.type, ...reply }, 'result');
     } catch (err) {

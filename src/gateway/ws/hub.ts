@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
+import type { EdgeLimiter } from '../limits/index.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import { CloseCode } from './constants.ts';
 import { ShowChannel } from './show-channel.ts';
@@ -42,6 +43,7 @@ export interface HubStats {
 export class WsHub implements ConnectionHost {
   readonly service: SeatService;
   readonly logger: Logger;
+  readonly limiter: EdgeLimiter;
   readonly limits: ConnectionHost['limits'];
   private readonly opts: HubOptions;
   private readonly governor: TickGovernor;
@@ -53,9 +55,10 @@ export class WsHub implements ConnectionHost {
   private slowTerminated = 0;
   private deadTerminated = 0;
 
-  constructor(service: SeatService, logger: Logger, opts: HubOptions) {
+  constructor(service: SeatService, logger: Logger, limiter: EdgeLimiter, opts: HubOptions) {
     this.service = service;
     this.logger = logger;
+    this.limiter = limiter;
     this.opts = opts;
     this.limits = {
       bufferedCapBytes: opts.bufferedCapBytes,
@@ -73,8 +76,9 @@ export class WsHub implements ConnectionHost {
     return this.conns.size;
   }
 
-  accept(ws: WebSocket): Connection {
-    const conn = new Connection(ws, this);
+  /** Takes an upgraded socket of the client at `address` (what its rate limits count on). */
+  accept(ws: WebSocket, address: string): Connection {
+    const conn = new Connection(ws, this, address);
     this.conns.add(conn);
     wsMetrics.sockets.inc();
     return conn;
