@@ -85,6 +85,11 @@ export async function startHarness(limits: Pick<GrpcServerOptions, 'limiter' | '
   };
 }
 
+/** A SeatInventory client for any target (host:port), from the contract files. */
+export function seatClient(target: string): Client {
+  return new pkg.seats.v1.SeatInventory(target, grpc.credentials.createInsecure());
+}
+
 export function adminMetadata(token = ADMIN_TOKEN): grpc.Metadata {
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${token}`);

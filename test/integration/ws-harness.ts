@@ -92,8 +92,8 @@ export class TestClient {
     });
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+  static async connect(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, headers });
     await once(ws, 'open');
     return new TestClient(ws);
   }
