@@ -32,12 +32,20 @@ export const DEFAULT_GRPC_MAX_WATCH_STREAMS_PER_ADDRESS = 1_000;
 export const MIN_ADMIN_TOKEN_CHARS = 16;
 /** Window of every rate limit above. */
 export const RATE_WINDOW_SECONDS = 60;
+/**
+ * A client over a limit hears RATE_LIMITED only after this long. One that honours
+ * Retry-After never notices; one that hammers in a loop then costs the server a timer per
+ * second per connection instead of a request per millisecond, so it cannot crowd out others.
+ */
+export const DEFAULT_OVER_LIMIT_DELAY_MS = 1_000;
 
 export interface EdgeLimitSettings {
   holdsPerAddressPerMinute: number;
   holdsPerCustomerPerMinute: number;
   grpcHoldsPerAddressPerMinute: number;
   adminFailuresPerAddressPerMinute: number;
+  /** How long a refusal waits before it is sent (see DEFAULT_OVER_LIMIT_DELAY_MS). */
+  overLimitDelayMs?: number;
 }
 
 export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimitSettings> = {
