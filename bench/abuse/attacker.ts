@@ -1,5 +1,5 @@
 /**
- * npm run bench:abuse:attacker [-- --seconds 8 --legit 24 --attackers 16 --addresses 2000]
+ * npm run bench:abuse:attacker [-- --seconds 8 --rounds 3 --legit 24 --attackers 16 --addresses 2000]
  *
  * Does one abusive address hurt everyone else? A seat server (its own process, embedded
  * storage) behind a trusted proxy (TRUSTED_PROXIES=127.0.0.1, so X-Forwarded-For names the
@@ -44,7 +44,7 @@ const LEGIT = intArg(args.legit, 'legit', 24, 1);
 const ATTACKERS = intArg(args.attackers, 'attackers', 16, 1);
 /** Distinct addresses the legitimate clients rotate through (each stays far under its limit). */
 const ADDRESSES = intArg(args.addresses, 'addresses', 2_000, 1);
-const ROUNDS = intArg(args.rounds, 'rounds', 2, 1);
+const ROUNDS = intArg(args.rounds, 'rounds', 3, 1);
 /** Longest the attack may run before the measurement starts when it is never refused. */
 const BURST_MAX_MS = 10_000;
 const ROWS = 100;
@@ -243,7 +243,11 @@ const unprotected = await withServer(0, (base) => phase('legit + attacker, limit
 rows.push(unprotected);
 agent.destroy();
 
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
 const baselineRate = median(alone.map((x) => x.legitCyclesPerSec));
 const attackedRate = median(attackedRows.map((x) => x.legitCyclesPerSec));
 const attacked = attackedRows[attackedRows.length - 1];
