@@ -7,6 +7,10 @@
  * Ports: gateway i serves HTTP/WS on base+i and gRPC on base+100+i; worker i serves
  * health/metrics on base+50+i. Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/seats),
  * NATS_URL, REDIS_URL, ADMIN_TOKEN, HOLD_TOKEN_SECRET (generated when unset), CLUSTER_PREFIX.
+ * The edge limits keep their product defaults (shared through Redis by the gateways); a load
+ * test that drives every client from this machine's one address sets them itself, e.g.
+ * `RATE_LIMIT_HOLDS_PER_MINUTE=0 WS_MAX_SOCKETS_PER_ADDRESS=0 npm run cluster` (the whole
+ * environment is passed to every process).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import * as edge from './gateway/limits/settings.ts';
+import { parseAllowedOrigins } from './gateway/limits/origin-policy.ts';
 
 /**
  * The only module that reads the environment. Every setting is optional; defaults carry
@@ -40,7 +42,7 @@ const EnvSchema = z.object({
   NATS_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
-  ADMIN_TOKEN: z.string().min(8, 'ADMIN_TOKEN must be at least 8 characters').optional(),
+  ADMIN_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `ADMIN_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
   HOLD_TOKEN_SECRET: z.string().min(16, 'HOLD_TOKEN_SECRET must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -65,6 +67,24 @@ const EnvSchema = z.object({
   /** Set: a customerId is accepted only with a Customer-Token signed with this secret. */
   CUSTOMER_TOKEN_SECRET: z.string().min(32, 'CUSTOMER_TOKEN_SECRET must be at least 32 characters').optional(),
   // -- edge limits (rate limits, origins, socket and stream caps)
+  /** Per minute; 0 switches a limit off. */
+  RATE_LIMIT_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_HOLDS_PER_ADDRESS_PER_MINUTE),
+  RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_HOLDS_PER_CUSTOMER_PER_MINUTE),
+  RATE_LIMIT_GRPC_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_GRPC_HOLDS_PER_ADDRESS_PER_MINUTE),
+  RATE_LIMIT_ADMIN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_ADMIN_FAILURES_PER_ADDRESS_PER_MINUTE),
+  /** Comma-separated origins (or `*`) whose pages may open a WebSocket; the server's own origin always may. */
+  ALLOWED_ORIGINS: z.string().default('').superRefine((v, ctx) => {
+    try {
+      parseAllowedOrigins(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
+  WS_MAX_SOCKETS: z.coerce.number().int().min(1).default(edge.DEFAULT_WS_MAX_SOCKETS),
+  WS_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(0).default(edge.DEFAULT_WS_MAX_SOCKETS_PER_ADDRESS),
+  GRPC_MAX_WATCH_STREAMS: z.coerce.number().int().min(1).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS),
+  GRPC_MAX_WATCH_STREAMS_PER_ADDRESS: z.coerce.number().int().min(0).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS_PER_ADDRESS),
+  METRICS_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `METRICS_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
   // -- reads (view cache)
   VIEW_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(16 * 1024 * 1024 * 1024).optional(),
   VIEW_CACHE_BIG_SEATS: z.coerce.number().int().min(1).optional(),
@@ -121,6 +141,24 @@ export interface Config {
   /** Undefined: customer ids are taken as sent (no Customer-Token needed). */
   customerTokenSecret: string | undefined;
   // -- edge limits (rate limits, origins, socket and stream caps)
+  /** Hold attempts per client address per minute (HTTP, WebSocket); 0: no limit. */
+  rateLimitHoldsPerMinute: number;
+  /** Hold attempts per customer id per minute, every door; 0: no limit. */
+  rateLimitCustomerHoldsPerMinute: number;
+  /** Hold attempts per client address per minute over gRPC; 0: no limit. */
+  rateLimitGrpcHoldsPerMinute: number;
+  /** Wrong admin tokens per address per minute before admin calls from it get 429; 0: no limit. */
+  rateLimitAdminFailuresPerMinute: number;
+  /** Origins whose pages may open a WebSocket (`*`: any); the server's own origin always may. */
+  allowedOrigins: string[];
+  /** WebSockets per gateway (lowered at start to fit the file limit) and per client address (0: no per-address cap; never more than half the total). */
+  wsMaxSockets: number;
+  wsMaxSocketsPerAddress: number;
+  /** gRPC WatchShow streams per gateway and per client address (0: no per-address cap; never more than half the total). */
+  grpcMaxWatchStreams: number;
+  grpcMaxWatchStreamsPerAddress: number;
+  /** Bearer token /metrics asks for; undefined: /metrics is open. */
+  metricsToken: string | undefined;
   // -- reads (view cache)
   /** Bytes of serialized show views kept (one per show and form, least recently read dropped first). Undefined: the view cache's defaults (src/service/view-cache.ts). */
   viewCacheMaxBytes?: number | undefined;
@@ -194,6 +232,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- edge identity (idempotency scope, customer caps and tokens)
     customerTokenSecret: e.CUSTOMER_TOKEN_SECRET,
     // -- edge limits (rate limits, origins, socket and stream caps)
+    rateLimitHoldsPerMinute: e.RATE_LIMIT_HOLDS_PER_MINUTE,
+    rateLimitCustomerHoldsPerMinute: e.RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE,
+    rateLimitGrpcHoldsPerMinute: e.RATE_LIMIT_GRPC_HOLDS_PER_MINUTE,
+    rateLimitAdminFailuresPerMinute: e.RATE_LIMIT_ADMIN_FAILURES_PER_MINUTE,
+    allowedOrigins: parseAllowedOrigins(e.ALLOWED_ORIGINS),
+    wsMaxSockets: e.WS_MAX_SOCKETS,
+    wsMaxSocketsPerAddress: e.WS_MAX_SOCKETS_PER_ADDRESS,
+    grpcMaxWatchStreams: e.GRPC_MAX_WATCH_STREAMS,
+    grpcMaxWatchStreamsPerAddress: e.GRPC_MAX_WATCH_STREAMS_PER_ADDRESS,
+    metricsToken: e.METRICS_TOKEN,
     // -- reads (view cache)
     viewCacheMaxBytes: e.VIEW_CACHE_MAX_BYTES,
     viewCacheBigSeats: e.VIEW_CACHE_BIG_SEATS,

@@ -27,7 +27,7 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   /** A known path called with a method it does not serve (HTTP 405). */
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
-  /** A WebSocket asked for more show subscriptions than one socket may hold. */
+  /** More show subscriptions than allowed: per WebSocket, or gRPC WatchShow streams per client address. */
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A hold without customerId on a show that caps seats per customer (HTTP 400). */
   CUSTOMER_REQUIRED: 'CUSTOMER_REQUIRED',

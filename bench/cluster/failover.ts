@@ -42,6 +42,7 @@ export interface FailoverRound {
 export async function runFailoverPhase(opts: { rounds?: number; shows?: number } = {}) {
   const rounds = opts.rounds ?? 3;
   const showCount = opts.shows ?? 100;
+  // startCluster switches the edge limits off: every client of this bench is 127.0.0.1.
   const cluster = await startCluster({ workers: 3, gateways: 1 });
   try {
     const ids = Array.from({ length: showCount }, (_, i) => `fb-${i}`);

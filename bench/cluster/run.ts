@@ -224,6 +224,7 @@ function post(agent: Agent, base: URL, path: string, body: string, headers: Reco
 }
 
 async function clusterPhase(workers: number): Promise<ClusterRow> {
+  // startCluster switches the edge limits off: every client of this bench is 127.0.0.1.
   const cluster: TestCluster = await startCluster({ workers, gateways: 1 });
   try {
     const base = new URL(cluster.gateways[0].url);

@@ -12,6 +12,7 @@ import { EVENTS_STREAM, eventSubject } from '../../src/subjects.ts';
 import { createDatabase, DEFAULT_PG_URL, dropDatabase, postgresPids } from '../lib/pg-admin.ts';
 import { pidsByName, processTree, type CpuGroup } from '../lib/proc-cpu.ts';
 import { Api } from './api.ts';
+import { EDGE_LIMITS_OFF_ENV } from '../../test/support/spawn-server.ts';
 
 /**
  * Starting and stopping every backend the comparison can drive. Each start either returns
@@ -186,6 +187,9 @@ async function startSeatCluster(name: BackendName, opts: StartOptions): Promise<
     DEMO_SHOW: '0',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
+    // Every generated client comes from 127.0.0.1: the edge limits (per-address hold rate,
+    // sockets per address) would measure themselves, not the store. Switched off explicitly.
+    ...EDGE_LIMITS_OFF_ENV,
     ...names,
   };
   let created = false;

@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
+import { createEdgeLimiter, NO_RATE_LIMITS } from '../../src/gateway/limits/index.ts';
 import { attachWebSocket } from '../../src/gateway/ws/index.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
@@ -35,7 +36,9 @@ const server = createServer((_req, res) => {
   res.statusCode = 404;
   res.end();
 });
-const ws = attachWebSocket(server, { service: node.service, logger });
+// Thousands of sockets from one loopback address: the per-address share and the rate limits
+// are switched off explicitly (the bench measures fan-out, not the limits).
+const ws = attachWebSocket(server, { service: node.service, logger, maxSocketsPerAddress: 0, limiter: createEdgeLimiter(NO_RATE_LIMITS, { kind: 'memory' }, logger) });
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 const { port } = server.address() as AddressInfo;

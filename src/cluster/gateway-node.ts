@@ -68,7 +68,9 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     heavyTimeoutMs: config.hopHeavyTimeoutMs,
     logger,
   });
-  const gateway = await startGateway({ service, config, adminToken, logger, extraRoutes: clusterRoutes(placement) });
+  // Rate limits count in Redis so every gateway of the cluster shares one budget per client.
+  const limiterStore = { kind: 'redis', redis, keyPrefix: config.clusterPrefix } as const;
+  const gateway = await startGateway({ service, config, adminToken, logger, extraRoutes: clusterRoutes(placement), limiterStore });
   let closing = false;
   const setReady = () => gateway.http.setReady(!closing && placement.members().length > 0);
   setReady();

@@ -10,6 +10,7 @@ import type { IdempotencyCacheOptions } from './http/idempotency-cache.ts';
 import { servePage } from './page/index.ts';
 import { attachWebSocket } from './ws/index.ts';
 import { startGrpcServer } from './grpc/index.ts';
+import { createEdgeLimiter, edgeConfigOf, rateSettingsOf, type EdgeConfig, type LimiterStore } from './limits/index.ts';
 
 /** Slow-header (slowloris) cut-off. */
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -22,7 +23,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 export interface GatewayOptions {
   service: SeatService;
-  config: Pick<Config, 'port' | 'host' | 'grpcPort' | 'maxBodyBytes'> & Partial<Pick<Config, 'trustedProxies' | 'customerTokenSecret'>>;
+  /** Edge limits left out take the product defaults (limits are on unless switched off). */
+  config: Pick<Config, 'port' | 'host' | 'grpcPort' | 'maxBodyBytes'> & Partial<EdgeConfig> & Partial<Pick<Config, 'trustedProxies' | 'customerTokenSecret'>>;
+  /** Where rate-limit counters live: memory (default, this process) or Redis (shared by a cluster's gateways). */
+  limiterStore?: LimiterStore;
   adminToken: string;
   logger: Logger;
   /** The local node's counts for the gauges; absent on a gateway-only process. */
@@ -53,6 +57,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const log = opts.logger.child({ subsystem: 'gateway' });
   // One identity for the three doors: the same caller whichever protocol a client uses.
   const identity = new EdgeIdentity({ trustedProxies: opts.config.trustedProxies ?? [], customerTokenSecret: opts.config.customerTokenSecret });
+  const edge = edgeConfigOf(opts.config);
+  const limiter = createEdgeLimiter(rateSettingsOf(edge), opts.limiterStore ?? { kind: 'memory' }, opts.logger);
   const http = createHttpHandler({
     identity,
     service: opts.service,
@@ -62,6 +68,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     maxBodyBytes: opts.config.maxBodyBytes,
     logger: opts.logger,
     ...(opts.idempotency ? { idempotency: opts.idempotency } : {}),
+    limiter,
+    trustedProxies: edge.trustedProxies,
+    ...(edge.metricsToken !== undefined ? { metricsToken: edge.metricsToken } : {}),
   });
   const server = createServer(
     {
@@ -79,11 +88,30 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const removeStats = opts.stats ? addStatsSource(opts.stats) : null;
 
   // ---- WebSocket front door (/v1/ws): live seat maps and commands.
-  const ws = attachWebSocket(server, { service: opts.service, logger: opts.logger, identity });
+  const ws = attachWebSocket(server, {
+    service: opts.service,
+    logger: opts.logger,
+    identity,
+    limiter,
+    trustedProxies: edge.trustedProxies,
+    allowedOrigins: edge.allowedOrigins,
+    maxSockets: edge.wsMaxSockets,
+    maxSocketsPerAddress: edge.wsMaxSocketsPerAddress,
+  });
   closers.push(() => ws.close());
 
   // ---- gRPC front door (seats.v1.SeatInventory + grpc.health.v1.Health) on GRPC_PORT.
-  const grpc = await startGrpcServer({ service: opts.service, adminToken: opts.adminToken, host: opts.config.host, port: opts.config.grpcPort, logger: opts.logger, identity });
+  const grpc = await startGrpcServer({
+    service: opts.service,
+    adminToken: opts.adminToken,
+    host: opts.config.host,
+    port: opts.config.grpcPort,
+    logger: opts.logger,
+    identity,
+    limiter,
+    trustedProxies: edge.trustedProxies,
+    watchLimits: { maxWatchers: edge.grpcMaxWatchStreams, maxWatchersPerAddress: edge.grpcMaxWatchStreamsPerAddress },
+  });
   closers.push(() => grpc.close());
 
   await new Promise<void>((resolve, reject) => {
@@ -98,6 +126,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   http.setReady(true);
   log.debug({ url }, 'gateway listening');
+  log.info(
+    {
+      limiter: opts.limiterStore?.kind ?? 'memory',
+      rates: rateSettingsOf(edge),
+      ws: ws.caps,
+      grpcWatch: grpc.watchCaps,
+      allowedOrigins: edge.allowedOrigins.length > 0 ? edge.allowedOrigins : 'same origin',
+      metricsProtected: edge.metricsToken !== undefined,
+    },
+    'edge limits',
+  );
 
   let closing: Promise<void> | null = null;
   const close = (graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> => {

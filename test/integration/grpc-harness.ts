@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { EdgeIdentity, type EdgeIdentityOptions } from '../../src/gateway/caller.ts';
-import { startGrpcServer, type GrpcServerHandle } from '../../src/gateway/grpc/index.ts';
+import { startGrpcServer, type GrpcServerHandle, type GrpcServerOptions } from '../../src/gateway/grpc/index.ts';
+import { createEdgeLimiter, NO_RATE_LIMITS } from '../../src/gateway/limits/index.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
@@ -34,7 +35,13 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { identity?: EdgeIdentityOptions } = {}): Promise<Harness> {
+/**
+ * Limits are off unless `opts` sets them: the tests make many calls and streams from one
+ * loopback address.
+ */
+export async function startHarness(
+  opts: { identity?: EdgeIdentityOptions } & Pick<GrpcServerOptions, 'limiter' | 'watchLimits' | 'trustedProxies'> = {},
+): Promise<Harness> {
   const node = createSeatNode(
     { holdTokenSecret: 'grpc-test-hold-token-secret-0123', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
     openMemoryStorage(logger),
@@ -60,6 +67,9 @@ export async function startHarness(opts: { identity?: EdgeIdentityOptions } = {}
     port: 0,
     logger,
     ...(opts.identity ? { identity: new EdgeIdentity(opts.identity) } : {}),
+    limiter: opts.limiter ?? createEdgeLimiter(NO_RATE_LIMITS, { kind: 'memory' }, logger),
+    watchLimits: { maxWatchersPerAddress: 0, ...opts.watchLimits },
+    ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
   });
   const target = `127.0.0.1:${server.port}`;
   const client: Client = new pkg.seats.v1.SeatInventory(target, grpc.credentials.createInsecure());

@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import type { ShowDefinition } from '../../src/actors/types.ts';
 import { servePage } from '../../src/gateway/page/index.ts';
 import { attachWebSocket, type WebSocketGateway, type WebSocketOptions } from '../../src/gateway/ws/index.ts';
+import { createEdgeLimiter, NO_RATE_LIMITS } from '../../src/gateway/limits/index.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
 import { showDef } from '../support/fixtures.ts';
@@ -42,7 +43,15 @@ export async function startWsServer(
       res.end();
     }
   });
-  const ws = attachWebSocket(server, { service: node.service, logger, ...opts.ws });
+  // Limits off unless a test sets them: the tests open many sockets and send many holds from
+  // one loopback address.
+  const ws = attachWebSocket(server, {
+    service: node.service,
+    logger,
+    limiter: createEdgeLimiter(NO_RATE_LIMITS, { kind: 'memory' }, logger),
+    maxSocketsPerAddress: 0,
+    ...opts.ws,
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -32,6 +32,7 @@ import { connect as natsConnect } from 'nats';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SERVICE_URLS, uniqueName } from './services.ts';
+import { EDGE_LIMITS_OFF_ENV } from './spawn-server.ts';
 
 export interface ClusterOptions {
   workers?: number;
@@ -222,6 +223,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     NATS_STREAM: stream,
     EVENT_SUBJECT_PREFIX: eventSubjectPrefix,
     BUS_SUBJECT_PREFIX: busSubjectPrefix,
+    // Edge limits off unless opts.env sets them: the tests drive every client from 127.0.0.1.
+    ...EDGE_LIMITS_OFF_ENV,
     ...opts.env,
   };
   const gateways: GatewayProcess[] = [];

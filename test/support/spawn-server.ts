@@ -1,6 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+/**
+ * Environment that switches every edge limit off, for processes that tests and benches drive
+ * with many clients from one loopback address. Tests of the limits set their own.
+ */
+export const EDGE_LIMITS_OFF_ENV: Record<string, string> = {
+  RATE_LIMIT_HOLDS_PER_MINUTE: '0',
+  RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE: '0',
+  RATE_LIMIT_GRPC_HOLDS_PER_MINUTE: '0',
+  RATE_LIMIT_ADMIN_FAILURES_PER_MINUTE: '0',
+  WS_MAX_SOCKETS_PER_ADDRESS: '0',
+  GRPC_MAX_WATCH_STREAMS_PER_ADDRESS: '0',
+};
+
 export interface SpawnedServer {
   url: string;
   proc: ChildProcess;
@@ -15,7 +28,8 @@ export interface SpawnedServer {
  */
 export function spawnServer(env: Record<string, string>, onLine: (line: string) => void = () => {}): Promise<SpawnedServer> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', DEMO_SHOW: '0', LOG_LEVEL: 'info', ...env },
+    // Edge limits off unless `env` sets them: tests drive many holds from one loopback address.
+    env: { ...process.env, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', DEMO_SHOW: '0', LOG_LEVEL: 'info', ...EDGE_LIMITS_OFF_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal)));

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/gateway/index.ts';
+import { EDGE_LIMITS_OFF, type EdgeConfig } from '../../src/gateway/limits/index.ts';
 import type { IdempotencyCacheOptions } from '../../src/gateway/http/idempotency-cache.ts';
 import { logger as rootLogger, type Logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
@@ -20,6 +21,12 @@ export interface TestServerOptions {
   /** Proxies whose X-Forwarded-For is believed (tests name clients through it), customer token secret. */
   trustedProxies?: string[];
   customerTokenSecret?: string;
+  /**
+   * Edge limits (rate limits, socket caps, origins, metrics token). Default: every limit off,
+   * since the tests drive many clients and holds from one loopback address; the limit tests
+   * set the ones they exercise.
+   */
+  edge?: Partial<EdgeConfig>;
 }
 
 export interface TestResponse {
@@ -73,6 +80,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       host: '127.0.0.1',
       grpcPort: 0,
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      ...EDGE_LIMITS_OFF,
+      ...opts.edge,
       ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
       ...(opts.customerTokenSecret ? { customerTokenSecret: opts.customerTokenSecret } : {}),
     },

@@ -1,10 +1,12 @@
-import { isIP } from 'node:net';
 import type { handleUnaryCall, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { isIP } from 'node:net';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { CallContext, SeatService } from '../../service/seat-service.ts';
 import type { AdminAuth } from '../admin-auth.ts';
 import { ADMIN_CALLER, type EdgeIdentity } from '../caller.ts';
+import { clientAddress } from '../client-address.ts';
+import type { EdgeLimiter } from '../limits/index.ts';
 import type { Metadata } from '@grpc/grpc-js';
 import { bookingMessage, holdMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
 import { toGrpcError } from './status-map.ts';
@@ -15,6 +17,20 @@ export interface HandlerDeps {
   auth: AdminAuth;
   logger: Logger;
   identity: EdgeIdentity;
+  limiter: EdgeLimiter;
+  /** Peers whose `x-forwarded-for` metadata names the client. */
+  trustedProxies: readonly string[];
+}
+
+/**
+ * The client address of a call: the peer (grpc-js gives `host:port`, IPv6 without brackets),
+ * or the `x-forwarded-for` metadata when the peer is a trusted proxy.
+ */
+export function callAddress(call: { getPeer(): string; metadata: Metadata }, trustedProxies: readonly string[]): string {
+  const peer = call.getPeer();
+  const host = peer.replace(/:\d+$/, '');
+  const forwarded = trustedProxies.length > 0 ? call.metadata.get('x-forwarded-for').filter((v): v is string => typeof v === 'string') : [];
+  return clientAddress(isIP(host) !== 0 ? host : peer, forwarded.length > 0 ? forwarded : undefined, trustedProxies);
 }
 
 type UnaryCall = ServerUnaryCall<unknown, object>;
@@ -75,7 +91,7 @@ function unary(deps: HandlerDeps, method: string, run: (request: unknown, call: 
       try {
         if (call.cancelled) return;
         if (deadlinePassed(call)) throw new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the deadline passed before the call started');
-        if (admin) deps.auth.check(authorizationOf(call.metadata));
+        if (admin) await deps.limiter.admin(callAddress(call, deps.trustedProxies), () => deps.auth.check(authorizationOf(call.metadata)));
         const reply = await run(call.request, call);
         if (!call.cancelled) callback(null, reply);
       } catch (err) {
@@ -111,6 +127,7 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
     })),
     Hold: unary(deps, 'Hold', async (r, call) => {
       const { showId, req, idempotencyKey } = schema.parse(schema.HoldRequestSchema, r);
+      await deps.limiter.hold('grpc', callAddress(call, deps.trustedProxies), req.customerId);
       return holdMessage(await service.hold(showId, req, callerCtx(deps, call, idempotencyKey, req.customerId)));
     }),
     Confirm: unary(deps, 'Confirm', async (r, call) => {

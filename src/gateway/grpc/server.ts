@@ -3,6 +3,7 @@ import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../admin-auth.ts';
 import { EdgeIdentity } from '../caller.ts';
+import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../limits/index.ts';
 import { unaryHandlers } from './handlers.ts';
 import { HealthService } from './health.ts';
 import { loadServices, showUpdateEncoder } from './proto.ts';
@@ -23,10 +24,16 @@ export interface GrpcServerOptions {
   watchLimits?: Partial<WatchLimits>;
   /** Who calls (trusted proxies, customer tokens); default: the peer address, no tokens. */
   identity?: EdgeIdentity;
+  /** Rate limits; default: the product defaults, counted in this process. */
+  limiter?: EdgeLimiter;
+  /** Peers whose `x-forwarded-for` metadata names the client. */
+  trustedProxies?: readonly string[];
 }
 
 export interface GrpcServerHandle {
   port: number;
+  /** The WatchShow caps in force. */
+  watchCaps: { maxWatchers: number; maxWatchersPerAddress: number };
   /** Health goes NOT_SERVING, watch streams end, calls in flight get a grace period. */
   close(): Promise<void>;
 }
@@ -41,9 +48,14 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const services = loadServices();
   const server = new Server({ ...SERVER_OPTIONS, ...opts.channelOptions });
   const health = new HealthService();
-  const watches = new WatchRegistry(opts.service, logger, showUpdateEncoder(services), opts.watchLimits);
+  const trustedProxies = opts.trustedProxies ?? [];
+  const watches = new WatchRegistry(opts.service, logger, showUpdateEncoder(services), opts.watchLimits, trustedProxies);
   const auth = new AdminAuth(opts.adminToken);
-  server.addService(services.seats, { ...unaryHandlers({ service: opts.service, auth, logger, identity: opts.identity ?? new EdgeIdentity() }), WatchShow: watches.handler });
+  const limiter = opts.limiter ?? createEdgeLimiter(DEFAULT_EDGE_LIMITS, { kind: 'memory' }, opts.logger);
+  server.addService(services.seats, {
+    ...unaryHandlers({ service: opts.service, auth, logger, identity: opts.identity ?? new EdgeIdentity(), limiter, trustedProxies }),
+    WatchShow: watches.handler,
+  });
   server.addService(services.health, health.implementation());
 
   const address = bindAddress(opts.host ?? '0.0.0.0', opts.port);
@@ -72,5 +84,5 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     });
     return closing;
   };
-  return { port, close };
+  return { port, watchCaps: { maxWatchers: watches.slots.total, maxWatchersPerAddress: watches.slots.perAddress }, close };
 }

@@ -36,9 +36,10 @@ export const GRPC_STATUS: Record<ErrorCode, status> = {
   UNAVAILABLE: status.UNAVAILABLE,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   INTERNAL: status.INTERNAL,
-  // HTTP- and WebSocket-only codes; never raised by the gRPC edge, mapped for completeness.
+  // HTTP-only codes; never raised by the gRPC edge, mapped for completeness.
   UNSUPPORTED_MEDIA_TYPE: status.INVALID_ARGUMENT,
   METHOD_NOT_ALLOWED: status.UNIMPLEMENTED,
+  // A client over its share of WatchShow streams.
   TOO_MANY_SUBSCRIPTIONS: status.RESOURCE_EXHAUSTED,
   // The show caps seats per customer and the hold named none: a field the request lacks.
   CUSTOMER_REQUIRED: status.INVALID_ARGUMENT,

@@ -3,16 +3,21 @@ import type { SeatDelta } from '../../actors/deltas.ts';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { CompactSeatMap, SeatService } from '../../service/seat-service.ts';
-import { deadlinePassed, logFailure } from './handlers.ts';
+import { AddressSlots, DEFAULT_GRPC_MAX_WATCH_STREAMS, DEFAULT_GRPC_MAX_WATCH_STREAMS_PER_ADDRESS } from '../limits/index.ts';
+import { callAddress, deadlinePassed, logFailure } from './handlers.ts';
 import { deltaMessage, seatMapMessage } from './messages.ts';
 import * as schema from './validation.ts';
 
 /** Deltas kept while a snapshot is being read; past this the watcher gets another snapshot. */
 export const MAX_BUFFERED_DELTAS = 1_000;
+/** What a client over its stream share is told to wait: streams end when clients let go. */
+const WATCH_RETRY_AFTER_SECONDS = 5;
 
 export interface WatchLimits {
   /** Watch streams one server serves at once; each holds a subscription and a write buffer. */
   maxWatchers: number;
+  /** Streams one client address may hold open (0: no per-address cap; never more than half of maxWatchers). */
+  maxWatchersPerAddress: number;
   /**
    * Delta bytes written to a stream but not yet taken by HTTP/2 flow control. Past this the
    * client is not keeping up: deltas are dropped and one fresh snapshot follows once the
@@ -23,7 +28,8 @@ export interface WatchLimits {
 }
 
 export const DEFAULT_WATCH_LIMITS: WatchLimits = {
-  maxWatchers: 10_000,
+  maxWatchers: DEFAULT_GRPC_MAX_WATCH_STREAMS,
+  maxWatchersPerAddress: DEFAULT_GRPC_MAX_WATCH_STREAMS_PER_ADDRESS,
   maxPendingDeltaBytes: 256 * 1024,
 };
 
@@ -56,6 +62,7 @@ class ShowWatch {
   constructor(
     private readonly call: WatchCall,
     readonly showId: string,
+    readonly address: string,
     private readonly registry: WatchRegistry,
   ) {}
 
@@ -164,14 +171,18 @@ export class WatchRegistry {
   private readonly watchersByShow = new Map<string, number>();
 
   readonly limits: WatchLimits;
+  /** Streams counted in total and per client address. */
+  readonly slots: AddressSlots;
 
   constructor(
     readonly service: SeatService,
     readonly logger: Logger,
     readonly encode: (update: object) => Buffer,
     limits: Partial<WatchLimits> = {},
+    private readonly trustedProxies: readonly string[] = [],
   ) {
     this.limits = { ...DEFAULT_WATCH_LIMITS, ...limits };
+    this.slots = new AddressSlots(this.limits.maxWatchers, this.limits.maxWatchersPerAddress);
   }
 
   get size(): number {
@@ -207,6 +218,7 @@ export class WatchRegistry {
 
   forget(watch: ShowWatch): void {
     if (!this.active.delete(watch)) return;
+    this.slots.give(watch.address);
     const left = (this.watchersByShow.get(watch.showId) ?? 1) - 1;
     if (left > 0) this.watchersByShow.set(watch.showId, left);
     else {
@@ -219,9 +231,15 @@ export class WatchRegistry {
     try {
       if (deadlinePassed(call)) throw new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the deadline passed before the call started');
       const req = schema.parse(schema.WatchShowRequest, call.request);
-      if (this.active.size >= this.limits.maxWatchers)
-        throw new SeatError(ErrorCode.UNAVAILABLE, 'too many watchers on this gateway', { retryAfterSeconds: 1 });
-      const watch = new ShowWatch(call, req.show_id, this);
+      const address = callAddress(call, this.trustedProxies);
+      const refused = this.slots.take(address);
+      if (refused === 'full') throw new SeatError(ErrorCode.UNAVAILABLE, 'too many watchers on this gateway', { retryAfterSeconds: 1 });
+      // One client's share is capped so it cannot take every slot from everyone else.
+      if (refused === 'address')
+        throw new SeatError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${this.slots.perAddress} WatchShow streams per client address`, {
+          retryAfterSeconds: WATCH_RETRY_AFTER_SECONDS,
+        });
+      const watch = new ShowWatch(call, req.show_id, address, this);
       this.add(watch);
       watch.start(req.from_version);
     } catch (err) {

@@ -7,6 +7,8 @@ import type { CallContext, SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../admin-auth.ts';
 import { ADMIN_CALLER, EdgeIdentity } from '../caller.ts';
 import { checkCustomerId, checkIdempotencyKey } from '../edge-rules.ts';
+import { clientAddress } from '../client-address.ts';
+import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../limits/index.ts';
 import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
@@ -23,6 +25,12 @@ export interface HttpHandlerOptions {
   idempotency?: IdempotencyCacheOptions;
   /** Who calls: client address behind trusted proxies, customer tokens. Default: the socket peer, no tokens. */
   identity?: EdgeIdentity;
+  /** Rate limits; default: the product defaults, counted in this process. */
+  limiter?: EdgeLimiter;
+  /** Peers whose X-Forwarded-For names the client (see client-address.ts). */
+  trustedProxies?: readonly string[];
+  /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export interface HttpHandler {
@@ -43,6 +51,8 @@ interface Answer extends StoredResponse {
 const EMPTY = Buffer.alloc(0);
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']);
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;
+/** Hold attempts are what the per-address and per-customer rate limits count. */
+const HOLD_ROUTE = 'hold';
 
 function json(status: number, body: unknown): Answer {
   return { status, headers: null, body: JSON.stringify(body) };
@@ -118,6 +128,9 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const { service, maxBodyBytes } = opts;
   const log = opts.logger.child({ subsystem: 'http' });
   const auth = new AdminAuth(opts.adminToken);
+  const metricsAuth = opts.metricsToken === undefined ? null : new AdminAuth(opts.metricsToken);
+  const limiter = opts.limiter ?? createEdgeLimiter(DEFAULT_EDGE_LIMITS, { kind: 'memory' }, opts.logger);
+  const trustedProxies = opts.trustedProxies ?? [];
   const idempotency = new IdempotencyCache(opts.idempotency);
   const identity = opts.identity ?? new EdgeIdentity();
   let ready = false;
@@ -135,7 +148,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   async function serveRoute(route: Route, req: IncomingMessage, params: string[], query: string): Promise<Answer> {
-    if (route.admin) auth.check(req.headers.authorization);
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
+    if (route.admin) await limiter.admin(address, () => auth.check(req.headers.authorization));
     const holdToken = route.holdToken ? holdTokenOf(req.headers) : '';
     const method = req.method as string;
     const key = method === 'GET' ? undefined : checkIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
@@ -152,6 +166,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
           },
           key,
         );
+    // Before the idempotency cache: a refused attempt is never replayed as the answer.
+    if (route.name === HOLD_ROUTE) await limiter.hold('http', address, customerIdOf(body));
     const gzipOk = acceptsGzip(req.headers['accept-encoding']);
     if (key === undefined) return run(route, params, query, body, holdToken, ctx, gzipOk);
     // Scoped by caller (and, for hold commands, by the hold token): another caller's key,
@@ -169,12 +185,21 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     let path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    // Every answer, JSON or page: a browser must never guess another type from the content.
+    res.setHeader('x-content-type-options', 'nosniff');
 
     if (method === 'GET') {
       if (path === '/healthz') return done(res, method, 'healthz', json(200, { status: 'ok' }));
       if (path === '/readyz')
         return done(res, method, 'readyz', ready ? json(200, { status: 'ready' }) : errorAnswer(new SeatError(ErrorCode.UNAVAILABLE, 'not ready')));
       if (path === '/metrics') {
+        if (metricsAuth) {
+          try {
+            metricsAuth.check(req.headers.authorization);
+          } catch (err) {
+            return done(res, method, 'metrics', errorAnswer(err));
+          }
+        }
         const m = await metricsText();
         res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body) });
         res.end(m.body);

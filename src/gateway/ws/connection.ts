@@ -3,6 +3,7 @@ import { ErrorCode, SeatError, asSeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import type { CallerClaims, EdgeIdentity } from '../caller.ts';
+import type { EdgeLimiter } from '../limits/index.ts';
 import { runCommand } from './commands.ts';
 import { toErrorFrame } from './error-mapping.ts';
 import { BAD_FRAME_WINDOW_MS, CloseCode } from './constants.ts';
@@ -15,6 +16,8 @@ export interface ConnectionHost {
   service: SeatService;
   logger: Logger;
   identity: EdgeIdentity;
+  /** Counts hold commands per client address and customer, like the other doors. */
+  limiter: EdgeLimiter;
   limits: {
     bufferedCapBytes: number;
     maxSubscriptions: number;
@@ -47,6 +50,8 @@ function requestIdOf(raw: unknown): string | undefined {
  */
 export class Connection implements Watcher {
   readonly ws: WebSocket;
+  /** The client address the upgrade came from (X-Forwarded-For behind a trusted proxy). */
+  readonly address: string;
   private readonly host: ConnectionHost;
   private readonly subs = new Map<string, ShowChannel>();
   /** Where recently ended subscriptions left this socket, so a quick resubscribe continues (bounded). */
@@ -61,8 +66,9 @@ export class Connection implements Watcher {
   /** Who is at the other end, read from the upgrade request; every command's caller starts here. */
   private readonly peer: Pick<CallerClaims, 'peer' | 'forwardedFor'>;
 
-  constructor(ws: WebSocket, host: ConnectionHost, peer: Pick<CallerClaims, 'peer' | 'forwardedFor'> = { peer: undefined, forwardedFor: undefined }) {
+  constructor(ws: WebSocket, host: ConnectionHost, address: string, peer: Pick<CallerClaims, 'peer' | 'forwardedFor'> = { peer: undefined, forwardedFor: undefined }) {
     this.ws = ws;
+    this.address = address;
     this.host = host;
     this.peer = peer;
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -199,6 +205,7 @@ export class Connection implements Watcher {
   private async command(f: CommandFrame): Promise<void> {
     if (++this.inflight >= this.host.limits.maxInflightCommands) this.ws.pause();
     try {
+      if (f.type === 'hold') await this.host.limiter.hold('ws', this.address, f.customerId);
       // A result goes only to the socket that asked: requestIds are this socket's own labels
       // and are never looked up anywhere else, so another socket's equal id cannot reach it.
       const reply = await runCommand(this.host.service, f, (customerId, customerToken) =>

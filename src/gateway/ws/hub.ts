@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { EdgeIdentity } from '../caller.ts';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
+import type { EdgeLimiter } from '../limits/index.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import { CloseCode } from './constants.ts';
 import { ShowChannel } from './show-channel.ts';
@@ -46,6 +47,7 @@ export interface HubStats {
 export class WsHub implements ConnectionHost {
   readonly service: SeatService;
   readonly logger: Logger;
+  readonly limiter: EdgeLimiter;
   readonly limits: ConnectionHost['limits'];
   private readonly opts: HubOptions;
   private readonly governor: TickGovernor;
@@ -59,9 +61,10 @@ export class WsHub implements ConnectionHost {
 
   readonly identity: EdgeIdentity;
 
-  constructor(service: SeatService, logger: Logger, opts: HubOptions, identity: EdgeIdentity = new EdgeIdentity()) {
+  constructor(service: SeatService, logger: Logger, limiter: EdgeLimiter, opts: HubOptions, identity: EdgeIdentity = new EdgeIdentity()) {
     this.service = service;
     this.logger = logger;
+    this.limiter = limiter;
     this.identity = identity;
     this.opts = opts;
     this.limits = {
@@ -80,8 +83,9 @@ export class WsHub implements ConnectionHost {
     return this.conns.size;
   }
 
-  accept(ws: WebSocket, req?: IncomingMessage): Connection {
-    const conn = new Connection(ws, this, { peer: req?.socket.remoteAddress, forwardedFor: req?.headers['x-forwarded-for'] });
+  /** Takes an upgraded socket of the client at `address` (what its rate limits count on). */
+  accept(ws: WebSocket, address: string, req?: IncomingMessage): Connection {
+    const conn = new Connection(ws, this, address, { peer: req?.socket.remoteAddress, forwardedFor: req?.headers['x-forwarded-for'] });
     this.conns.add(conn);
     wsMetrics.sockets.inc();
     return conn;
