@@ -20,6 +20,7 @@ async function collect(log: EventLog, showId: string, afterSeq = 0): Promise<Log
 }
 
 const codeOf = (err: unknown): unknown => (err as { code?: unknown }).code;
+const rejectsNotOwner = (p: Promise<unknown>) => assert.rejects(p, (err) => codeOf(err) === 'NOT_OWNER');
 const event = (v: number) => ({ type: 'HoldExpired' as const, holdId: `h${v}-${'p'.repeat(200)}`, seats: [v] });
 
 /** Appends `count` one-event batches to each show, interleaved; returns the new seqs per show. */
@@ -153,6 +154,26 @@ describe('file event log: segments and compaction', () => {
     assert.deepEqual((await collect(log, 'old')).map((e) => e.seq), all, 'old and new batches, in order, after a restart');
     await snapshotAt('old', (seqs.get('old') as number[]).at(-1) as number);
     assert.ok(!(await segmentFiles(logDir)).includes('events.log'), 'the old file goes once snapshots cover it');
+    await log.close();
+  });
+
+  it('finishes a roll that crashed before the new segment got its checkpoint, so older segments can still go', async () => {
+    const logDir = freshDir();
+    let { log, snapshotAt } = await openWithSnapshots(logDir);
+    const seqs = (await fill(log, ['x'], 20)).get('x') as number[];
+    await log.close();
+    assert.deepEqual(await segmentFiles(logDir), ['events-000001.log']);
+    // The crash left the next segment created but empty.
+    await writeFile(join(logDir, 'events-000002.log'), Buffer.alloc(0));
+    ({ log, snapshotAt } = await openWithSnapshots(logDir));
+    assert.equal(await log.lastSeq('x'), seqs.at(-1));
+    const next = await log.append('x', { batchId: 'x-next', firstVersion: 21, events: [event(21)] }, seqs.at(-1) as number);
+    await snapshotAt('x', next);
+    assert.deepEqual(await segmentFiles(logDir), ['events-000002.log'], 'the older segment went once covered');
+    await log.close();
+    ({ log } = await openWithSnapshots(logDir));
+    assert.equal(await log.lastSeq('x'), next);
+    await rejectsNotOwner(log.append('x', { batchId: 'x-stale', firstVersion: 21, events: [] }, seqs.at(-1) as number));
     await log.close();
   });
 
