@@ -23,8 +23,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
 /** Most ops packed into one request message to an owner. */
 export const DEFAULT_BATCH_MAX_OPS = 128;
-/** The embedded event log rolls to a new segment file at this size. */
-export const DEFAULT_EVENT_LOG_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Redis keys (`<prefix>:members`) and cluster NATS subjects (`<prefix>.cmd.<node>`) start with this. */
 export const DEFAULT_CLUSTER_PREFIX = 'seats';
 
@@ -96,10 +94,14 @@ const EnvSchema = z.object({
   HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   // -- actor core (idempotency retention, mailboxes)
   // -- embedded storage
-  /** Bytes after which the embedded event log starts a new segment file (older ones are deleted once snapshots cover them). */
-  EVENT_LOG_SEGMENT_BYTES: z.coerce.number().int().min(64 * 1024).max(2 ** 31).default(DEFAULT_EVENT_LOG_SEGMENT_BYTES),
+  /** Bytes after which the embedded event log starts a new segment file (older ones are deleted once snapshots cover them); 64 MiB. */
+  EVENT_LOG_SEGMENT_BYTES: z.coerce.number().int().min(64 * 1024).max(2 ** 31).default(64 * 1024 * 1024),
   /** `<segment file>:<byte offset>` — permission to cut a damaged embedded log there (start-up names both when it refuses). */
-  EVENT_LOG_TRUNCATE_AT: z.string().regex(/^events(-\d{6,})?\.log:\d+$/, 'like events-000003.log:123456, as the start-up error names it').optional(),
+  EVENT_LOG_TRUNCATE_AT: z
+    .string()
+    .regex(/^events(-\d{6,})?\.log:\d+$/, 'like events-000003.log:123456, as the start-up error names it')
+    .transform((v) => ({ file: v.slice(0, v.indexOf(':')), offset: Number(v.slice(v.indexOf(':') + 1)) }))
+    .optional(),
   // -- big commands (log entry splitting)
   // -- soak
 });
@@ -250,17 +252,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hopMaxFrameBytes: e.HOP_MAX_FRAME_BYTES,
     hopHeavyTimeoutMs: e.HOP_HEAVY_TIMEOUT_MS,
     // -- actor core (idempotency retention, mailboxes)
-      // -- embedded storage
+    // -- embedded storage
     eventLogSegmentBytes: e.EVENT_LOG_SEGMENT_BYTES,
-    eventLogTruncateAt: e.EVENT_LOG_TRUNCATE_AT === undefined ? undefined : parseTruncateAt(e.EVENT_LOG_TRUNCATE_AT),
+    eventLogTruncateAt: e.EVENT_LOG_TRUNCATE_AT,
     // -- big commands (log entry splitting)
     // -- soak
   };
-}
-
-function parseTruncateAt(value: string): { file: string; offset: number } {
-  const at = value.lastIndexOf(':');
-  return { file: value.slice(0, at), offset: Number(value.slice(at + 1)) };
 }
 
 /** The log level alone, read early so the logger exists before the rest is validated. */

@@ -1,5 +1,5 @@
 /**
- * bench/storage — the embedded event log (one file, fdatasync per group commit):
+ * bench/storage — the embedded event log (segment files, fdatasync per group commit):
  *  - 1 show, 1 writer: one append in flight at a time, like one show actor;
  *  - N shows (default 1,000), one writer each, all at once: what group commit across shows buys.
  * Each append is one batch of `--events` small events. Prints a table and writes

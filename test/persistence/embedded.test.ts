@@ -62,6 +62,14 @@ describe('embedded storage', () => {
     }
   });
 
+  it('reads the embedded log settings, and refuses a malformed truncate permission', () => {
+    const config = loadConfig({ EVENT_LOG_SEGMENT_BYTES: '1048576', EVENT_LOG_TRUNCATE_AT: 'events-000003.log:4096' });
+    assert.equal(config.eventLogSegmentBytes, 1_048_576);
+    assert.deepEqual(config.eventLogTruncateAt, { file: 'events-000003.log', offset: 4096 });
+    assert.equal(loadConfig({}).eventLogTruncateAt, undefined);
+    assert.throws(() => loadConfig({ EVENT_LOG_TRUNCATE_AT: '../etc/passwd:1' }), (err: Error) => err.name === 'ConfigError');
+  });
+
   it('keeps log, snapshots and catalog across a restart', async () => {
     const dataDir = join(dir.path, 'restart');
     const def = showDef('s-restart');
