@@ -5,6 +5,7 @@ import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
 import { serializeState } from '../../src/actors/state-codec.ts';
+import { SeatError } from '../../src/errors.ts';
 import type { CommandReply, ShowEvent } from '../../src/actors/types.ts';
 import { StaticPlacement } from '../../src/cluster/static-placement.ts';
 import { ReplicaFollower } from '../../src/cluster/replica-follower.ts';
@@ -123,15 +124,17 @@ describe('a stadium cancellation larger than one log entry', { skip, timeout: 24
     assert.ok(reply.refunds.every((b) => b.status === 'cancelled' && b.refundDue === b.total));
     assert.equal(reply.releasedHolds.length, SMALL_HOLDS);
 
-    // One logical entry (the holds and the cancellation together), stored as several messages.
+    // The holds committed on their own; the cancellation alone, as one logical entry stored as several messages.
     const entries = await entriesAfter(log, 'stadium', seqBefore);
-    assert.equal(entries.length, 1, 'readers see the batch as one entry');
-    const [entry] = entries;
-    assert.equal(entry.events.filter((e) => e.type === 'SeatsHeld').length, SMALL_HOLDS, 'the small holds were in the same batch');
+    assert.equal(entries.length, 2, 'the small commands and the cancellation');
+    assert.deepEqual(new Set(entries[0].events.map((e) => e.type)), new Set(['SeatsHeld']));
+    assert.equal(entries[0].events.length, SMALL_HOLDS);
+    const entry = entries[1];
     assert.equal(entry.events.filter((e) => e.type === 'BookingCancelled').length, BOOKINGS);
+    assert.equal(entry.events.filter((e) => e.type === 'HoldReleased').length, SMALL_HOLDS);
     assert.equal(entry.events.at(-1)?.type, 'ShowCancelled');
-    const parts = (await subjectMessages(nc, stream, log.subjectOf('stadium'))) - messagesBefore;
-    assert.ok(parts >= 2, `the batch was split (${parts} messages)`);
+    const parts = (await subjectMessages(nc, stream, log.subjectOf('stadium'))) - messagesBefore - 1;
+    assert.ok(parts >= 2, `the cancellation was split (${parts} messages)`);
 
     const live = await host.read('stadium', (s) => serializeState(s));
     assert.equal(live.status, 'cancelled');
@@ -244,10 +247,28 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
     assert.deepEqual(serializeState(rebuilt.state!), live);
   });
 
+  it('refuses alone a command whose one event cannot fit a message; the commands around it commit', async () => {
+    const host = await bookedShow('lone', 0);
+    const labels = await host.read('lone', (s) => s.seatMap.labels.slice(0, 4));
+    // Sent in one tick, so they reach the mailbox together.
+    const before = [host.execute('lone', { type: 'hold', holdId: 'a', seats: [labels[0]] }), host.execute('lone', { type: 'hold', holdId: 'b', seats: [labels[1]] })];
+    const huge = host.execute('lone', { type: 'changeShow', changes: { title: 'x'.repeat(2 * MAX_MSG_BYTES) } });
+    const afterwards = [host.execute('lone', { type: 'hold', holdId: 'c', seats: [labels[2]] })];
+    await assert.rejects(huge, (err: unknown) => err instanceof SeatError && err.code === 'INVALID_ARGUMENT' && /message limit/.test(err.message));
+    for (const r of await Promise.allSettled([...before, ...afterwards])) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+    const state = await host.read('lone', (s) => ({ holds: [...s.holds.keys()].sort(), title: s.def.title }));
+    assert.deepEqual(state, { holds: ['a', 'b', 'c'], title: 'Dune' });
+    await host.close();
+  });
+
   it('leaves no partial state, and the next writer appends', async () => {
     const host = await bookedShow('orphan', 50);
     const live = await host.read('orphan', (s) => serializeState(s));
     await host.close();
+    // A replica following the subject live sees the orphaned part too.
+    const follower = new ReplicaFollower({ nc, log, stream, subjectPrefix: prefix, snapshots: new MemorySnapshotStore(), placement: new StaticPlacement('replica', ['owner', 'replica']), logger });
+    await follower.start();
+    await eventually(() => follower.peek('orphan', (c) => c.seq === live.logSeq), 10_000, 'the replica copy');
     const orphanSeq = await publishFirstPartOnly('orphan', live.version + 1, live.logSeq);
 
     const next = new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger });
@@ -260,6 +281,13 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
     const held = await next.execute('orphan', { type: 'hold', holdId: 'after', seats: labels });
     assert.equal(held.type, 'hold');
     const after = await next.read('orphan', (s) => serializeState(s));
+    try {
+      await eventually(() => follower.peek('orphan', (c) => c.seq === after.logSeq), 10_000, 'the replica to apply the next entry');
+      assert.deepEqual(follower.peek('orphan', (c) => serializeState(c.state)), after);
+      assert.equal(follower.stats().rebuilt, 0, 'the orphan was skipped, not a gap');
+    } finally {
+      await follower.close();
+    }
     await next.close();
     const rebuilt = await new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger }).load('orphan');
     assert.deepEqual(serializeState(rebuilt.state!), after);
