@@ -303,9 +303,10 @@ export class JetStreamEventLog implements EventLog {
    * filtered to the show's subject (deleted when done). The parts of a split batch come out
    * as one entry (the seq of its last part); an unfinished group at the end comes out as an
    * entry without events at its last part's seq, so the next append is fenced on it. Fails
-   * UNAVAILABLE when the message at `afterSeq` (from 0: the show's first entry) was purged
-   * before or during the read: entries after it may be gone, and the reader must start again
-   * from a newer snapshot.
+   * UNAVAILABLE when the message at `afterSeq` was purged before or during the read: entries
+   * after it may be gone, and the reader must start again from a newer snapshot. (A read from
+   * 0 of a purged show starts at its oldest kept entry; the show's snapshot is where to start,
+   * and ActorHost.load refuses an entry that does not continue from version 0.)
    */
   async *read(showId: string, afterSeq: number): AsyncIterable<LogEntry> {
     const last = await this.lastSeq(showId);
@@ -336,9 +337,6 @@ export class JetStreamEventLog implements EventLog {
           throw new SeatError(ErrorCode.UNAVAILABLE, `log of ${showId} lacks the first part of the group at seq ${m.seq}`);
         return part.head - 1;
       }
-      // A show's history starts at version 1; from 0, anything else means it was purged below a snapshot.
-      if (first && from === 0 && stored.firstVersion !== 1)
-        throw new SeatError(ErrorCode.UNAVAILABLE, `log of ${showId} was compacted below seq ${m.seq}; start from its snapshot`);
       first = false;
       const entry = assembler.push(showId, m.seq, stored, part);
       if (entry) yield entry;
