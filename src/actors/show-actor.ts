@@ -10,12 +10,13 @@ import type { CommandReply, ShowCommand, ShowEvent } from './types.ts';
 /** Most commands decided together and committed as one log append. */
 export const DEFAULT_MAX_BATCH = 512;
 /**
- * A command deciding more events than this, and every show-wide admin change, commits in a
- * batch of its own: if the log refuses it (too big even split) or its multi-part append
- * fails, no other customer's command fails with it.
+ * A command deciding more events than this, and the show-wide admin changes (rare, and the
+ * ones whose single event can be big), commit in a batch of their own: if the log refuses
+ * such a batch (too big even split) or its multi-part append fails, no other customer's
+ * command fails with it.
  */
 export const DEFAULT_LONE_COMMAND_EVENTS = 1024;
-const LONE_COMMANDS: ReadonlySet<ShowCommand['type']> = new Set(['cancelShow', 'changeShow', 'cancelBookings']);
+const LONE_COMMANDS: ReadonlySet<ShowCommand['type']> = new Set(['cancelShow', 'changeShow']);
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
