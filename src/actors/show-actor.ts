@@ -9,6 +9,14 @@ import type { CommandReply, ShowCommand, ShowEvent } from './types.ts';
 
 /** Most commands decided together and committed as one log append. */
 export const DEFAULT_MAX_BATCH = 512;
+/**
+ * A command deciding more events than this, and the show-wide admin changes (rare, and the
+ * ones whose single event can be big), commit in a batch of their own: if the log refuses
+ * such a batch (too big even split) or its multi-part append fails, no other customer's
+ * command fails with it.
+ */
+export const DEFAULT_LONE_COMMAND_EVENTS = 1024;
+const LONE_COMMANDS: ReadonlySet<ShowCommand['type']> = new Set(['cancelShow', 'changeShow']);
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -181,7 +189,8 @@ export class ShowActor {
     const firstVersion = (state?.version ?? 0) + 1;
     const events: ShowEvent[] = [];
     const outcomes: Array<{ p: Pending; reply?: CommandReply; error?: SeatError }> = [];
-    for (const p of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i];
       let decision;
       try {
         decision = decide(state, p.cmd, now);
@@ -192,10 +201,22 @@ export class ShowActor {
         outcomes.push({ p, error: decision.error });
         continue;
       }
-      for (const e of decision.events) state = evolve(state, e);
-      // Not push(...events): a stadium's cancellation (150,000 events) overflows the call stack.
-      for (const e of decision.events) events.push(e);
+      const lone = decision.events.length > DEFAULT_LONE_COMMAND_EVENTS || LONE_COMMANDS.has(p.cmd.type);
+      if (lone && events.length > 0) {
+        // Decided again, alone, in the next batch (decide is pure: nothing to undo).
+        this.mailbox.unshift(...batch.slice(i));
+        break;
+      }
+      // No push(...spread): a stadium's cancellation is more events than a call may take arguments.
+      for (const e of decision.events) {
+        state = evolve(state, e);
+        events.push(e);
+      }
       outcomes.push({ p, reply: decision.reply });
+      if (lone && i + 1 < batch.length) {
+        this.mailbox.unshift(...batch.slice(i + 1));
+        break;
+      }
     }
 
     if (events.length === 0) {
@@ -209,8 +230,10 @@ export class ShowActor {
       seq = await this.deps.log.append(this.showId, { batchId: this.deps.newBatchId(), firstVersion, events }, this.lastSeq);
     } catch (err) {
       const reason = asSeatError(err);
+      // INVALID_ARGUMENT: the log refused the entry before writing anything (too big even split);
+      // the command that made it is alone in its batch (see LONE_COMMANDS), so it alone is refused.
       const answer =
-        reason.code === ErrorCode.NOT_OWNER
+        reason.code === ErrorCode.NOT_OWNER || reason.code === ErrorCode.INVALID_ARGUMENT
           ? reason
           : new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err });
       this.deps.logger.warn({ showId: this.showId, err: reason, code: reason.code }, 'append failed, stopping show actor');

@@ -5,7 +5,8 @@ import { deserializeState, type SerializedState } from '../actors/state-codec.ts
 import type { BookingView } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
 import { bookingsChangedBy } from '../persistence/durable-bookings.ts';
-import { decodeBatch, showIdOfToken } from '../persistence/jetstream-event-log.ts';
+import { EntryAssembler, decodeBatch, partOf } from '../persistence/jetstream-entries.ts';
+import { showIdOfToken } from '../persistence/jetstream-event-log.ts';
 import type { EventLog, LogEntry, SnapshotStore } from '../persistence/ports.ts';
 import type { Placement } from './placement.ts';
 import type { WarmCopy } from './replica-repair.ts';
@@ -87,6 +88,8 @@ export class ReplicaFollower {
   private isActiveHere: (showId: string) => boolean = () => false;
   private closed = false;
   private readonly counters = { taken: 0, rebuilt: 0, applied: 0 };
+  /** Holds the parts of a split batch until its last part (a group that never ends never applies). */
+  private readonly assembler = new EntryAssembler();
 
   constructor(private readonly opts: ReplicaFollowerOptions) {
     this.logger = opts.logger.child({ subsystem: 'replica-follower' });
@@ -195,7 +198,7 @@ export class ReplicaFollower {
   private decode(showId: string, m: JsMsg): LogEntry | null {
     try {
       const stored = decodeBatch(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-      return { seq: m.seq, showId, batchId: stored.batchId, firstVersion: stored.firstVersion, events: stored.events };
+      return this.assembler.push(showId, m.seq, stored, partOf(m.headers));
     } catch (err) {
       this.logger.error({ err, showId, seq: m.seq }, 'undecodable log entry; dropping the copy');
       this.copies.delete(showId);

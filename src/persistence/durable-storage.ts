@@ -29,6 +29,25 @@ export interface DurableOptions {
   log?: Omit<JetStreamEventLogOptions, 'logger' | 'stream' | 'subjectPrefix' | 'ownsConnection'>;
   /** Name the connections carry (NATS client name, Postgres application_name). */
   clientName?: string;
+  /** Compact each show's log below its previous durable snapshot (default true). */
+  purgeBelowSnapshots?: boolean;
+}
+
+/**
+ * Compaction: once a newer snapshot is committed, the show's log below the snapshot it
+ * replaced goes (a subject purge; the stream denies deleting single messages, not purging).
+ * One snapshot interval of log is kept behind the newest snapshot, so a reader that loaded the
+ * previous snapshot a moment ago, or a warm replica a little behind, still finds its tail; one
+ * that falls further behind fails UNAVAILABLE (the log checks) and starts again from the newest.
+ * A failed purge is logged and left to the next snapshot: every purge covers all below it.
+ */
+async function purgeBelow(events: JetStreamEventLog, showId: string, seq: number, log: Logger): Promise<void> {
+  try {
+    const purged = await events.purgeBelow(showId, seq);
+    if (purged) log.debug({ showId, below: seq, purged }, 'log purged below the previous snapshot');
+  } catch (err) {
+    log.warn({ err, showId, below: seq }, 'log purge failed; the next snapshot retries');
+  }
 }
 
 export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
@@ -81,7 +100,9 @@ export async function openDurableStorage(
       ...(overrides.eventSubjectPrefix !== undefined ? { subjectPrefix: overrides.eventSubjectPrefix } : {}),
     });
     const bus = new NatsBus(nc, { logger, ...(overrides.busSubjectPrefix ? { subjectPrefix: overrides.busSubjectPrefix } : {}) });
-    const snapshots = new PostgresSnapshotStore(pool);
+    const snapshots = new PostgresSnapshotStore(pool, {
+      afterReplace: overrides.purgeBelowSnapshots === false ? undefined : (showId, replacedSeq) => purgeBelow(events, showId, replacedSeq, log),
+    });
     const catalog = new PostgresCatalog(pool);
     const bookings = new PostgresBookingStore(pool, overrides.bookingWritesInFlight !== undefined ? { writesInFlight: overrides.bookingWritesInFlight } : {});
     log.info({ stream: events.stream, subjects: `${events.subjectPrefix}.>` }, 'durable storage open');

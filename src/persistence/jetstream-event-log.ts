@@ -1,8 +1,8 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   DeliverPolicy,
   DiscardPolicy,
   NatsError,
+  headers as natsHeaders,
   RetentionPolicy,
   StorageType,
   nanos,
@@ -11,6 +11,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type MsgHdrs,
   type MsgRequest,
   type NatsConnection,
   type StreamConfig,
@@ -19,7 +20,10 @@ import type { ShowEvent } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
+import { EntryAssembler, PART_HEADER, PART_HEAD_HEADER, decodeBatch, formatPart, partOf, planParts, type StoredBatch } from './jetstream-entries.ts';
 import type { AppendBatch, EventLog, LogEntry } from './ports.ts';
+
+export { COMPRESS_ABOVE_BYTES, decodeBatch, encodeBatch, type StoredBatch } from './jetstream-entries.ts';
 
 /** Matches `eventSubject()` in subjects.ts: a show's events live on `<prefix>.<showId>`. */
 export const DEFAULT_EVENT_SUBJECT_PREFIX = 'seats.events';
@@ -37,6 +41,11 @@ const READ_BATCH_MESSAGES = 1024;
  * cost stays bounded whatever the server version (the common tail after a crash is short).
  */
 export const DEFAULT_DIRECT_READ_MAX_GAP = 64;
+/**
+ * Most messages one batch may be split into. A 200,000-seat cancellation takes 2-3; a batch
+ * needing more than this (~64 MiB compressed) is refused with INVALID_ARGUMENT.
+ */
+export const DEFAULT_MAX_PARTS_PER_BATCH = 64;
 
 /** JetStream API error codes this adapter tells apart. */
 const JS_WRONG_LAST_SEQUENCE = 10071;
@@ -62,34 +71,17 @@ export interface JetStreamEventLogOptions {
   readFromSubjectStart?: boolean | 'auto';
   /** See DEFAULT_DIRECT_READ_MAX_GAP; 0 always reads through a consumer. */
   directReadMaxGap?: number;
+  /** See DEFAULT_MAX_PARTS_PER_BATCH. */
+  maxPartsPerBatch?: number;
   /** Close (drain) the connection when the log closes. */
   ownsConnection?: boolean;
 }
 
-/** Stored form of one batch; the show id is the subject and the seq the stream sequence. */
-export interface StoredBatch {
-  batchId: string;
-  firstVersion: number;
-  events: ShowEvent[];
-}
-
-/**
- * Batches above this are gzipped. A show cancellation or a big layout change is one command
- * whose events must stay one atomic entry (one BookingCancelled per booking: ~10,000 of them
- * fill the 1 MiB default payload); repetitive JSON shrinks about tenfold.
- */
-export const COMPRESS_ABOVE_BYTES = 64 * 1024;
-const GZIP_MAGIC = [0x1f, 0x8b] as const;
-
-export function encodeBatch(stored: StoredBatch): Buffer {
-  const json = Buffer.from(JSON.stringify(stored), 'utf8');
-  return json.length > COMPRESS_ABOVE_BYTES ? gzipSync(json) : json;
-}
-
-/** JSON never starts with 0x1f, so the gzip magic tells the two forms apart without a header. */
-export function decodeBatch(data: Buffer): StoredBatch {
-  const raw = data[0] === GZIP_MAGIC[0] && data[1] === GZIP_MAGIC[1] ? gunzipSync(data) : data;
-  return JSON.parse(raw.toString('utf8')) as StoredBatch;
+/** One message of a show's subject as read back. */
+interface RawMessage {
+  seq: number;
+  data: Uint8Array;
+  headers?: MsgHdrs | undefined;
 }
 
 const PLAIN_TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -145,6 +137,7 @@ export class JetStreamEventLog implements EventLog {
   private readonly readIdleTimeoutMs: number;
   private readonly readFromSubjectStart: boolean;
   private readonly directReadMaxGap: number;
+  private readonly maxPartsPerBatch: number;
   private readonly logger: Logger;
   private closed = false;
 
@@ -163,6 +156,7 @@ export class JetStreamEventLog implements EventLog {
     const mode = opts.readFromSubjectStart ?? 'auto';
     this.readFromSubjectStart = mode === 'auto' ? versionBelow(nc.info?.version, [2, 9, 15]) : mode;
     this.directReadMaxGap = opts.directReadMaxGap ?? DEFAULT_DIRECT_READ_MAX_GAP;
+    this.maxPartsPerBatch = opts.maxPartsPerBatch ?? DEFAULT_MAX_PARTS_PER_BATCH;
     this.logger = opts.logger.child({ subsystem: 'jetstream-log' });
   }
 
@@ -193,8 +187,10 @@ export class JetStreamEventLog implements EventLog {
       max_msg_size: this.maxMsgBytes,
       duplicate_window: nanos(this.opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
       num_replicas: this.opts.replicas ?? 1,
-      // The log is the record of every sale: no single entry may be removed.
+      // The log is the record of every sale: no single entry may be removed. Purging a show's
+      // subject below a durable snapshot stays allowed (compaction, see purgeBelow).
       deny_delete: true,
+      deny_purge: false,
     };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -234,23 +230,60 @@ export class JetStreamEventLog implements EventLog {
     return `${this.subjectPrefix}.${subjectToken(showId)}`;
   }
 
+  /**
+   * Appends the batch as one message, or, when it does not fit one, as a group of parts
+   * (log-entry-parts.ts): each part fenced on the seq of the one before, so the group is
+   * contiguous on the show's subject and a writer fenced out mid-group leaves an unfinished
+   * group that readers skip. Resolves with the seq of the last part, the position the next
+   * append names. A batch that cannot be split to fit (one event larger than a message, or
+   * more parts than maxPartsPerBatch) is refused with INVALID_ARGUMENT before anything is written.
+   */
   async append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number> {
     const stored: StoredBatch = { batchId: batch.batchId, firstVersion: batch.firstVersion, events: batch.events };
-    const data = encodeBatch(stored);
-    if (data.length > this.maxMsgBytes)
-      throw new SeatError(ErrorCode.INTERNAL, `batch of ${data.length} bytes exceeds the log's ${this.maxMsgBytes}-byte message limit`);
+    const parts = planParts(stored, this.maxMsgBytes, this.maxPartsPerBatch);
+    if (parts.length === 1) return this.publish(showId, parts[0], batch.batchId, expectedLastSeq);
+    let last = expectedLastSeq;
+    let head = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const h = natsHeaders();
+      h.set(PART_HEADER, formatPart(i, parts.length));
+      if (i > 0) h.set(PART_HEAD_HEADER, String(head));
+      last = await this.publish(showId, parts[i], `${batch.batchId}:${i}/${parts.length}`, last, h);
+      if (i === 0) head = last;
+    }
+    this.logger.debug({ showId, batchId: batch.batchId, parts: parts.length, events: batch.events.length, seq: last }, 'batch appended in parts');
+    return last;
+  }
+
+  private async publish(showId: string, data: Buffer, msgID: string, expectedLastSeq: number, headers?: MsgHdrs): Promise<number> {
     try {
       const ack = await this.js.publish(this.subjectOf(showId), data, {
-        msgID: batch.batchId,
+        msgID,
         expect: { lastSubjectSequence: expectedLastSeq, streamName: this.stream },
         timeout: this.publishTimeoutMs,
+        ...(headers ? { headers } : {}),
       });
-      if (ack.duplicate) this.logger.debug({ showId, batchId: batch.batchId, seq: ack.seq }, 'duplicate append');
+      if (ack.duplicate) this.logger.debug({ showId, msgID, seq: ack.seq }, 'duplicate append');
       return ack.seq;
     } catch (err) {
       if (apiErrorCode(err) === JS_WRONG_LAST_SEQUENCE)
         throw new SeatError(ErrorCode.NOT_OWNER, `another writer appended to ${showId} after seq ${expectedLastSeq}`, {}, { cause: err });
       throw new SeatError(ErrorCode.UNAVAILABLE, 'event log append failed', {}, { cause: err });
+    }
+  }
+
+  /**
+   * Drops the show's messages below `seq` (a subject purge; the message at `seq` stays, so the
+   * subject keeps its last sequence for fencing). Called once a snapshot at or after `seq` is
+   * durable; readers that start from an older position then fail UNAVAILABLE (see read).
+   */
+  async purgeBelow(showId: string, seq: number): Promise<number> {
+    if (seq <= 1) return 0;
+    try {
+      const r = await this.jsm.streams.purge(this.stream, { filter: this.subjectOf(showId), seq });
+      return r.purged;
+    } catch (err) {
+      throw new SeatError(ErrorCode.UNAVAILABLE, 'event log purge failed', {}, { cause: err });
     }
   }
 
@@ -267,14 +300,66 @@ export class JetStreamEventLog implements EventLog {
   /**
    * Reads the show's entries after `afterSeq` up to its last entry at the time of the call:
    * a short tail by stream gets (`next_by_subj`), a longer one through an ordered consumer
-   * filtered to the show's subject (deleted when done).
+   * filtered to the show's subject (deleted when done). The parts of a split batch come out
+   * as one entry (the seq of its last part); an unfinished group at the end comes out as an
+   * entry without events at its last part's seq, so the next append is fenced on it. Fails
+   * UNAVAILABLE when the message at `afterSeq` was purged before or during the read: entries
+   * after it may be gone, and the reader must start again from a newer snapshot. (A read from
+   * 0 of a purged show starts at its oldest kept entry; the show's snapshot is where to start,
+   * and ActorHost.load refuses an entry that does not continue from version 0.)
    */
   async *read(showId: string, afterSeq: number): AsyncIterable<LogEntry> {
     const last = await this.lastSeq(showId);
     if (last <= afterSeq) return;
+    if (afterSeq > 0) await this.assertRetained(showId, afterSeq);
+    let from = afterSeq;
+    for (let restarts = 0; ; restarts++) {
+      const restartAt = yield* this.readEntries(showId, from, last, restarts > 0);
+      if (restartAt === null) break;
+      from = restartAt;
+    }
+    if (afterSeq > 0) await this.assertRetained(showId, afterSeq);
+  }
+
+  /**
+   * Entries after `from`; returns a position to read again from when `from` turns out to be
+   * inside a group whose head lies before it (a reader earlier saw that group unfinished and
+   * stopped at its last part, and the group was completed since).
+   */
+  private async *readEntries(showId: string, from: number, last: number, restarted: boolean): AsyncGenerator<LogEntry, number | null> {
+    const assembler = new EntryAssembler();
+    let first = true;
+    for await (const m of this.rawMessages(showId, from, last)) {
+      const stored = this.decode(showId, m);
+      const part = partOf(m.headers);
+      if (first && part && part.index > 0) {
+        if (restarted || part.head <= 0 || part.head > from)
+          throw new SeatError(ErrorCode.UNAVAILABLE, `log of ${showId} lacks the first part of the group at seq ${m.seq}`);
+        return part.head - 1;
+      }
+      first = false;
+      const entry = assembler.push(showId, m.seq, stored, part);
+      if (entry) yield entry;
+    }
+    const unfinished = assembler.unfinished(showId);
+    if (unfinished) yield { seq: unfinished.lastSeq, showId, batchId: unfinished.batchId, firstVersion: unfinished.firstVersion, events: [] };
+    return null;
+  }
+
+  private async assertRetained(showId: string, seq: number): Promise<void> {
+    try {
+      await this.jsm.streams.getMessage(this.stream, { seq });
+    } catch (err) {
+      if (apiErrorCode(err) === JS_NO_MESSAGE_FOUND)
+        throw new SeatError(ErrorCode.UNAVAILABLE, `log of ${showId} was compacted past seq ${seq}; start from a newer snapshot`, {}, { cause: err });
+      throw new SeatError(ErrorCode.UNAVAILABLE, 'event log unavailable', {}, { cause: err });
+    }
+  }
+
+  private async *rawMessages(showId: string, afterSeq: number, last: number): AsyncIterable<RawMessage> {
     const subject = this.subjectOf(showId);
     if (last - afterSeq <= this.directReadMaxGap) {
-      yield* this.readByGets(showId, subject, afterSeq, last);
+      yield* this.readByGets(subject, afterSeq, last);
       return;
     }
     let consumer: Consumer;
@@ -295,7 +380,7 @@ export class JetStreamEventLog implements EventLog {
         const next = await this.nextWithin(it, showId);
         if (next.done) throw new SeatError(ErrorCode.UNAVAILABLE, 'event log read ended early');
         const m = next.value;
-        if (m.seq > afterSeq) yield this.decode(showId, m);
+        if (m.seq > afterSeq) yield { seq: m.seq, data: m.data, headers: m.headers };
         if (m.seq >= last) return;
       }
     } finally {
@@ -304,7 +389,7 @@ export class JetStreamEventLog implements EventLog {
     }
   }
 
-  private async *readByGets(showId: string, subject: string, afterSeq: number, last: number): AsyncIterable<LogEntry> {
+  private async *readByGets(subject: string, afterSeq: number, last: number): AsyncIterable<RawMessage> {
     for (let seq = afterSeq + 1; seq <= last; ) {
       let m;
       try {
@@ -315,7 +400,7 @@ export class JetStreamEventLog implements EventLog {
         throw new SeatError(ErrorCode.UNAVAILABLE, 'event log read failed', {}, { cause: err });
       }
       if (m.seq > last) return;
-      yield this.decode(showId, m);
+      yield { seq: m.seq, data: m.data, headers: m.header };
       seq = m.seq + 1;
     }
   }
@@ -335,14 +420,12 @@ export class JetStreamEventLog implements EventLog {
     }
   }
 
-  private decode(showId: string, m: { seq: number; data: Uint8Array }): LogEntry {
-    let stored: StoredBatch;
+  private decode(showId: string, m: RawMessage): StoredBatch {
     try {
-      stored = decodeBatch(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      return decodeBatch(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
     } catch (err) {
       throw new SeatError(ErrorCode.INTERNAL, `log entry ${m.seq} of ${showId} is not valid JSON`, {}, { cause: err });
     }
-    return { seq: m.seq, showId, batchId: stored.batchId, firstVersion: stored.firstVersion, events: stored.events };
   }
 
   async showIds(): Promise<string[]> {

@@ -42,6 +42,11 @@ export class NatsBus implements Bus {
     this.logger = opts.logger.child({ subsystem: 'nats-bus' });
   }
 
+  /** The server's max_payload (the subject prefix travels in the subject, not the payload). */
+  get maxMessageBytes(): number | undefined {
+    return this.nc.info?.max_payload;
+  }
+
   publish(subject: string, message: unknown): void {
     try {
       let data = this.codec.encode(message);

@@ -89,6 +89,8 @@ export interface BookingStore {
 
 /** A subject-based publish/subscribe bus (in-process, or core NATS). Fire and forget. */
 export interface Bus {
+  /** Largest message the bus carries, in bytes (undefined: no limit); a larger publish is lost. */
+  readonly maxMessageBytes?: number;
   publish(subject: string, message: unknown): void;
   /** `subject` may end in `.>` to match every subject below it. Returns an unsubscribe. */
   subscribe(subject: string, handler: (message: unknown, subject: string) => void): () => void;

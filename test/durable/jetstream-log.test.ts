@@ -96,12 +96,17 @@ describe('JetStreamEventLog', { skip }, () => {
     assert.equal(await log.lastSeq(show), s1);
   });
 
-  it('refuses a batch larger than a message may be, without writing', async () => {
+  it('splits a batch larger than a message into parts read back as one entry; refuses one event too big, without writing', async () => {
     const show = uniqueName('big');
     // Random ids: large batches are gzipped, so the test needs bytes that do not compress.
     const events: ShowEvent[] = Array.from({ length: 4000 }, (_, i) => ({ type: 'HoldExpired', holdId: randomBytes(24).toString('base64url'), seats: [i] }));
-    await assert.rejects(log.append(show, { batchId: uniqueName('b'), firstVersion: 1, events }, 0), { code: 'INTERNAL' });
-    assert.equal(await log.lastSeq(show), 0);
+    const seq = await log.append(show, { batchId: uniqueName('b'), firstVersion: 1, events }, 0);
+    const entries = await collect(log, show, 0);
+    assert.deepEqual(entries.map((e) => [e.seq, e.firstVersion, e.events.length]), [[seq, 1, 4000]]);
+    assert.deepEqual(entries[0].events, events);
+    const huge: ShowEvent[] = [{ type: 'HoldExpired', holdId: randomBytes(96 * 1024).toString('base64url'), seats: [1] }];
+    await assert.rejects(log.append(show, { batchId: uniqueName('b'), firstVersion: 4001, events: huge }, seq), { code: 'INVALID_ARGUMENT' });
+    assert.equal(await log.lastSeq(show), seq);
   });
 
   it('reads a long tail from the middle of an interleaved subject, both ways, and leaves no consumer', async () => {
