@@ -47,7 +47,9 @@ function remember(state: ShowState, idem: string | undefined, reply: () => Comma
 
 /**
  * Applies one event. The only way a show's state changes; mutates `state` in place for
- * speed (the shell throws a state away when its batch fails to commit). `ShowCreated`
+ * speed (the shell throws a state away when its batch fails to commit). Hold and booking
+ * records are replaced, never changed: a snapshot, a reply or a batch handed to someone
+ * asynchronous may still hold the old record, and must keep seeing the state it was given. `ShowCreated`
  * needs no prior state, so `state` may be null only for it.
  */
 export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
@@ -75,7 +77,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     }
     case 'HoldExtended': {
       const hold = state.holds.get(event.holdId);
-      if (hold) hold.expiresAt = event.expiresAt;
+      if (hold) state.holds.set(event.holdId, { ...hold, expiresAt: event.expiresAt });
       remember(state, event.idem, () => ({
         type: 'extendHold',
         holdId: event.holdId,
@@ -111,9 +113,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        booking.status = 'cancelled';
-        booking.cancelledAt = event.at;
-        booking.cancelReason = event.reason;
+        state.bookings.set(event.bookingId, { ...booking, status: 'cancelled', cancelledAt: event.at, cancelReason: event.reason });
         const seats: number[] = [];
         for (const label of booking.seats) {
           const seat = state.seatMap.indexByLabel.get(label);
@@ -160,9 +160,8 @@ function applyDefinitionChange(state: ShowState, def: ShowDefinition): void {
     const next = seatMap.indexByLabel.get(old.labels[i]);
     if (next !== undefined) seatStatus[next] = state.seatStatus[i];
   }
-  for (const hold of state.holds.values()) {
-    hold.seats = hold.seats.map((s) => seatMap.indexByLabel.get(old.labels[s]) as number);
-  }
+  for (const [holdId, hold] of state.holds)
+    state.holds.set(holdId, { ...hold, seats: hold.seats.map((s) => seatMap.indexByLabel.get(old.labels[s]) as number) });
   state.seatMap = seatMap;
   state.seatStatus = seatStatus;
   const counts = { available: 0, held: 0, booked: 0, blocked: 0 };

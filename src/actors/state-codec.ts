@@ -18,6 +18,10 @@ export interface SerializedState {
   idempotent: Array<[string, import('./types.ts').CommandReply]>;
 }
 
+/**
+ * A copy that shares nothing mutable with `state`: call it inside the actor's turn, and the
+ * result is the state at exactly `state.logSeq` however long the caller takes to store it.
+ */
 export function serializeState(state: ShowState): SerializedState {
   return {
     format: 1,
@@ -28,9 +32,9 @@ export function serializeState(state: ShowState): SerializedState {
     layoutVersion: state.layoutVersion,
     logSeq: state.logSeq,
     seatStatus: Buffer.from(state.seatStatus.buffer, state.seatStatus.byteOffset, state.seatStatus.byteLength).toString('base64'),
-    holds: [...state.holds],
-    bookings: [...state.bookings],
-    endedHolds: [...state.endedHolds],
+    holds: Array.from(state.holds, ([id, h]) => [id, { ...h, seats: h.seats.slice() }]),
+    bookings: Array.from(state.bookings, ([id, b]) => [id, { ...b }]),
+    endedHolds: Array.from(state.endedHolds, ([id, e]) => [id, { ...e }]),
     bookingByHold: [...state.bookingByHold],
     idempotent: [...state.idempotent],
   };

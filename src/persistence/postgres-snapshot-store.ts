@@ -12,6 +12,8 @@ export class PostgresSnapshotStore implements SnapshotStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async save(snapshot: Snapshot): Promise<boolean> {
+    // Text before the first await, so the row is the state at exactly `logSeq`.
+    const text = JSON.stringify(snapshot.state);
     try {
       const r = await this.pool.query(
         `INSERT INTO show_snapshots (show_id, version, log_seq, state, updated_at)
@@ -19,7 +21,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
          ON CONFLICT (show_id) DO UPDATE
            SET version = EXCLUDED.version, log_seq = EXCLUDED.log_seq, state = EXCLUDED.state, updated_at = now()
            WHERE show_snapshots.log_seq < EXCLUDED.log_seq`,
-        [snapshot.showId, snapshot.version, snapshot.logSeq, JSON.stringify(snapshot.state)],
+        [snapshot.showId, snapshot.version, snapshot.logSeq, text],
       );
       return r.rowCount === 1;
     } catch (err) {
