@@ -1,9 +1,12 @@
+import { keyedResultOf, retentionMs } from './idempotency.ts';
 import { buildSeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
+import type { CommandReply, KeyedRecord } from './types.ts';
 
 /** JSON-safe form of a show's state: the seat statuses as base64, maps as entry lists. */
 export interface SerializedState {
-  format: 1;
+  /** 2: idempotency keys as compact records; 1 (still read): as whole replies. */
+  format: 1 | 2;
   def: ShowState['def'];
   status: ShowState['status'];
   cancelReason?: string;
@@ -15,7 +18,7 @@ export interface SerializedState {
   bookings: Array<[string, import('./show-state.ts').BookingRecord]>;
   endedHolds: Array<[string, import('./show-state.ts').EndedHold]>;
   bookingByHold: Array<[string, string]>;
-  idempotent: Array<[string, import('./types.ts').CommandReply]>;
+  idempotent: Array<[string, KeyedRecord]>;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface SerializedState {
  */
 export function serializeState(state: ShowState): SerializedState {
   return {
-    format: 1,
+    format: 2,
     def: state.def,
     status: state.status,
     ...(state.cancelReason !== undefined ? { cancelReason: state.cancelReason } : {}),
@@ -36,12 +39,12 @@ export function serializeState(state: ShowState): SerializedState {
     bookings: Array.from(state.bookings, ([id, b]) => [id, { ...b }]),
     endedHolds: Array.from(state.endedHolds, ([id, e]) => [id, { ...e }]),
     bookingByHold: [...state.bookingByHold],
-    idempotent: [...state.idempotent],
+    idempotent: Array.from(state.idempotent, ([key, r]) => [key, { ...r }]),
   };
 }
 
 export function deserializeState(s: SerializedState): ShowState {
-  if (s.format !== 1) throw new Error(`unknown snapshot format ${String(s.format)}`);
+  if (s.format !== 1 && s.format !== 2) throw new Error(`unknown snapshot format ${String(s.format)}`);
   const seatStatus = new Uint8Array(Buffer.from(s.seatStatus, 'base64'));
   const counts = { available: 0, held: 0, booked: 0, blocked: 0 };
   const keys = ['available', 'held', 'booked', 'blocked'] as const;
@@ -60,6 +63,23 @@ export function deserializeState(s: SerializedState): ShowState {
     bookings: new Map(s.bookings),
     endedHolds: new Map(s.endedHolds),
     bookingByHold: new Map(s.bookingByHold),
-    idempotent: new Map(s.idempotent),
+    idempotent: s.format === 2 ? new Map(s.idempotent) : legacyKeys(s),
   };
+}
+
+/**
+ * Keys of a format-1 snapshot (whole replies) as records: no fingerprint (any body matches,
+ * as it did then), kept the default time from the newest moment the snapshot knows of.
+ */
+function legacyKeys(s: SerializedState): Map<string, KeyedRecord> {
+  let newest = 0;
+  for (const [, h] of s.holds) newest = Math.max(newest, h.createdAt);
+  for (const [, b] of s.bookings) newest = Math.max(newest, b.confirmedAt, b.cancelledAt ?? 0);
+  const until = newest + retentionMs(s.def, undefined);
+  const keys = new Map<string, KeyedRecord>();
+  for (const [key, reply] of s.idempotent as unknown as Array<[string, CommandReply]>) {
+    const result = keyedResultOf(reply);
+    if (result) keys.set(key, { fp: '', until, result });
+  }
+  return keys;
 }

@@ -124,21 +124,54 @@ export type ShowCommandType = ShowCommand['type'];
 
 // ---------------------------------------------------------------- events
 
+/**
+ * What a show remembers of a keyed command, carried by the command's last event so every
+ * copy of the show (owner, replica, recovery) remembers the same key the same way.
+ */
+export interface KeyedRecord {
+  /** Fingerprint of the request (without generated ids): another body under the key is refused. */
+  fp: string;
+  /** Event time after which the key may be forgotten (ms since epoch). */
+  until: number;
+  result: KeyedResult;
+}
+
+/**
+ * The compact result of a keyed command: ids and the few facts needed to answer a retry the
+ * same way again; the rest (booking lines, refunds) is read back from state.
+ */
+export type KeyedResult =
+  | { type: 'hold'; holdId: string; seats: string[]; expiresAt: number; currency: string; total: number; customerId?: string }
+  | { type: 'extendHold'; holdId: string; expiresAt: number }
+  | { type: 'release'; holdId: string }
+  | { type: 'confirm'; bookingId: string }
+  | { type: 'cancelBookings'; bookingIds: string[] }
+  | { type: 'cancelShow'; releasedHolds: string[] }
+  | { type: 'changeShow'; version: number; releasedHolds: string[]; cancelledBookings: string[] }
+  | { type: 'blockSeats'; seats: string[] }
+  | { type: 'unblockSeats'; seats: string[] };
+
+/** The key (treated as opaque) and its record; `idem` alone is an event from before records. */
+interface Keyed {
+  idem?: string;
+  keyed?: KeyedRecord;
+}
+
+/** Events without a time of their own carry `at` (absent in old logs) so a show's keys age by event time. */
 export type ShowEvent =
   | { type: 'ShowCreated'; def: ShowDefinition; blocked: number[]; at: number }
-  | {
+  | ({
       type: 'SeatsHeld';
       holdId: string;
       seats: number[];
       createdAt: number;
       expiresAt: number;
       customerId?: string;
-      idem?: string;
-    }
-  | { type: 'HoldExtended'; holdId: string; expiresAt: number; idem?: string }
-  | { type: 'HoldReleased'; holdId: string; seats: number[]; reason: HoldEndReason; idem?: string }
-  | { type: 'HoldExpired'; holdId: string; seats: number[] }
-  | {
+    } & Keyed)
+  | ({ type: 'HoldExtended'; holdId: string; expiresAt: number; at?: number } & Keyed)
+  | ({ type: 'HoldReleased'; holdId: string; seats: number[]; reason: HoldEndReason; at?: number } & Keyed)
+  | { type: 'HoldExpired'; holdId: string; seats: number[]; at?: number }
+  | ({
       type: 'BookingConfirmed';
       bookingId: string;
       holdId: string;
@@ -147,13 +180,12 @@ export type ShowEvent =
       paymentRef?: string;
       customerId?: string;
       at: number;
-      idem?: string;
-    }
-  | { type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number; idem?: string }
-  | { type: 'SeatsBlocked'; seats: number[]; idem?: string }
-  | { type: 'SeatsUnblocked'; seats: number[]; idem?: string }
-  | { type: 'ShowCancelled'; reason: string; at: number; idem?: string }
-  | { type: 'ShowChanged'; def: ShowDefinition; at: number; idem?: string };
+    } & Keyed)
+  | ({ type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number } & Keyed)
+  | ({ type: 'SeatsBlocked'; seats: number[]; at?: number } & Keyed)
+  | ({ type: 'SeatsUnblocked'; seats: number[]; at?: number } & Keyed)
+  | ({ type: 'ShowCancelled'; reason: string; at: number } & Keyed)
+  | ({ type: 'ShowChanged'; def: ShowDefinition; at: number } & Keyed);
 
 export type ShowEventType = ShowEvent['type'];
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ActorHost } from '../actors/actor-host.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../actors/defaults.ts';
 import type { SeatDelta } from '../actors/deltas.ts';
@@ -17,16 +17,12 @@ export function newId(prefix: string): string {
 
 /**
  * The key the show remembers for a request. Hold-scoped commands put the hold id in the
- * scope, so one key reused for another hold does not get that hold's answer; a new hold puts
- * a fingerprint of its request there, so a stranger reusing a key with other seats does not
- * receive someone else's hold (and its token).
+ * scope, so one key reused for another hold does not get that hold's answer. The show
+ * fingerprints each request under its key: the same key with another body is refused
+ * (IDEMPOTENCY_MISMATCH), never answered with someone else's hold.
  */
 function idem(ctx: CallContext | undefined, scope: string): { idem?: string } {
   return ctx?.idempotencyKey ? { idem: `${scope}:${ctx.idempotencyKey}` } : {};
-}
-
-function fingerprint(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
 }
 
 /** The SeatService of a process that owns its shows: calls go straight to the local actors. */
@@ -99,8 +95,7 @@ export class LocalSeatService implements SeatService {
   }
 
   async hold(showId: string, req: Parameters<SeatService['hold']>[1], ctx?: CallContext) {
-    const scope = ctx?.idempotencyKey ? `hold:${fingerprint(req)}` : 'hold';
-    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, scope) });
+    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, 'hold') });
     return { ...r.hold, holdToken: this.tokens.issue(showId, r.hold.holdId) };
   }
 
