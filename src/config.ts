@@ -64,6 +64,10 @@ const EnvSchema = z.object({
   // -- reads (view cache)
   // -- cluster hop
   // -- actor core (idempotency retention, mailboxes)
+  /** 0: each show keeps a key for its longest hold (maxHoldSeconds) plus 15 minutes. */
+  IDEMPOTENCY_RETENTION_SECONDS: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(0),
+  /** Default: DEFAULT_MAILBOX_MAX_COMMANDS of src/actors/show-actor.ts (about twenty full batches). */
+  MAILBOX_MAX_COMMANDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   // -- embedded storage
   // -- big commands (log entry splitting)
   // -- soak
@@ -107,6 +111,10 @@ export interface Config {
   // -- reads (view cache)
   // -- cluster hop
   // -- actor core (idempotency retention, mailboxes)
+  /** Seconds a show remembers an idempotency key; 0: the show's maxHoldSeconds plus a margin. */
+  idempotencyRetentionSeconds: number;
+  /** Most commands waiting in one show's mailbox before callers get 503 UNAVAILABLE. */
+  mailboxMaxCommands: number;
   // -- embedded storage
   // -- big commands (log entry splitting)
   // -- soak
@@ -166,6 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- reads (view cache)
     // -- cluster hop
     // -- actor core (idempotency retention, mailboxes)
+    idempotencyRetentionSeconds: e.IDEMPOTENCY_RETENTION_SECONDS,
+    mailboxMaxCommands: e.MAILBOX_MAX_COMMANDS,
     // -- embedded storage
     // -- big commands (log entry splitting)
     // -- soak

@@ -30,7 +30,8 @@ const CATALOG_EVENTS = new Set(['ShowCreated', 'ShowChanged', 'ShowCancelled']);
 const PASSIVATION_SWEEP_MAX_MS = 60_000;
 
 export function createSeatNode(
-  config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> & Partial<Pick<Config, 'passivateAfterMs'>>,
+  config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> &
+    Partial<Pick<Config, 'passivateAfterMs' | 'idempotencyRetentionSeconds' | 'mailboxMaxCommands'>>,
   storage: Storage,
   logger: Logger,
   extraListeners: Array<(batch: CommittedBatch) => void> = [],
@@ -64,6 +65,8 @@ export function createSeatNode(
     ...(bookingSync ? { beforeReply: bookingSync.beforeReply } : {}),
     snapshotEveryEvents: config.snapshotEveryEvents,
     snapshotEveryMs: config.snapshotEveryMs,
+    ...(config.mailboxMaxCommands !== undefined ? { maxMailbox: config.mailboxMaxCommands } : {}),
+    ...(config.idempotencyRetentionSeconds ? { decideOptions: { idempotencyRetentionSeconds: config.idempotencyRetentionSeconds } } : {}),
     ...(warm ? { warmState: warm.warmState } : {}),
   });
   const passivateAfterMs = config.passivateAfterMs;
