@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import { evolve } from '../../src/actors/evolve.ts';
+import { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS } from '../../src/actors/idempotency.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from '../../src/actors/state-codec.ts';
 import type { HoldReply, Layout } from '../../src/actors/types.ts';
@@ -62,7 +63,8 @@ async function replayFrom(log: MemoryEventLog, showId: string, snapshot: Seriali
 const EXPECTED_CODES = new Set(['SEAT_UNAVAILABLE', 'HOLD_EXPIRED', 'HOLD_NOT_FOUND', 'HOLD_ALREADY_CONFIRMED', 'SHOW_CANCELLED', 'HOLD_LIMIT_EXCEEDED']);
 
 const op = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('hold' as const), seats: fc.uniqueArray(fc.nat(ROWS * PER_ROW - 1), { minLength: 1, maxLength: 3 }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('hold' as const), seats: fc.uniqueArray(fc.nat(ROWS * PER_ROW - 1), { minLength: 1, maxLength: 3 }), keyed: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), pick: fc.nat() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('confirm' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('extend' as const), pick: fc.nat() }) },
@@ -100,14 +102,29 @@ describe('snapshots are exact', () => {
         };
         const client = async (ops: Op[]) => {
           const mine: HoldReply[] = [];
+          const keyed: Array<{ key: string; seats: string[]; holdId: string; at: number }> = [];
           for (const o of ops) {
             await s.schedule(Promise.resolve(o.kind));
             switch (o.kind) {
               case 'hold': {
                 const holdId = `h${++n}`;
                 allHolds.push(holdId);
-                const r = await attempt(() => host.execute(showId, { type: 'hold', holdId, seats: o.seats.map(label) }));
-                if (r?.type === 'hold') mine.push(r.hold);
+                const seats = o.seats.map(label);
+                const key = o.keyed ? `k-${holdId}` : undefined;
+                const r = await attempt(() => host.execute(showId, { type: 'hold', holdId, seats, ...(key ? { idem: key } : {}) }));
+                if (r?.type === 'hold') {
+                  mine.push(r.hold);
+                  if (key) keyed.push({ key, seats, holdId, at: clock.t });
+                }
+                break;
+              }
+              case 'retry': {
+                // A keyed hold sent again (new generated id, same key and body) gets the first hold back.
+                const k = keyed[o.pick % Math.max(1, keyed.length)];
+                if (!k) break;
+                const r = await attempt(() => host.execute(showId, { type: 'hold', holdId: `h${++n}`, seats: k.seats, idem: k.key }));
+                // Within the retention (the show's longest hold plus the margin) the key is remembered.
+                if (r && clock.t - k.at < (900 + DEFAULT_IDEMPOTENCY_MARGIN_SECONDS) * 1000) assert.equal(r.type === 'hold' && r.hold.holdId, k.holdId);
                 break;
               }
               case 'confirm': {
@@ -125,7 +142,7 @@ describe('snapshots are exact', () => {
                 break;
               }
               case 'layout':
-                await attempt(() => host.execute(showId, { type: 'changeShow', changes: { layout: o.front ? withFront : { sections: [{ id: 'main', rows: base }] } } }));
+                await attempt(() => host.execute(showId, { type: 'changeShow', changes: { layout: o.front ? withFront : { sections: [{ id: 'main', rows: base }] } }, idem: `layout-${++n}` }));
                 break;
               case 'tick':
                 clock.t += o.ms;
