@@ -1,4 +1,4 @@
-import { eventTime, forgetKeys, legacyRecord } from './idempotency.ts';
+import { eventTime, forgetKeys, legacyRecord, rememberRecord } from './idempotency.ts';
 import {
   ENDED_HOLDS_KEPT,
   initialState,
@@ -45,9 +45,7 @@ function rememberKey(state: ShowState, event: ShowEvent): void {
   if (at !== undefined) forgetKeys(state, at);
   if (!('idem' in event) || event.idem === undefined) return;
   const record = event.keyed ?? legacyRecord(state, event, at);
-  if (!record) return;
-  state.idempotent.delete(event.idem);
-  state.idempotent.set(event.idem, record);
+  if (record) rememberRecord(state, event.idem, record);
 }
 
 /**

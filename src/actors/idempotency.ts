@@ -11,6 +11,13 @@ import { bookingView } from './views.ts';
  * forget the same keys at the same versions.
  */
 
+/**
+ * Most keys one show keeps, whatever their time: a backstop so a flood of keyed commands
+ * (the cluster's routing keys one per command) cannot grow a show without bound. At about
+ * 300 bytes a key (10-seat holds) that is some 30 MB; past it the oldest key goes first.
+ */
+export const IDEMPOTENCY_KEYS_MAX = 100_000;
+
 /** Past a show's longest hold, how long a retry still gets its first answer by default. */
 export const DEFAULT_IDEMPOTENCY_MARGIN_SECONDS = 15 * 60;
 
@@ -233,4 +240,11 @@ export function forgetKeys(state: ShowState, at: number): void {
     if (record.until > at) break;
     state.idempotent.delete(key);
   }
+}
+
+/** Records a key as the newest, dropping the oldest past IDEMPOTENCY_KEYS_MAX. */
+export function rememberRecord(state: ShowState, key: string, record: KeyedRecord): void {
+  state.idempotent.delete(key);
+  state.idempotent.set(key, record);
+  if (state.idempotent.size > IDEMPOTENCY_KEYS_MAX) state.idempotent.delete(state.idempotent.keys().next().value as string);
 }

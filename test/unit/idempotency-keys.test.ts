@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
-import { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS } from '../../src/actors/idempotency.ts';
+import { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS, IDEMPOTENCY_KEYS_MAX } from '../../src/actors/idempotency.ts';
 import { deserializeState, serializeState } from '../../src/actors/state-codec.ts';
 import type { ShowCommand } from '../../src/actors/types.ts';
 import { CoreDriver } from '../support/core.ts';
@@ -98,5 +98,16 @@ describe('idempotency keys at the show', () => {
     assert.ok(record);
     assert.equal('lines' in record.result, false);
     assert.ok(JSON.stringify(record).length < 300, `record of ${JSON.stringify(record).length} bytes`);
+  });
+
+  it('keeps at most IDEMPOTENCY_KEYS_MAX keys however fast they come, the oldest going first', () => {
+    const d = new CoreDriver(showDef('s1', 1, 2));
+    for (let i = 0; i <= IDEMPOTENCY_KEYS_MAX; i++) {
+      d.ok({ type: 'hold', holdId: `h${i}`, seats: ['A-1'], idem: `k${i}` });
+      d.ok({ type: 'release', holdId: `h${i}` });
+    }
+    assert.equal(d.s.idempotent.size, IDEMPOTENCY_KEYS_MAX);
+    assert.equal(d.s.idempotent.has('k0'), false);
+    assert.equal(d.s.idempotent.has('k1'), true);
   });
 });
