@@ -34,8 +34,8 @@ export class LocalSeatService implements SeatService {
     private readonly tokens: HoldTokens,
   ) {}
 
-  private async run<T extends ShowCommandType>(showId: string, cmd: Extract<ShowCommand, { type: T }>): Promise<ReplyFor<T>> {
-    const reply: CommandReply = await this.host.execute(showId, cmd);
+  private async run<T extends ShowCommandType>(showId: string, cmd: Extract<ShowCommand, { type: T }>, ctx?: CallContext): Promise<ReplyFor<T>> {
+    const reply: CommandReply = await this.host.execute(showId, cmd, ctx?.deadline !== undefined ? { deadline: ctx.deadline } : {});
     return reply as ReplyFor<T>;
   }
 
@@ -44,10 +44,10 @@ export class LocalSeatService implements SeatService {
       throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
   }
 
-  async createShow(input: CreateShowInput, _ctx?: CallContext) {
+  async createShow(input: CreateShowInput, ctx?: CallContext) {
     const { blockedSeats, limits, offers, ...rest } = input;
     const def = { ...rest, limits: { ...DEFAULT_LIMITS, ...limits }, offers: { ...DEFAULT_OFFERS, ...offers } };
-    await this.run(def.id, { type: 'createShow', def, ...(blockedSeats ? { blockedSeats } : {}) });
+    await this.run(def.id, { type: 'createShow', def, ...(blockedSeats ? { blockedSeats } : {}) }, ctx);
     return this.getShow(def.id);
   }
 
@@ -77,25 +77,25 @@ export class LocalSeatService implements SeatService {
   }
 
   async changeShow(showId: string, changes: Parameters<SeatService['changeShow']>[1], ctx?: CallContext) {
-    await this.run(showId, { type: 'changeShow', changes, ...idem(ctx, 'change') });
+    await this.run(showId, { type: 'changeShow', changes, ...idem(ctx, 'change') }, ctx);
     return this.getShow(showId);
   }
 
   async cancelShow(showId: string, reason: string | undefined, ctx?: CallContext) {
-    const r = await this.run(showId, { type: 'cancelShow', ...(reason ? { reason } : {}), ...idem(ctx, 'cancel-show') });
+    const r = await this.run(showId, { type: 'cancelShow', ...(reason ? { reason } : {}), ...idem(ctx, 'cancel-show') }, ctx);
     return { refunds: r.refunds, releasedHolds: r.releasedHolds };
   }
 
   async blockSeats(showId: string, seats: string[], ctx?: CallContext) {
-    await this.run(showId, { type: 'blockSeats', seats, ...idem(ctx, 'block') });
+    await this.run(showId, { type: 'blockSeats', seats, ...idem(ctx, 'block') }, ctx);
   }
 
   async unblockSeats(showId: string, seats: string[], ctx?: CallContext) {
-    await this.run(showId, { type: 'unblockSeats', seats, ...idem(ctx, 'unblock') });
+    await this.run(showId, { type: 'unblockSeats', seats, ...idem(ctx, 'unblock') }, ctx);
   }
 
   async hold(showId: string, req: Parameters<SeatService['hold']>[1], ctx?: CallContext) {
-    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, 'hold') });
+    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, 'hold') }, ctx);
     return { ...r.hold, holdToken: this.tokens.issue(showId, r.hold.holdId) };
   }
 
@@ -106,7 +106,7 @@ export class LocalSeatService implements SeatService {
       holdId,
       ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
       ...idem(ctx, `extend:${holdId}`),
-    });
+    }, ctx);
     return { holdId: r.holdId, expiresAt: r.expiresAt };
   }
 
@@ -118,13 +118,13 @@ export class LocalSeatService implements SeatService {
       bookingId: newId('b'),
       ...(paymentRef !== undefined ? { paymentRef } : {}),
       ...idem(ctx, `confirm:${holdId}`),
-    });
+    }, ctx);
     return r.booking;
   }
 
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext) {
     this.checkToken(showId, holdId, holdToken);
-    await this.run(showId, { type: 'release', holdId, ...idem(ctx, `release:${holdId}`) });
+    await this.run(showId, { type: 'release', holdId, ...idem(ctx, `release:${holdId}`) }, ctx);
   }
 
   getBooking(showId: string, bookingId: string) {
@@ -136,7 +136,7 @@ export class LocalSeatService implements SeatService {
   }
 
   async cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext) {
-    const r = await this.run(showId, { type: 'cancelBookings', bookingIds, ...idem(ctx, 'cancel-bookings') });
+    const r = await this.run(showId, { type: 'cancelBookings', bookingIds, ...idem(ctx, 'cancel-bookings') }, ctx);
     return r.bookings;
   }
 

@@ -6,6 +6,7 @@ import { ActorHost } from '../../src/actors/actor-host.ts';
 import { DeadlineHeap } from '../../src/actors/deadline-heap.ts';
 import type { CommandReply } from '../../src/actors/types.ts';
 import { SeatError } from '../../src/errors.ts';
+import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { CoreDriver, checkAccounting } from '../support/core.ts';
 import { showDef } from '../support/fixtures.ts';
@@ -102,6 +103,19 @@ describe('show actor bounds', () => {
     assert.equal(r.type, 'hold');
     assert.deepEqual(await host.read('d', (s) => [...s.holds.keys()]), ['in-time']);
     await host.close();
+  });
+});
+
+describe('caller deadlines through the seat service', () => {
+  it('a command whose CallContext deadline has passed is dropped undone', async () => {
+    const n = createSeatNode({ holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+    const { limits: _l, offers: _o, ...def } = showDef('cd');
+    await n.service.createShow(def);
+    await assert.rejects(n.service.hold('cd', { seats: ['A-1'] }, { deadline: Date.now() - 1 }), { code: 'DEADLINE_EXCEEDED' });
+    const ok = await n.service.hold('cd', { seats: ['A-1'] }, { deadline: Date.now() + 60_000 });
+    assert.deepEqual(ok.seats, ['A-1']);
+    assert.equal((await n.service.getShow('cd')).version, 2);
+    await n.close();
   });
 });
 
