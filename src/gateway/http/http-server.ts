@@ -19,6 +19,8 @@ export interface HttpHandlerOptions {
   /** Serves what the API does not (the seat-map page); returns true when it answered. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
   idempotency?: IdempotencyCacheOptions;
+  /** How long a command may wait at its show before it is dropped undone (DEADLINE_EXCEEDED); none when absent. */
+  commandDeadlineMs?: number;
 }
 
 export interface HttpHandler {
@@ -77,7 +79,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   async function run(route: Route, req: IncomingMessage, params: string[], query: string, raw: Buffer, holdToken: string, key: string | undefined): Promise<Answer> {
     try {
       const body = parseJsonBody(req, raw);
-      const reply = await route.handle({ service, params, query, body, holdToken, ctx: key === undefined ? {} : { idempotencyKey: key } });
+      const deadline = opts.commandDeadlineMs !== undefined ? { deadline: Date.now() + opts.commandDeadlineMs } : {};
+      const reply = await route.handle({ service, params, query, body, holdToken, ctx: key === undefined ? deadline : { idempotencyKey: key, ...deadline } });
       return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
     } catch (err) {
       const answer = errorAnswer(err);
