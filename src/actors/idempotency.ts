@@ -49,7 +49,7 @@ export function requestFingerprint(cmd: ShowCommand): string {
   return createHash('sha256').update(canonical(body)).digest('base64url').slice(0, 22);
 }
 
-/** The compact form of a reply; null for commands that carry no key. */
+/** The compact form of a reply (sharing no array with it: the reply goes to the caller); null for commands that carry no key. */
 export function keyedResultOf(reply: CommandReply): KeyedResult | null {
   switch (reply.type) {
     case 'hold': {
@@ -57,7 +57,7 @@ export function keyedResultOf(reply: CommandReply): KeyedResult | null {
       return {
         type: 'hold',
         holdId: h.holdId,
-        seats: h.seats,
+        seats: h.seats.slice(),
         expiresAt: Date.parse(h.expiresAt),
         currency: h.price.currency,
         total: h.price.total,
@@ -73,17 +73,17 @@ export function keyedResultOf(reply: CommandReply): KeyedResult | null {
     case 'cancelBookings':
       return { type: 'cancelBookings', bookingIds: reply.bookings.map((b) => b.bookingId) };
     case 'cancelShow':
-      return { type: 'cancelShow', releasedHolds: reply.releasedHolds };
+      return { type: 'cancelShow', releasedHolds: reply.releasedHolds.slice() };
     case 'changeShow':
       return {
         type: 'changeShow',
         version: reply.version,
-        releasedHolds: reply.releasedHolds,
+        releasedHolds: reply.releasedHolds.slice(),
         cancelledBookings: reply.cancelledBookings.map((b) => b.bookingId),
       };
     case 'blockSeats':
     case 'unblockSeats':
-      return { type: reply.type, seats: reply.seats };
+      return { type: reply.type, seats: reply.seats.slice() };
     case 'createShow':
     case 'expireHolds':
       return null;
@@ -122,7 +122,7 @@ export function replyFromKeyed(state: ShowState, r: KeyedResult): CommandReply |
         type: 'hold',
         hold: {
           holdId: r.holdId,
-          seats: r.seats,
+          seats: r.seats.slice(),
           expiresAt: new Date(r.expiresAt).toISOString(),
           price,
           ...(r.customerId !== undefined ? { customerId: r.customerId } : {}),
@@ -151,15 +151,15 @@ export function replyFromKeyed(state: ShowState, r: KeyedResult): CommandReply |
       }
       return r.type === 'cancelBookings'
         ? { type: 'cancelBookings', bookings: views }
-        : { type: 'changeShow', version: r.version, releasedHolds: r.releasedHolds, cancelledBookings: views };
+        : { type: 'changeShow', version: r.version, releasedHolds: r.releasedHolds.slice(), cancelledBookings: views };
     }
     case 'cancelShow': {
       const refunds = [...state.bookings.values()].filter((b) => b.cancelReason === 'show_cancelled').map((b) => bookingView(state, b));
-      return { type: 'cancelShow', refunds, releasedHolds: r.releasedHolds };
+      return { type: 'cancelShow', refunds, releasedHolds: r.releasedHolds.slice() };
     }
     case 'blockSeats':
     case 'unblockSeats':
-      return { type: r.type, seats: r.seats };
+      return { type: r.type, seats: r.seats.slice() };
     default: {
       const unreachable: never = r;
       throw new Error(`unknown keyed result ${(unreachable as KeyedResult).type}`);
