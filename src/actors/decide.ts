@@ -76,8 +76,11 @@ export function decide(state: ShowState | null, cmd: ShowCommand, now: number, o
     }
   }
   const decision = decideCommand(state, cmd, now);
-  if (decision.ok && idem !== undefined)
-    stampKeyed(decision.events, cmd, decision.reply, now, retentionMs(state.def, opts.idempotencyRetentionSeconds));
+  if (decision.ok && idem !== undefined) {
+    const keep = 'idemKeepSeconds' in cmd ? cmd.idemKeepSeconds : undefined;
+    const keepMs = keep !== undefined && keep > 0 ? keep * 1000 : retentionMs(state.def, opts.idempotencyRetentionSeconds);
+    stampKeyed(decision.events, cmd, decision.reply, now, keepMs);
+  }
   return decision;
 }
 

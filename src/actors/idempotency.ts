@@ -42,7 +42,7 @@ function canonical(value: unknown): string {
 
 /** What identifies a request under its key: the command without the key and the ids the service generated for it. */
 export function requestFingerprint(cmd: ShowCommand): string {
-  const { idem: _idem, ...rest } = cmd as ShowCommand & { idem?: string };
+  const { idem: _idem, idemKeepSeconds: _keep, ...rest } = cmd as ShowCommand & { idem?: string; idemKeepSeconds?: number };
   const body: Record<string, unknown> = rest;
   if (cmd.type === 'hold') delete body.holdId;
   if (cmd.type === 'confirm') delete body.bookingId;
@@ -231,20 +231,22 @@ export function legacyRecord(state: ShowState, e: ShowEvent, at: number | undefi
 }
 
 /**
- * Forgets keys whose time is up at event time `at`. Keys are kept in the order they were
- * recorded and nearly all share one retention, so the loop stops at the first key still due;
- * one kept longer only delays the ones behind it, never past the longest retention.
+ * Forgets every key whose time is up at event time `at`, whatever order the keys came in
+ * (a short-lived routing key behind a long-lived client key goes at its own time).
  */
 export function forgetKeys(state: ShowState, at: number): void {
-  for (const [key, record] of state.idempotent) {
-    if (record.until > at) break;
-    state.idempotent.delete(key);
-  }
+  if ((state.keyExpiry.peek() ?? Infinity) > at) return;
+  for (const key of state.keyExpiry.popDue(at)) state.idempotent.delete(key);
 }
 
 /** Records a key as the newest, dropping the oldest past IDEMPOTENCY_KEYS_MAX. */
 export function rememberRecord(state: ShowState, key: string, record: KeyedRecord): void {
   state.idempotent.delete(key);
   state.idempotent.set(key, record);
-  if (state.idempotent.size > IDEMPOTENCY_KEYS_MAX) state.idempotent.delete(state.idempotent.keys().next().value as string);
+  state.keyExpiry.set(record.until, key);
+  if (state.idempotent.size > IDEMPOTENCY_KEYS_MAX) {
+    const oldest = state.idempotent.keys().next().value as string;
+    state.idempotent.delete(oldest);
+    state.keyExpiry.delete(oldest);
+  }
 }

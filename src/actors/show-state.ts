@@ -1,3 +1,4 @@
+import { DeadlineHeap } from './deadline-heap.ts';
 import type { SeatMap } from './seat-map.ts';
 import { buildSeatMap } from './seat-map.ts';
 import type { BookingCancelReason, HoldEndReason, KeyedRecord, PriceQuote, ShowDefinition, ShowStatus } from './types.ts';
@@ -64,6 +65,8 @@ export interface ShowState {
    * the first answer. Kept by event time (see idempotency.ts), not by count.
    */
   idempotent: Map<string, KeyedRecord>;
+  /** When each key of `idempotent` may be forgotten; derived from it (never serialized). */
+  keyExpiry: DeadlineHeap;
 }
 
 /**
@@ -90,6 +93,7 @@ export function initialState(def: ShowDefinition): ShowState {
     endedHolds: new Map(),
     bookingByHold: new Map(),
     idempotent: new Map(),
+    keyExpiry: new DeadlineHeap(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { DeadlineHeap } from './deadline-heap.ts';
 import { keyedResultOf, retentionMs } from './idempotency.ts';
 import { buildSeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
@@ -49,6 +50,7 @@ export function deserializeState(s: SerializedState): ShowState {
   const counts = { available: 0, held: 0, booked: 0, blocked: 0 };
   const keys = ['available', 'held', 'booked', 'blocked'] as const;
   for (let i = 0; i < seatStatus.length; i++) counts[keys[seatStatus[i]]]++;
+  const idempotent = s.format === 2 ? new Map(s.idempotent) : legacyKeys(s);
   return {
     def: s.def,
     status: s.status,
@@ -63,8 +65,15 @@ export function deserializeState(s: SerializedState): ShowState {
     bookings: new Map(s.bookings),
     endedHolds: new Map(s.endedHolds),
     bookingByHold: new Map(s.bookingByHold),
-    idempotent: s.format === 2 ? new Map(s.idempotent) : legacyKeys(s),
+    idempotent,
+    keyExpiry: expiryOf(idempotent),
   };
+}
+
+function expiryOf(keys: Map<string, KeyedRecord>): DeadlineHeap {
+  const heap = new DeadlineHeap();
+  for (const [key, r] of keys) heap.set(r.until, key);
+  return heap;
 }
 
 /**

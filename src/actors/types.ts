@@ -98,6 +98,11 @@ export interface ShowChanges {
   offers?: Partial<Offers>;
 }
 
+/**
+ * `idem` is the idempotency key (opaque: it may carry a caller prefix). `idemKeepSeconds`
+ * overrides how long the show keeps it, e.g. short for keys a router makes up per attempt;
+ * it is not part of the request's fingerprint.
+ */
 export type ShowCommand =
   | { type: 'createShow'; def: ShowDefinition; blockedSeats?: string[] }
   | {
@@ -109,15 +114,16 @@ export type ShowCommand =
       ttlSeconds?: number;
       customerId?: string;
       idem?: string;
+      idemKeepSeconds?: number;
     }
-  | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string }
-  | { type: 'release'; holdId: string; idem?: string }
-  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; idem?: string }
-  | { type: 'cancelBookings'; bookingIds: string[]; idem?: string }
-  | { type: 'cancelShow'; reason?: string; idem?: string }
-  | { type: 'changeShow'; changes: ShowChanges; idem?: string }
-  | { type: 'blockSeats'; seats: string[]; idem?: string }
-  | { type: 'unblockSeats'; seats: string[]; idem?: string }
+  | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string; idemKeepSeconds?: number }
+  | { type: 'release'; holdId: string; idem?: string; idemKeepSeconds?: number }
+  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; idem?: string; idemKeepSeconds?: number }
+  | { type: 'cancelBookings'; bookingIds: string[]; idem?: string; idemKeepSeconds?: number }
+  | { type: 'cancelShow'; reason?: string; idem?: string; idemKeepSeconds?: number }
+  | { type: 'changeShow'; changes: ShowChanges; idem?: string; idemKeepSeconds?: number }
+  | { type: 'blockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
+  | { type: 'unblockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
   | { type: 'expireHolds'; holdIds: string[] };
 
 export type ShowCommandType = ShowCommand['type'];

@@ -110,4 +110,19 @@ describe('idempotency keys at the show', () => {
     assert.equal(d.s.idempotent.has('k0'), false);
     assert.equal(d.s.idempotent.has('k1'), true);
   });
+
+  it('forgets a short-lived key at its own time, even behind a long-lived one, the same after recovery', () => {
+    const d = new CoreDriver(showDef('s1', 2, 10));
+    d.ok({ type: 'hold', holdId: 'h1', seats: ['A-1'], idem: 'client-key' });
+    d.ok({ type: 'hold', holdId: 'h2', seats: ['A-2'], idem: 'route-key', idemKeepSeconds: 10 });
+    d.ok({ type: 'hold', holdId: 'h3', seats: ['A-3'], idem: 'client-key-2' });
+    // A different keep time is the same request: the retry is answered, not refused.
+    assert.equal(d.ok({ type: 'hold', holdId: 'hx', seats: ['A-2'], idem: 'route-key' }).hold.holdId, 'h2');
+    const recovered = deserializeState(JSON.parse(JSON.stringify(serializeState(d.s))));
+    d.now += 10_000;
+    d.ok({ type: 'release', holdId: 'h1' });
+    assert.deepEqual([...d.s.idempotent.keys()], ['client-key', 'client-key-2']);
+    const again = evolve(recovered, { type: 'HoldReleased', holdId: 'h1', seats: [0], reason: 'released', at: d.now });
+    assert.deepEqual([...again.idempotent.keys()], ['client-key', 'client-key-2']);
+  });
 });
