@@ -93,6 +93,10 @@ const EnvSchema = z.object({
   /** Milliseconds for a heavy routed op (a stadium's create or map: seconds of work on a busy owner), retries included. */
   HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   // -- actor core (idempotency retention, mailboxes)
+  /** 0: each show keeps a key for its longest hold (maxHoldSeconds) plus 15 minutes. */
+  IDEMPOTENCY_RETENTION_SECONDS: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(0),
+  /** Default: DEFAULT_MAILBOX_MAX_COMMANDS of src/actors/show-actor.ts (about twenty full batches). */
+  MAILBOX_MAX_COMMANDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   // -- embedded storage
   /** Bytes after which the embedded event log starts a new segment file (older ones are deleted once snapshots cover them); 64 MiB. */
   EVENT_LOG_SEGMENT_BYTES: z.coerce.number().int().min(64 * 1024).max(2 ** 31).default(64 * 1024 * 1024),
@@ -174,6 +178,10 @@ export interface Config {
   /** Total time a gateway gives a heavy op (a stadium's create, map, change or cancellation), retries included. */
   hopHeavyTimeoutMs: number;
   // -- actor core (idempotency retention, mailboxes)
+  /** Seconds a show remembers an idempotency key; 0: the show's maxHoldSeconds plus a margin. */
+  idempotencyRetentionSeconds: number;
+  /** Most commands waiting in one show's mailbox before callers get 503 UNAVAILABLE. */
+  mailboxMaxCommands: number;
   // -- embedded storage
   eventLogSegmentBytes: number;
   /** Undefined unless an operator allowed cutting a damaged log at this file and offset. */
@@ -252,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hopMaxFrameBytes: e.HOP_MAX_FRAME_BYTES,
     hopHeavyTimeoutMs: e.HOP_HEAVY_TIMEOUT_MS,
     // -- actor core (idempotency retention, mailboxes)
+    idempotencyRetentionSeconds: e.IDEMPOTENCY_RETENTION_SECONDS,
+    mailboxMaxCommands: e.MAILBOX_MAX_COMMANDS,
     // -- embedded storage
     eventLogSegmentBytes: e.EVENT_LOG_SEGMENT_BYTES,
     eventLogTruncateAt: e.EVENT_LOG_TRUNCATE_AT,

@@ -31,7 +31,7 @@ const PASSIVATION_SWEEP_MAX_MS = 60_000;
 
 export function createSeatNode(
   config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> &
-    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs'>>,
+    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs' | 'idempotencyRetentionSeconds' | 'mailboxMaxCommands'>>,
   storage: Storage,
   logger: Logger,
   extraListeners: Array<(batch: CommittedBatch) => void> = [],
@@ -65,6 +65,8 @@ export function createSeatNode(
     ...(bookingSync ? { beforeReply: bookingSync.beforeReply } : {}),
     snapshotEveryEvents: config.snapshotEveryEvents,
     snapshotEveryMs: config.snapshotEveryMs,
+    ...(config.mailboxMaxCommands !== undefined ? { maxMailbox: config.mailboxMaxCommands } : {}),
+    ...(config.idempotencyRetentionSeconds ? { decideOptions: { idempotencyRetentionSeconds: config.idempotencyRetentionSeconds } } : {}),
     ...(warm ? { warmState: warm.warmState } : {}),
   });
   const passivateAfterMs = config.passivateAfterMs;

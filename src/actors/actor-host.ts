@@ -3,7 +3,8 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EventLog, SnapshotStore } from '../persistence/ports.ts';
 import { evolve } from './evolve.ts';
-import { ActorStoppedError, ShowActor, type CommittedBatch } from './show-actor.ts';
+import type { DecideOptions } from './decide.ts';
+import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type CommittedBatch, type SendOptions } from './show-actor.ts';
 import type { ShowState } from './show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
 import type { CommandReply, ShowCommand } from './types.ts';
@@ -20,6 +21,10 @@ export interface ActorHostOptions {
   snapshotEveryEvents?: number;
   snapshotEveryMs?: number;
   maxBatch?: number;
+  /** Most commands waiting per show (see DEFAULT_MAILBOX_MAX_COMMANDS). */
+  maxMailbox?: number;
+  /** Node settings decisions depend on (idempotency retention). */
+  decideOptions?: DecideOptions;
   /**
    * A hot copy of a show kept elsewhere in this process (a warm replica). When it returns a
    * state, activation starts from it instead of the snapshot and replays only the log after
@@ -65,6 +70,8 @@ export class ActorHost {
       snapshotEveryEvents: DEFAULT_SNAPSHOT_EVERY_EVENTS,
       snapshotEveryMs: DEFAULT_SNAPSHOT_EVERY_MS,
       maxBatch: 512,
+      maxMailbox: DEFAULT_MAILBOX_MAX_COMMANDS,
+      decideOptions: {},
       ...opts,
     };
     this.logger = opts.logger.child({ subsystem: 'actor-host' });
@@ -77,17 +84,26 @@ export class ActorHost {
     return { activeShows: this.actors.size, activeHolds };
   }
 
+  /** A show's queue and tracked hold deadlines, null when it has no actor here (tests, metrics). */
+  actorLoad(showId: string): { mailbox: number; deadlines: number } | null {
+    const actor = this.actors.get(showId);
+    return actor && !actor.isStopped ? { mailbox: actor.mailboxLength, deadlines: actor.trackedDeadlines } : null;
+  }
+
   /** Shows with an actor in memory. */
   get activeShowIds(): string[] {
     return [...this.actors.keys()];
   }
 
-  /** Sends a command to the show's actor. A command that never reached a decision is resent once to a fresh actor. */
-  async execute(showId: string, cmd: ShowCommand): Promise<CommandReply> {
+  /**
+   * Sends a command to the show's actor. A command that never reached a decision is resent
+   * once to a fresh actor. With `deadline`, a command not decided by then is dropped undone.
+   */
+  async execute(showId: string, cmd: ShowCommand, opts: SendOptions = {}): Promise<CommandReply> {
     for (let attempt = 0; ; attempt++) {
       const actor = await this.actorFor(showId, cmd.type === 'createShow');
       try {
-        return await actor.send(cmd);
+        return await actor.send(cmd, opts);
       } catch (err) {
         if (!(err instanceof ActorStoppedError) || attempt >= 1 || err.code === ErrorCode.NOT_OWNER || this.closing)
           throw err;
@@ -154,6 +170,8 @@ export class ActorHost {
       now: this.opts.now,
       newBatchId: randomUUID,
       maxBatch: this.opts.maxBatch,
+      maxMailbox: this.opts.maxMailbox,
+      decideOptions: this.opts.decideOptions,
       logger: this.logger,
       onCommitted: (batch) => this.committed(batch),
       ...(this.opts.beforeReply ? { beforeReply: this.opts.beforeReply } : {}),

@@ -1,7 +1,13 @@
-/** A binary min-heap of (deadline, id) pairs. Stale entries are tolerated; callers re-check. */
+/**
+ * A binary min-heap of (deadline, id) pairs with one entry per id: setting an id again moves
+ * its entry, and `delete` takes it out, so the heap holds exactly the live deadlines (a hold
+ * released or confirmed leaves no entry behind until its old deadline).
+ */
 export class DeadlineHeap {
   private readonly deadlines: number[] = [];
   private readonly ids: string[] = [];
+  /** Index in the arrays of every id in the heap. */
+  private readonly at = new Map<string, number>();
 
   get size(): number {
     return this.deadlines.length;
@@ -11,51 +17,95 @@ export class DeadlineHeap {
     return this.deadlines[0];
   }
 
-  push(deadline: number, id: string): void {
-    const d = this.deadlines;
-    const ids = this.ids;
-    let i = d.length;
-    d.push(deadline);
-    ids.push(id);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (d[parent] <= deadline) break;
-      d[i] = d[parent];
-      ids[i] = ids[parent];
-      i = parent;
+  has(id: string): boolean {
+    return this.at.has(id);
+  }
+
+  /** Adds `id`, or moves it to `deadline` if it is already in the heap. */
+  set(deadline: number, id: string): void {
+    const i = this.at.get(id);
+    if (i === undefined) {
+      this.deadlines.push(deadline);
+      this.ids.push(id);
+      this.at.set(id, this.deadlines.length - 1);
+      this.up(this.deadlines.length - 1);
+      return;
     }
-    d[i] = deadline;
-    ids[i] = id;
+    const before = this.deadlines[i];
+    this.deadlines[i] = deadline;
+    if (deadline < before) this.up(i);
+    else this.down(i);
+  }
+
+  delete(id: string): boolean {
+    const i = this.at.get(id);
+    if (i === undefined) return false;
+    this.removeAt(i);
+    return true;
   }
 
   /** Removes and returns every id whose deadline is <= now. */
   popDue(now: number): string[] {
     const due: string[] = [];
-    while (this.deadlines.length && this.deadlines[0] <= now) due.push(this.pop());
+    while (this.deadlines.length && this.deadlines[0] <= now) {
+      due.push(this.ids[0]);
+      this.removeAt(0);
+    }
     return due;
   }
 
-  private pop(): string {
-    const d = this.deadlines;
-    const ids = this.ids;
-    const top = ids[0];
-    const lastD = d.pop() as number;
-    const lastId = ids.pop() as string;
-    if (d.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= d.length) break;
-        const r = l + 1;
-        const c = r < d.length && d[r] < d[l] ? r : l;
-        if (d[c] >= lastD) break;
-        d[i] = d[c];
-        ids[i] = ids[c];
-        i = c;
-      }
-      d[i] = lastD;
-      ids[i] = lastId;
+  clear(): void {
+    this.deadlines.length = 0;
+    this.ids.length = 0;
+    this.at.clear();
+  }
+
+  private removeAt(i: number): void {
+    const last = this.deadlines.length - 1;
+    this.at.delete(this.ids[i]);
+    if (i !== last) {
+      this.place(i, this.deadlines[last], this.ids[last]);
+      this.deadlines.pop();
+      this.ids.pop();
+      this.up(i);
+      this.down(i);
+    } else {
+      this.deadlines.pop();
+      this.ids.pop();
     }
-    return top;
+  }
+
+  private place(i: number, deadline: number, id: string): void {
+    this.deadlines[i] = deadline;
+    this.ids[i] = id;
+    this.at.set(id, i);
+  }
+
+  private up(i: number): void {
+    const d = this.deadlines[i];
+    const id = this.ids[i];
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.deadlines[parent] <= d) break;
+      this.place(i, this.deadlines[parent], this.ids[parent]);
+      i = parent;
+    }
+    this.place(i, d, id);
+  }
+
+  private down(i: number): void {
+    const n = this.deadlines.length;
+    const d = this.deadlines[i];
+    const id = this.ids[i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.deadlines[r] < this.deadlines[l] ? r : l;
+      if (this.deadlines[c] >= d) break;
+      this.place(i, this.deadlines[c], this.ids[c]);
+      i = c;
+    }
+    this.place(i, d, id);
   }
 }

@@ -1,6 +1,7 @@
 import { ErrorCode, SeatError } from '../errors.ts';
 import { findBestAvailable } from './best-available.ts';
 import { seatsOfCustomer } from './customer-seats.ts';
+import { replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
 import { applyChanges, checkDefinition } from './definition.ts';
 import { quoteSeats } from './pricing.ts';
 import { buildSeatMap } from './seat-map.ts';
@@ -16,6 +17,12 @@ import {
 import { bookingView, holdReply } from './views.ts';
 
 export type Decision = { ok: true; events: ShowEvent[]; reply: CommandReply } | { ok: false; error: SeatError };
+
+/** Settings of the node that the decision depends on; recorded in the events, so replicas need not share them. */
+export interface DecideOptions {
+  /** How long a show remembers an idempotency key; absent or 0: the show's longest hold plus a margin. */
+  idempotencyRetentionSeconds?: number;
+}
 
 const ok = (events: ShowEvent[], reply: CommandReply): Decision => ({ ok: true, events, reply });
 const fail = (code: ErrorCode, message: string, details?: ConstructorParameters<typeof SeatError>[2]): Decision => ({
@@ -56,21 +63,36 @@ function missingHold(state: ShowState, holdId: string): Decision {
  * Decides what a command does to a show: the events to append and the reply, or an error
  * that changes nothing. Pure: no I/O, no clock (time arrives as `now`, ids in the command).
  */
-export function decide(state: ShowState | null, cmd: ShowCommand, now: number): Decision {
+export function decide(state: ShowState | null, cmd: ShowCommand, now: number, opts: DecideOptions = {}): Decision {
   if (cmd.type === 'createShow') return decideCreate(state, cmd, now);
   if (!state) return fail(ErrorCode.SHOW_NOT_FOUND, 'no such show');
-  if ('idem' in cmd && cmd.idem !== undefined) {
-    const earlier = state.idempotent.get(cmd.idem);
-    if (earlier && earlier.type === cmd.type) return ok([], earlier);
-    if (earlier) return fail(ErrorCode.IDEMPOTENCY_MISMATCH, 'idempotency key was used for another request');
+  const idem = 'idem' in cmd ? cmd.idem : undefined;
+  if (idem !== undefined) {
+    const earlier = state.idempotent.get(idem);
+    if (earlier) {
+      if (earlier.result.type !== cmd.type || (earlier.fp !== '' && earlier.fp !== requestFingerprint(cmd)))
+        return fail(ErrorCode.IDEMPOTENCY_MISMATCH, 'this idempotency key was used for another request');
+      const again = replyFromKeyed(state, earlier.result);
+      if (again) return ok([], again);
+    }
   }
+  const decision = decideCommand(state, cmd, now);
+  if (decision.ok && idem !== undefined) {
+    const keep = 'idemKeepSeconds' in cmd ? cmd.idemKeepSeconds : undefined;
+    const keepMs = keep !== undefined && keep > 0 ? keep * 1000 : retentionMs(state.def, opts.idempotencyRetentionSeconds);
+    stampKeyed(decision.events, cmd, decision.reply, now, keepMs);
+  }
+  return decision;
+}
+
+function decideCommand(state: ShowState, cmd: Exclude<ShowCommand, { type: 'createShow' }>, now: number): Decision {
   switch (cmd.type) {
     case 'hold':
       return decideHold(state, cmd, now);
     case 'extendHold':
       return decideExtend(state, cmd, now);
     case 'release':
-      return decideRelease(state, cmd);
+      return decideRelease(state, cmd, now);
     case 'confirm':
       return decideConfirm(state, cmd, now);
     case 'cancelBookings':
@@ -81,12 +103,12 @@ export function decide(state: ShowState | null, cmd: ShowCommand, now: number): 
       return decideChange(state, cmd, now);
     case 'blockSeats':
     case 'unblockSeats':
-      return decideBlocking(state, cmd);
+      return decideBlocking(state, cmd, now);
     case 'expireHolds': {
       const events: ShowEvent[] = [];
       for (const holdId of new Set(cmd.holdIds)) {
         const hold = state.holds.get(holdId);
-        if (hold && hold.expiresAt <= now) events.push({ type: 'HoldExpired', holdId, seats: hold.seats });
+        if (hold && hold.expiresAt <= now) events.push({ type: 'HoldExpired', holdId, seats: hold.seats, at: now });
       }
       return ok(events, { type: 'expireHolds', holdIds: events.map((e) => (e as { holdId: string }).holdId) });
     }
@@ -142,24 +164,36 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
   const overCap = checkCustomerCap(state, cmd.customerId, wanted);
   if (overCap) return overCap;
 
-  let seats: number[];
-  if (hasSeats) {
-    const resolved = resolveSeats(state, cmd.seats as string[]);
-    if (!Array.isArray(resolved)) return resolved;
-    const taken = resolved.filter((s) => state.seatStatus[s] !== SEAT_AVAILABLE).map((s) => state.seatMap.labels[s]);
-    if (taken.length)
-      return fail(ErrorCode.SEAT_UNAVAILABLE, `seats not available: ${taken.join(', ')}`, { seats: taken });
-    seats = resolved;
-  } else {
-    let categoryIndex: number | null = null;
-    if (cmd.category !== undefined) {
-      categoryIndex = state.seatMap.categories.indexOf(cmd.category);
-      if (categoryIndex < 0) return fail(ErrorCode.INVALID_ARGUMENT, `unknown category "${cmd.category}"`);
-    }
-    const found = findBestAvailable(state.seatMap, state.seatStatus, wanted, categoryIndex);
-    if (!found) return fail(ErrorCode.SEAT_UNAVAILABLE, `no ${wanted} seats available together`, { seats: [] });
-    seats = found;
+  let categoryIndex: number | null = null;
+  if (!hasSeats && cmd.category !== undefined) {
+    categoryIndex = state.seatMap.categories.indexOf(cmd.category);
+    if (categoryIndex < 0) return fail(ErrorCode.INVALID_ARGUMENT, `unknown category "${cmd.category}"`);
   }
+  const resolved = hasSeats ? resolveSeats(state, cmd.seats as string[]) : null;
+  if (resolved && !Array.isArray(resolved)) return resolved;
+  const pick = (status: Uint8Array): number[] | Decision => {
+    if (resolved) {
+      const taken = resolved.filter((s) => status[s] !== SEAT_AVAILABLE).map((s) => state.seatMap.labels[s]);
+      return taken.length ? fail(ErrorCode.SEAT_UNAVAILABLE, `seats not available: ${taken.join(', ')}`, { seats: taken }) : resolved;
+    }
+    return findBestAvailable(state.seatMap, status, wanted, categoryIndex) ?? fail(ErrorCode.SEAT_UNAVAILABLE, `no ${wanted} seats available together`, { seats: [] });
+  };
+  let picked = pick(state.seatStatus);
+  // Holds past their deadline are over, whether or not their expiry was decided yet: their
+  // seats are for sale. Looked for only when the seats seem taken (the shell expires due
+  // holds before each batch, so this is rarely more than one pass over the holds).
+  const expired: ShowEvent[] = [];
+  if (!Array.isArray(picked) && state.counts.held > 0) {
+    for (const hold of state.holds.values())
+      if (hold.expiresAt <= now) expired.push({ type: 'HoldExpired', holdId: hold.holdId, seats: hold.seats, at: now });
+    if (expired.length) {
+      const status = state.seatStatus.slice();
+      for (const e of expired) for (const seat of (e as { seats: number[] }).seats) status[seat] = SEAT_AVAILABLE;
+      picked = pick(status);
+    }
+  }
+  if (!Array.isArray(picked)) return picked;
+  const seats = picked;
   const event: ShowEvent = {
     type: 'SeatsHeld',
     holdId: cmd.holdId,
@@ -167,7 +201,6 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
     createdAt: now,
     expiresAt: now + ttlSeconds * 1000,
     ...(cmd.customerId !== undefined ? { customerId: cmd.customerId } : {}),
-    ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}),
   };
   const reply = holdReply(state, {
     holdId: cmd.holdId,
@@ -176,7 +209,7 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
     expiresAt: event.expiresAt,
     ...(cmd.customerId !== undefined ? { customerId: cmd.customerId } : {}),
   });
-  return ok([event], { type: 'hold', hold: reply });
+  return ok([...expired, event], { type: 'hold', hold: reply });
 }
 
 /** The show's per-customer cap: held + booked seats of one customerId, counted in O(1). */
@@ -207,12 +240,12 @@ function decideExtend(state: ShowState, cmd: Extract<ShowCommand, { type: 'exten
   if (expiresAt <= hold.expiresAt)
     return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `a hold may last at most ${limits.maxHoldSeconds} seconds in total`);
   return ok(
-    [{ type: 'HoldExtended', holdId: cmd.holdId, expiresAt, ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}) }],
+    [{ type: 'HoldExtended', holdId: cmd.holdId, expiresAt, at: now }],
     { type: 'extendHold', holdId: cmd.holdId, expiresAt: new Date(expiresAt).toISOString() },
   );
 }
 
-function decideRelease(state: ShowState, cmd: Extract<ShowCommand, { type: 'release' }>): Decision {
+function decideRelease(state: ShowState, cmd: Extract<ShowCommand, { type: 'release' }>, now: number): Decision {
   if (!state.holds.has(cmd.holdId)) {
     const bookingId = state.bookingByHold.get(cmd.holdId);
     if (bookingId !== undefined)
@@ -228,7 +261,7 @@ function decideRelease(state: ShowState, cmd: Extract<ShowCommand, { type: 'rele
         holdId: cmd.holdId,
         seats: (state.holds.get(cmd.holdId) as HoldRecord).seats,
         reason: 'released',
-        ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}),
+        at: now,
       },
     ],
     { type: 'release', holdId: cmd.holdId },
@@ -258,7 +291,6 @@ function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'conf
     at: now,
     ...(cmd.paymentRef !== undefined ? { paymentRef: cmd.paymentRef } : {}),
     ...(hold.customerId !== undefined ? { customerId: hold.customerId } : {}),
-    ...(cmd.idem !== undefined ? { idem: cmd.idem } : {}),
   };
   const booking = bookingView(state, {
     bookingId: cmd.bookingId,
@@ -302,7 +334,7 @@ function decideCancelShow(state: ShowState, cmd: Extract<ShowCommand, { type: 'c
   const events: ShowEvent[] = [];
   const releasedHolds = [...state.holds.keys()];
   for (const hold of state.holds.values())
-    events.push({ type: 'HoldReleased', holdId: hold.holdId, seats: hold.seats, reason: 'show_cancelled' });
+    events.push({ type: 'HoldReleased', holdId: hold.holdId, seats: hold.seats, reason: 'show_cancelled', at: now });
   const refunds = [];
   for (const b of state.bookings.values()) {
     if (b.status !== 'confirmed') continue;
@@ -327,7 +359,7 @@ function decideChange(state: ShowState, cmd: Extract<ShowCommand, { type: 'chang
   const releasedHolds: string[] = [];
   for (const hold of state.holds.values()) {
     if (hold.seats.some((s) => gone(state.seatMap.labels[s]))) {
-      events.push({ type: 'HoldReleased', holdId: hold.holdId, seats: hold.seats, reason: 'layout_changed' });
+      events.push({ type: 'HoldReleased', holdId: hold.holdId, seats: hold.seats, reason: 'layout_changed', at: now });
       releasedHolds.push(hold.holdId);
     }
   }
@@ -342,7 +374,7 @@ function decideChange(state: ShowState, cmd: Extract<ShowCommand, { type: 'chang
   return ok(events, { type: 'changeShow', version: state.version + events.length, releasedHolds, cancelledBookings });
 }
 
-function decideBlocking(state: ShowState, cmd: Extract<ShowCommand, { type: 'blockSeats' | 'unblockSeats' }>): Decision {
+function decideBlocking(state: ShowState, cmd: Extract<ShowCommand, { type: 'blockSeats' | 'unblockSeats' }>, now: number): Decision {
   const resolved = resolveSeats(state, cmd.seats);
   if (!Array.isArray(resolved)) return resolved;
   if (cmd.type === 'blockSeats') {
@@ -352,9 +384,9 @@ function decideBlocking(state: ShowState, cmd: Extract<ShowCommand, { type: 'blo
       return fail(ErrorCode.SEAT_UNAVAILABLE, `seats are held or booked: ${labels.join(', ')}`, { seats: labels });
     }
     const seats = resolved.filter((s) => state.seatStatus[s] === SEAT_AVAILABLE);
-    return ok(seats.length ? [{ type: 'SeatsBlocked', seats }] : [], { type: 'blockSeats', seats: cmd.seats });
+    return ok(seats.length ? [{ type: 'SeatsBlocked', seats, at: now }] : [], { type: 'blockSeats', seats: cmd.seats });
   }
   const seats = resolved.filter((s) => state.seatStatus[s] === SEAT_BLOCKED);
-  return ok(seats.length ? [{ type: 'SeatsUnblocked', seats }] : [], { type: 'unblockSeats', seats: cmd.seats });
+  return ok(seats.length ? [{ type: 'SeatsUnblocked', seats, at: now }] : [], { type: 'unblockSeats', seats: cmd.seats });
 }
 

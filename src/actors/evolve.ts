@@ -1,6 +1,6 @@
+import { eventTime, forgetKeys, legacyRecord, rememberRecord } from './idempotency.ts';
 import {
   ENDED_HOLDS_KEPT,
-  IDEMPOTENCY_KEYS_KEPT,
   initialState,
   rememberBounded,
   type ShowState,
@@ -12,12 +12,10 @@ import {
   SEAT_BLOCKED,
   SEAT_BOOKED,
   SEAT_HELD,
-  type CommandReply,
   type HoldEndReason,
   type ShowDefinition,
   type ShowEvent,
 } from './types.ts';
-import { bookingView, holdReply } from './views.ts';
 
 const COUNT_KEYS = ['available', 'held', 'booked', 'blocked'] as const;
 
@@ -43,14 +41,21 @@ function endHold(state: ShowState, holdId: string, reason: HoldEndReason, bookin
   }
 }
 
-function remember(state: ShowState, idem: string | undefined, reply: () => CommandReply): void {
-  if (idem) rememberBounded(state.idempotent, idem, reply(), IDEMPOTENCY_KEYS_KEPT);
+/** Forgets keys whose time is up, then records the event's own key, if it carries one. */
+function rememberKey(state: ShowState, event: ShowEvent): void {
+  const at = eventTime(event);
+  if (at !== undefined) forgetKeys(state, at);
+  if (!('idem' in event) || event.idem === undefined) return;
+  const record = event.keyed ?? legacyRecord(state, event, at);
+  if (record) rememberRecord(state, event.idem, record);
 }
 
 /**
  * Applies one event. The only way a show's state changes; mutates `state` in place for
- * speed (the shell throws a state away when its batch fails to commit). `ShowCreated`
- * needs no prior state, so `state` may be null only for it.
+ * speed (the shell throws a state away when its batch fails to commit). Hold and booking
+ * records are replaced, never changed: a snapshot, a reply or a batch handed to someone
+ * asynchronous may still hold the old record, and must keep seeing the state it was given.
+ * `ShowCreated` needs no prior state, so `state` may be null only for it.
  */
 export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
   if (event.type === 'ShowCreated') {
@@ -73,22 +78,15 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
       state.holds.set(event.holdId, hold);
       holdStarted(state, hold);
       setSeats(state, event.seats, SEAT_HELD);
-      remember(state, event.idem, () => ({ type: 'hold', hold: holdReply(state, hold) }));
       break;
     }
     case 'HoldExtended': {
       const hold = state.holds.get(event.holdId);
-      if (hold) hold.expiresAt = event.expiresAt;
-      remember(state, event.idem, () => ({
-        type: 'extendHold',
-        holdId: event.holdId,
-        expiresAt: new Date(event.expiresAt).toISOString(),
-      }));
+      if (hold) state.holds.set(event.holdId, { ...hold, expiresAt: event.expiresAt });
       break;
     }
     case 'HoldReleased':
       endHold(state, event.holdId, event.reason);
-      remember(state, event.idem, () => ({ type: 'release', holdId: event.holdId }));
       break;
     case 'HoldExpired':
       endHold(state, event.holdId, 'expired');
@@ -109,15 +107,12 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
       };
       state.bookings.set(event.bookingId, booking);
       bookingConfirmed(state, booking);
-      remember(state, event.idem, () => ({ type: 'confirm', booking: bookingView(state, booking) }));
       break;
     }
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        booking.status = 'cancelled';
-        booking.cancelledAt = event.at;
-        booking.cancelReason = event.reason;
+        state.bookings.set(event.bookingId, { ...booking, status: 'cancelled', cancelledAt: event.at, cancelReason: event.reason });
         bookingCancelled(state, booking);
         const seats: number[] = [];
         for (const label of booking.seats) {
@@ -146,6 +141,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
       throw new Error(`unknown event ${(unreachable as ShowEvent).type}`);
     }
   }
+  rememberKey(state, event);
   return state;
 }
 
@@ -165,9 +161,8 @@ function applyDefinitionChange(state: ShowState, def: ShowDefinition): void {
     const next = seatMap.indexByLabel.get(old.labels[i]);
     if (next !== undefined) seatStatus[next] = state.seatStatus[i];
   }
-  for (const hold of state.holds.values()) {
-    hold.seats = hold.seats.map((s) => seatMap.indexByLabel.get(old.labels[s]) as number);
-  }
+  for (const [holdId, hold] of state.holds)
+    state.holds.set(holdId, { ...hold, seats: hold.seats.map((s) => seatMap.indexByLabel.get(old.labels[s]) as number) });
   state.seatMap = seatMap;
   state.seatStatus = seatStatus;
   const counts = { available: 0, held: 0, booked: 0, blocked: 0 };

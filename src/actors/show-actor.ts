@@ -2,7 +2,7 @@ import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EventLog } from '../persistence/ports.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
-import { decide } from './decide.ts';
+import { decide, type DecideOptions } from './decide.ts';
 import { evolve } from './evolve.ts';
 import type { ShowState } from './show-state.ts';
 import type { CommandReply, ShowCommand, ShowEvent } from './types.ts';
@@ -17,6 +17,13 @@ export const DEFAULT_MAX_BATCH = 512;
  */
 export const DEFAULT_LONE_COMMAND_EVENTS = 1024;
 const LONE_COMMANDS: ReadonlySet<ShowCommand['type']> = new Set(['cancelShow', 'changeShow']);
+/**
+ * Most commands waiting in one show's mailbox; past it callers get a retryable UNAVAILABLE.
+ * About twenty full batches: a queue longer than that only adds waiting, not throughput.
+ */
+export const DEFAULT_MAILBOX_MAX_COMMANDS = 10_000;
+/** What a caller turned away by a full mailbox is told to wait. */
+export const MAILBOX_FULL_RETRY_AFTER_SECONDS = 1;
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -44,6 +51,20 @@ export interface ShowActorDeps {
   onStopped: (showId: string, reason: SeatError) => void;
   logger: Logger;
   maxBatch?: number;
+  /** See DEFAULT_MAILBOX_MAX_COMMANDS. */
+  maxMailbox?: number;
+  /** Node settings decisions depend on (idempotency retention). */
+  decideOptions?: DecideOptions;
+}
+
+/** How a caller sends a command. */
+export interface SendOptions {
+  /**
+   * Epoch ms after which the caller no longer waits for the answer. A command still in the
+   * mailbox then is dropped before it is decided (DEADLINE_EXCEEDED): nothing is done for
+   * nobody, and the caller may retry with its idempotency key.
+   */
+  deadline?: number;
 }
 
 /** Thrown to commands still waiting in the mailbox of an actor that stopped: never decided, safe to resend. */
@@ -55,6 +76,7 @@ export class ActorStoppedError extends SeatError {
 
 interface Pending {
   cmd: ShowCommand;
+  deadline: number | undefined;
   resolve: (reply: CommandReply) => void;
   reject: (err: SeatError) => void;
 }
@@ -72,6 +94,7 @@ export class ShowActor {
   private lastSeq: number;
   private readonly deps: ShowActorDeps;
   private readonly maxBatch: number;
+  private readonly maxMailbox: number;
   private mailbox: Pending[] = [];
   private readsAfterCommit: Array<() => void> = [];
   private draining = false;
@@ -87,9 +110,10 @@ export class ShowActor {
     this.lastSeq = lastSeq;
     this.deps = deps;
     this.maxBatch = deps.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.maxMailbox = deps.maxMailbox ?? DEFAULT_MAILBOX_MAX_COMMANDS;
     this.lastActivity = deps.now();
     if (state) {
-      for (const hold of state.holds.values()) this.expiries.push(hold.expiresAt, hold.holdId);
+      for (const hold of state.holds.values()) this.expiries.set(hold.expiresAt, hold.holdId);
       this.armExpiryTimer();
     }
   }
@@ -119,11 +143,26 @@ export class ShowActor {
     return this.lastSeq;
   }
 
-  send(cmd: ShowCommand): Promise<CommandReply> {
+  /** Hold deadlines the actor is tracking (one per active hold). */
+  get trackedDeadlines(): number {
+    return this.expiries.size;
+  }
+
+  /** Commands waiting to be decided. */
+  get mailboxLength(): number {
+    return this.mailbox.length;
+  }
+
+  send(cmd: ShowCommand, opts: SendOptions = {}): Promise<CommandReply> {
     if (this.stopped) return Promise.reject(new ActorStoppedError(this.stopped));
+    // The actor's own expiries are never turned away: they are what frees seats under load.
+    if (this.mailbox.length >= this.maxMailbox && cmd.type !== 'expireHolds')
+      return Promise.reject(
+        new SeatError(ErrorCode.UNAVAILABLE, 'the show is busy; retry shortly', { retryAfterSeconds: MAILBOX_FULL_RETRY_AFTER_SECONDS }),
+      );
     this.lastActivity = this.deps.now();
     return new Promise((resolve, reject) => {
-      this.mailbox.push({ cmd, resolve, reject });
+      this.mailbox.push({ cmd, deadline: opts.deadline, resolve, reject });
       if (!this.draining) {
         this.draining = true;
         queueMicrotask(() => void this.drain());
@@ -189,11 +228,24 @@ export class ShowActor {
     const firstVersion = (state?.version ?? 0) + 1;
     const events: ShowEvent[] = [];
     const outcomes: Array<{ p: Pending; reply?: CommandReply; error?: SeatError }> = [];
+    // Holds past their deadline end before anything else is decided, timer fired or not, so
+    // no command meets a hold that is over (the first batch after activation included).
+    if (state && (this.expiries.peek() ?? Infinity) <= now) {
+      const expired = decide(state, { type: 'expireHolds', holdIds: this.expiries.popDue(now) }, now);
+      if (expired.ok) {
+        for (const e of expired.events) state = evolve(state, e);
+        for (const e of expired.events) events.push(e);
+      }
+    }
     for (let i = 0; i < batch.length; i++) {
-      const p = batch[i];
+      const p = batch[i] as Pending;
+      if (p.deadline !== undefined && now > p.deadline) {
+        outcomes.push({ p, error: new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the request timed out before the show reached it; nothing was done') });
+        continue;
+      }
       let decision;
       try {
-        decision = decide(state, p.cmd, now);
+        decision = decide(state, p.cmd, now, this.deps.decideOptions);
       } catch (err) {
         decision = { ok: false as const, error: asSeatError(err) };
       }
@@ -266,12 +318,26 @@ export class ShowActor {
     this.flushReads();
   }
 
+  /** Keeps one deadline per active hold: set when a hold starts or is extended, gone when it ends. */
   private trackExpiries(events: ShowEvent[]): void {
     let added = false;
     for (const e of events) {
-      if (e.type === 'SeatsHeld' || e.type === 'HoldExtended') {
-        this.expiries.push(e.expiresAt, e.holdId);
-        added = true;
+      switch (e.type) {
+        case 'SeatsHeld':
+        case 'HoldExtended':
+          this.expiries.set(e.expiresAt, e.holdId);
+          added = true;
+          break;
+        case 'HoldReleased':
+        case 'HoldExpired':
+        case 'BookingConfirmed':
+          this.expiries.delete(e.holdId);
+          break;
+        case 'ShowCreated':
+          this.expiries.clear();
+          break;
+        default:
+          break;
       }
     }
     if (added) this.armExpiryTimer();
@@ -293,8 +359,9 @@ export class ShowActor {
     const due = this.expiries.popDue(this.deps.now());
     if (due.length) {
       this.send({ type: 'expireHolds', holdIds: due }).catch((err: unknown) => {
-        // The hold ids go back on the heap so a later attempt expires them.
-        if (!this.stopped) for (const id of due) this.expiries.push(this.deps.now() + 1000, id);
+        // Holds still active go back on the heap so a later attempt expires them.
+        if (!this.stopped)
+          for (const id of due) if (this.state?.holds.has(id) && !this.expiries.has(id)) this.expiries.set(this.deps.now() + 1000, id);
         this.deps.logger.warn({ err, showId: this.showId }, 'hold expiry failed, will retry');
       });
     }

@@ -1,6 +1,7 @@
+import { DeadlineHeap } from './deadline-heap.ts';
 import type { SeatMap } from './seat-map.ts';
 import { buildSeatMap } from './seat-map.ts';
-import type { BookingCancelReason, HoldEndReason, PriceQuote, ShowDefinition, ShowStatus, CommandReply } from './types.ts';
+import type { BookingCancelReason, HoldEndReason, KeyedRecord, PriceQuote, ShowDefinition, ShowStatus } from './types.ts';
 
 export interface HoldRecord {
   holdId: string;
@@ -59,8 +60,13 @@ export interface ShowState {
   endedHolds: Map<string, EndedHold>;
   /** Hold id -> the booking it became; lets a retried confirm find its booking. */
   bookingByHold: Map<string, string>;
-  /** Replies of commands that carried an idempotency key, so a retry after a crash gets them again. */
-  idempotent: Map<string, CommandReply>;
+  /**
+   * Compact results of keyed commands by key, oldest first, so a retry after a crash gets
+   * the first answer. Kept by event time (see idempotency.ts), not by count.
+   */
+  idempotent: Map<string, KeyedRecord>;
+  /** When each key of `idempotent` may be forgotten; derived from it (never serialized). */
+  keyExpiry: DeadlineHeap;
   /**
    * Derived, never serialized: customerId -> seats in its active holds and confirmed bookings,
    * so the per-customer cap costs O(1) per hold. Kept by evolve (customer-seats.ts), rebuilt
@@ -70,12 +76,11 @@ export interface ShowState {
 }
 
 /**
- * How many released/expired holds and idempotency keys a show remembers, oldest forgotten
- * first. Per show, so 1,000 busy shows stay in memory: past this a late call on a long-gone
- * hold gets HOLD_NOT_FOUND instead of HOLD_EXPIRED (still a refusal, nothing changes).
+ * How many released/expired holds a show remembers, oldest forgotten first. Per show, so
+ * 1,000 busy shows stay in memory: past this a late call on a long-gone hold gets
+ * HOLD_NOT_FOUND instead of HOLD_EXPIRED (still a refusal, nothing changes).
  */
 export const ENDED_HOLDS_KEPT = 1_024;
-export const IDEMPOTENCY_KEYS_KEPT = 1_024;
 
 export function initialState(def: ShowDefinition): ShowState {
   const seatMap = buildSeatMap(def.layout, def.categories);
@@ -95,6 +100,7 @@ export function initialState(def: ShowDefinition): ShowState {
     bookingByHold: new Map(),
     idempotent: new Map(),
     seatsByCustomer: new Map(),
+    keyExpiry: new DeadlineHeap(),
   };
 }
 

@@ -1,10 +1,14 @@
 import { countSeatsByCustomer } from './customer-seats.ts';
+import { DeadlineHeap } from './deadline-heap.ts';
+import { keyedResultOf, retentionMs } from './idempotency.ts';
 import { buildSeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
+import type { CommandReply, KeyedRecord } from './types.ts';
 
 /** JSON-safe form of a show's state: the seat statuses as base64, maps as entry lists. */
 export interface SerializedState {
-  format: 1;
+  /** 2: idempotency keys as compact records; 1 (still read): as whole replies. */
+  format: 1 | 2;
   def: ShowState['def'];
   status: ShowState['status'];
   cancelReason?: string;
@@ -16,12 +20,16 @@ export interface SerializedState {
   bookings: Array<[string, import('./show-state.ts').BookingRecord]>;
   endedHolds: Array<[string, import('./show-state.ts').EndedHold]>;
   bookingByHold: Array<[string, string]>;
-  idempotent: Array<[string, import('./types.ts').CommandReply]>;
+  idempotent: Array<[string, KeyedRecord]>;
 }
 
+/**
+ * A copy that shares nothing mutable with `state`: call it inside the actor's turn, and the
+ * result is the state at exactly `state.logSeq` however long the caller takes to store it.
+ */
 export function serializeState(state: ShowState): SerializedState {
   return {
-    format: 1,
+    format: 2,
     def: state.def,
     status: state.status,
     ...(state.cancelReason !== undefined ? { cancelReason: state.cancelReason } : {}),
@@ -29,20 +37,21 @@ export function serializeState(state: ShowState): SerializedState {
     layoutVersion: state.layoutVersion,
     logSeq: state.logSeq,
     seatStatus: Buffer.from(state.seatStatus.buffer, state.seatStatus.byteOffset, state.seatStatus.byteLength).toString('base64'),
-    holds: [...state.holds],
-    bookings: [...state.bookings],
-    endedHolds: [...state.endedHolds],
+    holds: Array.from(state.holds, ([id, h]) => [id, { ...h, seats: h.seats.slice() }]),
+    bookings: Array.from(state.bookings, ([id, b]) => [id, { ...b }]),
+    endedHolds: Array.from(state.endedHolds, ([id, e]) => [id, { ...e }]),
     bookingByHold: [...state.bookingByHold],
-    idempotent: [...state.idempotent],
+    idempotent: Array.from(state.idempotent, ([key, r]) => [key, { ...r }]),
   };
 }
 
 export function deserializeState(s: SerializedState): ShowState {
-  if (s.format !== 1) throw new Error(`unknown snapshot format ${String(s.format)}`);
+  if (s.format !== 1 && s.format !== 2) throw new Error(`unknown snapshot format ${String(s.format)}`);
   const seatStatus = new Uint8Array(Buffer.from(s.seatStatus, 'base64'));
   const counts = { available: 0, held: 0, booked: 0, blocked: 0 };
   const keys = ['available', 'held', 'booked', 'blocked'] as const;
   for (let i = 0; i < seatStatus.length; i++) counts[keys[seatStatus[i]]]++;
+  const idempotent = s.format === 2 ? new Map(s.idempotent) : legacyKeys(s);
   return {
     def: s.def,
     status: s.status,
@@ -57,7 +66,31 @@ export function deserializeState(s: SerializedState): ShowState {
     bookings: new Map(s.bookings),
     endedHolds: new Map(s.endedHolds),
     bookingByHold: new Map(s.bookingByHold),
-    idempotent: new Map(s.idempotent),
+    idempotent,
+    keyExpiry: expiryOf(idempotent),
     seatsByCustomer: countSeatsByCustomer(s.holds.map(([, h]) => h), s.bookings.map(([, b]) => b)),
   };
+}
+
+function expiryOf(keys: Map<string, KeyedRecord>): DeadlineHeap {
+  const heap = new DeadlineHeap();
+  for (const [key, r] of keys) heap.set(r.until, key);
+  return heap;
+}
+
+/**
+ * Keys of a format-1 snapshot (whole replies) as records: no fingerprint (any body matches,
+ * as it did then), kept the default time from the newest moment the snapshot knows of.
+ */
+function legacyKeys(s: SerializedState): Map<string, KeyedRecord> {
+  let newest = 0;
+  for (const [, h] of s.holds) newest = Math.max(newest, h.createdAt);
+  for (const [, b] of s.bookings) newest = Math.max(newest, b.confirmedAt, b.cancelledAt ?? 0);
+  const until = newest + retentionMs(s.def, undefined);
+  const keys = new Map<string, KeyedRecord>();
+  for (const [key, reply] of s.idempotent as unknown as Array<[string, CommandReply]>) {
+    const result = keyedResultOf(reply);
+    if (result) keys.set(key, { fp: '', until, result });
+  }
+  return keys;
 }

@@ -103,6 +103,11 @@ export interface ShowChanges {
   offers?: Partial<Offers>;
 }
 
+/**
+ * `idem` is the idempotency key (opaque: it may carry a caller prefix). `idemKeepSeconds`
+ * overrides how long the show keeps it, e.g. short for keys a router makes up per attempt;
+ * it is not part of the request's fingerprint.
+ */
 export type ShowCommand =
   | { type: 'createShow'; def: ShowDefinition; blockedSeats?: string[] }
   | {
@@ -114,36 +119,70 @@ export type ShowCommand =
       ttlSeconds?: number;
       customerId?: string;
       idem?: string;
+      idemKeepSeconds?: number;
     }
-  | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string }
-  | { type: 'release'; holdId: string; idem?: string }
-  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; idem?: string }
-  | { type: 'cancelBookings'; bookingIds: string[]; idem?: string }
-  | { type: 'cancelShow'; reason?: string; idem?: string }
-  | { type: 'changeShow'; changes: ShowChanges; idem?: string }
-  | { type: 'blockSeats'; seats: string[]; idem?: string }
-  | { type: 'unblockSeats'; seats: string[]; idem?: string }
+  | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string; idemKeepSeconds?: number }
+  | { type: 'release'; holdId: string; idem?: string; idemKeepSeconds?: number }
+  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; idem?: string; idemKeepSeconds?: number }
+  | { type: 'cancelBookings'; bookingIds: string[]; idem?: string; idemKeepSeconds?: number }
+  | { type: 'cancelShow'; reason?: string; idem?: string; idemKeepSeconds?: number }
+  | { type: 'changeShow'; changes: ShowChanges; idem?: string; idemKeepSeconds?: number }
+  | { type: 'blockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
+  | { type: 'unblockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
   | { type: 'expireHolds'; holdIds: string[] };
 
 export type ShowCommandType = ShowCommand['type'];
 
 // ---------------------------------------------------------------- events
 
+/**
+ * What a show remembers of a keyed command, carried by the command's last event so every
+ * copy of the show (owner, replica, recovery) remembers the same key the same way.
+ */
+export interface KeyedRecord {
+  /** Fingerprint of the request (without generated ids): another body under the key is refused. */
+  fp: string;
+  /** Event time after which the key may be forgotten (ms since epoch). */
+  until: number;
+  result: KeyedResult;
+}
+
+/**
+ * The compact result of a keyed command: ids and the few facts needed to answer a retry the
+ * same way again; the rest (booking lines, refunds) is read back from state.
+ */
+export type KeyedResult =
+  | { type: 'hold'; holdId: string; seats: string[]; expiresAt: number; currency: string; total: number; customerId?: string }
+  | { type: 'extendHold'; holdId: string; expiresAt: number }
+  | { type: 'release'; holdId: string }
+  | { type: 'confirm'; bookingId: string }
+  | { type: 'cancelBookings'; bookingIds: string[] }
+  | { type: 'cancelShow'; releasedHolds: string[] }
+  | { type: 'changeShow'; version: number; releasedHolds: string[]; cancelledBookings: string[] }
+  | { type: 'blockSeats'; seats: string[] }
+  | { type: 'unblockSeats'; seats: string[] };
+
+/** The key (treated as opaque) and its record; `idem` alone is an event from before records. */
+interface Keyed {
+  idem?: string;
+  keyed?: KeyedRecord;
+}
+
+/** Events without a time of their own carry `at` (absent in old logs) so a show's keys age by event time. */
 export type ShowEvent =
   | { type: 'ShowCreated'; def: ShowDefinition; blocked: number[]; at: number }
-  | {
+  | ({
       type: 'SeatsHeld';
       holdId: string;
       seats: number[];
       createdAt: number;
       expiresAt: number;
       customerId?: string;
-      idem?: string;
-    }
-  | { type: 'HoldExtended'; holdId: string; expiresAt: number; idem?: string }
-  | { type: 'HoldReleased'; holdId: string; seats: number[]; reason: HoldEndReason; idem?: string }
-  | { type: 'HoldExpired'; holdId: string; seats: number[] }
-  | {
+    } & Keyed)
+  | ({ type: 'HoldExtended'; holdId: string; expiresAt: number; at?: number } & Keyed)
+  | ({ type: 'HoldReleased'; holdId: string; seats: number[]; reason: HoldEndReason; at?: number } & Keyed)
+  | { type: 'HoldExpired'; holdId: string; seats: number[]; at?: number }
+  | ({
       type: 'BookingConfirmed';
       bookingId: string;
       holdId: string;
@@ -152,13 +191,12 @@ export type ShowEvent =
       paymentRef?: string;
       customerId?: string;
       at: number;
-      idem?: string;
-    }
-  | { type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number; idem?: string }
-  | { type: 'SeatsBlocked'; seats: number[]; idem?: string }
-  | { type: 'SeatsUnblocked'; seats: number[]; idem?: string }
-  | { type: 'ShowCancelled'; reason: string; at: number; idem?: string }
-  | { type: 'ShowChanged'; def: ShowDefinition; at: number; idem?: string };
+    } & Keyed)
+  | ({ type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number } & Keyed)
+  | ({ type: 'SeatsBlocked'; seats: number[]; at?: number } & Keyed)
+  | ({ type: 'SeatsUnblocked'; seats: number[]; at?: number } & Keyed)
+  | ({ type: 'ShowCancelled'; reason: string; at: number } & Keyed)
+  | ({ type: 'ShowChanged'; def: ShowDefinition; at: number } & Keyed);
 
 export type ShowEventType = ShowEvent['type'];
 

@@ -67,6 +67,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     adminToken: opts.adminToken,
     maxBodyBytes: opts.config.maxBodyBytes,
     logger: opts.logger,
+    // No client waits longer than the server gives a request; a command older than that is dropped undone.
+    commandDeadlineMs: REQUEST_TIMEOUT_MS,
     ...(opts.idempotency ? { idempotency: opts.idempotency } : {}),
     limiter,
     trustedProxies: edge.trustedProxies,

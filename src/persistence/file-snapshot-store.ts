@@ -44,10 +44,13 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   save(snapshot: Snapshot): Promise<boolean> {
+    // Text now, before any await: the caller's objects describe one log seq only until its
+    // next turn, and the queued write may start much later.
+    const text = JSON.stringify(snapshot);
     return this.serialize(snapshot.showId, async () => {
       const current = await this.storedSeq(snapshot.showId);
       if (current >= snapshot.logSeq) return false;
-      await writeFileAtomic(this.pathOf(snapshot.showId), JSON.stringify(snapshot));
+      await writeFileAtomic(this.pathOf(snapshot.showId), text);
       this.stored.set(snapshot.showId, snapshot.logSeq);
       return true;
     });

@@ -52,6 +52,8 @@ export interface Snapshot {
 /**
  * Latest snapshot per show. `save` never moves a show backwards: a snapshot whose logSeq
  * is not newer than the stored one is ignored (returns false). Safe to call concurrently.
+ * `save` reads the snapshot synchronously (before its first await) and never after: the
+ * caller may reuse or change the objects once `save` has returned its promise.
  */
 export interface SnapshotStore {
   save(snapshot: Snapshot): Promise<boolean>;

@@ -24,6 +24,8 @@ export class PostgresSnapshotStore implements SnapshotStore {
   ) {}
 
   async save(snapshot: Snapshot): Promise<boolean> {
+    // Text before the first await, so the row is the state at exactly `logSeq`.
+    const text = JSON.stringify(snapshot.state);
     let replaced: number | null;
     try {
       // `prev` reads the row as it was when the statement started: under a concurrent save it
@@ -36,7 +38,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
            SET version = EXCLUDED.version, log_seq = EXCLUDED.log_seq, state = EXCLUDED.state, updated_at = now()
            WHERE show_snapshots.log_seq < EXCLUDED.log_seq
          RETURNING (SELECT log_seq FROM prev) AS prev_seq`,
-        [snapshot.showId, snapshot.version, snapshot.logSeq, JSON.stringify(snapshot.state)],
+        [snapshot.showId, snapshot.version, snapshot.logSeq, text],
       );
       if (r.rowCount !== 1) return false;
       const prev = r.rows[0]?.prev_seq;

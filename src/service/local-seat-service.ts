@@ -21,8 +21,8 @@ export function newId(prefix: string): string {
  * are hashed together, so another caller sending the same key and body never receives this
  * caller's answer (a hold id and its token, a booking), and no client address is written to
  * the event log. Hold-scoped commands put the hold id in the scope, so one key reused for
- * another hold does not get that hold's answer; a new hold puts a fingerprint of its request
- * there, so a key reused for other seats never answers with the hold of the first ones.
+ * another hold does not get that hold's answer. The show fingerprints each request under its
+ * key: the same caller's key with another body is refused (IDEMPOTENCY_MISMATCH).
  */
 function idem(ctx: CallContext | undefined, scope: string): { idem?: string } {
   return ctx?.idempotencyKey ? { idem: `${scope}:${fingerprint([ctx.caller ?? '', ctx.idempotencyKey])}` } : {};
@@ -47,8 +47,8 @@ export class LocalSeatService implements SeatService {
     this.views = new ViewCache((showId, fn) => host.read(showId, fn), viewCache);
   }
 
-  private async run<T extends ShowCommandType>(showId: string, cmd: Extract<ShowCommand, { type: T }>): Promise<ReplyFor<T>> {
-    const reply: CommandReply = await this.host.execute(showId, cmd);
+  private async run<T extends ShowCommandType>(showId: string, cmd: Extract<ShowCommand, { type: T }>, ctx?: CallContext): Promise<ReplyFor<T>> {
+    const reply: CommandReply = await this.host.execute(showId, cmd, ctx?.deadline !== undefined ? { deadline: ctx.deadline } : {});
     return reply as ReplyFor<T>;
   }
 
@@ -57,10 +57,10 @@ export class LocalSeatService implements SeatService {
       throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
   }
 
-  async createShow(input: CreateShowInput, _ctx?: CallContext) {
+  async createShow(input: CreateShowInput, ctx?: CallContext) {
     const { blockedSeats, limits, offers, ...rest } = input;
     const def = { ...rest, limits: { ...DEFAULT_LIMITS, ...limits }, offers: { ...DEFAULT_OFFERS, ...offers } };
-    await this.run(def.id, { type: 'createShow', def, ...(blockedSeats ? { blockedSeats } : {}) });
+    await this.run(def.id, { type: 'createShow', def, ...(blockedSeats ? { blockedSeats } : {}) }, ctx);
     return this.getShow(def.id);
   }
 
@@ -81,26 +81,25 @@ export class LocalSeatService implements SeatService {
   }
 
   async changeShow(showId: string, changes: Parameters<SeatService['changeShow']>[1], ctx?: CallContext) {
-    await this.run(showId, { type: 'changeShow', changes, ...idem(ctx, 'change') });
+    await this.run(showId, { type: 'changeShow', changes, ...idem(ctx, 'change') }, ctx);
     return this.getShow(showId);
   }
 
   async cancelShow(showId: string, reason: string | undefined, ctx?: CallContext) {
-    const r = await this.run(showId, { type: 'cancelShow', ...(reason ? { reason } : {}), ...idem(ctx, 'cancel-show') });
+    const r = await this.run(showId, { type: 'cancelShow', ...(reason ? { reason } : {}), ...idem(ctx, 'cancel-show') }, ctx);
     return { refunds: r.refunds, releasedHolds: r.releasedHolds };
   }
 
   async blockSeats(showId: string, seats: string[], ctx?: CallContext) {
-    await this.run(showId, { type: 'blockSeats', seats, ...idem(ctx, 'block') });
+    await this.run(showId, { type: 'blockSeats', seats, ...idem(ctx, 'block') }, ctx);
   }
 
   async unblockSeats(showId: string, seats: string[], ctx?: CallContext) {
-    await this.run(showId, { type: 'unblockSeats', seats, ...idem(ctx, 'unblock') });
+    await this.run(showId, { type: 'unblockSeats', seats, ...idem(ctx, 'unblock') }, ctx);
   }
 
   async hold(showId: string, req: Parameters<SeatService['hold']>[1], ctx?: CallContext) {
-    const scope = ctx?.idempotencyKey ? `hold:${fingerprint(req)}` : 'hold';
-    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, scope) });
+    const r = await this.run(showId, { type: 'hold', holdId: newId('h'), ...req, ...idem(ctx, 'hold') }, ctx);
     return { ...r.hold, holdToken: this.tokens.issue(showId, r.hold.holdId) };
   }
 
@@ -111,7 +110,7 @@ export class LocalSeatService implements SeatService {
       holdId,
       ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
       ...idem(ctx, `extend:${holdId}`),
-    });
+    }, ctx);
     return { holdId: r.holdId, expiresAt: r.expiresAt };
   }
 
@@ -123,13 +122,13 @@ export class LocalSeatService implements SeatService {
       bookingId: newId('b'),
       ...(paymentRef !== undefined ? { paymentRef } : {}),
       ...idem(ctx, `confirm:${holdId}`),
-    });
+    }, ctx);
     return r.booking;
   }
 
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext) {
     this.checkToken(showId, holdId, holdToken);
-    await this.run(showId, { type: 'release', holdId, ...idem(ctx, `release:${holdId}`) });
+    await this.run(showId, { type: 'release', holdId, ...idem(ctx, `release:${holdId}`) }, ctx);
   }
 
   getBooking(showId: string, bookingId: string) {
@@ -141,7 +140,7 @@ export class LocalSeatService implements SeatService {
   }
 
   async cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext) {
-    const r = await this.run(showId, { type: 'cancelBookings', bookingIds, ...idem(ctx, 'cancel-bookings') });
+    const r = await this.run(showId, { type: 'cancelBookings', bookingIds, ...idem(ctx, 'cancel-bookings') }, ctx);
     return r.bookings;
   }
 

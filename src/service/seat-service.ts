@@ -14,6 +14,11 @@ export interface CallContext {
    * replays another caller's answer.
    */
   caller?: string;
+  /**
+   * Epoch ms after which the caller no longer waits for the answer. A command still queued
+   * at the show then is dropped before it is decided (DEADLINE_EXCEEDED), having done nothing.
+   */
+  deadline?: number;
 }
 
 export interface HoldRequest {

@@ -28,7 +28,7 @@ describe('one command whose events exceed the message limit', { skip }, () => {
   });
 
   it('cancels a show with 12,000 bookings as one atomic log entry', async () => {
-    const host = new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger, maxBatch: 4096 });
+    const host = new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger, maxBatch: 4096, maxMailbox: 12_000 });
     const def = showDef('stadium', 120, 200, { limits: { ...DEFAULT_LIMITS, maxSeatsPerHold: 2 }, offers: { ...DEFAULT_OFFERS } });
     await host.execute('stadium', { type: 'createShow', def });
     const labels = await host.read('stadium', (s) => s.seatMap.labels.slice());

@@ -85,13 +85,14 @@ describe('websocket protocol', () => {
     // The watcher's replica, fed every frame, ends equal to the server's map.
     const replica = new MapReplica();
     replica.apply(snap);
-    replica.apply(d1);
-    replica.apply(dBooked);
     const map = await srv.node.service.getSeatMap('s2');
-    for (;;) {
-      if (replica.version === map.version) break;
-      replica.apply(await watcher.next((f) => f.type === 'delta'));
-    }
+    // next() above took d1 and dBooked out of arrival order (a delta between them, e.g. the
+    // extend's when it fell in a tick of its own, is still queued): apply by version.
+    const deltas = [d1, dBooked];
+    while (Math.max(...deltas.map((d) => d.version)) < map.version) deltas.push(await watcher.next((f) => f.type === 'delta'));
+    deltas.sort((a, b) => a.fromVersion - b.fromVersion);
+    for (const d of deltas) replica.apply(d);
+    assert.equal(replica.version, map.version);
     assert.equal(replica.gaps, 0);
     assert.equal(replica.compact, map.seats);
   });

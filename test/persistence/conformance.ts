@@ -321,6 +321,19 @@ export function runSnapshotStoreConformance(name: string, factory: SnapshotStore
       for (const [i, id] of ids.entries()) assert.deepEqual(await store.load(id), snap(id, i + 1));
     });
 
+    it('stores the snapshot as it was when save was called, whatever the caller changes after', async () => {
+      const show = newShowId();
+      const s = snap(show, 4);
+      const saved = store.save(s);
+      // The caller's next turn: the live state moves on (the actor reuses its objects).
+      const holds = (s.state as { holds: Array<[string, { n: number }]> }).holds;
+      holds[0][1].n = 99;
+      holds.push(['h2', { n: 5 }]);
+      (s as { logSeq: number }).logSeq = 5;
+      assert.equal(await saved, true);
+      assert.deepEqual(await store.load(show), snap(show, 4));
+    });
+
     it('never moves a show backwards', async () => {
       const show = newShowId();
       assert.equal(await store.save(snap(show, 10)), true);

@@ -27,6 +27,8 @@ export interface TestServerOptions {
    * set the ones they exercise.
    */
   edge?: Partial<EdgeConfig>;
+  /** Node settings beyond the defaults (mailbox bound, idempotency retention, ...). */
+  node?: Partial<Parameters<typeof createSeatNode>[0]>;
 }
 
 export interface TestResponse {
@@ -69,7 +71,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const storage = opts.storage ?? openMemoryStorage(logger);
   const adminToken = opts.adminToken ?? TEST_ADMIN_TOKEN;
   const node = createSeatNode(
-    { holdTokenSecret: TEST_HOLD_TOKEN_SECRET, snapshotEveryEvents: 1_000, snapshotEveryMs: 60_000 },
+    { holdTokenSecret: TEST_HOLD_TOKEN_SECRET, snapshotEveryEvents: 1_000, snapshotEveryMs: 60_000, ...opts.node },
     storage,
     logger,
   );

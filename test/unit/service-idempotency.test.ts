@@ -23,14 +23,14 @@ describe('idempotency keys at the show (survive the gateway cache)', () => {
     await n.close();
   });
 
-  it('the same key with another request never hands out the first caller’s hold', async () => {
+  it('the same key with another request is refused, never answered with the first caller’s hold', async () => {
     const n = node();
     const { limits, offers, ...def } = showDef();
     await n.service.createShow(def);
-    const first = await n.service.hold('s1', { seats: ['A-1'] }, { idempotencyKey: 'shared' });
-    const stranger = await n.service.hold('s1', { seats: ['A-2'] }, { idempotencyKey: 'shared' });
-    assert.notEqual(stranger.holdId, first.holdId);
-    assert.deepEqual(stranger.seats, ['A-2']);
+    await n.service.hold('s1', { seats: ['A-1'] }, { idempotencyKey: 'shared' });
+    await assert.rejects(n.service.hold('s1', { seats: ['A-2'] }, { idempotencyKey: 'shared' }), { code: 'IDEMPOTENCY_MISMATCH' });
+    const seat = (await n.service.getShow('s1')).seats.find((s) => s.id === 'A-2');
+    assert.equal(seat?.status, 'available');
     await n.close();
   });
 

@@ -31,6 +31,8 @@ export interface HttpHandlerOptions {
   trustedProxies?: readonly string[];
   /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** How long a command may wait at its show before it is dropped undone (DEADLINE_EXCEEDED); none when absent. */
+  commandDeadlineMs?: number;
 }
 
 export interface HttpHandler {
@@ -155,7 +157,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     const key = method === 'GET' ? undefined : checkIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
     const raw = route.body === 'none' ? EMPTY : await readBody(req, maxBodyBytes);
     const body = parseJsonBody(req, raw);
-    const ctx: CallContext = route.admin
+    const identified: CallContext = route.admin
       ? { caller: ADMIN_CALLER, ...(key !== undefined ? { idempotencyKey: key } : {}) }
       : identity.context(
           {
@@ -166,6 +168,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
           },
           key,
         );
+    // A command still queued at its show when the client has given up is dropped undone.
+    const ctx: CallContext = opts.commandDeadlineMs !== undefined ? { ...identified, deadline: Date.now() + opts.commandDeadlineMs } : identified;
     // Before the idempotency cache: a refused attempt is never replayed as the answer.
     if (route.name === HOLD_ROUTE) await limiter.hold('http', address, customerIdOf(body));
     const gzipOk = acceptsGzip(req.headers['accept-encoding']);
