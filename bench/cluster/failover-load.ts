@@ -14,6 +14,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
+import { deserializeState, type SerializedState } from '../../src/actors/state-codec.ts';
 import { connectNats } from '../../src/persistence/durable-storage.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 
@@ -161,8 +162,11 @@ export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, sh
   await db.connect();
   try {
     for (const showId of showIds) {
-      let state: ShowState | null = null;
-      for await (const entry of log.read(showId, 0)) for (const e of entry.events) state = evolve(state, e);
+      // From the newest snapshot: the log below a show's earlier snapshot is purged.
+      const snap = await db.query<{ log_seq: string; state: SerializedState }>('SELECT log_seq, state FROM show_snapshots WHERE show_id = $1', [showId]);
+      const row = snap.rows[0];
+      let state: ShowState | null = row ? deserializeState(row.state) : null;
+      for await (const entry of log.read(showId, row ? Number(row.log_seq) : 0)) for (const e of entry.events) state = evolve(state, e);
       if (!state) {
         problems.push(`${showId}: no log`);
         continue;
