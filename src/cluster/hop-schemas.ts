@@ -43,8 +43,9 @@ export const HOP_REQUEST_SCHEMAS: Readonly<Record<RoutedMethod, z.ZodType>> = {
 export const IDEMPOTENCY_KEEP_SECONDS_MAX = 7 * 24 * 3600;
 
 /**
- * The CallContext as it crosses: the idempotency key, how long to keep it, and the caller, bounded. Fields a
- * newer front door adds pass through as bounded scalars, so the whole context arrives.
+ * The CallContext as it crosses: the idempotency key, how long to keep it, and the caller,
+ * bounded. Fields a newer front door adds pass through as bounded scalars, so the whole
+ * context arrives.
  */
 export const HopContext = z
   .object({
