@@ -39,13 +39,18 @@ export const HOP_REQUEST_SCHEMAS: Readonly<Record<RoutedMethod, z.ZodType>> = {
   cancelBookings: BulkCancelBody,
 };
 
+/** Longest keep a hop may ask the show for one key: a week, far past any hold. */
+export const IDEMPOTENCY_KEEP_SECONDS_MAX = 7 * 24 * 3600;
+
 /**
- * The CallContext as it crosses: the idempotency key and the caller, bounded. Fields a
- * newer front door adds pass through as bounded scalars, so the whole context arrives.
+ * The CallContext as it crosses: the idempotency key, how long to keep it, and the caller,
+ * bounded. Fields a newer front door adds pass through as bounded scalars, so the whole
+ * context arrives.
  */
 export const HopContext = z
   .object({
     idempotencyKey: z.string().min(1).max(1024).optional(),
     caller: z.string().max(1024).optional(),
+    idempotencyKeepSeconds: z.number().int().min(1).max(IDEMPOTENCY_KEEP_SECONDS_MAX).optional(),
   })
   .catchall(z.union([z.string().max(1024), z.number(), z.boolean()]));

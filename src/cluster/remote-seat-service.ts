@@ -19,6 +19,21 @@ export const MAX_ROUTE_ATTEMPTS = 20;
 export const RETRY_BACKOFF_BASE_MS = 20;
 export const RETRY_BACKOFF_MAX_MS = 250;
 
+/**
+ * How long the show keeps a key made up here, in multiples of the op's own time budget: the
+ * key only has to outlive this gateway's retries of the op, which all end by its deadline.
+ * The show keeps client keys far longer (its longest hold plus 15 minutes); made-up ones, one
+ * per routed mutation, would otherwise fill its key store and push real clients' keys out.
+ */
+export const GENERATED_KEY_KEEP_TIMEOUTS = 2;
+/** Least keep of a made-up key: covers clock skew between the workers a show moves across. */
+export const GENERATED_KEY_MIN_KEEP_SECONDS = 60;
+
+/** Seconds the show keeps a key this gateway made up for an op whose budget is `timeoutMs`. */
+export function generatedKeyKeepSeconds(timeoutMs: number): number {
+  return Math.max(GENERATED_KEY_MIN_KEEP_SECONDS, Math.ceil((GENERATED_KEY_KEEP_TIMEOUTS * timeoutMs) / 1000));
+}
+
 export interface RemoteSeatServiceOptions {
   placement: Placement;
   batcher: OwnerBatcher;
@@ -63,11 +78,13 @@ export class RemoteSeatService implements SeatService {
 
   private async route<M extends RoutedMethod>(showId: string, method: M, req: RequestOf<M>, ctx?: CallContext, mutates = true): Promise<ResultOf<M>> {
     // Absent fields stay undefined here: JSON leaves them out, which is what the worker's schemas read.
-    let callCtx = ctx;
-    if (mutates && !ctx?.idempotencyKey) callCtx = { ...ctx, idempotencyKey: `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}` };
-    const op = (callCtx ? { showId, method, req, ctx: callCtx } : { showId, method, req }) as OutgoingOp;
     const heavy = HEAVY_METHODS.has(method);
-    const deadline = performance.now() + (heavy ? Math.max(this.opts.requestTimeoutMs, this.opts.heavyTimeoutMs ?? 0) : this.opts.requestTimeoutMs);
+    const timeoutMs = heavy ? Math.max(this.opts.requestTimeoutMs, this.opts.heavyTimeoutMs ?? 0) : this.opts.requestTimeoutMs;
+    let callCtx = ctx;
+    if (mutates && !ctx?.idempotencyKey)
+      callCtx = { ...ctx, idempotencyKey: `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`, idempotencyKeepSeconds: generatedKeyKeepSeconds(timeoutMs) };
+    const op = (callCtx ? { showId, method, req, ctx: callCtx } : { showId, method, req }) as OutgoingOp;
+    const deadline = performance.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
       let err: SeatError;
       const owner = this.opts.placement.owner(showId);

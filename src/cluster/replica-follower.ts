@@ -13,6 +13,8 @@ import type { WarmCopy } from './replica-repair.ts';
 
 /** Shows bootstrapped (snapshot + tail) at once; more wait their turn. */
 export const DEFAULT_BOOTSTRAP_CONCURRENCY = 8;
+/** How often the follower looks for idle copies to drop, at most (as the owner's passivation sweep). */
+export const REPLICA_PASSIVATION_SWEEP_MAX_MS = 60_000;
 
 export interface ReplicaFollowerOptions {
   nc: NatsConnection;
@@ -27,6 +29,14 @@ export interface ReplicaFollowerOptions {
   /** Runs after a copy applied log entries (the expiry index listens here). */
   onApplied?: (showId: string) => void;
   bootstrapConcurrency?: number;
+  /**
+   * A copy that applied no log entry for this long is dropped (as the owner passivates an idle
+   * show); the next entry on its subject, or the ring making this node its replica again,
+   * follows it again. Absent or 0: copies are kept as long as this node is their replica.
+   */
+  passivateAfterMs?: number;
+  /** Clock of the idle times (ms). */
+  now?: () => number;
 }
 
 /** A hot copy of one show at log position `seq`. */
@@ -41,6 +51,8 @@ interface Copy {
    * upserts these first (see replica-repair.ts).
    */
   lastBookings: BookingView[];
+  /** When the copy last applied an entry (or became ready): idle copies are dropped. */
+  activeAt: number;
 }
 
 interface Loading {
@@ -58,6 +70,10 @@ export interface FollowerStats {
   rebuilt: number;
   /** Entries applied to copies. */
   applied: number;
+  /** Copies dropped for being idle (PASSIVATE_AFTER_MS without an entry). */
+  passivated: number;
+  /** Shows replicated here whose copy was dropped for being idle (followed again on their next entry). */
+  idle: number;
 }
 
 /**
@@ -71,6 +87,10 @@ export interface FollowerStats {
  * event log's own reader, which knows the nats-server 2.9 quirks), and entries that arrive
  * meanwhile are buffered and applied after, so no entry is missed or applied twice (each
  * entry must continue the copy's version; otherwise the copy is rebuilt).
+ *
+ * With `passivateAfterMs`, a copy that saw no entry for that long is dropped, as the owner
+ * passivates an idle show; the live consumer stays (it is one for every show), so the show's
+ * next entry brings the copy back from snapshot + tail.
  *
  * Concurrency contract: everything runs on the event loop; `take` is synchronous and hands
  * the state object over for good (the follower forgets it at once).
@@ -87,12 +107,21 @@ export class ReplicaFollower {
   /** Whether the actor host already runs a show here (a copy of it would be stale). */
   private isActiveHere: (showId: string) => boolean = () => false;
   private closed = false;
-  private readonly counters = { taken: 0, rebuilt: 0, applied: 0 };
+  private readonly counters = { taken: 0, rebuilt: 0, applied: 0, passivated: 0 };
+  /**
+   * Shows replicated here whose copy was passivated: a ring change does not bootstrap them
+   * again (their next entry does). A show leaves the set when this node stops being its
+   * replica, so the ring making it the replica again follows it again at once.
+   */
+  private readonly idle = new Set<string>();
+  private passivation: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
   /** Holds the parts of a split batch until its last part (a group that never ends never applies). */
   private readonly assembler = new EntryAssembler();
 
   constructor(private readonly opts: ReplicaFollowerOptions) {
     this.logger = opts.logger.child({ subsystem: 'replica-follower' });
+    this.now = opts.now ?? Date.now;
   }
 
   /** Starts the live consumer, then bootstraps the copies of every show replicated here. */
@@ -113,7 +142,31 @@ export class ReplicaFollower {
       if (!this.closed) this.logger.error({ err }, 'replica consumer ended');
     });
     this.unsubscribe = this.opts.placement.onChange(() => void this.reconcile());
+    const idleMs = this.opts.passivateAfterMs;
+    if (idleMs)
+      this.passivation = setInterval(() => this.passivateIdle(idleMs), Math.min(Math.max(idleMs / 2, 100), REPLICA_PASSIVATION_SWEEP_MAX_MS)).unref();
     await this.reconcile();
+  }
+
+  /**
+   * Drops ready copies that applied no entry for `idleMs`: a replica holds only the shows that
+   * are live, not every show it ever followed. A takeover of a dropped show starts from its
+   * snapshot and log tail, as on a node that never followed it. Returns the dropped show ids.
+   */
+  passivateIdle(idleMs: number): string[] {
+    const now = this.now();
+    const dropped: string[] = [];
+    for (const [showId, copy] of this.copies) {
+      if (copy.kind !== 'ready' || now - copy.activeAt < idleMs) continue;
+      this.copies.delete(showId);
+      this.idle.add(showId);
+      dropped.push(showId);
+    }
+    if (dropped.length) {
+      this.counters.passivated += dropped.length;
+      this.logger.debug({ shows: dropped.length }, 'idle replica copies dropped');
+    }
+    return dropped;
   }
 
   /**
@@ -124,6 +177,7 @@ export class ReplicaFollower {
     if (this.closed) return;
     const self = this.opts.placement.selfId;
     for (const showId of [...this.copies.keys()]) if (!this.wanted(showId, self)) this.copies.delete(showId);
+    for (const showId of this.idle) if (self === null || this.opts.placement.replica(showId) !== self) this.idle.delete(showId);
     let showIds: string[];
     try {
       showIds = await this.opts.log.showIds();
@@ -131,7 +185,7 @@ export class ReplicaFollower {
       this.logger.warn({ err }, 'listing shows failed; copies follow the next ring change');
       return;
     }
-    for (const showId of showIds) if (this.opts.placement.replica(showId) === self && !this.copies.has(showId)) this.enqueue(showId);
+    for (const showId of showIds) if (this.opts.placement.replica(showId) === self && !this.copies.has(showId) && !this.idle.has(showId)) this.enqueue(showId);
   }
 
   private wanted(showId: string, self: string | null): boolean {
@@ -161,6 +215,13 @@ export class ReplicaFollower {
     return copy?.kind === 'ready' ? fn(copy) : undefined;
   }
 
+  /** Where the follower is with a show: a ready copy, one loading, dropped for being idle, or none. */
+  followState(showId: string): 'ready' | 'loading' | 'idle' | null {
+    const copy = this.copies.get(showId);
+    if (copy) return copy.kind;
+    return this.idle.has(showId) ? 'idle' : null;
+  }
+
   /** Shows with a ready copy. */
   readyShowIds(): string[] {
     return [...this.copies].filter(([, c]) => c.kind === 'ready').map(([id]) => id);
@@ -170,7 +231,7 @@ export class ReplicaFollower {
     let copies = 0;
     let loading = 0;
     for (const c of this.copies.values()) c.kind === 'ready' ? copies++ : loading++;
-    return { copies, loading, ...this.counters };
+    return { copies, loading, ...this.counters, idle: this.idle.size };
   }
 
   private onMessage(m: JsMsg): void {
@@ -180,6 +241,8 @@ export class ReplicaFollower {
       if (this.opts.placement.replica(showId) !== this.opts.placement.selfId || this.opts.placement.selfId === null) return;
       const entry = this.decode(showId, m);
       if (!entry) return;
+      // An idle show woke up (or a show this node never followed): follow it again.
+      this.idle.delete(showId);
       // A new show starts from its first entry; any other unknown show from its snapshot.
       if (entry.firstVersion === 1 && entry.events[0]?.type === 'ShowCreated') this.applyFresh(showId, entry);
       else {
@@ -213,7 +276,7 @@ export class ReplicaFollower {
       for (const e of entry.events) state = evolve(state, e);
       const s = state as ShowState;
       s.logSeq = entry.seq;
-      this.copies.set(showId, { kind: 'ready', state: s, seq: entry.seq, lastBookings: [] });
+      this.copies.set(showId, { kind: 'ready', state: s, seq: entry.seq, lastBookings: [], activeAt: this.now() });
       this.counters.applied++;
       this.opts.onApplied?.(showId);
     } catch (err) {
@@ -244,6 +307,7 @@ export class ReplicaFollower {
     copy.seq = entry.seq;
     copy.state.logSeq = entry.seq;
     copy.lastBookings = bookingsOfEntry(entry, copy.state);
+    copy.activeAt = this.now();
     this.counters.applied++;
     this.opts.onApplied?.(showId);
     return true;
@@ -297,7 +361,7 @@ export class ReplicaFollower {
         return;
       }
       state.logSeq = seq;
-      const copy: Copy = { kind: 'ready', state, seq, lastBookings: last ? bookingsOfEntry(last, state) : [] };
+      const copy: Copy = { kind: 'ready', state, seq, lastBookings: last ? bookingsOfEntry(last, state) : [], activeAt: this.now() };
       this.copies.set(showId, copy);
       for (const entry of loading.buffer) if (!this.apply(showId, copy, entry)) return;
       this.opts.onApplied?.(showId);
@@ -310,10 +374,12 @@ export class ReplicaFollower {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.passivation) clearInterval(this.passivation);
     this.unsubscribe?.();
     this.messages?.stop();
     await this.consuming;
     this.copies.clear();
+    this.idle.clear();
   }
 }
 

@@ -33,6 +33,8 @@ export interface ClusterTakeoverOptions {
     expiryFlushMs?: number;
     expirySweepMs?: number;
     expiryMarginMs?: number;
+    /** Replica copies idle this long are dropped (PASSIVATE_AFTER_MS, as owners do); absent: kept. */
+    passivateAfterMs?: number;
   };
 }
 
@@ -77,6 +79,7 @@ export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promis
           snapshots: storage.snapshots,
           placement,
           logger,
+          ...(opts.config.passivateAfterMs ? { passivateAfterMs: opts.config.passivateAfterMs } : {}),
           // The replica writes the index too, so a hold survives an owner that died before its flush.
           onApplied: (showId) => writer?.touch(showId, () => follower?.peek(showId, (c) => expiryEntryOf(c.state)) ?? null),
         })
@@ -134,7 +137,7 @@ export const takeoverExtension: WorkerExtension = async (ctx) => {
     redis: ctx.redis,
     nc: ctx.nc,
     logger: ctx.logger.child({ nodeId: ctx.nodeId }),
-    config: { clusterPrefix: ctx.config.clusterPrefix },
+    config: { clusterPrefix: ctx.config.clusterPrefix, passivateAfterMs: ctx.config.passivateAfterMs },
   });
   ctx.setWarmState((showId) => takeover.warmState(showId));
   ctx.node.addCommitListener((batch) => takeover.commitListener(batch));

@@ -24,8 +24,11 @@ export function newId(prefix: string): string {
  * another hold does not get that hold's answer. The show fingerprints each request under its
  * key: the same caller's key with another body is refused (IDEMPOTENCY_MISMATCH).
  */
-function idem(ctx: CallContext | undefined, scope: string): { idem?: string } {
-  return ctx?.idempotencyKey ? { idem: `${scope}:${fingerprint([ctx.caller ?? '', ctx.idempotencyKey])}` } : {};
+function idem(ctx: CallContext | undefined, scope: string): { idem?: string; idemKeepSeconds?: number } {
+  if (!ctx?.idempotencyKey) return {};
+  const key = `${scope}:${fingerprint([ctx.caller ?? '', ctx.idempotencyKey])}`;
+  const keep = ctx.idempotencyKeepSeconds;
+  return keep !== undefined && keep > 0 ? { idem: key, idemKeepSeconds: keep } : { idem: key };
 }
 
 function fingerprint(value: unknown): string {

@@ -19,6 +19,12 @@ export interface CallContext {
    * at the show then is dropped before it is decided (DEADLINE_EXCEEDED), having done nothing.
    */
   deadline?: number;
+  /**
+   * How long the show keeps `idempotencyKey`, when shorter (or longer) than its default
+   * retention: a router that makes a key up for its own retries sets it short, so its keys do
+   * not crowd out the keys of real clients. Absent: the show's retention.
+   */
+  idempotencyKeepSeconds?: number;
 }
 
 export interface HoldRequest {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect, createInbox, type NatsConnection } from 'nats';
+import { forgetKeys, retentionMs } from '../../src/actors/idempotency.ts';
+import { deserializeState, serializeState } from '../../src/actors/state-codec.ts';
 import { OwnerBatcher, RemoteSeatService, StaticPlacement, WorkerEndpoint } from '../../src/cluster/index.ts';
+import { generatedKeyKeepSeconds } from '../../src/cluster/remote-seat-service.ts';
 import { mapWireOf } from '../../src/cluster/show-map-wire.ts';
 import { decodeResults, encodeJSON, type OpResults } from '../../src/cluster/wire.ts';
 import { SeatError } from '../../src/errors.ts';
@@ -33,6 +36,8 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
   const seen: Array<{ method: string; ctx: CallContext | undefined }> = [];
   /** getBooking of this id waits until `release` is called. */
   const parked = { id: '', wait: Promise.resolve(), release: () => {} };
+  /** The first hold on this show waits until a second one (the gateway's retry) arrives. */
+  const retryGate = { showId: '', calls: 0, wait: Promise.resolve(), release: () => {} };
 
   before(async () => {
     nc = await connect({ servers: SERVICE_URLS.nats });
@@ -40,8 +45,10 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     const service: SeatService = Object.create(node.service);
     for (const m of ['hold', 'confirm', 'createShow', 'cancelBookings'] as const) {
       const original = (node.service[m] as (...a: unknown[]) => Promise<unknown>).bind(node.service);
-      (service as unknown as Record<string, unknown>)[m] = (...args: unknown[]) => {
+      (service as unknown as Record<string, unknown>)[m] = async (...args: unknown[]) => {
         seen.push({ method: m, ctx: args[args.length - 1] as CallContext | undefined });
+        if (m === 'hold' && args[0] === retryGate.showId && retryGate.calls++ === 0) await retryGate.wait;
+        else if (m === 'hold' && args[0] === retryGate.showId) retryGate.release();
         return original(...args);
       };
     }
@@ -110,6 +117,53 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     assert.equal(seen[1].ctx?.caller, undefined);
   });
 
+  test('the show keeps a made-up key only as long as the gateway retries, a client key its whole retention', async () => {
+    await remote.createShow(showInput('hop-keep', 2, 10));
+    const before = Date.now();
+    const routed = await remote.hold('hop-keep', { seats: ['A-1'] });
+    const client = await remote.hold('hop-keep', { seats: ['A-2'] }, { idempotencyKey: 'client-key-0123456789', caller: 'customer:7' });
+    const after = Date.now();
+    const state = await node.host.read('hop-keep', (s) => deserializeState(serializeState(s)));
+    const untilOf = (holdId: string) => [...state.idempotent.values()].find((r) => r.result.type === 'hold' && r.result.holdId === holdId)?.until ?? NaN;
+    const shortMs = generatedKeyKeepSeconds(20_000) * 1000;
+    const longMs = retentionMs(state.def, undefined);
+    assert.ok(shortMs < longMs);
+    assert.ok(untilOf(routed.holdId) >= before + shortMs && untilOf(routed.holdId) <= after + shortMs, 'the made-up key is kept the short time');
+    assert.ok(untilOf(client.holdId) >= before + longMs && untilOf(client.holdId) <= after + longMs, 'the client key is kept the show\'s retention');
+    // Past the short time (event time drives forgetting) the made-up key is gone, the client's is not.
+    forgetKeys(state, untilOf(routed.holdId));
+    assert.ok(Number.isNaN(untilOf(routed.holdId)));
+    assert.ok(!Number.isNaN(untilOf(client.holdId)));
+  });
+
+  test('a gateway retry under a made-up short-lived key does not apply twice', async () => {
+    await remote.createShow(showInput('hop-retry', 2, 10));
+    retryGate.showId = 'hop-retry';
+    retryGate.wait = new Promise<void>((r) => (retryGate.release = r));
+    // The first attempt times out at the gateway while the owner still holds it back.
+    const impatient = new RemoteSeatService({
+      placement: new StaticPlacement(null, ['w1']),
+      batcher,
+      catalog: node.storage.catalog,
+      bus: node.storage.bus,
+      requestTimeoutMs: 20_000,
+      attemptTimeoutMs: 200,
+      logger,
+    });
+    seen.length = 0;
+    const h = await impatient.hold('hop-retry', { count: 2 });
+    retryGate.showId = '';
+    assert.equal(retryGate.calls, 2, 'the owner saw the first attempt and the retry');
+    const ctxs = seen.filter((s) => s.method === 'hold').map((s) => s.ctx);
+    assert.equal(ctxs[0]?.idempotencyKey, ctxs[1]?.idempotencyKey, 'the retry carried the same key');
+    assert.equal(ctxs[0]?.idempotencyKeepSeconds, generatedKeyKeepSeconds(20_000));
+    // Both attempts ran at the owner; only one hold exists.
+    const show = await node.service.getShow('hop-retry');
+    assert.deepEqual(show.counts, { available: 18, held: 2, booked: 0, blocked: 0 });
+    assert.equal(await node.host.read('hop-retry', (s) => s.holds.size), 1);
+    assert.ok(await node.host.read('hop-retry', (s) => s.holds.has(h.holdId)));
+  });
+
   test('one slow op delays none of the ops packed with it', async () => {
     await remote.createShow(showInput('hop-slow', 5, 20));
     const h = await remote.hold('hop-slow', { seats: ['E-20'] });
@@ -150,6 +204,7 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
       { id: 6, showId: 'hop-check', method: 'hold', req: { seats: ['A-2'] }, budgetMs: 0 },
       { id: 7, showId: 'hop-check', method: 'hold', req: { seats: ['A-3'] }, ctx: { caller: 'c', idempotencyKey: 'x'.repeat(2000) } },
       { id: 8, showId: 'hop-check', method: 'hold', req: { seats: ['A-4'] } },
+      { id: 9, showId: 'hop-check', method: 'hold', req: { seats: ['A-5'] }, ctx: { idempotencyKey: 'k-9', idempotencyKeepSeconds: 0 } },
     ];
     const ack = await nc.request(subject, encodeJSON({ inbox, ops }), { timeout: 5_000 });
     assert.deepEqual(JSON.parse(new TextDecoder().decode(ack.data)), { accepted: ops.length });
@@ -164,7 +219,7 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     };
     assert.deepEqual(
       ops.map((o) => code(o.id)),
-      ['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'INVALID_ARGUMENT', 'ok'],
+      ['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'INVALID_ARGUMENT', 'ok', 'INVALID_ARGUMENT'],
     );
     // Only the valid op changed the show.
     const show = await node.service.getShow('hop-check');

@@ -59,7 +59,7 @@ export async function startTestWorker(
   id: string,
   members: string[],
   clusterPrefix: string,
-  timings: { expirySweepMs?: number; expiryMarginMs?: number; follow?: boolean } = {},
+  timings: { expirySweepMs?: number; expiryMarginMs?: number; passivateAfterMs?: number; follow?: boolean } = {},
 ): Promise<TestWorker> {
   const { follow = true, ...config } = timings;
   const storage = await openDurableStorage({ ...env.config, nodeId: id }, testLogger, env.options);

@@ -94,6 +94,62 @@ describe('warm replicas, takeover and handover (in process)', { skip }, () => {
     await d.close();
   });
 
+  it('a replica drops an idle copy, follows the show again on its next entry or when it becomes its replica again, and a takeover after that is correct', async () => {
+    const members = ['p', 'q'];
+    const p = await startTestWorker(env, 'p', members, prefix);
+    const q = await startTestWorker(env, 'q', members, prefix, { passivateAfterMs: 1_000 });
+    workers.push(p, q);
+    // Closed even on failure: a live worker's expiry sweep would take later tests' shows.
+    try {
+      const follower = q.takeover.follower!;
+      const showId = showPlacedOn(members, 'p', 'q', uniqueName('idle'));
+      await p.node.host.execute(showId, create(showId));
+      await burst(p, showId, 12);
+      const caughtUp = async () => {
+        const lastSeq = await p.node.storage.log.lastSeq(showId);
+        return follower.peek(showId, (c) => c.seq === lastSeq) === true;
+      };
+      // No copy held: neither ready nor loading (the replica keeps only the show's id).
+      const dropped = () => follower.followState(showId) === 'idle' && follower.peek(showId, () => true) === undefined && !follower.readyShowIds().includes(showId);
+      await eventually(caughtUp, 10_000, 'the replica to follow the show');
+
+      // No entries for longer than the idle time: the replica holds no copy of the show.
+      await eventually(dropped, 10_000, 'the idle copy to be dropped');
+      assert.ok(follower.stats().passivated >= 1);
+      // A ring change that keeps this node the replica does not load the idle show again.
+      await follower.reconcile();
+      assert.ok(dropped(), 'still no copy after a ring change');
+
+      // A new command on the owner: the replica follows the show again, up to date.
+      await p.node.host.execute(showId, { type: 'hold', holdId: 'wake', seats: ['D-25'], idem: 'k-wake' });
+      await eventually(caughtUp, 10_000, 'the replica to follow the show again');
+      await eventually(dropped, 10_000, 'the copy to go idle again');
+
+      // The ring makes another node the replica, then this one again: it follows the show at once.
+      q.placement.set(['p']);
+      await follower.reconcile();
+      assert.equal(follower.followState(showId), null);
+      q.placement.set(members);
+      await eventually(caughtUp, 10_000, 'the new replica to follow the show');
+      await eventually(dropped, 10_000, 'the copy to go idle once more');
+
+      // The owner dies; q owns the show with no copy of it: like any node that never followed
+      // it, it activates the show on demand from snapshot + log, to the same state.
+      const owner = await p.node.host.read(showId, (st) => serializeState(st));
+      const takenBefore = follower.stats().taken;
+      q.placement.set(['q']);
+      await q.takeover.settled();
+      assert.deepEqual(await q.node.host.read(showId, (st) => serializeState(st)), owner);
+      assert.equal(follower.stats().taken, takenBefore, 'no warm copy was there to take');
+      const held = await q.node.host.execute(showId, { type: 'hold', holdId: 'after-idle-takeover', seats: ['D-24'] });
+      assert.equal(held.type, 'hold');
+      await q.node.host.read(showId, checkAccounting);
+    } finally {
+      await p.close();
+      await q.close();
+    }
+  });
+
   it('a hold whose owner died expires on the new owner through the expiry index (no warm copy)', async () => {
     const members = ['f', 'g'];
     const f = await startTestWorker(env, 'f', members, prefix);
