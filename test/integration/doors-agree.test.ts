@@ -187,4 +187,56 @@ describe('the three front doors refuse the same commands the same way', () => {
       await srv.service.release(SHOW, holdId, holdToken);
     }
   });
+  /** An HTTP body as its gRPC message: snake_case keys, offers wrapped with `none: false`. */
+  const asMessage = (value: unknown, key = ''): unknown => {
+    if (Array.isArray(value)) return value.map((v) => asMessage(v));
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[snake(k)] = asMessage(v, k);
+    if (key === 'nthTicket' || key === 'afternoon') out.none = false;
+    return out;
+  };
+  const adminMd = () => {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${srv.adminToken}`);
+    return md;
+  };
+
+  const SHOW_CASES: Array<{ what: string; body: Record<string, unknown>; path: string }> = [
+    { what: 'a show id with a dot', body: { id: 'bad.show' }, path: 'id' },
+    { what: 'a start that is no timestamp', body: { startsAt: 'tomorrow' }, path: 'startsAt' },
+    { what: 'a lower-case currency', body: { categories: [{ id: 'gold', price: 100, currency: 'inr' }] }, path: 'categories.0.currency' },
+    {
+      what: 'a row numbered past 99,999',
+      body: { layout: { sections: [{ id: 'main', rows: [{ label: 'A', seats: 10, category: 'gold', firstNumber: 100_000 }] }] } },
+      path: 'layout.sections.0.rows.0.firstNumber',
+    },
+    { what: 'a hold limit past the request bound', body: { limits: { maxSeatsPerHold: MAX_SEATS_PER_REQUEST + 1 } }, path: 'limits.maxSeatsPerHold' },
+    { what: 'a hold ttl of zero', body: { limits: { holdTtlSeconds: 0 } }, path: 'limits.holdTtlSeconds' },
+    { what: 'an offer over 100 percent', body: { offers: { nthTicket: { n: 2, percentOff: 101 } } }, path: 'offers.nthTicket.percentOff' },
+    { what: 'a bad blocked seat label', body: { blockedSeats: ['A 1'] }, path: 'blockedSeats.0' },
+  ];
+
+  for (const c of SHOW_CASES) {
+    it(`create show, ${c.what}: INVALID_ARGUMENT naming ${c.path} over HTTP and gRPC, no show made`, async () => {
+      const body = showBody('made-not', c.body);
+      const res = await srv.request('POST', '/v1/shows', { admin: true, body });
+      assert.equal(res.status, 400, res.text);
+      assert.deepEqual({ code: res.body.error.code, paths: res.body.error.fields.map((f: { path: string }) => f.path) }, { code: 'INVALID_ARGUMENT', paths: [c.path] });
+      const f = await failure(call(client, 'CreateShow', asMessage(body) as object, { metadata: adminMd() }));
+      assert.deepEqual({ status: f.status, code: f.code, paths: f.fields }, { status: grpc.status.INVALID_ARGUMENT, code: 'INVALID_ARGUMENT', paths: [snake(c.path)] });
+      assert.equal((await srv.request('GET', '/v1/shows/made-not')).status, 404);
+    });
+  }
+
+  it('cancel show, a reason over 500 characters: INVALID_ARGUMENT naming reason over HTTP and gRPC, nothing changed', async () => {
+    const before = await state();
+    const reason = 'r'.repeat(501);
+    const res = await srv.request('DELETE', `/v1/shows/${SHOW}`, { admin: true, body: { reason } });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.body.error.fields.map((f: { path: string }) => f.path), ['reason']);
+    const f = await failure(call(client, 'CancelShow', { show_id: SHOW, reason }, { metadata: adminMd() }));
+    assert.deepEqual([f.status, f.code, f.fields], [grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', ['reason']]);
+    assert.deepEqual(await state(), before);
+  });
 });
