@@ -1,156 +1,103 @@
 import { z } from 'zod';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import {
-  DATE_RE,
-  HHMM_RE,
-  MAX_SEATS_PER_REQUEST,
-  MAX_TTL_SECONDS,
-  currency,
-  customerId,
-  id,
-  idempotencyKey as idempotencyKeyRule,
-  maxSeatsPerCustomer,
-  int,
-  percent,
-  price,
-  rowLabel,
-  sectionId,
-  seatLabel,
-  text,
-} from '../edge-rules.ts';
+  CancelShowCommand,
+  CreateShowCommand,
+  confirmFields,
+  extendFields,
+  holdChoice,
+  holdFields,
+  holdRef,
+  issueFields,
+  watchFields,
+} from '../command-schemas.ts';
+import { DATE_RE, id, idempotencyKey, int, text } from '../edge-rules.ts';
 import type { CatalogFilter } from '../../persistence/index.ts';
 import type { CreateShowInput, HoldRequest } from '../../service/seat-service.ts';
 
 /**
- * Every request message checked before any actor sees it, with the same bounds as the
- * HTTP edge. Requests arrive decoded with proto3 defaults ('' , 0, [], null for an unset
- * message) while `optional` fields are undefined when absent; the schemas read '' and null
- * as "not given". Each schema outputs what the SeatService takes.
+ * Every request message checked before any actor sees it. A command's message is the shared
+ * command schema (../command-schemas.ts) with its fields in snake_case: `fromProto` reads the
+ * message into the camelCase object the HTTP API takes, checks it with the same schema, and
+ * names problems by the message's own field paths. So every door has the same bounds.
+ *
+ * Requests arrive decoded with proto3 defaults ('' , 0, [], null for an unset message) while
+ * `optional` fields are undefined when absent: an unset message is "not given", and so is
+ * the default of each field a request lists as `emptyIsAbsent`.
  */
-
-const TOKEN_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
 export const DEFAULT_LIST_LIMIT = 100;
 
-const token = z.string().regex(TOKEN_RE, 'not a hold token');
-/** A plain proto3 string: its default '' means "not given". */
-const idempotencyKey = z
-  .union([z.literal(''), idempotencyKeyRule])
-  .optional()
-  .transform((s) => s || undefined);
-
-/** Distinct seat labels, at most MAX_SEATS_PER_REQUEST. */
-const seatList = (min: number) =>
-  z
-    .array(seatLabel)
-    .min(min)
-    .max(MAX_SEATS_PER_REQUEST)
-    .superRefine((seats, ctx) => {
-      if (new Set(seats).size !== seats.length) ctx.addIssue({ code: 'custom', message: 'a seat is listed twice' });
-    });
-
-const category = z.object({
-  id,
-  name: text(100).optional(),
-  price,
-  currency,
-});
-
-const row = z
-  .object({
-    label: rowLabel,
-    seats: int(1, 10_000),
-    category: id,
-    first_number: int(0, 99_999).optional(),
-  })
-  .transform(({ first_number, ...r }) => ({ ...r, ...(first_number !== undefined ? { firstNumber: first_number } : {}) }));
-
-const layout = z.object({
-  sections: z
-    .array(
-      z.object({
-        id: sectionId,
-        name: text(100).optional(),
-        rows: z.array(row).min(1).max(2_000),
-      }),
-    )
-    .min(1)
-    .max(500),
-});
-
-const limits = z
-  .object({
-    max_seats_per_hold: int(1, MAX_SEATS_PER_REQUEST).optional(),
-    hold_ttl_seconds: int(1, MAX_TTL_SECONDS).optional(),
-    max_hold_seconds: int(1, MAX_TTL_SECONDS).optional(),
-    max_seats_per_customer: maxSeatsPerCustomer.optional(),
-  })
-  .transform((l) => ({
-    ...(l.max_seats_per_hold !== undefined ? { maxSeatsPerHold: l.max_seats_per_hold } : {}),
-    ...(l.hold_ttl_seconds !== undefined ? { holdTtlSeconds: l.hold_ttl_seconds } : {}),
-    ...(l.max_hold_seconds !== undefined ? { maxHoldSeconds: l.max_hold_seconds } : {}),
-    ...(l.max_seats_per_customer !== undefined ? { maxSeatsPerCustomer: l.max_seats_per_customer } : {}),
-  }));
+const camelOf = (name: string) => name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+const snakeOf = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
- * `none: true` switches an offer off (null over HTTP); otherwise the offer's fields apply.
- * Wrapped in `{ offer }` so "switched off" (null) stays apart from "not given" (an unset
- * message, also null).
+ * A decoded message with camelCase keys. Keys starting with `_` are the loader's virtual
+ * oneof names of proto3 `optional` fields, not fields: left out.
  */
-const nthTicket = z
-  .discriminatedUnion('none', [
-    z.object({ none: z.literal(true) }),
-    z.object({ none: z.literal(false), n: int(1, MAX_SEATS_PER_REQUEST), percent_off: percent }),
-  ])
-  .transform((o) => ({ offer: o.none ? null : { n: o.n, percentOff: o.percent_off } }));
-const afternoon = z
-  .discriminatedUnion('none', [
-    z.object({ none: z.literal(true) }),
-    z.object({ none: z.literal(false), from: z.string().regex(HHMM_RE, 'HH:MM'), to: z.string().regex(HHMM_RE, 'HH:MM'), percent_off: percent }),
-  ])
-  .transform((o) => ({ offer: o.none ? null : { from: o.from, to: o.to, percentOff: o.percent_off } }));
-const offers = z
-  .object({ nth_ticket: nthTicket.nullable(), afternoon: afternoon.nullable() })
-  .transform((o) => ({
-    ...(o.nth_ticket !== null ? { nthTicket: o.nth_ticket.offer } : {}),
-    ...(o.afternoon !== null ? { afternoon: o.afternoon.offer } : {}),
-  }));
+function camelize(value: unknown, emptyIsAbsent: ReadonlySet<string> | undefined): unknown {
+  if (Array.isArray(value)) return value.map((v) => camelize(v, undefined));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key.startsWith('_') || v === undefined || v === null) continue;
+    if (emptyIsAbsent?.has(key) && (v === '' || (Array.isArray(v) && v.length === 0))) continue;
+    out[camelOf(key)] = camelize(v, undefined);
+  }
+  return out;
+}
 
-const showId = { show_id: id };
+/**
+ * The snake_case door to a camelCase schema. `adapt` reshapes what proto3 cannot say the
+ * HTTP way (before the check); issue paths come back in snake_case.
+ */
+function fromProto<T extends z.ZodType>(
+  schema: T,
+  opts: { emptyIsAbsent?: readonly string[]; adapt?: (camel: Record<string, unknown>) => void } = {},
+) {
+  const emptyIsAbsent = new Set(opts.emptyIsAbsent ?? []);
+  return z.unknown().transform((raw, ctx): z.output<T> => {
+    const camel = camelize(raw, emptyIsAbsent) as Record<string, unknown>;
+    opts.adapt?.(camel);
+    const result = schema.safeParse(camel);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.map((p) => (typeof p === 'string' ? snakeOf(p) : p)) });
+    return z.NEVER;
+  });
+}
 
-export const CreateShowRequest = z
-  .object({
-    id,
-    title: text(200),
-    city: text(100),
-    venue: text(200),
-    starts_at: z.iso.datetime({ offset: true }),
-    categories: z.array(category).min(1).max(50),
-    layout,
-    limits: limits.nullable(),
-    offers: offers.nullable(),
-    blocked_seats: z.array(seatLabel).max(200_000),
-    idempotency_key: idempotencyKey,
-  })
-  .transform((r): { input: CreateShowInput; idempotencyKey: string | undefined } => ({
-    input: {
-      id: r.id,
-      title: r.title,
-      city: r.city,
-      venue: r.venue,
-      startsAt: r.starts_at,
-      categories: r.categories.map((c) => ({ id: c.id, price: c.price, currency: c.currency, ...(c.name !== undefined ? { name: c.name } : {}) })),
-      layout: {
-        sections: r.layout.sections.map((s) => ({ id: s.id, rows: s.rows, ...(s.name !== undefined ? { name: s.name } : {}) })),
-      },
-      ...(r.limits ? { limits: r.limits } : {}),
-      ...(r.offers ? { offers: r.offers } : {}),
-      ...(r.blocked_seats.length ? { blockedSeats: r.blocked_seats } : {}),
-    },
-    idempotencyKey: r.idempotency_key,
-  }));
+/** The reply-side key names the handlers read (`show_id`, `hold_token`, ...). */
+function snakeKeys<T extends Record<string, unknown>>(o: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [snakeOf(k), v]));
+}
 
-export const GetShowRequest = z.object({ ...showId, compact: z.boolean().optional() });
+/**
+ * Offers: `none: true` switches an offer off (null over HTTP); otherwise the offer's fields
+ * apply. Wrapped in a message so "switched off" stays apart from "not given" (unset).
+ */
+function offersFromProto(camel: Record<string, unknown>): void {
+  const offers = camel.offers as Record<string, Record<string, unknown>> | undefined;
+  if (!offers || typeof offers !== 'object') return;
+  for (const name of ['nthTicket', 'afternoon']) {
+    const offer = offers[name];
+    if (!offer || typeof offer !== 'object') continue;
+    if (offer.none === true) (offers as Record<string, unknown>)[name] = null;
+    else delete offer.none;
+  }
+}
+
+const keyed = { idempotencyKey: idempotencyKey.optional() };
+
+export const CreateShowRequest = fromProto(CreateShowCommand.extend(keyed), {
+  emptyIsAbsent: ['blocked_seats', 'idempotency_key'],
+  adapt: offersFromProto,
+}).transform(({ idempotencyKey: key, ...input }): { input: CreateShowInput; idempotencyKey: string | undefined } => ({
+  input,
+  idempotencyKey: key,
+}));
+
+export const GetShowRequest = z.object({ show_id: id, compact: z.boolean().optional() });
 
 export const ListShowsRequest = z
   .object({
@@ -168,50 +115,40 @@ export const ListShowsRequest = z
     ...(r.offset !== undefined ? { offset: r.offset } : {}),
   }));
 
-export const HoldRequestSchema = z
-  .object({
-    ...showId,
-    // proto3 cannot tell an empty list from none: [] means "no named seats".
-    seats: seatList(0),
-    count: int(1, MAX_SEATS_PER_REQUEST).optional(),
-    category: id.optional(),
-    ttl_seconds: int(1, MAX_TTL_SECONDS).optional(),
-    customer_id: customerId.optional(),
-    idempotency_key: idempotencyKey,
-  })
-  .superRefine((v, ctx) => {
-    if ((v.seats.length > 0) === (v.count !== undefined))
-      ctx.addIssue({ code: 'custom', message: 'give either seats or count', path: ['seats'] });
-    else if (v.seats.length > 0 && v.category !== undefined)
-      ctx.addIssue({ code: 'custom', message: 'category goes with count, not seats', path: ['category'] });
-  })
-  .transform((r): { showId: string; req: HoldRequest; idempotencyKey: string | undefined } => ({
-    showId: r.show_id,
-    req: {
-      ...(r.seats.length ? { seats: r.seats } : {}),
-      ...(r.count !== undefined ? { count: r.count } : {}),
-      ...(r.category !== undefined ? { category: r.category } : {}),
-      ...(r.ttl_seconds !== undefined ? { ttlSeconds: r.ttl_seconds } : {}),
-      ...(r.customer_id !== undefined ? { customerId: r.customer_id } : {}),
-    },
-    idempotencyKey: r.idempotency_key,
-  }));
+export const HoldRequestSchema = fromProto(
+  // proto3 cannot tell an empty list from none: [] means "no named seats".
+  z.strictObject({ showId: id, ...keyed, ...holdFields }).superRefine(holdChoice),
+  { emptyIsAbsent: ['seats', 'idempotency_key'] },
+).transform(({ showId, idempotencyKey: key, ...req }): { showId: string; req: HoldRequest; idempotencyKey: string | undefined } => ({
+  showId,
+  req,
+  idempotencyKey: key,
+}));
 
-const holdRef = { ...showId, hold_id: id, hold_token: token, idempotency_key: idempotencyKey };
+/** A keyed command on one show, answered to the handlers in the message's own names. */
+const onShow = <S extends z.ZodRawShape>(fields: S) =>
+  fromProto(z.strictObject({ showId: id, ...keyed, ...fields }), { emptyIsAbsent: ['idempotency_key'] }).transform(
+    (r) => snakeKeys(r) as SnakeOf<z.output<z.ZodObject<{ showId: typeof id } & typeof keyed & S>>>,
+  );
 
-export const ConfirmRequest = z.object({ ...holdRef, payment_ref: text(128).optional() });
-export const ReleaseRequest = z.object(holdRef);
-export const ExtendHoldRequest = z.object({ ...holdRef, ttl_seconds: int(1, MAX_TTL_SECONDS).optional() });
-export const GetBookingRequest = z.object({ ...showId, booking_id: id });
-export const CancelBookingRequest = z.object({ ...showId, booking_id: id, idempotency_key: idempotencyKey });
-export const CancelShowRequest = z.object({ ...showId, reason: text(500).optional(), idempotency_key: idempotencyKey });
-export const WatchShowRequest = z.object({ ...showId, from_version: int(0, Number.MAX_SAFE_INTEGER).optional() });
+export const ConfirmRequest = onShow({ ...holdRef, ...confirmFields });
+export const ReleaseRequest = onShow(holdRef);
+export const ExtendHoldRequest = onShow({ ...holdRef, ...extendFields });
+export const GetBookingRequest = z.object({ show_id: id, booking_id: id });
+export const CancelBookingRequest = onShow({ bookingId: id });
+export const CancelShowRequest = onShow(CancelShowCommand.shape);
+export const WatchShowRequest = fromProto(z.strictObject({ showId: watchFields.showId, fromVersion: watchFields.fromVersion })).transform(
+  (r) => snakeKeys(r) as { show_id: string; from_version?: number },
+);
+
+type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
+type SnakeOf<T> = { [K in keyof T as K extends string ? Snake<K> : K]: T[K] };
 
 /** Validates `value` or throws INVALID_ARGUMENT listing each problem by field path. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const fields = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const fields = issueFields(result.error, 20);
   const first = fields[0];
   const message = first ? `${first.path || 'request'}: ${first.message}` : 'invalid request';
   throw new SeatError(ErrorCode.INVALID_ARGUMENT, message, { fields });

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ShowChanges } from '../../actors/types.ts';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { CallContext, CreateShowInput, SeatService } from '../../service/seat-service.ts';
+import { HOLD_TOKEN_MAX } from '../command-schemas.ts';
 import {
   BulkCancelBody,
   CancelShowBody,
@@ -206,8 +207,6 @@ export function matchShowsPath(rest: string[]): Methods | null {
       return null;
   }
 }
-
-const HOLD_TOKEN_MAX = 256;
 
 /** The Hold-Token header: UNAUTHENTICATED when absent (a wrong one is the service's FORBIDDEN). */
 export function holdTokenOf(headers: IncomingHttpHeaders): string {

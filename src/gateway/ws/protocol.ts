@@ -1,81 +1,46 @@
 import { z } from 'zod';
 import type { SeatStatus } from '../../actors/types.ts';
 import type { ErrorCode, ErrorDetails } from '../../errors.ts';
-import { ID_RE, MAX_TTL_SECONDS, SEAT_RE, customerId, idempotencyKey as idempotencyKeyRule } from '../edge-rules.ts';
+import {
+  confirmFields,
+  extendFields,
+  holdChoice,
+  holdFields,
+  holdRef,
+  issueFields,
+  watchFields,
+} from '../command-schemas.ts';
+import { id as showId, idempotencyKey } from '../edge-rules.ts';
 
 /**
  * The WebSocket protocol: every client frame's schema (validated at the edge, before any
- * actor sees it) and the shapes of the frames the server sends.
+ * actor sees it) and the shapes of the frames the server sends. A command frame is the
+ * shared command schema (../command-schemas.ts) plus its envelope: `type`, the socket's
+ * `requestId`, the optional idempotency key and the show.
  */
 
-// The same id and label rules as the HTTP API.
-const showId = z.string().regex(ID_RE, 'letters, digits, _ and - only (1-64)');
 const requestId = z.string().min(1).max(64);
-const idempotencyKey = idempotencyKeyRule.optional();
-const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const seatLabel = z.string().regex(SEAT_RE, 'not a seat label');
-const holdId = z.string().regex(ID_RE, 'not a hold id');
-const holdToken = z.string().min(1).max(256);
-const ttlSeconds = z.number().int().min(1).max(MAX_TTL_SECONDS).optional();
+const envelope = { requestId, idempotencyKey: idempotencyKey.optional(), showId };
 
-export const SubscribeFrame = z.strictObject({
-  type: z.literal('subscribe'),
-  showId,
-  /** The version the client already has: send only what it missed, when still available. */
-  fromVersion: version.optional(),
-  /** The layout version whose labels the client has cached: the snapshot may omit them. */
-  layoutVersion: version.optional(),
-});
+export const SubscribeFrame = z.strictObject({ type: z.literal('subscribe'), ...watchFields });
 
 export const UnsubscribeFrame = z.strictObject({ type: z.literal('unsubscribe'), showId });
 
 export const HoldFrame = z
   .strictObject({
     type: z.literal('hold'),
-    requestId,
-    idempotencyKey,
-    showId,
-    seats: z.array(seatLabel).min(1).max(100).optional(),
-    count: z.number().int().min(1).max(100).optional(),
-    category: z.string().min(1).max(64).optional(),
-    ttlSeconds,
-    customerId: customerId.optional(),
+    ...envelope,
+    ...holdFields,
     /** With customer tokens on: the token for `customerId` (README, "Customer tokens"). */
     customerToken: z.string().min(1).max(256).optional(),
   })
-  .refine((f) => (f.seats === undefined) !== (f.count === undefined), {
-    message: 'give exactly one of seats or count',
-    path: ['seats'],
-  });
+  .superRefine(holdChoice);
 
-export const ExtendFrame = z.strictObject({
-  type: z.literal('extend'),
-  requestId,
-  idempotencyKey,
-  showId,
-  holdId,
-  holdToken,
-  ttlSeconds,
-});
+export const ExtendFrame = z.strictObject({ type: z.literal('extend'), ...envelope, ...holdRef, ...extendFields });
 
-export const ConfirmFrame = z.strictObject({
-  type: z.literal('confirm'),
-  requestId,
-  idempotencyKey,
-  showId,
-  holdId,
-  holdToken,
-  paymentRef: z.string().min(1).max(128).optional(),
-});
+export const ConfirmFrame = z.strictObject({ type: z.literal('confirm'), ...envelope, ...holdRef, ...confirmFields });
 
-export const ReleaseFrame = z.strictObject({
-  type: z.literal('release'),
-  requestId,
-  idempotencyKey,
-  showId,
-  holdId,
-  holdToken,
-});
+export const ReleaseFrame = z.strictObject({ type: z.literal('release'), ...envelope, ...holdRef });
 
 export const ClientFrame = z.discriminatedUnion('type', [
   SubscribeFrame,
@@ -147,5 +112,5 @@ export interface ErrorFrameShape extends ErrorDetails {
 
 /** Field problems of a failed parse, in the error catalogue's `fields` shape. */
 export function zodFields(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  return issueFields(error, 10);
 }
