@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 import { ENDED_HOLDS_KEPT, type ShowState } from '../../src/actors/show-state.ts';
 import type { ShowCommand, ShowEvent } from '../../src/actors/types.ts';
 import { FileEventLog } from '../../src/persistence/file-event-log.ts';
@@ -120,7 +121,7 @@ function apply(state: ShowState | null, cmd: ShowCommand): ShowState {
 /** `showCount` shows after `cycles` rounds each of hold → confirm → cancel (or hold → release), per record. */
 async function recordsCase(name: CaseName, showCount: number, cycles: number, confirm: boolean): Promise<Measure> {
   const states = Array.from({ length: showCount }, (_, k) => apply(null, { type: 'createShow', def: benchShowDef(`records-${k}`, 10, 20) }));
-  const labels = states[0].seatMap.labels;
+  const labels = seatLabels(states[0].seatMap);
   const cycle = (k: number, i: number) => {
     const seats = [labels[(2 * i) % labels.length], labels[(2 * i + 1) % labels.length]];
     let state = apply(states[k], { type: 'hold', holdId: `h${i}`, seats });
