@@ -16,21 +16,37 @@ export interface RowSpan {
  * ~70 bytes, twenty times the seat's status and category): they are derived from the rows,
  * with seatLabelAt / seatIndexOf / forEachSeatLabel.
  */
-export interface SeatMap {
+export interface SeatMap extends LabelRows {
   /** Number of seats. */
   capacity: number;
   /** Index into `categories` for every seat. */
   categoryOf: Uint16Array;
   categories: string[];
   rows: RowSpan[];
-  /** Per row: what its labels start with, `<row>-` or `<section>:<row>-`. */
+  /** Per row: its start, as a typed array for the binary search. */
+  rowStarts: Float64Array;
+}
+
+/** Rows whose seats are labelled `<prefix><first + k>`: all a label → index lookup needs. */
+export interface LabelRows {
+  rows: ReadonlyArray<{ start: number; count: number }>;
+  /** Per row: what its labels start with (ends with `-`), e.g. `<row>-` or `<section>:<row>-`. */
   rowPrefix: string[];
   /** Per row: the number of its first seat. */
   rowFirst: number[];
-  /** Per row: its start, as a typed array for the binary search. */
-  rowStarts: Float64Array;
   /** Row indices by prefix, in layout order (several only in layouts that repeat a row). */
   rowsByPrefix: Map<string, number[]>;
+}
+
+/** The prefix table of rows given in seat order. */
+export function labelRows(rows: ReadonlyArray<{ start: number; count: number }>, rowPrefix: string[], rowFirst: number[]): LabelRows {
+  const rowsByPrefix = new Map<string, number[]>();
+  rowPrefix.forEach((prefix, r) => {
+    const same = rowsByPrefix.get(prefix);
+    if (same) same.push(r);
+    else rowsByPrefix.set(prefix, [r]);
+  });
+  return { rows, rowPrefix, rowFirst, rowsByPrefix };
 }
 
 /** Seat labels are `<row>-<number>`, prefixed `<section>:` when the layout has several sections. */
@@ -47,26 +63,21 @@ export function buildSeatMap(layout: Layout, categories: Category[]): SeatMap {
   const rows: RowSpan[] = [];
   const rowPrefix: string[] = [];
   const rowFirst: number[] = [];
-  const rowsByPrefix = new Map<string, number[]>();
   const many = layout.sections.length > 1;
   let i = 0;
   for (const section of layout.sections) {
     for (const row of section.rows) {
       const cat = categoryIndex.get(row.category) ?? 0;
       const prefix = many ? `${section.id}:${row.label}-` : `${row.label}-`;
-      const r = rows.length;
       rows.push({ section: section.id, label: row.label, start: i, count: row.seats });
       rowPrefix.push(prefix);
       rowFirst.push(row.firstNumber ?? 1);
-      const same = rowsByPrefix.get(prefix);
-      if (same) same.push(r);
-      else rowsByPrefix.set(prefix, [r]);
       categoryOf.fill(cat, i, i + row.seats);
       i += row.seats;
     }
   }
   const rowStarts = Float64Array.from(rows, (r) => r.start);
-  return { capacity, categoryOf, categories: categoryIds, rows, rowPrefix, rowFirst, rowStarts, rowsByPrefix };
+  return { ...labelRows(rows, rowPrefix, rowFirst), capacity, categoryOf, categories: categoryIds, rows, rowStarts };
 }
 
 /** The row holding seat `seat` (0 <= seat < capacity): the last row starting at or before it. */
@@ -101,7 +112,23 @@ export function labelOf(map: SeatMap, seat: number): string {
  * layouts whose row labels contain `-` or numbers go negative) the later seat wins, as
  * a label → index table built in seat order would give.
  */
-export function seatIndexOf(map: SeatMap, label: string): number | undefined {
+export function seatIndexOf(map: LabelRows, label: string): number | undefined {
+  const dash = label.indexOf('-');
+  const n = dash >= 0 && dash === label.lastIndexOf('-') ? canonicalDigits(label, dash + 1) : -1;
+  if (n >= 0) {
+    // The usual label: one `-` and canonical digits after it (no sign, no leading 0), read
+    // by hand without the allocations of the general path below.
+    const candidates = map.rowsByPrefix.get(label.slice(0, dash + 1));
+    if (!candidates) return undefined;
+    let found: number | undefined;
+    for (const r of candidates) {
+      const first = map.rowFirst[r];
+      const k = Math.round(n - first);
+      // Numbers equal means texts equal: `n` prints as the canonical digits it was read from.
+      if (k >= 0 && k < map.rows[r].count && first + k === n) found = map.rows[r].start + k;
+    }
+    return found;
+  }
   let found: number | undefined;
   for (let p = label.indexOf('-'); p >= 0; p = label.indexOf('-', p + 1)) {
     const candidates = map.rowsByPrefix.get(label.slice(0, p + 1));
@@ -121,20 +148,43 @@ export function seatIndexOf(map: SeatMap, label: string): number | undefined {
   return found;
 }
 
-/** Calls `fn` with the label and index of seats from..to-1 in order, walking rows (no search per seat). */
-export function forEachSeatLabel(map: SeatMap, from: number, to: number, fn: (label: string, seat: number) => void): void {
+/**
+ * Walks seats from..to-1 in order as runs within one row: `fn(prefix, number, runFrom, runTo)`
+ * where seat runFrom is labelled `${prefix}${number}` and each next seat's number is one more.
+ * One search for the first row, none per seat.
+ */
+export function forEachRowRun(map: SeatMap, from: number, to: number, fn: (prefix: string, number: number, runFrom: number, runTo: number) => void): void {
   const end = Math.min(to, map.capacity);
   if (from >= end) return;
   let r = rowOf(map, from);
   let seat = from;
   while (seat < end) {
     const { start, count } = map.rows[r];
-    const prefix = map.rowPrefix[r];
-    const first = map.rowFirst[r];
     const rowEnd = Math.min(end, start + count);
-    for (; seat < rowEnd; seat++) fn(`${prefix}${first + (seat - start)}`, seat);
+    if (seat < rowEnd) fn(map.rowPrefix[r], map.rowFirst[r] + (seat - start), seat, rowEnd);
+    seat = Math.max(seat, rowEnd);
     r++;
   }
+}
+
+/** The value of label[from..] if it is a canonical decimal integer below 10^15, else -1. */
+function canonicalDigits(label: string, from: number): number {
+  const len = label.length - from;
+  if (len < 1 || len > 15 || (len > 1 && label.charCodeAt(from) === 48)) return -1;
+  let n = 0;
+  for (let j = from; j < label.length; j++) {
+    const d = label.charCodeAt(j) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Calls `fn` with the label and index of seats from..to-1 in order, walking rows (no search per seat). */
+export function forEachSeatLabel(map: SeatMap, from: number, to: number, fn: (label: string, seat: number) => void): void {
+  forEachRowRun(map, from, to, (prefix, number, runFrom, runTo) => {
+    for (let seat = runFrom, n = number; seat < runTo; seat++, n++) fn(`${prefix}${n}`, seat);
+  });
 }
 
 /** Every label in index order: for the forms that list them (compact map), not for lookups. */

@@ -1,4 +1,4 @@
-import { forEachSeatLabel, seatLabels, type SeatMap } from './seat-map.ts';
+import { forEachRowRun, seatLabels, type SeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
 import { SEAT_STATUSES } from './types.ts';
 import { STATUS_CHARS, showHead } from './views.ts';
@@ -51,8 +51,12 @@ export function* fullViewChunks(c: FullViewCapture, chunkSeats: number): Generat
   for (let from = 0; from < n; from += chunkSeats) {
     const to = Math.min(n, from + chunkSeats);
     let s = '';
-    forEachSeatLabel(c.seatMap, from, to, (label, i) => {
-      s += `${i === 0 ? '' : ','}{"id":${JSON.stringify(label)}${c.categoryParts[categoryOf[i]]}${SEAT_STATUSES[c.statuses[i]]}"}`;
+    forEachRowRun(c.seatMap, from, to, (prefix, number, runFrom, runTo) => {
+      // A seat number prints as digits (and `-`, `.`): only the row's prefix needs escaping.
+      const id = `{"id":${JSON.stringify(prefix).slice(0, -1)}`;
+      for (let i = runFrom, n = number; i < runTo; i++, n++) {
+        s += `${i === 0 ? '' : ','}${id}${n}"${c.categoryParts[categoryOf[i]]}${SEAT_STATUSES[c.statuses[i]]}"}`;
+      }
     });
     yield Buffer.from(s);
   }
