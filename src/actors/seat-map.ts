@@ -51,7 +51,12 @@ export function labelRows(rows: ReadonlyArray<{ start: number; count: number }>,
 
 /** Seat labels are `<row>-<number>`, prefixed `<section>:` when the layout has several sections. */
 export function seatLabel(layout: Layout, section: string, row: string, number: number): string {
-  return layout.sections.length > 1 ? `${section}:${row}-${number}` : `${row}-${number}`;
+  return `${labelPrefix(layout, section, row)}${number}`;
+}
+
+/** What every seat label of a row starts with: all of it but the number. */
+function labelPrefix(layout: Layout, section: string, row: string): string {
+  return layout.sections.length > 1 ? `${section}:${row}-` : `${row}-`;
 }
 
 export function buildSeatMap(layout: Layout, categories: Category[]): SeatMap {
@@ -63,12 +68,11 @@ export function buildSeatMap(layout: Layout, categories: Category[]): SeatMap {
   const rows: RowSpan[] = [];
   const rowPrefix: string[] = [];
   const rowFirst: number[] = [];
-  const many = layout.sections.length > 1;
   let i = 0;
   for (const section of layout.sections) {
     for (const row of section.rows) {
       const cat = categoryIndex.get(row.category) ?? 0;
-      const prefix = many ? `${section.id}:${row.label}-` : `${row.label}-`;
+      const prefix = labelPrefix(layout, section.id, row.label);
       rows.push({ section: section.id, label: row.label, start: i, count: row.seats });
       rowPrefix.push(prefix);
       rowFirst.push(row.firstNumber ?? 1);
