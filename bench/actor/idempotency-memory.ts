@@ -17,6 +17,7 @@ import type { ShowState } from '../../src/actors/show-state.ts';
 import { serializeState } from '../../src/actors/state-codec.ts';
 import type { CommandReply, ShowCommand } from '../../src/actors/types.ts';
 import { benchShowDef } from '../lib/show.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const { values: args } = parseArgs({ options: { keys: { type: 'string', default: '1024' } } });
 const KEYS = Number(args.keys);
@@ -52,7 +53,7 @@ function measure(seatsPerHold: number): Row {
   const def = benchShowDef('idem', 10, Math.max(seatsPerHold, 100));
   def.limits = { ...def.limits, maxSeatsPerHold: seatsPerHold };
   let { state } = apply(null, { type: 'createShow', def }, now);
-  const labels = state.seatMap.labels.slice(0, seatsPerHold);
+  const labels = seatLabels(state.seatMap).slice(0, seatsPerHold);
   // Replies kept as text, so nothing of them is shared with the show's records while measuring.
   const replies: string[] = [];
   for (let i = 0; i < KEYS; i++) {

@@ -19,6 +19,7 @@ import type { ShowState } from '../../src/actors/show-state.ts';
 import type { ShowCommand } from '../../src/actors/types.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { benchShowDef } from '../lib/show.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '3' }, inflight: { type: 'string', default: '256' } },
@@ -52,7 +53,7 @@ function coreBench(name: string, shows: number, rows: number, perRow: number, co
   const capacity = rows * perRow;
   const states: Array<ShowState | null> = [];
   for (let s = 0; s < shows; s++) states.push(apply(null, { type: 'createShow', def: def(`s${s}`, rows, perRow) }, now));
-  const labels = states[0]!.seatMap.labels;
+  const labels = seatLabels(states[0]!.seatMap);
   const cursor = new Array<number>(shows).fill(0);
   let commands = 0;
   let id = 0;
@@ -95,7 +96,7 @@ async function shellBench(name: string, shows: number, rows: number, perRow: num
     for (let s = 0; s < shows; s++) await host.execute(`s${s}-r${round}`, { type: 'createShow', def: def(`s${s}-r${round}`, rows, perRow) });
   };
   await createRound();
-  const labels = (await host.read(`s0-r${round}`, (st) => st.seatMap.labels)).slice();
+  const labels = (await host.read(`s0-r${round}`, (st) => seatLabels(st.seatMap))).slice();
   let commands = 0;
   let id = 0;
   let next = 0; // next (show, pair) work item of the current round, for confirms
@@ -149,7 +150,7 @@ function memoryPerSeat(): { seats: number; bytesPerSeatEmpty: number; bytesPerSe
   let state = apply(null, { type: 'createShow', def: def('stadium', rows, perRow) }, now) as ShowState;
   gc();
   const empty = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
-  const labels = state.seatMap.labels;
+  const labels = seatLabels(state.seatMap);
   const big = { ...state.def, limits: { ...state.def.limits, maxSeatsPerHold: 4 } };
   state.def = big;
   for (let i = 0; i + 4 <= labels.length; i += 4) state = apply(state, { type: 'hold', holdId: `h${i}`, seats: labels.slice(i, i + 4) }, now) as ShowState;

@@ -21,6 +21,7 @@ import { DEFAULT_OUT_EVENT_MAX_BYTES, outEventsOf } from '../../src/persistence/
 import { intArg, parseCli } from '../lib/args.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const args = parseCli({ rows: { type: 'string' }, 'per-row': { type: 'string' }, bookings: { type: 'string' } });
 const ROWS = intArg(args.rows, 'rows', 400, 1);
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
       },
     });
     await host.execute('s', { type: 'createShow', def: stadium('s') });
-    const labels = await host.read('s', (s) => s.seatMap.labels.slice(0, BOOKINGS));
+    const labels = await host.read('s', (s) => seatLabels(s.seatMap).slice(0, BOOKINGS));
     for (let start = 0; start < BOOKINGS; start += 10_000) {
       const ids = Array.from({ length: Math.min(10_000, BOOKINGS - start) }, (_, k) => start + k);
       await Promise.all(ids.map((i) => host.execute('s', { type: 'hold', holdId: `h${i}`, seats: [labels[i]] })));

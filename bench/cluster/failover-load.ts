@@ -17,6 +17,7 @@ import type { ShowState } from '../../src/actors/show-state.ts';
 import { deserializeState, type SerializedState } from '../../src/actors/state-codec.ts';
 import { connectNats } from '../../src/persistence/durable-storage.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
+import { forEachSeatLabel } from '../../src/actors/seat-map.ts';
 
 export interface LoadTarget {
   /** Gateway base URL. */
@@ -189,7 +190,7 @@ export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, sh
       const served = new Map<string, string>((shown.body.seats as Array<{ id: string; status: string }>).map((s) => [s.id, s.status]));
       if (shown.body.version !== replayed.version) problems.push(`${showId}: gateway version ${shown.body.version}, log ${replayed.version}`);
       else
-        replayed.seatMap.labels.forEach((label, i) => {
+        forEachSeatLabel(replayed.seatMap, 0, replayed.seatMap.capacity, (label, i) => {
           if (served.get(label) !== STATUS[replayed.seatStatus[i]]) problems.push(`${showId}: ${label} served ${served.get(label)}, log ${STATUS[replayed.seatStatus[i]]}`);
         });
       // Bookings: every booked seat in exactly one confirmed booking row.

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 import { ENDED_HOLDS_KEPT, type ShowState } from '../../src/actors/show-state.ts';
 import type { ShowCommand, ShowEvent } from '../../src/actors/types.ts';
 import { FileEventLog } from '../../src/persistence/file-event-log.ts';
@@ -89,6 +90,9 @@ async function measure(name: CaseName, what: string, showCount: number, seats: n
   const t0 = performance.now();
   const kept = await build();
   const seconds = (performance.now() - t0) / 1000;
+  // Let callbacks already queued run first: a reply still on its way out (a created show's
+  // full view) is not what the show keeps.
+  await new Promise((resolve) => setImmediate(resolve));
   const after = settle();
   if (kept === undefined) throw new Error('the case must return what it keeps alive');
   return {
@@ -120,7 +124,7 @@ function apply(state: ShowState | null, cmd: ShowCommand): ShowState {
 /** `showCount` shows after `cycles` rounds each of hold → confirm → cancel (or hold → release), per record. */
 async function recordsCase(name: CaseName, showCount: number, cycles: number, confirm: boolean): Promise<Measure> {
   const states = Array.from({ length: showCount }, (_, k) => apply(null, { type: 'createShow', def: benchShowDef(`records-${k}`, 10, 20) }));
-  const labels = states[0].seatMap.labels;
+  const labels = seatLabels(states[0].seatMap);
   const cycle = (k: number, i: number) => {
     const seats = [labels[(2 * i) % labels.length], labels[(2 * i + 1) % labels.length]];
     let state = apply(states[k], { type: 'hold', holdId: `h${i}`, seats });

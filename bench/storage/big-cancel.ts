@@ -19,6 +19,7 @@ import { openEmbeddedStorage } from '../../src/persistence/index.ts';
 import { numberArg, parseCli } from '../lib/args.ts';
 import { writeResults } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const args = parseCli({ bookings: { type: 'string' }, dir: { type: 'string' } });
 const BOOKINGS = numberArg(args.bookings, 'bookings', 150_000, 1);
@@ -44,7 +45,7 @@ try {
   let storage = await openEmbeddedStorage(dir, logger);
   let host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, maxBatch: 4096 });
   await host.execute(def.id, { type: 'createShow', def });
-  const labels = await host.read(def.id, (s) => s.seatMap.labels.slice());
+  const labels = await host.read(def.id, (s) => seatLabels(s.seatMap).slice());
   const fillStarted = performance.now();
   const CHUNK = 10_000;
   for (let from = 0; from < BOOKINGS; from += CHUNK) {

@@ -4,7 +4,7 @@ import { seatsOfCustomer } from './customer-seats.ts';
 import { replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
 import { applyChanges, checkDefinition } from './definition.ts';
 import { quoteSeats } from './pricing.ts';
-import { buildSeatMap } from './seat-map.ts';
+import { buildSeatMap, labelOf, seatIndexOf } from './seat-map.ts';
 import type { HoldRecord, ShowState } from './show-state.ts';
 import {
   SEAT_AVAILABLE,
@@ -42,7 +42,7 @@ function resolveSeats(state: ShowState, labels: readonly string[]): number[] | D
       continue;
     }
     seen.add(label);
-    const seat = state.seatMap.indexByLabel.get(label);
+    const seat = seatIndexOf(state.seatMap, label);
     if (seat === undefined) unknown.push(label);
     else seats.push(seat);
   }
@@ -131,7 +131,7 @@ function decideCreate(state: ShowState | null, cmd: Extract<ShowCommand, { type:
   const blocked: number[] = [];
   const unknown: string[] = [];
   for (const label of new Set(cmd.blockedSeats ?? [])) {
-    const seat = seatMap.indexByLabel.get(label);
+    const seat = seatIndexOf(seatMap, label);
     if (seat === undefined) unknown.push(label);
     else blocked.push(seat);
   }
@@ -173,7 +173,7 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
   if (resolved && !Array.isArray(resolved)) return resolved;
   const pick = (status: Uint8Array): number[] | Decision => {
     if (resolved) {
-      const taken = resolved.filter((s) => status[s] !== SEAT_AVAILABLE).map((s) => state.seatMap.labels[s]);
+      const taken = resolved.filter((s) => status[s] !== SEAT_AVAILABLE).map((s) => labelOf(state.seatMap, s));
       return taken.length ? fail(ErrorCode.SEAT_UNAVAILABLE, `seats not available: ${taken.join(', ')}`, { seats: taken }) : resolved;
     }
     return findBestAvailable(state.seatMap, status, wanted, categoryIndex) ?? fail(ErrorCode.SEAT_UNAVAILABLE, `no ${wanted} seats available together`, { seats: [] });
@@ -295,7 +295,7 @@ function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'conf
   const booking = bookingView(state, {
     bookingId: cmd.bookingId,
     holdId: cmd.holdId,
-    seats: hold.seats.map((s) => state.seatMap.labels[s]),
+    seats: hold.seats.map((s) => labelOf(state.seatMap, s)),
     quote,
     confirmedAt: now,
     status: 'confirmed',
@@ -353,12 +353,12 @@ function decideChange(state: ShowState, cmd: Extract<ShowCommand, { type: 'chang
   const def = applyChanges(state.def, cmd.changes);
   const problem = checkDefinition(def);
   if (problem) return { ok: false, error: problem };
-  const labels = new Set(buildSeatMap(def.layout, def.categories).labels);
-  const gone = (label: string) => !labels.has(label);
+  const next = buildSeatMap(def.layout, def.categories);
+  const gone = (label: string) => seatIndexOf(next, label) === undefined;
   const events: ShowEvent[] = [];
   const releasedHolds: string[] = [];
   for (const hold of state.holds.values()) {
-    if (hold.seats.some((s) => gone(state.seatMap.labels[s]))) {
+    if (hold.seats.some((s) => gone(labelOf(state.seatMap, s)))) {
       events.push({ type: 'HoldReleased', holdId: hold.holdId, seats: hold.seats, reason: 'layout_changed', at: now });
       releasedHolds.push(hold.holdId);
     }
@@ -380,7 +380,7 @@ function decideBlocking(state: ShowState, cmd: Extract<ShowCommand, { type: 'blo
   if (cmd.type === 'blockSeats') {
     const busy = resolved.filter((s) => state.seatStatus[s] !== SEAT_AVAILABLE && state.seatStatus[s] !== SEAT_BLOCKED);
     if (busy.length) {
-      const labels = busy.map((s) => state.seatMap.labels[s]);
+      const labels = busy.map((s) => labelOf(state.seatMap, s));
       return fail(ErrorCode.SEAT_UNAVAILABLE, `seats are held or booked: ${labels.join(', ')}`, { seats: labels });
     }
     const seats = resolved.filter((s) => state.seatStatus[s] === SEAT_AVAILABLE);

@@ -1,5 +1,5 @@
 import { ErrorCode, SeatError } from '../errors.ts';
-import { buildSeatMap } from './seat-map.ts';
+import { buildSeatMap, seatLabels } from './seat-map.ts';
 import type { ShowChanges, ShowDefinition } from './types.ts';
 
 /** Largest show the core accepts; 100,000-seat stadiums fit with room to spare. */
@@ -47,7 +47,7 @@ export function checkDefinition(def: ShowDefinition): SeatError | null {
 
 /** Seat labels of a definition, for checks that need them without building state. */
 export function labelsOf(def: ShowDefinition): Set<string> {
-  return new Set(buildSeatMap(def.layout, def.categories).labels);
+  return new Set(seatLabels(buildSeatMap(def.layout, def.categories)));
 }
 
 export function applyChanges(def: ShowDefinition, changes: ShowChanges): ShowDefinition {

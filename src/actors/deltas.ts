@@ -1,3 +1,4 @@
+import { labelOf, seatIndexOf } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
 import { SEAT_STATUSES, type SeatStatus, type ShowEvent } from './types.ts';
 
@@ -50,10 +51,10 @@ export function seatDelta(state: ShowState, fromVersion: number, events: readonl
   const changes: Array<[string, SeatStatus]> = [];
   if (!resync) {
     for (const label of labels) {
-      const s = seatMap.indexByLabel.get(label);
+      const s = seatIndexOf(seatMap, label);
       if (s !== undefined) touched.add(s);
     }
-    for (const s of touched) changes.push([seatMap.labels[s], SEAT_STATUSES[seatStatus[s]]]);
+    for (const s of touched) changes.push([labelOf(seatMap, s), SEAT_STATUSES[seatStatus[s]]]);
   }
   return {
     showId: state.def.id,

@@ -6,7 +6,7 @@ import {
   type ShowState,
 } from './show-state.ts';
 import { bookingCancelled, bookingConfirmed, holdEnded, holdStarted } from './customer-seats.ts';
-import { buildSeatMap } from './seat-map.ts';
+import { buildSeatMap, forEachSeatLabel, labelOf, seatIndexOf } from './seat-map.ts';
 import {
   SEAT_AVAILABLE,
   SEAT_BLOCKED,
@@ -98,7 +98,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
       const booking = {
         bookingId: event.bookingId,
         holdId: event.holdId,
-        seats: event.seats.map((s) => state.seatMap.labels[s]),
+        seats: event.seats.map((s) => labelOf(state.seatMap, s)),
         quote: event.quote,
         confirmedAt: event.at,
         status: 'confirmed' as const,
@@ -116,7 +116,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
         bookingCancelled(state, booking);
         const seats: number[] = [];
         for (const label of booking.seats) {
-          const seat = state.seatMap.indexByLabel.get(label);
+          const seat = seatIndexOf(state.seatMap, label);
           if (seat !== undefined && state.seatStatus[seat] === SEAT_BOOKED) seats.push(seat);
         }
         setSeats(state, seats, SEAT_AVAILABLE);
@@ -156,13 +156,13 @@ function applyDefinitionChange(state: ShowState, def: ShowDefinition): void {
   if (!layoutChanged && !categoriesChanged) return;
   const old = state.seatMap;
   const seatMap = buildSeatMap(def.layout, def.categories);
-  const seatStatus = new Uint8Array(seatMap.labels.length);
-  for (let i = 0; i < old.labels.length; i++) {
-    const next = seatMap.indexByLabel.get(old.labels[i]);
+  const seatStatus = new Uint8Array(seatMap.capacity);
+  forEachSeatLabel(old, 0, old.capacity, (label, i) => {
+    const next = seatIndexOf(seatMap, label);
     if (next !== undefined) seatStatus[next] = state.seatStatus[i];
-  }
+  });
   for (const [holdId, hold] of state.holds)
-    state.holds.set(holdId, { ...hold, seats: hold.seats.map((s) => seatMap.indexByLabel.get(old.labels[s]) as number) });
+    state.holds.set(holdId, { ...hold, seats: hold.seats.map((s) => seatIndexOf(seatMap, labelOf(old, s)) as number) });
   state.seatMap = seatMap;
   state.seatStatus = seatStatus;
   const counts = { available: 0, held: 0, booked: 0, blocked: 0 };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { quoteSeats } from './pricing.ts';
 import type { ShowState } from './show-state.ts';
+import { labelOf, seatIndexOf } from './seat-map.ts';
 import type { CommandReply, KeyedRecord, KeyedResult, ShowCommand, ShowDefinition, ShowEvent } from './types.ts';
 import { bookingView } from './views.ts';
 
@@ -115,7 +116,7 @@ export function replyFromKeyed(state: ShowState, r: KeyedResult): CommandReply |
   switch (r.type) {
     case 'hold': {
       // Price lines are derived again; if prices changed since, only the total first quoted is given.
-      const seats = r.seats.map((l) => state.seatMap.indexByLabel.get(l));
+      const seats = r.seats.map((l) => seatIndexOf(state.seatMap, l));
       const quote = seats.every((s) => s !== undefined) ? quoteSeats(state.def, state.seatMap, seats as number[]) : null;
       const price = quote && quote.total === r.total && quote.currency === r.currency ? quote : { currency: r.currency, lines: [], total: r.total };
       return {
@@ -207,7 +208,7 @@ export function legacyRecord(state: ShowState, e: ShowEvent, at: number | undefi
       result = {
         type: 'hold',
         holdId: e.holdId,
-        seats: e.seats.map((s) => state.seatMap.labels[s]),
+        seats: e.seats.map((s) => labelOf(state.seatMap, s)),
         expiresAt: e.expiresAt,
         currency: quote.currency,
         total: quote.total,

@@ -1,4 +1,4 @@
-import type { SeatMap } from './seat-map.ts';
+import { labelOf, type SeatMap } from './seat-map.ts';
 import type { PriceLine, PriceQuote, ShowDefinition } from './types.ts';
 
 /** Minutes after local midnight of "HH:MM". */
@@ -54,7 +54,7 @@ export function quoteSeats(def: ShowDefinition, seatMap: SeatMap, seats: readonl
       price -= amount;
     }
     total += price;
-    lines.push({ seat: seatMap.labels[seat], category, basePrice, discounts, price });
+    lines.push({ seat: labelOf(seatMap, seat), category, basePrice, discounts, price });
   });
   return { currency, lines, total };
 }

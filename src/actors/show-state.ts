@@ -84,7 +84,7 @@ export const ENDED_HOLDS_KEPT = 1_024;
 
 export function initialState(def: ShowDefinition): ShowState {
   const seatMap = buildSeatMap(def.layout, def.categories);
-  const capacity = seatMap.labels.length;
+  const capacity = seatMap.capacity;
   return {
     def,
     status: 'scheduled',

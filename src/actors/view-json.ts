@@ -1,4 +1,4 @@
-import type { SeatMap } from './seat-map.ts';
+import { forEachRowRun, seatLabels, type SeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
 import { SEAT_STATUSES } from './types.ts';
 import { STATUS_CHARS, showHead } from './views.ts';
@@ -46,14 +46,18 @@ export function captureFullView(state: ShowState): FullViewCapture {
  */
 export function* fullViewChunks(c: FullViewCapture, chunkSeats: number): Generator<Buffer> {
   const n = c.statuses.length;
-  const { labels, categoryOf } = c.seatMap;
+  const { categoryOf } = c.seatMap;
   yield Buffer.from(`${c.head}${c.head.endsWith('{') ? '' : ','}"seats":[`);
   for (let from = 0; from < n; from += chunkSeats) {
     const to = Math.min(n, from + chunkSeats);
     let s = '';
-    for (let i = from; i < to; i++) {
-      s += `${i === 0 ? '' : ','}{"id":${JSON.stringify(labels[i])}${c.categoryParts[categoryOf[i]]}${SEAT_STATUSES[c.statuses[i]]}"}`;
-    }
+    forEachRowRun(c.seatMap, from, to, (prefix, number, runFrom, runTo) => {
+      // A seat number prints as digits (and `-`, `.`): only the row's prefix needs escaping.
+      const id = `{"id":${JSON.stringify(prefix).slice(0, -1)}`;
+      for (let i = runFrom, n = number; i < runTo; i++, n++) {
+        s += `${i === 0 ? '' : ','}${id}${n}"${c.categoryParts[categoryOf[i]]}${SEAT_STATUSES[c.statuses[i]]}"}`;
+      }
+    });
     yield Buffer.from(s);
   }
   yield Buffer.from(']}');
@@ -66,15 +70,19 @@ export interface CompactLayoutJson {
   rows: Buffer;
   /** `categoryOf` as the plain array the object form carries. */
   categoryOfArray: number[];
+  /** The labels as the plain array the object form carries (the seat map derives them). */
+  labelArray: string[];
 }
 
 export function compactLayoutJson(seatMap: SeatMap): CompactLayoutJson {
   const categoryOfArray = Array.from(seatMap.categoryOf);
+  const labelArray = seatLabels(seatMap);
   return {
-    labels: Buffer.from(JSON.stringify(seatMap.labels)),
+    labels: Buffer.from(JSON.stringify(labelArray)),
     categoryOf: Buffer.from(JSON.stringify(categoryOfArray)),
     rows: Buffer.from(JSON.stringify(seatMap.rows)),
     categoryOfArray,
+    labelArray,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { BookingRecord, HoldRecord, ShowState } from './show-state.ts';
 import { quoteSeats } from './pricing.ts';
+import { forEachSeatLabel, labelOf } from './seat-map.ts';
 import { SEAT_STATUSES, type BookingView, type HoldReply, type SeatStatus, type ShowDefinition, type ShowStatus } from './types.ts';
 
 /** Read-only projections of a show's state into what callers see. Pure. */
@@ -7,7 +8,7 @@ import { SEAT_STATUSES, type BookingView, type HoldReply, type SeatStatus, type 
 export function holdReply(state: ShowState, hold: HoldRecord): HoldReply {
   return {
     holdId: hold.holdId,
-    seats: hold.seats.map((s) => state.seatMap.labels[s]),
+    seats: hold.seats.map((s) => labelOf(state.seatMap, s)),
     expiresAt: new Date(hold.expiresAt).toISOString(),
     price: quoteSeats(state.def, state.seatMap, hold.seats),
     ...(hold.customerId !== undefined ? { customerId: hold.customerId } : {}),
@@ -87,10 +88,10 @@ export function showView(state: ShowState): ShowView {
   const { seatMap, seatStatus, def } = state;
   const prices = seatMap.categories.map((id) => def.categories.find((c) => c.id === id)?.price ?? 0);
   const seats = new Array<SeatView>(seatStatus.length);
-  for (let i = 0; i < seatStatus.length; i++) {
+  forEachSeatLabel(seatMap, 0, seatStatus.length, (id, i) => {
     const cat = seatMap.categoryOf[i];
-    seats[i] = { id: seatMap.labels[i], category: seatMap.categories[cat], price: prices[cat], status: SEAT_STATUSES[seatStatus[i]] };
-  }
+    seats[i] = { id, category: seatMap.categories[cat], price: prices[cat], status: SEAT_STATUSES[seatStatus[i]] };
+  });
   return { ...showHead(state), seats };
 }
 

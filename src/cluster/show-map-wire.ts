@@ -1,4 +1,4 @@
-import { seatLabel, type RowSpan, type SeatMap } from '../actors/seat-map.ts';
+import { buildSeatMap, seatLabels, type SeatMap } from '../actors/seat-map.ts';
 import type { ShowState } from '../actors/show-state.ts';
 import { SEAT_STATUSES, type Category, type Layout, type SeatStatus } from '../actors/types.ts';
 import { STATUS_CHARS, compactStatuses, type SeatView, type ShowView } from '../actors/views.ts';
@@ -43,36 +43,19 @@ export function viewToMapWire(view: ShowView): ShowMapWire {
 }
 
 /**
- * What the gateway derives from a layout once: the seat map without its label → index
- * table (four fifths of building one, and not needed to expand a map), and categoryOf as a
- * plain array for JSON.
+ * What the gateway derives from a layout once: the seat map, its labels listed in index
+ * order (the expanded views carry them all) and categoryOf as a plain array for JSON.
  */
 export interface LayoutIndex {
-  map: Omit<SeatMap, 'indexByLabel'>;
+  map: SeatMap;
+  labels: string[];
   categoryOf: number[];
 }
 
-/** The labels, categories and rows buildSeatMap gives, in the same order (a unit test keeps them equal). */
+/** The seat map, labels and categories the owner derives from the same layout. */
 export function layoutIndex(layout: Layout, categories: Category[]): LayoutIndex {
-  const categoryIds = categories.map((c) => c.id);
-  const categoryIndex = new Map(categoryIds.map((id, i) => [id, i]));
-  let capacity = 0;
-  for (const section of layout.sections) for (const row of section.rows) capacity += row.seats;
-  const labels = new Array<string>(capacity);
-  const categoryOf = new Array<number>(capacity);
-  const rows: RowSpan[] = [];
-  let i = 0;
-  for (const section of layout.sections)
-    for (const row of section.rows) {
-      const cat = categoryIndex.get(row.category) ?? 0;
-      rows.push({ section: section.id, label: row.label, start: i, count: row.seats });
-      const first = row.firstNumber ?? 1;
-      for (let n = 0; n < row.seats; n++, i++) {
-        labels[i] = seatLabel(layout, section.id, row.label, first + n);
-        categoryOf[i] = cat;
-      }
-    }
-  return { map: { labels, categoryOf: Uint16Array.from(categoryOf), categories: categoryIds, rows }, categoryOf };
+  const map = buildSeatMap(layout, categories);
+  return { map, labels: seatLabels(map), categoryOf: Array.from(map.categoryOf) };
 }
 
 /** Most seats whose layout indexes a gateway keeps (about 30 bytes a seat). */
@@ -99,11 +82,11 @@ export class LayoutCache {
     }
     const index = layoutIndex(head.layout, head.categories);
     this.entries.set(key, index);
-    this.seats += index.map.labels.length;
+    this.seats += index.map.capacity;
     for (const [k, v] of this.entries) {
       if (this.seats <= this.maxSeats || this.entries.size === 1) break;
       this.entries.delete(k);
-      this.seats -= v.map.labels.length;
+      this.seats -= v.map.capacity;
     }
     return index;
   }
@@ -114,7 +97,7 @@ export class LayoutCache {
 }
 
 function checkLength(wire: ShowMapWire, index: LayoutIndex): void {
-  if (index.map.labels.length !== wire.seats.length) throw new Error(`map of ${wire.head.id} has ${wire.seats.length} statuses for ${index.map.labels.length} seats`);
+  if (index.map.capacity !== wire.seats.length) throw new Error(`map of ${wire.head.id} has ${wire.seats.length} statuses for ${index.map.capacity} seats`);
 }
 
 const STATUS_OF: Readonly<Record<string, SeatStatus>> = Object.fromEntries(SEAT_STATUSES.map((s, i) => [STATUS_CHARS[i], s]));
@@ -122,7 +105,8 @@ const STATUS_OF: Readonly<Record<string, SeatStatus>> = Object.fromEntries(SEAT_
 /** At the gateway: the full view, equal to what showView gives on the owner. */
 export function expandView(wire: ShowMapWire, index: LayoutIndex): ShowView {
   checkLength(wire, index);
-  const { labels, categoryOf, categories } = index.map;
+  const { categoryOf, categories } = index.map;
+  const { labels } = index;
   const prices = categories.map((id) => wire.head.categories.find((c) => c.id === id)?.price ?? 0);
   const seats = new Array<SeatView>(labels.length);
   for (let i = 0; i < labels.length; i++) {
@@ -141,7 +125,7 @@ export function expandSeatMap(wire: ShowMapWire, index: LayoutIndex): CompactSea
     version: h.version,
     layoutVersion: h.layoutVersion,
     status: h.status,
-    labels: index.map.labels,
+    labels: index.labels,
     categoryOf: index.categoryOf,
     categories: h.categories,
     seats: wire.seats,

@@ -1,4 +1,5 @@
 import type { CommittedBatch } from '../actors/show-actor.ts';
+import { seatLabelAt } from '../actors/seat-map.ts';
 import type { BookingCancelReason, BookingView, Category, ShowEvent } from '../actors/types.ts';
 import { bookingView } from '../actors/views.ts';
 import type { Logger } from '../logger.ts';
@@ -158,7 +159,7 @@ export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), max
         // Labels from the seat map after the batch: right unless the same batch also changed the layout.
         out.push({
           subject: OUT_SUBJECTS.HoldExpired,
-          event: { ...base('HoldExpired', now), holdId: e.holdId, seats: e.seats.map((s) => state.seatMap.labels[s] ?? String(s)) },
+          event: { ...base('HoldExpired', now), holdId: e.holdId, seats: e.seats.map((s) => seatLabelAt(state.seatMap, s) ?? String(s)) },
         });
         break;
       case 'HoldReleased':

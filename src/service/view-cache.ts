@@ -245,7 +245,7 @@ export class ViewCache {
       version: state.version,
       layoutVersion: state.layoutVersion,
       status: state.status,
-      labels: state.seatMap.labels,
+      labels: layout.labelArray,
       categoryOf: layout.categoryOfArray,
       categories: state.def.categories,
       seats: seats.toString('latin1'),

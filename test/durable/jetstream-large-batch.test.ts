@@ -9,6 +9,7 @@ import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { needServices, uniqueName } from '../support/services.ts';
 import { showDef } from '../support/fixtures.ts';
 import { connectTestNats, deleteStream } from './support.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const skip = await needServices('nats');
 const logger = pino({ level: 'silent' });
@@ -31,7 +32,7 @@ describe('one command whose events exceed the message limit', { skip }, () => {
     const host = new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger, maxBatch: 4096, maxMailbox: 12_000 });
     const def = showDef('stadium', 120, 200, { limits: { ...DEFAULT_LIMITS, maxSeatsPerHold: 2 }, offers: { ...DEFAULT_OFFERS } });
     await host.execute('stadium', { type: 'createShow', def });
-    const labels = await host.read('stadium', (s) => s.seatMap.labels.slice());
+    const labels = await host.read('stadium', (s) => seatLabels(s.seatMap).slice());
     const BOOKINGS = 12_000;
     await Promise.all(
       Array.from({ length: BOOKINGS }, async (_, i) => {

@@ -11,6 +11,7 @@ import { SeatError } from '../../src/errors.ts';
 import { showDef } from '../support/fixtures.ts';
 import { needServices } from '../support/services.ts';
 import { connectTestNats, durableTestEnv, eventually, testLogger as logger, type DurableTestEnv } from './support.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const skip = await needServices('postgres', 'nats');
 
@@ -45,7 +46,7 @@ describe('the log of a show is purged below its snapshots', { skip }, () => {
   it('drops entries below the previous snapshot; recovery and a replica still rebuild the show', async () => {
     const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, snapshotEveryEvents: SNAPSHOT_EVERY, snapshotEveryMs: 3_600_000 });
     await host.execute('p', { type: 'createShow', def: showDef('p', 20, 20) });
-    const labels = await host.read('p', (s) => s.seatMap.labels.slice());
+    const labels = await host.read('p', (s) => seatLabels(s.seatMap).slice());
     // One command per entry, so the log has an entry per hold.
     for (let i = 0; i < HOLDS; i++) await host.execute('p', { type: 'hold', holdId: `h${i}`, seats: [labels[i]] });
     await host.snapshot('p');

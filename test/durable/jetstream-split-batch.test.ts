@@ -20,6 +20,7 @@ import { OUT_SUBJECTS } from '../../src/subjects.ts';
 import { showDef } from '../support/fixtures.ts';
 import { needServices, uniqueName } from '../support/services.ts';
 import { connectTestNats, deleteStream, eventually, testLogger as logger } from './support.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const skip = await needServices('nats');
 /** The core NATS default max_payload: no out-event may be larger. */
@@ -78,7 +79,7 @@ describe('a stadium cancellation larger than one log entry', { skip, timeout: 24
     host = new ActorHost({ log, snapshots, logger, maxBatch: 4096, snapshotEveryEvents: 1e9, snapshotEveryMs: 1e9, onCommitted: outEventPublisher(bus, logger) });
     const def = showDef('stadium', SEATS_ROWS, SEATS_PER_ROW, { limits: { ...DEFAULT_LIMITS }, offers: { ...DEFAULT_OFFERS } });
     await host.execute('stadium', { type: 'createShow', def });
-    const labels = await host.read('stadium', (s) => s.seatMap.labels.slice(0, BOOKINGS + SMALL_HOLDS));
+    const labels = await host.read('stadium', (s) => seatLabels(s.seatMap).slice(0, BOOKINGS + SMALL_HOLDS));
     const WAVE = 10_000;
     for (let start = 0; start < BOOKINGS; start += WAVE) {
       const ids = Array.from({ length: Math.min(WAVE, BOOKINGS - start) }, (_, k) => start + k);
@@ -110,7 +111,7 @@ describe('a stadium cancellation larger than one log entry', { skip, timeout: 24
   });
 
   it('commits with the small commands of its batch, answers every refund, recovers identical', async () => {
-    const labels = await host.read('stadium', (s) => s.seatMap.labels.slice(BOOKINGS, BOOKINGS + SMALL_HOLDS));
+    const labels = await host.read('stadium', (s) => seatLabels(s.seatMap).slice(BOOKINGS, BOOKINGS + SMALL_HOLDS));
     const seqBefore = await log.lastSeq('stadium');
     const messagesBefore = await subjectMessages(nc, stream, log.subjectOf('stadium'));
     // Sent in one tick: the small holds and the cancellation share one batch.
@@ -204,7 +205,7 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
   async function bookedShow(showId: string, bookings: number): Promise<ActorHost> {
     const host = new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger, maxBatch: 64 });
     await host.execute(showId, { type: 'createShow', def: showDef(showId, 20, 20) });
-    const labels = await host.read(showId, (s) => s.seatMap.labels.slice());
+    const labels = await host.read(showId, (s) => seatLabels(s.seatMap).slice());
     for (let i = 0; i < bookings; i++) {
       await host.execute(showId, { type: 'hold', holdId: `h${i}`, seats: [labels[i]] });
       await host.execute(showId, { type: 'confirm', holdId: `h${i}`, bookingId: `b${i}` });
@@ -249,7 +250,7 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
 
   it('refuses alone a command whose one event cannot fit a message; the commands around it commit', async () => {
     const host = await bookedShow('lone', 0);
-    const labels = await host.read('lone', (s) => s.seatMap.labels.slice(0, 4));
+    const labels = await host.read('lone', (s) => seatLabels(s.seatMap).slice(0, 4));
     // Sent in one tick, so they reach the mailbox together.
     const before = [host.execute('lone', { type: 'hold', holdId: 'a', seats: [labels[0]] }), host.execute('lone', { type: 'hold', holdId: 'b', seats: [labels[1]] })];
     const huge = host.execute('lone', { type: 'changeShow', changes: { title: 'x'.repeat(2 * MAX_MSG_BYTES) } });
@@ -277,7 +278,7 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
     assert.equal(loaded.seq, orphanSeq, 'the next writer is fenced on the last message');
     assert.deepEqual({ ...serializeState(loaded.state!), logSeq: 0 }, { ...live, logSeq: 0 });
 
-    const labels = await next.read('orphan', (s) => s.seatMap.labels.slice(300, 302));
+    const labels = await next.read('orphan', (s) => seatLabels(s.seatMap).slice(300, 302));
     const held = await next.execute('orphan', { type: 'hold', holdId: 'after', seats: labels });
     assert.equal(held.type, 'hold');
     const after = await next.read('orphan', (s) => serializeState(s));

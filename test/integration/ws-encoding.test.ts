@@ -52,6 +52,18 @@ test('the mirror follows deltas and serializes each version once, layout on requ
   assert.equal(next.seats, 'ahx');
 });
 
+test('the mirror finds delta seats by label, derived from regular rows or listed, and ignores near misses', () => {
+  const delta = (changes: Array<[string, 'available' | 'held' | 'booked' | 'blocked']>) =>
+    ({ showId: 's', fromVersion: 3, version: 4, layoutVersion: 1, showStatus: 'scheduled', resync: false, changes }) as const;
+  const misses: Array<[string, 'blocked']> = ['main:A-0101', 'main:A-101.0', ' main:A-101', 'main:A-103', 'A-101', 'pit:B-01', 'pit:B-'].map((l) => [l, 'blocked']);
+  const regular = new SeatMirror(map({ seats: 'aaa' }));
+  regular.apply(delta([...misses, ['main:A-102', 'held'], ['pit:B-1', 'booked']]));
+  assert.equal(JSON.parse(regular.snapshotFrame(false).toString()).seats, 'ahb');
+  const odd = new SeatMirror(map({ labels: ['main:A-1', 'main:A-3', 'pit:B-1'], seats: 'aaa' }));
+  odd.apply(delta([...misses, ['main:A-2', 'blocked'], ['main:A-3', 'held'], ['pit:B-1', 'booked']]));
+  assert.equal(JSON.parse(odd.snapshotFrame(false).toString()).seats, 'ahb');
+});
+
 test('a 100,000-seat snapshot stays compact', () => {
   const n = 100_000;
   const rows = Array.from({ length: 200 }, (_, r) => ({ section: 'main', label: `R${r}`, start: r * 500, count: 500 }));

@@ -12,6 +12,7 @@ import { FileSnapshotStore } from '../../src/persistence/file-snapshot-store.ts'
 import type { EventLog, LogEntry } from '../../src/persistence/ports.ts';
 import { showDef } from '../support/fixtures.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 async function collect(log: EventLog, showId: string, afterSeq = 0): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
@@ -242,7 +243,7 @@ describe('file event log: segments and compaction', () => {
     const host = new ActorHost({ log, snapshots, logger: silentLogger, maxBatch: 4096 });
     const def = showDef('big', 40, 100, { limits: { ...DEFAULT_LIMITS, maxSeatsPerHold: 2 } });
     await host.execute('big', { type: 'createShow', def });
-    const labels = await host.read('big', (s) => s.seatMap.labels.slice());
+    const labels = await host.read('big', (s) => seatLabels(s.seatMap).slice());
     const BOOKINGS = 2_000;
     await Promise.all(
       Array.from({ length: BOOKINGS }, async (_, i) => {

@@ -5,6 +5,7 @@ import type { ShowState } from '../../src/actors/show-state.ts';
 import type { CommandReply, ShowCommand, ShowDefinition } from '../../src/actors/types.ts';
 import { SeatError } from '../../src/errors.ts';
 import { showDef } from './fixtures.ts';
+import { seatIndexOf } from '../../src/actors/seat-map.ts';
 
 /** Drives the pure core directly: decide, then evolve, like the shell does for one command. */
 export class CoreDriver {
@@ -44,7 +45,7 @@ export class CoreDriver {
   }
 
   statusOf(label: string): number {
-    return this.s.seatStatus[this.s.seatMap.indexByLabel.get(label) as number];
+    return this.s.seatStatus[seatIndexOf(this.s.seatMap, label) as number];
   }
 }
 
@@ -70,7 +71,7 @@ export function checkAccounting(state: ShowState): void {
     for (const label of b.seats) {
       if (booked.has(label)) throw new Error(`seat ${label} booked twice`);
       booked.add(label);
-      const idx = state.seatMap.indexByLabel.get(label);
+      const idx = seatIndexOf(state.seatMap, label);
       if (idx !== undefined && state.seatStatus[idx] !== 2) throw new Error(`booked seat ${label} not marked booked`);
     }
   }

@@ -6,6 +6,7 @@ import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { MemoryEventLog, MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { outEventsOf, type ShowCancelledOut, type ShowChangedOut } from '../../src/persistence/out-events.ts';
 import { showDef } from '../support/fixtures.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const logger = pino({ level: 'silent' });
 const LIMIT = 16 * 1024;
@@ -15,7 +16,7 @@ async function bookedShow(bookings: number, holds: number): Promise<{ host: Acto
   const batches: CommittedBatch[] = [];
   const host = new ActorHost({ log: new MemoryEventLog(), snapshots: new MemorySnapshotStore(), logger, maxBatch: 1024, onCommitted: (b) => batches.push({ ...b }) });
   await host.execute('s', { type: 'createShow', def: showDef('s', 40, 50) });
-  const labels = await host.read('s', (s) => s.seatMap.labels.slice());
+  const labels = await host.read('s', (s) => seatLabels(s.seatMap).slice());
   await Promise.all(Array.from({ length: bookings + holds }, (_, i) => host.execute('s', { type: 'hold', holdId: `h${i}`, seats: [labels[i]] })));
   await Promise.all(Array.from({ length: bookings }, (_, i) => host.execute('s', { type: 'confirm', holdId: `h${i}`, bookingId: `b${i}` })));
   return { host, batches };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { showView } from '../../src/actors/views.ts';
-import { buildSeatMap } from '../../src/actors/seat-map.ts';
+import { buildSeatMap, seatLabels } from '../../src/actors/seat-map.ts';
 import { LayoutCache, expandSeatMap, expandView, layoutIndex, mapWireOf, viewToMapWire } from '../../src/cluster/show-map-wire.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode } from '../../src/node.ts';
@@ -57,9 +57,10 @@ describe('the compact map on the hop', () => {
       ],
     });
     input.layout.sections.push({ id: 'b', rows: [{ label: 'Z', seats: 3, category: 'silver', firstNumber: 0 }] });
-    const { indexByLabel: _, ...owner } = buildSeatMap(input.layout, input.categories);
+    const owner = buildSeatMap(input.layout, input.categories);
     const index = layoutIndex(input.layout, input.categories);
     assert.deepEqual(index.map, owner);
+    assert.deepEqual(index.labels, seatLabels(owner));
     assert.deepEqual(index.categoryOf, Array.from(owner.categoryOf));
   });
 

@@ -8,6 +8,7 @@ import { compactStatuses, showView } from '../../src/actors/views.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { ViewCache, type ViewCacheOptions } from '../../src/service/view-cache.ts';
 import { showDef } from '../support/fixtures.ts';
+import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -37,7 +38,7 @@ function objectCompact(host: ActorHost, id: string): Promise<string> {
       version: s.version,
       layoutVersion: s.layoutVersion,
       status: s.status,
-      labels: s.seatMap.labels,
+      labels: seatLabels(s.seatMap),
       categoryOf: Array.from(s.seatMap.categoryOf),
       categories: s.def.categories,
       seats: compactStatuses(s),

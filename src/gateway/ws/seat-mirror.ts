@@ -1,4 +1,5 @@
 import type { SeatDelta } from '../../actors/deltas.ts';
+import { labelRows, seatIndexOf, type LabelRows } from '../../actors/seat-map.ts';
 import { SEAT_STATUSES, type SeatStatus } from '../../actors/types.ts';
 import { STATUS_CHARS } from '../../actors/views.ts';
 import type { CompactSeatMap } from '../../service/seat-service.ts';
@@ -20,7 +21,8 @@ export class SeatMirror {
   version: number;
   status: CompactSeatMap['status'];
   private readonly codes: Uint8Array;
-  private readonly indexByLabel: Map<string, number>;
+  /** Label → seat index: derived from the rows when their labels follow them, else a table. */
+  private readonly indexOf: (label: string) => number | undefined;
   /** `"rows":[...]` plus labels/categoryOf only when the rows cannot express them. */
   private readonly layoutJson: string;
   private readonly categoriesJson: string;
@@ -32,8 +34,14 @@ export class SeatMirror {
     this.layoutVersion = map.layoutVersion;
     this.status = map.status;
     this.codes = Buffer.from(map.seats, 'latin1');
-    this.indexByLabel = new Map(map.labels.map((l, i) => [l, i]));
-    this.layoutJson = encodeLayout(map);
+    const layout = encodeLayout(map);
+    this.layoutJson = layout.json;
+    const byRows = layout.labelRows;
+    if (byRows) this.indexOf = (label) => seatIndexOf(byRows, label);
+    else {
+      const table = new Map(map.labels.map((l, i) => [l, i]));
+      this.indexOf = (label) => table.get(label);
+    }
     this.categoriesJson = JSON.stringify(map.categories);
   }
 
@@ -44,7 +52,7 @@ export class SeatMirror {
   /** Applies a delta that follows this version (the caller checked contiguity). */
   apply(delta: SeatDelta): void {
     for (const [label, status] of delta.changes) {
-      const i = this.indexByLabel.get(label);
+      const i = this.indexOf(label);
       if (i !== undefined) this.codes[i] = CHAR_OF[status];
     }
     this.version = delta.version;
@@ -74,7 +82,7 @@ export class SeatMirror {
  * few KB instead of a megabyte of labels. Labels and categoryOf are added only when some
  * row does not follow the `${prefix}${first + k}` pattern or mixes categories.
  */
-function encodeLayout(map: CompactSeatMap): string {
+function encodeLayout(map: CompactSeatMap): { json: string; labelRows: LabelRows | null } {
   const rows: LayoutRow[] = [];
   let regular = true;
   let uniform = true;
@@ -93,5 +101,7 @@ function encodeLayout(map: CompactSeatMap): string {
   let json = `"rows":${JSON.stringify(rows)}`;
   if (!regular) json += `,"labels":${JSON.stringify(map.labels)}`;
   if (!uniform) json += `,"categoryOf":${JSON.stringify(map.categoryOf)}`;
-  return json;
+  // Seat labels always put `-` before the number; anything else keeps the table.
+  const derivable = regular && rows.every((r) => r.count === 0 || r.prefix.endsWith('-'));
+  return { json, labelRows: derivable ? labelRows(rows, rows.map((r) => r.prefix), rows.map((r) => r.first)) : null };
 }
