@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { holdToken } from '../gateway/command-schemas.ts';
 import { id } from '../gateway/edge-rules.ts';
 import {
   BulkCancelBody,
@@ -16,12 +17,10 @@ import type { RoutedMethod } from './wire.ts';
 /**
  * The worker checks every op again with the edge's own schemas: a gateway of another
  * version, a bug in a door, or anyone able to publish on the cluster's subjects cannot get
- * past the bounds the front doors promise. Nothing is redeclared here but the hold fields
- * that the HTTP edge takes from the URL and headers.
+ * past the bounds the front doors promise. The hold fields the HTTP edge takes from the URL
+ * and headers use the same shared rules.
  */
 
-/** The Hold-Token header's bound at the HTTP edge; a wrong token is the service's FORBIDDEN. */
-const holdToken = z.string().min(1).max(256);
 const holdRef = { holdId: id, holdToken };
 
 export const HOP_REQUEST_SCHEMAS: Readonly<Record<RoutedMethod, z.ZodType>> = {

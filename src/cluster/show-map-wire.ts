@@ -1,7 +1,7 @@
 import { buildSeatMap, seatLabels, type SeatMap } from '../actors/seat-map.ts';
 import type { ShowState } from '../actors/show-state.ts';
 import { SEAT_STATUSES, type Category, type Layout, type SeatStatus } from '../actors/types.ts';
-import { STATUS_CHARS, compactStatuses, type SeatView, type ShowView } from '../actors/views.ts';
+import { STATUS_CHARS, compactStatuses, showHead, type SeatView, type ShowView } from '../actors/views.ts';
 import type { CompactSeatMap } from '../service/seat-service.ts';
 
 /**
@@ -16,20 +16,9 @@ export interface ShowMapWire {
   seats: string;
 }
 
-/** On the owner: the wire map of a show's committed state. Mirrors showView (a unit test keeps them equal). */
+/** On the owner: the wire map of a show's committed state (the head is showView's, built by the same function). */
 export function mapWireOf(state: ShowState): ShowMapWire {
-  return {
-    head: {
-      ...state.def,
-      status: state.status,
-      ...(state.cancelReason !== undefined ? { cancelReason: state.cancelReason } : {}),
-      version: state.version,
-      layoutVersion: state.layoutVersion,
-      capacity: state.seatStatus.length,
-      counts: { ...state.counts },
-    },
-    seats: compactStatuses(state),
-  };
+  return { head: showHead(state), seats: compactStatuses(state) };
 }
 
 const CHAR_OF: Readonly<Record<SeatStatus, string>> = Object.fromEntries(SEAT_STATUSES.map((s, i) => [s, STATUS_CHARS[i]])) as Record<SeatStatus, string>;
