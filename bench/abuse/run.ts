@@ -9,11 +9,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intArg, parseCli } from '../lib/args.ts';
+import { freePort } from '../lib/free-port.ts';
 import { Histogram } from '../lib/histogram.ts';
 import { writeResults } from '../lib/results.ts';
 import { benchShowInput } from '../lib/show.ts';
@@ -39,16 +39,6 @@ const ADMIN_TOKEN = 'abuse-bench-admin-token';
 const SHOW_ID = 'abuse-big';
 const READY_TIMEOUT_MS = 30_000;
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -13,8 +13,7 @@ import { connect } from 'nats';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import type { CommittedBatch } from '../../src/actors/show-actor.ts';
-import type { ShowDefinition } from '../../src/actors/types.ts';
-import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
+import { benchShowDef } from '../lib/show.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { DEFAULT_OUT_EVENT_MAX_BYTES, outEventsOf } from '../../src/persistence/out-events.ts';
@@ -29,20 +28,6 @@ const PER_ROW = intArg(args['per-row'], 'per-row', 500, 1);
 const BOOKINGS = intArg(args.bookings, 'bookings', 100_000, 1);
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const logger = pino({ level: 'silent' });
-
-function stadium(id: string): ShowDefinition {
-  return {
-    id,
-    title: 'Final',
-    city: 'Pune',
-    venue: 'Stadium',
-    startsAt: '2026-12-01T19:30:00+05:30',
-    categories: [{ id: 'gold', price: 50000, currency: 'INR' }],
-    layout: { sections: [{ id: 'main', rows: Array.from({ length: ROWS }, (_, r) => ({ label: `R${r}`, seats: PER_ROW, category: 'gold' })) }] },
-    limits: { ...DEFAULT_LIMITS },
-    offers: { ...DEFAULT_OFFERS },
-  };
-}
 
 async function main(): Promise<void> {
   if (BOOKINGS > ROWS * PER_ROW) throw new Error('more bookings than seats');
@@ -63,7 +48,7 @@ async function main(): Promise<void> {
         if (b.events.at(-1)?.type === 'ShowCancelled') committed = { ...b };
       },
     });
-    await host.execute('s', { type: 'createShow', def: stadium('s') });
+    await host.execute('s', { type: 'createShow', def: benchShowDef('s', ROWS, PER_ROW) });
     const labels = await host.read('s', (s) => seatLabels(s.seatMap).slice(0, BOOKINGS));
     for (let start = 0; start < BOOKINGS; start += 10_000) {
       const ids = Array.from({ length: Math.min(10_000, BOOKINGS - start) }, (_, k) => start + k);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { connect as natsConnect } from 'nats';
 import { EVENTS_STREAM, eventSubject } from '../../src/subjects.ts';
 import { createDatabase, DEFAULT_PG_URL, dropDatabase, postgresPids } from '../lib/pg-admin.ts';
+import { freePort } from '../lib/free-port.ts';
 import { pidsByName, processTree, type CpuGroup } from '../lib/proc-cpu.ts';
 import { Api } from './api.ts';
 import { EDGE_LIMITS_OFF_ENV } from '../../test/support/spawn-server.ts';
@@ -66,17 +67,6 @@ export interface StartOptions {
 }
 
 // ------------------------------------------------------------------ helpers
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 function reachable(url: string, defaultPort: number): Promise<boolean> {
   const u = new URL(url);

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import WebSocket from 'ws';
 
 /**
@@ -10,17 +9,6 @@ import WebSocket from 'ws';
  * The server is started with `--inspect=127.0.0.1:<port>` on a port picked here.
  */
 
-/** A port that was free a moment ago (the inspector binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Inspector {
   /** One CDP call; resolves with its `result`. */

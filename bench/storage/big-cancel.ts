@@ -12,8 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
-import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
-import type { ShowDefinition } from '../../src/actors/types.ts';
+import { benchShowDef } from '../lib/show.ts';
 import type { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import { openEmbeddedStorage } from '../../src/persistence/index.ts';
 import { numberArg, parseCli } from '../lib/args.ts';
@@ -28,17 +27,7 @@ const SEATS_PER_ROW = 500;
 const logger = pino({ level: 'silent' });
 
 const rows = Math.ceil(BOOKINGS / SEATS_PER_ROW);
-const def: ShowDefinition = {
-  id: 'stadium',
-  title: 'Final',
-  city: 'Pune',
-  venue: 'Stadium',
-  startsAt: '2026-12-01T19:30:00+05:30',
-  categories: [{ id: 'gold', price: 50000, currency: 'INR' }],
-  layout: { sections: [{ id: 'main', rows: Array.from({ length: rows }, (_, r) => ({ label: `R${r}`, seats: SEATS_PER_ROW, category: 'gold' })) }] },
-  limits: { ...DEFAULT_LIMITS },
-  offers: { ...DEFAULT_OFFERS },
-};
+const def = benchShowDef('stadium', rows, SEATS_PER_ROW);
 
 const dir = await mkdtemp(join(PARENT, 'seats-big-cancel-'));
 try {
