@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import type { EventLog, LogEntry } from '../../src/persistence/ports.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
+import { garble } from './file-damage.ts';
 
 async function collect(log: EventLog, showId: string): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
@@ -184,18 +185,6 @@ async function writeAt(path: string, position: number, bytes: Buffer): Promise<v
   const fh = await open(path, 'r+');
   try {
     await fh.write(bytes, 0, bytes.length, position);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function garble(path: string, position: number, length: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, position);
-    for (let i = 0; i < length; i++) buf[i] ^= 0xa5;
-    await fh.write(buf, 0, length, position);
   } finally {
     await fh.close();
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, open, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ActorHost } from '../../src/actors/actor-host.ts';
@@ -13,6 +13,7 @@ import type { EventLog, LogEntry } from '../../src/persistence/ports.ts';
 import { showDef } from '../support/fixtures.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
+import { garble } from './file-damage.ts';
 
 async function collect(log: EventLog, showId: string, afterSeq = 0): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
@@ -310,15 +311,3 @@ describe('file event log: segments and compaction', () => {
     await log.close();
   });
 });
-
-async function garble(path: string, position: number, length: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, position);
-    for (let i = 0; i < length; i++) buf[i] ^= 0xa5;
-    await fh.write(buf, 0, length, position);
-  } finally {
-    await fh.close();
-  }
-}
