@@ -68,6 +68,7 @@ export function createSeatNode(
     ...(config.mailboxMaxCommands !== undefined ? { maxMailbox: config.mailboxMaxCommands } : {}),
     ...(config.idempotencyRetentionSeconds ? { decideOptions: { idempotencyRetentionSeconds: config.idempotencyRetentionSeconds } } : {}),
     ...(warm ? { warmState: warm.warmState } : {}),
+    ...(storage.archive ? { archive: storage.archive } : {}),
   });
   const passivateAfterMs = config.passivateAfterMs;
   let sweeping = false;
@@ -94,7 +95,7 @@ export function createSeatNode(
       .showIds()
       .then((ids) => host.startShows(ids))
       .catch((err: unknown) => commitLog.warn({ err }, 'looking for held shows at start failed'));
-  const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens, {
+  const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens, storage.archive ?? null, {
     ...(config.viewCacheMaxBytes !== undefined ? { maxBytes: config.viewCacheMaxBytes } : {}),
     ...(config.viewCacheBigSeats !== undefined ? { bigSeats: config.viewCacheBigSeats } : {}),
     ...(config.viewCacheMaxStaleMs !== undefined ? { maxStaleMs: config.viewCacheMaxStaleMs } : {}),

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { EventLog, SnapshotStore } from '../persistence/ports.ts';
+import type { BookingStore, EventLog, SnapshotStore } from '../persistence/ports.ts';
 import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
+import { anythingDue, dueToForget, FORGET_MARGIN_MS } from './forgetting.ts';
+import { retentionMs } from './idempotency.ts';
 import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type CommittedBatch, type SendOptions } from './show-actor.ts';
 import type { ShowState } from './show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
 import type { CommandReply, ShowCommand } from './types.ts';
+import { bookingView } from './views.ts';
 
 export interface ActorHostOptions {
   log: EventLog;
@@ -31,6 +34,11 @@ export interface ActorHostOptions {
    * its seq. The host takes ownership of the returned state object.
    */
   warmState?: (showId: string) => { state: ShowState; seq: number } | null;
+  /**
+   * Where long-cancelled bookings are written before a show forgets them (forgetting.ts).
+   * Absent: shows keep their bookings (they still forget ended holds).
+   */
+  archive?: Pick<BookingStore, 'upsert'>;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
@@ -57,8 +65,10 @@ export class ActorHost {
   private readonly snapshotTracks = new Map<string, SnapshotTrack>();
   /** Passivated shows with holds, woken when their first hold is due. */
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
-  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState'>> &
-    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState'>;
+  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive'>> &
+    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive'>;
+  /** Shows with a housekeeping pass (archive, then forget) in flight. */
+  private readonly forgetting = new Set<string>();
   private readonly logger: Logger;
   private closing = false;
   /** Actors the host stopped on purpose (passivation, close); any other stop wakes the show for its holds. */
@@ -203,7 +213,35 @@ export class ActorHost {
     const due =
       track.eventsSince >= this.opts.snapshotEveryEvents || this.opts.now() - track.lastAt >= this.opts.snapshotEveryMs;
     if (due && !track.writing) this.writeSnapshot(batch.showId, batch.state, track);
+    this.forgetEnded(batch);
     this.opts.onCommitted?.(batch);
+  }
+
+  /**
+   * Housekeeping on commit: when the show's oldest cancelled booking or ended hold is past
+   * the key retention (plus a margin), archive the due bookings, then have the actor forget
+   * them with an event (so replicas and recovery forget the same records). One pass per show
+   * at a time; a failed pass is retried on a later commit. Idle shows do nothing (they
+   * passivate instead).
+   */
+  private forgetEnded(batch: CommittedBatch): void {
+    const { showId, state } = batch;
+    if (this.forgetting.has(showId) || this.closing) return;
+    const cutoff = this.opts.now() - retentionMs(state.def, this.opts.decideOptions.idempotencyRetentionSeconds) - FORGET_MARGIN_MS;
+    const archive = this.opts.archive;
+    if (!anythingDue(state, cutoff, archive !== undefined)) return;
+    const due = dueToForget(state, cutoff, archive !== undefined);
+    const bookings = due.bookings.map((b) => bookingView(state, b));
+    if (!bookings.length && !due.holdIds.length) return;
+    this.forgetting.add(showId);
+    void (async () => {
+      if (bookings.length) await archive?.upsert(bookings);
+      const actor = this.actors.get(showId);
+      if (!actor || actor.isStopped) return;
+      await actor.send({ type: 'forgetEnded', bookingIds: bookings.map((b) => b.bookingId), holdIds: due.holdIds });
+    })()
+      .catch((err: unknown) => this.logger.warn({ err, showId }, 'forgetting ended bookings and holds failed; retried on a later commit'))
+      .finally(() => this.forgetting.delete(showId));
   }
 
   private writeSnapshot(showId: string, state: ShowState, track: SnapshotTrack): Promise<void> {

@@ -15,6 +15,7 @@ import {
   type ShowEvent,
 } from './types.ts';
 import { bookingView, holdReply } from './views.ts';
+import { forgetEvent } from './forgetting.ts';
 
 export type Decision = { ok: true; events: ShowEvent[]; reply: CommandReply } | { ok: false; error: SeatError };
 
@@ -111,6 +112,11 @@ function decideCommand(state: ShowState, cmd: Exclude<ShowCommand, { type: 'crea
         if (hold && hold.expiresAt <= now) events.push({ type: 'HoldExpired', holdId, seats: hold.seats, at: now });
       }
       return ok(events, { type: 'expireHolds', holdIds: events.map((e) => (e as { holdId: string }).holdId) });
+    }
+    case 'forgetEnded': {
+      const event = forgetEvent(state, cmd.bookingIds, cmd.holdIds, now);
+      const forgotten = event?.type === 'EndedForgotten' ? event : { bookingIds: [], holdIds: [] };
+      return ok(event ? [event] : [], { type: 'forgetEnded', bookingIds: forgotten.bookingIds, holdIds: forgotten.holdIds });
     }
     default: {
       const unreachable: never = cmd;

@@ -40,6 +40,7 @@ export function seatDelta(state: ShowState, fromVersion: number, events: readonl
         break;
       case 'HoldExtended':
       case 'ShowCancelled':
+      case 'EndedForgotten':
         break;
       default: {
         const unreachable: never = e;

@@ -29,7 +29,7 @@ function setSeats(state: ShowState, seats: readonly number[], to: number): void 
   }
 }
 
-function endHold(state: ShowState, holdId: string, reason: HoldEndReason, bookingId?: string): void {
+function endHold(state: ShowState, holdId: string, reason: HoldEndReason, at: number | undefined, bookingId?: string): void {
   const hold = state.holds.get(holdId);
   if (!hold) return;
   state.holds.delete(holdId);
@@ -37,7 +37,7 @@ function endHold(state: ShowState, holdId: string, reason: HoldEndReason, bookin
   if (reason === 'confirmed' && bookingId) state.bookingByHold.set(holdId, bookingId);
   else {
     setSeats(state, hold.seats, SEAT_AVAILABLE);
-    rememberBounded(state.endedHolds, holdId, { reason }, ENDED_HOLDS_KEPT);
+    rememberBounded(state.endedHolds, holdId, at !== undefined ? { reason, at } : { reason }, ENDED_HOLDS_KEPT);
   }
 }
 
@@ -86,14 +86,14 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
       break;
     }
     case 'HoldReleased':
-      endHold(state, event.holdId, event.reason);
+      endHold(state, event.holdId, event.reason, event.at);
       break;
     case 'HoldExpired':
-      endHold(state, event.holdId, 'expired');
+      endHold(state, event.holdId, 'expired', event.at);
       break;
     case 'BookingConfirmed': {
       const hold = state.holds.get(event.holdId);
-      endHold(state, event.holdId, 'confirmed', event.bookingId);
+      endHold(state, event.holdId, 'confirmed', event.at, event.bookingId);
       setSeats(state, hold ? hold.seats : event.seats, SEAT_BOOKED);
       const booking = {
         bookingId: event.bookingId,
@@ -113,6 +113,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
         state.bookings.set(event.bookingId, { ...booking, status: 'cancelled', cancelledAt: event.at, cancelReason: event.reason });
+        state.cancelledOrder.set(event.bookingId, event.at);
         bookingCancelled(state, booking);
         const seats: number[] = [];
         for (const label of booking.seats) {
@@ -136,6 +137,9 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     case 'ShowChanged':
       applyDefinitionChange(state, event.def);
       break;
+    case 'EndedForgotten':
+      forgetEnded(state, event.bookingIds, event.holdIds);
+      break;
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${(unreachable as ShowEvent).type}`);
@@ -143,6 +147,18 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
   }
   rememberKey(state, event);
   return state;
+}
+
+/** Drops cancelled bookings and ended holds; anything still live is left alone. */
+function forgetEnded(state: ShowState, bookingIds: readonly string[], holdIds: readonly string[]): void {
+  for (const id of bookingIds) {
+    const booking = state.bookings.get(id);
+    if (!booking || booking.status !== 'cancelled') continue;
+    state.bookings.delete(id);
+    state.cancelledOrder.delete(id);
+    if (state.bookingByHold.get(booking.holdId) === id) state.bookingByHold.delete(booking.holdId);
+  }
+  for (const id of holdIds) state.endedHolds.delete(id);
 }
 
 /**

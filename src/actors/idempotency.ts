@@ -87,6 +87,7 @@ export function keyedResultOf(reply: CommandReply): KeyedResult | null {
       return { type: reply.type, seats: reply.seats.slice() };
     case 'createShow':
     case 'expireHolds':
+    case 'forgetEnded':
       return null;
     default: {
       const unreachable: never = reply;
@@ -183,6 +184,7 @@ export function eventTime(e: ShowEvent): number | undefined {
     case 'HoldExpired':
     case 'SeatsBlocked':
     case 'SeatsUnblocked':
+    case 'EndedForgotten':
       return e.at;
     default: {
       const unreachable: never = e;

@@ -28,6 +28,8 @@ export interface BookingRecord {
 /** How a hold that is no longer active ended; kept (bounded) so late calls get the right error. */
 export interface EndedHold {
   reason: HoldEndReason;
+  /** Event time it ended (absent for holds ended before times were kept: forgotten first). */
+  at?: number;
 }
 
 export interface SeatCounts {
@@ -57,6 +59,11 @@ export interface ShowState {
   counts: SeatCounts;
   holds: Map<string, HoldRecord>;
   bookings: Map<string, BookingRecord>;
+  /**
+   * Derived, never serialized: cancelled bookings by id -> cancellation time, in the order
+   * they were cancelled, so the host finds the ones due to be forgotten without a scan.
+   */
+  cancelledOrder: Map<string, number>;
   endedHolds: Map<string, EndedHold>;
   /** Hold id -> the booking it became; lets a retried confirm find its booking. */
   bookingByHold: Map<string, string>;
@@ -96,6 +103,7 @@ export function initialState(def: ShowDefinition): ShowState {
     counts: { available: capacity, held: 0, booked: 0, blocked: 0 },
     holds: new Map(),
     bookings: new Map(),
+    cancelledOrder: new Map(),
     endedHolds: new Map(),
     bookingByHold: new Map(),
     idempotent: new Map(),

@@ -1,5 +1,6 @@
 import { countSeatsByCustomer } from './customer-seats.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
+import { cancelledOrderOf } from './forgetting.ts';
 import { keyedResultOf, retentionMs } from './idempotency.ts';
 import { buildSeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
@@ -64,6 +65,7 @@ export function deserializeState(s: SerializedState): ShowState {
     counts,
     holds: new Map(s.holds),
     bookings: new Map(s.bookings),
+    cancelledOrder: cancelledOrderOf(s.bookings.map(([, b]) => b)),
     endedHolds: new Map(s.endedHolds),
     bookingByHold: new Map(s.bookingByHold),
     idempotent,

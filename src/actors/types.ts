@@ -129,7 +129,9 @@ export type ShowCommand =
   | { type: 'changeShow'; changes: ShowChanges; idem?: string; idemKeepSeconds?: number }
   | { type: 'blockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
   | { type: 'unblockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
-  | { type: 'expireHolds'; holdIds: string[] };
+  | { type: 'expireHolds'; holdIds: string[] }
+  /** The host's housekeeping: drop long-ended holds and long-cancelled (archived) bookings. */
+  | { type: 'forgetEnded'; bookingIds: string[]; holdIds: string[] };
 
 export type ShowCommandType = ShowCommand['type'];
 
@@ -196,7 +198,9 @@ export type ShowEvent =
   | ({ type: 'SeatsBlocked'; seats: number[]; at?: number } & Keyed)
   | ({ type: 'SeatsUnblocked'; seats: number[]; at?: number } & Keyed)
   | ({ type: 'ShowCancelled'; reason: string; at: number } & Keyed)
-  | ({ type: 'ShowChanged'; def: ShowDefinition; at: number } & Keyed);
+  | ({ type: 'ShowChanged'; def: ShowDefinition; at: number } & Keyed)
+  /** Records the show no longer keeps in memory: cancelled bookings (read from the archive after) and ended holds. */
+  | { type: 'EndedForgotten'; bookingIds: string[]; holdIds: string[]; at: number };
 
 export type ShowEventType = ShowEvent['type'];
 
@@ -239,7 +243,8 @@ export type CommandReply =
   | { type: 'changeShow'; version: number; releasedHolds: string[]; cancelledBookings: BookingView[] }
   | { type: 'blockSeats'; seats: string[] }
   | { type: 'unblockSeats'; seats: string[] }
-  | { type: 'expireHolds'; holdIds: string[] };
+  | { type: 'expireHolds'; holdIds: string[] }
+  | { type: 'forgetEnded'; bookingIds: string[]; holdIds: string[] };
 
 /** Narrows the reply type from the command type. */
 export type ReplyFor<T extends ShowCommandType> = Extract<CommandReply, { type: T }>;

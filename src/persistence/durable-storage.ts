@@ -116,6 +116,7 @@ export async function openDurableStorage(
       catalog,
       bus,
       bookings,
+      archive: bookings,
       close: () =>
         (closing ??= (async () => {
           await Promise.allSettled([events.close(), snapshots.close(), catalog.close(), bookings.close(), bus.close()]);

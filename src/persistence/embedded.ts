@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { acquireDataDirLock } from './embedded-lock.ts';
 import { fsyncDir } from './file-atomic.ts';
+import { FileBookingArchive } from './file-booking-archive.ts';
 import { FileCatalog } from './file-catalog.ts';
 import { FileEventLog } from './file-event-log.ts';
 import type { TruncatePermission } from './file-log-recovery.ts';
@@ -26,9 +27,11 @@ export interface EmbeddedOptions {
  *                      by an earlier version is read as the oldest segment
  *   snapshots/         one file per show
  *   catalog.json       show summaries
+ *   bookings/          bookings the shows no longer keep in memory, one file per show
  */
 export const SNAPSHOT_DIR = 'snapshots';
 export const CATALOG_FILE = 'catalog.json';
+export const ARCHIVE_DIR = 'bookings';
 
 /**
  * The single-process durable store `npm start` uses without NATS/Postgres: every port on
@@ -67,6 +70,8 @@ export async function openEmbeddedStorage(dataDir: string, logger: Logger, optio
     events.requestCompaction();
     const catalog = await FileCatalog.open(join(dir, CATALOG_FILE), logger);
     opened.push(catalog);
+    const archive = await FileBookingArchive.open(join(dir, ARCHIVE_DIR), logger);
+    opened.push(archive);
     const bus = new MemoryBus((err) => logger.error({ err }, 'bus handler failed'));
     log.info({ dataDir: dir }, 'embedded storage open');
     let closing: Promise<void> | null = null;
@@ -76,10 +81,11 @@ export async function openEmbeddedStorage(dataDir: string, logger: Logger, optio
       snapshots,
       catalog,
       bus,
+      archive,
       close: () =>
         (closing ??= (async () => {
           // allSettled: one store failing to close must not keep the others (or the lock) open.
-          const results = await Promise.allSettled([events.close(), snapshots.close(), catalog.close(), bus.close()]);
+          const results = await Promise.allSettled([events.close(), snapshots.close(), catalog.close(), archive.close(), bus.close()]);
           await release();
           const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
           if (failed) throw failed.reason;

@@ -19,6 +19,12 @@ export interface Storage {
   bus: Bus;
   /** Present when bookings must also be committed outside the log (Postgres). */
   bookings?: BookingStore;
+  /**
+   * Where bookings a show no longer keeps in memory (cancelled long ago) are kept and read
+   * from: the bookings table in the cluster, `DATA_DIR/bookings/` embedded. Absent (volatile
+   * memory store): shows keep every booking.
+   */
+  archive?: BookingStore;
   close(): Promise<void>;
 }
 

@@ -205,6 +205,7 @@ export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), max
       case 'HoldExtended':
       case 'SeatsBlocked':
       case 'SeatsUnblocked':
+      case 'EndedForgotten':
         break;
       default: {
         const unreachable: never = e;

@@ -5,7 +5,7 @@ import type { SeatDelta } from '../actors/deltas.ts';
 import type { CommandReply, ReplyFor, ShowCommand, ShowCommandType } from '../actors/types.ts';
 import { bookingView, showView } from '../actors/views.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
-import type { Bus, Catalog } from '../persistence/ports.ts';
+import type { BookingStore, Bus, Catalog } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
 import type { HoldTokens } from './hold-tokens.ts';
 import type { CallContext, CreateShowInput, SeatService } from './seat-service.ts';
@@ -45,6 +45,8 @@ export class LocalSeatService implements SeatService {
     private readonly catalog: Catalog,
     private readonly bus: Bus,
     private readonly tokens: HoldTokens,
+    /** Where bookings the shows no longer keep in memory are read from (null: they keep them all). */
+    private readonly archive: Pick<BookingStore, 'get'> | null,
     viewCache: Partial<ViewCacheOptions> = {},
   ) {
     this.views = new ViewCache((showId, fn) => host.read(showId, fn), viewCache);
@@ -134,12 +136,15 @@ export class LocalSeatService implements SeatService {
     await this.run(showId, { type: 'release', holdId, ...idem(ctx, `release:${holdId}`) }, ctx);
   }
 
-  getBooking(showId: string, bookingId: string) {
-    return this.host.read(showId, (state) => {
+  /** From the show's memory, else (cancelled long ago and forgotten there) from the archive. */
+  async getBooking(showId: string, bookingId: string) {
+    const live = await this.host.read(showId, (state) => {
       const b = state.bookings.get(bookingId);
-      if (!b) throw new SeatError(ErrorCode.BOOKING_NOT_FOUND, 'no such booking');
-      return bookingView(state, b);
+      return b ? bookingView(state, b) : null;
     });
+    const booking = live ?? (await this.archive?.get(showId, bookingId)) ?? null;
+    if (!booking) throw new SeatError(ErrorCode.BOOKING_NOT_FOUND, 'no such booking');
+    return booking;
   }
 
   async cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext) {
