@@ -31,6 +31,8 @@ export interface DiskUse {
   logBytes: number;
   /** snapshots/ */
   snapshotBytes: number;
+  /** bookings/: the archive of bookings the shows forgot (business records, kept on purpose). */
+  archiveBytes: number;
   /** Everything under DATA_DIR. */
   totalBytes: number;
 }
@@ -46,7 +48,7 @@ function bytesUnder(path: string): number {
 }
 
 export function diskUse(dataDir: string): DiskUse {
-  const use: DiskUse = { logBytes: 0, snapshotBytes: 0, totalBytes: 0 };
+  const use: DiskUse = { logBytes: 0, snapshotBytes: 0, archiveBytes: 0, totalBytes: 0 };
   let names: string[] = [];
   try {
     names = readdirSync(dataDir);
@@ -59,6 +61,7 @@ export function diskUse(dataDir: string): DiskUse {
     if (name === 'LOCK') continue;
     if (/log/i.test(name)) use.logBytes += bytes;
     else if (/snapshot/i.test(name)) use.snapshotBytes += bytes;
+    else if (name === 'bookings') use.archiveBytes += bytes;
   }
   return use;
 }

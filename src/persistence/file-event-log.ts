@@ -13,8 +13,14 @@ export { EventLogCorruptError } from './file-log-recovery.ts';
 
 /** Most bytes of several batches written (and fsynced) at once; a bigger batch is written alone. */
 export const DEFAULT_MAX_GROUP_BYTES = 16 * 1024 * 1024;
-/** How many of the most recent batch ids are remembered for dedup (JetStream keeps a time window). */
+/** Most recent batch ids remembered for dedup, whatever their age (a backstop to the time window). */
 export const DEFAULT_DEDUP_WINDOW_BATCHES = 100_000;
+/**
+ * How long a batch id is remembered for dedup: JetStream's default duplicate window. A retry
+ * of an append comes within seconds; kept by count alone, a busy log would keep 100,000 ids
+ * (~14 MB) for a quarter of an hour.
+ */
+export const DEFAULT_DEDUP_WINDOW_MS = 2 * 60_000;
 /** A segment takes no new write group once it is this long (one group may overshoot it). */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Event bytes per record: a batch with more takes several records, written as one group. */
@@ -26,6 +32,7 @@ export interface FileEventLogOptions {
   logger: Logger;
   maxGroupBytes?: number;
   dedupWindowBatches?: number;
+  dedupWindowMs?: number;
   segmentBytes?: number;
   recordPayloadBytes?: number;
   /**
@@ -71,8 +78,8 @@ interface QueuedAppend {
  */
 export class FileEventLog implements EventLog {
   private readonly shows = new Map<string, ShowIndex>();
-  /** Recent committed batch ids → seq (insertion order = age, for the window). */
-  private readonly dedup = new Map<string, number>();
+  /** Recent committed batch ids → [seq, when indexed] (insertion order = age, for the window). */
+  private readonly dedup = new Map<string, [number, number]>();
   private readonly inFlight = new Map<string, Promise<number>>();
   /** Last reserved seq of shows with appends not yet committed. */
   private readonly reserved = new Map<string, number>();
@@ -102,6 +109,7 @@ export class FileEventLog implements EventLog {
     const opts: Options = {
       maxGroupBytes: DEFAULT_MAX_GROUP_BYTES,
       dedupWindowBatches: DEFAULT_DEDUP_WINDOW_BATCHES,
+      dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
       segmentBytes: DEFAULT_SEGMENT_BYTES,
       recordPayloadBytes: DEFAULT_RECORD_PAYLOAD_BYTES,
       ...rest,
@@ -143,8 +151,13 @@ export class FileEventLog implements EventLog {
 
   private indexBatch(showId: string, seq: number, batchId: string, seg: number, offset: number, length: number): void {
     this.showIndex(showId).add(seq, seg, offset, length);
-    this.dedup.set(batchId, seq);
-    if (this.dedup.size > this.opts.dedupWindowBatches) this.dedup.delete(this.dedup.keys().next().value as string);
+    const now = Date.now();
+    this.dedup.set(batchId, [seq, now]);
+    const oldest = now - this.opts.dedupWindowMs;
+    for (const [id, [, at]] of this.dedup) {
+      if (at >= oldest && this.dedup.size <= this.opts.dedupWindowBatches) break;
+      this.dedup.delete(id);
+    }
     this.committedSeq = seq;
   }
 
@@ -163,7 +176,7 @@ export class FileEventLog implements EventLog {
     if (this.closed) return Promise.reject(new SeatError(ErrorCode.UNAVAILABLE, 'event log closed'));
     if (this.failed) return Promise.reject(this.failed);
     const known = this.dedup.get(batch.batchId);
-    if (known !== undefined) return Promise.resolve(known);
+    if (known !== undefined) return Promise.resolve(known[0]);
     const pending = this.inFlight.get(batch.batchId);
     if (pending) return pending;
     const last = this.reserved.get(showId) ?? this.shows.get(showId)?.last ?? 0;
