@@ -31,6 +31,8 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A hold without customerId on a show that caps seats per customer (HTTP 400). */
   CUSTOMER_REQUIRED: 'CUSTOMER_REQUIRED',
+  /** A confirm's expectedTotal differs from the hold's locked quote (HTTP 409); nothing is booked. */
+  PRICE_CHANGED: 'PRICE_CHANGED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -50,6 +52,9 @@ export interface ErrorDetails {
   fields?: Array<{ path: string; message: string }>;
   /** Seconds until a retry may succeed (RATE_LIMITED, UNAVAILABLE). */
   retryAfterSeconds?: number;
+  /** For PRICE_CHANGED: the hold's locked total and its currency. */
+  total?: number;
+  currency?: string;
 }
 
 export class SeatError extends Error {

@@ -22,7 +22,7 @@ const bookings: string[] = [];
 for (let i = 0; i < shows; i++) {
   await node.service.createShow(benchShowInput(`hop-${i}`, 20, 50));
   const h = await node.service.hold(`hop-${i}`, { seats: ['R19-50'] });
-  bookings.push((await node.service.confirm(`hop-${i}`, h.holdId, h.holdToken, undefined)).bookingId);
+  bookings.push((await node.service.confirm(`hop-${i}`, h.holdId, h.holdToken, {})).bookingId);
 }
 const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'hop-worker' });
 const endpoint = new WorkerEndpoint({ nc, subject: clusterSubjects(prefix).commands('hop'), service: node.service, placement: new StaticPlacement('hop', ['hop']), logger });

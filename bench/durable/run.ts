@@ -175,7 +175,7 @@ async function load(kind: Kind, workload: Workload, shows: number, inflight: num
       all.recordMs(t1 - t0);
       t0 = t1;
       if (workload === 'hold/release') await s.release(showId, h.holdId, h.holdToken);
-      else await s.confirm(showId, h.holdId, h.holdToken, `pay-${c}-${k}`);
+      else await s.confirm(showId, h.holdId, h.holdToken, { paymentRef: `pay-${c}-${k}` });
       t1 = performance.now();
       seconds2.recordMs(t1 - t0);
       all.recordMs(t1 - t0);

@@ -199,7 +199,8 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
     }
   }
   if (!Array.isArray(picked)) return picked;
-  const seats = picked;
+  // Layout order, as the quote lines are: the booking's seats and its lines then agree.
+  const seats = [...picked].sort((a, b) => a - b);
   const event: ShowEvent = {
     type: 'SeatsHeld',
     holdId: cmd.holdId,
@@ -287,7 +288,12 @@ function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'conf
   if (closed) return closed;
   if (hold.expiresAt <= now) return fail(ErrorCode.HOLD_EXPIRED, 'the hold has expired; its seats are back on sale');
   if (state.bookings.has(cmd.bookingId)) return fail(ErrorCode.INVALID_ARGUMENT, 'booking id already used');
-  const quote = quoteSeats(state.def, state.seatMap, hold.seats);
+  const quote = hold.quote ?? quoteSeats(state.def, state.seatMap, hold.seats);
+  if (cmd.expectedTotal !== undefined && cmd.expectedTotal !== quote.total)
+    return fail(ErrorCode.PRICE_CHANGED, `the hold's total is ${quote.total} ${quote.currency}, not ${cmd.expectedTotal}`, {
+      total: quote.total,
+      currency: quote.currency,
+    });
   const event: ShowEvent = {
     type: 'BookingConfirmed',
     bookingId: cmd.bookingId,

@@ -6,6 +6,7 @@ import {
   type ShowState,
 } from './show-state.ts';
 import { bookingCancelled, bookingConfirmed, holdEnded, holdStarted } from './customer-seats.ts';
+import { quoteSeats } from './pricing.ts';
 import { buildSeatMap, forEachSeatLabel, labelOf, seatIndexOf } from './seat-map.ts';
 import {
   SEAT_AVAILABLE,
@@ -74,6 +75,8 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
         createdAt: event.createdAt,
         expiresAt: event.expiresAt,
         ...(event.customerId !== undefined ? { customerId: event.customerId } : {}),
+        // Derived from the definition of this moment, as the hold's reply was: not logged twice.
+        quote: quoteSeats(state.def, state.seatMap, event.seats),
       };
       state.holds.set(event.holdId, hold);
       holdStarted(state, hold);

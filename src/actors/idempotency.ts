@@ -116,9 +116,11 @@ export function stampKeyed(events: ShowEvent[], cmd: ShowCommand, reply: Command
 export function replyFromKeyed(state: ShowState, r: KeyedResult): CommandReply | null {
   switch (r.type) {
     case 'hold': {
-      // Price lines are derived again; if prices changed since, only the total first quoted is given.
+      // The live hold's locked quote; once it ended, lines are derived again and, if prices
+      // changed since, only the total first quoted is given.
       const seats = r.seats.map((l) => seatIndexOf(state.seatMap, l));
-      const quote = seats.every((s) => s !== undefined) ? quoteSeats(state.def, state.seatMap, seats as number[]) : null;
+      const locked = state.holds.get(r.holdId)?.quote;
+      const quote = locked ?? (seats.every((s) => s !== undefined) ? quoteSeats(state.def, state.seatMap, seats as number[]) : null);
       const price = quote && quote.total === r.total && quote.currency === r.currency ? quote : { currency: r.currency, lines: [], total: r.total };
       return {
         type: 'hold',

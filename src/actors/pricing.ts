@@ -23,13 +23,17 @@ export function isAfternoonShow(def: ShowDefinition): boolean {
   return start >= minutesOf(offer.from) && start < minutesOf(offer.to);
 }
 
-function percentOf(amount: number, percent: number): number {
+/** A discount in minor units: the exact percentage rounded to the nearest unit, halves up (0.5 → 1). */
+export function percentOf(amount: number, percent: number): number {
   return Math.round((amount * percent) / 100);
 }
 
 /**
- * Prices seats (in the order given) with the show's offers. Offers compound: the afternoon
- * discount applies first, the n-th ticket discount to what remains.
+ * Prices seats with the show's offers, one line per seat in layout order (section, row,
+ * number: the seat index order), whatever order they were asked for: the n-th ticket is the
+ * n-th seat in that order, so a customer cannot pick which seat gets the discount. Offers
+ * compound per line: the afternoon discount first, the n-th ticket discount on what remains;
+ * each discount is rounded on its own line, and the total is the sum of the lines.
  */
 export function quoteSeats(def: ShowDefinition, seatMap: SeatMap, seats: readonly number[]): PriceQuote {
   const prices = new Map(def.categories.map((c) => [c.id, c.price]));
@@ -38,7 +42,8 @@ export function quoteSeats(def: ShowDefinition, seatMap: SeatMap, seats: readonl
   const nth = def.offers.nthTicket;
   const lines: PriceLine[] = [];
   let total = 0;
-  seats.forEach((seat, position) => {
+  const ordered = [...seats].sort((a, b) => a - b);
+  ordered.forEach((seat, position) => {
     const category = seatMap.categories[seatMap.categoryOf[seat]];
     const basePrice = prices.get(category) ?? 0;
     const discounts: PriceLine['discounts'] = [];

@@ -9,6 +9,11 @@ export interface HoldRecord {
   createdAt: number;
   expiresAt: number;
   customerId?: string;
+  /**
+   * The price quoted when the hold was made, in layout order: what a confirm books, whatever
+   * prices, times or offers do meanwhile. Absent only for holds from older snapshots.
+   */
+  quote?: PriceQuote;
 }
 
 export interface BookingRecord {

@@ -123,7 +123,7 @@ export type ShowCommand =
     }
   | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string; idemKeepSeconds?: number }
   | { type: 'release'; holdId: string; idem?: string; idemKeepSeconds?: number }
-  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; idem?: string; idemKeepSeconds?: number }
+  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; expectedTotal?: number; idem?: string; idemKeepSeconds?: number }
   | { type: 'cancelBookings'; bookingIds: string[]; idem?: string; idemKeepSeconds?: number }
   | { type: 'cancelShow'; reason?: string; idem?: string; idemKeepSeconds?: number }
   | { type: 'changeShow'; changes: ShowChanges; idem?: string; idemKeepSeconds?: number }

@@ -10,7 +10,7 @@ export function holdReply(state: ShowState, hold: HoldRecord): HoldReply {
     holdId: hold.holdId,
     seats: hold.seats.map((s) => labelOf(state.seatMap, s)),
     expiresAt: new Date(hold.expiresAt).toISOString(),
-    price: quoteSeats(state.def, state.seatMap, hold.seats),
+    price: hold.quote ?? quoteSeats(state.def, state.seatMap, hold.seats),
     ...(hold.customerId !== undefined ? { customerId: hold.customerId } : {}),
   };
 }

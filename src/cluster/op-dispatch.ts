@@ -62,7 +62,7 @@ export async function runOp(service: SeatService, readMap: MapReader, op: Op, de
     case 'extendHold':
       return service.extendHold(showId, op.req.holdId, op.req.holdToken, op.req.ttlSeconds, ctx);
     case 'confirm':
-      return service.confirm(showId, op.req.holdId, op.req.holdToken, op.req.paymentRef, ctx);
+      return service.confirm(showId, op.req.holdId, op.req.holdToken, { paymentRef: op.req.paymentRef, expectedTotal: op.req.expectedTotal }, ctx);
     case 'release':
       return service.release(showId, op.req.holdId, op.req.holdToken, ctx);
     case 'getBooking':

@@ -6,7 +6,7 @@ import type { ShowSummary, ShowView } from '../actors/views.ts';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Bus, Catalog, CatalogFilter } from '../persistence/ports.ts';
-import type { CallContext, CompactSeatMap, CreateShowInput, HoldGranted, HoldRequest, SeatService } from '../service/seat-service.ts';
+import type { CallContext, CompactSeatMap, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest, SeatService } from '../service/seat-service.ts';
 import { deltaSubject } from '../subjects.ts';
 import { routeRetries } from './cluster-metrics.ts';
 import type { OutgoingOp, OwnerBatcher } from './owner-batcher.ts';
@@ -148,8 +148,8 @@ export class RemoteSeatService implements SeatService {
   extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }> {
     return this.route(showId, 'extendHold', { holdId, holdToken, ttlSeconds }, ctx);
   }
-  confirm(showId: string, holdId: string, holdToken: string, paymentRef: string | undefined, ctx?: CallContext): Promise<BookingView> {
-    return this.route(showId, 'confirm', { holdId, holdToken, paymentRef }, ctx);
+  confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext): Promise<BookingView> {
+    return this.route(showId, 'confirm', { holdId, holdToken, paymentRef, expectedTotal }, ctx);
   }
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void> {
     await this.route(showId, 'release', { holdId, holdToken }, ctx);

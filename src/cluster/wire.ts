@@ -21,7 +21,7 @@ export interface HopMethods {
   unblockSeats: { req: { seats: string[] }; res: undefined };
   hold: { req: HoldRequest; res: HoldGranted };
   extendHold: { req: { holdId: string; holdToken: string; ttlSeconds?: number }; res: { holdId: string; expiresAt: string } };
-  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string }; res: BookingView };
+  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string; expectedTotal?: number }; res: BookingView };
   release: { req: { holdId: string; holdToken: string }; res: undefined };
   getBooking: { req: { bookingId: string }; res: BookingView };
   cancelBookings: { req: { bookingIds: string[] }; res: BookingView[] };

@@ -145,7 +145,8 @@ export const HoldCommand = z.strictObject(holdFields).superRefine(holdChoice);
 export const holdRef = { holdId: id, holdToken };
 
 export const extendFields = { ttlSeconds: ttlSeconds.optional() };
-export const confirmFields = { paymentRef: text(128).optional() };
+/** expectedTotal: the hold's total the customer saw; a confirm against another total is refused (PRICE_CHANGED). */
+export const confirmFields = { paymentRef: text(128).optional(), expectedTotal: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() };
 export const ExtendCommand = z.strictObject(extendFields);
 export const ConfirmCommand = z.strictObject(confirmFields);
 export const EmptyCommand = z.strictObject({});

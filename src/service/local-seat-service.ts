@@ -8,7 +8,7 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import type { BookingStore, Bus, Catalog } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
 import type { HoldTokens } from './hold-tokens.ts';
-import type { CallContext, CreateShowInput, SeatService } from './seat-service.ts';
+import type { CallContext, ConfirmOptions, CreateShowInput, SeatService } from './seat-service.ts';
 import { ViewCache, type SerializedView, type ViewCacheOptions, type ViewForm } from './view-cache.ts';
 
 /** Unguessable ids: 128 random bits. */
@@ -119,13 +119,14 @@ export class LocalSeatService implements SeatService {
     return { holdId: r.holdId, expiresAt: r.expiresAt };
   }
 
-  async confirm(showId: string, holdId: string, holdToken: string, paymentRef: string | undefined, ctx?: CallContext) {
+  async confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext) {
     this.checkToken(showId, holdId, holdToken);
     const r = await this.run(showId, {
       type: 'confirm',
       holdId,
       bookingId: newId('b'),
       ...(paymentRef !== undefined ? { paymentRef } : {}),
+      ...(expectedTotal !== undefined ? { expectedTotal } : {}),
       ...idem(ctx, `confirm:${holdId}`),
     }, ctx);
     return r.booking;

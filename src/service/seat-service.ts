@@ -35,6 +35,12 @@ export interface HoldRequest {
   customerId?: string;
 }
 
+/** What a confirm may add: a payment reference, and the total the customer was shown (PRICE_CHANGED if it differs). */
+export interface ConfirmOptions {
+  paymentRef?: string | undefined;
+  expectedTotal?: number | undefined;
+}
+
 export interface HoldGranted extends HoldReply {
   /** Secret proof of ownership; confirm, extend and release need it. */
   holdToken: string;
@@ -86,7 +92,7 @@ export interface SeatService {
 
   hold(showId: string, req: HoldRequest, ctx?: CallContext): Promise<HoldGranted>;
   extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }>;
-  confirm(showId: string, holdId: string, holdToken: string, paymentRef: string | undefined, ctx?: CallContext): Promise<BookingView>;
+  confirm(showId: string, holdId: string, holdToken: string, opts: ConfirmOptions, ctx?: CallContext): Promise<BookingView>;
   release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void>;
 
   getBooking(showId: string, bookingId: string): Promise<BookingView>;

@@ -95,7 +95,7 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     const created = await remote.createShow(input, { idempotencyKey: 'create-1', caller: 'admin:ops' });
     assert.deepEqual(created, await node.service.getShow('hop-big'));
     const holds = await Promise.all(Array.from({ length: 40 }, (_, i) => remote.hold('hop-big', { seats: [`${rowLabel(100 + i)}-1`] })));
-    const bookings = await Promise.all(holds.map((h) => remote.confirm('hop-big', h.holdId, h.holdToken, undefined)));
+    const bookings = await Promise.all(holds.map((h) => remote.confirm('hop-big', h.holdId, h.holdToken, {})));
     const cancelled = await remote.cancelBookings('hop-big', bookings.map((b) => b.bookingId));
     assert.equal(cancelled.length, 40);
     assert.ok(JSON.stringify(cancelled).length > FRAME_BYTES);
@@ -110,7 +110,7 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     await remote.createShow(showInput('hop-ctx', 2, 10), { idempotencyKey: 'ctx-create', caller: 'customer:42' });
     seen.length = 0;
     const h = await remote.hold('hop-ctx', { seats: ['A-1'] }, { idempotencyKey: 'k-1', caller: 'customer:42' });
-    await remote.confirm('hop-ctx', h.holdId, h.holdToken, undefined, {});
+    await remote.confirm('hop-ctx', h.holdId, h.holdToken, {}, {});
     assert.deepEqual(seen[0], { method: 'hold', ctx: { idempotencyKey: 'k-1', caller: 'customer:42' } });
     assert.equal(seen[1].method, 'confirm');
     assert.match(seen[1].ctx?.idempotencyKey ?? '', /^rt-/);
@@ -167,7 +167,7 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
   test('one slow op delays none of the ops packed with it', async () => {
     await remote.createShow(showInput('hop-slow', 5, 20));
     const h = await remote.hold('hop-slow', { seats: ['E-20'] });
-    const b = await remote.confirm('hop-slow', h.holdId, h.holdToken, undefined);
+    const b = await remote.confirm('hop-slow', h.holdId, h.holdToken, {});
     parked.id = b.bookingId;
     parked.wait = new Promise<void>((r) => (parked.release = r));
     const messagesBefore = endpoint.counts.messages;

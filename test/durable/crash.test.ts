@@ -68,7 +68,7 @@ describe('crash of a worker process (SIGKILL)', { skip }, () => {
 
         // The restarted node carries on selling where the dead one stopped.
         const h = await node.service.hold(showId, { count: 1 });
-        const b = await node.service.confirm(showId, h.holdId, h.holdToken, 'after-restart');
+        const b = await node.service.confirm(showId, h.holdId, h.holdToken, { paymentRef: 'after-restart' });
         assert.ok(await node.storage.bookings?.get(showId, b.bookingId));
       } finally {
         await worker.kill();

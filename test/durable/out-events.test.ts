@@ -41,13 +41,13 @@ async function scenario(node: SeatNode, shows: [string, string]): Promise<{ expe
   await s.createShow(showInput(a));
   await s.createShow(showInput(b));
   const h1 = await s.hold(a, { seats: ['A-1', 'A-2', 'A-3'] });
-  const b1 = await s.confirm(a, h1.holdId, h1.holdToken, 'pay-1'); // BookingConfirmed
+  const b1 = await s.confirm(a, h1.holdId, h1.holdToken, { paymentRef: 'pay-1' }); // BookingConfirmed
   await s.hold(b, { count: 2 });
   const h2 = await s.hold(a, { seats: ['B-1'], ttlSeconds: 1 });
   await eventually(() => node.host.read(a, (st) => !st.holds.has(h2.holdId)), 10_000, 'the short hold to expire'); // HoldExpired
   await s.cancelBookings(a, [b1.bookingId]); // BookingCancelled
   const h3 = await s.hold(a, { seats: ['C-1', 'C-2'] });
-  const b3 = await s.confirm(a, h3.holdId, h3.holdToken, 'pay-3'); // BookingConfirmed
+  const b3 = await s.confirm(a, h3.holdId, h3.holdToken, { paymentRef: 'pay-3' }); // BookingConfirmed
   await s.hold(a, { seats: ['D-1'] });
   await s.changeShow(a, { title: 'Dune: Part Two' }); // ShowChanged
   await s.cancelShow(a, 'projector on fire', { idempotencyKey: 'cancel-a' }); // BookingCancelled (b3) + ShowCancelled

@@ -29,7 +29,7 @@ async function traffic(node: SeatNode, showId: string, rounds: number, block?: s
     if (i % 4 === 0) await s.release(showId, h.holdId, h.holdToken);
     else if (i % 4 === 1) await s.extendHold(showId, h.holdId, h.holdToken, 900, undefined);
     else {
-      const b = await s.confirm(showId, h.holdId, h.holdToken, `pay-${i}`, { idempotencyKey: `c${i}` });
+      const b = await s.confirm(showId, h.holdId, h.holdToken, { paymentRef: `pay-${i}` }, { idempotencyKey: `c${i}` });
       if (i % 8 === 3) await s.cancelBookings(showId, [b.bookingId]);
     }
     if (i === Math.floor(rounds / 2)) await s.changeShow(showId, { title: 'Dune (70mm)' });
@@ -89,13 +89,13 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
     try {
       await node.service.createShow(showInput(showId));
       const h1 = await node.service.hold(showId, { seats: ['A-1', 'A-2'] });
-      const b1 = await node.service.confirm(showId, h1.holdId, h1.holdToken, 'pay-1');
+      const b1 = await node.service.confirm(showId, h1.holdId, h1.holdToken, { paymentRef: 'pay-1' });
       // Resolved means committed: the row is readable at once, from any connection.
       assert.deepEqual(await store.get(showId, b1.bookingId), b1);
 
       const h2 = await node.service.hold(showId, { seats: ['A-3'] });
       failNext = 1;
-      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, 'pay-2', { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
+      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
       // The batch is in the log (the append succeeded) but has no row yet.
       // (Read with a plain host: the node's own host would repair the row while loading.)
       const logged = await new ActorHost({ log: node.storage.log, snapshots: node.storage.snapshots, logger: testLogger }).load(showId);
@@ -104,7 +104,7 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
       assert.equal(await (store as PostgresBookingStore).get(showId, booked.bookingId), null);
 
       // The retry activates the show again; the activation writes the row before anything is answered.
-      const retried = await node.service.confirm(showId, h2.holdId, h2.holdToken, 'pay-2', { idempotencyKey: 'k2' });
+      const retried = await node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' });
       assert.equal(retried.bookingId, booked.bookingId);
       assert.deepEqual(await store.get(showId, retried.bookingId), retried);
 

@@ -174,7 +174,7 @@ describe('grpc WatchShow', () => {
       await service.release('w-slow', hold.holdId, hold.holdToken);
     }
     const kept = await service.hold('w-slow', { seats: ['A-1', 'A-2'] });
-    await service.confirm('w-slow', kept.holdId, kept.holdToken, undefined);
+    await service.confirm('w-slow', kept.holdId, kept.holdToken, {});
     await service.hold('w-slow', { seats: ['T-50'] });
     const final = await serverMap(h.client, 'w-slow');
     w.stream.resume();

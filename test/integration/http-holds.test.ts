@@ -29,6 +29,7 @@ describe('http: holds, bookings and seats', () => {
       showBody('eve', two),
       showBody('noon', { startsAt: '2026-12-01T14:00:00+05:30' }),
       showBody('ops'),
+      showBody('reprice'),
     ]) {
       const res = await srv.request('POST', '/v1/shows', { admin: true, body });
       assert.equal(res.status, 201);
@@ -46,6 +47,26 @@ describe('http: holds, bookings and seats', () => {
     assert.equal(res.body.price.total, 100000);
     assert.equal(res.body.customerId, 'c1');
     assert.equal((await statuses('eve')).slice(0, 3), 'hha');
+  });
+
+  it('confirm books the quote the hold was given, and refuses another expectedTotal with 409 PRICE_CHANGED', async () => {
+    const hold = await srv.request('POST', '/v1/shows/reprice/holds', { body: { seats: ['B-1', 'A-2'] } });
+    assert.equal(hold.status, 201);
+    assert.deepEqual(hold.body.seats, ['A-2', 'B-1']);
+    assert.equal(hold.body.price.total, 100000);
+    const raised = await srv.request('PATCH', '/v1/shows/reprice', { admin: true, body: { categories: [{ id: 'gold', price: 60000, currency: 'INR' }] } });
+    assert.equal(raised.status, 200);
+    const headers = { 'hold-token': hold.body.holdToken };
+    const wrong = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, { headers, body: { expectedTotal: 120000 } });
+    assert.equal(wrong.status, 409);
+    assert.equal(wrong.body.error.code, 'PRICE_CHANGED');
+    assert.equal(wrong.body.error.total, 100000);
+    const bad = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, { headers, body: { expectedTotal: -1 } });
+    assert.equal(bad.status, 400);
+    const booked = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, { headers, body: { expectedTotal: 100000 } });
+    assert.equal(booked.status, 201);
+    assert.equal(booked.body.total, 100000);
+    assert.deepEqual(booked.body.lines, hold.body.price.lines);
   });
 
   it('holds the best seats together by count and category', async () => {

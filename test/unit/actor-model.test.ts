@@ -27,6 +27,16 @@ const op = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1_000, max: 400_000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancelBooking' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancelShow' as const), roll: fc.integer({ min: 0, max: 9 }) }) },
+  // Prices, start time (afternoon offer on or off) and a trailing row change under the clients.
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('reprice' as const),
+      price: fc.integer({ min: 1, max: 9 }).map((k) => k * 11_111),
+      afternoon: fc.boolean(),
+      extraRow: fc.boolean(),
+    }),
+  },
 );
 
 describe('show actor under concurrent random clients', () => {
@@ -39,6 +49,7 @@ describe('show actor under concurrent random clients', () => {
         const showId = 'model';
         await host.execute(showId, { type: 'createShow', def: showDef(showId, ROWS, PER_ROW, { limits: { maxSeatsPerHold: 4, holdTtlSeconds: 300, maxHoldSeconds: 900 } }) });
         const confirmed = new Map<string, string[]>(); // acknowledged bookings
+        const quoted = new Map<string, number>(); // hold id -> the total its customer was shown
         const cancelled = new Set<string>();
         const allHolds: string[] = [];
         let n = 0;
@@ -64,14 +75,20 @@ describe('show actor under concurrent random clients', () => {
                 // Three customers share the holds, so the per-customer count is checked too.
                 const cmd = { ...(o.kind === 'hold' ? { seats: o.seats.map(label) } : { count: o.count }), customerId: `c${n % 3}` };
                 const r = await attempt(() => host.execute(showId, { type: 'hold', holdId, ...cmd }));
-                if (r && r.type === 'hold') mine.push(r.hold);
+                if (r && r.type === 'hold') {
+                  mine.push(r.hold);
+                  quoted.set(holdId, r.hold.price.total);
+                }
                 break;
               }
               case 'confirm': {
                 const h = mine[o.pick % Math.max(1, mine.length)];
                 if (!h) break;
                 const r = await attempt(() => host.execute(showId, { type: 'confirm', holdId: h.holdId, bookingId: `b-${h.holdId}` }));
-                if (r && r.type === 'confirm') confirmed.set(r.booking.bookingId, r.booking.seats);
+                if (r && r.type === 'confirm') {
+                  confirmed.set(r.booking.bookingId, r.booking.seats);
+                  assert.equal(r.booking.total, quoted.get(h.holdId), `booking ${r.booking.bookingId} total differs from its quote`);
+                }
                 break;
               }
               case 'release':
@@ -96,6 +113,20 @@ describe('show actor under concurrent random clients', () => {
               case 'cancelShow':
                 if (o.roll === 0) await host.execute(showId, { type: 'cancelShow' });
                 break;
+              case 'reprice': {
+                const rows = Array.from({ length: ROWS + (o.extraRow ? 1 : 0) }, (_, r) => ({ label: String.fromCharCode(65 + r), seats: PER_ROW, category: 'gold' }));
+                await attempt(() =>
+                  host.execute(showId, {
+                    type: 'changeShow',
+                    changes: {
+                      categories: [{ id: 'gold', price: o.price, currency: 'INR' }],
+                      startsAt: o.afternoon ? '2026-12-01T14:00:00+05:30' : '2026-12-01T19:30:00+05:30',
+                      layout: { sections: [{ id: 'main', rows }] },
+                    },
+                  }),
+                );
+                break;
+              }
             }
           }
         };
@@ -109,6 +140,7 @@ describe('show actor under concurrent random clients', () => {
           const b = final.bookings.find(([id]) => id === bookingId)?.[1];
           assert.ok(b, `acknowledged booking ${bookingId} lost`);
           assert.deepEqual(b.seats, seats);
+          assert.equal(b.quote.total, quoted.get(b.holdId));
           if (!cancelled.has(bookingId) && final.status !== 'cancelled') assert.equal(b.status, 'confirmed');
         }
         // Recovery (snapshot + log tail) rebuilds exactly the live state.

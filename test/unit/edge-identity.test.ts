@@ -90,8 +90,8 @@ describe('the show scopes idempotency keys by caller', () => {
       const again = await n.service.hold('s1', { count: 2 }, { idempotencyKey: key, caller: 'address:203.0.113.1' });
       assert.equal(again.holdId, first.holdId);
       assert.equal(again.holdToken, first.holdToken);
-      const c1 = await n.service.confirm('s1', first.holdId, first.holdToken, undefined, { idempotencyKey: key, caller: 'address:203.0.113.1' });
-      const c2 = await n.service.confirm('s1', stranger.holdId, stranger.holdToken, undefined, { idempotencyKey: key, caller: 'address:203.0.113.2' });
+      const c1 = await n.service.confirm('s1', first.holdId, first.holdToken, {}, { idempotencyKey: key, caller: 'address:203.0.113.1' });
+      const c2 = await n.service.confirm('s1', stranger.holdId, stranger.holdToken, {}, { idempotencyKey: key, caller: 'address:203.0.113.2' });
       assert.notEqual(c2.bookingId, c1.bookingId);
     } finally {
       await n.close();

@@ -41,11 +41,11 @@ describe('idempotency keys at the show (survive the gateway cache)', () => {
     await n.service.createShow(def);
     const a = await n.service.hold('s1', { seats: ['A-1'] });
     const b = await n.service.hold('s1', { seats: ['A-2'] });
-    const ba = await n.service.confirm('s1', a.holdId, a.holdToken, undefined, { idempotencyKey: 'c' });
-    const bb = await n.service.confirm('s1', b.holdId, b.holdToken, undefined, { idempotencyKey: 'c' });
+    const ba = await n.service.confirm('s1', a.holdId, a.holdToken, {}, { idempotencyKey: 'c' });
+    const bb = await n.service.confirm('s1', b.holdId, b.holdToken, {}, { idempotencyKey: 'c' });
     assert.notEqual(bb.bookingId, ba.bookingId);
     assert.deepEqual(bb.seats, ['A-2']);
-    await assert.rejects(n.service.confirm('s1', b.holdId, a.holdToken, undefined), { code: 'FORBIDDEN' });
+    await assert.rejects(n.service.confirm('s1', b.holdId, a.holdToken, {}), { code: 'FORBIDDEN' });
     await n.close();
   });
 
@@ -58,7 +58,7 @@ describe('idempotency keys at the show (survive the gateway cache)', () => {
     const t0 = Date.now();
     const a = await n.service.hold('s1', { seats: ['A-1'] }, short());
     await n.service.extendHold('s1', a.holdId, a.holdToken, 1200, short());
-    const booking = await n.service.confirm('s1', a.holdId, a.holdToken, undefined, short());
+    const booking = await n.service.confirm('s1', a.holdId, a.holdToken, {}, short());
     const b = await n.service.hold('s1', { seats: ['A-2'] }, short());
     await n.service.release('s1', b.holdId, b.holdToken, short());
     await n.service.blockSeats('s1', ['B-1'], short());

@@ -33,7 +33,7 @@ describe('the compact map on the hop', () => {
       await check();
       const h = await s.hold('mw', { seats: ['main:A-1', 'main:A-2'] });
       await s.hold('mw', { seats: ['balcony:Z-8'] });
-      await s.confirm('mw', h.holdId, h.holdToken, undefined);
+      await s.confirm('mw', h.holdId, h.holdToken, {});
       await s.blockSeats('mw', ['main:C-10']);
       await check();
       await s.changeShow('mw', { categories: [{ id: 'gold', price: 55000, currency: 'INR' }, { id: 'silver', price: 30000, currency: 'INR' }] });

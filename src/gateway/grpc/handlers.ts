@@ -132,7 +132,7 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
     }),
     Confirm: unary(deps, 'Confirm', async (r, call) => {
       const q = schema.parse(schema.ConfirmRequest, r);
-      return bookingMessage(await service.confirm(q.show_id, q.hold_id, q.hold_token, q.payment_ref, callerCtx(deps, call, q.idempotency_key)));
+      return bookingMessage(await service.confirm(q.show_id, q.hold_id, q.hold_token, { paymentRef: q.payment_ref, expectedTotal: q.expected_total }, callerCtx(deps, call, q.idempotency_key)));
     }),
     Release: unary(deps, 'Release', async (r, call) => {
       const q = schema.parse(schema.ReleaseRequest, r);

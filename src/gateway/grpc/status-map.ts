@@ -8,7 +8,7 @@ import { asSeatError, ErrorCode, type SeatError } from '../../errors.ts';
  *
  * Choices where gRPC offers several:
  * - SHOW_EXISTS is ALREADY_EXISTS: the thing a create names is there already.
- * - SEAT_UNAVAILABLE, HOLD_ALREADY_CONFIRMED, HOLD_LIMIT_EXCEEDED, IDEMPOTENCY_MISMATCH,
+ * - SEAT_UNAVAILABLE, HOLD_ALREADY_CONFIRMED, PRICE_CHANGED, HOLD_LIMIT_EXCEEDED, IDEMPOTENCY_MISMATCH,
  *   SHOW_CANCELLED and HOLD_EXPIRED are FAILED_PRECONDITION: the request is well formed but
  *   the show is not in a state that allows it, and retrying it unchanged will not help.
  * - FORBIDDEN is PERMISSION_DENIED (wrong hold token, wrong admin token); a missing admin
@@ -29,6 +29,7 @@ export const GRPC_STATUS: Record<ErrorCode, status> = {
   HOLD_LIMIT_EXCEEDED: status.FAILED_PRECONDITION,
   IDEMPOTENCY_MISMATCH: status.FAILED_PRECONDITION,
   HOLD_ALREADY_CONFIRMED: status.FAILED_PRECONDITION,
+  PRICE_CHANGED: status.FAILED_PRECONDITION,
   HOLD_EXPIRED: status.FAILED_PRECONDITION,
   PAYLOAD_TOO_LARGE: status.RESOURCE_EXHAUSTED,
   RATE_LIMITED: status.RESOURCE_EXHAUSTED,

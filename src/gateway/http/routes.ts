@@ -131,8 +131,8 @@ const HOLD: Methods = {
 const CONFIRM: Methods = {
   POST: route('confirm', { holdToken: true, body: 'optional' }, async ({ service, params, body, holdToken, ctx }) => {
     const [id, hold] = [showId(params), holdId(params)];
-    const { paymentRef } = parse(ConfirmBody, bodyOf(body));
-    return { status: 201, body: await service.confirm(id, hold, holdToken, paymentRef, ctx) };
+    const opts = parse(ConfirmBody, bodyOf(body));
+    return { status: 201, body: await service.confirm(id, hold, holdToken, opts, ctx) };
   }),
 };
 

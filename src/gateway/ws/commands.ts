@@ -29,7 +29,7 @@ export async function runCommand(
     case 'extend':
       return service.extendHold(f.showId, f.holdId, f.holdToken, f.ttlSeconds, ctx);
     case 'confirm':
-      return service.confirm(f.showId, f.holdId, f.holdToken, f.paymentRef, ctx);
+      return service.confirm(f.showId, f.holdId, f.holdToken, { paymentRef: f.paymentRef, expectedTotal: f.expectedTotal }, ctx);
     case 'release':
       await service.release(f.showId, f.holdId, f.holdToken, ctx);
       return { holdId: f.holdId, released: true };
