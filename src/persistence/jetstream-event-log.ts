@@ -140,6 +140,7 @@ export class JetStreamEventLog implements EventLog {
   private readonly maxPartsPerBatch: number;
   private readonly logger: Logger;
   private closed = false;
+  private purgeDenied = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -197,6 +198,14 @@ export class JetStreamEventLog implements EventLog {
         const info = await this.jsm.streams.info(this.stream);
         const subjects = [...new Set([...(info.config.subjects ?? []), ...(wanted.subjects ?? [])])];
         const current = info.config;
+        // A stream created by an earlier version denies purges, and NATS cannot lift that
+        // flag on an existing stream: the log then keeps every entry (say so once, not per snapshot).
+        this.purgeDenied = current.deny_purge === true;
+        if (this.purgeDenied)
+          this.logger.warn(
+            { stream: this.stream },
+            'the event stream denies purges (created by an earlier version, and NATS cannot lift that): the log keeps every entry instead of being compacted below snapshots',
+          );
         if (
           subjects.length !== (current.subjects ?? []).length ||
           current.max_msg_size !== wanted.max_msg_size ||
@@ -277,8 +286,13 @@ export class JetStreamEventLog implements EventLog {
    * subject keeps its last sequence for fencing). Called once a snapshot at or after `seq` is
    * durable; readers that start from an older position then fail UNAVAILABLE (see read).
    */
+  /** Whether entries below a snapshot can be purged (false on a stream that denies purges). */
+  get compacts(): boolean {
+    return !this.purgeDenied;
+  }
+
   async purgeBelow(showId: string, seq: number): Promise<number> {
-    if (seq <= 1) return 0;
+    if (seq <= 1 || this.purgeDenied) return 0;
     try {
       const r = await this.jsm.streams.purge(this.stream, { filter: this.subjectOf(showId), seq });
       return r.purged;

@@ -101,3 +101,33 @@ describe('the log of a show is purged below its snapshots', { skip }, () => {
     await next.close();
   });
 });
+
+describe('a stream created before compaction (deny_purge) is left whole', { skip }, () => {
+  it('opens, keeps every entry, and snapshots without errors', async () => {
+    const env = await durableTestEnv('nopurge');
+    const nc = await connectTestNats();
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: env.stream, subjects: [`${env.eventSubjectPrefix}.>`], deny_purge: true, deny_delete: true });
+      const storage = await openDurableStorage(env.config, logger, env.options);
+      try {
+        const log = storage.log as JetStreamEventLog;
+        assert.equal(log.compacts, false);
+        const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, snapshotEveryEvents: 5, snapshotEveryMs: 3_600_000 });
+        await host.execute('np', { type: 'createShow', def: showDef('np', 2, 10) });
+        for (let i = 1; i <= 12; i++) await host.execute('np', { type: 'hold', holdId: `h${i}`, seats: [i <= 10 ? `A-${i}` : `B-${i - 10}`] });
+        await host.snapshot('np');
+        assert.equal(await log.purgeBelow('np', await log.lastSeq('np')), 0);
+        let entries = 0;
+        for await (const _ of storage.log.read('np', 0)) entries++;
+        assert.equal(entries, 13);
+        await host.close();
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      await nc.close();
+      await env.cleanup();
+    }
+  });
+});
