@@ -110,6 +110,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     host: config.host,
     port: config.port,
     ready: () => !stopping && placement.members().includes(nodeId),
+    metricsToken: config.metricsToken,
     extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats() })),
   });
   log.info({ url: health.url, nodeId, members: placement.members() }, 'listening');
