@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   HOLD_TOKEN_SECRET: z.string().min(16, 'HOLD_TOKEN_SECRET must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
   SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().min(1).default(DEFAULT_SNAPSHOT_EVERY_EVENTS),
   SNAPSHOT_EVERY_MS: z.coerce.number().int().min(100).default(DEFAULT_SNAPSHOT_EVERY_MS),
@@ -271,6 +272,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** The log level alone, read early so the logger exists before the rest is validated. */
+/**
+ * LOG_FORMAT: `pretty` (coloured lines, pino-pretty), `json` (one JSON object per line), or
+ * `auto` (the default): pretty when stdout is a terminal, JSON when it is a pipe or a file.
+ */
+export function prettyLogsFromEnv(env: NodeJS.ProcessEnv = process.env, isTty = process.stdout.isTTY === true): boolean {
+  const format = env.LOG_FORMAT ?? 'auto';
+  return format === 'pretty' || (format === 'auto' && isTty);
+}
+
 export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   const level = env.LOG_LEVEL;
   return level && EnvSchema.shape.LOG_LEVEL.safeParse(level).success ? level : 'info';

@@ -23,11 +23,16 @@ export interface SpawnedServer {
 }
 
 /**
- * Starts `src/main.ts` as a real process on port 0 and resolves once it logs where it
+ * Starts `src/main.ts` (or `args`) as a real process on port 0 and resolves once it logs where it
  * listens. Extra env is merged over a quiet default; output lines go to `onLine`.
  */
-export function spawnServer(env: Record<string, string>, onLine: (line: string) => void = () => {}): Promise<SpawnedServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function spawnServer(
+  env: Record<string, string>,
+  onLine: (line: string) => void = () => {},
+  /** Node arguments: the TypeScript sources by default; `['dist/main.js']` for the build. */
+  args: string[] = ['--import', 'tsx', 'src/main.ts'],
+): Promise<SpawnedServer> {
+  const proc = spawn(process.execPath, args, {
     // Edge limits off unless `env` sets them: tests drive many holds from one loopback address.
     env: { ...process.env, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', DEMO_SHOW: '0', LOG_LEVEL: 'info', ...EDGE_LIMITS_OFF_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

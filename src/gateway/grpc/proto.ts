@@ -28,6 +28,8 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 export interface LoadedServices {
   seats: grpc.ServiceDefinition;
   health: grpc.ServiceDefinition;
+  /** The whole loaded package, for server reflection. */
+  definition: protoLoader.PackageDefinition;
 }
 
 /**
@@ -43,6 +45,7 @@ export function loadServices(): LoadedServices {
   return {
     seats: { ...seats, WatchShow: withPassThrough },
     health: pkg[HEALTH_SERVICE_NAME] as grpc.ServiceDefinition,
+    definition: pkg,
   };
 }
 

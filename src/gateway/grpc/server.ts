@@ -1,4 +1,5 @@
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../admin-auth.ts';
@@ -57,6 +58,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     WatchShow: watches.handler,
   });
   server.addService(services.health, health.implementation());
+  // Server reflection (v1 and v1alpha): grpcurl, Postman and the like list and call the
+  // services without the proto files.
+  new ReflectionService(services.definition).addToServer(server);
 
   const address = bindAddress(opts.host ?? '0.0.0.0', opts.port);
   const port = await new Promise<number>((resolve, reject) => {
