@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
+import { seatLabel } from '../../src/actors/seat-map.ts';
 
 /**
  * What every baseline shares: the slice of the real HTTP API the comparison drives
@@ -38,7 +39,6 @@ export interface SeatPlan {
 
 export function planShow(input: ShowInput): SeatPlan {
   const price = new Map(input.categories.map((c) => [c.id, c.price]));
-  const many = input.layout.sections.length > 1;
   const labels: string[] = [];
   const prices: number[] = [];
   const categories: string[] = [];
@@ -49,7 +49,7 @@ export function planShow(input: ShowInput): SeatPlan {
       rows.push([labels.length, row.seats]);
       const first = row.firstNumber ?? 1;
       for (let n = 0; n < row.seats; n++) {
-        labels.push(`${many ? `${section.id}:` : ''}${row.label}-${first + n}`);
+        labels.push(seatLabel(input.layout, section.id, row.label, first + n));
         prices.push(price.get(row.category) ?? 0);
         categories.push(row.category);
         rowOf.push(rows.length - 1);

@@ -2,15 +2,16 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import { findBestAvailable } from './best-available.ts';
 import { seatsOfCustomer } from './customer-seats.ts';
 import { replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
-import { applyChanges, checkDefinition } from './definition.ts';
+import { applyChanges, checkDefinition, checkUnqualifiedSection } from './definition.ts';
 import { quoteSeats } from './pricing.ts';
-import { buildSeatMap, labelOf, seatIndexOf } from './seat-map.ts';
+import { buildSeatMap, labelOf, seatIndexOf, unqualifiedSectionOf, withSeatIdRule } from './seat-map.ts';
 import type { HoldRecord, ShowState } from './show-state.ts';
 import {
   SEAT_AVAILABLE,
   SEAT_BLOCKED,
   type BookingCancelReason,
   type CommandReply,
+  type ShowChanges,
   type ShowCommand,
   type ShowEvent,
 } from './types.ts';
@@ -126,14 +127,17 @@ function decideCommand(state: ShowState, cmd: Exclude<ShowCommand, { type: 'crea
 }
 
 function decideCreate(state: ShowState | null, cmd: Extract<ShowCommand, { type: 'createShow' }>, now: number): Decision {
+  // The show writes down its seat-id rule now, so every later layout keeps the same ids.
+  const def = { ...cmd.def, layout: withSeatIdRule(cmd.def.layout) };
   if (state) {
     // The same definition again is a retry of a create that already happened.
-    if (JSON.stringify(state.def) === JSON.stringify(cmd.def)) return ok([], { type: 'createShow', version: state.version });
+    const same = JSON.stringify(state.def);
+    if (same === JSON.stringify(def) || same === JSON.stringify(cmd.def)) return ok([], { type: 'createShow', version: state.version });
     return fail(ErrorCode.SHOW_EXISTS, `show ${cmd.def.id} already exists`);
   }
-  const problem = checkDefinition(cmd.def);
+  const problem = checkDefinition(def) ?? checkUnqualifiedSection(def.layout);
   if (problem) return { ok: false, error: problem };
-  const seatMap = buildSeatMap(cmd.def.layout, cmd.def.categories);
+  const seatMap = buildSeatMap(def.layout, def.categories);
   const blocked: number[] = [];
   const unknown: string[] = [];
   for (const label of new Set(cmd.blockedSeats ?? [])) {
@@ -143,7 +147,7 @@ function decideCreate(state: ShowState | null, cmd: Extract<ShowCommand, { type:
   }
   if (unknown.length)
     return fail(ErrorCode.INVALID_ARGUMENT, `unknown blocked seats: ${unknown.join(', ')}`, { seats: unknown });
-  return ok([{ type: 'ShowCreated', def: cmd.def, blocked, at: now }], { type: 'createShow', version: 1 });
+  return ok([{ type: 'ShowCreated', def, blocked, at: now }], { type: 'createShow', version: 1 });
 }
 
 function checkOpen(state: ShowState): Decision | null {
@@ -362,7 +366,9 @@ function decideChange(state: ShowState, cmd: Extract<ShowCommand, { type: 'chang
   if (closed) return closed;
   if (cmd.changes.limits?.maxSeatsPerHold !== undefined && cmd.changes.limits.maxSeatsPerHold < 1)
     return fail(ErrorCode.INVALID_ARGUMENT, 'maxSeatsPerHold must be at least 1');
-  const def = applyChanges(state.def, cmd.changes);
+  const changes = keepSeatIds(state, cmd.changes);
+  if (changes instanceof SeatError) return { ok: false, error: changes };
+  const def = applyChanges(state.def, changes);
   const problem = checkDefinition(def);
   if (problem) return { ok: false, error: problem };
   const next = buildSeatMap(def.layout, def.categories);
@@ -384,6 +390,20 @@ function decideChange(state: ShowState, cmd: Extract<ShowCommand, { type: 'chang
   }
   events.push({ type: 'ShowChanged', def, at: now });
   return ok(events, { type: 'changeShow', version: state.version + events.length, releasedHolds, cancelledBookings });
+}
+
+/**
+ * A new layout keeps the show's seat-id rule, so a seat that is still there keeps its id
+ * and whatever holds or bookings it has. A layout that names another rule is refused.
+ */
+function keepSeatIds(state: ShowState, changes: ShowChanges): ShowChanges | SeatError {
+  if (changes.layout === undefined) return changes;
+  const kept = unqualifiedSectionOf(state.def.layout);
+  if (changes.layout.unqualifiedSection !== undefined && changes.layout.unqualifiedSection !== kept)
+    return new SeatError(ErrorCode.INVALID_ARGUMENT, `seat ids never change: layout.unqualifiedSection stays ${JSON.stringify(kept)}`, {
+      fields: [{ path: 'layout.unqualifiedSection', message: `stays ${JSON.stringify(kept)}` }],
+    });
+  return { ...changes, layout: withSeatIdRule(changes.layout, kept) };
 }
 
 function decideBlocking(state: ShowState, cmd: Extract<ShowCommand, { type: 'blockSeats' | 'unblockSeats' }>, now: number): Decision {

@@ -45,6 +45,17 @@ export function checkDefinition(def: ShowDefinition): SeatError | null {
   return null;
 }
 
+/**
+ * At creation, a chosen unqualified section must be one of the layout's. (A later layout may
+ * drop it: the other sections keep their prefixed ids, and a section of that id added back
+ * is unqualified again.)
+ */
+export function checkUnqualifiedSection(layout: ShowDefinition['layout']): SeatError | null {
+  const id = layout.unqualifiedSection;
+  if (id === undefined || id === null || layout.sections.some((s) => s.id === id)) return null;
+  return invalid(`unqualifiedSection "${id}" is not a section of the layout`, 'layout.unqualifiedSection');
+}
+
 /** Seat labels of a definition, for checks that need them without building state. */
 export function labelsOf(def: ShowDefinition): Set<string> {
   return new Set(seatLabels(buildSeatMap(def.layout, def.categories)));

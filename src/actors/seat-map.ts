@@ -49,14 +49,35 @@ export function labelRows(rows: ReadonlyArray<{ start: number; count: number }>,
   return { rows, rowPrefix, rowFirst, rowsByPrefix };
 }
 
-/** Seat labels are `<row>-<number>`, prefixed `<section>:` when the layout has several sections. */
+/**
+ * The one rule for seat ids. A seat is `<row>-<number>` in the show's unqualified section
+ * and `<section>:<row>-<number>` in every other section. Which section is unqualified is
+ * fixed when the show is created (see unqualifiedSectionOf) and carried through every
+ * change, so an id names the same (section, row, number) for the life of the show.
+ */
 export function seatLabel(layout: Layout, section: string, row: string, number: number): string {
-  return `${labelPrefix(layout, section, row)}${number}`;
+  return `${labelPrefix(unqualifiedSectionOf(layout), section, row)}${number}`;
+}
+
+/**
+ * The section whose seats carry no `<section>:` prefix, or null when every section is
+ * prefixed. A layout that does not say (created before shows remembered it, or not yet
+ * through the create decision) follows the rule such layouts were always read with: the
+ * only section of a one-section layout, none of a layout with several.
+ */
+export function unqualifiedSectionOf(layout: Layout): string | null {
+  if (layout.unqualifiedSection !== undefined) return layout.unqualifiedSection;
+  return layout.sections.length === 1 ? layout.sections[0].id : null;
+}
+
+/** The layout with its seat-id rule written down, so later layouts can be made to keep it. */
+export function withSeatIdRule(layout: Layout, unqualifiedSection: string | null = unqualifiedSectionOf(layout)): Layout {
+  return layout.unqualifiedSection === unqualifiedSection ? layout : { ...layout, unqualifiedSection };
 }
 
 /** What every seat label of a row starts with: all of it but the number. */
-function labelPrefix(layout: Layout, section: string, row: string): string {
-  return layout.sections.length > 1 ? `${section}:${row}-` : `${row}-`;
+function labelPrefix(unqualified: string | null, section: string, row: string): string {
+  return section === unqualified ? `${row}-` : `${section}:${row}-`;
 }
 
 export function buildSeatMap(layout: Layout, categories: Category[]): SeatMap {
@@ -68,11 +89,12 @@ export function buildSeatMap(layout: Layout, categories: Category[]): SeatMap {
   const rows: RowSpan[] = [];
   const rowPrefix: string[] = [];
   const rowFirst: number[] = [];
+  const unqualified = unqualifiedSectionOf(layout);
   let i = 0;
   for (const section of layout.sections) {
     for (const row of section.rows) {
       const cat = categoryIndex.get(row.category) ?? 0;
-      const prefix = labelPrefix(layout, section.id, row.label);
+      const prefix = labelPrefix(unqualified, section.id, row.label);
       rows.push({ section: section.id, label: row.label, start: i, count: row.seats });
       rowPrefix.push(prefix);
       rowFirst.push(row.firstNumber ?? 1);

@@ -27,6 +27,13 @@ export interface SectionDefinition {
 
 export interface Layout {
   sections: SectionDefinition[];
+  /**
+   * The section whose seat ids are `<row>-<number>`; every other section's are
+   * `<section>:<row>-<number>`. null: every section is prefixed. Set when the show is
+   * created and kept by every change, so seat ids never change (seat-map.ts seatLabel).
+   * Absent only in layouts written before shows remembered it: read by the old rule.
+   */
+  unqualifiedSection?: string | null;
 }
 
 export interface ShowLimits {

@@ -1,6 +1,6 @@
 import type { BookingRecord, HoldRecord, ShowState } from './show-state.ts';
 import { quoteSeats } from './pricing.ts';
-import { forEachSeatLabel, labelOf } from './seat-map.ts';
+import { forEachSeatLabel, labelOf, withSeatIdRule } from './seat-map.ts';
 import { SEAT_STATUSES, type BookingView, type HoldReply, type SeatStatus, type ShowDefinition, type ShowStatus } from './types.ts';
 
 /** Read-only projections of a show's state into what callers see. Pure. */
@@ -99,6 +99,8 @@ export function showView(state: ShowState): ShowView {
 export function showHead(state: ShowState): Omit<ShowView, 'seats'> {
   return {
     ...state.def,
+    // Says which section's seat ids carry no prefix, also for shows created before it was written down.
+    layout: withSeatIdRule(state.def.layout),
     status: state.status,
     ...(state.cancelReason !== undefined ? { cancelReason: state.cancelReason } : {}),
     version: state.version,

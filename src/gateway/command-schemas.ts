@@ -70,6 +70,8 @@ const layout = z.strictObject({
     )
     .min(1)
     .max(500),
+  /** Which section's seat ids carry no prefix: chosen at creation, sent back unchanged on a change. */
+  unqualifiedSection: sectionId.nullable().optional(),
 });
 
 const limits = z.strictObject({

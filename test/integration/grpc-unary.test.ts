@@ -19,6 +19,7 @@ describe('grpc SeatInventory unary calls', () => {
     assert.equal(show.seats.length, 10);
     assert.deepEqual(show.seats[0], { id: 'A-1', category: 'gold', price: 50000, status: 'available' });
     assert.equal(show.offers.nth_ticket.none, false);
+    assert.equal(show.layout.unqualified_section, 'main');
 
     const got = await call(h.client, 'GetShow', { show_id: 'g-create' });
     assert.equal(got.version, show.version);
@@ -42,6 +43,19 @@ describe('grpc SeatInventory unary calls', () => {
     for (let i = 0; i < 50 && !(await poll()); i++) await new Promise((r) => setImmediate(r));
     const summary = listed.find((s: any) => s.id === 'g-create');
     assert.equal(summary.capacity, 10);
+  });
+
+  it('CreateShow takes the unqualified section of a layout with several', async () => {
+    const layout = {
+      sections: [
+        { id: 'main', rows: [{ label: 'A', seats: 2, category: 'gold' }] },
+        { id: 'pit', rows: [{ label: 'A', seats: 1, category: 'gold' }] },
+      ],
+      unqualified_section: 'main',
+    };
+    const show = await call(h.client, 'CreateShow', showRequest('g-ids', 1, 1, { layout }), { metadata: adminMetadata() });
+    assert.deepEqual(show.seats.map((s: { id: string }) => s.id), ['A-1', 'A-2', 'pit:A-1']);
+    assert.equal(show.layout.unqualified_section, 'main');
   });
 
   it('CreateShow takes limits, offers and blocked seats', async () => {

@@ -108,6 +108,27 @@ describe('http: shows and operations', () => {
     assert.equal(empty.body.error.code, 'INVALID_ARGUMENT');
   });
 
+  it('keeps seat ids when a section is added: the booking on A-1 survives, the balcony is qualified', async () => {
+    assert.equal((await srv.request('POST', '/v1/shows', { admin: true, body: showBody('grow') })).status, 201);
+    const hold = await srv.request('POST', '/v1/shows/grow/holds', { body: { seats: ['A-1', 'A-2'] } });
+    const booking = await srv.request('POST', `/v1/shows/grow/holds/${hold.body.holdId}/confirm`, { holdToken: hold.body.holdToken, body: {} });
+    assert.equal(booking.status, 201);
+    const shown = await srv.request('GET', '/v1/shows/grow');
+    assert.equal(shown.body.layout.unqualifiedSection, 'main');
+    // The layout as read, sent back with a section more.
+    const layout = { ...shown.body.layout, sections: [...shown.body.layout.sections, { id: 'balcony', rows: [{ label: 'A', seats: 2, category: 'gold' }] }] };
+    const refused = await srv.request('PATCH', '/v1/shows/grow', { admin: true, body: { layout: { ...layout, unqualifiedSection: 'balcony' } } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.code, 'INVALID_ARGUMENT');
+    const changed = await srv.request('PATCH', '/v1/shows/grow', { admin: true, body: { layout } });
+    assert.equal(changed.status, 200);
+    const after = await srv.request('GET', '/v1/shows/grow');
+    const status = Object.fromEntries(after.body.seats.map((seat: { id: string; status: string }) => [seat.id, seat.status]));
+    assert.deepEqual([status['A-1'], status['A-2'], status['balcony:A-1'], status['main:A-1']], ['booked', 'booked', 'available', undefined]);
+    const kept = await srv.request('GET', `/v1/shows/grow/bookings/${booking.body.bookingId}`, { admin: true });
+    assert.deepEqual([kept.body.status, kept.body.seats], ['confirmed', ['A-1', 'A-2']]);
+  });
+
   it('cancels a show (admin); later holds get SHOW_CANCELLED', async () => {
     const res = await srv.request('DELETE', '/v1/shows/mum1', { admin: true, body: { reason: 'projector broke' } });
     assert.equal(res.status, 200);

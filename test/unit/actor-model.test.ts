@@ -27,7 +27,7 @@ const op = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1_000, max: 400_000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancelBooking' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancelShow' as const), roll: fc.integer({ min: 0, max: 9 }) }) },
-  // Prices, start time (afternoon offer on or off) and a trailing row change under the clients.
+  // Prices, start time (afternoon offer on or off), a trailing row and a section change under the clients.
   {
     weight: 1,
     arbitrary: fc.record({
@@ -35,6 +35,8 @@ const op = fc.oneof(
       price: fc.integer({ min: 1, max: 9 }).map((k) => k * 11_111),
       afternoon: fc.boolean(),
       extraRow: fc.boolean(),
+      // A balcony section comes and goes: the main section's ids (the clients' labels) stay.
+      balcony: fc.boolean(),
     }),
   },
 );
@@ -115,16 +117,26 @@ describe('show actor under concurrent random clients', () => {
                 break;
               case 'reprice': {
                 const rows = Array.from({ length: ROWS + (o.extraRow ? 1 : 0) }, (_, r) => ({ label: String.fromCharCode(65 + r), seats: PER_ROW, category: 'gold' }));
-                await attempt(() =>
+                const sections = [{ id: 'main', rows }, ...(o.balcony ? [{ id: 'balcony', rows: [{ label: 'A', seats: 2, category: 'gold' }] }] : [])];
+                const r = await attempt(() =>
                   host.execute(showId, {
                     type: 'changeShow',
                     changes: {
                       categories: [{ id: 'gold', price: o.price, currency: 'INR' }],
                       startsAt: o.afternoon ? '2026-12-01T14:00:00+05:30' : '2026-12-01T19:30:00+05:30',
-                      layout: { sections: [{ id: 'main', rows }] },
+                      layout: { sections },
                     },
                   }),
                 );
+                if (r && r.type === 'changeShow') {
+                  // Only bookings on a seat that is really gone end; every id that stays keeps its booking.
+                  const ids = new Set(sections.flatMap((sec) => sec.rows.flatMap((row) => Array.from({ length: row.seats }, (_, k) => `${sec.id === 'main' ? '' : `${sec.id}:`}${row.label}-${k + 1}`))));
+                  for (const b of r.cancelledBookings) {
+                    assert.ok(b.seats.some((seat) => !ids.has(seat)), `booking ${b.bookingId} on ${b.seats.join(',')} cancelled though its seats remain`);
+                    assert.equal(b.refundDue, b.total);
+                    cancelled.add(b.bookingId);
+                  }
+                }
                 break;
               }
             }

@@ -18,11 +18,13 @@ const CATEGORIES: Category[] = [
 function labelTable(layout: Layout): { labels: string[]; indexByLabel: Map<string, number> } {
   const labels: string[] = [];
   const indexByLabel = new Map<string, number>();
+  // The show's unqualified section; a layout that does not say: the only one of one, none of several.
+  const unqualified = layout.unqualifiedSection !== undefined ? layout.unqualifiedSection : layout.sections.length === 1 ? layout.sections[0].id : null;
   for (const section of layout.sections)
     for (const row of section.rows) {
       const first = row.firstNumber ?? 1;
       for (let n = 0; n < row.seats; n++) {
-        const label = layout.sections.length > 1 ? `${section.id}:${row.label}-${first + n}` : `${row.label}-${first + n}`;
+        const label = section.id !== unqualified ? `${section.id}:${row.label}-${first + n}` : `${row.label}-${first + n}`;
         indexByLabel.set(label, labels.length);
         labels.push(label);
       }
@@ -94,6 +96,13 @@ describe('seat labels derived from rows', () => {
     assertSameAsTable(layout, ['A-1', 'main:A-5', 'bal-cony:A-6', 'bal-cony:A-10', 'bal-cony:Z-1', 'pit:A-2', 'main:A-01', 'main:A-1.5', 'bal:cony:A-7']);
   });
 
+  test('the unqualified section of a show keeps `<row>-<number>` beside prefixed sections', () => {
+    const layout: Layout = { sections: [section('pit', [['A', 2]]), section('main', [['A', 3], ['B', 1]])], unqualifiedSection: 'main' };
+    assertSameAsTable(layout, ['main:A-1', 'A-4', 'pit:A-2', 'B-1']);
+    assert.deepEqual(seatLabels(buildSeatMap(layout, CATEGORIES)), ['pit:A-1', 'pit:A-2', 'A-1', 'A-2', 'A-3', 'B-1']);
+    assertSameAsTable({ sections: [section('main', [['A', 2]])], unqualifiedSection: null }, ['A-1']);
+  });
+
   test('empty rows, at the start, between and at the end', () => {
     assertSameAsTable({ sections: [section('main', [['E', 0], ['A', 2], ['F', 0], ['G', 0], ['B', 3], ['H', 0]])] }, ['E-1', 'F-1', 'H-0']);
   });
@@ -115,9 +124,10 @@ describe('seat labels derived from rows', () => {
     });
     const probeArb = fc.string({ unit: fc.constantFrom('A', 'B', '-', ':', '1', '0', '2', ' ', '.', 'm', 'a', 'i', 'n'), maxLength: 10 });
     fc.assert(
-      fc.property(fc.array(sectionArb, { minLength: 1, maxLength: 3 }), fc.array(probeArb, { maxLength: 30 }), (sections, probes) => {
+      fc.property(fc.array(sectionArb, { minLength: 1, maxLength: 3 }), fc.array(probeArb, { maxLength: 30 }), fc.constantFrom(undefined, null, 'main', 'pit', 'gone'), (sections, probes, unqualifiedSection) => {
         const layout: Layout = {
           sections: sections.map((s) => ({ id: s.id, rows: s.rows.map(({ firstNumber, ...r }) => (firstNumber === undefined ? r : { ...r, firstNumber })) })),
+          ...(unqualifiedSection !== undefined ? { unqualifiedSection } : {}),
         };
         assertSameAsTable(layout, probes);
       }),

@@ -40,6 +40,9 @@ describe('the compact map on the hop', () => {
       await check();
       await s.changeShow('mw', { layout: { sections: [{ id: 'main', rows: [{ label: 'A', seats: 12, category: 'gold' }] }] } });
       await check();
+      // Created with two sections, the show keeps `main:` when one is left: the booking keeps its seats.
+      const one = await s.getShow('mw');
+      assert.deepEqual([one.seats[0], one.seats[1].status, one.layout.unqualifiedSection], [{ id: 'main:A-1', category: 'gold', price: 55000, status: 'booked' }, 'booked', null]);
       await s.cancelShow('mw', 'storm');
       await check();
       const state = await node.host.read('mw', (st) => st);

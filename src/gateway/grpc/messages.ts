@@ -22,6 +22,7 @@ function layoutMessage(layout: Layout) {
       ...opt('name', s.name),
       rows: s.rows.map((r) => ({ label: r.label, seats: r.seats, category: r.category, ...opt('first_number', r.firstNumber) })),
     })),
+    ...opt('unqualified_section', layout.unqualifiedSection ?? undefined),
   };
 }
 
