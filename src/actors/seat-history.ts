@@ -2,7 +2,7 @@ import { evolve } from './evolve.ts';
 import { eventTime } from './idempotency.ts';
 import { seatIndexOf, type SeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
-import { SEAT_STATUSES, type SeatStatus, type ShowEvent } from './types.ts';
+import { SEAT_AVAILABLE, SEAT_STATUSES, type SeatStatus, type ShowEvent } from './types.ts';
 
 /** One change of a seat's status, as the event that made it tells. */
 export interface SeatHistoryEntry {
@@ -51,6 +51,8 @@ export class SeatHistoryScan {
   private since: number | undefined;
   /** Whether the seat existed in any layout seen. */
   seen = false;
+  /** The seat's last status seen; a seat starts available, so its first status is a change only if it is not. */
+  private last: number | undefined;
 
   /** `start`: null to begin before ShowCreated, or a state (a snapshot) the scan begins after. */
   constructor(
@@ -61,15 +63,17 @@ export class SeatHistoryScan {
     this.state = start;
     if (start) this.since = start.version;
     this.locate();
+    this.last = this.status();
   }
 
   apply(event: ShowEvent): void {
-    const before = this.status();
     const about = this.state ? detailsOf(this.state, event) : {};
     this.state = evolve(this.state, event);
     this.locate();
     const after = this.status();
-    if (after === undefined || after === before) return;
+    // A seat that leaves the layout keeps its last status here; coming back as it was is no change.
+    if (after === undefined || after === this.last) return;
+    this.last = after;
     const at = eventTime(event);
     this.push({
       version: this.state.version,
@@ -100,7 +104,9 @@ export class SeatHistoryScan {
     if (map === this.map) return;
     this.map = map;
     this.seat = map ? seatIndexOf(map, this.seatId) : undefined;
-    if (this.seat !== undefined) this.seen = true;
+    if (this.seat === undefined) return;
+    this.seen = true;
+    this.last ??= SEAT_AVAILABLE;
   }
 
   private status(): number | undefined {
