@@ -113,7 +113,10 @@ export interface ForgottenSales {
 
 export const NO_FORGOTTEN_SALES: ForgottenSales = Object.freeze({ gross: 0, refunded: 0 });
 
-/** The refund due on a cancelled booking: its whole total. */
+/**
+ * The refund due on a cancelled booking: its whole total, as its view says (views.ts). The one
+ * place the report reads a refund: when cancellations refund part of a total, read it here.
+ */
 export function refundDueOf(booking: BookingRecord): number {
   return booking.quote.total;
 }
