@@ -99,7 +99,7 @@ export function createSeatNode(
     ...(config.viewCacheMaxBytes !== undefined ? { maxBytes: config.viewCacheMaxBytes } : {}),
     ...(config.viewCacheBigSeats !== undefined ? { bigSeats: config.viewCacheBigSeats } : {}),
     ...(config.viewCacheMaxStaleMs !== undefined ? { maxStaleMs: config.viewCacheMaxStaleMs } : {}),
-  });
+  }, { log: storage.log, snapshots: storage.snapshots });
   return {
     host,
     storage,

@@ -395,4 +395,9 @@ export class ActorHost {
     }
     this.actors.clear();
   }
+
+  /** The log (with the hooks it was given) and snapshots shows are loaded from. */
+  get sources(): { log: EventLog; snapshots: SnapshotStore } {
+    return { log: this.opts.log, snapshots: this.opts.snapshots };
+  }
 }

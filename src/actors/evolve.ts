@@ -7,6 +7,7 @@ import {
 } from './show-state.ts';
 import { bookingCancelled, bookingConfirmed, holdEnded, holdStarted } from './customer-seats.ts';
 import { quoteSeats } from './pricing.ts';
+import { moveSeat, saleCancelled, saleConfirmed, saleForgotten, seatTally } from './report-tally.ts';
 import { buildSeatMap, forEachSeatLabel, labelOf, seatIndexOf } from './seat-map.ts';
 import {
   SEAT_AVAILABLE,
@@ -26,6 +27,7 @@ function setSeats(state: ShowState, seats: readonly number[], to: number): void 
     const from = state.seatStatus[seat];
     counts[COUNT_KEYS[from]]--;
     counts[COUNT_KEYS[to]]++;
+    moveSeat(state.tally, state.seatMap, seat, from, to);
     state.seatStatus[seat] = to;
   }
 }
@@ -110,14 +112,17 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
       };
       state.bookings.set(event.bookingId, booking);
       bookingConfirmed(state, booking);
+      saleConfirmed(state.sales, booking);
       break;
     }
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        state.bookings.set(event.bookingId, { ...booking, status: 'cancelled', cancelledAt: event.at, cancelReason: event.reason });
+        const cancelled = { ...booking, status: 'cancelled' as const, cancelledAt: event.at, cancelReason: event.reason };
+        state.bookings.set(event.bookingId, cancelled);
         state.cancelledOrder.set(event.bookingId, event.at);
         bookingCancelled(state, booking);
+        saleCancelled(state.sales, cancelled);
         const seats: number[] = [];
         for (const label of booking.seats) {
           const seat = seatIndexOf(state.seatMap, label);
@@ -159,6 +164,8 @@ function forgetEnded(state: ShowState, bookingIds: readonly string[], holdIds: r
     if (!booking || booking.status !== 'cancelled') continue;
     state.bookings.delete(id);
     state.cancelledOrder.delete(id);
+    // The report's totals stay: the booking's amounts move into what snapshots keep.
+    state.forgottenSales = saleForgotten(state.forgottenSales, booking);
     if (state.bookingByHold.get(booking.holdId) === id) state.bookingByHold.delete(booking.holdId);
   }
   for (const id of holdIds) state.endedHolds.delete(id);
@@ -187,6 +194,7 @@ function applyDefinitionChange(state: ShowState, def: ShowDefinition): void {
   const counts = { available: 0, held: 0, booked: 0, blocked: 0 };
   for (let i = 0; i < seatStatus.length; i++) counts[COUNT_KEYS[seatStatus[i]]]++;
   state.counts = counts;
+  state.tally = seatTally(seatMap, seatStatus);
   if (layoutChanged) state.layoutVersion++;
 }
 

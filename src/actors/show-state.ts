@@ -1,6 +1,7 @@
 import { DeadlineHeap } from './deadline-heap.ts';
 import type { SeatMap } from './seat-map.ts';
 import { buildSeatMap } from './seat-map.ts';
+import { NO_FORGOTTEN_SALES, seatTally, type ForgottenSales, type SalesTally, type SeatTally } from './report-tally.ts';
 import type { BookingCancelReason, HoldEndReason, KeyedRecord, PriceQuote, ShowDefinition, ShowStatus } from './types.ts';
 
 export interface HoldRecord {
@@ -85,6 +86,12 @@ export interface ShowState {
    * from holds and bookings when a snapshot is loaded.
    */
   seatsByCustomer: Map<string, number>;
+  /** Derived, never serialized: seat counts per category and section (report-tally.ts). */
+  tally: SeatTally;
+  /** Derived, never serialized: sales of the bookings kept plus `forgottenSales` (report-tally.ts). */
+  sales: SalesTally;
+  /** Serialized: what the cancelled bookings the show has forgotten added to its sales. */
+  forgottenSales: ForgottenSales;
 }
 
 /**
@@ -97,6 +104,7 @@ export const ENDED_HOLDS_KEPT = 1_024;
 export function initialState(def: ShowDefinition): ShowState {
   const seatMap = buildSeatMap(def.layout, def.categories);
   const capacity = seatMap.capacity;
+  const seatStatus = new Uint8Array(capacity);
   return {
     def,
     status: 'scheduled',
@@ -104,7 +112,7 @@ export function initialState(def: ShowDefinition): ShowState {
     layoutVersion: 1,
     logSeq: 0,
     seatMap,
-    seatStatus: new Uint8Array(capacity),
+    seatStatus,
     counts: { available: capacity, held: 0, booked: 0, blocked: 0 },
     holds: new Map(),
     bookings: new Map(),
@@ -114,6 +122,9 @@ export function initialState(def: ShowDefinition): ShowState {
     idempotent: new Map(),
     seatsByCustomer: new Map(),
     keyExpiry: new DeadlineHeap(),
+    tally: seatTally(seatMap, seatStatus),
+    sales: { bookings: 0, seats: 0, gross: 0, refunded: 0 },
+    forgottenSales: NO_FORGOTTEN_SALES,
   };
 }
 

@@ -2,6 +2,7 @@ import { countSeatsByCustomer } from './customer-seats.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import { cancelledOrderOf } from './forgetting.ts';
 import { keyedResultOf, retentionMs } from './idempotency.ts';
+import { NO_FORGOTTEN_SALES, salesOf, seatTally, type ForgottenSales } from './report-tally.ts';
 import { buildSeatMap } from './seat-map.ts';
 import type { ShowState } from './show-state.ts';
 import type { CommandReply, KeyedRecord } from './types.ts';
@@ -22,6 +23,8 @@ export interface SerializedState {
   endedHolds: Array<[string, import('./show-state.ts').EndedHold]>;
   bookingByHold: Array<[string, string]>;
   idempotent: Array<[string, KeyedRecord]>;
+  /** What forgotten (cancelled) bookings added to the sales; absent: nothing forgotten yet. */
+  forgottenSales?: ForgottenSales;
 }
 
 /**
@@ -43,6 +46,7 @@ export function serializeState(state: ShowState): SerializedState {
     endedHolds: Array.from(state.endedHolds, ([id, e]) => [id, { ...e }]),
     bookingByHold: [...state.bookingByHold],
     idempotent: Array.from(state.idempotent, ([key, r]) => [key, { ...r }]),
+    ...(state.forgottenSales.gross !== 0 || state.forgottenSales.refunded !== 0 ? { forgottenSales: { ...state.forgottenSales } } : {}),
   };
 }
 
@@ -53,6 +57,9 @@ export function deserializeState(s: SerializedState): ShowState {
   const keys = ['available', 'held', 'booked', 'blocked'] as const;
   for (let i = 0; i < seatStatus.length; i++) counts[keys[seatStatus[i]]]++;
   const idempotent = s.format === 2 ? new Map(s.idempotent) : legacyKeys(s);
+  const seatMap = buildSeatMap(s.def.layout, s.def.categories);
+  // Snapshots from before reports kept no forgotten sales: their forgotten bookings are not counted.
+  const forgottenSales = s.forgottenSales ? { ...s.forgottenSales } : NO_FORGOTTEN_SALES;
   return {
     def: s.def,
     status: s.status,
@@ -60,7 +67,7 @@ export function deserializeState(s: SerializedState): ShowState {
     version: s.version,
     layoutVersion: s.layoutVersion,
     logSeq: s.logSeq,
-    seatMap: buildSeatMap(s.def.layout, s.def.categories),
+    seatMap,
     seatStatus,
     counts,
     holds: new Map(s.holds),
@@ -71,6 +78,9 @@ export function deserializeState(s: SerializedState): ShowState {
     idempotent,
     keyExpiry: expiryOf(idempotent),
     seatsByCustomer: countSeatsByCustomer(s.holds.map(([, h]) => h), s.bookings.map(([, b]) => b)),
+    tally: seatTally(seatMap, seatStatus),
+    sales: salesOf(s.bookings.map(([, b]) => b), forgottenSales),
+    forgottenSales,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   EmptyBody,
   ExtendBody,
   HoldBody,
+  SeatIdParam,
   SeatsBody,
 } from '../gateway/http/schemas.ts';
 import type { RoutedMethod } from './wire.ts';
@@ -36,6 +37,8 @@ export const HOP_REQUEST_SCHEMAS: Readonly<Record<RoutedMethod, z.ZodType>> = {
   release: EmptyBody.extend(holdRef),
   getBooking: z.strictObject({ bookingId: id }),
   cancelBookings: BulkCancelBody,
+  getReport: EmptyBody,
+  getSeatHistory: SeatIdParam,
 };
 
 /** Longest keep a hop may ask the show for one key: a week, far past any hold. */

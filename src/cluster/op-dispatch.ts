@@ -69,6 +69,10 @@ export async function runOp(service: SeatService, readMap: MapReader, op: Op, de
       return service.getBooking(showId, op.req.bookingId);
     case 'cancelBookings':
       return service.cancelBookings(showId, op.req.bookingIds, ctx);
+    case 'getReport':
+      return service.getReport(showId);
+    case 'getSeatHistory':
+      return service.getSeatHistory(showId, op.req.seatId);
     default: {
       const _: never = op;
       throw new SeatError(ErrorCode.INVALID_ARGUMENT, `unknown method ${String((_ as { method: RoutedMethod }).method)}`);

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SeatDelta } from '../actors/deltas.ts';
+import type { ShowReport } from '../actors/report.ts';
+import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, ShowChanges } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
@@ -163,5 +165,12 @@ export class RemoteSeatService implements SeatService {
 
   watch(showId: string, listener: (delta: SeatDelta) => void): () => void {
     return this.opts.bus.subscribe(deltaSubject(showId), (message) => listener(message as SeatDelta));
+  }
+
+  getReport(showId: string): Promise<ShowReport> {
+    return this.route(showId, 'getReport', {}, undefined, false);
+  }
+  getSeatHistory(showId: string, seatId: string): Promise<SeatHistory> {
+    return this.route(showId, 'getSeatHistory', { seatId }, undefined, false);
   }
 }

@@ -1,3 +1,5 @@
+import type { ShowReport } from '../actors/report.ts';
+import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, ShowChanges } from '../actors/types.ts';
 import { ErrorCode, SeatError, type ErrorDetails } from '../errors.ts';
 import type { CallContext, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
@@ -25,6 +27,9 @@ export interface HopMethods {
   release: { req: { holdId: string; holdToken: string }; res: undefined };
   getBooking: { req: { bookingId: string }; res: BookingView };
   cancelBookings: { req: { bookingIds: string[] }; res: BookingView[] };
+  getReport: { req: Record<string, never>; res: ShowReport };
+  /** Reads the show's log on the owner: may take a while for a long log (heavy). */
+  getSeatHistory: { req: { seatId: string }; res: SeatHistory };
 }
 
 export type RoutedMethod = keyof HopMethods;
@@ -32,7 +37,7 @@ export type RequestOf<M extends RoutedMethod> = HopMethods[M]['req'];
 export type ResultOf<M extends RoutedMethod> = HopMethods[M]['res'];
 
 /** Methods whose answer or work can be large or slow (big maps, show-wide commands). */
-export const HEAVY_METHODS: ReadonlySet<RoutedMethod> = new Set(['createShow', 'readMap', 'changeShow', 'cancelShow', 'cancelBookings']);
+export const HEAVY_METHODS: ReadonlySet<RoutedMethod> = new Set(['createShow', 'readMap', 'changeShow', 'cancelShow', 'cancelBookings', 'getSeatHistory']);
 
 /** One command for a show, as it crosses the hop. */
 export type Op = {

@@ -4,8 +4,11 @@ import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../actors/defaults.ts';
 import type { SeatDelta } from '../actors/deltas.ts';
 import type { CommandReply, ReplyFor, ShowCommand, ShowCommandType } from '../actors/types.ts';
 import { bookingView, showView } from '../actors/views.ts';
+import { showReport, type ShowReport } from '../actors/report.ts';
+import type { SeatHistory } from '../actors/seat-history.ts';
+import { readSeatHistory } from './seat-history-reader.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
-import type { BookingStore, Bus, Catalog } from '../persistence/ports.ts';
+import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
 import type { HoldTokens } from './hold-tokens.ts';
 import type { CallContext, ConfirmOptions, CreateShowInput, SeatService } from './seat-service.ts';
@@ -48,6 +51,11 @@ export class LocalSeatService implements SeatService {
     /** Where bookings the shows no longer keep in memory are read from (null: they keep them all). */
     private readonly archive: Pick<BookingStore, 'get'> | null,
     viewCache: Partial<ViewCacheOptions> = {},
+    /**
+     * Where seat histories are read: the plain log and snapshots. Default: the host's, which
+     * may be wrapped with hooks that run on every read (booking repair) a history should not run.
+     */
+    private readonly historySources?: { log: EventLog; snapshots: SnapshotStore },
   ) {
     this.views = new ViewCache((showId, fn) => host.read(showId, fn), viewCache);
   }
@@ -155,5 +163,14 @@ export class LocalSeatService implements SeatService {
 
   watch(showId: string, listener: (delta: SeatDelta) => void): () => void {
     return this.bus.subscribe(deltaSubject(showId), (message) => listener(message as SeatDelta));
+  }
+
+  getReport(showId: string): Promise<ShowReport> {
+    return this.host.read(showId, showReport);
+  }
+
+  async getSeatHistory(showId: string, seatId: string): Promise<SeatHistory> {
+    await this.host.read(showId, () => undefined); // SHOW_NOT_FOUND before any log is read
+    return readSeatHistory(this.historySources ?? this.host.sources, showId, seatId);
   }
 }

@@ -1,4 +1,6 @@
 import type { SeatDelta } from '../actors/deltas.ts';
+import type { ShowReport } from '../actors/report.ts';
+import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, HoldReply, ShowChanges, ShowDefinition } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { CatalogFilter } from '../persistence/ports.ts';
@@ -100,4 +102,12 @@ export interface SeatService {
 
   /** Calls `listener` with every committed delta of the show, in order. Returns an unsubscribe. */
   watch(showId: string, listener: (delta: SeatDelta) => void): () => void;
+
+  /** Admin: seat counts per category and section, and sales, from the counters the show keeps. */
+  getReport(showId: string): Promise<ShowReport>;
+  /**
+   * Admin: one seat's status changes, oldest first, read from the show's event log (bounded by
+   * its retention). NOT_FOUND when the seat is in no layout the log shows.
+   */
+  getSeatHistory(showId: string, seatId: string): Promise<SeatHistory>;
 }

@@ -128,6 +128,25 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
     }
   });
 
+  test('a report and a seat history are read on the owner through the gateway', async () => {
+    await create('rep-1');
+    const h = await hold('rep-1', ['A-3']);
+    const booked = await cluster.request('POST', `/v1/shows/rep-1/holds/${h.body.holdId}/confirm`, {}, { headers: { 'hold-token': h.body.holdToken } });
+    assert.equal(booked.status, 201);
+    const cancelled = await cluster.request('POST', `/v1/shows/rep-1/bookings/${booked.body.bookingId}/cancel`, {}, { admin: true });
+    assert.equal(cancelled.status, 200);
+    assert.equal((await hold('rep-1', ['A-4'])).status, 201);
+    const report = await cluster.request('GET', '/v1/shows/rep-1/report', undefined, { admin: true });
+    assert.equal(report.status, 200);
+    assert.deepEqual(report.body.seats, { available: 19, held: 1, booked: 0, blocked: 0 });
+    assert.deepEqual(report.body.sales, { bookings: 0, seats: 0, gross: booked.body.total, refunded: booked.body.total, net: 0, currency: 'INR' });
+    const history = await cluster.request('GET', '/v1/shows/rep-1/seats/A-3/history', undefined, { admin: true });
+    assert.equal(history.status, 200);
+    assert.deepEqual(history.body.history.map((e: { status: string }) => e.status), ['held', 'booked', 'available']);
+    const unknown = await cluster.request('GET', '/v1/shows/rep-1/seats/Q-1/history', undefined, { admin: true });
+    assert.equal(unknown.body.error.code, 'NOT_FOUND');
+  });
+
   test('deltas continue across an ownership change (the owner is killed)', async () => {
     await create('move-1');
     const client = await TestClient.connect(cluster.gateways[0].ws);

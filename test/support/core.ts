@@ -6,6 +6,8 @@ import type { CommandReply, ShowCommand, ShowDefinition } from '../../src/actors
 import { SeatError } from '../../src/errors.ts';
 import { showDef } from './fixtures.ts';
 import { seatIndexOf } from '../../src/actors/seat-map.ts';
+import { showReport } from '../../src/actors/report.ts';
+import { salesOf, seatTally } from '../../src/actors/report-tally.ts';
 
 /** Drives the pure core directly: decide, then evolve, like the shell does for one command. */
 export class CoreDriver {
@@ -81,4 +83,31 @@ export function checkAccounting(state: ShowState): void {
   const kept = JSON.stringify([...state.seatsByCustomer].sort());
   const rebuilt = JSON.stringify([...countSeatsByCustomer(state.holds.values(), state.bookings.values())].sort());
   if (kept !== rebuilt) throw new Error(`seats by customer ${kept} differ from holds and bookings ${rebuilt}`);
+  checkReport(state);
+}
+
+/**
+ * The report's counters: per-category and per-section counts add up to the seat counts (and
+ * so to capacity), equal the ones rebuilt from the seat array, and sales equal the bookings.
+ */
+export function checkReport(state: ShowState): void {
+  const r = showReport(state);
+  const c = state.counts;
+  const statuses = ['available', 'held', 'booked', 'blocked'] as const;
+  if (statuses.reduce((n, k) => n + r.seats[k], 0) !== state.seatStatus.length) throw new Error('report seats do not add up to capacity');
+  for (const [what, groups] of [['categories', r.categories], ['sections', r.sections]] as const)
+    for (const k of statuses) {
+      const sum = Object.values(groups).reduce((n, g) => n + g[k], 0);
+      if (sum !== c[k]) throw new Error(`report ${what} count ${k} ${sum}, seats ${c[k]}`);
+    }
+  const fresh = seatTally(state.seatMap, state.seatStatus);
+  if (JSON.stringify([fresh.byCategory, fresh.bySection]) !== JSON.stringify([state.tally.byCategory, state.tally.bySection]))
+    throw new Error('kept seat tally differs from the seat array');
+  const confirmed = [...state.bookings.values()].filter((b) => b.status === 'confirmed');
+  if (r.sales.bookings !== confirmed.length) throw new Error(`report bookings ${r.sales.bookings}, confirmed ${confirmed.length}`);
+  if (r.sales.seats !== confirmed.reduce((n, b) => n + b.seats.length, 0)) throw new Error('report seats sold differ from confirmed bookings');
+  const rebuiltSales = salesOf(state.bookings.values(), state.forgottenSales);
+  if (JSON.stringify(rebuiltSales) !== JSON.stringify(state.sales))
+    throw new Error(`kept sales ${JSON.stringify(state.sales)} differ from bookings ${JSON.stringify(rebuiltSales)}`);
+  if (r.sales.net !== r.sales.gross - r.sales.refunded) throw new Error('net is not gross - refunded');
 }

@@ -8,7 +8,7 @@ import { ADMIN_CALLER, type EdgeIdentity } from '../caller.ts';
 import { clientAddress } from '../client-address.ts';
 import type { EdgeLimiter } from '../limits/index.ts';
 import type { Metadata } from '@grpc/grpc-js';
-import { bookingMessage, holdMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
+import { bookingMessage, holdMessage, reportMessage, seatHistoryMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
 import { toGrpcError } from './status-map.ts';
 import * as schema from './validation.ts';
 
@@ -166,6 +166,21 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
         const q = schema.parse(schema.CancelShowRequest, r);
         const res = await service.cancelShow(q.show_id, q.reason, adminCtx(q.idempotency_key));
         return { refunds: res.refunds.map(bookingMessage), released_holds: res.releasedHolds };
+      },
+      true,
+    ),
+    GetReport: unary(
+      deps,
+      'GetReport',
+      async (r) => reportMessage(await service.getReport(schema.parse(schema.GetReportRequest, r).show_id)),
+      true,
+    ),
+    GetSeatHistory: unary(
+      deps,
+      'GetSeatHistory',
+      async (r) => {
+        const q = schema.parse(schema.GetSeatHistoryRequest, r);
+        return seatHistoryMessage(await service.getSeatHistory(q.show_id, q.seat_id));
       },
       true,
     ),

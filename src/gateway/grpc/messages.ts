@@ -1,4 +1,6 @@
 import type { SeatDelta } from '../../actors/deltas.ts';
+import type { ShowReport } from '../../actors/report.ts';
+import type { SeatHistory } from '../../actors/seat-history.ts';
 import type { BookingView, Category, Layout, Offers, PriceLine, PriceQuote, ShowLimits } from '../../actors/types.ts';
 import type { ShowSummary, ShowView } from '../../actors/views.ts';
 import type { CompactSeatMap, HoldGranted } from '../../service/seat-service.ts';
@@ -140,5 +142,26 @@ export function deltaMessage(d: SeatDelta) {
     layout_version: d.layoutVersion,
     show_status: d.showStatus,
     changes: d.changes.map(([id, status]) => ({ id, status })),
+  };
+}
+
+export function reportMessage(r: ShowReport) {
+  return { show_id: r.showId, version: r.version, seats: r.seats, categories: r.categories, sections: r.sections, sales: r.sales };
+}
+
+export function seatHistoryMessage(h: SeatHistory) {
+  return {
+    seat_id: h.seatId,
+    complete: h.complete,
+    ...opt('since', h.since),
+    history: h.history.map((e) => ({
+      version: e.version,
+      ...opt('at', e.at),
+      status: e.status,
+      ...opt('hold_id', e.holdId),
+      ...opt('booking_id', e.bookingId),
+      ...opt('customer_id', e.customerId),
+      ...opt('reason', e.reason),
+    })),
   };
 }

@@ -11,7 +11,7 @@ import {
   issueFields,
   watchFields,
 } from '../command-schemas.ts';
-import { DATE_RE, id, idempotencyKey, int, text } from '../edge-rules.ts';
+import { DATE_RE, id, idempotencyKey, int, seatLabel, text } from '../edge-rules.ts';
 import type { CatalogFilter } from '../../persistence/index.ts';
 import type { CreateShowInput, HoldRequest } from '../../service/seat-service.ts';
 
@@ -140,6 +140,9 @@ export const CancelShowRequest = onShow(CancelShowCommand.shape);
 export const WatchShowRequest = fromProto(z.strictObject({ showId: watchFields.showId, fromVersion: watchFields.fromVersion })).transform(
   (r) => snakeKeys(r) as { show_id: string; from_version?: number },
 );
+
+export const GetReportRequest = z.object({ show_id: id });
+export const GetSeatHistoryRequest = z.object({ show_id: id, seat_id: seatLabel });
 
 type Snake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
 type SnakeOf<T> = { [K in keyof T as K extends string ? Snake<K> : K]: T[K] };

@@ -14,6 +14,7 @@ import {
   ExtendBody,
   HoldBody,
   SeatsBody,
+  SeatIdParam,
   ShowQuery,
   checkId,
   parse,
@@ -181,6 +182,28 @@ const seatsRoute = (name: 'blockSeats' | 'unblockSeats') =>
 const BLOCK: Methods = { POST: seatsRoute('blockSeats') };
 const UNBLOCK: Methods = { POST: seatsRoute('unblockSeats') };
 
+const REPORT: Methods = {
+  GET: route('getReport', { admin: true }, async ({ service, params }) => ({ status: 200, body: await service.getReport(showId(params)) })),
+};
+
+const SEAT_HISTORY: Methods = {
+  GET: route('getSeatHistory', { admin: true }, async ({ service, params }) => {
+    const id = showId(params);
+    return { status: 200, body: await service.getSeatHistory(id, checkSeatId(params[2])) };
+  }),
+};
+
+/** A seat id from the path, where `:` may come percent-encoded (`main%3AA-1`). */
+function checkSeatId(segment: string): string {
+  let seat: string;
+  try {
+    seat = decodeURIComponent(segment);
+  } catch {
+    seat = '';
+  }
+  return parse(SeatIdParam, { seatId: seat }).seatId;
+}
+
 /**
  * Finds the methods served at `/v1/shows/...` from the path segments after `shows`
  * (`rest` = [showId, kind, subId, action]). Plain comparisons on split segments: no
@@ -193,6 +216,7 @@ export function matchShowsPath(rest: string[]): Methods | null {
     case 1:
       return SHOW;
     case 2:
+      if (rest[1] === 'report') return REPORT;
       return rest[1] === 'holds' ? HOLDS : null;
     case 3:
       if (rest[1] === 'holds') return HOLD;
@@ -202,6 +226,7 @@ export function matchShowsPath(rest: string[]): Methods | null {
     case 4:
       if (rest[1] === 'holds') return rest[3] === 'confirm' ? CONFIRM : rest[3] === 'extend' ? EXTEND : null;
       if (rest[1] === 'bookings') return rest[3] === 'cancel' ? BOOKING_CANCEL : null;
+      if (rest[1] === 'seats') return rest[3] === 'history' ? SEAT_HISTORY : null;
       return null;
     default:
       return null;

@@ -12,7 +12,7 @@ import {
   SeatsCommand,
   issueFields,
 } from '../command-schemas.ts';
-import { DATE_RE, ID_RE, text } from '../edge-rules.ts';
+import { DATE_RE, ID_RE, seatLabel, text } from '../edge-rules.ts';
 
 /**
  * Every shape the HTTP API accepts. Command bodies are the shared command schemas
@@ -39,6 +39,9 @@ export const CatalogQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).optional(),
   offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
 });
+
+/** The seat of GET /v1/shows/{showId}/seats/{seatId}/history (and of its hop). */
+export const SeatIdParam = z.strictObject({ seatId: seatLabel });
 
 export const ShowQuery = z.object({ format: z.enum(['full', 'compact']).default('full') });
 
