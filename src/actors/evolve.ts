@@ -115,7 +115,14 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        state.bookings.set(event.bookingId, { ...booking, status: 'cancelled', cancelledAt: event.at, cancelReason: event.reason });
+        state.bookings.set(event.bookingId, {
+          ...booking,
+          status: 'cancelled',
+          cancelledAt: event.at,
+          cancelReason: event.reason,
+          ...(event.refundDue !== undefined ? { refundDue: event.refundDue } : {}),
+          ...(event.refundPercent !== undefined ? { refundPercent: event.refundPercent } : {}),
+        });
         state.cancelledOrder.set(event.bookingId, event.at);
         bookingCancelled(state, booking);
         const seats: number[] = [];

@@ -86,7 +86,26 @@ export interface Catalog {
 export interface BookingStore {
   upsert(bookings: BookingView[]): Promise<void>;
   get(showId: string, bookingId: string): Promise<BookingView | null>;
+  /**
+   * One show's bookings matching `query`, in bookingId order (byte order, as JavaScript
+   * compares ASCII strings), those after `query.after` only, at most `query.limit`.
+   */
+  list(showId: string, query: BookingQuery): Promise<BookingView[]>;
   close(): Promise<void>;
+}
+
+/** Which bookings of a show a list reads. */
+export interface BookingQuery {
+  customerId?: string | undefined;
+  status?: 'confirmed' | 'cancelled' | undefined;
+  /** Only bookings whose id sorts after this one (the last id of the previous page). */
+  after?: string | undefined;
+  limit: number;
+}
+
+/** Whether a booking is one `query` asks for (its filters; not `after` or `limit`). */
+export function matchesBookingQuery(b: Pick<BookingView, 'customerId' | 'status'>, query: BookingQuery): boolean {
+  return (query.customerId === undefined || b.customerId === query.customerId) && (query.status === undefined || b.status === query.status);
 }
 
 /** A subject-based publish/subscribe bus (in-process, or core NATS). Fire and forget. */

@@ -82,6 +82,7 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
           return real.upsert(views);
         },
         get: (show, id) => real.get(show, id),
+        list: (show, query) => real.list(show, query),
         close: () => real.close(),
       };
     });
