@@ -39,5 +39,8 @@ export function customerRefundPercent(def: Pick<ShowDefinition, 'startsAt' | 'ca
  * with halves rounded up, as offer discounts are: in integers, so no float error creeps in.
  */
 export function refundAmount(total: number, percent: number): number {
-  return Math.floor((total * percent + 50) / 100);
+  const scaled = total * percent + 50;
+  if (Number.isSafeInteger(scaled)) return Math.floor(scaled / 100);
+  // Totals near 2^53 (prices are bounded only by that): exact in BigInt.
+  return Number((BigInt(total) * BigInt(percent) + 50n) / 100n);
 }
