@@ -6,7 +6,10 @@ import { evolveAll } from '../../src/actors/evolve.ts';
 import type { CancellationRule, ShowEvent } from '../../src/actors/types.ts';
 import { bookingView, showHead } from '../../src/actors/views.ts';
 import { outEventsOf, type BookingCancelledOut } from '../../src/persistence/out-events.ts';
+import { createSeatNode } from '../../src/node.ts';
+import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { HoldTokens } from '../../src/service/hold-tokens.ts';
+import pino from 'pino';
 import { CoreDriver, checkAccounting } from '../support/core.ts';
 import { showDef } from '../support/fixtures.ts';
 
@@ -203,5 +206,33 @@ describe('booking tokens', () => {
   it('are the same on every node sharing the secret, and differ under another secret', () => {
     assert.equal(new HoldTokens('s'.repeat(32)).issueBooking('a', 'b'), tokens.issueBooking('a', 'b'));
     assert.notEqual(new HoldTokens('t'.repeat(32)).issueBooking('a', 'b'), tokens.issueBooking('a', 'b'));
+  });
+});
+
+describe('the service checks booking tokens before the show sees anything', () => {
+  const logger = pino({ level: 'silent' });
+
+  it('a wrong token is FORBIDDEN for the read and the cancel, and changes nothing; the right one works, the same on a retried confirm', async () => {
+    const n = createSeatNode({ holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+    try {
+      const { limits: _l, offers: _o, ...def } = showDef('svc', 1, 10, { startsAt: new Date(Date.now() + 10 * HOUR).toISOString() });
+      await n.service.createShow(def);
+      const hold = await n.service.hold('svc', { seats: ['A-1'] });
+      const booking = await n.service.confirm('svc', hold.holdId, hold.holdToken, {});
+      const again = await n.service.confirm('svc', hold.holdId, hold.holdToken, {});
+      assert.equal(again.bookingToken, booking.bookingToken);
+      const version = await n.host.read('svc', (s) => s.version);
+      for (const wrong of ['', 'x', n.tokens.issue('svc', booking.bookingId), n.tokens.issueBooking('other', booking.bookingId)]) {
+        await assert.rejects(n.service.getBooking('svc', booking.bookingId, wrong), { code: 'FORBIDDEN' });
+        await assert.rejects(n.service.cancelOwnBooking('svc', booking.bookingId, wrong), { code: 'FORBIDDEN' });
+      }
+      assert.equal(await n.host.read('svc', (s) => s.version), version);
+      assert.equal((await n.service.getBooking('svc', booking.bookingId)).status, 'confirmed');
+      const cancelled = await n.service.cancelOwnBooking('svc', booking.bookingId, booking.bookingToken);
+      assert.equal(cancelled.refundDue, booking.total);
+      assert.equal((await n.service.getBooking('svc', booking.bookingId, booking.bookingToken)).status, 'cancelled');
+    } finally {
+      await n.close();
+    }
   });
 });
