@@ -4,7 +4,8 @@ import type { BookingView } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
 import { fsyncDir } from './file-atomic.ts';
 import { snapshotFileName } from './file-snapshot-store.ts';
-import { matchesBookingQuery, type BookingQuery, type BookingStore } from './ports.ts';
+import { matchesBookingQuery } from './booking-query.ts';
+import type { BookingQuery, BookingStore } from './ports.ts';
 
 /** One archive file per show: the snapshot file's safe name with its own extension. */
 export function archiveFileName(showId: string): string {

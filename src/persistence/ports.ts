@@ -103,11 +103,6 @@ export interface BookingQuery {
   limit: number;
 }
 
-/** Whether a booking is one `query` asks for (its filters; not `after` or `limit`). */
-export function matchesBookingQuery(b: Pick<BookingView, 'customerId' | 'status'>, query: BookingQuery): boolean {
-  return (query.customerId === undefined || b.customerId === query.customerId) && (query.status === undefined || b.status === query.status);
-}
-
 /** A subject-based publish/subscribe bus (in-process, or core NATS). Fire and forget. */
 export interface Bus {
   /** Largest message the bus carries, in bytes (undefined: no limit); a larger publish is lost. */

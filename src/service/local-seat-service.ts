@@ -5,7 +5,8 @@ import type { SeatDelta } from '../actors/deltas.ts';
 import type { CommandReply, ReplyFor, ShowCommand, ShowCommandType } from '../actors/types.ts';
 import { bookingView, showView } from '../actors/views.ts';
 import { ErrorCode, SeatError, isSeatErrorCode } from '../errors.ts';
-import { matchesBookingQuery, type BookingQuery, type BookingStore, type Bus, type Catalog } from '../persistence/ports.ts';
+import { matchesBookingQuery } from '../persistence/booking-query.ts';
+import type { BookingQuery, BookingStore, Bus, Catalog } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
 import type { HoldTokens } from './hold-tokens.ts';
 import {
