@@ -33,6 +33,8 @@ export const ErrorCode = {
   CUSTOMER_REQUIRED: 'CUSTOMER_REQUIRED',
   /** A confirm's expectedTotal differs from the hold's locked quote (HTTP 409); nothing is booked. */
   PRICE_CHANGED: 'PRICE_CHANGED',
+  /** A customer's cancel when no rule of the show's cancellation policy applies any more (HTTP 409); nothing changes. */
+  CANCELLATION_CLOSED: 'CANCELLATION_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

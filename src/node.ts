@@ -39,7 +39,7 @@ export function createSeatNode(
    * Host options a cluster worker adds: a warm replica's state source. A copy may carry the
    * bookings of its last entry; they are written before the activation answers anything.
    */
-  hostOptions: { warmState?: WarmStateSource } = {},
+  hostOptions: { warmState?: WarmStateSource; /** The host's clock (tests move time past key retention). */ now?: () => number } = {},
 ): SeatNode {
   const tokens = new HoldTokens(config.holdTokenSecret ?? randomBytes(32));
   const commitLog = logger.child({ subsystem: 'commit' });
@@ -69,6 +69,7 @@ export function createSeatNode(
     ...(config.idempotencyRetentionSeconds ? { decideOptions: { idempotencyRetentionSeconds: config.idempotencyRetentionSeconds } } : {}),
     ...(warm ? { warmState: warm.warmState } : {}),
     ...(storage.archive ? { archive: storage.archive } : {}),
+    ...(hostOptions.now ? { now: hostOptions.now } : {}),
   });
   const passivateAfterMs = config.passivateAfterMs;
   let sweeping = false;

@@ -17,6 +17,7 @@ import {
 } from './types.ts';
 import { bookingView, holdReply } from './views.ts';
 import { forgetEvent } from './forgetting.ts';
+import { customerRefundPercent, refundAmount } from './cancellation-policy.ts';
 
 export type Decision = { ok: true; events: ShowEvent[]; reply: CommandReply } | { ok: false; error: SeatError };
 
@@ -321,21 +322,38 @@ function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'conf
   return ok([event], { type: 'confirm', booking });
 }
 
-function cancelled(state: ShowState, bookingId: string, reason: BookingCancelReason, now: number) {
+function cancelled(state: ShowState, bookingId: string, reason: BookingCancelReason, now: number, refund?: { refundDue: number; refundPercent: number }) {
   const b = state.bookings.get(bookingId)!;
-  return bookingView(state, { ...b, status: 'cancelled', cancelledAt: now, cancelReason: reason });
+  return bookingView(state, { ...b, status: 'cancelled', cancelledAt: now, cancelReason: reason, ...refund });
 }
 
+/**
+ * Cancels bookings. By an admin: each refunds `refundPercent` (default 100) of its total. By
+ * the booking's customer (`byCustomer`, one booking; the service has checked its token): the
+ * show's cancellation policy decides the percent from the hours left before the start, and
+ * none applying is CANCELLATION_CLOSED. A booking already cancelled is answered as it is.
+ */
 function decideCancelBookings(state: ShowState, cmd: Extract<ShowCommand, { type: 'cancelBookings' }>, now: number): Decision {
   const unknown = cmd.bookingIds.filter((id) => !state.bookings.has(id));
   if (unknown.length) return fail(ErrorCode.BOOKING_NOT_FOUND, `no such bookings: ${unknown.join(', ')}`);
   const ids = [...new Set(cmd.bookingIds)];
+  if (cmd.byCustomer && ids.length !== 1) return fail(ErrorCode.INVALID_ARGUMENT, 'a customer cancels one booking at a time');
+  const live = ids.some((id) => state.bookings.get(id)!.status === 'confirmed');
+  let percent = cmd.refundPercent ?? 100;
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+    return fail(ErrorCode.INVALID_ARGUMENT, 'refundPercent must be a whole number from 0 to 100');
+  if (cmd.byCustomer && live) {
+    const byPolicy = customerRefundPercent(state.def, now);
+    if (byPolicy === null) return fail(ErrorCode.CANCELLATION_CLOSED, 'the cancellation policy allows no cancellation this close to the start');
+    percent = byPolicy;
+  }
   const events: ShowEvent[] = [];
   const views = ids.map((id) => {
     const b = state.bookings.get(id)!;
     if (b.status === 'cancelled') return bookingView(state, b);
-    events.push({ type: 'BookingCancelled', bookingId: id, reason: 'cancelled', at: now });
-    return cancelled(state, id, 'cancelled', now);
+    const refund = { refundDue: refundAmount(b.quote.total, percent), refundPercent: percent };
+    events.push({ type: 'BookingCancelled', bookingId: id, reason: 'cancelled', at: now, ...refund });
+    return cancelled(state, id, 'cancelled', now, refund);
   });
   return ok(events, { type: 'cancelBookings', bookings: views });
 }

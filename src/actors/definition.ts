@@ -72,5 +72,6 @@ export function applyChanges(def: ShowDefinition, changes: ShowChanges): ShowDef
     ...(changes.layout !== undefined ? { layout: changes.layout } : {}),
     limits: { ...def.limits, ...changes.limits },
     offers: { ...def.offers, ...changes.offers },
+    ...(changes.cancellationPolicy !== undefined ? { cancellationPolicy: changes.cancellationPolicy } : {}),
   };
 }

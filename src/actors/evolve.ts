@@ -118,7 +118,14 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        const cancelled = { ...booking, status: 'cancelled' as const, cancelledAt: event.at, cancelReason: event.reason };
+        const cancelled = {
+          ...booking,
+          status: 'cancelled' as const,
+          cancelledAt: event.at,
+          cancelReason: event.reason,
+          ...(event.refundDue !== undefined ? { refundDue: event.refundDue } : {}),
+          ...(event.refundPercent !== undefined ? { refundPercent: event.refundPercent } : {}),
+        };
         state.bookings.set(event.bookingId, cancelled);
         state.cancelledOrder.set(event.bookingId, event.at);
         bookingCancelled(state, booking);

@@ -29,6 +29,9 @@ export interface BookingRecord {
   status: 'confirmed' | 'cancelled';
   cancelledAt?: number;
   cancelReason?: BookingCancelReason;
+  /** Minor units owed back once cancelled; absent (older logs): the whole total. */
+  refundDue?: number;
+  refundPercent?: number;
 }
 
 /** How a hold that is no longer active ended; kept (bounded) so late calls get the right error. */

@@ -55,6 +55,12 @@ export interface Offers {
   afternoon: { from: string; to: string; percentOff: number } | null;
 }
 
+/** One rule of a cancellation policy: cancelling at least `hoursBeforeStart` hours before the start refunds `refundPercent` (0-100, whole). */
+export interface CancellationRule {
+  hoursBeforeStart: number;
+  refundPercent: number;
+}
+
 /** A show as created or changed by an admin, with every default filled in. */
 export interface ShowDefinition {
   id: string;
@@ -67,6 +73,11 @@ export interface ShowDefinition {
   layout: Layout;
   limits: ShowLimits;
   offers: Offers;
+  /**
+   * What customers get back when they cancel their own booking (see cancellation-policy.ts).
+   * Absent: the default, a full refund until the start.
+   */
+  cancellationPolicy?: CancellationRule[];
 }
 
 export type ShowStatus = 'scheduled' | 'cancelled';
@@ -108,6 +119,7 @@ export interface ShowChanges {
   layout?: Layout;
   limits?: Partial<ShowLimits>;
   offers?: Partial<Offers>;
+  cancellationPolicy?: CancellationRule[];
 }
 
 /**
@@ -131,7 +143,11 @@ export type ShowCommand =
   | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string; idemKeepSeconds?: number }
   | { type: 'release'; holdId: string; idem?: string; idemKeepSeconds?: number }
   | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; expectedTotal?: number; idem?: string; idemKeepSeconds?: number }
-  | { type: 'cancelBookings'; bookingIds: string[]; idem?: string; idemKeepSeconds?: number }
+  /**
+   * Admin: cancels with `refundPercent` (default 100) of each booking's total. `byCustomer`:
+   * the booking's own customer cancels (one booking, the show's cancellation policy decides the refund).
+   */
+  | { type: 'cancelBookings'; bookingIds: string[]; refundPercent?: number; byCustomer?: boolean; idem?: string; idemKeepSeconds?: number }
   | { type: 'cancelShow'; reason?: string; idem?: string; idemKeepSeconds?: number }
   | { type: 'changeShow'; changes: ShowChanges; idem?: string; idemKeepSeconds?: number }
   | { type: 'blockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
@@ -201,7 +217,8 @@ export type ShowEvent =
       customerId?: string;
       at: number;
     } & Keyed)
-  | ({ type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number } & Keyed)
+  /** `refundDue`: minor units owed back (absent in older logs: the whole total); `refundPercent` it came from. */
+  | ({ type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number; refundDue?: number; refundPercent?: number } & Keyed)
   | ({ type: 'SeatsBlocked'; seats: number[]; at?: number } & Keyed)
   | ({ type: 'SeatsUnblocked'; seats: number[]; at?: number } & Keyed)
   | ({ type: 'ShowCancelled'; reason: string; at: number } & Keyed)
@@ -237,6 +254,8 @@ export interface BookingView {
   cancelReason?: BookingCancelReason;
   /** Amount due back to the customer once cancelled (minor units). */
   refundDue?: number;
+  /** The percent of `total` that `refundDue` is, when the cancellation recorded it. */
+  refundPercent?: number;
 }
 
 export type CommandReply =

@@ -1,5 +1,6 @@
 import type { BookingRecord, HoldRecord, ShowState } from './show-state.ts';
 import { quoteSeats } from './pricing.ts';
+import { policyOf } from './cancellation-policy.ts';
 import { forEachSeatLabel, labelOf, withSeatIdRule } from './seat-map.ts';
 import { SEAT_STATUSES, type BookingView, type HoldReply, type SeatStatus, type ShowDefinition, type ShowStatus } from './types.ts';
 
@@ -32,7 +33,8 @@ export function bookingView(state: ShowState, b: BookingRecord): BookingView {
       ? {
           cancelledAt: new Date(b.cancelledAt ?? 0).toISOString(),
           ...(b.cancelReason !== undefined ? { cancelReason: b.cancelReason } : {}),
-          refundDue: b.quote.total,
+          refundDue: b.refundDue ?? b.quote.total,
+          ...(b.refundPercent !== undefined ? { refundPercent: b.refundPercent } : {}),
         }
       : {}),
   };
@@ -101,6 +103,8 @@ export function showHead(state: ShowState): Omit<ShowView, 'seats'> {
     ...state.def,
     // Says which section's seat ids carry no prefix, also for shows created before it was written down.
     layout: withSeatIdRule(state.def.layout),
+    // The policy in force, the default spelled out: a client shows the refund before asking.
+    cancellationPolicy: policyOf(state.def).map((r) => ({ ...r })),
     status: state.status,
     ...(state.cancelReason !== undefined ? { cancelReason: state.cancelReason } : {}),
     version: state.version,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { holdToken } from '../gateway/command-schemas.ts';
+import { BookingListQuery, CustomerCancelCommand, bookingToken, holdToken } from '../gateway/command-schemas.ts';
 import { id } from '../gateway/edge-rules.ts';
 import {
   BulkCancelBody,
@@ -35,10 +35,12 @@ export const HOP_REQUEST_SCHEMAS: Readonly<Record<RoutedMethod, z.ZodType>> = {
   extendHold: ExtendBody.extend(holdRef),
   confirm: ConfirmBody.extend(holdRef),
   release: EmptyBody.extend(holdRef),
-  getBooking: z.strictObject({ bookingId: id }),
+  getBooking: z.strictObject({ bookingId: id, bookingToken: bookingToken.optional() }),
   cancelBookings: BulkCancelBody,
   getReport: EmptyBody,
   getSeatHistory: SeatIdParam,
+  cancelOwnBooking: CustomerCancelCommand.extend({ bookingId: id, bookingToken }),
+  listBookings: BookingListQuery,
 };
 
 /** Longest keep a hop may ask the show for one key: a week, far past any hold. */

@@ -66,9 +66,13 @@ export async function runOp(service: SeatService, readMap: MapReader, op: Op, de
     case 'release':
       return service.release(showId, op.req.holdId, op.req.holdToken, ctx);
     case 'getBooking':
-      return service.getBooking(showId, op.req.bookingId);
+      return service.getBooking(showId, op.req.bookingId, op.req.bookingToken);
     case 'cancelBookings':
-      return service.cancelBookings(showId, op.req.bookingIds, ctx);
+      return service.cancelBookings(showId, op.req.bookingIds, ctx, { refundPercent: op.req.refundPercent });
+    case 'cancelOwnBooking':
+      return service.cancelOwnBooking(showId, op.req.bookingId, op.req.bookingToken, ctx);
+    case 'listBookings':
+      return service.listBookings(showId, op.req);
     case 'getReport':
       return service.getReport(showId);
     case 'getSeatHistory':

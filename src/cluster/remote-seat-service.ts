@@ -8,7 +8,18 @@ import type { ShowSummary, ShowView } from '../actors/views.ts';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Bus, Catalog, CatalogFilter } from '../persistence/ports.ts';
-import type { CallContext, CompactSeatMap, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest, SeatService } from '../service/seat-service.ts';
+import type {
+  BookingGranted,
+  BookingListRequest,
+  BookingPage,
+  CallContext,
+  CompactSeatMap,
+  ConfirmOptions,
+  CreateShowInput,
+  HoldGranted,
+  HoldRequest,
+  SeatService,
+} from '../service/seat-service.ts';
 import { deltaSubject } from '../subjects.ts';
 import { routeRetries } from './cluster-metrics.ts';
 import type { OutgoingOp, OwnerBatcher } from './owner-batcher.ts';
@@ -150,17 +161,25 @@ export class RemoteSeatService implements SeatService {
   extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }> {
     return this.route(showId, 'extendHold', { holdId, holdToken, ttlSeconds }, ctx);
   }
-  confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext): Promise<BookingView> {
+  confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext): Promise<BookingGranted> {
     return this.route(showId, 'confirm', { holdId, holdToken, paymentRef, expectedTotal }, ctx);
   }
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void> {
     await this.route(showId, 'release', { holdId, holdToken }, ctx);
   }
-  getBooking(showId: string, bookingId: string): Promise<BookingView> {
-    return this.route(showId, 'getBooking', { bookingId }, undefined, false);
+  getBooking(showId: string, bookingId: string, bookingToken?: string): Promise<BookingView> {
+    return this.route(showId, 'getBooking', bookingToken !== undefined ? { bookingId, bookingToken } : { bookingId }, undefined, false);
   }
-  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext): Promise<BookingView[]> {
-    return this.route(showId, 'cancelBookings', { bookingIds }, ctx);
+  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext, opts: { refundPercent?: number | undefined } = {}): Promise<BookingView[]> {
+    return this.route(showId, 'cancelBookings', opts.refundPercent !== undefined ? { bookingIds, refundPercent: opts.refundPercent } : { bookingIds }, ctx);
+  }
+  cancelOwnBooking(showId: string, bookingId: string, bookingToken: string, ctx?: CallContext): Promise<BookingView> {
+    return this.route(showId, 'cancelOwnBooking', { bookingId, bookingToken }, ctx);
+  }
+  listBookings(showId: string, req: BookingListRequest): Promise<BookingPage> {
+    // Only the fields given: JSON leaves undefined out, and the worker's schema is strict.
+    const q = Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)) as BookingListRequest;
+    return this.route(showId, 'listBookings', q, undefined, false);
   }
 
   watch(showId: string, listener: (delta: SeatDelta) => void): () => void {

@@ -2,7 +2,7 @@ import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, ShowChanges } from '../actors/types.ts';
 import { ErrorCode, SeatError, type ErrorDetails } from '../errors.ts';
-import type { CallContext, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
+import type { BookingGranted, BookingListRequest, BookingPage, CallContext, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
 import type { ShowMapWire } from './show-map-wire.ts';
 
 /**
@@ -23,13 +23,17 @@ export interface HopMethods {
   unblockSeats: { req: { seats: string[] }; res: undefined };
   hold: { req: HoldRequest; res: HoldGranted };
   extendHold: { req: { holdId: string; holdToken: string; ttlSeconds?: number }; res: { holdId: string; expiresAt: string } };
-  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string; expectedTotal?: number }; res: BookingView };
+  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string; expectedTotal?: number }; res: BookingGranted };
   release: { req: { holdId: string; holdToken: string }; res: undefined };
-  getBooking: { req: { bookingId: string }; res: BookingView };
-  cancelBookings: { req: { bookingIds: string[] }; res: BookingView[] };
+  getBooking: { req: { bookingId: string; bookingToken?: string }; res: BookingView };
+  cancelBookings: { req: { bookingIds: string[]; refundPercent?: number }; res: BookingView[] };
   getReport: { req: Record<string, never>; res: ShowReport };
   /** Reads the show's log on the owner: may take a while for a long log (heavy). */
   getSeatHistory: { req: { seatId: string }; res: SeatHistory };
+  /** The customer's cancel; the owner checks the booking token (it holds the secret). */
+  cancelOwnBooking: { req: { bookingId: string; bookingToken: string }; res: BookingView };
+  /** The admin's list, merged on the owner from the show's memory and the archive. */
+  listBookings: { req: BookingListRequest; res: BookingPage };
 }
 
 export type RoutedMethod = keyof HopMethods;

@@ -92,6 +92,21 @@ const offers = z.strictObject({
 
 const startsAt = z.iso.datetime({ offset: true });
 
+/** Most rules in one cancellation policy, and the furthest ahead a rule may reach (ten years). */
+export const MAX_CANCELLATION_RULES = 20;
+export const MAX_HOURS_BEFORE_START = 87_600;
+/** A refund percent: whole, 0-100 (the refund is rounded to the minor unit, see cancellation-policy.ts). */
+export const refundPercent = int(0, 100);
+
+/** The show's cancellation policy; two rules at the same hour would be ambiguous. Empty: customers cannot cancel. */
+export const cancellationPolicy = z
+  .array(z.strictObject({ hoursBeforeStart: z.number().min(0).max(MAX_HOURS_BEFORE_START), refundPercent }))
+  .max(MAX_CANCELLATION_RULES)
+  .superRefine((rules, ctx) => {
+    const hours = rules.map((r) => r.hoursBeforeStart);
+    if (new Set(hours).size !== hours.length) ctx.addIssue({ code: 'custom', message: 'two rules with the same hoursBeforeStart' });
+  });
+
 const showFields = {
   title: text(200),
   city: text(100),
@@ -101,6 +116,7 @@ const showFields = {
   layout,
   limits: limits.optional(),
   offers: offers.optional(),
+  cancellationPolicy: cancellationPolicy.optional(),
 };
 
 export const CreateShowCommand = z.strictObject({
@@ -119,6 +135,7 @@ export const ChangeShowCommand = z
     layout: layout.optional(),
     limits: limits.optional(),
     offers: offers.optional(),
+    cancellationPolicy: cancellationPolicy.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
 
@@ -154,7 +171,27 @@ export const ConfirmCommand = z.strictObject(confirmFields);
 export const EmptyCommand = z.strictObject({});
 /** Block or unblock seats. */
 export const SeatsCommand = z.strictObject({ seats: seatList });
-export const CancelBookingsCommand = z.strictObject({ bookingIds: z.array(id).min(1).max(MAX_SEATS_PER_REQUEST) });
+/** Admin cancel of several bookings; `refundPercent` (default 100) of each total is due back. */
+export const CancelBookingsCommand = z.strictObject({
+  bookingIds: z.array(id).min(1).max(MAX_SEATS_PER_REQUEST),
+  refundPercent: refundPercent.optional(),
+});
+/** Admin cancel of one booking (its id is in the URL). */
+export const AdminCancelCommand = z.strictObject({ refundPercent: refundPercent.optional() });
+/** A customer's cancel of their own booking: nothing to choose, the show's policy decides the refund. */
+export const CustomerCancelCommand = z.strictObject({});
+/** The Booking-Token as the doors accept it; a wrong one is the service's FORBIDDEN. */
+export const BOOKING_TOKEN_MAX = 256;
+export const bookingToken = z.string().min(1).max(BOOKING_TOKEN_MAX);
+
+/** The admin's booking list: filters, page size (default 100, at most 500) and the cursor of the page before. */
+export const bookingListFields = {
+  customerId: customerId.optional(),
+  status: z.enum(['confirmed', 'cancelled']).optional(),
+  limit: int(1, 500).optional(),
+  cursor: id.optional(),
+};
+export const BookingListQuery = z.strictObject(bookingListFields);
 
 /** Watch (WebSocket subscribe, gRPC WatchShow) a show's seat map. */
 export const watchFields = {

@@ -29,7 +29,14 @@ export function bookingOfConfirm(e: ConfirmedEvent): BookingRecord {
 }
 
 export function cancelledBooking(b: BookingRecord, e: CancelledEvent): BookingRecord {
-  return { ...b, status: 'cancelled', cancelledAt: e.at, cancelReason: e.reason };
+  return {
+    ...b,
+    status: 'cancelled',
+    cancelledAt: e.at,
+    cancelReason: e.reason,
+    ...(e.refundDue !== undefined ? { refundDue: e.refundDue } : {}),
+    ...(e.refundPercent !== undefined ? { refundPercent: e.refundPercent } : {}),
+  };
 }
 
 /** `bookingView` reads nothing of the state but the show id; this is it without a state. */
@@ -158,7 +165,8 @@ export class BookingSync {
         status: 'cancelled',
         cancelledAt: new Date(cancel.at).toISOString(),
         cancelReason: cancel.reason,
-        refundDue: row.total,
+        refundDue: cancel.refundDue ?? row.total,
+        ...(cancel.refundPercent !== undefined ? { refundPercent: cancel.refundPercent } : {}),
       });
     }
     return views;

@@ -4,7 +4,8 @@ import type { BookingView } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
 import { fsyncDir } from './file-atomic.ts';
 import { snapshotFileName } from './file-snapshot-store.ts';
-import type { BookingStore } from './ports.ts';
+import { matchesBookingQuery } from './booking-query.ts';
+import type { BookingQuery, BookingStore } from './ports.ts';
 
 /** One archive file per show: the snapshot file's safe name with its own extension. */
 export function archiveFileName(showId: string): string {
@@ -40,14 +41,8 @@ export class FileBookingArchive implements BookingStore {
   }
 
   async get(showId: string, bookingId: string): Promise<BookingView | null> {
-    await this.chains.get(showId);
-    let text: string;
-    try {
-      text = await readFile(this.pathOf(showId), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
+    const text = await this.read(showId);
+    if (text === null) return null;
     const needle = JSON.stringify(bookingId);
     const lines = text.split('\n');
     for (let i = lines.length - 1; i >= 0; i--) {
@@ -61,6 +56,38 @@ export class FileBookingArchive implements BookingStore {
       }
     }
     return null;
+  }
+
+  /** Scans the show's file (newest line of each booking wins), then filters, orders and pages. */
+  async list(showId: string, query: BookingQuery): Promise<BookingView[]> {
+    const text = await this.read(showId);
+    if (text === null) return [];
+    const newest = new Map<string, BookingView>();
+    for (const [i, line] of text.split('\n').entries()) {
+      if (line === '') continue;
+      try {
+        const view = JSON.parse(line) as BookingView;
+        if (view.showId === showId) newest.set(view.bookingId, view);
+      } catch {
+        this.logger.warn({ showId, line: i + 1 }, 'unreadable booking archive line skipped');
+      }
+    }
+    const after = query.after;
+    return [...newest.values()]
+      .filter((b) => (after === undefined || b.bookingId > after) && matchesBookingQuery(b, query))
+      .sort((a, b) => (a.bookingId < b.bookingId ? -1 : a.bookingId > b.bookingId ? 1 : 0))
+      .slice(0, query.limit);
+  }
+
+  /** The show's archive file once every write already started has landed; null when there is none. */
+  private async read(showId: string): Promise<string | null> {
+    await this.chains.get(showId);
+    try {
+      return await readFile(this.pathOf(showId), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

@@ -86,7 +86,21 @@ export interface Catalog {
 export interface BookingStore {
   upsert(bookings: BookingView[]): Promise<void>;
   get(showId: string, bookingId: string): Promise<BookingView | null>;
+  /**
+   * One show's bookings matching `query`, in bookingId order (byte order, as JavaScript
+   * compares ASCII strings), those after `query.after` only, at most `query.limit`.
+   */
+  list(showId: string, query: BookingQuery): Promise<BookingView[]>;
   close(): Promise<void>;
+}
+
+/** Which bookings of a show a list reads. */
+export interface BookingQuery {
+  customerId?: string | undefined;
+  status?: 'confirmed' | 'cancelled' | undefined;
+  /** Only bookings whose id sorts after this one (the last id of the previous page). */
+  after?: string | undefined;
+  limit: number;
 }
 
 /** A subject-based publish/subscribe bus (in-process, or core NATS). Fire and forget. */

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { BookingCancelReason, BookingView, PriceLine } from '../actors/types.ts';
 import { ErrorCode } from '../errors.ts';
-import type { BookingStore } from './ports.ts';
+import type { BookingQuery, BookingStore } from './ports.ts';
 import { pgFailure } from './postgres-pool.ts';
 
 /** Rows per INSERT statement; one larger upsert is split into several inside one transaction. */
@@ -21,6 +21,8 @@ interface BookingRow {
   confirmed_at: Date | string;
   cancelled_at: Date | string | null;
   cancel_reason: string | null;
+  refund_due: string | number | null;
+  refund_percent: number | null;
 }
 
 function toRow(b: BookingView): BookingRow {
@@ -38,8 +40,13 @@ function toRow(b: BookingView): BookingRow {
     confirmed_at: b.confirmedAt,
     cancelled_at: b.cancelledAt ?? null,
     cancel_reason: b.cancelReason ?? null,
+    refund_due: b.refundDue ?? null,
+    refund_percent: b.refundPercent ?? null,
   };
 }
+
+const COLUMNS = `booking_id, show_id, hold_id, status, seats, total, currency, lines, payment_ref, customer_id,
+                confirmed_at, cancelled_at, cancel_reason, refund_due, refund_percent`;
 
 const iso = (d: Date | string | number): string => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
@@ -62,7 +69,8 @@ function fromRow(r: BookingRow): BookingView {
       ? {
           cancelledAt: iso(r.cancelled_at ?? 0),
           ...(r.cancel_reason !== null ? { cancelReason: r.cancel_reason as BookingCancelReason } : {}),
-          refundDue: total,
+          refundDue: r.refund_due !== null && r.refund_due !== undefined ? Number(r.refund_due) : total,
+          ...(r.refund_percent !== null && r.refund_percent !== undefined ? { refundPercent: r.refund_percent } : {}),
         }
       : {}),
   };
@@ -75,16 +83,17 @@ function fromRow(r: BookingRow): BookingView {
  */
 const UPSERT_SQL = `
   INSERT INTO bookings (booking_id, show_id, hold_id, status, seats, total, currency, lines,
-                        payment_ref, customer_id, confirmed_at, cancelled_at, cancel_reason, version)
+                        payment_ref, customer_id, confirmed_at, cancelled_at, cancel_reason, refund_due,
+                        refund_percent, version)
   SELECT booking_id, show_id, hold_id, status, seats, total, currency, lines,
-         payment_ref, customer_id, confirmed_at, cancelled_at, cancel_reason, 1
+         payment_ref, customer_id, confirmed_at, cancelled_at, cancel_reason, refund_due, refund_percent, 1
   FROM jsonb_to_recordset($1::jsonb) AS x(
     booking_id text, show_id text, hold_id text, status text, seats text[], total bigint, currency text,
     lines jsonb, payment_ref text, customer_id text, confirmed_at timestamptz, cancelled_at timestamptz,
-    cancel_reason text)
+    cancel_reason text, refund_due bigint, refund_percent smallint)
   ON CONFLICT (booking_id) DO UPDATE
     SET status = EXCLUDED.status, cancelled_at = EXCLUDED.cancelled_at, cancel_reason = EXCLUDED.cancel_reason,
-        version = bookings.version + 1
+        refund_due = EXCLUDED.refund_due, refund_percent = EXCLUDED.refund_percent, version = bookings.version + 1
     WHERE bookings.status = 'confirmed' AND EXCLUDED.status = 'cancelled'`;
 
 /** Upsert statements in flight at once; the rest of the callers share the next one. */
@@ -187,7 +196,7 @@ export class PostgresBookingStore implements BookingStore {
     try {
       const r = await this.pool.query<BookingRow>(
         `SELECT booking_id, show_id, hold_id, status, seats, total, currency, lines, payment_ref, customer_id,
-                confirmed_at, cancelled_at, cancel_reason
+                confirmed_at, cancelled_at, cancel_reason, refund_due, refund_percent
          FROM bookings WHERE booking_id = $1 AND show_id = $2`,
         [bookingId, showId],
       );
@@ -202,9 +211,26 @@ export class PostgresBookingStore implements BookingStore {
     try {
       const r = await this.pool.query<BookingRow>(
         `SELECT booking_id, show_id, hold_id, status, seats, total, currency, lines, payment_ref, customer_id,
-                confirmed_at, cancelled_at, cancel_reason
+                confirmed_at, cancelled_at, cancel_reason, refund_due, refund_percent
          FROM bookings WHERE show_id = $1 ORDER BY confirmed_at, booking_id`,
         [showId],
+      );
+      return r.rows.map(fromRow);
+    } catch (err) {
+      throw pgFailure(err, 'booking query');
+    }
+  }
+
+  /** One show's bookings in id order (byte order: `COLLATE "C"`), after `query.after`. */
+  async list(showId: string, query: BookingQuery): Promise<BookingView[]> {
+    try {
+      const r = await this.pool.query<BookingRow>(
+        `SELECT ${COLUMNS}
+         FROM bookings
+         WHERE show_id = $1 AND ($2::text IS NULL OR customer_id = $2) AND ($3::text IS NULL OR status = $3)
+           AND ($4::text IS NULL OR booking_id COLLATE "C" > $4)
+         ORDER BY booking_id COLLATE "C" LIMIT $5`,
+        [showId, query.customerId ?? null, query.status ?? null, query.after ?? null, query.limit],
       );
       return r.rows.map(fromRow);
     } catch (err) {

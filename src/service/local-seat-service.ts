@@ -7,11 +7,23 @@ import { bookingView, showView } from '../actors/views.ts';
 import { showReport, type ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
 import { readSeatHistory } from './seat-history-reader.ts';
-import { ErrorCode, SeatError } from '../errors.ts';
-import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from '../persistence/ports.ts';
+import { ErrorCode, SeatError, isSeatErrorCode } from '../errors.ts';
+import { matchesBookingQuery } from '../persistence/booking-query.ts';
+import type { BookingQuery, BookingStore, Bus, Catalog, EventLog, SnapshotStore } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
 import type { HoldTokens } from './hold-tokens.ts';
-import type { CallContext, ConfirmOptions, CreateShowInput, SeatService } from './seat-service.ts';
+import {
+  DEFAULT_BOOKING_PAGE,
+  MAX_BOOKING_PAGE,
+  type BookingGranted,
+  type BookingListRequest,
+  type BookingPage,
+  type CallContext,
+  type ConfirmOptions,
+  type CreateShowInput,
+  type SeatService,
+} from './seat-service.ts';
+import type { BookingView } from '../actors/types.ts';
 import { ViewCache, type SerializedView, type ViewCacheOptions, type ViewForm } from './view-cache.ts';
 
 /** Unguessable ids: 128 random bits. */
@@ -49,7 +61,7 @@ export class LocalSeatService implements SeatService {
     private readonly bus: Bus,
     private readonly tokens: HoldTokens,
     /** Where bookings the shows no longer keep in memory are read from (null: they keep them all). */
-    private readonly archive: Pick<BookingStore, 'get'> | null,
+    private readonly archive: Pick<BookingStore, 'get' | 'list'> | null,
     viewCache: Partial<ViewCacheOptions> = {},
     /**
      * Where seat histories are read: the plain log and snapshots. Default: the host's, which
@@ -127,7 +139,7 @@ export class LocalSeatService implements SeatService {
     return { holdId: r.holdId, expiresAt: r.expiresAt };
   }
 
-  async confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext) {
+  async confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext): Promise<BookingGranted> {
     this.checkToken(showId, holdId, holdToken);
     const r = await this.run(showId, {
       type: 'confirm',
@@ -137,7 +149,7 @@ export class LocalSeatService implements SeatService {
       ...(expectedTotal !== undefined ? { expectedTotal } : {}),
       ...idem(ctx, `confirm:${holdId}`),
     }, ctx);
-    return r.booking;
+    return { ...r.booking, bookingToken: this.tokens.issueBooking(showId, r.booking.bookingId) };
   }
 
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext) {
@@ -146,7 +158,8 @@ export class LocalSeatService implements SeatService {
   }
 
   /** From the show's memory, else (cancelled long ago and forgotten there) from the archive. */
-  async getBooking(showId: string, bookingId: string) {
+  async getBooking(showId: string, bookingId: string, bookingToken?: string) {
+    if (bookingToken !== undefined) this.checkBookingToken(showId, bookingId, bookingToken);
     const live = await this.host.read(showId, (state) => {
       const b = state.bookings.get(bookingId);
       return b ? bookingView(state, b) : null;
@@ -156,9 +169,55 @@ export class LocalSeatService implements SeatService {
     return booking;
   }
 
-  async cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext) {
-    const r = await this.run(showId, { type: 'cancelBookings', bookingIds, ...idem(ctx, 'cancel-bookings') }, ctx);
+  async cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext, opts: { refundPercent?: number | undefined } = {}) {
+    const refund = opts.refundPercent !== undefined ? { refundPercent: opts.refundPercent } : {};
+    const r = await this.run(showId, { type: 'cancelBookings', bookingIds, ...refund, ...idem(ctx, 'cancel-bookings') }, ctx);
     return r.bookings;
+  }
+
+  async cancelOwnBooking(showId: string, bookingId: string, bookingToken: string, ctx?: CallContext) {
+    this.checkBookingToken(showId, bookingId, bookingToken);
+    try {
+      const r = await this.run(showId, { type: 'cancelBookings', bookingIds: [bookingId], byCustomer: true, ...idem(ctx, `cancel-own:${bookingId}`) }, ctx);
+      return r.bookings[0] as BookingView;
+    } catch (err) {
+      // Cancelled long ago and forgotten by the show: it is cancelled, which is what was asked.
+      const archived = isSeatErrorCode(err, ErrorCode.BOOKING_NOT_FOUND) ? await this.archive?.get(showId, bookingId) : null;
+      if (archived) return archived;
+      throw err;
+    }
+  }
+
+  /**
+   * The show's memory first, then the archive: a booking forgotten in between is then in the
+   * archive, and an archived copy of a booking still in memory (Postgres holds every booking)
+   * gives way to the show's own. Both sources are read in bookingId order past the cursor, one
+   * more than the page, so the merged page and whether another follows are exact.
+   */
+  async listBookings(showId: string, req: BookingListRequest): Promise<BookingPage> {
+    const limit = Math.min(Math.max(req.limit ?? DEFAULT_BOOKING_PAGE, 1), MAX_BOOKING_PAGE);
+    const query: BookingQuery = { customerId: req.customerId, status: req.status, after: req.cursor, limit: limit + 1 };
+    const after = query.after;
+    const live = await this.host.read(showId, (state) => {
+      const ids = new Set<string>();
+      const views: BookingView[] = [];
+      for (const b of state.bookings.values()) {
+        if (after !== undefined && b.bookingId <= after) continue;
+        ids.add(b.bookingId);
+        if (matchesBookingQuery(b, query)) views.push(bookingView(state, b));
+      }
+      return { ids, views };
+    });
+    const archived = this.archive ? await this.archive.list(showId, query) : [];
+    const merged = [...live.views, ...archived.filter((b) => !live.ids.has(b.bookingId))];
+    merged.sort((a, b) => (a.bookingId < b.bookingId ? -1 : a.bookingId > b.bookingId ? 1 : 0));
+    const bookings = merged.slice(0, limit);
+    return merged.length > limit ? { bookings, nextCursor: bookings[bookings.length - 1].bookingId } : { bookings };
+  }
+
+  private checkBookingToken(showId: string, bookingId: string, token: string): void {
+    if (!this.tokens.verifyBooking(showId, bookingId, token))
+      throw new SeatError(ErrorCode.FORBIDDEN, 'the booking token does not match this booking');
   }
 
   watch(showId: string, listener: (delta: SeatDelta) => void): () => void {

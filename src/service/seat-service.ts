@@ -48,6 +48,30 @@ export interface HoldGranted extends HoldReply {
   holdToken: string;
 }
 
+/** A confirmed booking as its customer first receives it: with the token that lets them read and cancel it. */
+export interface BookingGranted extends BookingView {
+  /** Secret proof of the booking (the Booking-Token header); derived, never stored. */
+  bookingToken: string;
+}
+
+/** The admin's filters for a show's bookings; `cursor` is the `nextCursor` of the page before. */
+export interface BookingListRequest {
+  customerId?: string | undefined;
+  status?: 'confirmed' | 'cancelled' | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+/** One page of a show's bookings in bookingId order; `nextCursor` absent on the last page. */
+export interface BookingPage {
+  bookings: BookingView[];
+  nextCursor?: string;
+}
+
+/** Bookings per page when the caller names no limit, and the most it may name. */
+export const DEFAULT_BOOKING_PAGE = 100;
+export const MAX_BOOKING_PAGE = 500;
+
 /** A show definition as a client sends it: limits and offers may be partial or absent. */
 export interface CreateShowInput extends Omit<ShowDefinition, 'limits' | 'offers'> {
   limits?: Partial<ShowDefinition['limits']>;
@@ -94,11 +118,17 @@ export interface SeatService {
 
   hold(showId: string, req: HoldRequest, ctx?: CallContext): Promise<HoldGranted>;
   extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }>;
-  confirm(showId: string, holdId: string, holdToken: string, opts: ConfirmOptions, ctx?: CallContext): Promise<BookingView>;
+  confirm(showId: string, holdId: string, holdToken: string, opts: ConfirmOptions, ctx?: CallContext): Promise<BookingGranted>;
   release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void>;
 
-  getBooking(showId: string, bookingId: string): Promise<BookingView>;
-  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext): Promise<BookingView[]>;
+  /** With `bookingToken` (the customer's read) a wrong token is FORBIDDEN; without, as before: the unguessable id suffices. */
+  getBooking(showId: string, bookingId: string, bookingToken?: string): Promise<BookingView>;
+  /** Admin cancel; `refundPercent` (whole, 0-100, default 100) of each total is due back. */
+  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext, opts?: { refundPercent?: number | undefined }): Promise<BookingView[]>;
+  /** The customer cancels their own booking: FORBIDDEN on a wrong token, the show's cancellation policy sets the refund. */
+  cancelOwnBooking(showId: string, bookingId: string, bookingToken: string, ctx?: CallContext): Promise<BookingView>;
+  /** Admin: the show's bookings, those it keeps in memory and those archived, one page at a time. */
+  listBookings(showId: string, req: BookingListRequest): Promise<BookingPage>;
 
   /** Calls `listener` with every committed delta of the show, in order. Returns an unsubscribe. */
   watch(showId: string, listener: (delta: SeatDelta) => void): () => void;

@@ -52,9 +52,9 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
         return original(...args);
       };
     }
-    service.getBooking = async (showId, bookingId) => {
+    service.getBooking = async (showId, bookingId, bookingToken) => {
       if (bookingId === parked.id) await parked.wait;
-      return node.service.getBooking(showId, bookingId);
+      return node.service.getBooking(showId, bookingId, bookingToken);
     };
     const prefix = uniqueName('hop').toLowerCase();
     subject = clusterSubjects(prefix).commands('w1');
@@ -104,6 +104,31 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     const changed = await remote.changeShow('hop-big', { title: 'Renamed' });
     assert.equal(changed.title, 'Renamed');
     assert.equal(changed.seats.length, 6_000);
+  });
+
+  test('the customer\'s booking crosses: its token, a cancel under the policy, the admin\'s list', async () => {
+    const startsAt = new Date(Date.now() + 10 * 3_600_000).toISOString();
+    await remote.createShow({ ...showInput('hop-mine', 2, 10), startsAt, cancellationPolicy: [{ hoursBeforeStart: 5, refundPercent: 60 }] });
+    const book = async (seat: string, customerId: string) => {
+      const h = await remote.hold('hop-mine', { seats: [seat], customerId });
+      return remote.confirm('hop-mine', h.holdId, h.holdToken, {});
+    };
+    const [b1, b2] = [await book('A-1', 'ann'), await book('A-2', 'ben')];
+    assert.equal(typeof b1.bookingToken, 'string');
+    assert.equal((await remote.getBooking('hop-mine', b1.bookingId, b1.bookingToken)).bookingId, b1.bookingId);
+    await assert.rejects(remote.getBooking('hop-mine', b1.bookingId, b2.bookingToken), { code: 'FORBIDDEN' });
+    await assert.rejects(remote.cancelOwnBooking('hop-mine', b1.bookingId, b2.bookingToken), { code: 'FORBIDDEN' });
+    const cancelled = await remote.cancelOwnBooking('hop-mine', b1.bookingId, b1.bookingToken);
+    assert.equal(cancelled.refundDue, (b1.total * 60) / 100);
+    const [admin] = await remote.cancelBookings('hop-mine', [b2.bookingId], {}, { refundPercent: 0 });
+    assert.equal(admin.refundDue, 0);
+    const page = await remote.listBookings('hop-mine', { customerId: 'ann', limit: 5 });
+    assert.deepEqual(page.bookings.map((b) => [b.bookingId, b.refundDue]), [[b1.bookingId, cancelled.refundDue]]);
+    assert.equal(page.nextCursor, undefined);
+    const first = await remote.listBookings('hop-mine', { limit: 1 });
+    const second = await remote.listBookings('hop-mine', { limit: 1, cursor: first.nextCursor });
+    assert.deepEqual([...first.bookings, ...second.bookings].map((b) => b.bookingId), [b1.bookingId, b2.bookingId].sort());
+    await assert.rejects(remote.listBookings('hop-mine', { limit: 0 }), { code: 'INVALID_ARGUMENT' });
   });
 
   test('the whole call context crosses, and a made-up key protects mutations without one', async () => {

@@ -16,6 +16,11 @@ function skipReason(): string | false {
 }
 const skip = skipReason();
 
+const MINE_POLICY = [
+  { hoursBeforeStart: 87_600, refundPercent: 100 },
+  { hoursBeforeStart: 24, refundPercent: 50 },
+];
+
 let srv: TestServer;
 let browser: Browser;
 const problems: string[] = [];
@@ -26,8 +31,8 @@ interface Link {
 }
 
 /** A page on the show, with every script error and CSP violation recorded. */
-async function openPage(showId: string, link?: Link): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 520 } });
+async function openPage(showId: string, link?: Link, context: { timezoneId?: string; locale?: string } = {}): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 520 }, ...context });
   if (link) {
     await page.routeWebSocket(/\/v1\/ws$/, (ws) => {
       const server = ws.connectToServer();
@@ -53,6 +58,8 @@ before(async () => {
   if (skip) return;
   srv = await startTestServer();
   await srv.service.createShow(showDef('e2e', 4, 12));
+  // Far ahead (stable for years): the 24-hour rule, half back, applies.
+  await srv.service.createShow(showDef('e2e-mine', 2, 6, { startsAt: '2030-12-01T19:30:00+05:30', cancellationPolicy: MINE_POLICY }));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
 after(async () => {
@@ -104,5 +111,45 @@ test('two pages on one show: a hold and a booking on page A show up live on page
   await a.locator('#release-btn').click();
   await seat(b, 'D-12', '[data-status="available"]').waitFor({ timeout: 1_000 });
 
+  assert.deepEqual(problems, []);
+});
+
+test('the venue\'s local time, the locked total, and cancelling my booking after seeing the refund', { skip, timeout: 60_000 }, async () => {
+  // A browser in UTC: the 19:30 +05:30 show must still read 7:30 PM (not 2:00 PM).
+  const page = await openPage('e2e-mine', undefined, { timezoneId: 'UTC', locale: 'en-US' });
+  await page.locator('#show-time:has-text("Starts")').waitFor();
+  const time = await page.locator('#show-time').innerText();
+  assert.match(time, /7:30\s?PM/, time);
+  assert.match(time, /UTC\+05:30/, time);
+  assert.doesNotMatch(time, /2:00/);
+  assert.match(await page.locator('#show-picker option[value="e2e-mine"]').innerText(), /7:30\s?PM/);
+
+  await seat(page, 'A-1', '').click();
+  await seat(page, 'A-2', '').click();
+  await page.locator('#hold-btn').click();
+  await page.locator('#selected-summary[data-total="100000"]').waitFor();
+  assert.match(await page.locator('#selected-summary').innerText(), /locked/);
+  assert.equal(await page.locator('#my-booking').isHidden(), true, 'no booking yet');
+
+  await page.locator('#confirm-btn').click();
+  await page.locator('#my-booking:not([hidden])').waitFor();
+  await page.locator('#cancel-booking-btn').click();
+  await page.locator('#cancel-ask:not([hidden])').waitFor();
+  assert.equal(await page.locator('#cancel-preview').getAttribute('data-refund'), '50000');
+  assert.match(await page.locator('#cancel-preview').innerText(), /50 %/);
+  // Nothing is cancelled before the customer says yes; "keep" keeps it.
+  await page.locator('#cancel-no-btn').click();
+  assert.equal(await page.locator('#cancel-ask').isHidden(), true);
+  assert.equal(await seat(page, 'A-1', '[data-status="booked"]').count(), 1);
+
+  await page.locator('#cancel-booking-btn').click();
+  await page.locator('#cancel-yes-btn').click();
+  await page.locator('#message[data-code="CANCELLED"]').waitFor();
+  await seat(page, 'A-1', '[data-status="available"]').waitFor({ timeout: 1_000 });
+  assert.equal(await page.locator('#my-booking').isHidden(), true);
+  const { bookings } = await srv.service.listBookings('e2e-mine', {});
+  assert.equal(bookings.length, 1);
+  assert.equal(bookings[0].status, 'cancelled');
+  assert.equal(bookings[0].refundDue, 50_000);
   assert.deepEqual(problems, []);
 });

@@ -6,7 +6,7 @@ import { startGrpcServer, type GrpcServerHandle, type GrpcServerOptions } from '
 import { createEdgeLimiter, NO_RATE_LIMITS } from '../../src/gateway/limits/index.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
-import { openMemoryStorage } from '../../src/persistence/index.ts';
+import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
 import type { SeatService } from '../../src/service/seat-service.ts';
 
 /**
@@ -40,12 +40,26 @@ export interface Harness {
  * loopback address.
  */
 export async function startHarness(
-  opts: { identity?: EdgeIdentityOptions } & Pick<GrpcServerOptions, 'limiter' | 'watchLimits' | 'trustedProxies'> = {},
+  opts: {
+    identity?: EdgeIdentityOptions;
+    /** Default: fresh memory storage (which archives nothing). */
+    storage?: Storage;
+    /** The actor host's clock; with it, the node's key retention in seconds. */
+    clock?: () => number;
+    idempotencyRetentionSeconds?: number;
+  } & Pick<GrpcServerOptions, 'limiter' | 'watchLimits' | 'trustedProxies'> = {},
 ): Promise<Harness> {
   const node = createSeatNode(
-    { holdTokenSecret: 'grpc-test-hold-token-secret-0123', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
-    openMemoryStorage(logger),
+    {
+      holdTokenSecret: 'grpc-test-hold-token-secret-0123',
+      snapshotEveryEvents: 100_000,
+      snapshotEveryMs: 3_600_000,
+      ...(opts.idempotencyRetentionSeconds ? { idempotencyRetentionSeconds: opts.idempotencyRetentionSeconds } : {}),
+    },
+    opts.storage ?? openMemoryStorage(logger),
     logger,
+    [],
+    opts.clock ? { now: opts.clock } : {},
   );
   let watchers = 0;
   // The real service, with watch() counted: a closed stream must give its subscription back.

@@ -43,11 +43,12 @@ async function forgetsAndStillReads(open: () => Promise<Storage>): Promise<void>
     await host.execute('arch', { type: 'hold', holdId, seats: [seat] });
     await host.execute('arch', { type: 'confirm', holdId, bookingId });
   }
-  await host.execute('arch', { type: 'cancelBookings', bookingIds: ['b1'] });
+  await host.execute('arch', { type: 'cancelBookings', bookingIds: ['b1'], refundPercent: 30 });
   await host.execute('arch', { type: 'hold', holdId: 'h3', seats: ['A-3'] });
   await host.execute('arch', { type: 'release', holdId: 'h3' });
   const cancelled = await service.getBooking('arch', 'b1');
   assert.equal(cancelled.status, 'cancelled');
+  assert.equal(cancelled.refundDue, 15_000);
 
   // Not yet due: a commit changes nothing.
   clock += RETENTION_SECONDS * 1000;
@@ -60,6 +61,7 @@ async function forgetsAndStillReads(open: () => Promise<Storage>): Promise<void>
   assert.equal(await host.read('arch', (s) => s.bookings.get('b2')?.status), 'confirmed');
   assert.deepEqual(await service.getBooking('arch', 'b1'), cancelled);
   await assert.rejects(service.getBooking('arch', 'nope'), { code: 'BOOKING_NOT_FOUND' });
+  await listsArchivedToo(service, cancelled);
 
   // A restart replays the forgetting (from the snapshot or the log) and reads from the archive.
   await host.close();
@@ -72,6 +74,24 @@ async function forgetsAndStillReads(open: () => Promise<Storage>): Promise<void>
   assert.deepEqual(await service.getBooking('arch', 'b1'), cancelled);
   await host.close();
   await storage.close();
+}
+
+/**
+ * The admin's list merges the show's memory with the archive: the forgotten b1 (archived, with
+ * its refund) and the live b2 (which Postgres also holds: memory wins), once each, in id order,
+ * filtered and paged the same way from either source.
+ */
+async function listsArchivedToo(service: LocalSeatService, archived: Awaited<ReturnType<LocalSeatService['getBooking']>>): Promise<void> {
+  const all = await service.listBookings('arch', {});
+  assert.deepEqual(all.bookings.map((b) => b.bookingId), ['b1', 'b2']);
+  assert.deepEqual(all.bookings[0], archived);
+  assert.equal(all.nextCursor, undefined);
+  assert.deepEqual((await service.listBookings('arch', { status: 'cancelled' })).bookings.map((b) => b.bookingId), ['b1']);
+  assert.deepEqual((await service.listBookings('arch', { status: 'confirmed' })).bookings.map((b) => b.bookingId), ['b2']);
+  const first = await service.listBookings('arch', { limit: 1 });
+  assert.deepEqual([first.bookings.map((b) => b.bookingId), first.nextCursor], [['b1'], 'b1']);
+  const second = await service.listBookings('arch', { limit: 1, cursor: first.nextCursor });
+  assert.deepEqual([second.bookings.map((b) => b.bookingId), second.nextCursor], [['b2'], undefined]);
 }
 
 const durableSkip = await needServices('postgres', 'nats');

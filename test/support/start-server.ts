@@ -27,6 +27,8 @@ export interface TestServerOptions {
    * set the ones they exercise.
    */
   edge?: Partial<EdgeConfig>;
+  /** The actor host's clock (default the real one): tests that need time to pass move it. */
+  clock?: () => number;
   /** Node settings beyond the defaults (mailbox bound, idempotency retention, ...). */
   node?: Partial<Parameters<typeof createSeatNode>[0]>;
 }
@@ -74,6 +76,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     { holdTokenSecret: TEST_HOLD_TOKEN_SECRET, snapshotEveryEvents: 1_000, snapshotEveryMs: 60_000, ...opts.node },
     storage,
     logger,
+    [],
+    opts.clock ? { now: opts.clock } : {},
   );
   const gateway = await startGateway({
     service: node.service,

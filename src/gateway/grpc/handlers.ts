@@ -8,7 +8,7 @@ import { ADMIN_CALLER, type EdgeIdentity } from '../caller.ts';
 import { clientAddress } from '../client-address.ts';
 import type { EdgeLimiter } from '../limits/index.ts';
 import type { Metadata } from '@grpc/grpc-js';
-import { bookingMessage, holdMessage, reportMessage, seatHistoryMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
+import { bookingMessage, bookingPageMessage, holdMessage, reportMessage, seatHistoryMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
 import { toGrpcError } from './status-map.ts';
 import * as schema from './validation.ts';
 
@@ -146,14 +146,14 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
     }),
     GetBooking: unary(deps, 'GetBooking', async (r) => {
       const q = schema.parse(schema.GetBookingRequest, r);
-      return bookingMessage(await service.getBooking(q.show_id, q.booking_id));
+      return bookingMessage(await service.getBooking(q.show_id, q.booking_id, q.booking_token));
     }),
     CancelBooking: unary(
       deps,
       'CancelBooking',
       async (r) => {
         const q = schema.parse(schema.CancelBookingRequest, r);
-        const [booking] = await service.cancelBookings(q.show_id, [q.booking_id], adminCtx(q.idempotency_key));
+        const [booking] = await service.cancelBookings(q.show_id, [q.booking_id], adminCtx(q.idempotency_key), { refundPercent: q.refund_percent });
         if (!booking) throw new SeatError(ErrorCode.BOOKING_NOT_FOUND, 'no such booking');
         return bookingMessage(booking);
       },
@@ -181,6 +181,19 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
       async (r) => {
         const q = schema.parse(schema.GetSeatHistoryRequest, r);
         return seatHistoryMessage(await service.getSeatHistory(q.show_id, q.seat_id));
+      },
+      true,
+    ),
+    CancelMyBooking: unary(deps, 'CancelMyBooking', async (r, call) => {
+      const q = schema.parse(schema.CancelMyBookingRequest, r);
+      return bookingMessage(await service.cancelOwnBooking(q.show_id, q.booking_id, q.booking_token, callerCtx(deps, call, q.idempotency_key)));
+    }),
+    ListBookings: unary(
+      deps,
+      'ListBookings',
+      async (r) => {
+        const { showId, ...req } = schema.parse(schema.ListBookingsRequest, r);
+        return bookingPageMessage(await service.listBookings(showId, req));
       },
       true,
     ),

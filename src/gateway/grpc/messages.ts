@@ -1,9 +1,9 @@
 import type { SeatDelta } from '../../actors/deltas.ts';
 import type { ShowReport } from '../../actors/report.ts';
 import type { SeatHistory } from '../../actors/seat-history.ts';
-import type { BookingView, Category, Layout, Offers, PriceLine, PriceQuote, ShowLimits } from '../../actors/types.ts';
+import type { BookingView, CancellationRule, Category, Layout, Offers, PriceLine, PriceQuote, ShowLimits } from '../../actors/types.ts';
 import type { ShowSummary, ShowView } from '../../actors/views.ts';
-import type { CompactSeatMap, HoldGranted } from '../../service/seat-service.ts';
+import type { BookingGranted, BookingPage, CompactSeatMap, HoldGranted } from '../../service/seat-service.ts';
 
 /**
  * Domain values → proto messages (plain objects with the proto's snake_case fields).
@@ -65,7 +65,16 @@ export function showMessage(v: ShowView) {
     offers: offersMessage(v.offers),
     // SeatView already has the Seat message's field names: no per-seat copy for big maps.
     seats: v.seats,
+    ...(v.cancellationPolicy ? { cancellation_policy: policyMessage(v.cancellationPolicy) } : {}),
   };
+}
+
+export function policyMessage(rules: readonly CancellationRule[]) {
+  return { rules: rules.map((r) => ({ hours_before_start: r.hoursBeforeStart, refund_percent: r.refundPercent })) };
+}
+
+export function bookingPageMessage(p: BookingPage) {
+  return { bookings: p.bookings.map(bookingMessage), ...opt('next_cursor', p.nextCursor) };
 }
 
 export function summaryMessage(s: ShowSummary) {
@@ -101,7 +110,7 @@ export function holdMessage(h: HoldGranted) {
   };
 }
 
-export function bookingMessage(b: BookingView) {
+export function bookingMessage(b: BookingView | BookingGranted) {
   return {
     booking_id: b.bookingId,
     hold_id: b.holdId,
@@ -117,6 +126,8 @@ export function bookingMessage(b: BookingView) {
     ...opt('cancelled_at', b.cancelledAt),
     ...opt('cancel_reason', b.cancelReason),
     ...opt('refund_due', b.refundDue),
+    ...opt('booking_token', 'bookingToken' in b ? b.bookingToken : undefined),
+    ...opt('refund_percent', b.refundPercent),
   };
 }
 

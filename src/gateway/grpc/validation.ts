@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import {
+  BookingListQuery,
   CancelShowCommand,
   CreateShowCommand,
   confirmFields,
@@ -8,7 +9,9 @@ import {
   holdChoice,
   holdFields,
   holdRef,
+  bookingToken,
   issueFields,
+  refundPercent,
   watchFields,
 } from '../command-schemas.ts';
 import { DATE_RE, id, idempotencyKey, int, seatLabel, text } from '../edge-rules.ts';
@@ -89,9 +92,18 @@ function offersFromProto(camel: Record<string, unknown>): void {
 
 const keyed = { idempotencyKey: idempotencyKey.optional() };
 
+/** The policy travels wrapped (`{ rules }`) so "not given" stays apart from "no rules". */
+function policyFromProto(camel: Record<string, unknown>): void {
+  const policy = camel.cancellationPolicy as { rules?: unknown } | undefined;
+  if (policy && typeof policy === 'object' && !Array.isArray(policy)) camel.cancellationPolicy = policy.rules ?? [];
+}
+
 export const CreateShowRequest = fromProto(CreateShowCommand.extend(keyed), {
   emptyIsAbsent: ['blocked_seats', 'idempotency_key'],
-  adapt: offersFromProto,
+  adapt: (camel) => {
+    offersFromProto(camel);
+    policyFromProto(camel);
+  },
 }).transform(({ idempotencyKey: key, ...input }): { input: CreateShowInput; idempotencyKey: string | undefined } => ({
   input,
   idempotencyKey: key,
@@ -134,8 +146,10 @@ const onShow = <S extends z.ZodRawShape>(fields: S) =>
 export const ConfirmRequest = onShow({ ...holdRef, ...confirmFields });
 export const ReleaseRequest = onShow(holdRef);
 export const ExtendHoldRequest = onShow({ ...holdRef, ...extendFields });
-export const GetBookingRequest = z.object({ show_id: id, booking_id: id });
-export const CancelBookingRequest = onShow({ bookingId: id });
+export const GetBookingRequest = z.object({ show_id: id, booking_id: id, booking_token: bookingToken.optional() });
+export const CancelBookingRequest = onShow({ bookingId: id, refundPercent: refundPercent.optional() });
+export const CancelMyBookingRequest = onShow({ bookingId: id, bookingToken });
+export const ListBookingsRequest = fromProto(BookingListQuery.extend({ showId: id }), { emptyIsAbsent: ['customer_id', 'status', 'cursor'] });
 export const CancelShowRequest = onShow(CancelShowCommand.shape);
 export const WatchShowRequest = fromProto(z.strictObject({ showId: watchFields.showId, fromVersion: watchFields.fromVersion })).transform(
   (r) => snakeKeys(r) as { show_id: string; from_version?: number },

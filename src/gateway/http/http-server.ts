@@ -13,7 +13,7 @@ import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
 import { IdempotencyCache, type IdempotencyCacheOptions, type StoredResponse } from './idempotency-cache.ts';
-import { acceptsGzip, holdTokenOf, matchShowsPath, type Route } from './routes.ts';
+import { acceptsGzip, bookingTokenOf, holdTokenOf, matchShowsPath, type Route } from './routes.ts';
 
 export interface HttpHandlerOptions {
   service: SeatService;
@@ -137,9 +137,9 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const identity = opts.identity ?? new EdgeIdentity();
   let ready = false;
 
-  async function run(route: Route, params: string[], query: string, body: unknown, holdToken: string, ctx: CallContext, gzipOk: boolean): Promise<Answer> {
+  async function run(route: Route, params: string[], query: string, body: unknown, holdToken: string, bookingToken: string | undefined, ctx: CallContext, gzipOk: boolean): Promise<Answer> {
     try {
-      const reply = await route.handle({ service, params, query, body, holdToken, ctx, acceptsGzip: gzipOk });
+      const reply = await route.handle({ service, params, query, body, holdToken, bookingToken, ctx, acceptsGzip: gzipOk });
       if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json, gzip: reply.gzip === true };
       return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
     } catch (err) {
@@ -151,13 +151,16 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
 
   async function serveRoute(route: Route, req: IncomingMessage, params: string[], query: string): Promise<Answer> {
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
-    if (route.admin) await limiter.admin(address, () => auth.check(req.headers.authorization));
+    const bookingToken = route.bookingToken ? bookingTokenOf(req.headers) : undefined;
+    // A booking's customer (Booking-Token) calls an admin route as themselves, not as the admin.
+    const admin = route.admin && bookingToken === undefined;
+    if (admin) await limiter.admin(address, () => auth.check(req.headers.authorization));
     const holdToken = route.holdToken ? holdTokenOf(req.headers) : '';
     const method = req.method as string;
     const key = method === 'GET' ? undefined : checkIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
     const raw = route.body === 'none' ? EMPTY : await readBody(req, maxBodyBytes);
     const body = parseJsonBody(req, raw);
-    const identified: CallContext = route.admin
+    const identified: CallContext = admin
       ? { caller: ADMIN_CALLER, ...(key !== undefined ? { idempotencyKey: key } : {}) }
       : identity.context(
           {
@@ -173,12 +176,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     // Before the idempotency cache: a refused attempt is never replayed as the answer.
     if (route.name === HOLD_ROUTE) await limiter.hold('http', address, customerIdOf(body));
     const gzipOk = acceptsGzip(req.headers['accept-encoding']);
-    if (key === undefined) return run(route, params, query, body, holdToken, ctx, gzipOk);
+    if (key === undefined) return run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk);
     // Scoped by caller (and, for hold commands, by the hold token): another caller's key,
     // however alike, never meets this one.
-    const cacheKey = `${method}\n${req.url}\n${ctx.caller}\n${holdToken}\n${key}`;
+    const cacheKey = `${method}\n${req.url}\n${ctx.caller}\n${holdToken}\n${bookingToken ?? ''}\n${key}`;
     const fingerprint = createHash('sha256').update(raw).digest('base64url');
-    return idempotency.run(cacheKey, fingerprint, () => run(route, params, query, body, holdToken, ctx, gzipOk), keepForReplay);
+    return idempotency.run(cacheKey, fingerprint, () => run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk), keepForReplay);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,9 +2,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ShowChanges } from '../../actors/types.ts';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { CallContext, CreateShowInput, SeatService } from '../../service/seat-service.ts';
-import { HOLD_TOKEN_MAX } from '../command-schemas.ts';
+import { BOOKING_TOKEN_MAX, HOLD_TOKEN_MAX } from '../command-schemas.ts';
 import {
+  AdminCancelBody,
+  BookingListQueryString,
   BulkCancelBody,
+  CustomerCancelBody,
   CancelShowBody,
   CatalogQuery,
   ChangeShowBody,
@@ -38,6 +41,8 @@ export interface RouteInput {
   /** Parsed JSON body; undefined when the request had none. */
   body: unknown;
   holdToken: string;
+  /** The Booking-Token header, on routes that read it (`bookingToken`); undefined when not sent. */
+  bookingToken?: string | undefined;
   ctx: CallContext;
   /** The client's Accept-Encoding allows gzip. */
   acceptsGzip: boolean;
@@ -51,6 +56,11 @@ export interface Route {
   holdToken: boolean;
   /** May name a customerId in its body (checked against Customer-Token when tokens are on). */
   customer: boolean;
+  /**
+   * Reads the Booking-Token header. Sent, it makes the call the booking's customer's: an admin
+   * route then needs no admin token (the service checks the booking token instead).
+   */
+  bookingToken: boolean;
   /** Whether the body is read at all; routes that take one treat an empty body as `{}` unless required. */
   body: 'none' | 'optional' | 'required';
   handle(input: RouteInput): Promise<RouteReply>;
@@ -58,8 +68,16 @@ export interface Route {
 
 type Methods = Readonly<Record<string, Route>>;
 
-function route(name: string, opts: Partial<Pick<Route, 'admin' | 'holdToken' | 'customer' | 'body'>>, handle: Route['handle']): Route {
-  return { name, admin: opts.admin ?? false, holdToken: opts.holdToken ?? false, customer: opts.customer ?? false, body: opts.body ?? 'none', handle };
+function route(name: string, opts: Partial<Pick<Route, 'admin' | 'holdToken' | 'bookingToken' | 'customer' | 'body'>>, handle: Route['handle']): Route {
+  return {
+    name,
+    admin: opts.admin ?? false,
+    holdToken: opts.holdToken ?? false,
+    bookingToken: opts.bookingToken ?? false,
+    customer: opts.customer ?? false,
+    body: opts.body ?? 'none',
+    handle,
+  };
 }
 
 const showId = (p: string[]) => checkId(p[0], 'showId');
@@ -145,9 +163,10 @@ const EXTEND: Methods = {
   }),
 };
 
-const getBooking = route('getBooking', {}, async ({ service, params }) => {
+// Without a Booking-Token it answers as it always has (the unguessable id suffices); with one, a wrong token is 403.
+const getBooking = route('getBooking', { bookingToken: true }, async ({ service, params, bookingToken }) => {
   const [id, booking] = [showId(params), bookingId(params)];
-  return { status: 200, body: await service.getBooking(id, booking) };
+  return { status: 200, body: await service.getBooking(id, booking, bookingToken) };
 });
 
 const BOOKING: Methods = { GET: getBooking };
@@ -157,17 +176,30 @@ const BOOKINGS_CANCEL: Methods = {
   GET: getBooking,
   POST: route('cancelBookings', { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
     const id = showId(params);
-    const { bookingIds } = parse(BulkCancelBody, required(body));
-    return { status: 200, body: { bookings: await service.cancelBookings(id, bookingIds, ctx) } };
+    const { bookingIds, refundPercent } = parse(BulkCancelBody, required(body));
+    return { status: 200, body: { bookings: await service.cancelBookings(id, bookingIds, ctx, { refundPercent }) } };
   }),
 };
 
+// With Booking-Token: the customer cancels under the show's policy. Without: the admin (token required), with an optional refundPercent.
 const BOOKING_CANCEL: Methods = {
-  POST: route('cancelBooking', { admin: true, body: 'optional' }, async ({ service, params, body, ctx }) => {
+  POST: route('cancelBooking', { admin: true, bookingToken: true, body: 'optional' }, async ({ service, params, body, bookingToken, ctx }) => {
     const [id, booking] = [showId(params), bookingId(params)];
-    parse(EmptyBody, bodyOf(body));
-    const [view] = await service.cancelBookings(id, [booking], ctx);
+    if (bookingToken !== undefined) {
+      parse(CustomerCancelBody, bodyOf(body));
+      return { status: 200, body: await service.cancelOwnBooking(id, booking, bookingToken, ctx) };
+    }
+    const { refundPercent } = parse(AdminCancelBody, bodyOf(body));
+    const [view] = await service.cancelBookings(id, [booking], ctx, { refundPercent });
     return { status: 200, body: view };
+  }),
+};
+
+const BOOKINGS: Methods = {
+  GET: route('listBookings', { admin: true }, async ({ service, params, query }) => {
+    const id = showId(params);
+    const q = parse(BookingListQueryString, Object.fromEntries(new URLSearchParams(query)));
+    return { status: 200, body: await service.listBookings(id, q) };
   }),
 };
 
@@ -217,7 +249,7 @@ export function matchShowsPath(rest: string[]): Methods | null {
       return SHOW;
     case 2:
       if (rest[1] === 'report') return REPORT;
-      return rest[1] === 'holds' ? HOLDS : null;
+      return rest[1] === 'holds' ? HOLDS : rest[1] === 'bookings' ? BOOKINGS : null;
     case 3:
       if (rest[1] === 'holds') return HOLD;
       if (rest[1] === 'bookings') return rest[2] === 'cancel' ? BOOKINGS_CANCEL : BOOKING;
@@ -239,6 +271,15 @@ export function holdTokenOf(headers: IncomingHttpHeaders): string {
   if (typeof token !== 'string' || token === '')
     throw new SeatError(ErrorCode.UNAUTHENTICATED, 'this call needs the Hold-Token header from the hold');
   if (token.length > HOLD_TOKEN_MAX) throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
+  return token;
+}
+
+/** The Booking-Token header: undefined when absent; one that cannot be a token is FORBIDDEN at once. */
+export function bookingTokenOf(headers: IncomingHttpHeaders): string | undefined {
+  const token = headers['booking-token'];
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || token === '' || token.length > BOOKING_TOKEN_MAX)
+    throw new SeatError(ErrorCode.FORBIDDEN, 'the booking token does not match this booking');
   return token;
 }
 

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import {
+  AdminCancelCommand,
   CancelBookingsCommand,
+  CustomerCancelCommand,
+  bookingListFields,
   CancelShowCommand,
   ChangeShowCommand,
   ConfirmCommand,
@@ -30,6 +33,11 @@ export const ExtendBody = ExtendCommand;
 export const EmptyBody = EmptyCommand;
 export const SeatsBody = SeatsCommand;
 export const BulkCancelBody = CancelBookingsCommand;
+export const AdminCancelBody = AdminCancelCommand;
+export const CustomerCancelBody = CustomerCancelCommand;
+
+/** Query of GET /v1/shows/{showId}/bookings (the limit arrives as text); unknown parameters are ignored. */
+export const BookingListQueryString = z.object({ ...bookingListFields, limit: z.coerce.number().int().min(1).max(500).optional() });
 
 /** Query of GET /v1/shows; unknown parameters are ignored (cache busters, tracking tags). */
 export const CatalogQuery = z.object({

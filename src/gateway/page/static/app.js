@@ -1,5 +1,7 @@
 // The seat-map page: pick a show, watch its seats live, select available seats, hold them
-// over the WebSocket, watch the hold's countdown, confirm or release.
+// over the WebSocket, watch the hold's countdown, confirm (at the hold's locked total) or
+// release; after booking, cancel it, seeing the refund the show's policy gives first.
+import { refundPreview, venueTime } from './bookings.js';
 import { LiveMap } from './live.js';
 import { SeatGrid, formatPrice } from './seat-grid.js';
 
@@ -10,6 +12,10 @@ const selected = new Set();
 let hold = null;
 const booked = new Set();
 let countdownTimer = null;
+/** Show summaries from the catalog, by id (for the start time). */
+const summaries = new Map();
+/** @type {{ showId: string, bookingId: string, bookingToken: string, seats: string[], total: number, currency: string } | null} */
+let myBooking = null;
 
 const live = new LiveMap({
   version: () => grid.version,
@@ -56,6 +62,10 @@ function explain(err) {
       return `Too many seats: ${err.message}`;
     case 'SHOW_CANCELLED':
       return 'This show was cancelled.';
+    case 'CANCELLATION_CLOSED':
+      return 'This booking can no longer be cancelled: the cancellation policy has closed.';
+    case 'PRICE_CHANGED':
+      return `The price changed: ${err.message}. Nothing was booked.`;
     default:
       return `${err.code ?? 'ERROR'}: ${err.message ?? 'something went wrong'}`;
   }
@@ -74,13 +84,18 @@ function refresh() {
   $('confirm-btn').disabled = !hold || cancelled;
   $('release-btn').disabled = !hold;
   $('selected-summary').textContent = hold
-    ? `Holding ${hold.seats.join(', ')} · ${formatPrice(hold.total, hold.currency)}`
+    ? `Holding ${hold.seats.join(', ')} · ${formatPrice(hold.total, hold.currency)} (price locked until the hold ends)`
     : selected.size
       ? `Selected ${[...selected].join(', ')}`
       : cancelled
         ? 'This show was cancelled.'
         : 'Click available seats to select them.';
   $('show-info').textContent = grid.showId ? `Version ${grid.version}${cancelled ? ' · cancelled' : ''}` : '';
+  const summary = summaries.get(grid.showId);
+  $('show-time').textContent = summary ? `Starts ${venueTime(summary.startsAt)}` : '';
+  $('selected-summary').dataset.total = hold ? String(hold.total) : '';
+  $('my-booking').hidden = !myBooking;
+  if (myBooking) $('booking-summary').textContent = `Your booking ${myBooking.bookingId}: ${myBooking.seats.join(', ')} · ${formatPrice(myBooking.total, myBooking.currency)}`;
 }
 
 function renderLegend() {
@@ -156,12 +171,60 @@ $('confirm-btn').addEventListener('click', async () => {
   const h = hold;
   $('confirm-btn').disabled = true;
   try {
-    const r = await live.request({ type: 'confirm', showId: h.showId, holdId: h.holdId, holdToken: h.holdToken });
+    // The total the customer was shown: should it ever differ, nothing is booked (PRICE_CHANGED).
+    const r = await live.request({ type: 'confirm', showId: h.showId, holdId: h.holdId, holdToken: h.holdToken, expectedTotal: h.total });
     for (const s of r.seats) booked.add(s);
     hold = null;
+    myBooking = { showId: h.showId, bookingId: r.bookingId, bookingToken: r.bookingToken, seats: r.seats, total: r.total, currency: r.currency };
+    $('cancel-ask').hidden = true;
     say(`Booked ${r.seats.join(', ')} · ${formatPrice(r.total, r.currency)} · booking ${r.bookingId}`, 'ok');
   } catch (err) {
     if (err.code === 'HOLD_EXPIRED' || err.code === 'HOLD_NOT_FOUND') hold = null;
+    say(explain(err), 'error', err.code);
+  }
+  refresh();
+});
+
+/** The refund the show's policy gives now, shown before asking; the show's full view carries the policy. */
+$('cancel-booking-btn').addEventListener('click', async () => {
+  if (!myBooking) return;
+  const b = myBooking;
+  try {
+    const res = await fetch(`/v1/shows/${encodeURIComponent(b.showId)}`);
+    const show = await res.json();
+    if (!res.ok) throw show.error ?? {};
+    const preview = refundPreview(show.cancellationPolicy, show.startsAt, b.total);
+    if (!preview) {
+      say('This booking can no longer be cancelled: the cancellation policy has closed.', 'error', 'CANCELLATION_CLOSED');
+      return;
+    }
+    $('cancel-preview').textContent = `Cancelling now refunds ${preview.refundPercent} %: ${formatPrice(preview.refundDue, b.currency)} of ${formatPrice(b.total, b.currency)}. Cancel?`;
+    $('cancel-preview').dataset.refund = String(preview.refundDue);
+    $('cancel-ask').hidden = false;
+  } catch (err) {
+    say(explain(err), 'error', err.code);
+  }
+});
+
+$('cancel-no-btn').addEventListener('click', () => {
+  $('cancel-ask').hidden = true;
+});
+
+$('cancel-yes-btn').addEventListener('click', async () => {
+  if (!myBooking) return;
+  const b = myBooking;
+  $('cancel-ask').hidden = true;
+  try {
+    const res = await fetch(`/v1/shows/${encodeURIComponent(b.showId)}/bookings/${encodeURIComponent(b.bookingId)}/cancel`, {
+      method: 'POST',
+      headers: { 'booking-token': b.bookingToken },
+    });
+    const body = await res.json();
+    if (!res.ok) throw body.error ?? {};
+    for (const s of b.seats) booked.delete(s);
+    myBooking = null;
+    say(`Cancelled booking ${b.bookingId} · refund ${formatPrice(body.refundDue, b.currency)}`, 'ok', 'CANCELLED');
+  } catch (err) {
     say(explain(err), 'error', err.code);
   }
   refresh();
@@ -186,6 +249,7 @@ function pick(showId) {
   selected.clear();
   booked.clear();
   hold = null;
+  myBooking = null;
   const url = new URL(location.href);
   url.searchParams.set('show', showId);
   history.replaceState(null, '', url);
@@ -202,7 +266,11 @@ async function loadShows() {
     const { shows } = await res.json();
     const picker = $('show-picker');
     picker.replaceChildren(new Option(shows.length ? 'Pick a show…' : 'No shows', ''));
-    for (const s of shows) picker.append(new Option(`${s.title} · ${s.venue} · ${new Date(s.startsAt).toLocaleString()}`, s.id));
+    for (const s of shows) {
+      summaries.set(s.id, s);
+      picker.append(new Option(`${s.title} · ${s.venue} · ${venueTime(s.startsAt)}`, s.id));
+    }
+    refresh();
     const first = wanted ?? (shows.length === 1 ? shows[0].id : '');
     if (first) {
       if (![...picker.options].some((o) => o.value === first)) picker.append(new Option(first, first));
