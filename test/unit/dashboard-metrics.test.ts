@@ -4,56 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { registry } from '../../src/metrics.ts';
+import { HISTOGRAM_SERIES, ROOT, deployedExprs, metricNames, ruleExprs } from '../support/dashboard-metrics.ts';
 
 /**
  * Every metric the Grafana dashboard and the Prometheus alert rules use must exist in
- * `/metrics`: the PromQL is read loosely (identifiers with the project's prefixes, plus the
- * default Node metrics), `_bucket`/`_sum`/`_count` map to their histogram, and each name is
- * looked up in the process registry after importing every module that defines metrics.
+ * `/metrics`: `_bucket`/`_sum`/`_count` map to their histogram, and each name is looked up in
+ * the process registry after importing every module that defines metrics.
  */
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const DASHBOARD = join(ROOT, 'deploy/grafana/dashboards/seat-inventory.json');
-const ALERTS = join(ROOT, 'deploy/prometheus/alerts.yml');
-const METRIC_NAME = /(?<![A-Za-z0-9_:])(?:seats?|http|nodejs|process)_[A-Za-z0-9_:]*/g;
-const HISTOGRAM_SERIES = /^(.*)_(bucket|sum|count)$/;
-
-/** Metric names in a PromQL expression (quoted label values left out). */
-function metricNames(expr: string): string[] {
-  const unquoted = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
-  return [...unquoted.matchAll(METRIC_NAME)].map((m) => m[0]);
-}
-
-/** Every `expr`, and every templating `query`/`definition`, anywhere in the dashboard JSON. */
-function dashboardExprs(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) for (const n of node) dashboardExprs(n, out);
-  else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (typeof value === 'string' && (key === 'expr' || key === 'query' || key === 'definition')) out.push(value);
-      else dashboardExprs(value, out);
-    }
-  }
-  return out;
-}
-
-/** The `expr:` values of a rules file: one line, or a `|`/`>` block of deeper-indented lines. */
-function ruleExprs(yaml: string): string[] {
-  const lines = yaml.split('\n');
-  const exprs: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^(\s*)expr:\s*(.*)$/.exec(lines[i]);
-    if (!m) continue;
-    const [, indent, rest] = m;
-    if (!/^[|>][-+]?\s*$/.test(rest)) {
-      exprs.push(rest);
-      continue;
-    }
-    const block: string[] = [];
-    while (i + 1 < lines.length && (lines[i + 1].trim() === '' || lines[i + 1].search(/\S/) > indent.length)) block.push(lines[++i]);
-    exprs.push(block.join('\n'));
-  }
-  return exprs;
-}
 
 /** Imports every source module that creates metrics, so the registry holds all of them. */
 async function importMetricModules(): Promise<string[]> {
@@ -84,8 +41,7 @@ describe('dashboard and alert metrics', () => {
   it('every metric the dashboard and the alert rules use is registered', async () => {
     const modules = await importMetricModules();
     assert.ok(modules.length >= 6, `found the metric modules: ${modules.join(', ')}`);
-    const dashboard = dashboardExprs(JSON.parse(readFileSync(DASHBOARD, 'utf8')));
-    const rules = ruleExprs(readFileSync(ALERTS, 'utf8'));
+    const { dashboard, rules } = deployedExprs();
     assert.ok(dashboard.filter((e) => metricNames(e).length).length >= 20, 'the dashboard queries were read');
     assert.ok(rules.length >= 8, 'the alert rules were read');
     for (const expr of rules) assert.ok(metricNames(expr).length || expr.includes('up{'), `rule expression names a metric: ${expr}`);
