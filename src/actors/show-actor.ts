@@ -1,7 +1,7 @@
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { observeExpiryLag, recordCommitted, timedAppend } from './actor-metrics.ts';
 import type { EventLog } from '../persistence/ports.ts';
+import { observeExpiryLag, recordCommitted, timedAppend } from './actor-metrics.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import { decide, type DecideOptions } from './decide.ts';
 import { evolve } from './evolve.ts';
