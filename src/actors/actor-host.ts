@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { BookingStore, EventLog, SnapshotStore } from '../persistence/ports.ts';
+import { trackActorHost } from './actor-metrics.ts';
 import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
 import { anythingDue, dueToForget, FORGET_MARGIN_MS } from './forgetting.ts';
@@ -85,6 +86,7 @@ export class ActorHost {
       ...opts,
     };
     this.logger = opts.logger.child({ subsystem: 'actor-host' });
+    trackActorHost(this);
   }
 
   /** Counts for metrics and readiness. */

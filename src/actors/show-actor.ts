@@ -1,6 +1,7 @@
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EventLog } from '../persistence/ports.ts';
+import { observeExpiryLag, recordCommitted, timedAppend } from './actor-metrics.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import { decide, type DecideOptions } from './decide.ts';
 import { evolve } from './evolve.ts';
@@ -233,6 +234,7 @@ export class ShowActor {
     if (state && (this.expiries.peek() ?? Infinity) <= now) {
       const expired = decide(state, { type: 'expireHolds', holdIds: this.expiries.popDue(now) }, now);
       if (expired.ok) {
+        for (const e of expired.events) if (e.type === 'HoldExpired') observeExpiryLag(state, e.holdId, now);
         for (const e of expired.events) state = evolve(state, e);
         for (const e of expired.events) events.push(e);
       }
@@ -261,6 +263,7 @@ export class ShowActor {
       }
       // No push(...spread): a stadium's cancellation is more events than a call may take arguments.
       for (const e of decision.events) {
+        if (e.type === 'HoldExpired') observeExpiryLag(state, e.holdId, now);
         state = evolve(state, e);
         events.push(e);
       }
@@ -279,7 +282,7 @@ export class ShowActor {
 
     let seq: number;
     try {
-      seq = await this.deps.log.append(this.showId, { batchId: this.deps.newBatchId(), firstVersion, events }, this.lastSeq);
+      seq = await timedAppend(() => this.deps.log.append(this.showId, { batchId: this.deps.newBatchId(), firstVersion, events }, this.lastSeq));
     } catch (err) {
       const reason = asSeatError(err);
       // INVALID_ARGUMENT: the log refused the entry before writing anything (too big even split);
@@ -310,6 +313,7 @@ export class ShowActor {
     this.state = committed;
     for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
     this.trackExpiries(events);
+    recordCommitted(this.showId, events, now);
     try {
       this.deps.onCommitted({ showId: this.showId, seq, firstVersion, events, state: committed });
     } catch (err) {

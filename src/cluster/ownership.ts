@@ -1,5 +1,6 @@
 import type { ActorHost } from '../actors/actor-host.ts';
 import type { Logger } from '../logger.ts';
+import { showsHandedOver, showsTakenOver, trackOwnedShows } from './ownership-metrics.ts';
 import type { Placement } from './placement.ts';
 
 /** Shows handed over or taken over at once. */
@@ -70,6 +71,7 @@ export function attachOwnership(opts: OwnershipOptions): Ownership {
     try {
       await host.passivate(showId, { wake: false });
       counters.handedOver++;
+      showsHandedOver.inc();
       logger.debug({ showId, owner: placement.owner(showId) }, 'show handed over');
     } catch (err) {
       logger.warn({ err, showId }, 'handover failed; the log fences this node out');
@@ -82,7 +84,10 @@ export function attachOwnership(opts: OwnershipOptions): Ownership {
     if (busy.has(showId) || host.isActive(showId)) return;
     busy.add(showId);
     try {
-      if (await host.ensureActive(showId)) counters.takenOver++;
+      if (await host.ensureActive(showId)) {
+        counters.takenOver++;
+        showsTakenOver.inc();
+      }
     } catch (err) {
       logger.warn({ err, showId }, 'takeover activation failed; the first command retries it');
     } finally {
@@ -120,6 +125,7 @@ export function attachOwnership(opts: OwnershipOptions): Ownership {
     if (strays().some((id) => !busy.has(id))) void schedule();
   }, opts.strayCheckMs ?? DEFAULT_STRAY_CHECK_MS);
   strayTimer.unref();
+  const untrackOwned = trackOwnedShows(host, placement);
 
   return {
     handOverAll: async () => {
@@ -130,6 +136,7 @@ export function attachOwnership(opts: OwnershipOptions): Ownership {
     stats: () => ({ ...counters }),
     close: async () => {
       closed = true;
+      untrackOwned();
       unsubscribe();
       clearInterval(strayTimer);
       await current;

@@ -3,6 +3,7 @@ import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../logger.ts';
 import { clusterSubjects } from '../subjects.ts';
 import type { MembershipStore } from './membership.ts';
+import { recordRingChange } from './ownership-metrics.ts';
 import type { Placement, PlacementChange } from './placement.ts';
 import { Ring, sameMembers, type Member } from './ring.ts';
 
@@ -154,6 +155,7 @@ export class RedisPlacement implements Placement {
     this.weights = new Map(view.map((m) => [m.nodeId, m.weight]));
     this.log.info({ before, after }, 'ring changed');
     const change = { before: [...before], after: [...after], ...(selfLapsed ? { selfLapsed } : {}) };
+    recordRingChange(change);
     for (const l of [...this.listeners]) {
       try {
         l(change);

@@ -3,6 +3,7 @@ import type { NatsConnection } from 'nats';
 import type { ActorHostOptions } from '../actors/actor-host.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { addStatsSource } from '../gateway/http/http-metrics.ts';
 import { createSeatNode, type SeatNode } from '../node.ts';
 import { connectNats } from '../persistence/durable-storage.ts';
 import { openStorage, type Storage } from '../persistence/index.ts';
@@ -64,6 +65,8 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
     warmState: (showId) => warmState?.(showId) ?? null,
   });
+  // seat_active_holds / seat_active_shows count this worker's shows.
+  const removeStats = addStatsSource(() => node.host.stats());
   const nc = await connectNats(config.natsUrl!, `seat-worker-${nodeId}`, logger);
   const redis = connectRedis(config.redisUrl, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
   const placement = new RedisPlacement({
@@ -126,6 +129,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
       await placement.close();
       await health.close();
       await node.close();
+      removeStats();
       await Promise.allSettled([nc.drain(), redis.quit()]);
     })());
   return { nodeId, url: health.url, context, close };
