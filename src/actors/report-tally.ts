@@ -118,7 +118,8 @@ export const NO_FORGOTTEN_SALES: ForgottenSales = Object.freeze({ gross: 0, refu
  * place the report reads a refund: when cancellations refund part of a total, read it here.
  */
 export function refundDueOf(booking: BookingRecord): number {
-  return booking.quote.total;
+  // The refund the cancellation recorded (policy or admin percent); older events: the whole total.
+  return booking.refundDue ?? booking.quote.total;
 }
 
 /** A booking was confirmed. */
