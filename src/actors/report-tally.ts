@@ -113,10 +113,7 @@ export interface ForgottenSales {
 
 export const NO_FORGOTTEN_SALES: ForgottenSales = Object.freeze({ gross: 0, refunded: 0 });
 
-/**
- * The refund due on a cancelled booking: its whole total, as its view says (views.ts). The one
- * place the report reads a refund: when cancellations refund part of a total, read it here.
- */
+/** The refund due on a cancelled booking, as its view says (views.ts): the one place the report reads a refund. */
 export function refundDueOf(booking: BookingRecord): number {
   // The refund the cancellation recorded (policy or admin percent); older events: the whole total.
   return booking.refundDue ?? booking.quote.total;
