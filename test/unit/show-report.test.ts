@@ -150,4 +150,15 @@ describe('show report', () => {
     const r = checked(d);
     assert.deepEqual(r.sales, { bookings: 0, seats: 0, gross: b1.total, refunded: b1.total, net: 0, currency: 'INR' });
   });
+
+  it('refunded counts what each cancellation refunded: a partial admin refund keeps the rest in net', () => {
+    const d = new CoreDriver(twoSections());
+    d.ok({ type: 'hold', holdId: 'h1', seats: ['main:A-1', 'main:A-2'] });
+    const b1 = d.ok({ type: 'confirm', holdId: 'h1', bookingId: 'b1' }).booking;
+    const [cancelled] = d.ok({ type: 'cancelBookings', bookingIds: ['b1'], refundPercent: 25 }).bookings;
+    assert.equal(cancelled.refundDue, Math.round(b1.total / 4));
+    const r = checked(d);
+    assert.deepEqual(r.sales, { bookings: 0, seats: 0, gross: b1.total, refunded: cancelled.refundDue, net: b1.total - (cancelled.refundDue ?? 0), currency: 'INR' });
+    assert.deepEqual(showReport(restored(d.s)).sales, r.sales);
+  });
 });
