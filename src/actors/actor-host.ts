@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { EventLog, SnapshotStore } from '../persistence/ports.ts';
 import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
-import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type CommittedBatch, type SendOptions } from './show-actor.ts';
+import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type CommittedBatch, type OwnerCheckResult, type SendOptions } from './show-actor.ts';
 import type { ShowState } from './show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
 import type { CommandReply, ShowCommand } from './types.ts';
@@ -66,6 +66,8 @@ export class ActorHost {
     Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'ownerVerifyWindowMs' | 'beforeTimer'>;
   /** Shows loaded (snapshot or warm copy, then the log) since start. */
   private activations = 0;
+  /** Checks of answers from memory against the log since start, by outcome. */
+  private readonly ownerChecks: Record<OwnerCheckResult, number> = { same: 0, moved: 0, failed: 0 };
   private readonly logger: Logger;
   private closing = false;
   /** Actors the host stopped on purpose (passivation, close); any other stop wakes the show for its holds. */
@@ -85,10 +87,10 @@ export class ActorHost {
   }
 
   /** Counts for metrics and readiness. */
-  stats(): { activeShows: number; activeHolds: number; activations: number } {
+  stats(): { activeShows: number; activeHolds: number; activations: number; ownerChecks: Record<OwnerCheckResult, number> } {
     let activeHolds = 0;
     for (const a of this.actors.values()) activeHolds += a.activeHolds;
-    return { activeShows: this.actors.size, activeHolds, activations: this.activations };
+    return { activeShows: this.actors.size, activeHolds, activations: this.activations, ownerChecks: { ...this.ownerChecks } };
   }
 
   /** A show's queue and tracked hold deadlines, null when it has no actor here (tests, metrics). */
@@ -190,6 +192,7 @@ export class ActorHost {
       decideOptions: this.opts.decideOptions,
       logger: this.logger,
       verifiedAt: loadStartedAt,
+      onOwnerCheck: (result) => this.ownerChecks[result]++,
       ...(this.opts.ownerVerifyWindowMs !== undefined ? { verifyWindowMs: this.opts.ownerVerifyWindowMs } : {}),
       ...(this.opts.beforeTimer ? { beforeTimer: this.opts.beforeTimer } : {}),
       onCommitted: (batch) => this.committed(batch),

@@ -70,7 +70,12 @@ export interface ShowActorDeps {
    * sure it still owns the show, e.g. it just woke from a pause); it is asked again later.
    */
   beforeTimer?: (showId: string) => Promise<boolean>;
+  /** Told the outcome of every check against the log (metrics). */
+  onOwnerCheck?: (result: OwnerCheckResult) => void;
 }
+
+/** same: the log's last seq was this actor's; moved: someone else wrote; failed: the log did not answer. */
+export type OwnerCheckResult = 'same' | 'moved' | 'failed';
 
 /** A hold-expiry timer put off by beforeTimer runs again after this long. */
 const TIMER_RECHECK_MS = 250;
@@ -240,13 +245,16 @@ export class ShowActor {
     try {
       last = await this.deps.log.lastSeq(this.showId);
     } catch (err) {
+      this.deps.onOwnerCheck?.('failed');
       throw new SeatError(ErrorCode.UNAVAILABLE, 'could not confirm the show with the event log; retry', {}, { cause: err });
     }
     if (this.stopped) throw new ActorStoppedError(this.stopped);
     if (last === this.lastSeq) {
+      this.deps.onOwnerCheck?.('same');
       this.verifiedAt = Math.max(this.verifiedAt, startedAt);
       return;
     }
+    this.deps.onOwnerCheck?.('moved');
     const reason = new SeatError(ErrorCode.NOT_OWNER, `another writer appended to ${this.showId} after seq ${this.lastSeq}`);
     this.deps.logger.warn({ showId: this.showId, code: reason.code, seq: this.lastSeq, logSeq: last }, 'the log moved on without this actor, stopping it');
     this.stop(reason);

@@ -8,6 +8,7 @@ import { connectNats } from '../persistence/durable-storage.ts';
 import { openStorage, type Storage } from '../persistence/index.ts';
 import { clusterSubjects } from '../subjects.ts';
 import { clusterRoutes } from './cluster-routes.ts';
+import { watchFaultStats } from './fault-metrics.ts';
 import { startHealthServer } from './health-server.ts';
 import { RedisMembershipStore } from './membership.ts';
 import { NodeIdClaim } from './node-claim.ts';
@@ -138,12 +139,17 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     ready: () => !stopping && placement.members().includes(nodeId),
     extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats() })),
   });
+  const unwatch = watchFaultStats(() => {
+    const { activations, ownerChecks } = node.host.stats();
+    return { servingThroughOutage: placement.servingThroughOutage, activations, ownerChecks };
+  });
   log.info({ url: health.url, nodeId, members: placement.members() }, 'listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       stopping = true;
+      unwatch();
       await placement.leave();
       for (const h of handles) await h.afterLeave?.().catch((err: unknown) => log.warn({ err }, 'extension afterLeave failed'));
       await endpoint.close();

@@ -59,7 +59,10 @@ describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis
       heldDuringOutage.push(await round());
     heldDuringOutage.push(await round());
     assert.deepEqual([...statuses.keys()].sort(), ['hold  201', 'read  200'], `answers during the outage: ${JSON.stringify([...statuses])}`);
-    for (const w of cluster.workers) assert.equal((await fetch(`${w.url}/readyz`)).ok, true, `${w.nodeId} stays ready`);
+    for (const w of cluster.workers) {
+      assert.equal((await fetch(`${w.url}/readyz`)).ok, true, `${w.nodeId} stays ready`);
+      assert.equal(await cluster.metric(w, 'seat_cluster_serving_through_outage'), 1);
+    }
 
     await redis.start();
     const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
@@ -79,6 +82,8 @@ describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis
     const afterStats = await Promise.all(cluster.workers.map(stats));
     for (let i = 0; i < cluster.workers.length; i++) {
       assert.equal(afterStats[i].activations, before[i].activations, `${cluster.workers[i].nodeId} loaded no show again`);
+      assert.equal(await cluster.metric(cluster.workers[i], 'seat_show_activations'), before[i].activations);
+      assert.equal(await cluster.metric(cluster.workers[i], 'seat_cluster_serving_through_outage'), 0);
       assert.equal(logged(cluster.workers[i], 'dropping every show'), false);
     }
     assert.deepEqual(await Promise.all(ids.map((id) => cluster.ownerOf(id))), owners, 'the ring is the one from before');
