@@ -69,8 +69,12 @@ export class RedisPlacement implements Placement {
   private readonly subjects: ReturnType<typeof clusterSubjects>;
   private lastError: string | null = null;
   private left = false;
-  /** A heartbeat failed since the last one that worked. */
-  private failedSinceOk = false;
+  /**
+   * A heartbeat failed while this worker's lease was still current, and none worked since:
+   * the store went away under a running worker. (A failure noticed only after the lease ran
+   * out is a pause or a stall first: that worker must not assume it kept its shows.)
+   */
+  private outage = false;
   /** The members of the current ring. */
   private view: Member[] = [];
   /** Until then (performance.now()), the ring keeps the members it had when the store came back. */
@@ -157,7 +161,7 @@ export class RedisPlacement implements Placement {
 
   /** The store is unreachable and this worker keeps serving on the frozen ring. */
   get servingThroughOutage(): boolean {
-    return this.opts.self !== null && this.opts.serveThroughOutage === true && this.lastError !== null && this.lastBeatOkAt !== -Infinity && !this.claimLost;
+    return this.opts.self !== null && this.opts.serveThroughOutage === true && this.outage && !this.claimLost;
   }
 
   private get leaseCurrent(): boolean {
@@ -189,7 +193,7 @@ export class RedisPlacement implements Placement {
         // A beat that lands after the lease ran out (paused process, slow store): the others
         // dropped this worker in between, whatever the member list looks like now.
         lapsed = this.lastBeatOkAt !== -Infinity && started - this.lastBeatOkAt >= this.opts.memberTtlMs;
-        if (lapsed && this.failedSinceOk && this.opts.serveThroughOutage) {
+        if (lapsed && this.outage && this.opts.serveThroughOutage) {
           // Served through the outage: what is in memory was checked against the log all along.
           this.log.info({ sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) }, 'membership store back after an outage; rejoining with the shows in memory');
           lapsed = false;
@@ -197,14 +201,14 @@ export class RedisPlacement implements Placement {
         this.lastBeatOkAt = started;
       }
       this.lastError = null;
-      this.failedSinceOk = false;
+      this.outage = false;
     } catch (err) {
       if (this.lastError === null) {
-        if (this.opts.serveThroughOutage && this.opts.self) this.log.warn({ err, members: this.ring.members }, 'membership heartbeat failed; serving owned shows on the frozen ring');
+        if (this.leaseCurrent) this.outage = true;
+        if (this.servingThroughOutage) this.log.warn({ err, members: this.ring.members }, 'membership heartbeat failed; serving owned shows on the frozen ring');
         else this.log.warn({ err }, 'membership heartbeat failed');
       }
       this.lastError = String(err);
-      this.failedSinceOk = true;
     }
     this.apply(lapsed);
   }
