@@ -174,7 +174,8 @@ export class RedisPlacement implements Placement {
    */
   async mayAct(showId: string): Promise<boolean> {
     if (this.opts.self === null) return true;
-    if (!this.leaseCurrent) await this.refresh();
+    // Serving through an outage, a beat would only wait out a timeout: the log fences the write.
+    if (!this.leaseCurrent && !this.servingThroughOutage) await this.refresh();
     return this.selfAlive && !this.left && this.owner(showId) === this.selfId;
   }
 
