@@ -58,6 +58,14 @@ describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis
     while (!(cluster.workers.every((w) => logged(w, 'serving owned shows on the frozen ring')) && Date.now() - killedAt > 3 * MEMBER_TTL_MS))
       heldDuringOutage.push(await round());
     heldDuringOutage.push(await round());
+    // Hold timers keep firing: a short hold made now expires while Redis is still down.
+    const short = await cluster.request('POST', `/v1/shows/${ids[0]}/holds`, { seats: ['J-30'], ttlSeconds: 1 });
+    assert.equal(short.status, 201);
+    await until(
+      async () => (await cluster.request('GET', `/v1/shows/${ids[0]}`)).body.seats.find((s: { id: string }) => s.id === 'J-30').status === 'available',
+      10_000,
+      'the short hold to expire during the outage',
+    );
     assert.deepEqual([...statuses.keys()].sort(), ['hold  201', 'read  200'], `answers during the outage: ${JSON.stringify([...statuses])}`);
     for (const w of cluster.workers) {
       assert.equal((await fetch(`${w.url}/readyz`)).ok, true, `${w.nodeId} stays ready`);
