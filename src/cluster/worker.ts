@@ -73,7 +73,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     throw err;
   }
   // Kept fresh until the heartbeat takes over (opening storage may outlast the TTL).
-  const claimKeeper = setInterval(() => void claim.refresh().catch(() => undefined), config.heartbeatIntervalMs);
+  const claimKeeper = setInterval(() => void claim.refresh().catch(() => undefined), config.heartbeatIntervalMs).unref();
   let placement: RedisPlacement;
   let resolveClaimLost!: () => void;
   const claimLost = new Promise<void>((resolve) => (resolveClaimLost = resolve));
