@@ -15,6 +15,9 @@ export class NodeIdInUseError extends Error {
   }
 }
 
+/** How long a starting worker retries Redis errors while claiming its id. */
+const CLAIM_ERROR_PATIENCE_MS = 10_000;
+
 // Ours, or free (expired, or Redis restarted empty): set it with a fresh TTL. Anyone else's: lost.
 const REFRESH_SCRIPT = `
 local v = redis.call('GET', KEYS[1])
@@ -65,12 +68,25 @@ export class NodeIdClaim {
   /**
    * Claims the id, waiting up to `waitMs` for a previous holder's claim to expire (a restart
    * right after a crash); throws NodeIdInUseError when a live process keeps refreshing it.
+   * Redis errors (still connecting, a slow reply) are retried for up to CLAIM_ERROR_PATIENCE_MS.
    */
   async claim(waitMs: number, logger: Logger): Promise<void> {
-    const deadline = performance.now() + waitMs;
+    const started = performance.now();
+    const deadline = started + waitMs;
+    const errorDeadline = started + Math.max(waitMs, CLAIM_ERROR_PATIENCE_MS);
     let logged = false;
+    let erred = false;
     for (;;) {
-      const holderTtl = await this.tryClaim();
+      let holderTtl: number | null;
+      try {
+        holderTtl = await this.tryClaim();
+      } catch (err) {
+        if (performance.now() > errorDeadline) throw err;
+        if (!erred) logger.warn({ err, nodeId: this.nodeId }, 'could not claim NODE_ID yet; retrying');
+        erred = true;
+        await sleep(100);
+        continue;
+      }
       if (holderTtl === null) return;
       if (performance.now() + Math.min(holderTtl, 50) > deadline) throw new NodeIdInUseError(this.nodeId, holderTtl);
       if (!logged) logger.info({ nodeId: this.nodeId, holderTtlMs: holderTtl }, 'NODE_ID is claimed by another process; waiting for the claim to expire');
