@@ -109,6 +109,13 @@ const EnvSchema = z.object({
     .optional(),
   // -- big commands (log entry splitting)
   // -- soak
+  // -- faults: Redis outage, NODE_ID claim
+  /** An answer that changes nothing (a read, HOLD_NOT_FOUND) comes from memory only if the show's actor appended or checked the log's last seq this recently (ms); 0: check every time. */
+  OWNER_VERIFY_WINDOW_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /** Keep serving owned shows on a frozen ring while Redis is unreachable (the log fences stale writers). */
+  SERVE_THROUGH_REDIS_OUTAGE: flag.default(true),
+  /** How long a worker waits at start for a NODE_ID claim held by an earlier process to expire before refusing to start (ms); default: MEMBER_TTL_MS plus two heartbeats. */
+  NODE_CLAIM_WAIT_MS: z.coerce.number().int().min(0).max(600_000).optional(),
 });
 
 export interface Config {
@@ -189,6 +196,10 @@ export interface Config {
   eventLogTruncateAt: { file: string; offset: number } | undefined;
   // -- big commands (log entry splitting)
   // -- soak
+  // -- faults: Redis outage, NODE_ID claim
+  ownerVerifyWindowMs: number;
+  serveThroughRedisOutage: boolean;
+  nodeClaimWaitMs: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -268,6 +279,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventLogTruncateAt: e.EVENT_LOG_TRUNCATE_AT,
     // -- big commands (log entry splitting)
     // -- soak
+    // -- faults: Redis outage, NODE_ID claim
+    ownerVerifyWindowMs: e.OWNER_VERIFY_WINDOW_MS,
+    serveThroughRedisOutage: e.SERVE_THROUGH_REDIS_OUTAGE,
+    nodeClaimWaitMs: e.NODE_CLAIM_WAIT_MS,
   };
 }
 

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreateShowInput } from './service/seat-service.ts';
 import { startClusterGateway, startWorker, workerExtensions } from './cluster/index.ts';
+import { NodeIdInUseError } from './cluster/node-claim.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { ErrorCode, isSeatErrorCode } from './errors.ts';
 import { startGateway } from './gateway/index.ts';
@@ -129,6 +130,11 @@ async function runAll(config: Config, log: Logger): Promise<void> {
 async function runWorker(config: Config, log: Logger): Promise<void> {
   const worker = await startWorker(config, logger, workerExtensions);
   onSignals(() => worker.close(), log);
+  void worker.claimLost.then(async () => {
+    log.fatal({ nodeId: worker.nodeId }, `another process now runs NODE_ID ${worker.nodeId}; stopping this one`);
+    await worker.close().catch(() => undefined);
+    process.exit(1);
+  });
 }
 
 async function runGateway(config: Config, log: Logger): Promise<void> {
@@ -159,6 +165,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) logger.error(err.message);
+  else if (err instanceof NodeIdInUseError) logger.fatal({ nodeId: err.nodeId, code: 'NODE_ID_IN_USE' }, err.message);
   else logger.fatal({ err }, 'failed to start');
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ActorHost } from './actors/actor-host.ts';
+import { ActorHost, type ActorHostOptions } from './actors/actor-host.ts';
 import { seatDelta } from './actors/deltas.ts';
 import type { CommittedBatch } from './actors/show-actor.ts';
 import { showSummary } from './actors/views.ts';
@@ -39,7 +39,7 @@ export function createSeatNode(
    * Host options a cluster worker adds: a warm replica's state source. A copy may carry the
    * bookings of its last entry; they are written before the activation answers anything.
    */
-  hostOptions: { warmState?: WarmStateSource; /** The host's clock (tests move time past key retention). */ now?: () => number } = {},
+  hostOptions: { warmState?: WarmStateSource; /** The host's clock (tests move time past key retention). */ now?: () => number } & Pick<ActorHostOptions, 'ownerVerifyWindowMs' | 'beforeTimer'> = {},
 ): SeatNode {
   const tokens = new HoldTokens(config.holdTokenSecret ?? randomBytes(32));
   const commitLog = logger.child({ subsystem: 'commit' });
@@ -70,6 +70,8 @@ export function createSeatNode(
     ...(warm ? { warmState: warm.warmState } : {}),
     ...(storage.archive ? { archive: storage.archive } : {}),
     ...(hostOptions.now ? { now: hostOptions.now } : {}),
+    ...(hostOptions.ownerVerifyWindowMs !== undefined ? { ownerVerifyWindowMs: hostOptions.ownerVerifyWindowMs } : {}),
+    ...(hostOptions.beforeTimer ? { beforeTimer: hostOptions.beforeTimer } : {}),
   });
   const passivateAfterMs = config.passivateAfterMs;
   let sweeping = false;

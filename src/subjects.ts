@@ -27,4 +27,6 @@ export const clusterKeys = (prefix: string) => ({
   members: `${prefix}:members`,
   /** Hash: node id → weight. */
   weights: `${prefix}:weights`,
+  /** String: the instance token of the live process running this node id. */
+  nodeClaim: (nodeId: string) => `${prefix}:node:${nodeId}`,
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { BookingStore, EventLog, SnapshotStore } from '../persistence/ports.ts';
@@ -7,7 +8,7 @@ import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
 import { anythingDue, dueToForget, FORGET_MARGIN_MS } from './forgetting.ts';
 import { retentionMs } from './idempotency.ts';
-import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type CommittedBatch, type SendOptions } from './show-actor.ts';
+import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type CommittedBatch, type OwnerCheckResult, type SendOptions } from './show-actor.ts';
 import type { ShowState } from './show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
 import type { CommandReply, ShowCommand } from './types.ts';
@@ -40,6 +41,10 @@ export interface ActorHostOptions {
    * Absent: shows keep their bookings (they still forget ended holds).
    */
   archive?: Pick<BookingStore, 'upsert'>;
+  /** See ShowActorDeps.verifyWindowMs: answers from memory no older than this against the log. */
+  ownerVerifyWindowMs?: number;
+  /** See ShowActorDeps.beforeTimer: asked before a hold-expiry timer writes. */
+  beforeTimer?: (showId: string) => Promise<boolean>;
 }
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
@@ -66,10 +71,14 @@ export class ActorHost {
   private readonly snapshotTracks = new Map<string, SnapshotTrack>();
   /** Passivated shows with holds, woken when their first hold is due. */
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
-  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive'>> &
-    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive'>;
+  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer'>> &
+    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer'>;
   /** Shows with a housekeeping pass (archive, then forget) in flight. */
   private readonly forgetting = new Set<string>();
+  /** Shows loaded (snapshot or warm copy, then the log) since start. */
+  private activations = 0;
+  /** Checks of answers from memory against the log since start, by outcome. */
+  private readonly ownerChecks: Record<OwnerCheckResult, number> = { same: 0, moved: 0, failed: 0 };
   private readonly logger: Logger;
   private closing = false;
   /** Actors the host stopped on purpose (passivation, close); any other stop wakes the show for its holds. */
@@ -90,10 +99,10 @@ export class ActorHost {
   }
 
   /** Counts for metrics and readiness. */
-  stats(): { activeShows: number; activeHolds: number } {
+  stats(): { activeShows: number; activeHolds: number; activations: number; ownerChecks: Record<OwnerCheckResult, number> } {
     let activeHolds = 0;
     for (const a of this.actors.values()) activeHolds += a.activeHolds;
-    return { activeShows: this.actors.size, activeHolds };
+    return { activeShows: this.actors.size, activeHolds, activations: this.activations, ownerChecks: { ...this.ownerChecks } };
   }
 
   /** A show's queue and tracked hold deadlines, null when it has no actor here (tests, metrics). */
@@ -123,13 +132,20 @@ export class ActorHost {
     }
   }
 
-  /** Runs `fn` on the show's committed state. SHOW_NOT_FOUND when the show does not exist. */
-  async read<T>(showId: string, fn: (state: ShowState) => T): Promise<T> {
+  /**
+   * Runs `fn` on the show's committed state. SHOW_NOT_FOUND when the show does not exist.
+   * An answer for a client (`verify`, the default) is confirmed against the log when the
+   * actor has not been within the verify window; `verify: false` for the process's own use.
+   */
+  async read<T>(showId: string, fn: (state: ShowState) => T, opts: { verify?: boolean } = {}): Promise<T> {
     const actor = await this.actorFor(showId, false);
-    return actor.read((state) => {
-      if (!state) throw new SeatError(ErrorCode.SHOW_NOT_FOUND, 'no such show');
-      return fn(state);
-    });
+    return actor.read(
+      (state) => {
+        if (!state) throw new SeatError(ErrorCode.SHOW_NOT_FOUND, 'no such show');
+        return fn(state);
+      },
+      { verify: opts.verify !== false },
+    );
   }
 
   private async actorFor(showId: string, create: boolean): Promise<ShowActor> {
@@ -176,7 +192,9 @@ export class ActorHost {
     const started = this.opts.now();
     clearTimeout(this.wakeTimers.get(showId));
     this.wakeTimers.delete(showId);
+    const loadStartedAt = performance.now();
     const { state, seq, replayed, warm } = await this.load(showId);
+    this.activations++;
     const actor = new ShowActor(showId, state, seq, {
       log: this.opts.log,
       now: this.opts.now,
@@ -185,6 +203,10 @@ export class ActorHost {
       maxMailbox: this.opts.maxMailbox,
       decideOptions: this.opts.decideOptions,
       logger: this.logger,
+      verifiedAt: loadStartedAt,
+      onOwnerCheck: (result) => this.ownerChecks[result]++,
+      ...(this.opts.ownerVerifyWindowMs !== undefined ? { verifyWindowMs: this.opts.ownerVerifyWindowMs } : {}),
+      ...(this.opts.beforeTimer ? { beforeTimer: this.opts.beforeTimer } : {}),
       onCommitted: (batch) => this.committed(batch),
       ...(this.opts.beforeReply ? { beforeReply: this.opts.beforeReply } : {}),
       onStopped: (id, reason) => {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EventLog } from '../persistence/ports.ts';
@@ -56,7 +57,29 @@ export interface ShowActorDeps {
   maxMailbox?: number;
   /** Node settings decisions depend on (idempotency retention). */
   decideOptions?: DecideOptions;
+  /**
+   * An answer that changes nothing (a read, a refusal such as HOLD_NOT_FOUND, an idempotent
+   * replay) comes from memory only if this actor appended, or found the log's last seq to be
+   * its own, within this many ms; otherwise it checks the log first and stops (NOT_OWNER) if
+   * another writer appended meanwhile. 0: check every time; undefined: never (one process).
+   */
+  verifyWindowMs?: number;
+  /** performance.now() when the state was read from the log (activation); default: construction. */
+  verifiedAt?: number;
+  /**
+   * Asked before a hold-expiry timer writes: false puts the timer off (this process is not
+   * sure it still owns the show, e.g. it just woke from a pause); it is asked again later.
+   */
+  beforeTimer?: (showId: string) => Promise<boolean>;
+  /** Told the outcome of every check against the log (metrics). */
+  onOwnerCheck?: (result: OwnerCheckResult) => void;
 }
+
+/** same: the log's last seq was this actor's; moved: someone else wrote; failed: the log did not answer. */
+export type OwnerCheckResult = 'same' | 'moved' | 'failed';
+
+/** A hold-expiry timer put off by beforeTimer runs again after this long. */
+const TIMER_RECHECK_MS = 250;
 
 /** How a caller sends a command. */
 export interface SendOptions {
@@ -97,7 +120,11 @@ export class ShowActor {
   private readonly maxBatch: number;
   private readonly maxMailbox: number;
   private mailbox: Pending[] = [];
-  private readsAfterCommit: Array<() => void> = [];
+  private readsAfterCommit: Array<(err?: SeatError) => void> = [];
+  /** Reads waiting for the log to confirm this actor is still its latest writer. */
+  private verifiedReads: Array<(err?: SeatError) => void> = [];
+  /** performance.now() of the last proof that this actor was the log's latest writer. */
+  private verifiedAt: number;
   private draining = false;
   private stopped: SeatError | null = null;
   private readonly expiries = new DeadlineHeap();
@@ -113,6 +140,7 @@ export class ShowActor {
     this.maxBatch = deps.maxBatch ?? DEFAULT_MAX_BATCH;
     this.maxMailbox = deps.maxMailbox ?? DEFAULT_MAILBOX_MAX_COMMANDS;
     this.lastActivity = deps.now();
+    this.verifiedAt = deps.verifiedAt ?? performance.now();
     if (state) {
       for (const hold of state.holds.values()) this.expiries.set(hold.expiresAt, hold.holdId);
       this.armExpiryTimer();
@@ -171,23 +199,67 @@ export class ShowActor {
     });
   }
 
-  /** Runs `fn` on committed state only: waits for an append in flight to finish first. */
-  read<T>(fn: (state: ShowState | null) => T): Promise<T> {
+  /**
+   * Runs `fn` on committed state only: waits for an append in flight to finish first. With
+   * `verify` (an answer to a client), a state not confirmed against the log within the
+   * verify window is confirmed first (see ShowActorDeps.verifyWindowMs).
+   */
+  read<T>(fn: (state: ShowState | null) => T, opts: { verify?: boolean } = {}): Promise<T> {
     if (this.stopped) return Promise.reject(new ActorStoppedError(this.stopped));
     this.lastActivity = this.deps.now();
-    if (!this.draining) return Promise.resolve(fn(this.state));
+    const verify = opts.verify === true && this.needsVerify();
+    if (!this.draining && !verify) return Promise.resolve(fn(this.state));
     return new Promise((resolve, reject) => {
-      this.readsAfterCommit.push(() => {
-        if (this.stopped) reject(new ActorStoppedError(this.stopped));
+      const run = (err?: SeatError) => {
+        if (err) reject(err);
+        else if (this.stopped) reject(new ActorStoppedError(this.stopped));
         else {
           try {
             resolve(fn(this.state));
-          } catch (err) {
-            reject(asSeatError(err));
+          } catch (e) {
+            reject(asSeatError(e));
           }
         }
-      });
+      };
+      (verify ? this.verifiedReads : this.readsAfterCommit).push(run);
+      if (!this.draining) {
+        this.draining = true;
+        queueMicrotask(() => void this.drain());
+      }
     });
+  }
+
+  private needsVerify(): boolean {
+    const w = this.deps.verifyWindowMs;
+    return w !== undefined && performance.now() - this.verifiedAt >= w;
+  }
+
+  /**
+   * Confirms this actor is still the log's latest writer of the show (the log's last seq is
+   * the one it applied last). Only called with nothing in flight (inside drain). Someone else
+   * wrote: the actor stops with NOT_OWNER and this throws it. The log unreachable: throws
+   * UNAVAILABLE and the actor stays.
+   */
+  private async verifyOwner(): Promise<void> {
+    const startedAt = performance.now();
+    let last: number;
+    try {
+      last = await this.deps.log.lastSeq(this.showId);
+    } catch (err) {
+      this.deps.onOwnerCheck?.('failed');
+      throw new SeatError(ErrorCode.UNAVAILABLE, 'could not confirm the show with the event log; retry', {}, { cause: err });
+    }
+    if (this.stopped) throw new ActorStoppedError(this.stopped);
+    if (last === this.lastSeq) {
+      this.deps.onOwnerCheck?.('same');
+      this.verifiedAt = Math.max(this.verifiedAt, startedAt);
+      return;
+    }
+    this.deps.onOwnerCheck?.('moved');
+    const reason = new SeatError(ErrorCode.NOT_OWNER, `another writer appended to ${this.showId} after seq ${this.lastSeq}`);
+    this.deps.logger.warn({ showId: this.showId, code: reason.code, seq: this.lastSeq, logSeq: last }, 'the log moved on without this actor, stopping it');
+    this.stop(reason);
+    throw reason;
   }
 
   /** Waits for the mailbox to empty (used before snapshots on shutdown and handover). */
@@ -205,6 +277,9 @@ export class ShowActor {
     this.mailbox = [];
     for (const p of waiting) p.reject(new ActorStoppedError(reason));
     this.flushReads();
+    const verified = this.verifiedReads;
+    this.verifiedReads = [];
+    for (const r of verified) r();
     this.deps.onStopped(this.showId, reason);
   }
 
@@ -216,11 +291,30 @@ export class ShowActor {
 
   private async drain(): Promise<void> {
     try {
-      while (this.mailbox.length && !this.stopped) await this.runBatch(this.mailbox.splice(0, this.maxBatch));
+      while (!this.stopped) {
+        if (this.mailbox.length) await this.runBatch(this.mailbox.splice(0, this.maxBatch));
+        else if (this.verifiedReads.length) await this.answerVerifiedReads();
+        else break;
+      }
     } finally {
       this.draining = false;
       this.flushReads();
     }
+  }
+
+  private async answerVerifiedReads(): Promise<void> {
+    const reads = this.verifiedReads;
+    this.verifiedReads = [];
+    if (this.needsVerify()) {
+      try {
+        await this.verifyOwner();
+      } catch (err) {
+        const e = asSeatError(err);
+        for (const r of reads) r(e);
+        return;
+      }
+    }
+    for (const r of reads) r();
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
@@ -275,12 +369,25 @@ export class ShowActor {
     }
 
     if (events.length === 0) {
+      // Nothing to append, so nothing the log would fence: an answer from memory is only as
+      // good as this actor's claim to be the show's latest writer.
+      if (outcomes.length > 0 && this.needsVerify()) {
+        try {
+          await this.verifyOwner();
+        } catch (err) {
+          const e = asSeatError(err);
+          for (const o of outcomes) o.p.reject(e);
+          this.flushReads();
+          return;
+        }
+      }
       for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
       this.flushReads();
       return;
     }
 
     let seq: number;
+    const appendStartedAt = performance.now();
     try {
       seq = await timedAppend(() => this.deps.log.append(this.showId, { batchId: this.deps.newBatchId(), firstVersion, events }, this.lastSeq));
     } catch (err) {
@@ -298,6 +405,7 @@ export class ShowActor {
     }
     const committed = state as ShowState;
     this.lastSeq = seq;
+    this.verifiedAt = Math.max(this.verifiedAt, appendStartedAt);
     committed.logSeq = seq;
     if (this.deps.beforeReply) {
       try {
@@ -360,6 +468,31 @@ export class ShowActor {
   private fireExpiries(): void {
     this.expiryTimer = null;
     this.expiryTimerAt = Infinity;
+    const gate = this.deps.beforeTimer;
+    if (!gate) {
+      this.expireDue();
+      return;
+    }
+    // Checked first, so a process that wakes from a pause with overdue timers writes nothing
+    // until it knows it still owns the show.
+    gate(this.showId)
+      .catch(() => false)
+      .then((go) => {
+        if (this.stopped) return;
+        if (go) this.expireDue();
+        else this.armExpiryTimerIn(TIMER_RECHECK_MS);
+      });
+  }
+
+  private armExpiryTimerIn(ms: number): void {
+    if (this.stopped || this.expiries.peek() === undefined) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimerAt = this.deps.now() + ms;
+    this.expiryTimer = setTimeout(() => this.fireExpiries(), ms);
+    this.expiryTimer.unref();
+  }
+
+  private expireDue(): void {
     const due = this.expiries.popDue(this.deps.now());
     if (due.length) {
       this.send({ type: 'expireHolds', holdIds: due }).catch((err: unknown) => {

@@ -75,6 +75,7 @@ export interface ExpiryIndexOptions {
  */
 export class ExpiryIndexWriter {
   private pending = new Map<string, EntryReader>();
+  private writeFailing = false;
   private readonly keys: ReturnType<typeof expiryKeys>;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | null = null;
@@ -116,10 +117,18 @@ export class ExpiryIndexWriter {
       }),
     );
     if (entries.length === 0) return;
-    await this.put(entries).catch((err: unknown) => {
-      this.logger.warn({ err, shows: entries.length }, 'expiry index write failed; retrying next flush');
-      for (const [showId, entry] of entries) if (!this.pending.has(showId)) this.pending.set(showId, () => entry);
-    });
+    await this.put(entries).then(
+      () => {
+        if (this.writeFailing) this.logger.info('expiry index writable again');
+        this.writeFailing = false;
+      },
+      (err: unknown) => {
+        // Once per streak: during a Redis outage this fails every flush.
+        if (!this.writeFailing) this.logger.warn({ err, shows: entries.length }, 'expiry index write failed; retrying every flush');
+        this.writeFailing = true;
+        for (const [showId, entry] of entries) if (!this.pending.has(showId)) this.pending.set(showId, () => entry);
+      },
+    );
   }
 
   /** Writes entries now (also used by the sweeper to correct an entry it found stale). */
@@ -169,6 +178,7 @@ export class ExpirySweeper {
   private readonly keys: ReturnType<typeof expiryKeys>;
   private activations = 0;
   private closed = false;
+  private sweepFailing = false;
 
   constructor(private readonly opts: ExpirySweeperOptions) {
     this.keys = expiryKeys(opts.prefix);
@@ -180,7 +190,15 @@ export class ExpirySweeper {
   sweep(): Promise<void> {
     if (this.sweeping || this.closed) return this.sweeping ?? Promise.resolve();
     this.sweeping = this.run()
-      .catch((err: unknown) => this.logger.warn({ err }, 'expiry sweep failed'))
+      .then(() => {
+        if (this.sweepFailing) this.logger.info('expiry sweep works again');
+        this.sweepFailing = false;
+      })
+      .catch((err: unknown) => {
+        // Once per streak: during a Redis outage this fails every sweep.
+        if (!this.sweepFailing) this.logger.warn({ err }, 'expiry sweep failed; retrying every sweep');
+        this.sweepFailing = true;
+      })
       .finally(() => (this.sweeping = null));
     return this.sweeping;
   }

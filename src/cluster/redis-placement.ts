@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import { clusterSubjects } from '../subjects.ts';
 import type { MembershipStore } from './membership.ts';
 import { recordRingChange } from './ownership-metrics.ts';
+import type { NodeIdClaim } from './node-claim.ts';
 import type { Placement, PlacementChange } from './placement.ts';
 import { Ring, sameMembers, type Member } from './ring.ts';
 
@@ -17,6 +18,16 @@ export interface RedisPlacementOptions {
   heartbeatIntervalMs: number;
   memberTtlMs: number;
   logger: Logger;
+  /**
+   * Keep serving on a frozen ring while the store is unreachable instead of dropping out when
+   * this worker's lease lapses (the log's fencing keeps a stale owner harmless); on return,
+   * rejoin keeping the shows in memory. Default false: a worker that cannot beat serves nothing.
+   */
+  serveThroughOutage?: boolean;
+  /** This worker's NODE_ID claim, checked and refreshed with every heartbeat. */
+  claim?: NodeIdClaim;
+  /** Runs once when another process took this worker's NODE_ID: this one serves nothing from then on. */
+  onClaimLost?: () => void;
 }
 
 /** What travels on `<prefix>.cluster.members`. */
@@ -31,9 +42,17 @@ export type MembershipAnnouncement = { type: 'join'; nodeId: string } | { type: 
  * Timings (defaults): heartbeat 200 ms, TTL 800 ms. A killed worker leaves every view
  * within TTL + one interval (≤ 1.0 s); a graceful leave within one NATS hop (~1 ms).
  *
- * Self-fencing: a worker whose last successful heartbeat is older than the TTL (Redis
- * unreachable, or the process was paused) drops itself from its own view, so it stops
- * claiming shows the others have already moved; the log's fencing still guards writes.
+ * Self-fencing: a worker whose last successful heartbeat is older than the TTL (the process
+ * was paused, or Redis is unreachable and serveThroughOutage is off) drops itself from its own
+ * view, so it stops claiming shows the others have already moved; the log's fencing still
+ * guards writes.
+ *
+ * Redis outage (serveThroughOutage): while heartbeats fail, the ring stays as it was last
+ * read and the worker keeps serving its shows; answers stay safe because writes are fenced
+ * by the log and answers from memory are checked against it (ShowActorDeps.verifyWindowMs).
+ * When the store answers again, every member's entry may have expired meanwhile: for one
+ * TTL plus one interval the ring is the frozen one plus whoever beat since, so the workers
+ * coming back one by one do not shuffle every show around.
  */
 export class RedisPlacement implements Placement {
   readonly selfId: string | null;
@@ -51,6 +70,18 @@ export class RedisPlacement implements Placement {
   private readonly subjects: ReturnType<typeof clusterSubjects>;
   private lastError: string | null = null;
   private left = false;
+  /**
+   * A heartbeat failed while this worker's lease was still current, and none worked since:
+   * the store went away under a running worker. (A failure noticed only after the lease ran
+   * out is a pause or a stall first: that worker must not assume it kept its shows.)
+   */
+  private outage = false;
+  /** The members of the current ring. */
+  private view: Member[] = [];
+  /** Until then (performance.now()), the ring keeps the members it had when the store came back. */
+  private recoverUntil = -Infinity;
+  private frozen: Member[] = [];
+  private claimLost = false;
 
   constructor(private readonly opts: RedisPlacementOptions) {
     this.selfId = opts.self?.nodeId ?? null;
@@ -119,39 +150,97 @@ export class RedisPlacement implements Placement {
     return this.inFlight;
   }
 
-  /** Whether this worker's heartbeat is current (always true on a gateway). */
+  /**
+   * Whether this worker may serve its shows (always true on a gateway): its heartbeat is
+   * current, or the store is unreachable and it serves through the outage.
+   */
   get selfAlive(): boolean {
-    return this.opts.self === null || performance.now() - this.lastBeatOkAt < this.opts.memberTtlMs;
+    if (this.opts.self === null) return true;
+    if (this.claimLost) return false;
+    return this.leaseCurrent || this.servingThroughOutage;
+  }
+
+  /** The store is unreachable and this worker keeps serving on the frozen ring. */
+  get servingThroughOutage(): boolean {
+    return this.opts.self !== null && this.opts.serveThroughOutage === true && this.outage && !this.claimLost;
+  }
+
+  private get leaseCurrent(): boolean {
+    return performance.now() - this.lastBeatOkAt < this.opts.memberTtlMs;
+  }
+
+  /**
+   * Asked before a timer writes to a show (hold expiry): a worker whose lease is not current
+   * (it may have been paused) beats first, then answers whether it still owns the show.
+   */
+  async mayAct(showId: string): Promise<boolean> {
+    if (this.opts.self === null) return true;
+    // Serving through an outage, a beat would only wait out a timeout: the log fences the write.
+    if (!this.leaseCurrent && !this.servingThroughOutage) await this.refresh();
+    return this.selfAlive && !this.left && this.owner(showId) === this.selfId;
   }
 
   private async poll(): Promise<void> {
     const started = performance.now();
     let lapsed = false;
     try {
-      this.polled = await this.opts.store.beat(this.left ? null : this.opts.self, this.opts.memberTtlMs);
+      if (this.opts.claim && this.opts.self && !this.left && !this.claimLost && !(await this.opts.claim.refresh())) this.loseClaim();
+      this.polled = await this.opts.store.beat(this.left || this.claimLost ? null : this.opts.self, this.opts.memberTtlMs);
+      if (this.lastError !== null) {
+        this.log.info('membership store reachable again');
+        this.frozen = this.view;
+        this.recoverUntil = performance.now() + this.opts.memberTtlMs + this.opts.heartbeatIntervalMs;
+      }
       if (this.opts.self) {
         // A beat that lands after the lease ran out (paused process, slow store): the others
         // dropped this worker in between, whatever the member list looks like now.
         lapsed = this.lastBeatOkAt !== -Infinity && started - this.lastBeatOkAt >= this.opts.memberTtlMs;
-        if (lapsed) this.log.warn({ sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) }, 'membership lease lapsed; dropping every show in memory');
+        if (lapsed && this.outage && this.opts.serveThroughOutage) {
+          // Served through the outage: what is in memory was checked against the log all along.
+          this.log.info({ sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) }, 'membership store back after an outage; rejoining with the shows in memory');
+          lapsed = false;
+        } else if (lapsed) this.log.warn({ sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) }, 'membership lease lapsed; dropping every show in memory');
         this.lastBeatOkAt = started;
       }
-      if (this.lastError !== null) this.log.info('membership store reachable again');
       this.lastError = null;
+      this.outage = false;
     } catch (err) {
-      if (this.lastError === null) this.log.warn({ err }, 'membership heartbeat failed');
+      if (this.lastError === null) {
+        if (this.leaseCurrent) this.outage = true;
+        if (this.servingThroughOutage) this.log.warn({ err, members: this.ring.members }, 'membership heartbeat failed; serving owned shows on the frozen ring');
+        else this.log.warn({ err }, 'membership heartbeat failed');
+      }
       this.lastError = String(err);
     }
     this.apply(lapsed);
   }
 
+  private loseClaim(): void {
+    this.claimLost = true;
+    this.log.error({ nodeId: this.selfId }, `another process claimed NODE_ID ${String(this.selfId)}; this one stops serving`);
+    try {
+      this.opts.onClaimLost?.();
+    } catch (err) {
+      this.log.error({ err }, 'claim-lost listener failed');
+    }
+  }
+
+  /** The polled members, plus, right after an outage, the members the ring had through it. */
+  private membersNow(): Member[] {
+    if (performance.now() >= this.recoverUntil) return this.polled;
+    const ids = new Set(this.polled.map((m) => m.nodeId));
+    return [...this.polled, ...this.frozen.filter((m) => !ids.has(m.nodeId))].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  }
+
   private apply(selfLapsed = false): void {
     // A worker that could not beat for a TTL is out of everyone else's ring: leave its own too.
-    const view = this.selfAlive && !this.left ? this.polled : this.polled.filter((m) => m.nodeId !== this.selfId);
+    const now = this.membersNow();
+    const view = this.selfAlive && !this.left ? now : now.filter((m) => m.nodeId !== this.selfId);
     const after = view.map((m) => m.nodeId);
     const before = this.ring.members;
     if (!selfLapsed && sameMembers(before, after) && this.sameWeights(view)) return;
     this.ring = new Ring(view);
+    this.view = view;
     this.weights = new Map(view.map((m) => [m.nodeId, m.weight]));
     this.log.info({ before, after }, 'ring changed');
     const change = { before: [...before], after: [...after], ...(selfLapsed ? { selfLapsed } : {}) };
@@ -186,7 +275,7 @@ export class RedisPlacement implements Placement {
    * others until `close`.
    */
   async leave(): Promise<void> {
-    if (!this.opts.self || this.left) return;
+    if (!this.opts.self || this.left || this.claimLost) return;
     this.left = true;
     this.apply();
     try {

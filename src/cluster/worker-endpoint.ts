@@ -11,6 +11,8 @@ import { viewToMapWire } from './show-map-wire.ts';
 import { decodeRequest, encodeJSON, errorResult, type Op, type OpResult } from './wire.ts';
 
 const okOps = endpointOps.labels('ok');
+/** Queue group of every worker command subscription. */
+export const WORKER_QUEUE_GROUP = 'seat-workers';
 
 /** Bytes of unfinished parted requests a worker keeps at once. */
 export const DEFAULT_REQUEST_ASSEMBLY_MAX_BYTES = 64 * 1024 * 1024;
@@ -74,7 +76,10 @@ export class WorkerEndpoint {
   }
 
   start(): void {
+    // A queue group: should two processes ever run one node id, each request still reaches
+    // only one of them (the NODE_ID claim refuses the second process at start).
     this.sub = this.opts.nc.subscribe(this.opts.subject, {
+      queue: WORKER_QUEUE_GROUP,
       callback: (err, msg) => {
         if (err) {
           this.log.warn({ err }, 'command subscription failed');

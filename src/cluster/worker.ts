@@ -9,8 +9,10 @@ import { connectNats } from '../persistence/durable-storage.ts';
 import { openStorage, type Storage } from '../persistence/index.ts';
 import { clusterSubjects } from '../subjects.ts';
 import { clusterRoutes } from './cluster-routes.ts';
+import { watchFaultStats } from './fault-metrics.ts';
 import { startHealthServer } from './health-server.ts';
 import { RedisMembershipStore } from './membership.ts';
+import { NodeIdClaim } from './node-claim.ts';
 import { resolveNodeId } from './node-id.ts';
 import { RedisPlacement } from './redis-placement.ts';
 import { connectRedis } from './redis-client.ts';
@@ -47,6 +49,8 @@ export interface ClusterWorker {
   /** Health/metrics URL (PORT). */
   url: string;
   context: WorkerContext;
+  /** Resolves if another process takes over this NODE_ID while this one runs (it then serves nothing; stop it). */
+  claimLost: Promise<void>;
   /** Graceful stop: leave the ring, let extensions hand over, finish ops in flight, close. */
   close(): Promise<void>;
 }
@@ -60,16 +64,32 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   const nodeId = resolveNodeId(config.nodeId);
   const log = logger.child({ subsystem: 'worker', nodeId });
   if (!config.redisUrl || !config.holdTokenSecret) throw new Error('a worker needs REDIS_URL and HOLD_TOKEN_SECRET');
+  const redis = connectRedis(config.redisUrl, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
+  // One live process per NODE_ID, checked before anything else is opened or subscribed.
+  const claim = new NodeIdClaim(redis, config.clusterPrefix, nodeId, config.memberTtlMs);
+  try {
+    await claim.claim(config.nodeClaimWaitMs ?? config.memberTtlMs + 2 * config.heartbeatIntervalMs, log);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  // Kept fresh until the heartbeat takes over (opening storage may outlast the TTL).
+  const claimKeeper = setInterval(() => void claim.refresh().catch(() => undefined), config.heartbeatIntervalMs).unref();
+  let placement: RedisPlacement;
+  let resolveClaimLost!: () => void;
+  const claimLost = new Promise<void>((resolve) => (resolveClaimLost = resolve));
   const storage = await openStorage({ ...config, nodeId }, logger);
   let warmState: NonNullable<ActorHostOptions['warmState']> | null = null;
   const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
     warmState: (showId) => warmState?.(showId) ?? null,
+    ownerVerifyWindowMs: config.ownerVerifyWindowMs,
+    // A hold-expiry timer writes only once this worker knows it still owns the show.
+    beforeTimer: (showId) => placement.mayAct(showId),
   });
   // seat_active_holds / seat_active_shows count this worker's shows.
   const removeStats = addStatsSource(() => node.host.stats());
   const nc = await connectNats(config.natsUrl!, `seat-worker-${nodeId}`, logger);
-  const redis = connectRedis(config.redisUrl, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
-  const placement = new RedisPlacement({
+  placement = new RedisPlacement({
     store: new RedisMembershipStore(redis, config.clusterPrefix),
     nc,
     prefix: config.clusterPrefix,
@@ -77,6 +97,9 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     memberTtlMs: config.memberTtlMs,
     logger,
+    serveThroughOutage: config.serveThroughRedisOutage,
+    claim,
+    onClaimLost: () => resolveClaimLost(),
   });
   const endpoint = new WorkerEndpoint({
     nc,
@@ -107,7 +130,11 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   // Subscribe before joining: the first command may arrive right after the announcement.
   endpoint.start();
   await nc.flush();
-  await placement.start();
+  try {
+    await placement.start();
+  } finally {
+    clearInterval(claimKeeper);
+  }
   let stopping = false;
   const health = await startHealthServer({
     host: config.host,
@@ -116,21 +143,27 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     metricsToken: config.metricsToken,
     extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats() })),
   });
+  const unwatch = watchFaultStats(() => {
+    const { activations, ownerChecks } = node.host.stats();
+    return { servingThroughOutage: placement.servingThroughOutage, activations, ownerChecks };
+  });
   log.info({ url: health.url, nodeId, members: placement.members() }, 'listening');
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       stopping = true;
+      unwatch();
       await placement.leave();
       for (const h of handles) await h.afterLeave?.().catch((err: unknown) => log.warn({ err }, 'extension afterLeave failed'));
       await endpoint.close();
       for (const h of handles.reverse()) await h.close?.().catch((err: unknown) => log.warn({ err }, 'extension close failed'));
       await placement.close();
+      await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the NODE_ID claim; it expires after its TTL'));
       await health.close();
       await node.close();
       removeStats();
       await Promise.allSettled([nc.drain(), redis.quit()]);
     })());
-  return { nodeId, url: health.url, context, close };
+  return { nodeId, url: health.url, context, claimLost, close };
 }

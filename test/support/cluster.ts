@@ -44,6 +44,8 @@ export interface ClusterOptions {
   gatewayEnv?: Record<string, string>;
   /** Max time to wait for the whole cluster to be up. */
   startTimeoutMs?: number;
+  /** A Redis of the test's own (e.g. a private server it stops and starts); default: the shared one. */
+  redisUrl?: string;
 }
 
 export interface ClusterProcess {
@@ -216,7 +218,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const env: Record<string, string> = {
     NATS_URL: SERVICE_URLS.nats,
     DATABASE_URL: databaseUrl,
-    REDIS_URL: SERVICE_URLS.redis,
+    REDIS_URL: opts.redisUrl ?? SERVICE_URLS.redis,
     ADMIN_TOKEN: adminToken,
     HOLD_TOKEN_SECRET: holdTokenSecret,
     CLUSTER_PREFIX: clusterPrefix,
@@ -285,7 +287,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         }
       })(),
       (async () => {
-        const redis = new Redis(SERVICE_URLS.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        const redis = new Redis(opts.redisUrl ?? SERVICE_URLS.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
         try {
           await redis.connect();
           let cursor = '0';
