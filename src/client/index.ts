@@ -16,7 +16,9 @@ import type { BookingView } from '../actors/types.ts';
 import type { ShowChanges } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { CatalogFilter } from '../persistence/ports.ts';
-import type { ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
+import type { ShowReport } from '../actors/report.ts';
+import type { SeatHistory } from '../actors/seat-history.ts';
+import type { BookingListRequest, BookingPage, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
 import { call, type HttpOptions } from './http.ts';
 import { watchShow, type WatchHandle, type WatchOptions } from './watch.ts';
 import type { LiveSeatMap } from './seat-map-mirror.ts';
@@ -25,7 +27,21 @@ export { SeatClientError } from './errors.ts';
 export { SeatMapMirror } from './seat-map-mirror.ts';
 export type { LiveSeatMap } from './seat-map-mirror.ts';
 export type { WatchHandle } from './watch.ts';
-export type { BookingView, ShowChanges, ShowSummary, ShowView, CatalogFilter, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest };
+export type {
+  BookingListRequest,
+  BookingPage,
+  BookingView,
+  CatalogFilter,
+  ConfirmOptions,
+  CreateShowInput,
+  HoldGranted,
+  HoldRequest,
+  SeatHistory,
+  ShowChanges,
+  ShowReport,
+  ShowSummary,
+  ShowView,
+};
 
 export interface ClientOptions extends HttpOptions {
   /** Reconnect behaviour and socket factory for `watch`. */
@@ -42,26 +58,37 @@ export interface SeatClient {
   extend(showId: string, holdId: string, holdToken: string, opts?: { ttlSeconds?: number }): Promise<{ holdId: string; expiresAt: string }>;
   confirm(showId: string, holdId: string, holdToken: string, opts?: ConfirmOptions): Promise<BookingView>;
   release(showId: string, holdId: string, holdToken: string): Promise<void>;
-  getBooking(showId: string, bookingId: string): Promise<BookingView>;
-  /** Cancels a booking as the admin (the client needs `adminToken`). */
-  cancelBooking(showId: string, bookingId: string): Promise<BookingView>;
+  /** With the booking token confirm gave, the read is the customer's (a wrong token is FORBIDDEN). */
+  getBooking(showId: string, bookingId: string, bookingToken?: string): Promise<BookingView>;
+  /** The customer cancels under the show's cancellation policy (CANCELLATION_CLOSED when no rule applies). */
+  cancelMyBooking(showId: string, bookingId: string, bookingToken: string): Promise<BookingView>;
+  /** Cancels a booking as the admin (the client needs `adminToken`); `refundPercent` defaults to 100. */
+  cancelBooking(showId: string, bookingId: string, opts?: { refundPercent?: number }): Promise<BookingView>;
+  /** Admin: one page of the show's bookings (pass `nextCursor` back as `cursor`). */
+  listBookings(showId: string, query?: BookingListRequest): Promise<BookingPage>;
+  /** Admin: seats by status overall, per category and section, and sales. */
+  getReport(showId: string): Promise<ShowReport>;
+  /** Admin: one seat's status changes, oldest first. */
+  getSeatHistory(showId: string, seatId: string): Promise<SeatHistory>;
   /** Live seat map: `onMap` gets the whole map after every change; reconnects and resumes by itself. */
   watch(showId: string, onMap: (map: LiveSeatMap) => void): Promise<WatchHandle>;
 }
 
 const seg = encodeURIComponent;
 
+/** `?a=1&b=2` of the defined fields, or '' when none is. */
+function queryString(fields: object): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) q.set(k, String(v));
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
 export function createClient(opts: ClientOptions): SeatClient {
   const http = opts;
   return {
     createShow: (body) => call(http, { method: 'POST', path: '/v1/shows', body, admin: true, mutation: true }),
-    listShows: async (filter = {}) => {
-      const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(filter)) if (v !== undefined) q.set(k, String(v));
-      const query = q.toString();
-      const r = await call<{ shows: ShowSummary[] }>(http, { method: 'GET', path: `/v1/shows${query ? `?${query}` : ''}` });
-      return r.shows;
-    },
+    listShows: async (filter = {}) => (await call<{ shows: ShowSummary[] }>(http, { method: 'GET', path: `/v1/shows${queryString(filter)}` })).shows,
     getShow: (showId) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}` }),
     changeShow: (showId, changes) => call(http, { method: 'PATCH', path: `/v1/shows/${seg(showId)}`, body: changes, admin: true, mutation: true }),
     cancelShow: (showId, reason) =>
@@ -81,9 +108,19 @@ export function createClient(opts: ClientOptions): SeatClient {
     release: async (showId, holdId, holdToken) => {
       await call(http, { method: 'DELETE', path: `/v1/shows/${seg(showId)}/holds/${seg(holdId)}`, headers: { 'hold-token': holdToken }, mutation: true });
     },
-    getBooking: (showId, bookingId) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}` }),
-    cancelBooking: (showId, bookingId) =>
-      call(http, { method: 'POST', path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}/cancel`, admin: true, mutation: true }),
+    getBooking: (showId, bookingId, bookingToken) =>
+      call(http, {
+        method: 'GET',
+        path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}`,
+        ...(bookingToken !== undefined ? { headers: { 'booking-token': bookingToken } } : {}),
+      }),
+    cancelMyBooking: (showId, bookingId, bookingToken) =>
+      call(http, { method: 'POST', path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}/cancel`, headers: { 'booking-token': bookingToken }, mutation: true }),
+    cancelBooking: (showId, bookingId, o = {}) =>
+      call(http, { method: 'POST', path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}/cancel`, body: o, admin: true, mutation: true }),
+    listBookings: (showId, query = {}) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/bookings${queryString(query)}`, admin: true }),
+    getReport: (showId) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/report`, admin: true }),
+    getSeatHistory: (showId, seatId) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/seats/${seg(seatId)}/history`, admin: true }),
     watch: (showId, onMap) => watchShow({ ...opts.watch, url: opts.url }, showId, onMap),
   };
 }

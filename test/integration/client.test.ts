@@ -41,7 +41,9 @@ describe('the typed client', () => {
     assert.equal((priced as SeatClientError).code, 'PRICE_CHANGED');
     const booking = await seats.confirm('cl', hold.holdId, hold.holdToken, { expectedTotal: hold.price.total, paymentRef: 'pay-1' });
     assert.equal(booking.total, hold.price.total);
-    assert.deepEqual(await seats.getBooking('cl', booking.bookingId), booking);
+    // Only confirm hands out the booking token; a read answers the booking without it.
+    const { bookingToken: _token, ...stored } = booking;
+    assert.deepEqual(await seats.getBooking('cl', booking.bookingId), stored);
     assert.equal((await seats.cancelBooking('cl', booking.bookingId)).status, 'cancelled');
     const other = await seats.hold('cl', { count: 2 });
     await seats.extend('cl', other.holdId, other.holdToken, { ttlSeconds: 60 });
@@ -49,6 +51,27 @@ describe('the typed client', () => {
     assert.equal((await seats.getShow('cl')).counts.available, 20);
     const anonymous = createClient({ url: server.url });
     await assert.rejects(anonymous.createShow(showInput('nope')), (err: unknown) => err instanceof SeatClientError && err.code === 'UNAUTHENTICATED');
+  });
+
+  it("covers the customer's booking, the admin's list, the report and a seat's history", async () => {
+    const seats = createClient({ url: server.url, adminToken: ADMIN_TOKEN });
+    await seats.createShow(showInput('own', 1, 10));
+    const hold = await seats.hold('own', { seats: ['A-3'], customerId: 'c1' });
+    const booking = await seats.confirm('own', hold.holdId, hold.holdToken);
+    assert.equal(typeof booking.bookingToken, 'string');
+    assert.equal((await seats.getBooking('own', booking.bookingId, booking.bookingToken)).bookingId, booking.bookingId);
+    const forged = await seats.cancelMyBooking('own', booking.bookingId, 'x'.repeat(43)).catch((err: unknown) => err);
+    assert.equal((forged as SeatClientError).code, 'FORBIDDEN');
+    const mine = await seats.cancelMyBooking('own', booking.bookingId, booking.bookingToken as string);
+    assert.equal(mine.status, 'cancelled');
+    assert.equal(mine.refundDue, booking.total);
+    const page = await seats.listBookings('own', { customerId: 'c1', status: 'cancelled' });
+    assert.deepEqual(page.bookings.map((b) => b.bookingId), [booking.bookingId]);
+    const report = await seats.getReport('own');
+    assert.equal(report.sales.refunded, booking.total);
+    assert.equal(report.seats.available, 10);
+    const history = await seats.getSeatHistory('own', 'A-3');
+    assert.deepEqual(history.history.map((h) => h.status), ['held', 'booked', 'available']);
   });
 
   it('retries a 503 with the same Idempotency-Key: the hold is made once', async () => {
