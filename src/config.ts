@@ -108,6 +108,9 @@ const EnvSchema = z.object({
     .optional(),
   // -- big commands (log entry splitting)
   // -- soak
+  // -- faults (postgres and nats outages)
+  /** Milliseconds a gateway waits for a lost NATS connection to return before answering a new request 503. */
+  NATS_DOWN_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(500),
 });
 
 export interface Config {
@@ -188,6 +191,9 @@ export interface Config {
   eventLogTruncateAt: { file: string; offset: number } | undefined;
   // -- big commands (log entry splitting)
   // -- soak
+  // -- faults (postgres and nats outages)
+  /** How long a gateway holds a new request while its NATS connection is down before 503 UNAVAILABLE. */
+  natsDownWaitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -267,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventLogTruncateAt: e.EVENT_LOG_TRUNCATE_AT,
     // -- big commands (log entry splitting)
     // -- soak
+    // -- faults (postgres and nats outages)
+    natsDownWaitMs: e.NATS_DOWN_WAIT_MS,
   };
 }
 

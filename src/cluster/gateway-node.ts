@@ -6,8 +6,10 @@ import { NatsBus } from '../persistence/nats-bus.ts';
 import { PostgresCatalog } from '../persistence/postgres-catalog.ts';
 import { createPgPool } from '../persistence/postgres-pool.ts';
 import { clusterSubjects } from '../subjects.ts';
+import { natsConnected, natsDropRetries } from './cluster-metrics.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { RedisMembershipStore } from './membership.ts';
+import { NatsLink } from './nats-link.ts';
 import { resolveNodeId } from './node-id.ts';
 import { OwnerBatcher } from './owner-batcher.ts';
 import { RedisPlacement } from './redis-placement.ts';
@@ -58,6 +60,13 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   const unwatchDropped = placement.onChange(({ before, after }) => {
     for (const node of before) if (!after.includes(node)) batcher.abandon(node);
   });
+  // Without NATS nothing reaches an owner: answer new requests fast, resend the ones in flight when it returns.
+  const link = new NatsLink(nc, logger);
+  natsConnected.set(1);
+  const unwatchLink = link.onChange((up) => {
+    natsConnected.set(up ? 1 : 0);
+    if (!up) natsDropRetries.inc(batcher.failAll('nats connection lost'));
+  });
   const service = new RemoteSeatService({
     placement,
     batcher,
@@ -67,6 +76,8 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     attemptTimeoutMs: config.attemptTimeoutMs,
     heavyTimeoutMs: config.hopHeavyTimeoutMs,
     logger,
+    link,
+    natsDownWaitMs: config.natsDownWaitMs,
   });
   // Rate limits count in Redis so every gateway of the cluster shares one budget per client.
   const limiterStore = { kind: 'redis', redis, keyPrefix: config.clusterPrefix } as const;
@@ -85,6 +96,8 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
       closing = true;
       unwatch();
       unwatchDropped();
+      unwatchLink();
+      link.stop();
       await gateway.close();
       batcher.close();
       await placement.close();

@@ -44,6 +44,8 @@ export interface ClusterOptions {
   gatewayEnv?: Record<string, string>;
   /** Max time to wait for the whole cluster to be up. */
   startTimeoutMs?: number;
+  /** A NATS server of the test's own (fault tests kill it) instead of the shared one. */
+  natsUrl?: string;
 }
 
 export interface ClusterProcess {
@@ -214,7 +216,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   await pgAdmin((c) => c.query(`CREATE DATABASE ${databaseName}`));
   const databaseUrl = dbUrl(databaseName);
   const env: Record<string, string> = {
-    NATS_URL: SERVICE_URLS.nats,
+    NATS_URL: opts.natsUrl ?? SERVICE_URLS.nats,
     DATABASE_URL: databaseUrl,
     REDIS_URL: SERVICE_URLS.redis,
     ADMIN_TOKEN: adminToken,
@@ -276,7 +278,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     await Promise.allSettled([
       pgAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)),
       (async () => {
-        const nc = await natsConnect({ servers: SERVICE_URLS.nats });
+        const nc = await natsConnect({ servers: opts.natsUrl ?? SERVICE_URLS.nats });
         try {
           const jsm = await nc.jetstreamManager();
           await jsm.streams.delete(stream).catch(() => false);
