@@ -13,7 +13,7 @@ export interface PrivateNats {
   url: string;
   /** SIGKILLs the server (clients see their connection drop). */
   kill(): Promise<void>;
-  /** Starts it again on the same port and store; resolves once it accepts connections. */
+  /** Starts it again on the same port and store (no-op while it runs); resolves once it accepts connections. */
   start(): Promise<void>;
   /** Kills it and removes its store. */
   stop(): Promise<void>;
@@ -46,6 +46,7 @@ export async function startPrivateNats(): Promise<PrivateNats> {
   let proc: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
   const start = async () => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) return; // running already
     const p = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
     proc = p;
     exited = new Promise((resolve) => p.once('exit', () => resolve()));
