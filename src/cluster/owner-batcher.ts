@@ -163,7 +163,8 @@ export class OwnerBatcher {
    * the connection is back. Returns how many failed.
    */
   failAll(reason: string): number {
-    const err = new SeatError(ErrorCode.UNAVAILABLE, reason, { retryAfterSeconds: 1 });
+    // No retryAfterSeconds: that would mark it as the owner's own answer, which the router does not resend.
+    const err = new SeatError(ErrorCode.UNAVAILABLE, reason);
     const waiting = [...this.byId.values()];
     for (const p of waiting) this.settle(p, false, err);
     return waiting.length;

@@ -112,6 +112,9 @@ export class RemoteSeatService implements SeatService {
           return (await this.opts.batcher.send(owner, op, Math.max(attempt, 1))) as ResultOf<M>;
         } catch (e) {
           err = asSeatError(e);
+          // The owner itself said when to come back (its show is busy, its bookings table is
+          // down): asking again within this request only adds load, so the caller hears it now.
+          if (err.code === ErrorCode.UNAVAILABLE && err.details.retryAfterSeconds !== undefined) throw err;
         }
       }
       if (!REROUTE.has(err.code)) throw err;
