@@ -180,7 +180,9 @@ export class BookingSync implements BookingRowGuard {
         try {
           await this.store.upsert(await d.views());
         } catch (err) {
-          this.outage = pgFailure(err, 'booking upsert').code === ErrorCode.UNAVAILABLE;
+          const failure = pgFailure(err, 'booking upsert');
+          this.outage = failure.code === ErrorCode.UNAVAILABLE;
+          this.logger.debug({ showId: d.showId, code: failure.code, owed: this.owedBookings }, 'owed booking rows still not written');
           return;
         }
         this.debts.delete(d);
