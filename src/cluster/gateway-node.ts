@@ -29,7 +29,8 @@ export interface ClusterGateway {
 
 /**
  * ROLE=gateway: the HTTP, WebSocket and gRPC front doors over a RemoteSeatService. No actors.
- * Ready once it knows a ring with at least one worker; not ready again while none is alive.
+ * Ready once it knows a ring with at least one worker; not ready again while none is alive
+ * or while its NATS connection is down.
  */
 export async function startClusterGateway(config: Config, logger: Logger, adminToken: string): Promise<ClusterGateway> {
   const nodeId = resolveNodeId(config.nodeId);
@@ -83,9 +84,11 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   const limiterStore = { kind: 'redis', redis, keyPrefix: config.clusterPrefix } as const;
   const gateway = await startGateway({ service, config, adminToken, logger, extraRoutes: clusterRoutes(placement), limiterStore });
   let closing = false;
-  const setReady = () => gateway.http.setReady(!closing && placement.members().length > 0);
+  // Not ready without NATS either: a load balancer then sends clients to a gateway that has it.
+  const setReady = () => gateway.http.setReady(!closing && link.up && placement.members().length > 0);
   setReady();
   const unwatch = placement.onChange(setReady);
+  const unwatchLinkReady = link.onChange(setReady);
   log.info({ members: placement.members() }, 'gateway knows the ring');
   return {
     nodeId,
@@ -97,6 +100,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
       unwatch();
       unwatchDropped();
       unwatchLink();
+      unwatchLinkReady();
       link.stop();
       await gateway.close();
       batcher.close();

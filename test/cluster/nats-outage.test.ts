@@ -41,6 +41,7 @@ describe('NATS outage: the gateway fails fast and resends what was in flight', {
     assert.equal((await cluster.request('POST', `/v1/shows/${showId}/holds`, { seats: ['A-1'] })).status, 201);
     await nats.kill();
     await until(async () => !(await gatewayConnected()), 10_000, 'the gateway to see NATS gone');
+    assert.equal((await fetch(`${cluster.gateways[0].url}/readyz`)).ok, false, 'not ready without NATS');
 
     const started = performance.now();
     const refused = await cluster.request('POST', `/v1/shows/${showId}/holds`, { seats: ['A-2'] });
