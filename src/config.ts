@@ -116,6 +116,9 @@ const EnvSchema = z.object({
   SERVE_THROUGH_REDIS_OUTAGE: flag.default(true),
   /** How long a worker waits at start for a NODE_ID claim held by an earlier process to expire before refusing to start (ms); default: MEMBER_TTL_MS plus two heartbeats. */
   NODE_CLAIM_WAIT_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  // -- faults (postgres and nats outages)
+  /** Milliseconds a gateway waits for a lost NATS connection to return before answering a new request 503. */
+  NATS_DOWN_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(500),
 });
 
 export interface Config {
@@ -200,6 +203,9 @@ export interface Config {
   ownerVerifyWindowMs: number;
   serveThroughRedisOutage: boolean;
   nodeClaimWaitMs: number | undefined;
+  // -- faults (postgres and nats outages)
+  /** How long a gateway holds a new request while its NATS connection is down before 503 UNAVAILABLE. */
+  natsDownWaitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -283,6 +289,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ownerVerifyWindowMs: e.OWNER_VERIFY_WINDOW_MS,
     serveThroughRedisOutage: e.SERVE_THROUGH_REDIS_OUTAGE,
     nodeClaimWaitMs: e.NODE_CLAIM_WAIT_MS,
+    // -- faults (postgres and nats outages)
+    natsDownWaitMs: e.NATS_DOWN_WAIT_MS,
   };
 }
 

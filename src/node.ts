@@ -56,13 +56,13 @@ export function createSeatNode(
   };
   const listeners = [...extraListeners];
   const hostLog = bookingSync ? bookingSync.repairingLog(storage.log) : storage.log;
-  const warm = hostOptions.warmState ? withWarmRepair(hostLog, storage.bookings, hostOptions.warmState) : null;
+  const warm = hostOptions.warmState ? withWarmRepair(hostLog, bookingSync ? bookingSync.owingStore() : storage.bookings, hostOptions.warmState) : null;
   const host = new ActorHost({
     log: warm ? warm.log : hostLog,
     snapshots: storage.snapshots,
     logger,
     onCommitted,
-    ...(bookingSync ? { beforeReply: bookingSync.beforeReply } : {}),
+    ...(bookingSync ? { beforeReply: bookingSync.beforeReply, bookingRows: bookingSync } : {}),
     snapshotEveryEvents: config.snapshotEveryEvents,
     snapshotEveryMs: config.snapshotEveryMs,
     ...(config.mailboxMaxCommands !== undefined ? { maxMailbox: config.mailboxMaxCommands } : {}),
@@ -112,6 +112,7 @@ export function createSeatNode(
     close: async () => {
       if (passivation) clearInterval(passivation);
       await host.close();
+      bookingSync?.close();
       await storage.close();
     },
   };

@@ -8,7 +8,7 @@ import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
 import { anythingDue, dueToForget, FORGET_MARGIN_MS } from './forgetting.ts';
 import { retentionMs } from './idempotency.ts';
-import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type CommittedBatch, type OwnerCheckResult, type SendOptions } from './show-actor.ts';
+import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type BookingRowGuard, type CommittedBatch, type OwnerCheckResult, type SendOptions } from './show-actor.ts';
 import type { ShowState } from './show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
 import type { CommandReply, ShowCommand } from './types.ts';
@@ -23,6 +23,8 @@ export interface ActorHostOptions {
   onCommitted?: (batch: CommittedBatch) => void;
   /** See ShowActorDeps.beforeReply. */
   beforeReply?: (batch: CommittedBatch) => Promise<void>;
+  /** See ShowActorDeps.bookingRows; also keeps snapshots back while a show owes rows. */
+  bookingRows?: BookingRowGuard;
   snapshotEveryEvents?: number;
   snapshotEveryMs?: number;
   maxBatch?: number;
@@ -49,6 +51,8 @@ export interface ActorHostOptions {
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 5_000;
 export const DEFAULT_SNAPSHOT_EVERY_MS = 60_000;
+/** What a caller is told to wait when a show cannot be rebuilt without its snapshot. */
+const SNAPSHOT_UNREACHABLE_RETRY_AFTER_SECONDS = 1;
 /** A wake-up whose activation failed (log away) tries again after this long. */
 const WAKE_RETRY_MS = 1_000;
 /** Shows loaded at once while looking for held shows at start. */
@@ -71,8 +75,8 @@ export class ActorHost {
   private readonly snapshotTracks = new Map<string, SnapshotTrack>();
   /** Passivated shows with holds, woken when their first hold is due. */
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
-  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer'>> &
-    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer'>;
+  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>> &
+    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>;
   /** Shows with a housekeeping pass (archive, then forget) in flight. */
   private readonly forgetting = new Set<string>();
   /** Shows loaded (snapshot or warm copy, then the log) since start. */
@@ -169,15 +173,36 @@ export class ActorHost {
     return actor;
   }
 
-  /** Rebuilds a show from its newest snapshot and the log after it. */
+  /**
+   * Rebuilds a show from its newest snapshot and the log after it. When the snapshot store
+   * cannot be read, from the whole log instead: the log alone is the show. If the log was
+   * compacted below a snapshot that cannot be read, the show cannot be rebuilt now: the load
+   * fails UNAVAILABLE (retryable) rather than start from a partial history.
+   */
   async load(showId: string): Promise<{ state: ShowState | null; seq: number; replayed: number; warm: boolean }> {
     const warm = this.opts.warmState?.(showId) ?? null;
-    const snapshot = warm ? null : await this.opts.snapshots.load(showId);
+    let snapshot = null;
+    let withoutSnapshot = false;
+    if (!warm) {
+      try {
+        snapshot = await this.opts.snapshots.load(showId);
+      } catch (err) {
+        if (!(err instanceof SeatError) || err.code !== ErrorCode.UNAVAILABLE) throw err;
+        this.logger.warn({ showId, err }, 'snapshot store unreachable; replaying the whole log');
+        withoutSnapshot = true;
+      }
+    }
     let state: ShowState | null = warm ? warm.state : snapshot ? deserializeState(snapshot.state as SerializedState) : null;
     let seq = warm ? warm.seq : (snapshot?.logSeq ?? 0);
     let replayed = 0;
     for await (const entry of this.opts.log.read(showId, seq)) {
       const expected = (state?.version ?? 0) + 1;
+      if (withoutSnapshot && state === null && entry.firstVersion !== 1)
+        throw new SeatError(
+          ErrorCode.UNAVAILABLE,
+          `the log of ${showId} was compacted below its snapshot and the snapshot store is unreachable; retry`,
+          { retryAfterSeconds: SNAPSHOT_UNREACHABLE_RETRY_AFTER_SECONDS },
+        );
       if (entry.firstVersion !== expected && entry.events[0]?.type !== 'ShowCreated')
         throw new SeatError(ErrorCode.INTERNAL, `log entry ${entry.seq} of ${showId} starts at version ${entry.firstVersion}, expected ${expected}`);
       for (const e of entry.events) state = evolve(state, e);
@@ -209,6 +234,7 @@ export class ActorHost {
       ...(this.opts.beforeTimer ? { beforeTimer: this.opts.beforeTimer } : {}),
       onCommitted: (batch) => this.committed(batch),
       ...(this.opts.beforeReply ? { beforeReply: this.opts.beforeReply } : {}),
+      ...(this.opts.bookingRows ? { bookingRows: this.opts.bookingRows } : {}),
       onStopped: (id, reason) => {
         if (this.actors.get(id) === actor) this.actors.delete(id);
         if (reason.code !== ErrorCode.UNAVAILABLE || reason.message !== 'show actor stopped')
@@ -269,6 +295,9 @@ export class ActorHost {
   }
 
   private writeSnapshot(showId: string, state: ShowState, track: SnapshotTrack): Promise<void> {
+    // A snapshot covering a booking whose row is not written would lose that row for good if
+    // the process then died: the repair at activation reads only the log after the snapshot.
+    if (this.opts.bookingRows?.owesRows(showId)) return Promise.resolve();
     // Serialize now, synchronously, so the snapshot is exactly the committed state.
     const snapshot = { showId, version: state.version, logSeq: state.logSeq, state: serializeState(state) };
     track.eventsSince = 0;

@@ -7,7 +7,7 @@ import { DeadlineHeap } from './deadline-heap.ts';
 import { decide, type DecideOptions } from './decide.ts';
 import { evolve } from './evolve.ts';
 import type { ShowState } from './show-state.ts';
-import type { CommandReply, ShowCommand, ShowEvent } from './types.ts';
+import type { BookingView, CommandReply, ShowCommand, ShowEvent } from './types.ts';
 
 /** Most commands decided together and committed as one log append. */
 export const DEFAULT_MAX_BATCH = 512;
@@ -46,9 +46,13 @@ export interface ShowActorDeps {
   onCommitted: (batch: CommittedBatch) => void;
   /**
    * Runs after the append and before any caller hears back (e.g. committing booking rows to
-   * Postgres). If it rejects, callers get UNAVAILABLE and the actor stops, as for a failed append.
+   * Postgres). If it rejects without `bookingRows`, callers get UNAVAILABLE and the actor stops,
+   * as for a failed append. With `bookingRows`, the batch stands (it is in the log): the actor
+   * goes on, and only the replies `bookingRows` holds back fail.
    */
   beforeReply?: (batch: CommittedBatch) => Promise<void>;
+  /** Keeps answers about bookings back while their rows are not written (see BookingRowGuard). */
+  bookingRows?: BookingRowGuard;
   /** Called once when the actor stops for good (fenced out, or its log append failed). */
   onStopped: (showId: string, reason: SeatError) => void;
   logger: Logger;
@@ -80,6 +84,37 @@ export type OwnerCheckResult = 'same' | 'moved' | 'failed';
 
 /** A hold-expiry timer put off by beforeTimer runs again after this long. */
 const TIMER_RECHECK_MS = 250;
+
+/**
+ * What the actor asks before committing or answering anything about bookings, when their
+ * rows live in a store that can be down (Postgres) while the log is up.
+ */
+export interface BookingRowGuard {
+  /** Why booking changes of this show cannot be committed now, or null when they can. */
+  refusal(showId: string): SeatError | null;
+  /** The error to answer instead of a reply naming a booking whose row is not written, or null. */
+  owed(showId: string, bookingId: string): SeatError | null;
+  /** Whether some booking row of this show is not written yet (no snapshot may cover it then). */
+  owesRows(showId: string): boolean;
+}
+
+const BOOKING_EVENTS: ReadonlySet<ShowEvent['type']> = new Set(['BookingConfirmed', 'BookingCancelled']);
+
+/** The bookings a reply names (a confirm, a cancellation, refunds). */
+function bookingsOfReply(reply: CommandReply): BookingView[] {
+  switch (reply.type) {
+    case 'confirm':
+      return [reply.booking];
+    case 'cancelBookings':
+      return reply.bookings;
+    case 'cancelShow':
+      return reply.refunds;
+    case 'changeShow':
+      return reply.cancelledBookings;
+    default:
+      return [];
+  }
+}
 
 /** How a caller sends a command. */
 export interface SendOptions {
@@ -349,6 +384,13 @@ export class ShowActor {
         outcomes.push({ p, error: decision.error });
         continue;
       }
+      // Nothing is sold or cancelled that could not be written to the bookings table now: the
+      // caller retries later, and no booking exists that its customer was never told about.
+      const refused = this.deps.bookingRows && decision.events.some((e) => BOOKING_EVENTS.has(e.type)) ? this.deps.bookingRows.refusal(this.showId) : null;
+      if (refused) {
+        outcomes.push({ p, error: refused });
+        continue;
+      }
       const lone = decision.events.length > DEFAULT_LONE_COMMAND_EVENTS || LONE_COMMANDS.has(p.cmd.type);
       if (lone && events.length > 0) {
         // Decided again, alone, in the next batch (decide is pure: nothing to undo).
@@ -381,7 +423,7 @@ export class ShowActor {
           return;
         }
       }
-      for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
+      this.answer(outcomes);
       this.flushReads();
       return;
     }
@@ -412,14 +454,19 @@ export class ShowActor {
         await this.deps.beforeReply({ showId: this.showId, seq, firstVersion, events, state: committed });
       } catch (err) {
         const answer = new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err });
-        this.deps.logger.warn({ showId: this.showId, err }, 'post-append commit failed, stopping show actor');
-        for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.reject(answer);
-        this.stop(answer);
-        return;
+        if (!this.deps.bookingRows) {
+          this.deps.logger.warn({ showId: this.showId, err }, 'post-append commit failed, stopping show actor');
+          for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.reject(answer);
+          this.stop(answer);
+          return;
+        }
+        // The batch is in the log, so the state is right; only the answers naming its
+        // bookings wait for their rows (the guard holds them back below).
+        this.deps.logger.warn({ showId: this.showId, err }, 'booking rows not written; the show goes on, their confirms answer once written');
       }
     }
     this.state = committed;
-    for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.resolve(o.reply as CommandReply);
+    this.answer(outcomes);
     this.trackExpiries(events);
     recordCommitted(this.showId, events, now);
     try {
@@ -428,6 +475,21 @@ export class ShowActor {
       this.deps.logger.error({ err, showId: this.showId }, 'commit listener failed');
     }
     this.flushReads();
+  }
+
+  private answer(outcomes: Array<{ p: Pending; reply?: CommandReply; error?: SeatError }>): void {
+    const guard = this.deps.bookingRows;
+    for (const o of outcomes) {
+      if (o.error) {
+        o.p.reject(o.error);
+        continue;
+      }
+      const reply = o.reply as CommandReply;
+      let held: SeatError | null = null;
+      if (guard) for (const b of bookingsOfReply(reply)) if ((held = guard.owed(this.showId, b.bookingId))) break;
+      if (held) o.p.reject(held);
+      else o.p.resolve(reply);
+    }
   }
 
   /** Keeps one deadline per active hold: set when a hold starts or is extended, gone when it ends. */

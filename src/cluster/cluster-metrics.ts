@@ -1,4 +1,4 @@
-import { Counter, type Metric } from 'prom-client';
+import { Counter, Gauge, type Metric } from 'prom-client';
 import { registry } from '../metrics.ts';
 
 function getOrCreate<T extends Metric>(name: string, create: () => T): T {
@@ -37,4 +37,28 @@ export const routeRetries = getOrCreate(
 export const hopParts = getOrCreate(
   'seat_cluster_hop_parts_total',
   () => new Counter({ name: 'seat_cluster_hop_parts_total', help: 'Hop messages sent or received as parts of a payload over max_payload', labelNames: ['direction'], registers: [registry] }),
+);
+
+/** Requests a gateway answered 503 because its NATS connection was down (in_flight: sent before it dropped). */
+export const natsDownRefusals = getOrCreate(
+  'seat_cluster_nats_down_refusals_total',
+  () =>
+    new Counter({
+      name: 'seat_cluster_nats_down_refusals_total',
+      help: 'Requests answered UNAVAILABLE while the NATS connection was down',
+      labelNames: ['in_flight'],
+      registers: [registry],
+    }),
+);
+
+/** Ops a gateway failed over to a retry because its NATS connection dropped while they were out. */
+export const natsDropRetries = getOrCreate(
+  'seat_cluster_nats_drop_retries_total',
+  () => new Counter({ name: 'seat_cluster_nats_drop_retries_total', help: 'Routed ops in flight when the NATS connection dropped', registers: [registry] }),
+);
+
+/** 1 while the gateway's NATS connection is up, 0 while it is lost and reconnecting. */
+export const natsConnected = getOrCreate(
+  'seat_cluster_nats_connected',
+  () => new Gauge({ name: 'seat_cluster_nats_connected', help: 'Whether this gateway is connected to NATS (1) or not (0)', registers: [registry] }),
 );

@@ -6,8 +6,10 @@ import { NatsBus } from '../persistence/nats-bus.ts';
 import { PostgresCatalog } from '../persistence/postgres-catalog.ts';
 import { createPgPool } from '../persistence/postgres-pool.ts';
 import { clusterSubjects } from '../subjects.ts';
+import { natsConnected, natsDropRetries } from './cluster-metrics.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { RedisMembershipStore } from './membership.ts';
+import { NatsLink } from './nats-link.ts';
 import { resolveNodeId } from './node-id.ts';
 import { OwnerBatcher } from './owner-batcher.ts';
 import { RedisPlacement } from './redis-placement.ts';
@@ -27,7 +29,8 @@ export interface ClusterGateway {
 
 /**
  * ROLE=gateway: the HTTP, WebSocket and gRPC front doors over a RemoteSeatService. No actors.
- * Ready once it knows a ring with at least one worker; not ready again while none is alive.
+ * Ready once it knows a ring with at least one worker; not ready again while none is alive
+ * or while its NATS connection is down.
  */
 export async function startClusterGateway(config: Config, logger: Logger, adminToken: string): Promise<ClusterGateway> {
   const nodeId = resolveNodeId(config.nodeId);
@@ -58,6 +61,13 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   const unwatchDropped = placement.onChange(({ before, after }) => {
     for (const node of before) if (!after.includes(node)) batcher.abandon(node);
   });
+  // Without NATS nothing reaches an owner: answer new requests fast, resend the ones in flight when it returns.
+  const link = new NatsLink(nc, logger);
+  natsConnected.set(1);
+  const unwatchLink = link.onChange((up) => {
+    natsConnected.set(up ? 1 : 0);
+    if (!up) natsDropRetries.inc(batcher.failAll('nats connection lost'));
+  });
   const service = new RemoteSeatService({
     placement,
     batcher,
@@ -67,14 +77,18 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     attemptTimeoutMs: config.attemptTimeoutMs,
     heavyTimeoutMs: config.hopHeavyTimeoutMs,
     logger,
+    link,
+    natsDownWaitMs: config.natsDownWaitMs,
   });
   // Rate limits count in Redis so every gateway of the cluster shares one budget per client.
   const limiterStore = { kind: 'redis', redis, keyPrefix: config.clusterPrefix } as const;
   const gateway = await startGateway({ service, config, adminToken, logger, extraRoutes: clusterRoutes(placement), limiterStore });
   let closing = false;
-  const setReady = () => gateway.http.setReady(!closing && placement.members().length > 0);
+  // Not ready without NATS either: a load balancer then sends clients to a gateway that has it.
+  const setReady = () => gateway.http.setReady(!closing && link.up && placement.members().length > 0);
   setReady();
   const unwatch = placement.onChange(setReady);
+  const unwatchLinkReady = link.onChange(setReady);
   log.info({ members: placement.members() }, 'gateway knows the ring');
   return {
     nodeId,
@@ -85,6 +99,9 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
       closing = true;
       unwatch();
       unwatchDropped();
+      unwatchLink();
+      unwatchLinkReady();
+      link.stop();
       await gateway.close();
       batcher.close();
       await placement.close();

@@ -156,6 +156,20 @@ export class OwnerBatcher {
     return n;
   }
 
+  /**
+   * The connection dropped: results of ops sent before are lost (the inbox was not there to
+   * take them), and ops still queued would sit in the client's buffer. Every op waiting fails
+   * now with a retryable UNAVAILABLE; the router resends it, under its idempotency key, once
+   * the connection is back. Returns how many failed.
+   */
+  failAll(reason: string): number {
+    // No retryAfterSeconds: that would mark it as the owner's own answer, which the router does not resend.
+    const err = new SeatError(ErrorCode.UNAVAILABLE, reason);
+    const waiting = [...this.byId.values()];
+    for (const p of waiting) this.settle(p, false, err);
+    return waiting.length;
+  }
+
   /** Stops listening for results; ops still waiting fail as unavailable. */
   close(): void {
     this.sub.unsubscribe();

@@ -21,7 +21,8 @@ import type {
   SeatService,
 } from '../service/seat-service.ts';
 import { deltaSubject } from '../subjects.ts';
-import { routeRetries } from './cluster-metrics.ts';
+import { natsDownRefusals, routeRetries } from './cluster-metrics.ts';
+import type { NatsLink } from './nats-link.ts';
 import type { OutgoingOp, OwnerBatcher } from './owner-batcher.ts';
 import type { Placement } from './placement.ts';
 import { LayoutCache, expandSeatMap, expandView, type ShowMapWire } from './show-map-wire.ts';
@@ -61,7 +62,16 @@ export interface RemoteSeatServiceOptions {
   logger: Logger;
   /** Where layouts are expanded into labels and categories; default: a cache of its own. */
   layouts?: LayoutCache;
+  /** The state of the NATS connection the batcher uses; without it, requests are sent blindly. */
+  link?: NatsLink;
+  /** How long a new request waits for a lost connection before failing (default DEFAULT_NATS_DOWN_WAIT_MS). */
+  natsDownWaitMs?: number;
 }
+
+/** See RemoteSeatServiceOptions.natsDownWaitMs. */
+export const DEFAULT_NATS_DOWN_WAIT_MS = 500;
+/** What a caller turned away while the connection is down is told to wait. */
+export const NATS_DOWN_RETRY_AFTER_SECONDS = 1;
 
 /** Codes after which the op is sent again to the owner of a fresh ring. */
 const REROUTE: ReadonlySet<ErrorCode> = new Set([ErrorCode.NOT_OWNER, ErrorCode.UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED]);
@@ -98,7 +108,9 @@ export class RemoteSeatService implements SeatService {
       callCtx = { ...ctx, idempotencyKey: `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`, idempotencyKeepSeconds: generatedKeyKeepSeconds(timeoutMs) };
     const op = (callCtx ? { showId, method, req, ctx: callCtx } : { showId, method, req }) as OutgoingOp;
     const deadline = performance.now() + timeoutMs;
+    let sent = false;
     for (let attempt = 1; ; attempt++) {
+      if (this.opts.link && !this.opts.link.up) await this.awaitLink(sent, deadline);
       let err: SeatError;
       const owner = this.opts.placement.owner(showId);
       if (owner === null) err = new SeatError(ErrorCode.UNAVAILABLE, 'no worker is alive', { retryAfterSeconds: 1 });
@@ -109,9 +121,13 @@ export class RemoteSeatService implements SeatService {
           // sending it again there only doubles the work. A dead owner is still noticed at
           // once: the ring drops it (abandon) or NATS answers "no responders".
           const attempt = heavy ? left : Math.min(this.opts.attemptTimeoutMs, left);
+          sent = true;
           return (await this.opts.batcher.send(owner, op, Math.max(attempt, 1))) as ResultOf<M>;
         } catch (e) {
           err = asSeatError(e);
+          // The owner itself said when to come back (its show is busy, its bookings table is
+          // down): asking again within this request only adds load, so the caller hears it now.
+          if (err.code === ErrorCode.UNAVAILABLE && err.details.retryAfterSeconds !== undefined) throw err;
         }
       }
       if (!REROUTE.has(err.code)) throw err;
@@ -124,6 +140,23 @@ export class RemoteSeatService implements SeatService {
       const backoff = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_BASE_MS * 2 ** (attempt - 1));
       await Promise.all([this.opts.placement.refresh().catch(() => undefined), sleep(Math.min(left, backoff * (0.5 + Math.random() / 2)))]);
     }
+  }
+
+  /**
+   * The NATS connection is down. A request that never left waits briefly (a blip heals) and
+   * then fails fast, 503 with Retry-After, instead of holding the caller for its whole
+   * deadline. One that was in flight when the connection dropped may have been done: it
+   * waits for the connection within its deadline and is resent under the same key.
+   */
+  private async awaitLink(sent: boolean, deadline: number): Promise<void> {
+    const link = this.opts.link as NatsLink;
+    const left = deadline - performance.now();
+    const wait = sent ? left : Math.min(left, this.opts.natsDownWaitMs ?? DEFAULT_NATS_DOWN_WAIT_MS);
+    if (await link.waitUp(wait)) return;
+    natsDownRefusals.inc({ in_flight: sent ? 'yes' : 'no' });
+    throw new SeatError(ErrorCode.UNAVAILABLE, 'the cluster cannot reach its shows right now (messaging down); retry shortly', {
+      retryAfterSeconds: NATS_DOWN_RETRY_AFTER_SECONDS,
+    });
   }
 
   private view(wire: ShowMapWire): ShowView {

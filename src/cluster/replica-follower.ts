@@ -45,10 +45,11 @@ interface Copy {
   state: ShowState;
   seq: number;
   /**
-   * Bookings the copy's last entry confirmed or cancelled. Only the last entry can lack its
-   * Postgres rows: an owner commits a batch's rows before it appends the next batch, and a
-   * new owner repairs its replayed tail before its first append. So whoever takes this copy
-   * upserts these first (see replica-repair.ts).
+   * Bookings the copy's last entry with booking changes confirmed or cancelled. Only that
+   * entry can lack its Postgres rows: an owner commits a batch's rows before it appends the
+   * next one that changes bookings (while rows are owed it refuses booking changes, though
+   * holds go on), and a new owner repairs its replayed tail, or owes it, likewise. So whoever
+   * takes this copy upserts these first (see replica-repair.ts).
    */
   lastBookings: BookingView[];
   /** When the copy last applied an entry (or became ready): idle copies are dropped. */
@@ -306,7 +307,8 @@ export class ReplicaFollower {
     }
     copy.seq = entry.seq;
     copy.state.logSeq = entry.seq;
-    copy.lastBookings = bookingsOfEntry(entry, copy.state);
+    const changed = bookingsOfEntry(entry, copy.state);
+    if (changed.length) copy.lastBookings = changed;
     copy.activeAt = this.now();
     this.counters.applied++;
     this.opts.onApplied?.(showId);
@@ -352,7 +354,7 @@ export class ReplicaFollower {
       for await (const entry of this.opts.log.read(showId, seq)) {
         for (const e of entry.events) state = evolve(state, e);
         seq = entry.seq;
-        last = entry;
+        if (entry.events.some((e) => e.type === 'BookingConfirmed' || e.type === 'BookingCancelled')) last = entry;
       }
       // Dropped meanwhile (ring change, or the host took over the show): nothing to keep.
       if (this.copies.get(showId) !== loading) return;

@@ -3,9 +3,11 @@ import type { BookingRecord, ShowState } from '../actors/show-state.ts';
 import type { SerializedState } from '../actors/state-codec.ts';
 import type { BookingView, ShowEvent } from '../actors/types.ts';
 import { bookingView } from '../actors/views.ts';
+import type { BookingRowGuard } from '../actors/show-actor.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { BookingStore, EventLog, LogEntry, SnapshotStore } from './ports.ts';
+import { pgFailure } from './postgres-pool.ts';
 
 type ConfirmedEvent = Extract<ShowEvent, { type: 'BookingConfirmed' }>;
 type CancelledEvent = Extract<ShowEvent, { type: 'BookingCancelled' }>;
@@ -56,30 +58,53 @@ export function bookingsChangedBy(batch: CommittedBatch): BookingView[] {
   return views;
 }
 
+/** How often rows that could not be written are tried again. */
+export const BOOKING_ROWS_RETRY_MS = 500;
+/** What a caller refused while booking rows cannot be written is told to wait. */
+export const BOOKING_ROWS_RETRY_AFTER_SECONDS = 1;
+
+/** Rows a show owes the bookings table: which bookings, and how to render them when retried. */
+interface Debt {
+  showId: string;
+  bookingIds: Set<string>;
+  views: () => Promise<BookingView[]>;
+}
+
 /**
  * Keeps the `bookings` table in step with the log, the two halves of "a confirm is
  * answered only after its booking row is committed":
  *
  * 1. `beforeReply` (the actor's hook between the append and the replies) upserts the
- *    bookings the batch confirmed or cancelled, one statement per batch. If it fails the
- *    actor stops and nobody hears "ok".
+ *    bookings the batch confirmed or cancelled, one statement per batch.
  *
  * 2. `repairingLog(log)` wraps the log the ActorHost activates shows from. A batch can be
  *    in the log without its rows (the process died between the PubAck and the commit, or
  *    the commit failed). Its confirms were never answered, but they happened: a retry
  *    with the same idempotency key gets the booking from state, without a new append, so
- *    without `beforeReply`. The rows must therefore be written at activation, before the
- *    actor answers anything: the wrapper's `read` upserts every booking the replayed tail
- *    touched once the tail is read, and the activation fails (UNAVAILABLE) if it cannot.
+ *    without `beforeReply`. The wrapper's `read` upserts every booking the replayed tail
+ *    touched once the tail is read.
  *
- * Why the tail after the snapshot is enough: snapshots are taken only of committed state
- * (after `beforeReply` succeeded for every batch in it) or of state activated through this
- * wrapper (tail repaired first). So every booking change at or below a snapshot's log seq
- * is already in Postgres, and only entries after it can be missing. The upsert is
- * idempotent (immutable rows, cancelled is final), so repeating it is harmless.
+ * Postgres is for bookings, not for holds: a write that fails (Postgres down) stops
+ * nothing. Its rows become a debt of the show, retried every BOOKING_ROWS_RETRY_MS; as the
+ * actor's BookingRowGuard this class then holds back every answer naming an owed booking
+ * (UNAVAILABLE, retryable: the retry gets the same booking once the row is written), refuses
+ * new booking changes while Postgres is down (so nothing is sold that nobody can be told
+ * about), and keeps the show's snapshots back until its rows are written.
+ *
+ * Why the tail after the snapshot is enough: snapshots are taken only of state whose every
+ * booking row is written (`owesRows` keeps them back otherwise) or of state activated
+ * through this wrapper (tail repaired first, or owed). So every booking change at or below
+ * a snapshot's log seq is already in Postgres, and only entries after it can be missing. The
+ * upsert is idempotent (immutable rows, cancelled is final), so repeating it is harmless.
  */
-export class BookingSync {
+export class BookingSync implements BookingRowGuard {
   private readonly logger: Logger;
+  private readonly debts = new Set<Debt>();
+  /** Set while the last write failed for want of Postgres; cleared by the next one that succeeds. */
+  private outage = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retrying = false;
+  private closed = false;
 
   constructor(
     private readonly store: BookingStore,
@@ -91,8 +116,114 @@ export class BookingSync {
 
   readonly beforeReply = async (batch: CommittedBatch): Promise<void> => {
     const views = bookingsChangedBy(batch);
-    if (views.length) await this.store.upsert(views);
+    if (!views.length) return;
+    try {
+      await this.store.upsert(views);
+      this.outage = false;
+    } catch (err) {
+      this.owe(batch.showId, new Set(views.map((v) => v.bookingId)), () => Promise.resolve(views), err);
+      throw err;
+    }
   };
+
+  refusal(showId: string): SeatError | null {
+    if (!this.outage && !this.owesRows(showId)) return null;
+    return new SeatError(ErrorCode.UNAVAILABLE, 'bookings cannot be written right now; retry shortly', {
+      retryAfterSeconds: BOOKING_ROWS_RETRY_AFTER_SECONDS,
+    });
+  }
+
+  owed(showId: string, bookingId: string): SeatError | null {
+    for (const d of this.debts)
+      if (d.showId === showId && d.bookingIds.has(bookingId))
+        return new SeatError(ErrorCode.UNAVAILABLE, 'the booking is recorded but its row is not written yet; retry with the same idempotency key', {
+          retryAfterSeconds: BOOKING_ROWS_RETRY_AFTER_SECONDS,
+        });
+    return null;
+  }
+
+  owesRows(showId: string): boolean {
+    for (const d of this.debts) if (d.showId === showId) return true;
+    return false;
+  }
+
+  /** Booking rows still to be written, across shows (metrics, tests). */
+  get owedBookings(): number {
+    let n = 0;
+    for (const d of this.debts) n += d.bookingIds.size;
+    return n;
+  }
+
+  /** Stops retrying (the rows left are repaired from the log at the next activation). */
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private owe(showId: string, bookingIds: Set<string>, views: () => Promise<BookingView[]>, err: unknown): void {
+    const failure = pgFailure(err, 'booking upsert');
+    if (failure.code === ErrorCode.UNAVAILABLE) this.outage = true;
+    this.debts.add({ showId, bookingIds, views });
+    this.logger.warn({ showId, bookings: bookingIds.size, code: failure.code, err }, 'booking rows not written; retrying in the background');
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.retrying || this.closed || this.debts.size === 0) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.retryDebts();
+    }, BOOKING_ROWS_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /** Writes owed rows, oldest debt first; stops at the first failure and tries again later. */
+  private async retryDebts(): Promise<void> {
+    this.retrying = true;
+    try {
+      for (const d of [...this.debts]) {
+        if (this.closed) return;
+        try {
+          await this.store.upsert(await d.views());
+        } catch (err) {
+          const failure = pgFailure(err, 'booking upsert');
+          this.outage = failure.code === ErrorCode.UNAVAILABLE;
+          this.logger.debug({ showId: d.showId, code: failure.code, owed: this.owedBookings }, 'owed booking rows still not written');
+          return;
+        }
+        this.debts.delete(d);
+        this.outage = false;
+        this.logger.info({ showId: d.showId, bookings: d.bookingIds.size }, 'owed booking rows written');
+      }
+    } finally {
+      this.retrying = false;
+      this.scheduleRetry();
+    }
+  }
+
+  /**
+   * A BookingStore whose `upsert` never fails for want of Postgres: rows it cannot write
+   * become debts of their shows (retried, and held back from answers like any other). For
+   * the rows a warm copy brings to an activation.
+   */
+  owingStore(): BookingStore {
+    return {
+      upsert: async (views) => {
+        if (!views.length) return;
+        try {
+          await this.store.upsert(views);
+          this.outage = false;
+        } catch (err) {
+          const byShow = new Map<string, BookingView[]>();
+          for (const v of views) byShow.set(v.showId, [...(byShow.get(v.showId) ?? []), v]);
+          for (const [showId, vs] of byShow) this.owe(showId, new Set(vs.map((v) => v.bookingId)), () => Promise.resolve(vs), err);
+        }
+      },
+      get: (showId, bookingId) => this.store.get(showId, bookingId),
+      close: () => Promise.resolve(),
+    };
+  }
 
   /** An EventLog that, on every full read of a show's tail, upserts the bookings it touched. */
   repairingLog(log: EventLog): EventLog {
@@ -116,13 +247,16 @@ export class BookingSync {
       yield entry;
     }
     if (confirmed.size === 0 && cancels.size === 0) return;
-    const views = await this.viewsAfterTail(showId, confirmed, cancels);
+    const views = () => this.viewsAfterTail(showId, confirmed, cancels);
     try {
-      await this.store.upsert(views);
+      const rendered = await views();
+      await this.store.upsert(rendered);
+      this.outage = false;
+      this.logger.info({ showId, afterSeq, bookings: rendered.length }, 'bookings of the replayed tail upserted');
     } catch (err) {
-      throw new SeatError(ErrorCode.UNAVAILABLE, 'could not repair the bookings of the replayed log', {}, { cause: err });
+      // The show still activates: its holds need no Postgres; answers naming these bookings wait.
+      this.owe(showId, new Set([...confirmed.keys(), ...cancels.keys()]), views, err);
     }
-    this.logger.info({ showId, afterSeq, bookings: views.length }, 'bookings of the replayed tail upserted');
   }
 
   /**

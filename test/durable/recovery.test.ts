@@ -99,7 +99,7 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
       assert.deepEqual(await store.get(showId, b1.bookingId), withoutToken(b1));
 
       const h2 = await node.service.hold(showId, { seats: ['A-3'] });
-      failNext = 1;
+      failNext = 1_000; // Postgres stays away until the checks below are done
       await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
       // The batch is in the log (the append succeeded) but has no row yet.
       // (Read with a plain host: the node's own host would repair the row while loading.)
@@ -107,18 +107,22 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
       const booked = [...(logged.state?.bookings.values() ?? [])].find((b) => b.holdId === h2.holdId);
       assert.ok(booked, 'the confirm reached the log');
       assert.equal(await (store as PostgresBookingStore).get(showId, booked.bookingId), null);
+      // While the row is owed, a retry is answered UNAVAILABLE again, never "ok".
+      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, 'pay-2', { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
 
-      // The retry activates the show again; the activation writes the row before anything is answered.
-      const retried = await node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' });
+      // Postgres is back: the owed row is written in the background, then the retry gets the booking.
+      failNext = 0;
+      const retried = await eventually(() => node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }).catch(() => undefined));
       assert.equal(retried.bookingId, booked.bookingId);
       assert.deepEqual(await store.get(showId, retried.bookingId), withoutToken(retried));
 
-      // A cancel whose commit fails is repaired the same way, from a booking confirmed before the snapshot.
+      // A cancel whose commit fails is repaired the same way.
       await node.host.snapshot(showId);
-      failNext = 1;
+      failNext = 1_000;
       await assert.rejects(node.service.cancelBookings(showId, [b1.bookingId]), { code: 'UNAVAILABLE' });
       assert.equal((await store.get(showId, b1.bookingId))?.status, 'confirmed');
-      const [again] = await node.service.cancelBookings(showId, [b1.bookingId]);
+      failNext = 0;
+      const [again] = await eventually(() => node.service.cancelBookings(showId, [b1.bookingId]).catch(() => undefined));
       assert.equal(again.status, 'cancelled');
       assert.deepEqual(await store.get(showId, b1.bookingId), again);
     } finally {

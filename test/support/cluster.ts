@@ -46,6 +46,8 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** A Redis of the test's own (e.g. a private server it stops and starts); default: the shared one. */
   redisUrl?: string;
+  /** A NATS server of the test's own (fault tests kill it) instead of the shared one. */
+  natsUrl?: string;
 }
 
 export interface ClusterProcess {
@@ -216,7 +218,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   await pgAdmin((c) => c.query(`CREATE DATABASE ${databaseName}`));
   const databaseUrl = dbUrl(databaseName);
   const env: Record<string, string> = {
-    NATS_URL: SERVICE_URLS.nats,
+    NATS_URL: opts.natsUrl ?? SERVICE_URLS.nats,
     DATABASE_URL: databaseUrl,
     REDIS_URL: opts.redisUrl ?? SERVICE_URLS.redis,
     ADMIN_TOKEN: adminToken,
@@ -278,7 +280,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     await Promise.allSettled([
       pgAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)),
       (async () => {
-        const nc = await natsConnect({ servers: SERVICE_URLS.nats });
+        const nc = await natsConnect({ servers: opts.natsUrl ?? SERVICE_URLS.nats });
         try {
           const jsm = await nc.jetstreamManager();
           await jsm.streams.delete(stream).catch(() => false);
