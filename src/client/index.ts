@@ -18,7 +18,7 @@ import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { CatalogFilter } from '../persistence/ports.ts';
 import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
-import type { BookingListRequest, BookingPage, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
+import type { BookingGranted, BookingListRequest, BookingPage, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
 import { call, type HttpOptions } from './http.ts';
 import { watchShow, type WatchHandle, type WatchOptions } from './watch.ts';
 import type { LiveSeatMap } from './seat-map-mirror.ts';
@@ -28,6 +28,7 @@ export { SeatMapMirror } from './seat-map-mirror.ts';
 export type { LiveSeatMap } from './seat-map-mirror.ts';
 export type { WatchHandle } from './watch.ts';
 export type {
+  BookingGranted,
   BookingListRequest,
   BookingPage,
   BookingView,
@@ -56,7 +57,8 @@ export interface SeatClient {
   cancelShow(showId: string, reason?: string): Promise<{ refunds: BookingView[]; releasedHolds: string[] }>;
   hold(showId: string, req: HoldRequest & { ttlSeconds?: number; customerToken?: string }): Promise<HoldGranted>;
   extend(showId: string, holdId: string, holdToken: string, opts?: { ttlSeconds?: number }): Promise<{ holdId: string; expiresAt: string }>;
-  confirm(showId: string, holdId: string, holdToken: string, opts?: ConfirmOptions): Promise<BookingView>;
+  /** The booking and its `bookingToken` (the customer's proof: keep it). */
+  confirm(showId: string, holdId: string, holdToken: string, opts?: ConfirmOptions): Promise<BookingGranted>;
   release(showId: string, holdId: string, holdToken: string): Promise<void>;
   /** With the booking token confirm gave, the read is the customer's (a wrong token is FORBIDDEN). */
   getBooking(showId: string, bookingId: string, bookingToken?: string): Promise<BookingView>;

@@ -221,6 +221,7 @@ export class BookingSync implements BookingRowGuard {
         }
       },
       get: (showId, bookingId) => this.store.get(showId, bookingId),
+      list: (showId, query) => this.store.list(showId, query),
       close: () => Promise.resolve(),
     };
   }

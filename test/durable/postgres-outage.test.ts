@@ -80,11 +80,11 @@ describe('Postgres outage: holds go on, confirms wait for their rows', { skip },
     assert.equal((await s.getSeatMap(showId)).showId, showId);
 
     // The confirm reaches the log but not the bookings table: not acknowledged, retryable.
-    assertRetryable(await failure(s.confirm(showId, h1.holdId, h1.holdToken, 'pay-1', { idempotencyKey: 'confirm-h1' })));
+    assertRetryable(await failure(s.confirm(showId, h1.holdId, h1.holdToken, { paymentRef: 'pay-1' }, { idempotencyKey: 'confirm-h1' })));
     const logged = await node.host.read(showId, (st) => st.bookingByHold.get(h1.holdId));
     assert.ok(logged, 'the confirm is in the log');
     // While its row is owed, no further booking change is committed.
-    assertRetryable(await failure(s.confirm(showId, h3.holdId, h3.holdToken, 'pay-3', { idempotencyKey: 'confirm-h3' })));
+    assertRetryable(await failure(s.confirm(showId, h3.holdId, h3.holdToken, { paymentRef: 'pay-3' }, { idempotencyKey: 'confirm-h3' })));
     assert.equal(await node.host.read(showId, (st) => st.bookingByHold.get(h3.holdId)), undefined, 'refused before the log');
     // The show's actor did not stop, and holds still work.
     assert.ok(node.host.isActive(showId), 'the actor is still up');
@@ -94,7 +94,7 @@ describe('Postgres outage: holds go on, confirms wait for their rows', { skip },
 
     proxy.restore();
     const booking = await eventually(
-      () => s.confirm(showId, h1.holdId, h1.holdToken, 'pay-1', { idempotencyKey: 'confirm-h1' }).catch((err: SeatError) => (err.code === ErrorCode.UNAVAILABLE ? undefined : Promise.reject(err))),
+      () => s.confirm(showId, h1.holdId, h1.holdToken, { paymentRef: 'pay-1' }, { idempotencyKey: 'confirm-h1' }).catch((err: SeatError) => (err.code === ErrorCode.UNAVAILABLE ? undefined : Promise.reject(err))),
       15_000,
       'the confirm to succeed after Postgres returned',
     );
@@ -102,7 +102,7 @@ describe('Postgres outage: holds go on, confirms wait for their rows', { skip },
     assert.deepEqual(booking.seats, ['A-1', 'A-2']);
     const row = await direct.get(showId, booking.bookingId);
     assert.equal(row?.status, 'confirmed', 'its row is in the bookings table');
-    const b3 = await s.confirm(showId, h3.holdId, h3.holdToken, 'pay-3', { idempotencyKey: 'confirm-h3' });
+    const b3 = await s.confirm(showId, h3.holdId, h3.holdToken, { paymentRef: 'pay-3' }, { idempotencyKey: 'confirm-h3' });
     assert.ok(await direct.get(showId, b3.bookingId));
   });
 
@@ -111,7 +111,7 @@ describe('Postgres outage: holds go on, confirms wait for their rows', { skip },
     const showId = uniqueName('show');
     await first.service.createShow(showInput(showId));
     const h1 = await first.service.hold(showId, { seats: ['A-1'] });
-    const b1 = await first.service.confirm(showId, h1.holdId, h1.holdToken, undefined);
+    const b1 = await first.service.confirm(showId, h1.holdId, h1.holdToken, {});
     const h2 = await first.service.hold(showId, { seats: ['A-2'] });
     await first.close(); // writes the show's (first) snapshot: nothing is compacted yet
 

@@ -108,7 +108,7 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
       assert.ok(booked, 'the confirm reached the log');
       assert.equal(await (store as PostgresBookingStore).get(showId, booked.bookingId), null);
       // While the row is owed, a retry is answered UNAVAILABLE again, never "ok".
-      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, 'pay-2', { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
+      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
 
       // Postgres is back: the owed row is written in the background, then the retry gets the booking.
       failNext = 0;

@@ -20,6 +20,7 @@ function switchableRows(): BookingStore & { down: boolean; rows: Map<string, Boo
       for (const v of views) rows.set(v.bookingId, v);
     },
     get: async (_showId: string, id: string) => rows.get(id) ?? null,
+    list: async () => [...rows.values()],
     close: async () => undefined,
   };
   return store;
@@ -50,7 +51,7 @@ describe('booking rows owed while the bookings table is down', () => {
       const before = (await storage.snapshots.load('owed'))?.logSeq ?? 0;
 
       rows.down = true;
-      await assert.rejects(s.confirm('owed', h1.holdId, h1.holdToken, undefined, { idempotencyKey: 'confirm-owed-h1' }), (err: { code?: string; details?: { retryAfterSeconds?: number } }) => {
+      await assert.rejects(s.confirm('owed', h1.holdId, h1.holdToken, {}, { idempotencyKey: 'confirm-owed-h1' }), (err: { code?: string; details?: { retryAfterSeconds?: number } }) => {
         assert.equal(err.code, 'UNAVAILABLE');
         assert.equal(err.details?.retryAfterSeconds, 1);
         return true;
@@ -58,7 +59,7 @@ describe('booking rows owed while the bookings table is down', () => {
       const bookingId = await node.host.read('owed', (st) => st.bookingByHold.get(h1.holdId));
       assert.ok(bookingId, 'the confirm is in the log');
       // Refused before the log while a row is owed.
-      await assert.rejects(s.confirm('owed', h2.holdId, h2.holdToken, undefined), { code: 'UNAVAILABLE' });
+      await assert.rejects(s.confirm('owed', h2.holdId, h2.holdToken, {}), { code: 'UNAVAILABLE' });
       assert.equal(await node.host.read('owed', (st) => st.bookingByHold.get(h2.holdId)), undefined);
       // The show stays up and serves holds.
       assert.ok(node.host.isActive('owed'));
@@ -70,13 +71,13 @@ describe('booking rows owed while the bookings table is down', () => {
 
       rows.down = false;
       const b1 = await until(
-        () => s.confirm('owed', h1.holdId, h1.holdToken, undefined, { idempotencyKey: 'confirm-owed-h1' }).catch(() => undefined),
+        () => s.confirm('owed', h1.holdId, h1.holdToken, {}, { idempotencyKey: 'confirm-owed-h1' }).catch(() => undefined),
         10_000,
         'the confirm to be answered',
       );
       assert.equal(b1.bookingId, bookingId);
       assert.equal(rows.rows.get(bookingId)?.status, 'confirmed');
-      const b2 = await s.confirm('owed', h2.holdId, h2.holdToken, undefined);
+      const b2 = await s.confirm('owed', h2.holdId, h2.holdToken, {});
       assert.ok(rows.rows.has(b2.bookingId));
       await node.host.snapshot('owed');
       assert.ok(((await storage.snapshots.load('owed'))?.logSeq ?? 0) > before, 'snapshots resume once the rows are written');
