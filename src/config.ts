@@ -108,6 +108,9 @@ const EnvSchema = z.object({
     .optional(),
   // -- big commands (log entry splitting)
   // -- soak
+  // -- clock (shared decision time, skew bound)
+  CLOCK_SKEW_MAX_MS: z.coerce.number().int().positive().default(500),
+  CLOCK_OFFSET_FOR_TESTS_MS: z.coerce.number().int().optional(),
 });
 
 export interface Config {
@@ -188,6 +191,11 @@ export interface Config {
   eventLogTruncateAt: { file: string; offset: number } | undefined;
   // -- big commands (log entry splitting)
   // -- soak
+  // -- clock (shared decision time, skew bound)
+  /** A worker whose clock is off the shared one (Redis TIME) by more than this owns no shows. */
+  clockSkewMaxMs: number;
+  /** Test-only: shifts this process's Date.now by this much (a skewed clock without faketime). */
+  clockOffsetForTestsMs: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -266,7 +274,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventLogSegmentBytes: e.EVENT_LOG_SEGMENT_BYTES,
     eventLogTruncateAt: e.EVENT_LOG_TRUNCATE_AT,
     // -- big commands (log entry splitting)
-    // -- soak
+      // -- soak
+    // -- clock (shared decision time, skew bound)
+    clockSkewMaxMs: e.CLOCK_SKEW_MAX_MS,
+    clockOffsetForTestsMs: e.CLOCK_OFFSET_FOR_TESTS_MS,
   };
 }
 

@@ -38,8 +38,9 @@ export function createSeatNode(
   /**
    * Host options a cluster worker adds: a warm replica's state source. A copy may carry the
    * bookings of its last entry; they are written before the activation answers anything.
+   * `now`: the clock decisions are made with (a worker's shared clock; default the local one).
    */
-  hostOptions: { warmState?: WarmStateSource } = {},
+  hostOptions: { warmState?: WarmStateSource; now?: () => number } = {},
 ): SeatNode {
   const tokens = new HoldTokens(config.holdTokenSecret ?? randomBytes(32));
   const commitLog = logger.child({ subsystem: 'commit' });
@@ -68,6 +69,7 @@ export function createSeatNode(
     ...(config.mailboxMaxCommands !== undefined ? { maxMailbox: config.mailboxMaxCommands } : {}),
     ...(config.idempotencyRetentionSeconds ? { decideOptions: { idempotencyRetentionSeconds: config.idempotencyRetentionSeconds } } : {}),
     ...(warm ? { warmState: warm.warmState } : {}),
+    ...(hostOptions.now ? { now: hostOptions.now } : {}),
   });
   const passivateAfterMs = config.passivateAfterMs;
   let sweeping = false;

@@ -1,4 +1,4 @@
-import { Counter, type Metric } from 'prom-client';
+import { Counter, Gauge, type Metric } from 'prom-client';
 import { registry } from '../metrics.ts';
 
 function getOrCreate<T extends Metric>(name: string, create: () => T): T {
@@ -37,4 +37,16 @@ export const routeRetries = getOrCreate(
 export const hopParts = getOrCreate(
   'seat_cluster_hop_parts_total',
   () => new Counter({ name: 'seat_cluster_hop_parts_total', help: 'Hop messages sent or received as parts of a payload over max_payload', labelNames: ['direction'], registers: [registry] }),
+);
+
+/** This worker's measured offset to the cluster's shared clock (Redis TIME), in ms (reference − local). */
+export const clockOffsetMs = getOrCreate(
+  'seat_cluster_clock_offset_ms',
+  () => new Gauge({ name: 'seat_cluster_clock_offset_ms', help: 'Measured offset of this worker to the shared clock (Redis TIME), ms', registers: [registry] }),
+);
+
+/** 1 while the offset is beyond CLOCK_SKEW_MAX_MS (the worker then owns no shows), else 0. */
+export const clockSkewed = getOrCreate(
+  'seat_cluster_clock_skewed',
+  () => new Gauge({ name: 'seat_cluster_clock_skewed', help: '1 while this worker refuses to own shows because its clock is skewed', registers: [registry] }),
 );

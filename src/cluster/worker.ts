@@ -11,6 +11,7 @@ import { clusterRoutes } from './cluster-routes.ts';
 import { startHealthServer } from './health-server.ts';
 import { RedisMembershipStore } from './membership.ts';
 import { resolveNodeId } from './node-id.ts';
+import { SharedClock, gateMembership } from './shared-clock.ts';
 import { RedisPlacement } from './redis-placement.ts';
 import { connectRedis } from './redis-client.ts';
 import { mapWireOf } from './show-map-wire.ts';
@@ -61,13 +62,16 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   if (!config.redisUrl || !config.holdTokenSecret) throw new Error('a worker needs REDIS_URL and HOLD_TOKEN_SECRET');
   const storage = await openStorage({ ...config, nodeId }, logger);
   let warmState: NonNullable<ActorHostOptions['warmState']> | null = null;
+  const redis = connectRedis(config.redisUrl, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
+  // Decisions use the shared clock; a worker too far off it stays out of the ring (gateMembership).
+  const clock = new SharedClock({ redis, intervalMs: config.heartbeatIntervalMs, skewMaxMs: config.clockSkewMaxMs, logger: logger.child({ nodeId }) });
   const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
     warmState: (showId) => warmState?.(showId) ?? null,
+    now: clock.now,
   });
   const nc = await connectNats(config.natsUrl!, `seat-worker-${nodeId}`, logger);
-  const redis = connectRedis(config.redisUrl, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
   const placement = new RedisPlacement({
-    store: new RedisMembershipStore(redis, config.clusterPrefix),
+    store: gateMembership(new RedisMembershipStore(redis, config.clusterPrefix), clock),
     nc,
     prefix: config.clusterPrefix,
     self: { nodeId, weight: config.nodeWeight },
@@ -104,13 +108,14 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   // Subscribe before joining: the first command may arrive right after the announcement.
   endpoint.start();
   await nc.flush();
+  await clock.start();
   await placement.start();
   let stopping = false;
   const health = await startHealthServer({
     host: config.host,
     port: config.port,
     ready: () => !stopping && placement.members().includes(nodeId),
-    extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats() })),
+    extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats(), clock: { offsetMs: clock.offsetMs, skewed: clock.skewed } })),
   });
   log.info({ url: health.url, nodeId, members: placement.members() }, 'listening');
 
@@ -123,6 +128,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
       await endpoint.close();
       for (const h of handles.reverse()) await h.close?.().catch((err: unknown) => log.warn({ err }, 'extension close failed'));
       await placement.close();
+      clock.close();
       await health.close();
       await node.close();
       await Promise.allSettled([nc.drain(), redis.quit()]);

@@ -44,6 +44,15 @@ export interface ClusterOptions {
   gatewayEnv?: Record<string, string>;
   /** Max time to wait for the whole cluster to be up. */
   startTimeoutMs?: number;
+  /** Admin URLs of the servers to use instead of the shared ones (e.g. private servers a fault suite may kill). */
+  services?: { postgres: string; nats: string; redis: string };
+}
+
+export interface AddWorkerOptions {
+  /** Reuse a node id (a restart, or an operator's duplicate); default a fresh one. */
+  nodeId?: string;
+  /** Wait until it is ready and every process sees it (default true); false: resolve once it listens. */
+  waitReady?: boolean;
 }
 
 export interface ClusterProcess {
@@ -98,8 +107,10 @@ export interface TestCluster {
   clusterPrefix: string;
   /** The env every process of this cluster shares (URLs, prefixes, secrets). */
   env: Record<string, string>;
-  /** Starts one more worker and waits until every live process sees it. */
-  addWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  /** Starts one more worker and (unless `waitReady` is false) waits until every live process sees it. */
+  addWorker(env?: Record<string, string>, opts?: AddWorkerOptions): Promise<WorkerProcess>;
+  /** Starts worker i again under its node id (after it exited) and waits until every live process sees it. */
+  restartWorker(i: number, env?: Record<string, string>): Promise<WorkerProcess>;
   /** Signals worker i; resolves at once for SIGSTOP/SIGCONT, else once it exited. */
   killWorker(i: number, signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
   /** JSON over HTTP to a gateway. */
@@ -121,8 +132,8 @@ const DEFAULT_START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
 const OUTPUT_LINES_KEPT = 200;
 
-async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: SERVICE_URLS.postgres });
+async function pgAdmin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
   try {
     return await fn(c);
@@ -131,8 +142,8 @@ async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-function dbUrl(name: string): string {
-  const u = new URL(SERVICE_URLS.postgres);
+function dbUrl(adminUrl: string, name: string): string {
+  const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   return u.toString();
 }
@@ -203,6 +214,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const workerCount = opts.workers ?? 3;
   const gatewayCount = opts.gateways ?? 1;
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const services = opts.services ?? SERVICE_URLS;
   const id = uniqueName('cl').toLowerCase();
   const databaseName = `seats_${id}`;
   const stream = `S_${id}`;
@@ -211,12 +223,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const clusterPrefix = id;
   const adminToken = randomBytes(18).toString('base64url');
   const holdTokenSecret = randomBytes(24).toString('base64url');
-  await pgAdmin((c) => c.query(`CREATE DATABASE ${databaseName}`));
-  const databaseUrl = dbUrl(databaseName);
+  await pgAdmin(services.postgres, (c) => c.query(`CREATE DATABASE ${databaseName}`));
+  const databaseUrl = dbUrl(services.postgres, databaseName);
   const env: Record<string, string> = {
-    NATS_URL: SERVICE_URLS.nats,
+    NATS_URL: services.nats,
     DATABASE_URL: databaseUrl,
-    REDIS_URL: SERVICE_URLS.redis,
+    REDIS_URL: services.redis,
     ADMIN_TOKEN: adminToken,
     HOLD_TOKEN_SECRET: holdTokenSecret,
     CLUSTER_PREFIX: clusterPrefix,
@@ -255,10 +267,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       `every process to see ${JSON.stringify(expected)} workers`,
     );
 
-  const startWorkerProc = async (extra: Record<string, string> = {}): Promise<WorkerProcess> => {
-    const nodeId = `w${nextWorker++}-${id.slice(-6)}`;
+  const startWorkerProc = async (extra: Record<string, string> = {}, nodeId = `w${nextWorker++}-${id.slice(-6)}`, waitReady = true): Promise<WorkerProcess> => {
     const p = (await spawnNode('worker', nodeId, { ...env, ...opts.workerEnv, ...extra }, startTimeoutMs)) as WorkerProcess;
-    await until(async () => (await fetch(`${p.url}/readyz`)).ok, startTimeoutMs, `${nodeId} ready`);
+    if (waitReady) await until(async () => (await fetch(`${p.url}/readyz`)).ok, startTimeoutMs, `${nodeId} ready`);
     return p;
   };
 
@@ -274,9 +285,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       }),
     );
     await Promise.allSettled([
-      pgAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)),
+      pgAdmin(services.postgres, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)),
       (async () => {
-        const nc = await natsConnect({ servers: SERVICE_URLS.nats });
+        const nc = await natsConnect({ servers: services.nats });
         try {
           const jsm = await nc.jetstreamManager();
           await jsm.streams.delete(stream).catch(() => false);
@@ -285,7 +296,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         }
       })(),
       (async () => {
-        const redis = new Redis(SERVICE_URLS.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        const redis = new Redis(services.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
         try {
           await redis.connect();
           let cursor = '0';
@@ -331,9 +342,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     busSubjectPrefix,
     clusterPrefix,
     env,
-    async addWorker(extra) {
-      const w = await startWorkerProc(extra);
+    async addWorker(extra, aopts = {}) {
+      const waitReady = aopts.waitReady ?? true;
+      const w = await startWorkerProc(extra, aopts.nodeId, waitReady);
       workers.push(w);
+      if (waitReady) await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
+      return w;
+    },
+    async restartWorker(i, extra) {
+      const old = workers[i];
+      if (!old) throw new Error(`no worker ${i}`);
+      if (old.alive) throw new Error(`worker ${i} is still running`);
+      const w = await startWorkerProc(extra, old.nodeId);
+      workers[i] = w;
       await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
       return w;
     },
