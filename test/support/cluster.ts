@@ -109,8 +109,8 @@ export interface TestCluster {
   env: Record<string, string>;
   /** Starts one more worker and (unless `waitReady` is false) waits until every live process sees it. */
   addWorker(env?: Record<string, string>, opts?: AddWorkerOptions): Promise<WorkerProcess>;
-  /** Starts worker i again under its node id (after it exited) and waits until every live process sees it. */
-  restartWorker(i: number, env?: Record<string, string>): Promise<WorkerProcess>;
+  /** Starts worker i again under its node id (after it exited) and (unless `waitReady` is false) waits until every live process sees it. */
+  restartWorker(i: number, env?: Record<string, string>, opts?: Pick<AddWorkerOptions, 'waitReady'>): Promise<WorkerProcess>;
   /** Signals worker i; resolves at once for SIGSTOP/SIGCONT, else once it exited. */
   killWorker(i: number, signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
   /** JSON over HTTP to a gateway. */
@@ -349,13 +349,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       if (waitReady) await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
       return w;
     },
-    async restartWorker(i, extra) {
+    async restartWorker(i, extra, ropts = {}) {
       const old = workers[i];
       if (!old) throw new Error(`no worker ${i}`);
       if (old.alive) throw new Error(`worker ${i} is still running`);
-      const w = await startWorkerProc(extra, old.nodeId);
+      const waitReady = ropts.waitReady ?? true;
+      const w = await startWorkerProc(extra, old.nodeId, waitReady);
       workers[i] = w;
-      await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
+      if (waitReady) await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
       return w;
     },
     async killWorker(i, signal = 'SIGKILL') {
