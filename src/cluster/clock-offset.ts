@@ -60,7 +60,15 @@ export class OffsetEstimator {
   }
 }
 
-/** Whether an offset is beyond the bound a worker may own shows with. */
-export function isSkewed(offsetMs: number | null, maxMs: number): boolean {
-  return offsetMs !== null && Math.abs(offsetMs) > maxMs;
+/** A skewed worker must come this far back inside the bound before it owns shows again. */
+export const SKEW_REJOIN_FRACTION = 0.8;
+
+/**
+ * Whether an offset is beyond the bound a worker may own shows with. With hysteresis: once
+ * skewed, a worker stays so until its offset is well inside the bound, so an offset hovering
+ * at the bound does not move its shows back and forth every heartbeat.
+ */
+export function isSkewed(offsetMs: number | null, maxMs: number, wasSkewed = false): boolean {
+  if (offsetMs === null) return false;
+  return Math.abs(offsetMs) > (wasSkewed ? maxMs * SKEW_REJOIN_FRACTION : maxMs);
 }

@@ -49,9 +49,9 @@ export class SharedClock {
     return this.estimator.offsetMs;
   }
 
-  /** Whether this worker's clock is too far off to own shows. */
+  /** Whether this worker's clock is too far off to own shows (as of the last measurement). */
   get skewed(): boolean {
-    return isSkewed(this.estimator.offsetMs, this.opts.skewMaxMs);
+    return this.wasSkewed;
   }
 
   /** Measures once (fails if Redis is unreachable), then keeps measuring every interval. */
@@ -87,7 +87,7 @@ export class SharedClock {
   private report(): void {
     const offset = this.estimator.offsetMs ?? 0;
     clockOffsetMs.set(offset);
-    const skewed = this.skewed;
+    const skewed = isSkewed(this.estimator.offsetMs, this.opts.skewMaxMs, this.wasSkewed);
     clockSkewed.set(skewed ? 1 : 0);
     if (skewed && !this.wasSkewed)
       this.log.error({ offsetMs: offset, maxMs: this.opts.skewMaxMs }, 'clock skewed beyond the bound; this worker owns no shows until it is back');

@@ -30,6 +30,12 @@ describe('clock offset estimation', () => {
     assert.equal(isSkewed(-501, 500), true);
     assert.equal(isSkewed(30_000, 500), true);
   });
+
+  it('once skewed, stays so until the offset is well inside the bound', () => {
+    assert.equal(isSkewed(450, 500, true), true);
+    assert.equal(isSkewed(-399, 500, true), false);
+    assert.equal(isSkewed(450, 500, false), false);
+  });
 });
 
 /** An in-memory membership store: heartbeats without expiry, which is all the gate needs. */
