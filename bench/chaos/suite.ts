@@ -129,7 +129,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         fault: fault.name,
         summary: fault.summary,
         acked: 0,
-        customers: summarize([], { injectedAt: 0, healedAt: 0, settledAt: 0 }),
+        customers: summarize([], { startedAt: 0, injectedAt: 0, healedAt: 0, settledAt: 0 }),
         invariants: { lost: [], oversold: [], mismatched: [], holdDeadlines: [], holdOffByMaxMs: null },
         probes: [],
         ringBackMs: null,
@@ -140,6 +140,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       try {
         for (const id of [...showIds, ...probeShows]) await createShow(c, id, id.includes('-probe-') ? 1 : SEAT_ROWS, id.includes('-probe-') ? PROBE_SEATS : SEATS_PER_ROW);
         const customers = new Customers({ ...DEFAULT_CUSTOMER_OPTIONS, gatewayUrl, customers: o.customers }, showIds);
+        const startedAt = Date.now();
         customers.start();
         await sleep(o.baselineMs);
 
@@ -169,7 +170,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         fr.ringBackMs = await ringBack;
         fr.probes = await Promise.all(probeRuns);
         fr.notes = (await injected.notes?.()) ?? {};
-        fr.customers = summarize(customers.attempts, { injectedAt, healedAt, settledAt });
+        fr.customers = summarize(customers.attempts, { startedAt, injectedAt, healedAt, settledAt });
         fr.acked = customers.acked.length;
         fr.invariants = await checkInvariants(gatewayUrl, ref, showIds, customers.acked, fr.probes);
       } catch (err) {

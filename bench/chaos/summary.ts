@@ -1,11 +1,13 @@
 /**
- * Pure: what customers saw around one fault, from the attempt log. Phases: during =
- * [injected, healed); after = [healed, settled). An error is a 5xx or no answer (599); 4xx
+ * Pure: what customers saw around one fault, from the attempt log. Phases: before =
+ * [started, injected); during = [injected, healed); after = [healed + 1 s, settled). An error is a 5xx or no answer (599); 4xx
  * answers (sold out, expired hold) are the API working.
  */
 import type { Attempt, Op } from './customers.ts';
 
 export interface FaultWindow {
+  /** Customers started (the baseline runs until the fault). */
+  startedAt: number;
   injectedAt: number;
   healedAt: number;
   settledAt: number;
@@ -14,11 +16,14 @@ export interface FaultWindow {
 export interface PhaseStats {
   attempts: number;
   errors: number;
+  /** Operations answered 2xx per second of the phase (a stall shows here, not in errorPct). */
+  okPerSec: number | null;
   /** errors / attempts, in % (null without attempts). */
   errorPct: number | null;
 }
 
 export interface FaultSummary {
+  before: PhaseStats;
   during: PhaseStats;
   duringHolds: PhaseStats;
   duringConfirms: PhaseStats;
@@ -40,9 +45,15 @@ export function isError(a: Attempt): boolean {
   return a.status >= 500;
 }
 
-function phase(attempts: Attempt[]): PhaseStats {
+function phase(attempts: Attempt[], fromMs: number, toMs: number): PhaseStats {
   const errors = attempts.filter(isError).length;
-  return { attempts: attempts.length, errors, errorPct: attempts.length ? Math.round((errors / attempts.length) * 10_000) / 100 : null };
+  const ok = attempts.filter((a) => a.status >= 200 && a.status < 300).length;
+  return {
+    attempts: attempts.length,
+    errors,
+    okPerSec: toMs > fromMs ? Math.round((ok / (toMs - fromMs)) * 10_000) / 10 : null,
+    errorPct: attempts.length ? Math.round((errors / attempts.length) * 10_000) / 100 : null,
+  };
 }
 
 function median(values: number[]): number | null {
@@ -59,8 +70,12 @@ function recover(attempts: Attempt[], w: FaultWindow, op?: Op): number {
 
 export function summarize(all: Attempt[], w: FaultWindow): FaultSummary {
   // An attempt belongs to the phase it started in.
-  const during = all.filter((a) => a.startedAt >= w.injectedAt && a.startedAt < w.healedAt);
-  const after = all.filter((a) => a.startedAt >= w.healedAt + AFTER_GRACE_MS && a.startedAt < w.settledAt);
+  const inPhase = (from: number, to: number) => all.filter((a) => a.startedAt >= from && a.startedAt < to);
+  const before = inPhase(w.startedAt, w.injectedAt);
+  const during = inPhase(w.injectedAt, w.healedAt);
+  const afterFrom = Math.min(w.healedAt + AFTER_GRACE_MS, w.settledAt);
+  const after = inPhase(afterFrom, w.settledAt);
+  const inFault = (list: Attempt[]) => phase(list, w.injectedAt, w.healedAt);
   const codes: Record<string, number> = {};
   for (const a of all) {
     if (a.startedAt < w.injectedAt || a.startedAt >= w.settledAt || !isError(a)) continue;
@@ -68,14 +83,15 @@ export function summarize(all: Attempt[], w: FaultWindow): FaultSummary {
     codes[k] = (codes[k] ?? 0) + 1;
   }
   return {
-    during: phase(during),
-    duringHolds: phase(during.filter((a) => a.op === 'hold')),
-    duringConfirms: phase(during.filter((a) => a.op === 'confirm')),
+    before: phase(before, w.startedAt, w.injectedAt),
+    during: inFault(during),
+    duringHolds: inFault(during.filter((a) => a.op === 'hold')),
+    duringConfirms: inFault(during.filter((a) => a.op === 'confirm')),
     failLatencyP50Ms: median(during.filter(isError).map((a) => a.endedAt - a.startedAt)),
     recoverMs: recover(all, w),
     holdRecoverMs: recover(all, w, 'hold'),
     confirmRecoverMs: recover(all, w, 'confirm'),
-    after: phase(after),
+    after: phase(after, afterFrom, w.settledAt),
     codes,
   };
 }
