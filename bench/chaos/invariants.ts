@@ -1,8 +1,8 @@
 /**
  * The promises checked after each fault, on that fault's shows: every acknowledged booking is
  * readable and in the `bookings` table, no seat is in two bookings (or two holds), the seat map
- * served equals the log replayed, seat counts add up, and hold probes ended within 1 s of
- * their deadline. Problems come back classified, so the table can say "0 lost, 0 oversold".
+ * served equals the log replayed, seat counts add up, no `confirmedAt` is in the future, and
+ * hold probes ended within 1 s of their deadline. Problems come back classified, so the table can say "0 lost, 0 oversold".
  */
 import pg from 'pg';
 import { verifyShows, type ClusterStorageRef } from '../cluster/failover-load.ts';
@@ -46,9 +46,11 @@ export async function checkInvariants(gatewayUrl: string, ref: ClusterStorageRef
   for (const b of acked) {
     try {
       const r = await fetch(`${gatewayUrl}/v1/shows/${encodeURIComponent(b.showId)}/bookings/${encodeURIComponent(b.bookingId)}`, { signal: AbortSignal.timeout(5_000) });
-      const body = (await r.json()) as { seats?: string[] };
+      const body = (await r.json()) as { seats?: string[]; confirmedAt?: string };
       if (r.status !== 200) report.lost.push(`booking ${b.bookingId} answered ${r.status}`);
       else if ([...(body.seats ?? [])].sort().join() !== [...b.seats].sort().join()) report.mismatched.push(`booking ${b.bookingId} seats changed`);
+      // Decided on the shared clock: never ahead of this machine's (a skewed owner's clock would be).
+      else if (Date.parse(body.confirmedAt ?? '') > Date.now() + HOLD_DEADLINE_SLACK_MS) report.mismatched.push(`booking ${b.bookingId} confirmedAt ${body.confirmedAt} is in the future`);
     } catch (err) {
       report.lost.push(`booking ${b.bookingId} unreadable: ${String(err)}`);
     }

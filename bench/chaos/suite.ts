@@ -67,6 +67,14 @@ async function createShow(cluster: TestCluster, showId: string, rows: number, pe
   }, SHOW_CREATE_WAIT_MS, `show ${showId} created`);
 }
 
+/** Creates `n` probe shows that `owner` owns (as the gateway sees the ring). */
+async function showsOwnedBy(cluster: TestCluster, owner: string, prefix: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let k = 0; ids.length < n && k < 500; k++) if ((await cluster.ownerOf(`${prefix}-${k}`)) === owner) ids.push(`${prefix}-${k}`);
+  for (const id of ids) await createShow(cluster, id, 1, PROBE_SEATS);
+  return ids;
+}
+
 /**
  * Every node id the cluster had must have a live process after heal (a duplicate shares its id
  * with a live one, so its death is expected). A worker that died on its own is restarted, so
@@ -145,9 +153,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         await sleep(o.baselineMs);
 
         const probeRuns: Promise<ProbeResult>[] = [];
-        const probe = (k: number) => probeHold(gatewayUrl, probeShows[k % probeShows.length]!, `A-${1 + (k % PROBE_SEATS)}`, o.probeTtlSeconds, 20_000, 30_000);
         const injectedAt = Date.now();
         const injected = await fault.inject(ctx);
+        const probeOn = injected.probeOwner ? await showsOwnedBy(c, injected.probeOwner, `${prefix}-probe-own`, probeShows.length) : probeShows;
+        const probe = (k: number) => probeHold(gatewayUrl, probeOn[k % probeOn.length]!, `A-${1 + (k % PROBE_SEATS)}`, o.probeTtlSeconds, 20_000, 30_000);
         for (let k = 0; k < Math.ceil(o.probes / 2); k++) probeRuns.push(probe(k));
         const holdMs = opts.holdMs ?? fault.holdMs;
         await sleep(holdMs / 2);

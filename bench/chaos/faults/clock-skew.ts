@@ -34,3 +34,27 @@ export const clockSkew: Fault = {
     };
   },
 };
+
+/**
+ * The same skew with the bound raised past it, so the skewed worker joins and owns shows: its
+ * decisions must still come from the shared clock. The hold probes go to shows it owns.
+ */
+export const clockSkewOwner: Fault = {
+  name: 'clock-skew-owner',
+  summary: `clock +${SKEW_MS / 1000} s, bound raised: it owns shows`,
+  holdMs: 8_000,
+  async inject({ cluster, victim }) {
+    const i = victim();
+    const nodeId = cluster.workers[i]!.nodeId;
+    await cluster.killWorker(i, 'SIGTERM');
+    await cluster.restartWorker(i, { ...skewedClockEnv(SKEW_MS), CLOCK_SKEW_MAX_MS: String(2 * SKEW_MS) });
+    return {
+      probeOwner: nodeId,
+      async heal() {
+        await cluster.killWorker(i, 'SIGTERM');
+        await cluster.restartWorker(i);
+      },
+      notes: () => ({ skewedWorker: nodeId }),
+    };
+  },
+};

@@ -14,6 +14,8 @@ export interface ChaosContext {
 export interface InjectedFault {
   /** Ends the fault (restart, resume); resolves once the broken part is back (not the whole cluster). */
   heal(): Promise<void>;
+  /** Place the hold probes on shows this worker owns (the fault's subject), not on any. */
+  probeOwner?: string;
   /** Fault-specific observations (e.g. whether a duplicate NODE_ID was refused), read after heal. */
   notes?(): Promise<Record<string, unknown>> | Record<string, unknown>;
 }

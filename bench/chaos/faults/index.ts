@@ -1,4 +1,4 @@
-import { clockSkew } from './clock-skew.ts';
+import { clockSkew, clockSkewOwner } from './clock-skew.ts';
 import { duplicateNodeId } from './duplicate-node-id.ts';
 import type { Fault } from './fault.ts';
 import { natsKill } from './nats-kill.ts';
@@ -10,4 +10,4 @@ import { workerPause } from './worker-pause.ts';
 export type { ChaosContext, Fault, InjectedFault } from './fault.ts';
 
 /** Every fault, in the order the suite runs them. */
-export const ALL_FAULTS: Fault[] = [redisKill, postgresStop, natsKill, clockSkew, duplicateNodeId, workerPause, workerKillRestart];
+export const ALL_FAULTS: Fault[] = [redisKill, postgresStop, natsKill, clockSkew, clockSkewOwner, duplicateNodeId, workerPause, workerKillRestart];
