@@ -145,9 +145,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         notes: {},
       };
       result.faults.push(fr);
+      const customers = new Customers({ ...DEFAULT_CUSTOMER_OPTIONS, gatewayUrl, customers: o.customers }, showIds);
       try {
         for (const id of [...showIds, ...probeShows]) await createShow(c, id, id.includes('-probe-') ? 1 : SEAT_ROWS, id.includes('-probe-') ? PROBE_SEATS : SEATS_PER_ROW);
-        const customers = new Customers({ ...DEFAULT_CUSTOMER_OPTIONS, gatewayUrl, customers: o.customers }, showIds);
         const startedAt = Date.now();
         customers.start();
         await sleep(o.baselineMs);
@@ -185,6 +185,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       } catch (err) {
         fr.error = String(err);
         log(`  fault ${fault.name} failed: ${fr.error}`);
+        await customers.stop();
         fr.crashedWorkers.push(...(await reviveCrashed(c).catch(() => [])));
       }
       const inv = fr.invariants;

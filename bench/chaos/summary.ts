@@ -35,7 +35,13 @@ export interface FaultSummary {
   confirmRecoverMs: number;
   /** The after phase minus its first second (the fault's own tail). */
   after: PhaseStats;
-  /** Error codes seen during and after, with counts. */
+  /**
+   * Confirms and releases of a hold the customer had just been given that were answered 404 or
+   * 403 (from injection to settle): not an outage but a wrong answer, e.g. from a second
+   * process answering from memory.
+   */
+  wrongAnswers: number;
+  /** Error codes (and wrong answers' codes) seen during and after, with counts. */
   codes: Record<string, number>;
 }
 
@@ -43,6 +49,10 @@ const AFTER_GRACE_MS = 1_000;
 
 export function isError(a: Attempt): boolean {
   return a.status >= 500;
+}
+
+export function isWrongAnswer(a: Attempt): boolean {
+  return (a.op === 'confirm' || a.op === 'release') && (a.status === 404 || a.status === 403);
 }
 
 function phase(attempts: Attempt[], fromMs: number, toMs: number): PhaseStats {
@@ -77,8 +87,12 @@ export function summarize(all: Attempt[], w: FaultWindow): FaultSummary {
   const after = inPhase(afterFrom, w.settledAt);
   const inFault = (list: Attempt[]) => phase(list, w.injectedAt, w.healedAt);
   const codes: Record<string, number> = {};
+  let wrongAnswers = 0;
   for (const a of all) {
-    if (a.startedAt < w.injectedAt || a.startedAt >= w.settledAt || !isError(a)) continue;
+    if (a.startedAt < w.injectedAt || a.startedAt >= w.settledAt) continue;
+    const wrong = isWrongAnswer(a);
+    if (wrong) wrongAnswers++;
+    if (!wrong && !isError(a)) continue;
     const k = a.code ?? String(a.status);
     codes[k] = (codes[k] ?? 0) + 1;
   }
@@ -92,6 +106,7 @@ export function summarize(all: Attempt[], w: FaultWindow): FaultSummary {
     holdRecoverMs: recover(all, w, 'hold'),
     confirmRecoverMs: recover(all, w, 'confirm'),
     after: phase(after, afterFrom, w.settledAt),
+    wrongAnswers,
     codes,
   };
 }

@@ -17,6 +17,7 @@ describe('chaos summary', () => {
         at('confirm', 6_100, 6_400, 503, 'UNAVAILABLE'),
         at('hold', 7_500, 7_520, 201),
         at('release', 8_000, 8_010, 204),
+        at('confirm', 9_000, 9_010, 404, 'HOLD_NOT_FOUND'),
       ],
       w,
     );
@@ -29,7 +30,8 @@ describe('chaos summary', () => {
     assert.equal(s.recoverMs, 400);
     assert.equal(s.holdRecoverMs, 100);
     assert.equal(s.confirmRecoverMs, 400);
-    assert.deepEqual(s.after, { attempts: 2, errors: 0, okPerSec: 0.5, errorPct: 0 });
-    assert.deepEqual(s.codes, { DEADLINE_EXCEEDED: 1, UNAVAILABLE: 2 });
+    assert.deepEqual(s.after, { attempts: 3, errors: 0, okPerSec: 0.5, errorPct: 0 });
+    assert.equal(s.wrongAnswers, 1);
+    assert.deepEqual(s.codes, { DEADLINE_EXCEEDED: 1, UNAVAILABLE: 2, HOLD_NOT_FOUND: 1 });
   });
 });
