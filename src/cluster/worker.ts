@@ -29,6 +29,8 @@ export interface WorkerContext {
   /** The cluster's own NATS connection (commands, announcements); storage has another. */
   nc: NatsConnection;
   redis: Redis;
+  /** The cluster's shared clock (decision time; whether this worker is too skewed to own shows). */
+  clock: SharedClock;
   /** Lets a warm replica hand its hot copy to the actor host when a show activates here. */
   setWarmState(fn: NonNullable<ActorHostOptions['warmState']>): void;
 }
@@ -98,6 +100,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     endpoint,
     nc,
     redis,
+    clock,
     setWarmState: (fn) => {
       warmState = fn;
     },
