@@ -119,6 +119,9 @@ const EnvSchema = z.object({
   // -- faults (postgres and nats outages)
   /** Milliseconds a gateway waits for a lost NATS connection to return before answering a new request 503. */
   NATS_DOWN_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  // -- clock (shared decision time, skew bound)
+  CLOCK_SKEW_MAX_MS: z.coerce.number().int().positive().default(500),
+  CLOCK_OFFSET_FOR_TESTS_MS: z.coerce.number().int().optional(),
 });
 
 export interface Config {
@@ -206,6 +209,11 @@ export interface Config {
   // -- faults (postgres and nats outages)
   /** How long a gateway holds a new request while its NATS connection is down before 503 UNAVAILABLE. */
   natsDownWaitMs: number;
+  // -- clock (shared decision time, skew bound)
+  /** A worker whose clock is off the shared one (Redis TIME) by more than this owns no shows. */
+  clockSkewMaxMs: number;
+  /** Test-only: shifts this process's Date.now by this much (a skewed clock without faketime). */
+  clockOffsetForTestsMs: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -291,6 +299,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeClaimWaitMs: e.NODE_CLAIM_WAIT_MS,
     // -- faults (postgres and nats outages)
     natsDownWaitMs: e.NATS_DOWN_WAIT_MS,
+    // -- clock (shared decision time, skew bound)
+    clockSkewMaxMs: e.CLOCK_SKEW_MAX_MS,
+    clockOffsetForTestsMs: e.CLOCK_OFFSET_FOR_TESTS_MS,
   };
 }
 

@@ -146,9 +146,20 @@ async function runGateway(config: Config, log: Logger): Promise<void> {
   onSignals(() => gw.close(), log);
 }
 
+/**
+ * Test-only (CLOCK_OFFSET_FOR_TESTS_MS): shifts this process's Date.now, to play a machine
+ * whose clock is wrong where libfaketime is not installed. Never set it in production.
+ */
+function skewLocalClockForTests(offsetMs: number, log: Logger): void {
+  const real = Date.now.bind(Date);
+  Date.now = () => real() + offsetMs;
+  log.warn({ offsetMs }, 'local clock shifted for tests (CLOCK_OFFSET_FOR_TESTS_MS)');
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = logger.child({ subsystem: 'main', role: config.role });
+  if (config.clockOffsetForTestsMs !== undefined) skewLocalClockForTests(config.clockOffsetForTestsMs, log);
   switch (config.role) {
     case 'all':
       return runAll(config, log);

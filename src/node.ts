@@ -38,6 +38,7 @@ export function createSeatNode(
   /**
    * Host options a cluster worker adds: a warm replica's state source. A copy may carry the
    * bookings of its last entry; they are written before the activation answers anything.
+   * `now`: the clock decisions are made with (a worker's shared clock; default the local one).
    */
   hostOptions: { warmState?: WarmStateSource; /** The host's clock (tests move time past key retention). */ now?: () => number } & Pick<ActorHostOptions, 'ownerVerifyWindowMs' | 'beforeTimer'> = {},
 ): SeatNode {

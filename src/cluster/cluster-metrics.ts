@@ -62,3 +62,15 @@ export const natsConnected = getOrCreate(
   'seat_cluster_nats_connected',
   () => new Gauge({ name: 'seat_cluster_nats_connected', help: 'Whether this gateway is connected to NATS (1) or not (0)', registers: [registry] }),
 );
+
+/** This worker's measured offset to the cluster's shared clock (Redis TIME), in ms (reference − local). */
+export const clockOffsetMs = getOrCreate(
+  'seat_cluster_clock_offset_ms',
+  () => new Gauge({ name: 'seat_cluster_clock_offset_ms', help: 'Measured offset of this worker to the shared clock (Redis TIME), ms', registers: [registry] }),
+);
+
+/** 1 while the offset is beyond CLOCK_SKEW_MAX_MS (the worker then owns no shows), else 0. */
+export const clockSkewed = getOrCreate(
+  'seat_cluster_clock_skewed',
+  () => new Gauge({ name: 'seat_cluster_clock_skewed', help: '1 while this worker refuses to own shows because its clock is skewed', registers: [registry] }),
+);

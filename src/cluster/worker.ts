@@ -14,6 +14,7 @@ import { startHealthServer } from './health-server.ts';
 import { RedisMembershipStore } from './membership.ts';
 import { NodeIdClaim } from './node-claim.ts';
 import { resolveNodeId } from './node-id.ts';
+import { SharedClock, gateMembership } from './shared-clock.ts';
 import { RedisPlacement } from './redis-placement.ts';
 import { connectRedis } from './redis-client.ts';
 import { mapWireOf } from './show-map-wire.ts';
@@ -31,6 +32,8 @@ export interface WorkerContext {
   /** The cluster's own NATS connection (commands, announcements); storage has another. */
   nc: NatsConnection;
   redis: Redis;
+  /** The cluster's shared clock (decision time; whether this worker is too skewed to own shows). */
+  clock: SharedClock;
   /** Lets a warm replica hand its hot copy to the actor host when a show activates here. */
   setWarmState(fn: NonNullable<ActorHostOptions['warmState']>): void;
 }
@@ -80,17 +83,20 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   const claimLost = new Promise<void>((resolve) => (resolveClaimLost = resolve));
   const storage = await openStorage({ ...config, nodeId }, logger);
   let warmState: NonNullable<ActorHostOptions['warmState']> | null = null;
+  // Decisions use the shared clock; a worker too far off it stays out of the ring (gateMembership).
+  const clock = new SharedClock({ redis, intervalMs: config.heartbeatIntervalMs, skewMaxMs: config.clockSkewMaxMs, logger: logger.child({ nodeId }) });
   const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
     warmState: (showId) => warmState?.(showId) ?? null,
     ownerVerifyWindowMs: config.ownerVerifyWindowMs,
     // A hold-expiry timer writes only once this worker knows it still owns the show.
     beforeTimer: (showId) => placement.mayAct(showId),
+    now: clock.now,
   });
   // seat_active_holds / seat_active_shows count this worker's shows.
   const removeStats = addStatsSource(() => node.host.stats());
   const nc = await connectNats(config.natsUrl!, `seat-worker-${nodeId}`, logger);
   placement = new RedisPlacement({
-    store: new RedisMembershipStore(redis, config.clusterPrefix),
+    store: gateMembership(new RedisMembershipStore(redis, config.clusterPrefix), clock),
     nc,
     prefix: config.clusterPrefix,
     self: { nodeId, weight: config.nodeWeight },
@@ -120,6 +126,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     endpoint,
     nc,
     redis,
+    clock,
     setWarmState: (fn) => {
       warmState = fn;
     },
@@ -130,6 +137,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   // Subscribe before joining: the first command may arrive right after the announcement.
   endpoint.start();
   await nc.flush();
+  await clock.start();
   try {
     await placement.start();
   } finally {
@@ -141,7 +149,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     port: config.port,
     ready: () => !stopping && placement.members().includes(nodeId),
     metricsToken: config.metricsToken,
-    extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats() })),
+    extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats(), clock: { offsetMs: clock.offsetMs, skewed: clock.skewed } })),
   });
   const unwatch = watchFaultStats(() => {
     const { activations, ownerChecks } = node.host.stats();
@@ -160,6 +168,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
       for (const h of handles.reverse()) await h.close?.().catch((err: unknown) => log.warn({ err }, 'extension close failed'));
       await placement.close();
       await claim.release().catch((err: unknown) => log.warn({ err }, 'could not release the NODE_ID claim; it expires after its TTL'));
+      clock.close();
       await health.close();
       await node.close();
       removeStats();

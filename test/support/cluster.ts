@@ -48,6 +48,15 @@ export interface ClusterOptions {
   redisUrl?: string;
   /** A NATS server of the test's own (fault tests kill it) instead of the shared one. */
   natsUrl?: string;
+  /** Admin URLs of the servers to use instead of the shared ones (e.g. private servers a fault suite may kill). */
+  services?: { postgres: string; nats: string; redis: string };
+}
+
+export interface AddWorkerOptions {
+  /** Reuse a node id (a restart, or an operator's duplicate); default a fresh one. */
+  nodeId?: string;
+  /** Wait until it is ready and every process sees it (default true); false: resolve once it listens. */
+  waitReady?: boolean;
 }
 
 export interface ClusterProcess {
@@ -102,8 +111,10 @@ export interface TestCluster {
   clusterPrefix: string;
   /** The env every process of this cluster shares (URLs, prefixes, secrets). */
   env: Record<string, string>;
-  /** Starts one more worker and waits until every live process sees it. */
-  addWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  /** Starts one more worker and (unless `waitReady` is false) waits until every live process sees it. */
+  addWorker(env?: Record<string, string>, opts?: AddWorkerOptions): Promise<WorkerProcess>;
+  /** Starts worker i again under its node id (after it exited) and (unless `waitReady` is false) waits until every live process sees it. */
+  restartWorker(i: number, env?: Record<string, string>, opts?: Pick<AddWorkerOptions, 'waitReady'>): Promise<WorkerProcess>;
   /** Signals worker i; resolves at once for SIGSTOP/SIGCONT, else once it exited. */
   killWorker(i: number, signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
   /** JSON over HTTP to a gateway. */
@@ -125,8 +136,8 @@ const DEFAULT_START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
 const OUTPUT_LINES_KEPT = 200;
 
-async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: SERVICE_URLS.postgres });
+async function pgAdmin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
   try {
     return await fn(c);
@@ -135,8 +146,8 @@ async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-function dbUrl(name: string): string {
-  const u = new URL(SERVICE_URLS.postgres);
+function dbUrl(adminUrl: string, name: string): string {
+  const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   return u.toString();
 }
@@ -207,6 +218,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const workerCount = opts.workers ?? 3;
   const gatewayCount = opts.gateways ?? 1;
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  // Private servers a fault test may kill: the whole set, or just its NATS or Redis.
+  const base = opts.services ?? SERVICE_URLS;
+  const services = { ...base, nats: opts.natsUrl ?? base.nats, redis: opts.redisUrl ?? base.redis };
   const id = uniqueName('cl').toLowerCase();
   const databaseName = `seats_${id}`;
   const stream = `S_${id}`;
@@ -215,12 +229,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const clusterPrefix = id;
   const adminToken = randomBytes(18).toString('base64url');
   const holdTokenSecret = randomBytes(24).toString('base64url');
-  await pgAdmin((c) => c.query(`CREATE DATABASE ${databaseName}`));
-  const databaseUrl = dbUrl(databaseName);
+  await pgAdmin(services.postgres, (c) => c.query(`CREATE DATABASE ${databaseName}`));
+  const databaseUrl = dbUrl(services.postgres, databaseName);
   const env: Record<string, string> = {
-    NATS_URL: opts.natsUrl ?? SERVICE_URLS.nats,
+    NATS_URL: services.nats,
     DATABASE_URL: databaseUrl,
-    REDIS_URL: opts.redisUrl ?? SERVICE_URLS.redis,
+    REDIS_URL: services.redis,
     ADMIN_TOKEN: adminToken,
     HOLD_TOKEN_SECRET: holdTokenSecret,
     CLUSTER_PREFIX: clusterPrefix,
@@ -259,10 +273,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       `every process to see ${JSON.stringify(expected)} workers`,
     );
 
-  const startWorkerProc = async (extra: Record<string, string> = {}): Promise<WorkerProcess> => {
-    const nodeId = `w${nextWorker++}-${id.slice(-6)}`;
+  const startWorkerProc = async (extra: Record<string, string> = {}, nodeId = `w${nextWorker++}-${id.slice(-6)}`, waitReady = true): Promise<WorkerProcess> => {
     const p = (await spawnNode('worker', nodeId, { ...env, ...opts.workerEnv, ...extra }, startTimeoutMs)) as WorkerProcess;
-    await until(async () => (await fetch(`${p.url}/readyz`)).ok, startTimeoutMs, `${nodeId} ready`);
+    if (waitReady) await until(async () => (await fetch(`${p.url}/readyz`)).ok, startTimeoutMs, `${nodeId} ready`);
     return p;
   };
 
@@ -278,9 +291,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       }),
     );
     await Promise.allSettled([
-      pgAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)),
+      pgAdmin(services.postgres, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)),
       (async () => {
-        const nc = await natsConnect({ servers: opts.natsUrl ?? SERVICE_URLS.nats });
+        const nc = await natsConnect({ servers: services.nats });
         try {
           const jsm = await nc.jetstreamManager();
           await jsm.streams.delete(stream).catch(() => false);
@@ -289,7 +302,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         }
       })(),
       (async () => {
-        const redis = new Redis(opts.redisUrl ?? SERVICE_URLS.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        const redis = new Redis(services.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
         try {
           await redis.connect();
           let cursor = '0';
@@ -335,10 +348,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     busSubjectPrefix,
     clusterPrefix,
     env,
-    async addWorker(extra) {
-      const w = await startWorkerProc(extra);
+    async addWorker(extra, aopts = {}) {
+      const waitReady = aopts.waitReady ?? true;
+      const w = await startWorkerProc(extra, aopts.nodeId, waitReady);
       workers.push(w);
-      await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
+      if (waitReady) await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
+      return w;
+    },
+    async restartWorker(i, extra, ropts = {}) {
+      const old = workers[i];
+      if (!old) throw new Error(`no worker ${i}`);
+      if (old.alive) throw new Error(`worker ${i} is still running`);
+      const waitReady = ropts.waitReady ?? true;
+      const w = await startWorkerProc(extra, old.nodeId, waitReady);
+      workers[i] = w;
+      if (waitReady) await waitForMembers(workers.filter((x) => x.alive).map((x) => x.nodeId));
       return w;
     },
     async killWorker(i, signal = 'SIGKILL') {
