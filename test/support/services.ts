@@ -14,11 +14,20 @@ export type ServiceName = keyof typeof SERVICE_URLS;
 
 const PORTS: Record<ServiceName, number> = { postgres: 5432, nats: 4222, redis: 6379 };
 
-function reachable(name: ServiceName): Promise<boolean> {
+/** Connect attempts per probe, and how long each may take: a loaded CI box can be slow to answer. */
+const PROBE_ATTEMPTS = 3;
+const PROBE_TIMEOUT_MS = 3000;
+
+async function reachable(name: ServiceName): Promise<boolean> {
+  for (let attempt = 0; attempt < PROBE_ATTEMPTS; attempt++) if (await connects(name)) return true;
+  return false;
+}
+
+function connects(name: ServiceName): Promise<boolean> {
   const url = new URL(SERVICE_URLS[name]);
   const port = Number(url.port || PORTS[name]);
   return new Promise((resolve) => {
-    const socket = connect({ host: url.hostname, port, timeout: 1000 });
+    const socket = connect({ host: url.hostname, port, timeout: PROBE_TIMEOUT_MS });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
