@@ -5,8 +5,9 @@ import {
   rememberBounded,
   type ShowState,
 } from './show-state.ts';
+import { cancelledRecord } from './booking-records.ts';
 import { bookingCancelled, bookingConfirmed, holdEnded, holdStarted } from './customer-seats.ts';
-import { buildSeatMap, forEachSeatLabel, labelOf, seatIndexOf } from './seat-map.ts';
+import { forEachSeatLabel, labelOf, seatIndexOf, seatMapOf } from './seat-map.ts';
 import {
   SEAT_AVAILABLE,
   SEAT_BLOCKED,
@@ -112,7 +113,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        state.bookings.set(event.bookingId, { ...booking, status: 'cancelled', cancelledAt: event.at, cancelReason: event.reason });
+        state.bookings.set(event.bookingId, cancelledRecord(booking, event.at, event.reason));
         bookingCancelled(state, booking);
         const seats: number[] = [];
         for (const label of booking.seats) {
@@ -155,7 +156,7 @@ function applyDefinitionChange(state: ShowState, def: ShowDefinition): void {
   state.def = def;
   if (!layoutChanged && !categoriesChanged) return;
   const old = state.seatMap;
-  const seatMap = buildSeatMap(def.layout, def.categories);
+  const seatMap = seatMapOf(def);
   const seatStatus = new Uint8Array(seatMap.capacity);
   forEachSeatLabel(old, 0, old.capacity, (label, i) => {
     const next = seatIndexOf(seatMap, label);

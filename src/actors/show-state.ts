@@ -1,6 +1,6 @@
 import { DeadlineHeap } from './deadline-heap.ts';
 import type { SeatMap } from './seat-map.ts';
-import { buildSeatMap } from './seat-map.ts';
+import { seatMapOf } from './seat-map.ts';
 import type { BookingCancelReason, HoldEndReason, KeyedRecord, PriceQuote, ShowDefinition, ShowStatus } from './types.ts';
 
 export interface HoldRecord {
@@ -83,7 +83,7 @@ export interface ShowState {
 export const ENDED_HOLDS_KEPT = 1_024;
 
 export function initialState(def: ShowDefinition): ShowState {
-  const seatMap = buildSeatMap(def.layout, def.categories);
+  const seatMap = seatMapOf(def);
   const capacity = seatMap.capacity;
   return {
     def,
