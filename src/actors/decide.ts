@@ -1,10 +1,11 @@
 import { ErrorCode, SeatError } from '../errors.ts';
 import { findBestAvailable } from './best-available.ts';
+import { cancelledRecord } from './booking-records.ts';
 import { seatsOfCustomer } from './customer-seats.ts';
 import { replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
 import { applyChanges, checkDefinition, checkUnqualifiedSection } from './definition.ts';
 import { quoteSeats } from './pricing.ts';
-import { buildSeatMap, labelOf, seatIndexOf, unqualifiedSectionOf, withSeatIdRule } from './seat-map.ts';
+import { labelOf, seatIndexOf, seatMapOf, unqualifiedSectionOf, withSeatIdRule } from './seat-map.ts';
 import type { HoldRecord, ShowState } from './show-state.ts';
 import {
   SEAT_AVAILABLE,
@@ -138,7 +139,7 @@ function decideCreate(state: ShowState | null, cmd: Extract<ShowCommand, { type:
   }
   const problem = checkDefinition(def) ?? checkUnqualifiedSection(def.layout);
   if (problem) return { ok: false, error: problem };
-  const seatMap = buildSeatMap(def.layout, def.categories);
+  const seatMap = seatMapOf(def);
   const blocked: number[] = [];
   const unknown: string[] = [];
   for (const label of new Set(cmd.blockedSeats ?? [])) {
@@ -323,8 +324,7 @@ function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'conf
 }
 
 function cancelled(state: ShowState, bookingId: string, reason: BookingCancelReason, now: number, refund?: { refundDue: number; refundPercent: number }) {
-  const b = state.bookings.get(bookingId)!;
-  return bookingView(state, { ...b, status: 'cancelled', cancelledAt: now, cancelReason: reason, ...refund });
+  return bookingView(state, cancelledRecord(state.bookings.get(bookingId)!, now, reason, refund));
 }
 
 /**
@@ -389,7 +389,7 @@ function decideChange(state: ShowState, cmd: Extract<ShowCommand, { type: 'chang
   const def = applyChanges(state.def, changes);
   const problem = checkDefinition(def);
   if (problem) return { ok: false, error: problem };
-  const next = buildSeatMap(def.layout, def.categories);
+  const next = seatMapOf(def);
   const gone = (label: string) => seatIndexOf(next, label) === undefined;
   const events: ShowEvent[] = [];
   const releasedHolds: string[] = [];

@@ -5,10 +5,11 @@ import {
   rememberBounded,
   type ShowState,
 } from './show-state.ts';
+import { cancelledRecord } from './booking-records.ts';
 import { bookingCancelled, bookingConfirmed, holdEnded, holdStarted } from './customer-seats.ts';
 import { quoteSeats } from './pricing.ts';
 import { moveSeat, saleCancelled, saleConfirmed, saleForgotten, seatTally } from './report-tally.ts';
-import { buildSeatMap, forEachSeatLabel, labelOf, seatIndexOf } from './seat-map.ts';
+import { forEachSeatLabel, labelOf, seatIndexOf, seatMapOf } from './seat-map.ts';
 import {
   SEAT_AVAILABLE,
   SEAT_BLOCKED,
@@ -118,14 +119,12 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        const cancelled = {
-          ...booking,
-          status: 'cancelled' as const,
-          cancelledAt: event.at,
-          cancelReason: event.reason,
-          ...(event.refundDue !== undefined ? { refundDue: event.refundDue } : {}),
-          ...(event.refundPercent !== undefined ? { refundPercent: event.refundPercent } : {}),
-        };
+        const cancelled = cancelledRecord(
+          booking,
+          event.at,
+          event.reason,
+          event.refundDue !== undefined ? { refundDue: event.refundDue, refundPercent: event.refundPercent ?? 100 } : undefined,
+        );
         state.bookings.set(event.bookingId, cancelled);
         state.cancelledOrder.set(event.bookingId, event.at);
         bookingCancelled(state, booking);
@@ -188,7 +187,7 @@ function applyDefinitionChange(state: ShowState, def: ShowDefinition): void {
   state.def = def;
   if (!layoutChanged && !categoriesChanged) return;
   const old = state.seatMap;
-  const seatMap = buildSeatMap(def.layout, def.categories);
+  const seatMap = seatMapOf(def);
   const seatStatus = new Uint8Array(seatMap.capacity);
   forEachSeatLabel(old, 0, old.capacity, (label, i) => {
     const next = seatIndexOf(seatMap, label);

@@ -106,6 +106,30 @@ export function buildSeatMap(layout: Layout, categories: Category[]): SeatMap {
   return { ...labelRows(rows, rowPrefix, rowFirst), capacity, categoryOf, categories: categoryIds, rows, rowStarts };
 }
 
+/** Seat maps by the layout and categories objects they were built from. */
+const builtMaps = new WeakMap<Layout, WeakMap<Category[], SeatMap>>();
+
+/**
+ * The seat map of a definition, built once per layout and categories objects. One command
+ * reaches the map several times (decide checks seats against it, evolve installs it, a
+ * change that keeps the layout keeps its objects), and a stadium's categoryOf is a 200,000-
+ * element array: identity is enough because definitions are never changed in place (a change
+ * makes a new definition; the show's state holds on to the one it was built from).
+ */
+export function seatMapOf(def: { layout: Layout; categories: Category[] }): SeatMap {
+  let byCategories = builtMaps.get(def.layout);
+  if (!byCategories) {
+    byCategories = new WeakMap();
+    builtMaps.set(def.layout, byCategories);
+  }
+  let map = byCategories.get(def.categories);
+  if (!map) {
+    map = buildSeatMap(def.layout, def.categories);
+    byCategories.set(def.categories, map);
+  }
+  return map;
+}
+
 /** The row holding seat `seat` (0 <= seat < capacity): the last row starting at or before it. */
 function rowOf(map: SeatMap, seat: number): number {
   const starts = map.rowStarts;

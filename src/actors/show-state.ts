@@ -1,6 +1,6 @@
 import { DeadlineHeap } from './deadline-heap.ts';
 import type { SeatMap } from './seat-map.ts';
-import { buildSeatMap } from './seat-map.ts';
+import { seatMapOf } from './seat-map.ts';
 import { NO_FORGOTTEN_SALES, seatTally, type ForgottenSales, type SalesTally, type SeatTally } from './report-tally.ts';
 import type { BookingCancelReason, HoldEndReason, KeyedRecord, PriceQuote, ShowDefinition, ShowStatus } from './types.ts';
 
@@ -105,7 +105,7 @@ export interface ShowState {
 export const ENDED_HOLDS_KEPT = 1_024;
 
 export function initialState(def: ShowDefinition): ShowState {
-  const seatMap = buildSeatMap(def.layout, def.categories);
+  const seatMap = seatMapOf(def);
   const capacity = seatMap.capacity;
   const seatStatus = new Uint8Array(capacity);
   return {

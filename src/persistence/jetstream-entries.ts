@@ -1,4 +1,5 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import type { MsgHdrs } from 'nats';
 import type { ShowEvent } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
@@ -30,6 +31,7 @@ export interface StoredBatch {
  */
 export const COMPRESS_ABOVE_BYTES = 64 * 1024;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
+const gzipAsync = promisify(gzip);
 
 /** Room left in each message for its headers (message id, part, head), which count against the limit. */
 export const PART_HEADER_ALLOWANCE_BYTES = 512;
@@ -49,20 +51,67 @@ export function decodeBatch(data: Buffer): StoredBatch {
   return JSON.parse(raw.toString('utf8')) as StoredBatch;
 }
 
+/** Raw JSON gzipped to learn how well a big batch shrinks before it is cut into parts. */
+const SAMPLE_BYTES = 256 * 1024;
+/** Parts are planned to fill this share of a message: the ratio of a sample is an estimate. */
+const PLAN_FILL = 0.9;
+/** Events turned into JSON between two points where the work may pause. */
+const JSON_CHUNK_EVENTS = 4096;
+
+/** What planning needs done: a buffer gzipped (and handed back), or a pause for other work. */
+type PlanStep = { gzip: Buffer } | 'pause';
+
+/** The stored form of events from..to-1 as JSON, made a chunk of events at a time. */
+function* jsonOf(stored: StoredBatch, from: number, to: number): Generator<PlanStep, Buffer, unknown> {
+  const pieces: string[] = [];
+  for (let a = from; a < to; a += JSON_CHUNK_EVENTS) {
+    const b = Math.min(to, a + JSON_CHUNK_EVENTS);
+    pieces.push(JSON.stringify(stored.events.slice(a, b)).slice(1, -1));
+    if (b < to) yield 'pause';
+  }
+  const text = `{"batchId":${JSON.stringify(stored.batchId)},"firstVersion":${stored.firstVersion + from},"events":[${pieces.join(',')}]}`;
+  return Buffer.from(text, 'utf8');
+}
+
+function* gzipped(raw: Buffer): Generator<PlanStep, Buffer, Buffer> {
+  return yield { gzip: raw };
+}
+
+/** encodeBatch of events from..to-1, as planning steps. */
+function* encoded(stored: StoredBatch, from: number, to: number): Generator<PlanStep, Buffer, Buffer> {
+  const raw = yield* jsonOf(stored, from, to);
+  return raw.length > COMPRESS_ABOVE_BYTES ? yield* gzipped(raw) : raw;
+}
+
 /**
  * The payloads of a batch: one when it fits `maxMsgBytes`, else the fewest slices (by event
  * count, halved where a slice is still too big) that each fit. Refuses, with INVALID_ARGUMENT
  * naming the limit, a batch with one event too big for a message or needing more than
  * `maxParts` parts: splitting cannot help those, and retrying would fail the same way.
+ *
+ * Written as a generator of steps (gzip this, or pause), so the same plan runs with gzipSync
+ * (planParts) or off the event loop (planPartsOffLoop). Each byte is compressed once: how
+ * far a batch too big for one message shrinks is learnt from a sample, not by gzipping it
+ * whole before cutting it.
  */
-export function planParts(stored: StoredBatch, maxMsgBytes: number, maxParts: number): Buffer[] {
+function* partsOf(stored: StoredBatch, maxMsgBytes: number, maxParts: number): Generator<PlanStep, Buffer[], Buffer> {
   const budget = maxMsgBytes - PART_HEADER_ALLOWANCE_BYTES;
-  const whole = encodeBatch(stored);
-  if (whole.length <= budget) return [whole];
   const events = stored.events;
+  const raw = yield* jsonOf(stored, 0, events.length);
+  let ratio = 1;
+  if (raw.length <= COMPRESS_ABOVE_BYTES) {
+    if (raw.length <= budget) return [raw];
+  } else {
+    const guess = raw.length > 2 * SAMPLE_BYTES ? (yield* gzipped(raw.subarray(0, SAMPLE_BYTES))).length / SAMPLE_BYTES : 0;
+    if (raw.length * guess <= budget * PLAN_FILL) {
+      const whole = yield* gzipped(raw);
+      if (whole.length <= budget) return [whole];
+      ratio = whole.length / raw.length;
+    } else ratio = guess;
+  }
   const parts: Buffer[] = [];
-  const pack = (from: number, to: number): void => {
-    const data = encodeBatch({ batchId: stored.batchId, firstVersion: stored.firstVersion + from, events: events.slice(from, to) });
+  function* pack(from: number, to: number): Generator<PlanStep, void, Buffer> {
+    const data = yield* encoded(stored, from, to);
     if (data.length <= budget) {
       parts.push(data);
       if (parts.length > maxParts) throw tooManyParts(maxParts, maxMsgBytes);
@@ -74,14 +123,41 @@ export function planParts(stored: StoredBatch, maxMsgBytes: number, maxParts: nu
         `one ${events[from].type} event takes ${data.length} bytes, more than the event log's ${budget}-byte message limit`,
       );
     const mid = from + Math.ceil((to - from) / 2);
-    pack(from, mid);
-    pack(mid, to);
-  };
-  // Gzip shrinks slices about as much as the whole, so start from that many equal slices.
-  const slices = Math.min(Math.ceil(whole.length / (budget * 0.9)), events.length);
+    yield* pack(from, mid);
+    yield* pack(mid, to);
+  }
+  // Slices shrink about as much as the whole; slices small enough to stay plain do not shrink.
+  let slices = Math.ceil((raw.length * ratio) / (budget * PLAN_FILL));
+  if (raw.length / slices <= COMPRESS_ABOVE_BYTES) slices = Math.ceil(raw.length / (budget * PLAN_FILL));
+  slices = Math.min(slices, events.length);
   if (slices > maxParts) throw tooManyParts(maxParts, maxMsgBytes);
-  for (let k = 0; k < slices; k++) pack(Math.floor((k * events.length) / slices), Math.floor(((k + 1) * events.length) / slices));
+  for (let k = 0; k < slices; k++) yield* pack(Math.floor((k * events.length) / slices), Math.floor(((k + 1) * events.length) / slices));
   return parts;
+}
+
+/** partsOf on the calling thread. */
+export function planParts(stored: StoredBatch, maxMsgBytes: number, maxParts: number): Buffer[] {
+  const plan = partsOf(stored, maxMsgBytes, maxParts);
+  for (let step = plan.next(); ; ) {
+    if (step.done) return step.value;
+    step = plan.next(step.value === 'pause' ? (undefined as unknown as Buffer) : gzipSync(step.value.gzip));
+  }
+}
+
+/**
+ * partsOf with gzip on libuv's thread pool and the JSON made a chunk at a time, the event loop
+ * running in between: a stadium's cancellation is ten megabytes of JSON to write and compress,
+ * which would otherwise stall heartbeats and every other show for as long as it takes.
+ */
+export async function planPartsOffLoop(stored: StoredBatch, maxMsgBytes: number, maxParts: number): Promise<Buffer[]> {
+  const plan = partsOf(stored, maxMsgBytes, maxParts);
+  for (let step = plan.next(); ; ) {
+    if (step.done) return step.value;
+    if (step.value === 'pause') {
+      await new Promise((resolve) => setImmediate(resolve));
+      step = plan.next(undefined as unknown as Buffer);
+    } else step = plan.next(await gzipAsync(step.value.gzip));
+  }
 }
 
 function tooManyParts(maxParts: number, maxMsgBytes: number): SeatError {

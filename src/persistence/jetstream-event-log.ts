@@ -20,7 +20,7 @@ import type { ShowEvent } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
-import { EntryAssembler, PART_HEADER, PART_HEAD_HEADER, decodeBatch, formatPart, partOf, planParts, type StoredBatch } from './jetstream-entries.ts';
+import { EntryAssembler, PART_HEADER, PART_HEAD_HEADER, decodeBatch, formatPart, partOf, planPartsOffLoop, type StoredBatch } from './jetstream-entries.ts';
 import type { AppendBatch, EventLog, LogEntry } from './ports.ts';
 
 export { COMPRESS_ABOVE_BYTES, decodeBatch, encodeBatch, type StoredBatch } from './jetstream-entries.ts';
@@ -249,7 +249,7 @@ export class JetStreamEventLog implements EventLog {
    */
   async append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number> {
     const stored: StoredBatch = { batchId: batch.batchId, firstVersion: batch.firstVersion, events: batch.events };
-    const parts = planParts(stored, this.maxMsgBytes, this.maxPartsPerBatch);
+    const parts = await planPartsOffLoop(stored, this.maxMsgBytes, this.maxPartsPerBatch);
     if (parts.length === 1) return this.publish(showId, parts[0], batch.batchId, expectedLastSeq);
     let last = expectedLastSeq;
     let head = 0;

@@ -1,10 +1,11 @@
+import { cancelledRecord } from '../actors/booking-records.ts';
 import type { CommittedBatch } from '../actors/show-actor.ts';
-import { seatLabelAt } from '../actors/seat-map.ts';
+import { seatLabelAt, type SeatMap } from '../actors/seat-map.ts';
+import type { BookingRecord } from '../actors/show-state.ts';
 import type { BookingCancelReason, BookingView, Category, ShowEvent } from '../actors/types.ts';
-import { bookingView } from '../actors/views.ts';
 import type { Logger } from '../logger.ts';
 import { OUT_SUBJECTS } from '../subjects.ts';
-import { bookingOfConfirm, cancelledBooking } from './durable-bookings.ts';
+import { bookingOfConfirm, bookingViewOf } from './durable-bookings.ts';
 import type { Bus } from './ports.ts';
 
 /**
@@ -89,14 +90,23 @@ export interface OutMessage {
   event: OutEvent;
 }
 
+/** Where building a big batch's out-events may stop for other work (the publisher yields there). */
+const PAUSE: unique symbol = Symbol('pause');
+type Step = OutMessage | typeof PAUSE;
+/** Items sized between two pause points while paging. */
+const ITEMS_PER_PAUSE = 1_000;
+/** Longest the publisher builds and publishes before letting the event loop run. */
+export const PUBLISH_SLICE_MS = 20;
+
 /**
  * Splits two lists into pages whose items' JSON stays within `budgetBytes` each, in order
- * (all of `first`, then all of `second`). Always at least one page.
+ * (all of `first`, then all of `second`), into `pages`. Always at least one page. Pauses
+ * every ITEMS_PER_PAUSE items: a stadium's refunds are 100,000 items to measure.
  */
-export function pageLists<A, B>(first: A[], second: B[], budgetBytes: number): Array<[A[], B[]]> {
-  const pages: Array<[A[], B[]]> = [];
+function* paginate<A, B>(first: A[], second: B[], budgetBytes: number, pages: Array<[A[], B[]]>): Generator<typeof PAUSE, void> {
   let page: [A[], B[]] = [[], []];
   let bytes = 0;
+  let sized = 0;
   const add = (which: 0 | 1, item: A | B): void => {
     const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1; // + the comma
     if (bytes + size > budgetBytes && page[0].length + page[1].length > 0) {
@@ -107,9 +117,24 @@ export function pageLists<A, B>(first: A[], second: B[], budgetBytes: number): A
     (page[which] as Array<A | B>).push(item);
     bytes += size;
   };
-  for (const a of first) add(0, a);
-  for (const b of second) add(1, b);
+  for (const a of first) {
+    add(0, a);
+    if (++sized % ITEMS_PER_PAUSE === 0) yield PAUSE;
+  }
+  for (const b of second) {
+    add(1, b);
+    if (++sized % ITEMS_PER_PAUSE === 0) yield PAUSE;
+  }
   pages.push(page);
+}
+
+/**
+ * Splits two lists into pages whose items' JSON stays within `budgetBytes` each, in order
+ * (all of `first`, then all of `second`). Always at least one page.
+ */
+export function pageLists<A, B>(first: A[], second: B[], budgetBytes: number): Array<[A[], B[]]> {
+  const pages: Array<[A[], B[]]> = [];
+  for (const _ of paginate(first, second, budgetBytes, pages));
   return pages;
 }
 
@@ -123,15 +148,40 @@ function pageId(eventId: string, page: number, pages: number): string {
   return pages === 1 ? eventId : `${eventId}:${page}`;
 }
 
-/** The out-events of one committed batch, in event order. Pure. */
-export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), maxMessageBytes = DEFAULT_OUT_EVENT_MAX_BYTES): OutMessage[] {
-  const { showId, state } = batch;
-  const out: OutMessage[] = [];
+/**
+ * What one batch's out-events are made of, read from the state at commit: the booking records
+ * its cancellations ended (records are replaced, never changed, so they stay as they were
+ * after the state moves on) and the seat map its expiries are labelled with (immutable).
+ * Taking it is cheap; building the messages from it can be done later, in slices.
+ */
+interface OutPlan {
+  showId: string;
+  firstVersion: number;
+  events: ShowEvent[];
+  /** By index into `events`: the record of each BookingCancelled's booking (absent: unknown booking). */
+  cancelled: Array<BookingRecord | undefined>;
+  seatMap: SeatMap;
+  committedAt: number;
+}
+
+function planOf(batch: CommittedBatch, now: number): OutPlan {
+  const { state, events } = batch;
+  const cancelled = new Array<BookingRecord | undefined>(events.length);
+  events.forEach((e, i) => {
+    if (e.type === 'BookingCancelled') cancelled[i] = state.bookings.get(e.bookingId);
+  });
+  return { showId: batch.showId, firstVersion: batch.firstVersion, events, cancelled, seatMap: state.seatMap, committedAt: now };
+}
+
+/** The out-messages of a plan in event order, with pause points between long runs of work. */
+function* messagesOf(plan: OutPlan, maxMessageBytes: number): Generator<Step, void> {
+  const { showId } = plan;
   // Holds and bookings ended by an admin change, reported with the ShowChanged/ShowCancelled that follows.
   let releasedHolds: string[] = [];
   let cancelledBookings: BookingView[] = [];
-  batch.events.forEach((e: ShowEvent, i) => {
-    const version = batch.firstVersion + i;
+  for (let i = 0; i < plan.events.length; i++) {
+    const e = plan.events[i] as ShowEvent;
+    const version = plan.firstVersion + i;
     const base = <T extends string>(type: T, at: number): Envelope<T> => ({
       schemaVersion: OUT_EVENT_SCHEMA_VERSION,
       eventId: `${showId}:${version}`,
@@ -142,46 +192,44 @@ export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), max
     });
     switch (e.type) {
       case 'BookingConfirmed':
-        out.push({
-          subject: OUT_SUBJECTS.BookingConfirmed,
-          event: { ...base('BookingConfirmed', e.at), booking: bookingView(state, bookingOfConfirm(e)) },
-        });
+        yield { subject: OUT_SUBJECTS.BookingConfirmed, event: { ...base('BookingConfirmed', e.at), booking: bookingViewOf(showId, bookingOfConfirm(e)) } };
         break;
       case 'BookingCancelled': {
-        const record = state.bookings.get(e.bookingId);
+        const record = plan.cancelled[i];
         if (!record) break;
-        const booking = bookingView(state, cancelledBooking(record, e));
+        const booking = bookingViewOf(showId, cancelledRecord(record, e.at, e.reason));
         if (e.reason !== 'cancelled') cancelledBookings.push(booking);
-        out.push({ subject: OUT_SUBJECTS.BookingCancelled, event: { ...base('BookingCancelled', e.at), reason: e.reason, booking } });
+        yield { subject: OUT_SUBJECTS.BookingCancelled, event: { ...base('BookingCancelled', e.at), reason: e.reason, booking } };
         break;
       }
       case 'HoldExpired':
         // Labels from the seat map after the batch: right unless the same batch also changed the layout.
-        out.push({
+        yield {
           subject: OUT_SUBJECTS.HoldExpired,
-          event: { ...base('HoldExpired', now), holdId: e.holdId, seats: e.seats.map((s) => seatLabelAt(state.seatMap, s) ?? String(s)) },
-        });
+          event: { ...base('HoldExpired', plan.committedAt), holdId: e.holdId, seats: e.seats.map((s) => seatLabelAt(plan.seatMap, s) ?? String(s)) },
+        };
         break;
       case 'HoldReleased':
         if (e.reason === 'show_cancelled' || e.reason === 'layout_changed') releasedHolds.push(e.holdId);
         break;
       case 'ShowCancelled': {
         const head = { ...base('ShowCancelled', e.at), reason: e.reason, refundTotal: Number.MAX_SAFE_INTEGER };
-        const pages = pageLists(cancelledBookings, releasedHolds, listBudget({ ...head, refunds: [], releasedHolds: [] }, maxMessageBytes));
-        pages.forEach(([refunds, holds], i) => {
-          out.push({
+        const pages: Array<[BookingView[], string[]]> = [];
+        yield* paginate(cancelledBookings, releasedHolds, listBudget({ ...head, refunds: [], releasedHolds: [] }, maxMessageBytes), pages);
+        for (const [p, [refunds, holds]] of pages.entries()) {
+          yield {
             subject: OUT_SUBJECTS.ShowCancelled,
             event: {
               ...head,
-              eventId: pageId(head.eventId, i + 1, pages.length),
+              eventId: pageId(head.eventId, p + 1, pages.length),
               refunds,
               refundTotal: refunds.reduce((sum, b) => sum + (b.refundDue ?? 0), 0),
               releasedHolds: holds,
-              page: i + 1,
+              page: p + 1,
               pages: pages.length,
             },
-          });
-        });
+          };
+        }
         releasedHolds = [];
         cancelledBookings = [];
         break;
@@ -189,13 +237,14 @@ export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), max
       case 'ShowChanged': {
         const { title, city, venue, startsAt, categories } = e.def;
         const head = { ...base('ShowChanged', e.at), show: { title, city, venue, startsAt, categories } };
-        const pages = pageLists(cancelledBookings, releasedHolds, listBudget({ ...head, releasedHolds: [], cancelledBookings: [] }, maxMessageBytes));
-        pages.forEach(([bookings, holds], i) => {
-          out.push({
+        const pages: Array<[BookingView[], string[]]> = [];
+        yield* paginate(cancelledBookings, releasedHolds, listBudget({ ...head, releasedHolds: [], cancelledBookings: [] }, maxMessageBytes), pages);
+        for (const [p, [bookings, holds]] of pages.entries()) {
+          yield {
             subject: OUT_SUBJECTS.ShowChanged,
-            event: { ...head, eventId: pageId(head.eventId, i + 1, pages.length), releasedHolds: holds, cancelledBookings: bookings, page: i + 1, pages: pages.length },
-          });
-        });
+            event: { ...head, eventId: pageId(head.eventId, p + 1, pages.length), releasedHolds: holds, cancelledBookings: bookings, page: p + 1, pages: pages.length },
+          };
+        }
         releasedHolds = [];
         cancelledBookings = [];
         break;
@@ -212,25 +261,72 @@ export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), max
         throw new Error(`unknown event ${(unreachable as ShowEvent).type}`);
       }
     }
-  });
+  }
+}
+
+/** The out-events of one committed batch, in event order. Pure. */
+export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), maxMessageBytes = DEFAULT_OUT_EVENT_MAX_BYTES): OutMessage[] {
+  const out: OutMessage[] = [];
+  for (const step of messagesOf(planOf(batch, now), maxMessageBytes)) if (step !== PAUSE) out.push(step);
   return out;
 }
 
 /**
  * A commit listener that publishes each batch's out-events on the bus, paged to the smaller of
- * `maxMessageBytes` and the bus's own limit.
+ * `maxMessageBytes` and the bus's own limit. What it needs from the batch is taken at once
+ * (the state moves on with the next batch); the messages are built and published in slices of
+ * at most PUBLISH_SLICE_MS, the event loop running in between, so a stadium's cancellation
+ * (100,000 refunds: seconds of views and JSON) does not stall the worker's heartbeats and
+ * other shows. Batches publish one after another, in commit order, so per show the messages
+ * keep version order.
  */
-export function outEventPublisher(bus: Bus, logger: Logger, opts: { maxMessageBytes?: number } = {}): (batch: CommittedBatch) => void {
+export function outEventPublisher(
+  bus: Bus,
+  logger: Logger,
+  opts: { maxMessageBytes?: number; /** Default PUBLISH_SLICE_MS. */ sliceMs?: number } = {},
+): (batch: CommittedBatch) => void {
   const log = logger.child({ subsystem: 'out-events' });
+  const sliceMs = opts.sliceMs ?? PUBLISH_SLICE_MS;
   const limit = Math.min(opts.maxMessageBytes ?? DEFAULT_OUT_EVENT_MAX_BYTES, bus.maxMessageBytes ?? Infinity);
-  return (batch) => {
-    let messages: OutMessage[];
+  const queue: Array<{ showId: string; steps: Iterator<Step, void> }> = [];
+  let running = false;
+  let resumeScheduled = false;
+  const run = (): void => {
+    resumeScheduled = false;
+    running = true;
+    const sliceEnd = performance.now() + sliceMs;
     try {
-      messages = outEventsOf(batch, Date.now(), limit);
+      while (queue.length) {
+        const current = queue[0] as (typeof queue)[number];
+        let next: IteratorResult<Step, void>;
+        try {
+          next = current.steps.next();
+        } catch (err) {
+          log.error({ err, showId: current.showId }, 'could not build out-events');
+          queue.shift();
+          continue;
+        }
+        if (next.done) queue.shift();
+        else if (next.value !== PAUSE) bus.publish(next.value.subject, next.value.event);
+        if (queue.length && performance.now() > sliceEnd) {
+          resumeScheduled = true;
+          setImmediate(run);
+          return;
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  return (batch) => {
+    let plan: OutPlan;
+    try {
+      plan = planOf(batch, Date.now());
     } catch (err) {
       log.error({ err, showId: batch.showId }, 'could not build out-events');
       return;
     }
-    for (const m of messages) bus.publish(m.subject, m.event);
+    queue.push({ showId: batch.showId, steps: messagesOf(plan, limit) });
+    if (!running && !resumeScheduled) run();
   };
 }
