@@ -2,16 +2,14 @@ import type { BookingRecord } from './show-state.ts';
 import type { BookingCancelReason } from './types.ts';
 
 /**
- * Booking `b` cancelled at `at` for `reason`, as a new record (records are replaced, never
+ * Booking `b` cancelled (at, reason, the refund it recorded), as a new record (records are replaced, never
  * changed). Copied field by field: `{ ...b, status }` of these records costs several
  * microseconds each in V8, seconds for the 100,000 bookings a stadium's cancellation ends
  * in one turn of the owner's event loop.
  */
 export function cancelledRecord(
   b: BookingRecord,
-  at: number,
-  reason: BookingCancelReason,
-  refund?: { refundDue: number; refundPercent: number },
+  c: { at: number; reason: BookingCancelReason; refundDue?: number | undefined; refundPercent?: number | undefined },
 ): BookingRecord {
   const r: BookingRecord = {
     bookingId: b.bookingId,
@@ -23,11 +21,10 @@ export function cancelledRecord(
   };
   if (b.paymentRef !== undefined) r.paymentRef = b.paymentRef;
   if (b.customerId !== undefined) r.customerId = b.customerId;
-  r.cancelledAt = at;
-  r.cancelReason = reason;
-  if (refund) {
-    r.refundDue = refund.refundDue;
-    r.refundPercent = refund.refundPercent;
-  }
+  r.cancelledAt = c.at;
+  r.cancelReason = c.reason;
+  // The refund the cancellation recorded; none recorded (older logs): the whole total.
+  if (c.refundDue !== undefined) r.refundDue = c.refundDue;
+  if (c.refundPercent !== undefined) r.refundPercent = c.refundPercent;
   return r;
 }

@@ -324,7 +324,7 @@ function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'conf
 }
 
 function cancelled(state: ShowState, bookingId: string, reason: BookingCancelReason, now: number, refund?: { refundDue: number; refundPercent: number }) {
-  return bookingView(state, cancelledRecord(state.bookings.get(bookingId)!, now, reason, refund));
+  return bookingView(state, cancelledRecord(state.bookings.get(bookingId)!, { at: now, reason, ...refund }));
 }
 
 /**

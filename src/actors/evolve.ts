@@ -119,12 +119,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
       if (booking && booking.status === 'confirmed') {
-        const cancelled = cancelledRecord(
-          booking,
-          event.at,
-          event.reason,
-          event.refundDue !== undefined ? { refundDue: event.refundDue, refundPercent: event.refundPercent ?? 100 } : undefined,
-        );
+        const cancelled = cancelledRecord(booking, event);
         state.bookings.set(event.bookingId, cancelled);
         state.cancelledOrder.set(event.bookingId, event.at);
         bookingCancelled(state, booking);

@@ -1,3 +1,4 @@
+import { cancelledRecord } from '../actors/booking-records.ts';
 import type { CommittedBatch } from '../actors/show-actor.ts';
 import type { BookingRecord, ShowState } from '../actors/show-state.ts';
 import type { SerializedState } from '../actors/state-codec.ts';
@@ -30,16 +31,6 @@ export function bookingOfConfirm(e: ConfirmedEvent): BookingRecord {
   };
 }
 
-export function cancelledBooking(b: BookingRecord, e: CancelledEvent): BookingRecord {
-  return {
-    ...b,
-    status: 'cancelled',
-    cancelledAt: e.at,
-    cancelReason: e.reason,
-    ...(e.refundDue !== undefined ? { refundDue: e.refundDue } : {}),
-    ...(e.refundPercent !== undefined ? { refundPercent: e.refundPercent } : {}),
-  };
-}
 
 /** `bookingView` reads nothing of the state but the show id; this is it without a state. */
 export function bookingViewOf(showId: string, b: BookingRecord): BookingView {
@@ -280,13 +271,13 @@ export class BookingSync implements BookingRowGuard {
     const views: BookingView[] = [];
     for (const [id, b] of confirmed) {
       const cancel = cancels.get(id);
-      views.push(bookingViewOf(showId, cancel ? cancelledBooking(b, cancel) : b));
+      views.push(bookingViewOf(showId, cancel ? cancelledRecord(b, cancel) : b));
     }
     for (const id of older) {
       const cancel = cancels.get(id) as CancelledEvent;
       const base = fromSnapshot.get(id);
       if (base) {
-        views.push(bookingViewOf(showId, cancelledBooking(base, cancel)));
+        views.push(bookingViewOf(showId, cancelledRecord(base, cancel)));
         continue;
       }
       const row = await this.store.get(showId, id);

@@ -197,7 +197,7 @@ function* messagesOf(plan: OutPlan, maxMessageBytes: number): Generator<Step, vo
       case 'BookingCancelled': {
         const record = plan.cancelled[i];
         if (!record) break;
-        const booking = bookingViewOf(showId, cancelledRecord(record, e.at, e.reason));
+        const booking = bookingViewOf(showId, cancelledRecord(record, e));
         if (e.reason !== 'cancelled') cancelledBookings.push(booking);
         yield { subject: OUT_SUBJECTS.BookingCancelled, event: { ...base('BookingCancelled', e.at), reason: e.reason, booking } };
         break;
