@@ -1,4 +1,4 @@
-import type { SeatMap } from './seat-map.ts';
+import { rowOf, type SeatMap } from './seat-map.ts';
 import type { BookingRecord } from './show-state.ts';
 
 /**
@@ -58,19 +58,6 @@ export function seatTally(seatMap: SeatMap, seatStatus: Uint8Array): SeatTally {
     }
   });
   return tally;
-}
-
-/** The row index holding `seat`: the last row starting at or before it (binary search). */
-function rowOf(seatMap: SeatMap, seat: number): number {
-  const starts = seatMap.rowStarts;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (starts[mid] <= seat) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 /** One seat of `seatMap` went from status `from` to `to`. */

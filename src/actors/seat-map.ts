@@ -131,7 +131,7 @@ export function seatMapOf(def: { layout: Layout; categories: Category[] }): Seat
 }
 
 /** The row holding seat `seat` (0 <= seat < capacity): the last row starting at or before it. */
-function rowOf(map: SeatMap, seat: number): number {
+export function rowOf(map: SeatMap, seat: number): number {
   const starts = map.rowStarts;
   let lo = 0;
   let hi = starts.length - 1;
