@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NatsConnection } from 'nats';
 import { ActorHost } from '../../src/actors/actor-host.ts';
-import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
 import { serializeState } from '../../src/actors/state-codec.ts';
-import type { CommandReply, ShowCommand } from '../../src/actors/types.ts';
-import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
+import type { CommandReply } from '../../src/actors/types.ts';
+import type { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { checkAccounting } from '../support/core.ts';
 import { needServices, uniqueName } from '../support/services.ts';
-import { connectTestNats, deleteStream, showInput, testLogger } from './support.ts';
+import { createShowCommand, testLogger, twoLogsOnOneStream } from './support.ts';
 
 const skip = await needServices('nats');
 
@@ -19,32 +17,16 @@ const skip = await needServices('nats');
  * one batch in per position; the other owner answers NOT_OWNER and writes nothing.
  */
 describe('fencing on JetStream', { skip }, () => {
-  const id = uniqueName('fence');
-  const stream = `S_${id}`;
-  const conns: NatsConnection[] = [];
-  const logs: JetStreamEventLog[] = [];
+  let logs: [JetStreamEventLog, JetStreamEventLog];
+  let close: () => Promise<void>;
 
-  const openLog = async () => {
-    const nc = await connectTestNats(`fence-${conns.length}`);
-    conns.push(nc);
-    const log = await JetStreamEventLog.open(nc, { logger: testLogger, stream, subjectPrefix: `${id}.events` });
-    logs.push(log);
-    return log;
-  };
   const host = (log: JetStreamEventLog) => new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger: testLogger });
-  const create = (showId: string): ShowCommand => ({
-    type: 'createShow',
-    def: { ...showInput(showId, 2, 10), limits: { ...DEFAULT_LIMITS }, offers: { ...DEFAULT_OFFERS } },
-  });
+  const create = createShowCommand;
 
   before(async () => {
-    await openLog();
-    await openLog();
+    ({ logs, close } = await twoLogsOnOneStream('fence'));
   });
-  after(async () => {
-    for (const nc of conns) await nc.close();
-    await deleteStream(stream);
-  });
+  after(() => close?.());
 
   it('lets exactly one of two owners commit; the loser answers NOT_OWNER; the log holds the winner only', async () => {
     const showId = uniqueName('show');

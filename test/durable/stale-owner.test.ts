@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NatsConnection } from 'nats';
 import { ActorHost } from '../../src/actors/actor-host.ts';
-import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
-import type { ShowCommand } from '../../src/actors/types.ts';
-import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
+import type { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { needServices, uniqueName } from '../support/services.ts';
-import { connectTestNats, deleteStream, showInput, testLogger } from './support.ts';
+import { createShowCommand, testLogger, twoLogsOnOneStream } from './support.ts';
 
 const skip = await needServices('nats');
 
@@ -17,24 +14,12 @@ const skip = await needServices('nats');
  * fenced by the log; its answers that write nothing must not come from its memory either.
  */
 describe('answers from memory are checked against the log', { skip }, () => {
-  const id = uniqueName('stale');
-  const stream = `S_${id}`;
-  const conns: NatsConnection[] = [];
-  const logs: JetStreamEventLog[] = [];
+  let logs: [JetStreamEventLog, JetStreamEventLog];
+  let close: () => Promise<void>;
 
-  const openLog = async () => {
-    const nc = await connectTestNats(`stale-${conns.length}`);
-    conns.push(nc);
-    const log = await JetStreamEventLog.open(nc, { logger: testLogger, stream, subjectPrefix: `${id}.events` });
-    logs.push(log);
-    return log;
-  };
   const host = (log: JetStreamEventLog, ownerVerifyWindowMs?: number) =>
     new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger: testLogger, ...(ownerVerifyWindowMs !== undefined ? { ownerVerifyWindowMs } : {}) });
-  const create = (showId: string): ShowCommand => ({
-    type: 'createShow',
-    def: { ...showInput(showId, 2, 10), limits: { ...DEFAULT_LIMITS }, offers: { ...DEFAULT_OFFERS } },
-  });
+  const create = createShowCommand;
   const codeOf = async (p: Promise<unknown>) => {
     try {
       await p;
@@ -45,13 +30,9 @@ describe('answers from memory are checked against the log', { skip }, () => {
   };
 
   before(async () => {
-    await openLog();
-    await openLog();
+    ({ logs, close } = await twoLogsOnOneStream('stale'));
   });
-  after(async () => {
-    for (const nc of conns) await nc.close();
-    await deleteStream(stream);
-  });
+  after(() => close?.());
 
   it('a stale owner answers NOT_OWNER instead of HOLD_NOT_FOUND, and reads only what the log holds', async () => {
     const showId = uniqueName('show');

@@ -1,3 +1,6 @@
+import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
+import type { ShowCommand } from '../../src/actors/types.ts';
+import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { showInput as fixtureInput } from '../support/fixtures.ts';
 import { connect, type NatsConnection } from 'nats';
 import pg from 'pg';
@@ -100,4 +103,34 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
 /** A show of `rows` × `perRow` seats for the seat service (limits and offers defaulted). */
 export function showInput(id: string, rows = 4, perRow = 25): Omit<ShowDefinition, 'limits' | 'offers'> {
   return fixtureInput(id, rows, perRow);
+}
+
+/**
+ * Two writers of the same shows, each on its own NATS connection and log object over one
+ * stream of the test's own, as after a partition or a takeover race. `close` ends the
+ * connections and deletes the stream.
+ */
+export async function twoLogsOnOneStream(prefix: string): Promise<{ logs: [JetStreamEventLog, JetStreamEventLog]; close(): Promise<void> }> {
+  const id = uniqueName(prefix);
+  const stream = `S_${id}`;
+  const conns: NatsConnection[] = [];
+  const open = async () => {
+    const nc = await connectTestNats(`${prefix}-${conns.length}`);
+    conns.push(nc);
+    return JetStreamEventLog.open(nc, { logger: testLogger, stream, subjectPrefix: `${id}.events` });
+  };
+  const first = await open();
+  const second = await open();
+  return {
+    logs: [first, second],
+    close: async () => {
+      for (const nc of conns) await nc.close();
+      await deleteStream(stream);
+    },
+  };
+}
+
+/** The createShow command of a 2 × 10 show with the platform defaults. */
+export function createShowCommand(showId: string): ShowCommand {
+  return { type: 'createShow', def: { ...showInput(showId, 2, 10), limits: { ...DEFAULT_LIMITS }, offers: { ...DEFAULT_OFFERS } } };
 }
