@@ -89,16 +89,8 @@ export async function durableTestEnv(prefix = 'dur'): Promise<DurableTestEnv> {
   };
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** The durable tests' name for the shared wait (test/support/wait.ts). */
+export { until as eventually } from '../support/wait.ts';
 
 /** A show of `rows` × `perRow` seats for the seat service (limits and offers defaulted). */
 export function showInput(id: string, rows = 4, perRow = 25): Omit<ShowDefinition, 'limits' | 'offers'> {

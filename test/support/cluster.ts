@@ -33,6 +33,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SERVICE_URLS, uniqueName } from './services.ts';
 import { EDGE_LIMITS_OFF_ENV } from './spawn-server.ts';
+import { until } from './wait.ts';
 
 export interface ClusterOptions {
   workers?: number;
@@ -152,21 +153,7 @@ function dbUrl(adminUrl: string, name: string): string {
   return u.toString();
 }
 
-/** Polls `check` until it returns something other than undefined/false; fails after `timeoutMs`. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { until };
 
 function spawnNode(role: 'worker' | 'gateway', nodeId: string, env: Record<string, string>, timeoutMs: number): Promise<ClusterProcess & { grpcPort?: number }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {

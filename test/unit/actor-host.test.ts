@@ -7,17 +7,9 @@ import type { AppendBatch, EventLog } from '../../src/persistence/ports.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { silentLogger, tempDir } from '../persistence/temp-dir.ts';
 import { showDef } from '../support/fixtures.ts';
+import { until } from '../support/wait.ts';
 
 const logger = pino({ level: 'silent' });
-
-/** Polls a condition until it holds or the deadline passes (a wait on a real condition, not a sleep). */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('actor host', () => {
   it('wakes a passivated show when its first hold is due, and the hold expires', async () => {

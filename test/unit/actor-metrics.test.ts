@@ -8,6 +8,7 @@ import { registry } from '../../src/metrics.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import type { EventLog } from '../../src/persistence/ports.ts';
 import { showDef } from '../support/fixtures.ts';
+import { until } from '../support/wait.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.parse('2026-11-01T10:00:00Z');
@@ -38,15 +39,6 @@ function gatedLog(log: EventLog, gate: Promise<void>): EventLog {
     showIds: () => log.showIds(),
     close: () => log.close(),
   };
-}
-
-/** Polls a condition until it holds or the deadline passes. */
-async function until(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('show labels', () => {
@@ -97,7 +89,7 @@ describe('actor metrics', () => {
     const gate = new Promise<void>((r) => (release = r));
     const slow = new ActorHost({ log: gatedLog(storage.log, gate), snapshots: storage.snapshots, logger, now: () => now, maxBatch: 1 });
     const pending = [4, 5, 6, 7].map((i) => slow.execute(show, { type: 'hold', holdId: `h${i}`, seats: [`A-${i}`] }));
-    await until(() => slow.actorLoad(show)?.mailbox === 3, 'three holds queued behind the first');
+    await until(() => slow.actorLoad(show)?.mailbox === 3, 5_000, 'three holds queued behind the first');
     assert.ok((await value('seat_mailbox_commands_max')) >= 3, 'the deepest mailbox has the three queued holds');
     assert.ok((await value('seat_mailbox_commands')) >= 3);
     release();

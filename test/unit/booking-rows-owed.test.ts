@@ -6,6 +6,7 @@ import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import type { BookingStore } from '../../src/persistence/ports.ts';
 import { showInput } from '../support/fixtures.ts';
+import { until } from '../support/wait.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -24,16 +25,6 @@ function switchableRows(): BookingStore & { down: boolean; rows: Map<string, Boo
     close: async () => undefined,
   };
   return store;
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('booking rows owed while the bookings table is down', () => {

@@ -4,16 +4,9 @@ import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { showDef } from '../support/fixtures.ts';
+import { until } from '../support/wait.ts';
 
 const logger = pino({ level: 'silent' });
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * A worker that wakes from a pause has overdue hold timers; they must not write before the
