@@ -89,6 +89,8 @@ export const SEAT_HELD = 1;
 export const SEAT_BOOKED = 2;
 export const SEAT_BLOCKED = 3;
 export const SEAT_STATUSES: readonly SeatStatus[] = ['available', 'held', 'booked', 'blocked'];
+/** One character per seat in the compact map, by the same index: a available, h held, b booked, x blocked. */
+export const STATUS_CHARS = 'ahbx';
 
 export interface PriceLine {
   seat: string;

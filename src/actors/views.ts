@@ -2,7 +2,7 @@ import type { BookingRecord, HoldRecord, ShowState } from './show-state.ts';
 import { quoteSeats } from './pricing.ts';
 import { policyOf } from './cancellation-policy.ts';
 import { forEachSeatLabel, labelOf, withSeatIdRule } from './seat-map.ts';
-import { SEAT_STATUSES, type BookingView, type HoldReply, type SeatStatus, type ShowDefinition, type ShowStatus } from './types.ts';
+import { SEAT_STATUSES, STATUS_CHARS, type BookingView, type HoldReply, type SeatStatus, type ShowDefinition, type ShowStatus } from './types.ts';
 
 /** Read-only projections of a show's state into what callers see. Pure. */
 
@@ -136,8 +136,7 @@ export function showHead(state: ShowState): Omit<ShowView, 'seats'> {
   };
 }
 
-/** One character per seat in seat-index order: a available, h held, b booked, x blocked. */
-export const STATUS_CHARS = 'ahbx';
+export { STATUS_CHARS };
 
 export function compactStatuses(state: ShowState): string {
   const { seatStatus } = state;

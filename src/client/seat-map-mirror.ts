@@ -1,4 +1,5 @@
-import type { SeatStatus } from '../actors/types.ts';
+import { SEAT_STATUSES, STATUS_CHARS, type SeatStatus } from '../actors/types.ts';
+import type { DeltaFrameShape, SnapshotFrameShape } from '../gateway/ws/protocol.ts';
 
 /** What `watch` hands to its listener: the live map in the shape of `GET /v1/shows/{id}`'s seats. */
 export interface LiveSeatMap {
@@ -8,28 +9,11 @@ export interface LiveSeatMap {
   seats: Array<{ id: string; status: SeatStatus }>;
 }
 
-/** The fields of a WebSocket snapshot frame the mirror reads (README, "WebSocket"). */
-export interface SnapshotFrame {
-  type: 'snapshot';
-  showId: string;
-  version: number;
-  layoutVersion: number;
-  status: 'scheduled' | 'cancelled';
-  rows?: Array<{ start: number; count: number; prefix: string; first: number }>;
-  labels?: string[];
-  seats: string;
-}
+/** The frames the mirror reads, as the server sends them (README, "WebSocket"). */
+export type SnapshotFrame = SnapshotFrameShape;
+export type DeltaFrame = DeltaFrameShape;
 
-export interface DeltaFrame {
-  type: 'delta';
-  showId: string;
-  fromVersion: number;
-  version: number;
-  changes: Array<[string, SeatStatus]>;
-  showStatus?: 'scheduled' | 'cancelled';
-}
-
-const STATUS_OF: Record<string, SeatStatus> = { a: 'available', h: 'held', b: 'booked', x: 'blocked' };
+const STATUS_OF: Record<string, SeatStatus> = Object.fromEntries(SEAT_STATUSES.map((status, i) => [STATUS_CHARS[i], status]));
 
 /**
  * A client's copy of one show's seat map, fed by snapshot and delta frames. Pure: no socket.
