@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { fsyncDir } from './file-atomic.ts';
 import { snapshotFileName } from './file-snapshot-store.ts';
 import { matchesBookingQuery } from './booking-query.ts';
+import { bookingsByShow } from './bookings-by-show.ts';
 import type { BookingQuery, BookingStore } from './ports.ts';
 
 /** One archive file per show: the snapshot file's safe name with its own extension. */
@@ -35,9 +36,7 @@ export class FileBookingArchive implements BookingStore {
   }
 
   async upsert(bookings: BookingView[]): Promise<void> {
-    const byShow = new Map<string, BookingView[]>();
-    for (const b of bookings) byShow.set(b.showId, [...(byShow.get(b.showId) ?? []), b]);
-    await Promise.all([...byShow].map(([showId, views]) => this.append(showId, views)));
+    await Promise.all([...bookingsByShow(bookings)].map(([showId, views]) => this.append(showId, views)));
   }
 
   async get(showId: string, bookingId: string): Promise<BookingView | null> {
