@@ -1,7 +1,24 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { z } from 'zod';
 import type { ShowChanges } from '../../actors/types.ts';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { CallContext, CreateShowInput, SeatService } from '../../service/seat-service.ts';
+import { EXAMPLES } from '../../contract/examples.ts';
+import {
+  BookingGranted,
+  BookingList,
+  BookingPage,
+  BookingView,
+  CompactSeatMap,
+  HoldExtended,
+  HoldGranted,
+  SeatHistory,
+  SeatsChanged,
+  ShowCancelled,
+  ShowList,
+  ShowReport,
+  ShowView,
+} from '../../contract/responses.ts';
 import { BOOKING_TOKEN_MAX, HOLD_TOKEN_MAX } from '../command-schemas.ts';
 import {
   AdminCancelBody,
@@ -22,6 +39,8 @@ import {
   checkId,
   parse,
 } from './schemas.ts';
+import type { HttpMethod, Operation } from './operation.ts';
+import { compileRoutes } from './route-match.ts';
 
 /** What a route hands back: a status and a body to serialize (none for 204). */
 export interface RouteReply {
@@ -48,34 +67,32 @@ export interface RouteInput {
   acceptsGzip: boolean;
 }
 
-export interface Route {
-  /** Command name for metrics and logs. */
-  name: string;
-  admin: boolean;
-  /** Needs the Hold-Token header. */
-  holdToken: boolean;
-  /** May name a customerId in its body (checked against Customer-Token when tokens are on). */
-  customer: boolean;
-  /**
-   * Reads the Booking-Token header. Sent, it makes the call the booking's customer's: an admin
-   * route then needs no admin token (the service checks the booking token instead).
-   */
-  bookingToken: boolean;
-  /** Whether the body is read at all; routes that take one treat an empty body as `{}` unless required. */
-  body: 'none' | 'optional' | 'required';
+/** A served operation: its description and its handler. */
+export interface Route extends Operation {
   handle(input: RouteInput): Promise<RouteReply>;
 }
 
 type Methods = Readonly<Record<string, Route>>;
 
-function route(name: string, opts: Partial<Pick<Route, 'admin' | 'holdToken' | 'bookingToken' | 'customer' | 'body'>>, handle: Route['handle']): Route {
+type Doc = Pick<Operation, 'summary' | 'success' | 'example'> &
+  Partial<Pick<Operation, 'admin' | 'holdToken' | 'bookingToken' | 'customer' | 'body' | 'request' | 'query' | 'errors'>>;
+
+function route(method: HttpMethod, path: string, name: string, doc: Doc, handle: Route['handle']): Route {
   return {
+    method,
+    path,
     name,
-    admin: opts.admin ?? false,
-    holdToken: opts.holdToken ?? false,
-    bookingToken: opts.bookingToken ?? false,
-    customer: opts.customer ?? false,
-    body: opts.body ?? 'none',
+    summary: doc.summary,
+    admin: doc.admin ?? false,
+    holdToken: doc.holdToken ?? false,
+    bookingToken: doc.bookingToken ?? false,
+    customer: doc.customer ?? false,
+    body: doc.body ?? 'none',
+    ...(doc.request ? { request: doc.request } : {}),
+    ...(doc.query ? { query: doc.query } : {}),
+    success: doc.success,
+    errors: doc.errors ?? [],
+    example: doc.example,
     handle,
   };
 }
@@ -90,140 +107,318 @@ function required(body: unknown): unknown {
   return body;
 }
 
-const SHOWS: Methods = {
-  GET: route('listShows', {}, async ({ service, query }) => {
-    const q = parse(CatalogQuery, Object.fromEntries(new URLSearchParams(query)));
-    return { status: 200, body: { shows: await service.listShows(q) } };
-  }),
-  POST: route('createShow', { admin: true, body: 'required' }, async ({ service, body, ctx }) => {
-    const input = parse(CreateShowBody, required(body)) as CreateShowInput;
-    return { status: 201, body: await service.createShow(input, ctx) };
-  }),
-};
-
 /** Bodies below this go out as they are: compressing them would cost more than it saves. */
 const GZIP_MIN_BYTES = 64 * 1024;
 
-const SHOW: Methods = {
-  GET: route('getShow', {}, async ({ service, params, query, acceptsGzip }) => {
-    const id = showId(params);
-    const format = query ? parse(ShowQuery, Object.fromEntries(new URLSearchParams(query))).format : 'full';
-    const form = format === 'compact' ? 'compact' : 'full';
-    // Serialized once per version and shared, where the service keeps views.
-    if (service.readView) {
-      const view = await service.readView(id, form);
-      // Compressed once per version off the event loop: a big map costs a twentieth of the bytes to send.
-      if (acceptsGzip && view.bytes.length >= GZIP_MIN_BYTES) return { status: 200, json: await view.gzipped(), gzip: true };
-      return { status: 200, json: view.bytes };
-    }
-    return { status: 200, body: form === 'compact' ? await service.getSeatMap(id) : await service.getShow(id) };
-  }),
-  PATCH: route('changeShow', { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
-    const id = showId(params);
-    const changes = parse(ChangeShowBody, required(body)) as ShowChanges;
-    return { status: 200, body: await service.changeShow(id, changes, ctx) };
-  }),
-  DELETE: route('cancelShow', { admin: true, body: 'optional' }, async ({ service, params, body, ctx }) => {
-    const id = showId(params);
-    const { reason } = parse(CancelShowBody, bodyOf(body));
-    return { status: 200, body: await service.cancelShow(id, reason, ctx) };
-  }),
-};
-
-const HOLDS: Methods = {
-  POST: route('hold', { body: 'required', customer: true }, async ({ service, params, body, ctx }) => {
-    const id = showId(params);
-    const req = parse(HoldBody, required(body));
-    return { status: 201, body: await service.hold(id, req, ctx) };
-  }),
-};
-
-const HOLD: Methods = {
-  DELETE: route('release', { holdToken: true, body: 'optional' }, async ({ service, params, body, holdToken, ctx }) => {
-    const [id, hold] = [showId(params), holdId(params)];
-    parse(EmptyBody, bodyOf(body));
-    await service.release(id, hold, holdToken, ctx);
-    return { status: 204 };
-  }),
-};
-
-const CONFIRM: Methods = {
-  POST: route('confirm', { holdToken: true, body: 'optional' }, async ({ service, params, body, holdToken, ctx }) => {
-    const [id, hold] = [showId(params), holdId(params)];
-    const opts = parse(ConfirmBody, bodyOf(body));
-    return { status: 201, body: await service.confirm(id, hold, holdToken, opts, ctx) };
-  }),
-};
-
-const EXTEND: Methods = {
-  POST: route('extendHold', { holdToken: true, body: 'optional' }, async ({ service, params, body, holdToken, ctx }) => {
-    const [id, hold] = [showId(params), holdId(params)];
-    const { ttlSeconds } = parse(ExtendBody, bodyOf(body));
-    return { status: 200, body: await service.extendHold(id, hold, holdToken, ttlSeconds, ctx) };
-  }),
-};
+const SHOWS = '/v1/shows';
+const SHOW = '/v1/shows/{showId}';
+const HOLD = '/v1/shows/{showId}/holds/{holdId}';
+const BOOKING = '/v1/shows/{showId}/bookings/{bookingId}';
+const { SEAT_UNAVAILABLE, SHOW_CANCELLED, SHOW_EXISTS, HOLD_LIMIT_EXCEEDED, CUSTOMER_REQUIRED, PRICE_CHANGED, HOLD_ALREADY_CONFIRMED, CANCELLATION_CLOSED } =
+  ErrorCode;
 
 // Without a Booking-Token it answers as it always has (the unguessable id suffices); with one, a wrong token is 403.
-const getBooking = route('getBooking', { bookingToken: true }, async ({ service, params, bookingToken }) => {
-  const [id, booking] = [showId(params), bookingId(params)];
-  return { status: 200, body: await service.getBooking(id, booking, bookingToken) };
-});
-
-const BOOKING: Methods = { GET: getBooking };
-
-// `bookings/cancel` is the bulk endpoint; "cancel" is never a generated booking id.
-const BOOKINGS_CANCEL: Methods = {
-  GET: getBooking,
-  POST: route('cancelBookings', { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
-    const id = showId(params);
-    const { bookingIds, refundPercent } = parse(BulkCancelBody, required(body));
-    return { status: 200, body: { bookings: await service.cancelBookings(id, bookingIds, ctx, { refundPercent }) } };
-  }),
-};
-
-// With Booking-Token: the customer cancels under the show's policy. Without: the admin (token required), with an optional refundPercent.
-const BOOKING_CANCEL: Methods = {
-  POST: route('cancelBooking', { admin: true, bookingToken: true, body: 'optional' }, async ({ service, params, body, bookingToken, ctx }) => {
+const getBooking = route(
+  'GET',
+  BOOKING,
+  'getBooking',
+  {
+    summary: 'a booking; with Booking-Token, checked (403 when wrong)',
+    bookingToken: true,
+    success: { status: 200, description: 'the booking', schema: BookingView },
+    example: EXAMPLES.getBooking,
+  },
+  async ({ service, params, bookingToken }) => {
     const [id, booking] = [showId(params), bookingId(params)];
-    if (bookingToken !== undefined) {
-      parse(CustomerCancelBody, bodyOf(body));
-      return { status: 200, body: await service.cancelOwnBooking(id, booking, bookingToken, ctx) };
-    }
-    const { refundPercent } = parse(AdminCancelBody, bodyOf(body));
-    const [view] = await service.cancelBookings(id, [booking], ctx, { refundPercent });
-    return { status: 200, body: view };
-  }),
-};
-
-const BOOKINGS: Methods = {
-  GET: route('listBookings', { admin: true }, async ({ service, params, query }) => {
-    const id = showId(params);
-    const q = parse(BookingListQueryString, Object.fromEntries(new URLSearchParams(query)));
-    return { status: 200, body: await service.listBookings(id, q) };
-  }),
-};
+    return { status: 200, body: await service.getBooking(id, booking, bookingToken) };
+  },
+);
 
 const seatsRoute = (name: 'blockSeats' | 'unblockSeats') =>
-  route(name, { admin: true, body: 'required' }, async ({ service, params, body, ctx }) => {
-    const id = showId(params);
-    const { seats } = parse(SeatsBody, required(body));
-    await service[name](id, seats, ctx);
-    return { status: 200, body: { seats, status: name === 'blockSeats' ? 'blocked' : 'available' } };
-  });
+  route(
+    'POST',
+    `${SHOW}/seats/${name === 'blockSeats' ? 'block' : 'unblock'}`,
+    name,
+    {
+      summary: name === 'blockSeats' ? 'the theatre blocks seats (admin)' : 'the theatre unblocks seats (admin)',
+      admin: true,
+      body: 'required',
+      request: SeatsBody,
+      success: { status: 200, description: 'the seats and their new status', schema: SeatsChanged },
+      errors: [SEAT_UNAVAILABLE, SHOW_CANCELLED],
+      example: EXAMPLES[name],
+    },
+    async ({ service, params, body, ctx }) => {
+      const id = showId(params);
+      const { seats } = parse(SeatsBody, required(body));
+      await service[name](id, seats, ctx);
+      return { status: 200, body: { seats, status: name === 'blockSeats' ? 'blocked' : 'available' } };
+    },
+  );
 
-const BLOCK: Methods = { POST: seatsRoute('blockSeats') };
-const UNBLOCK: Methods = { POST: seatsRoute('unblockSeats') };
-
-const REPORT: Methods = {
-  GET: route('getReport', { admin: true }, async ({ service, params }) => ({ status: 200, body: await service.getReport(showId(params)) })),
-};
-
-const SEAT_HISTORY: Methods = {
-  GET: route('getSeatHistory', { admin: true }, async ({ service, params }) => {
-    const id = showId(params);
-    return { status: 200, body: await service.getSeatHistory(id, checkSeatId(params[2])) };
-  }),
-};
+/**
+ * Every operation served under `/v1/shows`, in the order `Allow` lists methods. The router
+ * (matchShowsPath) and the API description (src/contract/openapi.ts) both read this table.
+ */
+export const ROUTES: readonly Route[] = [
+  route(
+    'GET',
+    SHOWS,
+    'listShows',
+    { summary: 'browse the catalog', query: CatalogQuery, success: { status: 200, description: 'shows without their seats', schema: ShowList }, example: EXAMPLES.listShows },
+    async ({ service, query }) => {
+      const q = parse(CatalogQuery, Object.fromEntries(new URLSearchParams(query)));
+      return { status: 200, body: { shows: await service.listShows(q) } };
+    },
+  ),
+  route(
+    'POST',
+    SHOWS,
+    'createShow',
+    {
+      summary: 'create a show (admin)',
+      admin: true,
+      body: 'required',
+      request: CreateShowBody,
+      success: { status: 201, description: 'the new show', schema: ShowView },
+      errors: [SHOW_EXISTS],
+      example: EXAMPLES.createShow,
+    },
+    async ({ service, body, ctx }) => {
+      const input = parse(CreateShowBody, required(body)) as CreateShowInput;
+      return { status: 201, body: await service.createShow(input, ctx) };
+    },
+  ),
+  route(
+    'GET',
+    SHOW,
+    'getShow',
+    {
+      summary: 'the show and its seat map; `format=compact` for labels once and one status character per seat',
+      query: ShowQuery,
+      success: { status: 200, description: 'ShowView, or CompactSeatMap with format=compact', schema: z.union([ShowView, CompactSeatMap]) },
+      example: EXAMPLES.getShow,
+    },
+    async ({ service, params, query, acceptsGzip }) => {
+      const id = showId(params);
+      const format = query ? parse(ShowQuery, Object.fromEntries(new URLSearchParams(query))).format : 'full';
+      const form = format === 'compact' ? 'compact' : 'full';
+      // Serialized once per version and shared, where the service keeps views.
+      if (service.readView) {
+        const view = await service.readView(id, form);
+        // Compressed once per version off the event loop: a big map costs a twentieth of the bytes to send.
+        if (acceptsGzip && view.bytes.length >= GZIP_MIN_BYTES) return { status: 200, json: await view.gzipped(), gzip: true };
+        return { status: 200, json: view.bytes };
+      }
+      return { status: 200, body: form === 'compact' ? await service.getSeatMap(id) : await service.getShow(id) };
+    },
+  ),
+  route(
+    'PATCH',
+    SHOW,
+    'changeShow',
+    {
+      summary: 'change time, layout, prices, limits, offers, cancellation policy (admin)',
+      admin: true,
+      body: 'required',
+      request: ChangeShowBody,
+      success: { status: 200, description: 'the changed show', schema: ShowView },
+      errors: [SHOW_CANCELLED],
+      example: EXAMPLES.changeShow,
+    },
+    async ({ service, params, body, ctx }) => {
+      const id = showId(params);
+      const changes = parse(ChangeShowBody, required(body)) as ShowChanges;
+      return { status: 200, body: await service.changeShow(id, changes, ctx) };
+    },
+  ),
+  route(
+    'DELETE',
+    SHOW,
+    'cancelShow',
+    {
+      summary: 'cancel the show (admin): releases holds, cancels bookings for refund',
+      admin: true,
+      body: 'optional',
+      request: CancelShowBody,
+      success: { status: 200, description: 'the refunds and released holds', schema: ShowCancelled },
+      example: EXAMPLES.cancelShow,
+    },
+    async ({ service, params, body, ctx }) => {
+      const id = showId(params);
+      const { reason } = parse(CancelShowBody, bodyOf(body));
+      return { status: 200, body: await service.cancelShow(id, reason, ctx) };
+    },
+  ),
+  route(
+    'POST',
+    `${SHOW}/holds`,
+    'hold',
+    {
+      summary: 'hold named seats, or the best `count` together (optionally of one category)',
+      body: 'required',
+      customer: true,
+      request: HoldBody,
+      success: { status: 201, description: 'the hold, its token and its price quote', schema: HoldGranted },
+      errors: [SEAT_UNAVAILABLE, SHOW_CANCELLED, HOLD_LIMIT_EXCEEDED, CUSTOMER_REQUIRED],
+      example: EXAMPLES.hold,
+    },
+    async ({ service, params, body, ctx }) => {
+      const id = showId(params);
+      const req = parse(HoldBody, required(body));
+      return { status: 201, body: await service.hold(id, req, ctx) };
+    },
+  ),
+  route(
+    'DELETE',
+    HOLD,
+    'release',
+    {
+      summary: 'release a hold (a released or expired hold answers 204 too)',
+      holdToken: true,
+      body: 'optional',
+      request: EmptyBody,
+      success: { status: 204, description: 'released' },
+      example: EXAMPLES.release,
+    },
+    async ({ service, params, body, holdToken, ctx }) => {
+      const [id, hold] = [showId(params), holdId(params)];
+      parse(EmptyBody, bodyOf(body));
+      await service.release(id, hold, holdToken, ctx);
+      return { status: 204 };
+    },
+  ),
+  route(
+    'POST',
+    `${HOLD}/confirm`,
+    'confirm',
+    {
+      summary: 'confirm a hold into a booking at its quoted price',
+      holdToken: true,
+      body: 'optional',
+      request: ConfirmBody,
+      success: { status: 201, description: 'the booking with its bookingToken', schema: BookingGranted },
+      errors: [PRICE_CHANGED, SHOW_CANCELLED],
+      example: EXAMPLES.confirm,
+    },
+    async ({ service, params, body, holdToken, ctx }) => {
+      const [id, hold] = [showId(params), holdId(params)];
+      const opts = parse(ConfirmBody, bodyOf(body));
+      return { status: 201, body: await service.confirm(id, hold, holdToken, opts, ctx) };
+    },
+  ),
+  route(
+    'POST',
+    `${HOLD}/extend`,
+    'extendHold',
+    {
+      summary: 'extend a hold, within the show\'s maxHoldSeconds',
+      holdToken: true,
+      body: 'optional',
+      request: ExtendBody,
+      success: { status: 200, description: 'the new expiry', schema: HoldExtended },
+      errors: [HOLD_LIMIT_EXCEEDED, HOLD_ALREADY_CONFIRMED],
+      example: EXAMPLES.extendHold,
+    },
+    async ({ service, params, body, holdToken, ctx }) => {
+      const [id, hold] = [showId(params), holdId(params)];
+      const { ttlSeconds } = parse(ExtendBody, bodyOf(body));
+      return { status: 200, body: await service.extendHold(id, hold, holdToken, ttlSeconds, ctx) };
+    },
+  ),
+  getBooking,
+  // `bookings/cancel` is the bulk endpoint; "cancel" is never a generated booking id.
+  route(
+    'POST',
+    `${SHOW}/bookings/cancel`,
+    'cancelBookings',
+    {
+      summary: 'cancel several bookings (admin), optional refundPercent of each total',
+      admin: true,
+      body: 'required',
+      request: BulkCancelBody,
+      success: { status: 200, description: 'the cancelled bookings with refundDue', schema: BookingList },
+      example: EXAMPLES.cancelBookings,
+    },
+    async ({ service, params, body, ctx }) => {
+      const id = showId(params);
+      const { bookingIds, refundPercent } = parse(BulkCancelBody, required(body));
+      return { status: 200, body: { bookings: await service.cancelBookings(id, bookingIds, ctx, { refundPercent }) } };
+    },
+  ),
+  // With Booking-Token: the customer cancels under the show's policy (the body must then be empty). Without: the admin (token required), with an optional refundPercent.
+  route(
+    'POST',
+    `${BOOKING}/cancel`,
+    'cancelBooking',
+    {
+      summary: "with Booking-Token the customer cancels under the show's cancellationPolicy (empty body); without, the admin, optional refundPercent",
+      admin: true,
+      bookingToken: true,
+      body: 'optional',
+      request: AdminCancelBody,
+      success: { status: 200, description: 'the cancelled booking with refundDue', schema: BookingView },
+      errors: [CANCELLATION_CLOSED],
+      example: EXAMPLES.cancelBooking,
+    },
+    async ({ service, params, body, bookingToken, ctx }) => {
+      const [id, booking] = [showId(params), bookingId(params)];
+      if (bookingToken !== undefined) {
+        parse(CustomerCancelBody, bodyOf(body));
+        return { status: 200, body: await service.cancelOwnBooking(id, booking, bookingToken, ctx) };
+      }
+      const { refundPercent } = parse(AdminCancelBody, bodyOf(body));
+      const [view] = await service.cancelBookings(id, [booking], ctx, { refundPercent });
+      return { status: 200, body: view };
+    },
+  ),
+  route(
+    'GET',
+    `${SHOW}/bookings`,
+    'listBookings',
+    {
+      summary: "the show's bookings, archived ones included, in bookingId order (admin)",
+      admin: true,
+      query: BookingListQueryString,
+      success: { status: 200, description: 'one page; nextCursor absent on the last', schema: BookingPage },
+      example: EXAMPLES.listBookings,
+    },
+    async ({ service, params, query }) => {
+      const id = showId(params);
+      const q = parse(BookingListQueryString, Object.fromEntries(new URLSearchParams(query)));
+      return { status: 200, body: await service.listBookings(id, q) };
+    },
+  ),
+  seatsRoute('blockSeats'),
+  seatsRoute('unblockSeats'),
+  route(
+    'GET',
+    `${SHOW}/report`,
+    'getReport',
+    {
+      summary: 'seats by status overall, per category and per section; sales (admin)',
+      admin: true,
+      success: { status: 200, description: 'the report', schema: ShowReport },
+      example: EXAMPLES.getReport,
+    },
+    async ({ service, params }) => ({ status: 200, body: await service.getReport(showId(params)) }),
+  ),
+  route(
+    'GET',
+    `${SHOW}/seats/{seatId}/history`,
+    'getSeatHistory',
+    {
+      summary: "one seat's status changes, oldest first, from the event log (admin); `:` in seatId may be percent-encoded",
+      admin: true,
+      success: { status: 200, description: 'the history', schema: SeatHistory },
+      example: EXAMPLES.getSeatHistory,
+    },
+    async ({ service, params }) => {
+      const id = showId(params);
+      return { status: 200, body: await service.getSeatHistory(id, checkSeatId(params[2])) };
+    },
+  ),
+];
 
 /** A seat id from the path, where `:` may come percent-encoded (`main%3AA-1`). */
 function checkSeatId(segment: string): string {
@@ -236,33 +431,14 @@ function checkSeatId(segment: string): string {
   return parse(SeatIdParam, { seatId: seat }).seatId;
 }
 
+const matcher = compileRoutes(ROUTES, SHOWS);
+
 /**
  * Finds the methods served at `/v1/shows/...` from the path segments after `shows`
- * (`rest` = [showId, kind, subId, action]). Plain comparisons on split segments: no
- * regex, no allocation beyond the split.
+ * (`rest` = [showId, kind, subId, action]), from the route table.
  */
 export function matchShowsPath(rest: string[]): Methods | null {
-  switch (rest.length) {
-    case 0:
-      return SHOWS;
-    case 1:
-      return SHOW;
-    case 2:
-      if (rest[1] === 'report') return REPORT;
-      return rest[1] === 'holds' ? HOLDS : rest[1] === 'bookings' ? BOOKINGS : null;
-    case 3:
-      if (rest[1] === 'holds') return HOLD;
-      if (rest[1] === 'bookings') return rest[2] === 'cancel' ? BOOKINGS_CANCEL : BOOKING;
-      if (rest[1] === 'seats') return rest[2] === 'block' ? BLOCK : rest[2] === 'unblock' ? UNBLOCK : null;
-      return null;
-    case 4:
-      if (rest[1] === 'holds') return rest[3] === 'confirm' ? CONFIRM : rest[3] === 'extend' ? EXTEND : null;
-      if (rest[1] === 'bookings') return rest[3] === 'cancel' ? BOOKING_CANCEL : null;
-      if (rest[1] === 'seats') return rest[3] === 'history' ? SEAT_HISTORY : null;
-      return null;
-    default:
-      return null;
-  }
+  return matcher(rest);
 }
 
 /** The Hold-Token header: UNAUTHENTICATED when absent (a wrong one is the service's FORBIDDEN). */
