@@ -87,6 +87,9 @@ export const CompactSeatMap = z.object({
   rows: z.array(z.object({ section: z.string(), label: z.string(), start: nonNegative, count: nonNegative })),
 });
 
+/** `GET /v1/shows/{showId}`: the full view, or the compact map with `format=compact`. */
+export const ShowRead = z.union([ShowView, CompactSeatMap]);
+
 export const ShowSummary = z.object({
   id: z.string(),
   title: z.string(),
@@ -197,6 +200,7 @@ export const ErrorBody = z.object({ error: ErrorDetail });
 export const RESPONSE_SCHEMAS = {
   ShowView,
   CompactSeatMap,
+  ShowRead,
   ShowList,
   HoldGranted,
   HoldExtended,

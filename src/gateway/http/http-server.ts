@@ -13,6 +13,7 @@ import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
 import { IdempotencyCache, type IdempotencyCacheOptions, type StoredResponse } from './idempotency-cache.ts';
+import { contractDocument, DOCUMENT_CACHE_CONTROL } from '../../contract/documents.ts';
 import { acceptsGzip, bookingTokenOf, holdTokenOf, matchShowsPath, type Route } from './routes.ts';
 
 export interface HttpHandlerOptions {
@@ -211,6 +212,13 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
         res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body) });
         res.end(m.body);
         return recordHttpRequest(method, 'metrics', 200);
+      }
+      // The API descriptions (src/contract/): built once, cacheable, revalidated by ETag.
+      const doc = contractDocument(path);
+      if (doc) {
+        const headers = { 'cache-control': DOCUMENT_CACHE_CONTROL, etag: doc.etag };
+        const fresh = req.headers['if-none-match'] === doc.etag;
+        return done(res, method, 'api_description', fresh ? { status: 304, headers, body: null } : { status: 200, headers, body: doc.body });
       }
     }
 

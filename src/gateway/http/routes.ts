@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { z } from 'zod';
 import type { ShowChanges } from '../../actors/types.ts';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { CallContext, CreateShowInput, SeatService } from '../../service/seat-service.ts';
@@ -9,13 +8,13 @@ import {
   BookingList,
   BookingPage,
   BookingView,
-  CompactSeatMap,
   HoldExtended,
   HoldGranted,
   SeatHistory,
   SeatsChanged,
   ShowCancelled,
   ShowList,
+  ShowRead,
   ShowReport,
   ShowView,
 } from '../../contract/responses.ts';
@@ -196,7 +195,7 @@ export const ROUTES: readonly Route[] = [
     {
       summary: 'the show and its seat map; `format=compact` for labels once and one status character per seat',
       query: ShowQuery,
-      success: { status: 200, description: 'ShowView, or CompactSeatMap with format=compact', schema: z.union([ShowView, CompactSeatMap]) },
+      success: { status: 200, description: 'ShowView, or CompactSeatMap with format=compact', schema: ShowRead },
       example: EXAMPLES.getShow,
     },
     async ({ service, params, query, acceptsGzip }) => {
