@@ -5,14 +5,28 @@ import { refundPreview, venueTime } from './bookings.js';
 import { LiveMap } from './live.js';
 import { SeatGrid, formatPrice } from './seat-grid.js';
 
-const $ = (id) => document.getElementById(id);
+/** @typedef {import('../../../client/index.ts').ShowView} ShowView */
+/** @typedef {import('../../../client/index.ts').ShowSummary} ShowSummary */
+/** @typedef {import('../../../client/index.ts').BookingView} BookingView */
+/** What the page explains to the customer: an error frame, an HTTP error body, or one made here. @typedef {{ code?: string, message?: string, seats?: string[] }} Problem */
+
+/**
+ * The page's own elements (index.html has every id this script asks for).
+ * @param {string} id
+ */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @param {string} id */
+const button = (id) => /** @type {HTMLButtonElement} */ ($(id));
 const grid = new SeatGrid($('seat-map'));
+/** @type {Set<string>} */
 const selected = new Set();
 /** @type {{ showId: string, holdId: string, holdToken: string, seats: string[], expiresAt: number, total: number, currency: string } | null} */
 let hold = null;
+/** @type {Set<string>} */
 const booked = new Set();
-let countdownTimer = null;
-/** Show summaries from the catalog, by id (for the start time). */
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let countdownTimer;
+/** Show summaries from the catalog, by id (for the start time). @type {Map<string, ShowSummary>} */
 const summaries = new Map();
 /** @type {{ showId: string, bookingId: string, bookingToken: string, seats: string[], total: number, currency: string } | null} */
 let myBooking = null;
@@ -45,13 +59,28 @@ const live = new LiveMap({
   onError: (f) => say(explain(f), 'error', f.code),
 });
 
-/** Shows a message; `code` (the error code) goes in data-code for tests and styling. */
+/**
+ * Shows a message; `code` (the error code) goes in data-code for tests and styling.
+ * @param {string} text
+ * @param {'info' | 'ok' | 'error'} [kind]
+ * @param {string} [code]
+ */
 function say(text, kind = 'info', code = '') {
   $('message').textContent = text;
   $('message').dataset.kind = kind;
   $('message').dataset.code = code;
 }
 
+/**
+ * Anything a failed step threw, as the problem the page explains (a fetch failure has no code).
+ * @param {unknown} err
+ * @returns {Problem}
+ */
+function problem(err) {
+  return err !== null && typeof err === 'object' ? /** @type {Problem} */ (err) : { message: String(err) };
+}
+
+/** @param {Problem} err */
 function explain(err) {
   switch (err.code) {
     case 'SEAT_UNAVAILABLE':
@@ -74,15 +103,16 @@ function explain(err) {
 /** Re-derives selection, marks and buttons after any change to the map or the hold. */
 function refresh() {
   for (const label of [...selected]) if (grid.statusOf.get(label) !== 'available') selected.delete(label);
+  /** @type {Array<[string, string]>} */
   const mine = [];
   for (const label of booked) mine.push([label, 'booked']);
   if (hold) for (const label of hold.seats) mine.push([label, '1']);
   grid.mark('mine', mine);
   grid.mark('selected', [...selected].map((l) => [l, '1']));
   const cancelled = grid.status === 'cancelled';
-  $('hold-btn').disabled = selected.size === 0 || cancelled;
-  $('confirm-btn').disabled = !hold || cancelled;
-  $('release-btn').disabled = !hold;
+  button('hold-btn').disabled = selected.size === 0 || cancelled;
+  button('confirm-btn').disabled = !hold || cancelled;
+  button('release-btn').disabled = !hold;
   $('selected-summary').textContent = hold
     ? `Holding ${hold.seats.join(', ')} · ${formatPrice(hold.total, hold.currency)} (price locked until the hold ends)`
     : selected.size
@@ -91,7 +121,7 @@ function refresh() {
         ? 'This show was cancelled.'
         : 'Click available seats to select them.';
   $('show-info').textContent = grid.showId ? `Version ${grid.version}${cancelled ? ' · cancelled' : ''}` : '';
-  const summary = summaries.get(grid.showId);
+  const summary = grid.showId === null ? undefined : summaries.get(grid.showId);
   $('show-time').textContent = summary ? `Starts ${venueTime(summary.startsAt)}` : '';
   $('selected-summary').dataset.total = hold ? String(hold.total) : '';
   $('my-booking').hidden = !myBooking;
@@ -143,9 +173,9 @@ function startCountdown() {
 }
 
 $('seat-map').addEventListener('click', (ev) => {
-  const el = ev.target.closest('[data-seat]');
-  if (!el || el.dataset.status !== 'available' || hold) return;
-  const label = el.dataset.seat;
+  const el = ev.target instanceof Element ? ev.target.closest('[data-seat]') : null;
+  if (!(el instanceof HTMLElement) || el.dataset.status !== 'available' || hold) return;
+  const label = el.dataset.seat ?? '';
   if (selected.has(label)) selected.delete(label);
   else selected.add(label);
   refresh();
@@ -153,15 +183,17 @@ $('seat-map').addEventListener('click', (ev) => {
 
 $('hold-btn').addEventListener('click', async () => {
   const seats = [...selected];
-  $('hold-btn').disabled = true;
+  const showId = grid.showId;
+  if (!showId) return;
+  button('hold-btn').disabled = true;
   try {
-    const r = await live.request({ type: 'hold', showId: grid.showId, seats });
-    hold = { showId: grid.showId, holdId: r.holdId, holdToken: r.holdToken, seats: r.seats, expiresAt: Date.parse(r.expiresAt), total: r.price.total, currency: r.price.currency };
+    const r = await live.request({ type: 'hold', showId, seats });
+    hold = { showId, holdId: r.holdId, holdToken: r.holdToken, seats: r.seats, expiresAt: Date.parse(r.expiresAt), total: r.price.total, currency: r.price.currency };
     selected.clear();
     say(`Held ${r.seats.join(', ')}. Confirm before the timer runs out.`, 'ok');
     startCountdown();
   } catch (err) {
-    say(explain(err), 'error', err.code);
+    say(explain(problem(err)), 'error', problem(err).code);
   }
   refresh();
 });
@@ -169,7 +201,7 @@ $('hold-btn').addEventListener('click', async () => {
 $('confirm-btn').addEventListener('click', async () => {
   if (!hold) return;
   const h = hold;
-  $('confirm-btn').disabled = true;
+  button('confirm-btn').disabled = true;
   try {
     // The total the customer was shown: should it ever differ, nothing is booked (PRICE_CHANGED).
     const r = await live.request({ type: 'confirm', showId: h.showId, holdId: h.holdId, holdToken: h.holdToken, expectedTotal: h.total });
@@ -179,8 +211,9 @@ $('confirm-btn').addEventListener('click', async () => {
     $('cancel-ask').hidden = true;
     say(`Booked ${r.seats.join(', ')} · ${formatPrice(r.total, r.currency)} · booking ${r.bookingId}`, 'ok');
   } catch (err) {
-    if (err.code === 'HOLD_EXPIRED' || err.code === 'HOLD_NOT_FOUND') hold = null;
-    say(explain(err), 'error', err.code);
+    const p = problem(err);
+    if (p.code === 'HOLD_EXPIRED' || p.code === 'HOLD_NOT_FOUND') hold = null;
+    say(explain(p), 'error', p.code);
   }
   refresh();
 });
@@ -191,8 +224,8 @@ $('cancel-booking-btn').addEventListener('click', async () => {
   const b = myBooking;
   try {
     const res = await fetch(`/v1/shows/${encodeURIComponent(b.showId)}`);
-    const show = await res.json();
-    if (!res.ok) throw show.error ?? {};
+    const show = /** @type {ShowView} */ (await res.json());
+    if (!res.ok) throw (/** @type {{ error?: Problem }} */ (show)).error ?? {};
     const preview = refundPreview(show.cancellationPolicy, show.startsAt, b.total);
     if (!preview) {
       say('This booking can no longer be cancelled: the cancellation policy has closed.', 'error', 'CANCELLATION_CLOSED');
@@ -202,7 +235,7 @@ $('cancel-booking-btn').addEventListener('click', async () => {
     $('cancel-preview').dataset.refund = String(preview.refundDue);
     $('cancel-ask').hidden = false;
   } catch (err) {
-    say(explain(err), 'error', err.code);
+    say(explain(problem(err)), 'error', problem(err).code);
   }
 });
 
@@ -219,13 +252,13 @@ $('cancel-yes-btn').addEventListener('click', async () => {
       method: 'POST',
       headers: { 'booking-token': b.bookingToken },
     });
-    const body = await res.json();
-    if (!res.ok) throw body.error ?? {};
+    const body = /** @type {BookingView} */ (await res.json());
+    if (!res.ok) throw (/** @type {{ error?: Problem }} */ (body)).error ?? {};
     for (const s of b.seats) booked.delete(s);
     myBooking = null;
-    say(`Cancelled booking ${b.bookingId} · refund ${formatPrice(body.refundDue, b.currency)}`, 'ok', 'CANCELLED');
+    say(`Cancelled booking ${b.bookingId} · refund ${formatPrice(body.refundDue ?? 0, b.currency)}`, 'ok', 'CANCELLED');
   } catch (err) {
-    say(explain(err), 'error', err.code);
+    say(explain(problem(err)), 'error', problem(err).code);
   }
   refresh();
 });
@@ -237,12 +270,13 @@ $('release-btn').addEventListener('click', async () => {
     await live.request({ type: 'release', showId: h.showId, holdId: h.holdId, holdToken: h.holdToken });
     say(`Released ${h.seats.join(', ')}.`, 'info');
   } catch (err) {
-    say(explain(err), 'error', err.code);
+    say(explain(problem(err)), 'error', problem(err).code);
   }
   hold = null;
   refresh();
 });
 
+/** @param {string} showId */
 function pick(showId) {
   if (!showId || showId === grid.showId) return;
   grid.clear();
@@ -257,14 +291,16 @@ function pick(showId) {
   refresh();
 }
 
-$('show-picker').addEventListener('change', (ev) => pick(ev.target.value));
+$('show-picker').addEventListener('change', (ev) => {
+  if (ev.target instanceof HTMLSelectElement) pick(ev.target.value);
+});
 
 async function loadShows() {
   const wanted = new URLSearchParams(location.search).get('show');
   try {
     const res = await fetch('/v1/shows');
-    const { shows } = await res.json();
-    const picker = $('show-picker');
+    const { shows } = /** @type {{ shows: ShowSummary[] }} */ (await res.json());
+    const picker = /** @type {HTMLSelectElement} */ ($('show-picker'));
     picker.replaceChildren(new Option(shows.length ? 'Pick a show…' : 'No shows', ''));
     for (const s of shows) {
       summaries.set(s.id, s);

@@ -1,11 +1,37 @@
 // The seat map: decodes the compact snapshot (rows + one status character per seat) and
 // keeps one element per seat with data-seat / data-status, updated in place on deltas.
+// Types (checked by tsconfig.page.json, never shipped): the frames of src/gateway/ws/protocol.ts.
 
+/** @typedef {import('../../ws/protocol.ts').SnapshotFrameShape} SnapshotFrame */
+/** @typedef {import('../../ws/protocol.ts').DeltaFrameShape} DeltaFrame */
+/** @typedef {DeltaFrame['changes'][number][1]} SeatStatus */
+/** @typedef {SnapshotFrame['categories'][number]} Category */
+
+/** @type {Readonly<Record<string, SeatStatus>>} */
 export const STATUS_OF = { a: 'available', h: 'held', b: 'booked', x: 'blocked' };
 
 export class SeatGrid {
+  /** @param {HTMLElement} container */
   constructor(container) {
     this.el = container;
+    /** @type {string | null} */
+    this.showId = null;
+    /** @type {number | null} */
+    this.version = null;
+    /** @type {number | null} */
+    this.layoutVersion = null;
+    /** @type {string[]} */
+    this.labels = [];
+    /** @type {number[]} */
+    this.categoryOf = [];
+    /** @type {Category[]} */
+    this.categories = [];
+    /** @type {SnapshotFrame['status']} */
+    this.status = 'scheduled';
+    /** @type {Map<string, HTMLElement>} */
+    this.byLabel = new Map();
+    /** @type {Map<string, SeatStatus>} */
+    this.statusOf = new Map();
     this.clear();
   }
 
@@ -22,14 +48,18 @@ export class SeatGrid {
     this.el.replaceChildren();
   }
 
-  /** Applies a snapshot frame; rebuilds the elements when it carries a layout. */
+  /**
+   * Applies a snapshot frame; rebuilds the elements when it carries a layout.
+   * @param {SnapshotFrame} f
+   * @returns {boolean} false when the frame omits a layout we do not have
+   */
   applySnapshot(f) {
     if (f.rows || f.showId !== this.showId || f.layoutVersion !== this.layoutVersion) {
       if (!f.rows) return false; // layout unknown to us: caller resubscribes without layoutVersion
       this.showId = f.showId;
       this.layoutVersion = f.layoutVersion;
       this.categories = f.categories;
-      this.buildLayout(f);
+      this.buildLayout(f, f.rows);
     }
     this.categories = f.categories;
     this.version = f.version;
@@ -38,13 +68,20 @@ export class SeatGrid {
     return true;
   }
 
-  /** Applies a delta frame that follows our version (the caller checked). */
+  /**
+   * Applies a delta frame that follows our version (the caller checked).
+   * @param {DeltaFrame} f
+   */
   applyDelta(f) {
     for (const [label, status] of f.changes) this.setStatus(label, status);
     this.version = f.version;
     if (f.showStatus) this.status = f.showStatus;
   }
 
+  /**
+   * @param {string} label
+   * @param {SeatStatus} status
+   */
   setStatus(label, status) {
     const el = this.byLabel.get(label);
     if (!el) return;
@@ -52,11 +89,15 @@ export class SeatGrid {
     if (el.dataset.status !== status) el.dataset.status = status;
   }
 
-  buildLayout(f) {
+  /**
+   * @param {SnapshotFrame} f
+   * @param {NonNullable<SnapshotFrame['rows']>} rows the frame's layout rows (present: the caller checked)
+   */
+  buildLayout(f, rows) {
     const n = f.seats.length;
     this.labels = f.labels ?? new Array(n);
     this.categoryOf = f.categoryOf ?? new Array(n);
-    for (const r of f.rows) {
+    for (const r of rows) {
       for (let k = 0; k < r.count; k++) {
         if (!f.labels) this.labels[r.start + k] = `${r.prefix}${r.first + k}`;
         if (!f.categoryOf) this.categoryOf[r.start + k] = r.category;
@@ -65,9 +106,10 @@ export class SeatGrid {
     this.byLabel = new Map();
     this.statusOf = new Map();
     const frag = document.createDocumentFragment();
-    const sections = new Set(f.rows.map((r) => r.section));
+    const sections = new Set(rows.map((r) => r.section));
+    /** @type {string | null} */
     let lastSection = null;
-    for (const r of f.rows) {
+    for (const r of rows) {
       if (sections.size > 1 && r.section !== lastSection) {
         const title = document.createElement('div');
         title.className = 'section-title';
@@ -99,9 +141,13 @@ export class SeatGrid {
     this.el.replaceChildren(frag);
   }
 
-  /** Sets `data-<attr>` on exactly the seats in `entries` ([label, value] pairs). */
+  /**
+   * Sets `data-<attr>` on exactly the seats in `entries` ([label, value] pairs).
+   * @param {string} attr
+   * @param {Array<[string, string]>} entries
+   */
   mark(attr, entries) {
-    for (const el of this.el.querySelectorAll(`[data-${attr}]`)) delete el.dataset[attr];
+    for (const el of this.el.querySelectorAll(`[data-${attr}]`)) if (el instanceof HTMLElement) delete el.dataset[attr];
     for (const [label, value] of entries) {
       const el = this.byLabel.get(label);
       if (el) el.dataset[attr] = value;
@@ -109,6 +155,10 @@ export class SeatGrid {
   }
 }
 
+/**
+ * @param {number} minor amount in minor units
+ * @param {string} currency ISO 4217 code
+ */
 export function formatPrice(minor, currency) {
   try {
     return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(minor / 100);
