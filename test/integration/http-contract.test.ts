@@ -2,39 +2,19 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { z } from 'zod';
 import { buildAsyncApi } from '../../src/contract/asyncapi.ts';
 import { allOperations, buildOpenApi } from '../../src/contract/openapi.ts';
 import { ErrorBody } from '../../src/contract/responses.ts';
 import type { Operation } from '../../src/gateway/http/operation.ts';
 import { ROUTES } from '../../src/gateway/http/routes.ts';
 import { showBody, startTestServer, type TestResponse, type TestServer } from '../support/start-server.ts';
+import { undescribed } from '../support/undescribed.ts';
 
 /** The router's answer for a path it has no route for. */
 const isNoRoute = (res: TestResponse) => res.status === 404 && res.body?.error?.code === 'NOT_FOUND';
 
 /** A path template with its parameters filled in (ids that pass the path checks). */
 const fill = (path: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'seatId' ? 'A-1' : `probe-${name}`));
-
-/**
- * Keys an answer carries that its schema does not describe, anywhere in it (zod objects drop
- * unknown keys silently, and the description must not be missing what the server sends).
- */
-function undescribed(schema: z.ZodType, value: unknown, at = ''): string[] {
-  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return value == null ? [] : undescribed(schema.unwrap() as z.ZodType, value, at);
-  if (schema instanceof z.ZodUnion) {
-    const fits = (schema.options as z.ZodType[]).find((o) => o.safeParse(value).success);
-    return fits ? undescribed(fits, value, at) : [];
-  }
-  if (schema instanceof z.ZodArray && Array.isArray(value)) return value.flatMap((v, i) => undescribed(schema.element as z.ZodType, v, `${at}[${i}]`));
-  if (schema instanceof z.ZodRecord && value && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => undescribed(schema.valueType as z.ZodType, v, `${at}.${k}`));
-  if (schema instanceof z.ZodObject && value && typeof value === 'object') {
-    const shape = schema.shape as Record<string, z.ZodType>;
-    return Object.entries(value).flatMap(([k, v]) => (k in shape ? undescribed(shape[k], v, `${at}.${k}`) : [`${at}.${k}`]));
-  }
-  return [];
-}
 
 /** Checks a real answer against the operation's documented success (or error) schema. */
 function assertDocumented(op: Operation, res: TestResponse): void {
