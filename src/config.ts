@@ -125,6 +125,8 @@ const EnvSchema = z.object({
   // -- group commit
   /** Merge the booking upserts of many shows into shared Postgres statements (0: one statement per show batch). */
   BOOKING_GROUP_COMMIT: flag.default(true),
+  /** Booking upsert statements in flight at once per worker under group commit; rows arriving meanwhile wait for the next one. */
+  BOOKING_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
 });
 
 export interface Config {
@@ -220,6 +222,7 @@ export interface Config {
   // -- group commit
   /** Booking rows of concurrent show batches share one upsert statement per commit window. */
   bookingGroupCommit: boolean;
+  bookingWritesInFlight: number;
 }
 
 export class ConfigError extends Error {
@@ -310,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clockOffsetForTestsMs: e.CLOCK_OFFSET_FOR_TESTS_MS,
     // -- group commit
     bookingGroupCommit: e.BOOKING_GROUP_COMMIT,
+    bookingWritesInFlight: e.BOOKING_WRITES_IN_FLIGHT,
   };
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { Storage } from './index.ts';
 import { JetStreamEventLog, type JetStreamEventLogOptions } from './jetstream-event-log.ts';
 import { NatsBus } from './nats-bus.ts';
-import { PostgresBookingStore } from './postgres-booking-store.ts';
+import { DEFAULT_BOOKING_WRITES_IN_FLIGHT, PostgresBookingStore } from './postgres-booking-store.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
 import { migrate } from './postgres-migrations.ts';
 import { createPgPool } from './postgres-pool.ts';
@@ -23,7 +23,7 @@ export interface DurableOptions {
   busSubjectPrefix?: string;
   pgPoolMax?: number;
   statementTimeoutMs?: number;
-  /** Booking upserts in flight at once under group commit; calls beyond share the next statement. */
+  /** Booking upserts in flight at once under group commit (default: the config's bookingWritesInFlight, else 1). */
   bookingWritesInFlight?: number;
   /** Merge concurrent booking upserts across shows (default: the config's bookingGroupCommit, else true). */
   bookingGroupCommit?: boolean;
@@ -75,7 +75,7 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
  * pool, both closed by `close()` after everything published has been flushed.
  */
 export async function openDurableStorage(
-  config: Pick<Config, 'natsUrl' | 'databaseUrl' | 'nodeId'> & Partial<Pick<Config, 'bookingGroupCommit'>>,
+  config: Pick<Config, 'natsUrl' | 'databaseUrl' | 'nodeId'> & Partial<Pick<Config, 'bookingGroupCommit' | 'bookingWritesInFlight'>>,
   logger: Logger,
   overrides: DurableOptions = {},
 ): Promise<Storage> {
@@ -108,7 +108,7 @@ export async function openDurableStorage(
     const catalog = new PostgresCatalog(pool);
     const bookings = new PostgresBookingStore(pool, {
       groupCommit: overrides.bookingGroupCommit ?? config.bookingGroupCommit ?? true,
-      ...(overrides.bookingWritesInFlight !== undefined ? { writesInFlight: overrides.bookingWritesInFlight } : {}),
+      writesInFlight: overrides.bookingWritesInFlight ?? config.bookingWritesInFlight ?? DEFAULT_BOOKING_WRITES_IN_FLIGHT,
     });
     log.info({ stream: events.stream, subjects: `${events.subjectPrefix}.>` }, 'durable storage open');
     const conn = nc;

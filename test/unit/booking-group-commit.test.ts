@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { loadConfig } from '../../src/config.ts';
 import { BookingGroupCommit, chunkRows, rowsOfGroup, takeGroup, type EncodedRow, type PendingCall } from '../../src/persistence/booking-group-commit.ts';
 import { until } from '../support/wait.ts';
 
@@ -172,5 +173,17 @@ describe('the group-commit queue', () => {
     const results = await Promise.allSettled([q.submit([row('a')]), q.submit([row('b')]), q.submit([row('bad')]), q.submit([row('c')])]);
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     assert.deepEqual(written.sort(), ['a', 'b', 'c']);
+  });
+});
+
+describe('group commit configuration', () => {
+  it('is on with one statement in flight by default; BOOKING_GROUP_COMMIT=0 turns it off', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.bookingGroupCommit, true);
+    assert.equal(defaults.bookingWritesInFlight, 1);
+    const off = loadConfig({ BOOKING_GROUP_COMMIT: '0', BOOKING_WRITES_IN_FLIGHT: '2' });
+    assert.equal(off.bookingGroupCommit, false);
+    assert.equal(off.bookingWritesInFlight, 2);
+    assert.throws(() => loadConfig({ BOOKING_WRITES_IN_FLIGHT: '0' }), /BOOKING_WRITES_IN_FLIGHT/);
   });
 });
