@@ -10,10 +10,10 @@
  * hold one seat (best available), confirm it, again until the round's time is up.
  *
  *   npx tsx bench/group-commit/run.ts [--shows 200] [--inflight 200] [--seconds 3] [--rounds 3]
- *                                     [--modes off,on,on-2]
+ *                                     [--modes off,on-1,on-2]
  *
- * Modes: off (one statement per show batch), on (group commit, one statement in flight, the
- * default), on-2 (group commit, two statements in flight). NATS and Postgres from
+ * Modes: off (one statement per show batch), on-1 (group commit, one statement in flight),
+ * on-2 (group commit, two statements in flight: the default). NATS and Postgres from
  * BENCH_NATS_URL / BENCH_DATABASE_URL (default: the local servers); the bench makes its own
  * database and stream and removes them at the end. Writes bench/results/group-commit.json.
  */
@@ -32,7 +32,7 @@ import { resultPath, writeJson } from '../lib/results.ts';
 import { benchShowInput } from '../lib/show.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
-const MODES = ['off', 'on', 'on-2'] as const;
+const MODES = ['off', 'on-1', 'on-2'] as const;
 type Mode = (typeof MODES)[number];
 
 const args = parseCli({
@@ -82,7 +82,7 @@ async function openNode(mode: Mode, dbUrl: string): Promise<Node> {
     busSubjectPrefix: `bench_gc_${runId}.bus.${mode.replace('-', '_')}`,
     clientName: `bench-group-commit-${mode}`,
     bookingGroupCommit: mode !== 'off',
-    ...(mode === 'on-2' ? { bookingWritesInFlight: 2 } : {}),
+    ...(mode === 'off' ? {} : { bookingWritesInFlight: mode === 'on-1' ? 1 : 2 }),
   };
   const storage = await openDurableStorage({ natsUrl: NATS_URL, databaseUrl: dbUrl, nodeId: `bench-${mode}` }, logger, options);
   const node = createSeatNode({ holdTokenSecret: SECRET, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000 }, storage, logger);

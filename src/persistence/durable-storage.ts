@@ -23,7 +23,7 @@ export interface DurableOptions {
   busSubjectPrefix?: string;
   pgPoolMax?: number;
   statementTimeoutMs?: number;
-  /** Booking upserts in flight at once under group commit (default: the config's bookingWritesInFlight, else 1). */
+  /** Booking upserts in flight at once under group commit (default: the config's bookingWritesInFlight, else DEFAULT_BOOKING_WRITES_IN_FLIGHT). */
   bookingWritesInFlight?: number;
   /** Merge concurrent booking upserts across shows (default: the config's bookingGroupCommit, else true). */
   bookingGroupCommit?: boolean;

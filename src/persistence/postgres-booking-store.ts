@@ -99,11 +99,13 @@ const UPSERT_SQL = `
     WHERE bookings.status = 'confirmed' AND EXCLUDED.status = 'cancelled'`;
 
 /**
- * Upsert statements in flight at once per store (per worker). One: while it runs, every
- * show's new rows gather and go out together when it returns, so the statement in flight is
- * the commit window.
+ * Upsert statements in flight at once per store (per worker). While they run, every show's
+ * new rows gather and go out together when one returns: the statements in flight are the
+ * commit window. Two rather than one: the next statement's parse and execution overlap the
+ * previous one's commit flush, and a caller arriving just after a statement left waits for
+ * one statement, not two (bench/group-commit: 1.25× the confirms/s of one, lower p99).
  */
-export const DEFAULT_BOOKING_WRITES_IN_FLIGHT = 1;
+export const DEFAULT_BOOKING_WRITES_IN_FLIGHT = 2;
 /** JSON bytes per statement; the rows travel as one parameter, so the 65,535-parameter limit never applies. */
 export const BOOKING_BYTES_PER_STATEMENT = 4 * 1024 * 1024;
 

@@ -99,8 +99,9 @@ describe('group commit of booking rows across shows', { skip }, () => {
     let secondStarted = false;
     let failedRows: Array<{ booking_id: string; show_id: string }> = [];
     const waveSize = 8;
-    // Statement 1 (wave A, one show) waits until wave B is queued behind it; statement 2
-    // (wave B) waits until wave C is queued behind it, then fails as a lost connection.
+    // One statement in flight, so each wave queues behind the one before: statement 1 (one
+    // show) waits until the other early shows are queued behind it; statement 2 (those) waits
+    // until the late shows are queued behind it, then fails as a lost connection.
     const gate: Gate = async (n, rows) => {
       if (n === 1) await eventually(() => (store?.waitingCalls ?? 0) >= waveSize, 20_000, 'wave B queued');
       if (n === 2) {
@@ -111,7 +112,7 @@ describe('group commit of booking rows across shows', { skip }, () => {
       }
       return 'run';
     };
-    const { node } = await openNode((p) => (store = new PostgresBookingStore(gatedPool(p, gate), { groupCommit: true })));
+    const { node } = await openNode((p) => (store = new PostgresBookingStore(gatedPool(p, gate), { groupCommit: true, writesInFlight: 1 })));
     const held = await showsWithHolds(node, 1 + 2 * waveSize);
     const [early, late] = [held.slice(0, 1 + waveSize), held.slice(1 + waveSize)];
     const confirm = (h: (typeof held)[number]) =>
