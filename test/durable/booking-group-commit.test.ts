@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { ErrorCode, SeatError } from '../../src/errors.ts';
+import { registry } from '../../src/metrics.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import type { Storage } from '../../src/persistence/index.ts';
@@ -16,6 +17,16 @@ const SECRET = 'group-commit-secret-0123456789abcdef';
 
 /** What a statement gate decides for the n-th booking upsert (1-based): run it, or fail it as a lost connection. */
 type Gate = (n: number, rows: unknown[]) => Promise<'run' | 'fail'>;
+
+/** Booking statements counted by the metrics (every store of the process). */
+async function statementsMetric(): Promise<{ statements: number; rows: number }> {
+  const counter = await registry.getSingleMetric('seat_booking_statements_total')?.get();
+  const rows = await registry.getSingleMetric('seat_booking_statement_rows')?.get();
+  return {
+    statements: (counter?.values ?? []).reduce((n, v) => n + v.value, 0),
+    rows: (rows?.values as Array<{ metricName?: string; value: number }> | undefined)?.find((v) => v.metricName === 'seat_booking_statement_rows_sum')?.value ?? 0,
+  };
+}
 
 /** A pool whose booking upserts pass through `gate` first; every other query goes straight through. */
 function gatedPool(pool: pg.Pool, gate: Gate): pg.Pool {
@@ -83,8 +94,12 @@ describe('group commit of booking rows across shows', { skip }, () => {
       const { node, bookings } = await openNode((p) => new PostgresBookingStore(p, opts));
       const held = await showsWithHolds(node, shows);
       const before = bookings.stats.statements;
+      const metricBefore = await statementsMetric();
       const booked = await Promise.all(held.map((h) => node.service.confirm(h.showId, h.holdId, h.holdToken, { paymentRef: `pay-${h.holdId}` })));
       const statements = bookings.stats.statements - before;
+      const metricAfter = await statementsMetric();
+      assert.equal(metricAfter.statements - metricBefore.statements, statements, 'the metric counts the same statements');
+      assert.equal(metricAfter.rows - metricBefore.rows, shows, 'and one row per confirm');
       for (const [i, b] of booked.entries()) assert.equal(await rowOf(held[i].showId, b.bookingId), 'confirmed', 'an acknowledged confirm has its row');
       return statements;
     };
