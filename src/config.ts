@@ -126,7 +126,7 @@ const EnvSchema = z.object({
   /** Merge the booking upserts of many shows into shared Postgres statements (0: one statement per show batch). */
   BOOKING_GROUP_COMMIT: flag.default(true),
   /** Booking upsert statements in flight at once per worker under group commit; rows arriving meanwhile wait for the next one. */
-  BOOKING_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(2),
+  BOOKING_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
 });
 
 export interface Config {

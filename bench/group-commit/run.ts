@@ -12,8 +12,8 @@
  *   npx tsx bench/group-commit/run.ts [--shows 200] [--inflight 200] [--seconds 3] [--rounds 3]
  *                                     [--modes off,on-1,on-2]
  *
- * Modes: off (one statement per show batch), on-1 (group commit, one statement in flight),
- * on-2 (group commit, two statements in flight: the default). NATS and Postgres from
+ * Modes: off (one statement per show batch), on-1 (group commit, one statement in flight:
+ * the default), on-2 (group commit, two statements in flight). NATS and Postgres from
  * BENCH_NATS_URL / BENCH_DATABASE_URL (default: the local servers); the bench makes its own
  * database and stream and removes them at the end. Writes bench/results/group-commit.json.
  */

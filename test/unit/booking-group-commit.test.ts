@@ -177,13 +177,13 @@ describe('the group-commit queue', () => {
 });
 
 describe('group commit configuration', () => {
-  it('is on with two statements in flight by default; BOOKING_GROUP_COMMIT=0 turns it off', () => {
+  it('is on with one statement in flight by default; BOOKING_GROUP_COMMIT=0 turns it off', () => {
     const defaults = loadConfig({});
     assert.equal(defaults.bookingGroupCommit, true);
-    assert.equal(defaults.bookingWritesInFlight, 2);
-    const off = loadConfig({ BOOKING_GROUP_COMMIT: '0', BOOKING_WRITES_IN_FLIGHT: '1' });
+    assert.equal(defaults.bookingWritesInFlight, 1);
+    const off = loadConfig({ BOOKING_GROUP_COMMIT: '0', BOOKING_WRITES_IN_FLIGHT: '2' });
     assert.equal(off.bookingGroupCommit, false);
-    assert.equal(off.bookingWritesInFlight, 1);
+    assert.equal(off.bookingWritesInFlight, 2);
     assert.throws(() => loadConfig({ BOOKING_WRITES_IN_FLIGHT: '0' }), /BOOKING_WRITES_IN_FLIGHT/);
   });
 });
