@@ -80,13 +80,14 @@ export function chunkRows(rows: EncodedRow[], limits: GroupLimits): EncodedRow[]
   let current: EncodedRow[] = [];
   let bytes = 0;
   for (const r of rows) {
-    if (current.length && (current.length >= limits.maxRows || bytes + r.json.length > limits.maxBytes)) {
+    const size = Buffer.byteLength(r.json);
+    if (current.length && (current.length >= limits.maxRows || bytes + size > limits.maxBytes)) {
       chunks.push(current);
       current = [];
       bytes = 0;
     }
     current.push(r);
-    bytes += r.json.length;
+    bytes += size;
   }
   if (current.length) chunks.push(current);
   return chunks;
@@ -120,7 +121,7 @@ export class BookingGroupCommit {
   submit(rows: EncodedRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     let bytes = 0;
-    for (const r of rows) bytes += r.json.length;
+    for (const r of rows) bytes += Buffer.byteLength(r.json);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ rows, bytes, alone: false, resolve, reject });
       this.pump();
