@@ -122,6 +122,11 @@ const EnvSchema = z.object({
   // -- clock (shared decision time, skew bound)
   CLOCK_SKEW_MAX_MS: z.coerce.number().int().positive().default(500),
   CLOCK_OFFSET_FOR_TESTS_MS: z.coerce.number().int().optional(),
+  // -- group commit
+  /** Merge the booking upserts of many shows into shared Postgres statements (0: one statement per show batch). */
+  BOOKING_GROUP_COMMIT: flag.default(true),
+  /** Booking upsert statements in flight at once per worker under group commit; rows arriving meanwhile wait for the next one. */
+  BOOKING_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
 });
 
 export interface Config {
@@ -214,6 +219,10 @@ export interface Config {
   clockSkewMaxMs: number;
   /** Test-only: shifts this process's Date.now by this much (a skewed clock without faketime). */
   clockOffsetForTestsMs: number | undefined;
+  // -- group commit
+  /** Booking rows of concurrent show batches share one upsert statement per commit window. */
+  bookingGroupCommit: boolean;
+  bookingWritesInFlight: number;
 }
 
 export class ConfigError extends Error {
@@ -302,6 +311,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- clock (shared decision time, skew bound)
     clockSkewMaxMs: e.CLOCK_SKEW_MAX_MS,
     clockOffsetForTestsMs: e.CLOCK_OFFSET_FOR_TESTS_MS,
+    // -- group commit
+    bookingGroupCommit: e.BOOKING_GROUP_COMMIT,
+    bookingWritesInFlight: e.BOOKING_WRITES_IN_FLIGHT,
   };
 }
 

@@ -66,7 +66,9 @@ interface Debt {
  * answered only after its booking row is committed":
  *
  * 1. `beforeReply` (the actor's hook between the append and the replies) upserts the
- *    bookings the batch confirmed or cancelled, one statement per batch.
+ *    bookings the batch confirmed or cancelled. The store merges the rows of batches of
+ *    many shows into one statement (group commit); a failed statement fails each batch it
+ *    carried, and each becomes a debt of its own show.
  *
  * 2. `repairingLog(log)` wraps the log the ActorHost activates shows from. A batch can be
  *    in the log without its rows (the process died between the PubAck and the commit, or
@@ -169,24 +171,30 @@ export class BookingSync implements BookingRowGuard {
     this.retryTimer.unref();
   }
 
-  /** Writes owed rows, oldest debt first; stops at the first failure and tries again later. */
+  /**
+   * Writes every owed row at once: the store merges the shows' debts into shared statements
+   * (group commit), and a debt leaves only when the statement carrying its rows committed.
+   * Debts that fail wait for the next round.
+   */
   private async retryDebts(): Promise<void> {
     this.retrying = true;
     try {
-      for (const d of [...this.debts]) {
-        if (this.closed) return;
-        try {
-          await this.store.upsert(await d.views());
-        } catch (err) {
-          const failure = pgFailure(err, 'booking upsert');
-          this.outage = failure.code === ErrorCode.UNAVAILABLE;
-          this.logger.debug({ showId: d.showId, code: failure.code, owed: this.owedBookings }, 'owed booking rows still not written');
+      const debts = [...this.debts];
+      const results = await Promise.allSettled(debts.map(async (d) => this.store.upsert(await d.views())));
+      if (this.closed) return;
+      let unavailable = false;
+      results.forEach((r, i) => {
+        const d = debts[i];
+        if (r.status === 'fulfilled') {
+          this.debts.delete(d);
+          this.logger.info({ showId: d.showId, bookings: d.bookingIds.size }, 'owed booking rows written');
           return;
         }
-        this.debts.delete(d);
-        this.outage = false;
-        this.logger.info({ showId: d.showId, bookings: d.bookingIds.size }, 'owed booking rows written');
-      }
+        const failure = pgFailure(r.reason, 'booking upsert');
+        if (failure.code === ErrorCode.UNAVAILABLE) unavailable = true;
+        this.logger.debug({ showId: d.showId, code: failure.code, owed: this.owedBookings }, 'owed booking rows still not written');
+      });
+      this.outage = unavailable;
     } finally {
       this.retrying = false;
       this.scheduleRetry();

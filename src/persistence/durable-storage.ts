@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { Storage } from './index.ts';
 import { JetStreamEventLog, type JetStreamEventLogOptions } from './jetstream-event-log.ts';
 import { NatsBus } from './nats-bus.ts';
-import { PostgresBookingStore } from './postgres-booking-store.ts';
+import { DEFAULT_BOOKING_WRITES_IN_FLIGHT, PostgresBookingStore } from './postgres-booking-store.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
 import { migrate } from './postgres-migrations.ts';
 import { createPgPool } from './postgres-pool.ts';
@@ -23,8 +23,10 @@ export interface DurableOptions {
   busSubjectPrefix?: string;
   pgPoolMax?: number;
   statementTimeoutMs?: number;
-  /** Booking upserts in flight at once; calls beyond share the next statement. */
+  /** Booking upserts in flight at once under group commit (default: the config's bookingWritesInFlight, else DEFAULT_BOOKING_WRITES_IN_FLIGHT). */
   bookingWritesInFlight?: number;
+  /** Merge concurrent booking upserts across shows (default: the config's bookingGroupCommit, else true). */
+  bookingGroupCommit?: boolean;
   /** Passed to the JetStream log (duplicate window, message size, timeouts, read mode). */
   log?: Omit<JetStreamEventLogOptions, 'logger' | 'stream' | 'subjectPrefix' | 'ownsConnection'>;
   /** Name the connections carry (NATS client name, Postgres application_name). */
@@ -73,7 +75,7 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
  * pool, both closed by `close()` after everything published has been flushed.
  */
 export async function openDurableStorage(
-  config: Pick<Config, 'natsUrl' | 'databaseUrl' | 'nodeId'>,
+  config: Pick<Config, 'natsUrl' | 'databaseUrl' | 'nodeId'> & Partial<Pick<Config, 'bookingGroupCommit' | 'bookingWritesInFlight'>>,
   logger: Logger,
   overrides: DurableOptions = {},
 ): Promise<Storage> {
@@ -104,7 +106,10 @@ export async function openDurableStorage(
       afterReplace: overrides.purgeBelowSnapshots === false ? undefined : (showId, replacedSeq) => purgeBelow(events, showId, replacedSeq, log),
     });
     const catalog = new PostgresCatalog(pool);
-    const bookings = new PostgresBookingStore(pool, overrides.bookingWritesInFlight !== undefined ? { writesInFlight: overrides.bookingWritesInFlight } : {});
+    const bookings = new PostgresBookingStore(pool, {
+      groupCommit: overrides.bookingGroupCommit ?? config.bookingGroupCommit ?? true,
+      writesInFlight: overrides.bookingWritesInFlight ?? config.bookingWritesInFlight ?? DEFAULT_BOOKING_WRITES_IN_FLIGHT,
+    });
     log.info({ stream: events.stream, subjects: `${events.subjectPrefix}.>` }, 'durable storage open');
     const conn = nc;
     const pgPool = pool;

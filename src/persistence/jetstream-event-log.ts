@@ -126,7 +126,11 @@ export function versionBelow(version: string | undefined, min: [number, number, 
  * did land gets its seq back even though the subject moved on.
  *
  * Concurrency: any number of appends and reads may be in flight; the connection is
- * shared. One writer per show is the caller's business; JetStream enforces it.
+ * shared. Each append is its own request on the connection's shared reply inbox, so the
+ * appends of many shows are in flight together and none waits for another show's PubAck
+ * (only the parts of one split batch go one after another, each fenced on the one before).
+ * Keep it so: no lock or queue across shows here. One writer per show is the caller's
+ * business; JetStream enforces it.
  */
 export class JetStreamEventLog implements EventLog {
   readonly stream: string;
