@@ -2,7 +2,7 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import { findBestAvailable } from './best-available.ts';
 import { cancelledRecord } from './booking-records.ts';
 import { seatsOfCustomer } from './customer-seats.ts';
-import { replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
+import { isKeyedCommand, replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
 import { applyChanges, checkDefinition, checkUnqualifiedSection } from './definition.ts';
 import { quoteSeats } from './pricing.ts';
 import { labelOf, seatIndexOf, seatMapOf, unqualifiedSectionOf, withSeatIdRule } from './seat-map.ts';
@@ -70,21 +70,21 @@ function missingHold(state: ShowState, holdId: string): Decision {
 export function decide(state: ShowState | null, cmd: ShowCommand, now: number, opts: DecideOptions = {}): Decision {
   if (cmd.type === 'createShow') return decideCreate(state, cmd, now);
   if (!state) return fail(ErrorCode.SHOW_NOT_FOUND, 'no such show');
-  const idem = 'idem' in cmd ? cmd.idem : undefined;
-  if (idem !== undefined) {
-    const earlier = state.idempotent.get(idem);
+  const keyed = isKeyedCommand(cmd) && cmd.idem !== undefined ? cmd : null;
+  if (keyed) {
+    const earlier = state.idempotent.get(keyed.idem as string);
     if (earlier) {
-      if (earlier.result.type !== cmd.type || (earlier.fp !== '' && earlier.fp !== requestFingerprint(cmd)))
+      if (earlier.result.type !== keyed.type || (earlier.fp !== '' && earlier.fp !== requestFingerprint(keyed)))
         return fail(ErrorCode.IDEMPOTENCY_MISMATCH, 'this idempotency key was used for another request');
-      const again = replyFromKeyed(state, earlier.result);
+      const again = replyFromKeyed(state, earlier.result, keyed);
       if (again) return ok([], again);
     }
   }
   const decision = decideCommand(state, cmd, now);
-  if (decision.ok && idem !== undefined) {
-    const keep = 'idemKeepSeconds' in cmd ? cmd.idemKeepSeconds : undefined;
+  if (decision.ok && keyed) {
+    const keep = keyed.idemKeepSeconds;
     const keepMs = keep !== undefined && keep > 0 ? keep * 1000 : retentionMs(state.def, opts.idempotencyRetentionSeconds);
-    stampKeyed(decision.events, cmd, decision.reply, now, keepMs);
+    stampKeyed(decision.events, keyed, decision.reply, now, keepMs);
   }
   return decision;
 }
