@@ -12,6 +12,7 @@ import {
   SEAT_BLOCKED,
   type BookingCancelReason,
   type CommandReply,
+  type KeyedCommand,
   type ShowChanges,
   type ShowCommand,
   type ShowEvent,
@@ -82,11 +83,37 @@ export function decide(state: ShowState | null, cmd: ShowCommand, now: number, o
   }
   const decision = decideCommand(state, cmd, now);
   if (decision.ok && keyed) {
+    if (decision.events.length === 0) {
+      const carrier = keyCarrier(state, keyed, now);
+      if (carrier) decision.events.push(carrier);
+    }
     const keep = keyed.idemKeepSeconds;
     const keepMs = keep !== undefined && keep > 0 ? keep * 1000 : retentionMs(state.def, opts.idempotencyRetentionSeconds);
     stampKeyed(decision.events, keyed, decision.reply, now, keepMs);
   }
   return decision;
+}
+
+/**
+ * An event that changes nothing, to carry the key of a keyed command that changed nothing,
+ * when a retry decided afresh later could answer or do otherwise: an extension asking for
+ * less than is left (later it would extend), blocking seats already blocked or unblocking
+ * free ones (later they might not be). A release, confirm or cancel of what already ended
+ * answers the same however late, so it logs nothing.
+ */
+function keyCarrier(state: ShowState, cmd: KeyedCommand, now: number): ShowEvent | null {
+  switch (cmd.type) {
+    case 'extendHold': {
+      const hold = state.holds.get(cmd.holdId);
+      return hold ? { type: 'HoldExtended', holdId: hold.holdId, expiresAt: hold.expiresAt, at: now } : null;
+    }
+    case 'blockSeats':
+      return { type: 'SeatsBlocked', seats: [], at: now };
+    case 'unblockSeats':
+      return { type: 'SeatsUnblocked', seats: [], at: now };
+    default:
+      return null;
+  }
 }
 
 function decideCommand(state: ShowState, cmd: Exclude<ShowCommand, { type: 'createShow' }>, now: number): Decision {
