@@ -5,7 +5,7 @@
  * hold probes ended within 1 s of their deadline. Problems come back classified, so the table can say "0 lost, 0 oversold".
  */
 import pg from 'pg';
-import { verifyShows, type ClusterStorageRef } from '../cluster/failover-load.ts';
+import { findProblems, type ClusterStorageRef, type Problem } from '../cluster/failover-load.ts';
 import type { AckedBooking } from './customers.ts';
 import type { ProbeResult } from './probes.ts';
 
@@ -25,19 +25,15 @@ export interface InvariantReport {
   holdOffByMaxMs: number | null;
 }
 
-function classify(problems: string[], report: InvariantReport): void {
-  for (const p of problems) {
-    if (/missing from the bookings table/.test(p)) report.lost.push(p);
-    else if (/in two (holds|bookings)|in bookings .* and /.test(p)) report.oversold.push(p);
-    else report.mismatched.push(p);
-  }
+function classify(problems: Problem[], report: InvariantReport): void {
+  for (const p of problems) report[p.kind].push(p.text);
 }
 
 export async function checkInvariants(gatewayUrl: string, ref: ClusterStorageRef, showIds: string[], acked: AckedBooking[], probes: ProbeResult[]): Promise<InvariantReport> {
   const report: InvariantReport = { lost: [], oversold: [], mismatched: [], holdDeadlines: [], holdOffByMaxMs: null };
   const confirmed = new Map(acked.map((b) => [b.bookingId, { showId: b.showId, seats: b.seats }]));
   try {
-    classify(await verifyShows(gatewayUrl, ref, showIds, confirmed), report);
+    classify(await findProblems(gatewayUrl, ref, showIds, confirmed), report);
   } catch (err) {
     report.mismatched.push(`verification failed: ${String(err)}`);
   }
@@ -62,7 +58,7 @@ export async function checkInvariants(gatewayUrl: string, ref: ClusterStorageRef
     await db.connect();
     for (const showId of showIds) {
       const r = await fetch(`${gatewayUrl}/v1/shows/${encodeURIComponent(showId)}`, { signal: AbortSignal.timeout(5_000) });
-      if (r.status !== 200) continue; // verifyShows reported it
+      if (r.status !== 200) continue; // findProblems reported it
       const seats = ((await r.json()) as { seats: Array<{ status: string }> }).seats;
       const booked = seats.filter((s) => s.status === 'booked').length;
       const rows = await db.query<{ n: string }>(`SELECT coalesce(sum(cardinality(seats)), 0) AS n FROM bookings WHERE show_id = $1 AND status = 'confirmed'`, [showId]);

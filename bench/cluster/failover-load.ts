@@ -150,12 +150,26 @@ export interface ClusterStorageRef {
   eventSubjectPrefix: string;
 }
 
-/**
- * Checks the promises on every show; returns the problems found (empty: all hold).
- * `gatewayUrl` serves the seat maps; the log and Postgres are read directly.
- */
+/** Which promise a problem breaks: an acknowledged booking lost, a seat sold or held twice, or state that does not add up. */
+export type ProblemKind = 'lost' | 'oversold' | 'mismatched';
+
+export interface Problem {
+  kind: ProblemKind;
+  text: string;
+}
+
+/** Checks the promises on every show; returns the problems found (empty: all hold), as text. */
 export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, showIds: string[], confirmed: LoadStats['confirmed']): Promise<string[]> {
-  const problems: string[] = [];
+  return (await findProblems(gatewayUrl, ref, showIds, confirmed)).map((p) => p.text);
+}
+
+/**
+ * Checks the promises on every show; returns the problems found (empty: all hold), each with
+ * the promise it breaks. `gatewayUrl` serves the seat maps; the log and Postgres are read directly.
+ */
+export async function findProblems(gatewayUrl: string, ref: ClusterStorageRef, showIds: string[], confirmed: LoadStats['confirmed']): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const report = (kind: ProblemKind, text: string) => problems.push({ kind, text });
   const logger = pino({ level: 'silent' });
   const nc = await connectNats(ref.natsUrl, 'failover-verify', logger);
   const log = await JetStreamEventLog.open(nc, { logger, stream: ref.stream, subjectPrefix: ref.eventSubjectPrefix });
@@ -169,7 +183,7 @@ export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, sh
       let state: ShowState | null = row ? deserializeState(row.state) : null;
       for await (const entry of log.read(showId, row ? Number(row.log_seq) : 0)) for (const e of entry.events) state = evolve(state, e);
       if (!state) {
-        problems.push(`${showId}: no log`);
+        report('mismatched', `${showId}: no log`);
         continue;
       }
       const replayed = state;
@@ -177,21 +191,21 @@ export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, sh
       const heldBy = new Map<number, string>();
       for (const h of replayed.holds.values())
         for (const s of h.seats) {
-          if (heldBy.has(s)) problems.push(`${showId}: seat ${s} in two holds`);
+          if (heldBy.has(s)) report('oversold', `${showId}: seat ${s} in two holds`);
           heldBy.set(s, h.holdId);
         }
       // What the gateway serves equals the replayed log.
       const shown = await call(`${gatewayUrl}/v1/shows/${encodeURIComponent(showId)}`, 'GET', undefined, {});
       if (shown.status !== 200) {
-        problems.push(`${showId}: GET answered ${shown.status}`);
+        report('mismatched', `${showId}: GET answered ${shown.status}`);
         continue;
       }
       const STATUS = ['available', 'held', 'booked', 'blocked'];
       const served = new Map<string, string>((shown.body.seats as Array<{ id: string; status: string }>).map((s) => [s.id, s.status]));
-      if (shown.body.version !== replayed.version) problems.push(`${showId}: gateway version ${shown.body.version}, log ${replayed.version}`);
+      if (shown.body.version !== replayed.version) report('mismatched', `${showId}: gateway version ${shown.body.version}, log ${replayed.version}`);
       else
         forEachSeatLabel(replayed.seatMap, 0, replayed.seatMap.capacity, (label, i) => {
-          if (served.get(label) !== STATUS[replayed.seatStatus[i]]) problems.push(`${showId}: ${label} served ${served.get(label)}, log ${STATUS[replayed.seatStatus[i]]}`);
+          if (served.get(label) !== STATUS[replayed.seatStatus[i]]) report('mismatched', `${showId}: ${label} served ${served.get(label)}, log ${STATUS[replayed.seatStatus[i]]}`);
         });
       // Bookings: every booked seat in exactly one confirmed booking row.
       const rows = await db.query<{ booking_id: string; seats: string[]; status: string }>('SELECT booking_id, seats, status FROM bookings WHERE show_id = $1', [showId]);
@@ -199,15 +213,15 @@ export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, sh
       for (const r of rows.rows) {
         if (r.status !== 'confirmed') continue;
         for (const s of r.seats) {
-          if (bookedBy.has(s)) problems.push(`${showId}: seat ${s} in bookings ${bookedBy.get(s)} and ${r.booking_id}`);
+          if (bookedBy.has(s)) report('oversold', `${showId}: seat ${s} in bookings ${bookedBy.get(s)} and ${r.booking_id}`);
           bookedBy.set(s, r.booking_id);
         }
       }
       for (const [label, status] of served) {
-        if (status === 'booked' && !bookedBy.has(label)) problems.push(`${showId}: ${label} booked without a booking row`);
-        if (status !== 'booked' && bookedBy.has(label)) problems.push(`${showId}: ${label} has booking ${bookedBy.get(label)} but is ${status}`);
+        if (status === 'booked' && !bookedBy.has(label)) report('mismatched', `${showId}: ${label} booked without a booking row`);
+        if (status !== 'booked' && bookedBy.has(label)) report('mismatched', `${showId}: ${label} has booking ${bookedBy.get(label)} but is ${status}`);
       }
-      if (rows.rows.length !== replayed.bookings.size) problems.push(`${showId}: ${rows.rows.length} booking rows, log has ${replayed.bookings.size}`);
+      if (rows.rows.length !== replayed.bookings.size) report('mismatched', `${showId}: ${rows.rows.length} booking rows, log has ${replayed.bookings.size}`);
     }
     const ids = [...confirmed.keys()];
     const found = new Set<string>();
@@ -215,7 +229,7 @@ export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, sh
       const r = await db.query<{ booking_id: string }>(`SELECT booking_id FROM bookings WHERE booking_id = ANY($1) AND status = 'confirmed'`, [ids.slice(i, i + 1000)]);
       for (const row of r.rows) found.add(row.booking_id);
     }
-    for (const id of ids) if (!found.has(id)) problems.push(`confirmed booking ${id} missing from the bookings table`);
+    for (const id of ids) if (!found.has(id)) report('lost', `confirmed booking ${id} missing from the bookings table`);
   } finally {
     await db.end();
     await log.close();

@@ -8,7 +8,7 @@ import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
 import { anythingDue, dueToForget, FORGET_MARGIN_MS } from './forgetting.ts';
 import { retentionMs } from './idempotency.ts';
-import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, type BookingRowGuard, type CommittedBatch, type OwnerCheckResult, type SendOptions } from './show-actor.ts';
+import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, StopRequested, type BookingRowGuard, type CommittedBatch, type OwnerCheckResult, type SendOptions } from './show-actor.ts';
 import type { ShowState } from './show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
 import type { CommandReply, ShowCommand } from './types.ts';
@@ -237,7 +237,7 @@ export class ActorHost {
       ...(this.opts.bookingRows ? { bookingRows: this.opts.bookingRows } : {}),
       onStopped: (id, reason) => {
         if (this.actors.get(id) === actor) this.actors.delete(id);
-        if (reason.code !== ErrorCode.UNAVAILABLE || reason.message !== 'show actor stopped')
+        if (!(reason instanceof StopRequested))
           this.logger.warn({ showId: id, code: reason.code }, 'show actor stopped');
         // A stop on a failed append takes the expiry timers with it; nobody may touch the show
         // again, so the host wakes it at its first deadline. Fenced out (NOT_OWNER): the new

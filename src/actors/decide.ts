@@ -2,7 +2,7 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import { findBestAvailable } from './best-available.ts';
 import { cancelledRecord } from './booking-records.ts';
 import { seatsOfCustomer } from './customer-seats.ts';
-import { replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
+import { isKeyedCommand, replyFromKeyed, requestFingerprint, retentionMs, stampKeyed } from './idempotency.ts';
 import { applyChanges, checkDefinition, checkUnqualifiedSection } from './definition.ts';
 import { quoteSeats } from './pricing.ts';
 import { labelOf, seatIndexOf, seatMapOf, unqualifiedSectionOf, withSeatIdRule } from './seat-map.ts';
@@ -12,6 +12,7 @@ import {
   SEAT_BLOCKED,
   type BookingCancelReason,
   type CommandReply,
+  type KeyedCommand,
   type ShowChanges,
   type ShowCommand,
   type ShowEvent,
@@ -70,23 +71,49 @@ function missingHold(state: ShowState, holdId: string): Decision {
 export function decide(state: ShowState | null, cmd: ShowCommand, now: number, opts: DecideOptions = {}): Decision {
   if (cmd.type === 'createShow') return decideCreate(state, cmd, now);
   if (!state) return fail(ErrorCode.SHOW_NOT_FOUND, 'no such show');
-  const idem = 'idem' in cmd ? cmd.idem : undefined;
-  if (idem !== undefined) {
-    const earlier = state.idempotent.get(idem);
+  const keyed = isKeyedCommand(cmd) && cmd.idem !== undefined ? cmd : null;
+  if (keyed) {
+    const earlier = state.idempotent.get(keyed.idem as string);
     if (earlier) {
-      if (earlier.result.type !== cmd.type || (earlier.fp !== '' && earlier.fp !== requestFingerprint(cmd)))
+      if (earlier.result.type !== keyed.type || (earlier.fp !== '' && earlier.fp !== requestFingerprint(keyed)))
         return fail(ErrorCode.IDEMPOTENCY_MISMATCH, 'this idempotency key was used for another request');
-      const again = replyFromKeyed(state, earlier.result);
+      const again = replyFromKeyed(state, earlier.result, keyed);
       if (again) return ok([], again);
     }
   }
   const decision = decideCommand(state, cmd, now);
-  if (decision.ok && idem !== undefined) {
-    const keep = 'idemKeepSeconds' in cmd ? cmd.idemKeepSeconds : undefined;
+  if (decision.ok && keyed) {
+    if (decision.events.length === 0) {
+      const carrier = keyCarrier(state, keyed, now);
+      if (carrier) decision.events.push(carrier);
+    }
+    const keep = keyed.idemKeepSeconds;
     const keepMs = keep !== undefined && keep > 0 ? keep * 1000 : retentionMs(state.def, opts.idempotencyRetentionSeconds);
-    stampKeyed(decision.events, cmd, decision.reply, now, keepMs);
+    stampKeyed(decision.events, keyed, decision.reply, now, keepMs);
   }
   return decision;
+}
+
+/**
+ * An event that changes nothing, to carry the key of a keyed command that changed nothing,
+ * when a retry decided afresh later could answer or do otherwise: an extension asking for
+ * less than is left (later it would extend), blocking seats already blocked or unblocking
+ * free ones (later they might not be). A release, confirm or cancel of what already ended
+ * answers the same however late, so it logs nothing.
+ */
+function keyCarrier(state: ShowState, cmd: KeyedCommand, now: number): ShowEvent | null {
+  switch (cmd.type) {
+    case 'extendHold': {
+      const hold = state.holds.get(cmd.holdId);
+      return hold ? { type: 'HoldExtended', holdId: hold.holdId, expiresAt: hold.expiresAt, at: now } : null;
+    }
+    case 'blockSeats':
+      return { type: 'SeatsBlocked', seats: [], at: now };
+    case 'unblockSeats':
+      return { type: 'SeatsUnblocked', seats: [], at: now };
+    default:
+      return null;
+  }
 }
 
 function decideCommand(state: ShowState, cmd: Exclude<ShowCommand, { type: 'createShow' }>, now: number): Decision {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { quoteSeats } from './pricing.ts';
 import type { ShowState } from './show-state.ts';
 import { labelOf, seatIndexOf } from './seat-map.ts';
-import type { CommandReply, KeyedRecord, KeyedResult, ShowCommand, ShowDefinition, ShowEvent } from './types.ts';
+import type { CommandReply, KeyedCommand, KeyedCommandType, KeyedEventFields, KeyedRecord, KeyedResult, ShowCommand, ShowDefinition, ShowEvent } from './types.ts';
 import { bookingView } from './views.ts';
 
 /**
@@ -41,17 +41,38 @@ function canonical(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
 }
 
+const KEYED_COMMANDS: Record<KeyedCommandType, true> = {
+  hold: true,
+  extendHold: true,
+  release: true,
+  confirm: true,
+  cancelBookings: true,
+  cancelShow: true,
+  changeShow: true,
+  blockSeats: true,
+  unblockSeats: true,
+};
+
+/** Whether a command is one that takes (and records) an idempotency key. */
+export function isKeyedCommand(cmd: ShowCommand): cmd is KeyedCommand {
+  return Object.hasOwn(KEYED_COMMANDS, cmd.type);
+}
+
 /** What identifies a request under its key: the command without the key and the ids the service generated for it. */
-export function requestFingerprint(cmd: ShowCommand): string {
-  const { idem: _idem, idemKeepSeconds: _keep, ...rest } = cmd as ShowCommand & { idem?: string; idemKeepSeconds?: number };
+export function requestFingerprint(cmd: KeyedCommand): string {
+  const { idem: _idem, idemKeepSeconds: _keep, ...rest } = cmd;
   const body: Record<string, unknown> = rest;
   if (cmd.type === 'hold') delete body.holdId;
   if (cmd.type === 'confirm') delete body.bookingId;
   return createHash('sha256').update(canonical(body)).digest('base64url').slice(0, 22);
 }
 
-/** The compact form of a reply (sharing no array with it: the reply goes to the caller); null for commands that carry no key. */
-export function keyedResultOf(reply: CommandReply): KeyedResult | null {
+/**
+ * The compact form of a reply (sharing no array with it: the reply goes to the caller); null
+ * for commands that carry no key. `withRequest`: the record has a fingerprint, so what the
+ * request names (a cancel's booking ids) is read from the retry rather than kept.
+ */
+export function keyedResultOf(reply: CommandReply, withRequest = false): KeyedResult | null {
   switch (reply.type) {
     case 'hold': {
       const h = reply.hold;
@@ -72,7 +93,7 @@ export function keyedResultOf(reply: CommandReply): KeyedResult | null {
     case 'confirm':
       return { type: 'confirm', bookingId: reply.booking.bookingId };
     case 'cancelBookings':
-      return { type: 'cancelBookings', bookingIds: reply.bookings.map((b) => b.bookingId) };
+      return withRequest ? { type: 'cancelBookings' } : { type: 'cancelBookings', bookingIds: reply.bookings.map((b) => b.bookingId) };
     case 'cancelShow':
       return { type: 'cancelShow', releasedHolds: reply.releasedHolds.slice() };
     case 'changeShow':
@@ -100,20 +121,20 @@ export function keyedResultOf(reply: CommandReply): KeyedResult | null {
  * Marks the last event of a keyed command with its key and record. The last event, because a
  * command is decided whole: once it is in the log, every event of the command is.
  */
-export function stampKeyed(events: ShowEvent[], cmd: ShowCommand, reply: CommandReply, now: number, keepMs: number): void {
-  const idem = 'idem' in cmd ? cmd.idem : undefined;
-  const last = events.at(-1) as (ShowEvent & { idem?: string; keyed?: KeyedRecord }) | undefined;
-  const result = keyedResultOf(reply);
-  if (idem === undefined || !last || !result) return;
-  last.idem = idem;
+export function stampKeyed(events: ShowEvent[], cmd: KeyedCommand, reply: CommandReply, now: number, keepMs: number): void {
+  const last = events.at(-1) as (ShowEvent & KeyedEventFields) | undefined;
+  const result = keyedResultOf(reply, true);
+  if (cmd.idem === undefined || !last || !result) return;
+  last.idem = cmd.idem;
   last.keyed = { fp: requestFingerprint(cmd), until: now + keepMs, result };
 }
 
 /**
- * The first answer again, from the compact result and the state; null when the state no
- * longer has what it needs (the command is then decided afresh, as it would have been).
+ * The first answer again, from the compact result, the state and the retry `cmd` (a command
+ * of the result's type whose fingerprint matched); null when the state no longer has what it
+ * needs (the command is then decided afresh, as it would have been).
  */
-export function replyFromKeyed(state: ShowState, r: KeyedResult): CommandReply | null {
+export function replyFromKeyed(state: ShowState, r: KeyedResult, cmd: KeyedCommand): CommandReply | null {
   switch (r.type) {
     case 'hold': {
       // The live hold's locked quote; once it ended, lines are derived again and, if prices
@@ -146,7 +167,9 @@ export function replyFromKeyed(state: ShowState, r: KeyedResult): CommandReply |
     }
     case 'cancelBookings':
     case 'changeShow': {
-      const ids = r.type === 'cancelBookings' ? r.bookingIds : r.cancelledBookings;
+      const ids =
+        r.type === 'changeShow' ? r.cancelledBookings : (r.bookingIds ?? (cmd.type === 'cancelBookings' ? [...new Set(cmd.bookingIds)] : null));
+      if (!ids) return null;
       const views = [];
       for (const id of ids) {
         const b = state.bookings.get(id);

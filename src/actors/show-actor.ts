@@ -133,6 +133,13 @@ export class ActorStoppedError extends SeatError {
   }
 }
 
+/** The reason of a stop asked for in the ordinary course (passivation, handover, shutdown), not forced by a failure. */
+export class StopRequested extends SeatError {
+  constructor() {
+    super(ErrorCode.UNAVAILABLE, 'show actor stopped');
+  }
+}
+
 interface Pending {
   cmd: ShowCommand;
   deadline: number | undefined;
@@ -303,7 +310,7 @@ export class ShowActor {
   }
 
   /** Stops the actor: queued commands are rejected as retryable, timers cleared. */
-  stop(reason: SeatError = new SeatError(ErrorCode.UNAVAILABLE, 'show actor stopped')): void {
+  stop(reason: SeatError = new StopRequested()): void {
     if (this.stopped) return;
     this.stopped = reason;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);

@@ -9,7 +9,10 @@ import type { CommandReply, KeyedRecord } from './types.ts';
 
 /** JSON-safe form of a show's state: the seat statuses as base64, maps as entry lists. */
 export interface SerializedState {
-  /** 2: idempotency keys as compact records; 1 (still read): as whole replies. */
+  /**
+   * 2: idempotency keys as compact records (a cancel's may omit its booking ids: the retry names
+   * them; older ones list them, still read); 1 (still read): as whole replies.
+   */
   format: 1 | 2;
   def: ShowState['def'];
   status: ShowState['status'];

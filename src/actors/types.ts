@@ -125,13 +125,23 @@ export interface ShowChanges {
 }
 
 /**
- * `idem` is the idempotency key (opaque: it may carry a caller prefix). `idemKeepSeconds`
- * overrides how long the show keeps it, e.g. short for keys a router makes up per attempt;
- * it is not part of the request's fingerprint.
+ * What a command that records its idempotency key carries. `idem` is the key (opaque: it may
+ * carry a caller prefix); `idemKeepSeconds` overrides how long the show keeps it, e.g. short
+ * for keys a router makes up per attempt, and is not part of the request's fingerprint.
+ * Every command that takes a key records it (the last event of its decision carries the
+ * record, see idempotency.ts); a command the show cannot record does not take one.
  */
+export interface IdempotencyKey {
+  idem?: string;
+  idemKeepSeconds?: number;
+}
+
+/** A command whose key the show records: a retry under the key gets the first answer. */
+export type Idempotent<C extends { type: string }> = C & IdempotencyKey;
+
 export type ShowCommand =
   | { type: 'createShow'; def: ShowDefinition; blockedSeats?: string[] }
-  | {
+  | Idempotent<{
       type: 'hold';
       holdId: string;
       seats?: string[];
@@ -139,26 +149,34 @@ export type ShowCommand =
       category?: string;
       ttlSeconds?: number;
       customerId?: string;
-      idem?: string;
-      idemKeepSeconds?: number;
-    }
-  | { type: 'extendHold'; holdId: string; ttlSeconds?: number; idem?: string; idemKeepSeconds?: number }
-  | { type: 'release'; holdId: string; idem?: string; idemKeepSeconds?: number }
-  | { type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; expectedTotal?: number; idem?: string; idemKeepSeconds?: number }
+    }>
+  | Idempotent<{ type: 'extendHold'; holdId: string; ttlSeconds?: number }>
+  | Idempotent<{ type: 'release'; holdId: string }>
+  | Idempotent<{ type: 'confirm'; holdId: string; bookingId: string; paymentRef?: string; expectedTotal?: number }>
   /**
    * Admin: cancels with `refundPercent` (default 100) of each booking's total. `byCustomer`:
    * the booking's own customer cancels (one booking, the show's cancellation policy decides the refund).
    */
-  | { type: 'cancelBookings'; bookingIds: string[]; refundPercent?: number; byCustomer?: boolean; idem?: string; idemKeepSeconds?: number }
-  | { type: 'cancelShow'; reason?: string; idem?: string; idemKeepSeconds?: number }
-  | { type: 'changeShow'; changes: ShowChanges; idem?: string; idemKeepSeconds?: number }
-  | { type: 'blockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
-  | { type: 'unblockSeats'; seats: string[]; idem?: string; idemKeepSeconds?: number }
+  | Idempotent<{ type: 'cancelBookings'; bookingIds: string[]; refundPercent?: number; byCustomer?: boolean }>
+  | Idempotent<{ type: 'cancelShow'; reason?: string }>
+  | Idempotent<{ type: 'changeShow'; changes: ShowChanges }>
+  | Idempotent<{ type: 'blockSeats'; seats: string[] }>
+  | Idempotent<{ type: 'unblockSeats'; seats: string[] }>
   | { type: 'expireHolds'; holdIds: string[] }
   /** The host's housekeeping: drop long-ended holds and long-cancelled (archived) bookings. */
   | { type: 'forgetEnded'; bookingIds: string[]; holdIds: string[] };
 
 export type ShowCommandType = ShowCommand['type'];
+
+/** The commands that take an idempotency key: exactly those with a KeyedResult (checked below). */
+export type KeyedCommandType = KeyedResult['type'];
+export type KeyedCommand = Extract<ShowCommand, { type: KeyedCommandType }>;
+
+type TakesKey<C> = C extends { type: infer T } ? ('idem' extends keyof C ? T : never) : never;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+/** Compile-time: a command takes a key if and only if the show records its result (fails to type-check otherwise). */
+export type EveryKeyRecorded = Holds<Same<TakesKey<ShowCommand>, KeyedCommandType>>;
 
 // ---------------------------------------------------------------- events
 
@@ -176,40 +194,46 @@ export interface KeyedRecord {
 
 /**
  * The compact result of a keyed command: ids and the few facts needed to answer a retry the
- * same way again; the rest (booking lines, refunds) is read back from state.
+ * same way again; the rest (booking lines, refunds) is read back from state, and what the
+ * request itself names is read from the retry (its fingerprint proves it names the same), so
+ * a record stays small however big the answer: a cancel of 100,000 bookings keeps no id.
  */
 export type KeyedResult =
   | { type: 'hold'; holdId: string; seats: string[]; expiresAt: number; currency: string; total: number; customerId?: string }
   | { type: 'extendHold'; holdId: string; expiresAt: number }
   | { type: 'release'; holdId: string }
   | { type: 'confirm'; bookingId: string }
-  | { type: 'cancelBookings'; bookingIds: string[] }
+  /** `bookingIds` absent: the ids the request names (kept only for records without a fingerprint). */
+  | { type: 'cancelBookings'; bookingIds?: string[] }
   | { type: 'cancelShow'; releasedHolds: string[] }
   | { type: 'changeShow'; version: number; releasedHolds: string[]; cancelledBookings: string[] }
   | { type: 'blockSeats'; seats: string[] }
   | { type: 'unblockSeats'; seats: string[] };
 
-/** The key (treated as opaque) and its record; `idem` alone is an event from before records. */
-interface Keyed {
+/** What the last event of a keyed command carries: the key (opaque) and its record; `idem` alone is an event from before records. */
+export interface KeyedEventFields {
   idem?: string;
   keyed?: KeyedRecord;
 }
 
+/** An event that can close a keyed command, and so carry its key's record. */
+export type Keyed<E extends { type: string }> = E & KeyedEventFields;
+
 /** Events without a time of their own carry `at` (absent in old logs) so a show's keys age by event time. */
 export type ShowEvent =
   | { type: 'ShowCreated'; def: ShowDefinition; blocked: number[]; at: number }
-  | ({
+  | Keyed<{
       type: 'SeatsHeld';
       holdId: string;
       seats: number[];
       createdAt: number;
       expiresAt: number;
       customerId?: string;
-    } & Keyed)
-  | ({ type: 'HoldExtended'; holdId: string; expiresAt: number; at?: number } & Keyed)
-  | ({ type: 'HoldReleased'; holdId: string; seats: number[]; reason: HoldEndReason; at?: number } & Keyed)
+    }>
+  | Keyed<{ type: 'HoldExtended'; holdId: string; expiresAt: number; at?: number }>
+  | Keyed<{ type: 'HoldReleased'; holdId: string; seats: number[]; reason: HoldEndReason; at?: number }>
   | { type: 'HoldExpired'; holdId: string; seats: number[]; at?: number }
-  | ({
+  | Keyed<{
       type: 'BookingConfirmed';
       bookingId: string;
       holdId: string;
@@ -218,13 +242,13 @@ export type ShowEvent =
       paymentRef?: string;
       customerId?: string;
       at: number;
-    } & Keyed)
+    }>
   /** `refundDue`: minor units owed back (absent in older logs: the whole total); `refundPercent` it came from. */
-  | ({ type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number; refundDue?: number; refundPercent?: number } & Keyed)
-  | ({ type: 'SeatsBlocked'; seats: number[]; at?: number } & Keyed)
-  | ({ type: 'SeatsUnblocked'; seats: number[]; at?: number } & Keyed)
-  | ({ type: 'ShowCancelled'; reason: string; at: number } & Keyed)
-  | ({ type: 'ShowChanged'; def: ShowDefinition; at: number } & Keyed)
+  | Keyed<{ type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number; refundDue?: number; refundPercent?: number }>
+  | Keyed<{ type: 'SeatsBlocked'; seats: number[]; at?: number }>
+  | Keyed<{ type: 'SeatsUnblocked'; seats: number[]; at?: number }>
+  | Keyed<{ type: 'ShowCancelled'; reason: string; at: number }>
+  | Keyed<{ type: 'ShowChanged'; def: ShowDefinition; at: number }>
   /** Records the show no longer keeps in memory: cancelled bookings (read from the archive after) and ended holds. */
   | { type: 'EndedForgotten'; bookingIds: string[]; holdIds: string[]; at: number };
 

@@ -55,13 +55,11 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
       segmentBytes: config.eventLogSegmentBytes,
       ...(config.eventLogTruncateAt ? { truncateAt: config.eventLogTruncateAt } : {}),
     });
-  // ---- DURABLE BRANCH (JetStream + Postgres) --------------------------------------------
-  // Both URLs are needed; with only one set, openDurableStorage refuses with a clear message
-  // rather than silently running on volatile or local storage.
+  // JetStream + Postgres: both URLs are needed; with only one set, openDurableStorage refuses
+  // with a clear message rather than silently running on volatile or local storage.
   return openDurableStorage(config, logger, {
     ...(config.natsStream !== undefined ? { stream: config.natsStream } : {}),
     ...(config.eventSubjectPrefix !== undefined ? { eventSubjectPrefix: config.eventSubjectPrefix } : {}),
     ...(config.busSubjectPrefix !== undefined ? { busSubjectPrefix: config.busSubjectPrefix } : {}),
   });
-  // ---- END DURABLE BRANCH ---------------------------------------------------------------
 }

@@ -54,7 +54,7 @@ export interface HttpError {
  */
 export function toHttpError(err: unknown): HttpError {
   let e = asSeatError(err);
-  if (e.code === ErrorCode.INTERNAL && e.message !== 'internal error') e = new SeatError(ErrorCode.INTERNAL, 'internal error');
+  if (e.code === ErrorCode.INTERNAL) e = new SeatError(ErrorCode.INTERNAL, 'internal error');
   if (e.code === ErrorCode.NOT_OWNER) e = new SeatError(ErrorCode.UNAVAILABLE, 'the show is moving between nodes; retry', { retryAfterSeconds: 1 });
   const status = HTTP_STATUS[e.code] ?? 500;
   let headers: Record<string, string> | null = null;
