@@ -12,7 +12,8 @@ import { RedisMembershipStore } from './membership.ts';
 import { NatsLink } from './nats-link.ts';
 import { resolveNodeId } from './node-id.ts';
 import { OwnerBatcher } from './owner-batcher.ts';
-import { RedisPlacement } from './redis-placement.ts';
+import { MembershipPlacement } from './membership-placement.ts';
+import { NatsTransport } from './nats-transport.ts';
 import { connectRedis } from './redis-client.ts';
 import { RemoteSeatService } from './remote-seat-service.ts';
 
@@ -22,7 +23,7 @@ const GATEWAY_PG_POOL_MAX = 4;
 export interface ClusterGateway {
   nodeId: string;
   gateway: Gateway;
-  placement: RedisPlacement;
+  placement: MembershipPlacement;
   service: RemoteSeatService;
   close(): Promise<void>;
 }
@@ -39,9 +40,10 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   const redis = connectRedis(config.redisUrl!, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
   const pool = createPgPool({ connectionString: config.databaseUrl!, logger, applicationName: `seat-gateway-${nodeId}`, max: GATEWAY_PG_POOL_MAX });
   const bus = new NatsBus(nc, { logger, ...(config.busSubjectPrefix ? { subjectPrefix: config.busSubjectPrefix } : {}) });
-  const placement = new RedisPlacement({
+  const transport = new NatsTransport(nc);
+  const placement = new MembershipPlacement({
     store: new RedisMembershipStore(redis, config.clusterPrefix),
-    nc,
+    transport,
     prefix: config.clusterPrefix,
     self: null,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -51,7 +53,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   await placement.start();
   const subjects = clusterSubjects(config.clusterPrefix);
   const batcher = new OwnerBatcher({
-    nc,
+    transport,
     subjectOf: subjects.commands,
     maxOps: config.batchMaxOps,
     logger,
