@@ -11,7 +11,7 @@ import { clusterRoutes } from './cluster-routes.ts';
 import { RedisMembershipStore } from './membership.ts';
 import { NatsLink } from './nats-link.ts';
 import { resolveNodeId } from './node-id.ts';
-import { OwnerBatcher } from './owner-batcher.ts';
+import { OwnerBatcher, abandonDroppedOwners } from './owner-batcher.ts';
 import { MembershipPlacement } from './membership-placement.ts';
 import { NatsTransport } from './nats-transport.ts';
 import { connectRedis } from './redis-client.ts';
@@ -59,10 +59,7 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     logger,
     ...(config.hopMaxFrameBytes !== undefined ? { maxFrameBytes: config.hopMaxFrameBytes } : {}),
   });
-  // Ops in flight to a worker the ring dropped are re-routed now, not after their timeout.
-  const unwatchDropped = placement.onChange(({ before, after }) => {
-    for (const node of before) if (!after.includes(node)) batcher.abandon(node);
-  });
+  const unwatchDropped = abandonDroppedOwners(placement, batcher);
   // Without NATS nothing reaches an owner: answer new requests fast, resend the ones in flight when it returns.
   const link = new NatsLink(nc, logger);
   natsConnected.set(1);

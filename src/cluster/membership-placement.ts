@@ -30,6 +30,8 @@ export interface MembershipPlacementOptions {
   onClaimLost?: () => void;
   /** The monotonic clock leases are timed by (ms); default performance.now. Tests move it by hand. */
   now?: () => number;
+  /** Beat only when `refresh` is called, no interval timer (in-process clusters on a manual clock). */
+  manualBeats?: boolean;
 }
 
 /** What travels on `<prefix>.cluster.members`. */
@@ -110,7 +112,7 @@ export class MembershipPlacement implements Placement {
     }
     await this.refresh();
     if (this.lastError !== null) throw new Error(`membership unavailable: ${this.lastError}`);
-    this.timer = setInterval(() => void this.refresh(), this.opts.heartbeatIntervalMs);
+    if (!this.opts.manualBeats) this.timer = setInterval(() => void this.refresh(), this.opts.heartbeatIntervalMs);
     if (this.opts.self) this.announce({ type: 'join', nodeId: this.opts.self.nodeId });
   }
 

@@ -1,6 +1,7 @@
 import type { NatsConnection } from 'nats';
 import { ErrorCode, SeatError, seatErrorFromJSON } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { Placement } from './placement.ts';
 import { hopParts, routedMessages, routedOps } from './cluster-metrics.ts';
 import { FrameAssembler } from './hop-frames.ts';
 import { NatsTransport } from './nats-transport.ts';
@@ -311,4 +312,11 @@ function transportError(err: unknown): SeatError {
 function requireNc(nc: NatsConnection | undefined): NatsConnection {
   if (!nc) throw new Error('OwnerBatcher needs a transport or a NATS connection');
   return nc;
+}
+
+/** Ops in flight to a worker the ring dropped are re-routed now, not after their timeout. Returns an unsubscribe. */
+export function abandonDroppedOwners(placement: Placement, batcher: Pick<OwnerBatcher, 'abandon'>): () => void {
+  return placement.onChange(({ before, after }) => {
+    for (const node of before) if (!after.includes(node)) batcher.abandon(node);
+  });
 }
