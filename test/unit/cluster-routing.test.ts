@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { InProcessCluster } from '../../src/cluster/in-process/cluster.ts';
 import { MAX_ROUTE_ATTEMPTS } from '../../src/cluster/remote-seat-service.ts';
 import { ErrorCode } from '../../src/errors.ts';
+import { clusterSubjects } from '../../src/subjects.ts';
 import { showInput } from '../support/fixtures.ts';
 import { until } from '../support/wait.ts';
 import { retriesFor, showIds } from './cluster-support.ts';
@@ -43,6 +44,23 @@ describe('routing: retries and re-routing', () => {
     assert.ok((await retriesFor(ErrorCode.DEADLINE_EXCEEDED)) > timeoutsBefore, 'the first attempt timed out');
     assert.equal(granted.seats.length, 3);
     assert.equal(heldSeats((await g.service.getShow('s1')).seats), 3, 'the retried hold applied once');
+  });
+
+  test('a slow owner: every attempt times out, the op fails DEADLINE_EXCEEDED, and its retries applied it once', async () => {
+    const c = await InProcessCluster.start({ workers: ['w1'], attemptTimeoutMs: 100, requestTimeoutMs: 800 });
+    clusters.push(c);
+    const g = await c.addGateway();
+    await g.service.createShow(showInput('s1', 2, 10));
+    const cmd = clusterSubjects(c.prefix).commands('w1');
+    let requests = 0;
+    c.network.tap((msg) => msg.subject === cmd && msg.request && requests++);
+    c.network.delay('w1', 300);
+    await assert.rejects(g.service.hold('s1', { count: 2 }), { code: ErrorCode.DEADLINE_EXCEEDED });
+    assert.ok(requests > 1, 'the op was retried');
+    const w1 = c.workers.get('w1')!;
+    await until(() => w1.endpoint.counts.messages >= requests, 5_000, 'every delayed attempt to reach the owner');
+    c.network.heal('w1');
+    assert.equal(heldSeats((await g.service.getShow('s1')).seats), 2, 'the attempts shared one key: one hold');
   });
 
   test('with no owner alive an op backs off between attempts and fails UNAVAILABLE within its budget', async () => {

@@ -1,3 +1,4 @@
+import { HOP_MSG } from '../hop-frames.ts';
 import { TransportError, type ClusterTransport, type HopHeaders, type TransportMessage } from '../transport.ts';
 
 /** NATS's default max_payload: the in-process limit unless a test lowers it. */
@@ -118,7 +119,7 @@ export class InProcessNetwork {
   /** @internal */
   send(from: InProcessTransport, subject: string, data: Uint8Array, headers: HopHeaders | undefined, reply: string | undefined): void {
     if (data.length > this.maxPayloadBytes) throw new Error(`MAX_PAYLOAD_EXCEEDED: ${data.length} > ${this.maxPayloadBytes}`);
-    for (const t of this.taps) t({ from: from.name, subject, bytes: data.length, parted: headers?.get('Hop-Msg') ? true : false, request: reply !== undefined });
+    for (const t of this.taps) t({ from: from.name, subject, bytes: data.length, parted: Boolean(headers?.get(HOP_MSG)), request: reply !== undefined });
     if (this.partitioned.has(from.name)) return;
     // A copy: the receiver must not see the sender's buffer change under it.
     const copy = data.slice();
