@@ -41,10 +41,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Placement from a membership store (Redis in the cluster) and a `hashring` ring. Every heartbeat interval the
- * process beats (a worker) and re-reads the member list in one round trip; the ring is
- * rebuilt only when the list changes. Join and leave announcements on NATS make everyone
- * re-read at once instead of at their next tick (the cluster transport: NATS).
+ * Placement from a membership store (Redis in the cluster) and a `hashring` ring. Every
+ * heartbeat interval the process beats (a worker) and re-reads the member list in one round
+ * trip; the ring is rebuilt only when the list changes. Join and leave announcements on the
+ * cluster transport (NATS) make everyone re-read at once instead of at their next tick.
  *
  * Timings (defaults): heartbeat 200 ms, TTL 800 ms. A killed worker leaves every view
  * within TTL + one interval (≤ 1.0 s); a graceful leave within one NATS hop (~1 ms).
