@@ -7,7 +7,6 @@ import { addStatsSource } from '../gateway/http/http-metrics.ts';
 import { createSeatNode, type SeatNode } from '../node.ts';
 import { connectNats } from '../persistence/durable-storage.ts';
 import { openStorage, type Storage } from '../persistence/index.ts';
-import { clusterSubjects } from '../subjects.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { watchFaultStats } from './fault-metrics.ts';
 import { startHealthServer } from './health-server.ts';
@@ -16,10 +15,10 @@ import { NatsTransport } from './nats-transport.ts';
 import { NodeIdClaim, RedisNodeClaimStore } from './node-claim.ts';
 import { resolveNodeId } from './node-id.ts';
 import { SharedClock, gateMembership } from './shared-clock.ts';
-import { MembershipPlacement } from './membership-placement.ts';
+import type { MembershipPlacement } from './membership-placement.ts';
 import { connectRedis } from './redis-client.ts';
-import { mapWireOf } from './show-map-wire.ts';
-import { WorkerEndpoint } from './worker-endpoint.ts';
+import type { WorkerEndpoint } from './worker-endpoint.ts';
+import { createWorkerRouting } from './worker-routing.ts';
 
 /** Everything a worker extension may use. Created in this order: storage, node, placement, endpoint. */
 export interface WorkerContext {
@@ -98,27 +97,17 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   const removeStats = addStatsSource(() => node.host.stats());
   const nc = await connectNats(config.natsUrl!, `seat-worker-${nodeId}`, logger);
   const transport = new NatsTransport(nc);
-  placement = new MembershipPlacement({
+  let endpoint: WorkerEndpoint;
+  ({ placement, endpoint } = createWorkerRouting({
+    nodeId,
+    node,
+    transport,
     store: gateMembership(membership, clock),
-    transport,
-    prefix: config.clusterPrefix,
-    self: { nodeId, weight: config.nodeWeight },
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    memberTtlMs: config.memberTtlMs,
-    logger,
-    serveThroughOutage: config.serveThroughRedisOutage,
     claim,
-    onClaimLost: () => resolveClaimLost(),
-  });
-  const endpoint = new WorkerEndpoint({
-    transport,
-    subject: clusterSubjects(config.clusterPrefix).commands(nodeId),
-    service: node.service,
-    placement,
+    settings: config,
     logger,
-    readMap: (showId) => node.host.read(showId, mapWireOf),
-    ...(config.hopMaxFrameBytes !== undefined ? { maxFrameBytes: config.hopMaxFrameBytes } : {}),
-  });
+    onClaimLost: () => resolveClaimLost(),
+  }));
   const context: WorkerContext = {
     nodeId,
     config,

@@ -3,14 +3,14 @@ import type { Logger } from '../../logger.ts';
 import { logger as rootLogger } from '../../logger.ts';
 import { createSeatNode, type SeatNode } from '../../node.ts';
 import { openMemoryStorage, type Storage } from '../../persistence/index.ts';
-import { clusterSubjects } from '../../subjects.ts';
-import { MembershipPlacement } from '../membership-placement.ts';
+import { startGatewayRouting, type GatewayRoutingOptions } from '../gateway-routing.ts';
+import type { MembershipPlacement } from '../membership-placement.ts';
 import { NodeIdClaim } from '../node-claim.ts';
-import { OwnerBatcher, abandonDroppedOwners } from '../owner-batcher.ts';
+import type { OwnerBatcher } from '../owner-batcher.ts';
 import { attachOwnership, type Ownership } from '../ownership.ts';
-import { RemoteSeatService } from '../remote-seat-service.ts';
-import { mapWireOf } from '../show-map-wire.ts';
-import { WorkerEndpoint } from '../worker-endpoint.ts';
+import type { RemoteSeatService } from '../remote-seat-service.ts';
+import type { WorkerEndpoint } from '../worker-endpoint.ts';
+import { createWorkerRouting, type WorkerRoutingOptions } from '../worker-routing.ts';
 import { ManualClock } from './manual-clock.ts';
 import { InProcessMembership } from './membership.ts';
 import { InProcessNetwork, type InProcessTransport } from './transport.ts';
@@ -76,12 +76,27 @@ export class InProcessCluster {
   readonly prefix = `inproc${randomBytes(4).toString('hex')}`;
   private readonly secret = randomBytes(32).toString('hex');
   private readonly log: Logger;
+  /** The configuration both roles read, as a cluster process would have it. */
+  private readonly settings: GatewayRoutingOptions['settings'] & WorkerRoutingOptions['settings'];
 
-  constructor(private readonly opts: InProcessClusterOptions = {}) {
+  constructor(opts: InProcessClusterOptions = {}) {
     this.network = new InProcessNetwork(opts.maxPayloadBytes !== undefined ? { maxPayloadBytes: opts.maxPayloadBytes } : {});
     this.membership = new InProcessMembership(this.clock.now);
     this.log = opts.logger ?? rootLogger;
     this.storage = openMemoryStorage(this.log);
+    this.settings = {
+      clusterPrefix: this.prefix,
+      nodeWeight: 1,
+      heartbeatIntervalMs: IN_PROCESS_HEARTBEAT_MS,
+      memberTtlMs: IN_PROCESS_MEMBER_TTL_MS,
+      serveThroughRedisOutage: false,
+      hopMaxFrameBytes: undefined,
+      batchMaxOps: opts.maxOps ?? 128,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
+      attemptTimeoutMs: opts.attemptTimeoutMs ?? 1_000,
+      hopHeavyTimeoutMs: opts.requestTimeoutMs ?? 5_000,
+      natsDownWaitMs: 0,
+    };
   }
 
   static async start(opts: InProcessClusterOptions = {}): Promise<InProcessCluster> {
@@ -106,26 +121,18 @@ export class InProcessCluster {
     const node = createSeatNode({ holdTokenSecret: this.secret, snapshotEveryEvents: 50, snapshotEveryMs: 60_000 }, storage, log, [], {
       beforeTimer: (showId) => placement.mayAct(showId),
     });
-    placement = new MembershipPlacement({
-      store,
+    let endpoint: WorkerEndpoint;
+    ({ placement, endpoint } = createWorkerRouting({
+      nodeId,
+      node,
       transport,
-      prefix: this.prefix,
-      self: { nodeId, weight },
-      heartbeatIntervalMs: IN_PROCESS_HEARTBEAT_MS,
-      memberTtlMs: IN_PROCESS_MEMBER_TTL_MS,
-      logger: log,
+      store,
       claim,
+      settings: { ...this.settings, nodeWeight: weight },
+      logger: log,
       now: this.clock.now,
       manualBeats: true,
-    });
-    const endpoint = new WorkerEndpoint({
-      transport,
-      subject: clusterSubjects(this.prefix).commands(nodeId),
-      service: node.service,
-      placement,
-      logger: log,
-      readMap: (showId) => node.host.read(showId, mapWireOf),
-    });
+    }));
     const ownership = attachOwnership({ host: node.host, placement, logger: log });
     endpoint.start();
     await placement.start();
@@ -168,28 +175,15 @@ export class InProcessCluster {
   async addGateway(name = `g${this.gateways.size + 1}`): Promise<InProcessGateway> {
     const log = this.log.child({ gateway: name });
     const transport = this.network.connect(name);
-    const placement = new MembershipPlacement({
-      store: this.membership.client(name),
+    const { placement, batcher, service, close } = await startGatewayRouting({
       transport,
-      prefix: this.prefix,
-      self: null,
-      heartbeatIntervalMs: IN_PROCESS_HEARTBEAT_MS,
-      memberTtlMs: IN_PROCESS_MEMBER_TTL_MS,
+      store: this.membership.client(name),
+      catalog: this.storage.catalog,
+      bus: this.storage.bus,
+      settings: this.settings,
       logger: log,
       now: this.clock.now,
       manualBeats: true,
-    });
-    await placement.start();
-    const batcher = new OwnerBatcher({ transport, subjectOf: clusterSubjects(this.prefix).commands, maxOps: this.opts.maxOps ?? 128, logger: log });
-    const unwatch = abandonDroppedOwners(placement, batcher);
-    const service = new RemoteSeatService({
-      placement,
-      batcher,
-      catalog: this.storage.catalog,
-      bus: this.storage.bus,
-      requestTimeoutMs: this.opts.requestTimeoutMs ?? 5_000,
-      attemptTimeoutMs: this.opts.attemptTimeoutMs ?? 1_000,
-      logger: log,
     });
     const gateway: InProcessGateway = {
       name,
@@ -198,9 +192,7 @@ export class InProcessCluster {
       batcher,
       close: async () => {
         this.gateways.delete(name);
-        unwatch();
-        batcher.close();
-        await placement.close();
+        await close();
         transport.close();
       },
     };
