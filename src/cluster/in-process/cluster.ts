@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../logger.ts';
-import { logger as rootLogger } from '../../logger.ts';
+import { logger as rootLogger, type Logger } from '../../logger.ts';
 import { createSeatNode, type SeatNode } from '../../node.ts';
 import { openMemoryStorage, type Storage } from '../../persistence/index.ts';
 import { startGatewayRouting, type GatewayRoutingOptions } from '../gateway-routing.ts';
