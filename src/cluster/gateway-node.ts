@@ -5,16 +5,16 @@ import { connectNats } from '../persistence/durable-storage.ts';
 import { NatsBus } from '../persistence/nats-bus.ts';
 import { PostgresCatalog } from '../persistence/postgres-catalog.ts';
 import { createPgPool } from '../persistence/postgres-pool.ts';
-import { clusterSubjects } from '../subjects.ts';
 import { natsConnected, natsDropRetries } from './cluster-metrics.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { RedisMembershipStore } from './membership.ts';
 import { NatsLink } from './nats-link.ts';
 import { resolveNodeId } from './node-id.ts';
-import { OwnerBatcher } from './owner-batcher.ts';
-import { RedisPlacement } from './redis-placement.ts';
+import { startGatewayRouting } from './gateway-routing.ts';
+import type { MembershipPlacement } from './membership-placement.ts';
+import { NatsTransport } from './nats-transport.ts';
 import { connectRedis } from './redis-client.ts';
-import { RemoteSeatService } from './remote-seat-service.ts';
+import type { RemoteSeatService } from './remote-seat-service.ts';
 
 /** Small pool: a gateway reads only the catalog. */
 const GATEWAY_PG_POOL_MAX = 4;
@@ -22,7 +22,7 @@ const GATEWAY_PG_POOL_MAX = 4;
 export interface ClusterGateway {
   nodeId: string;
   gateway: Gateway;
-  placement: RedisPlacement;
+  placement: MembershipPlacement;
   service: RemoteSeatService;
   close(): Promise<void>;
 }
@@ -39,46 +39,21 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   const redis = connectRedis(config.redisUrl!, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
   const pool = createPgPool({ connectionString: config.databaseUrl!, logger, applicationName: `seat-gateway-${nodeId}`, max: GATEWAY_PG_POOL_MAX });
   const bus = new NatsBus(nc, { logger, ...(config.busSubjectPrefix ? { subjectPrefix: config.busSubjectPrefix } : {}) });
-  const placement = new RedisPlacement({
-    store: new RedisMembershipStore(redis, config.clusterPrefix),
-    nc,
-    prefix: config.clusterPrefix,
-    self: null,
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    memberTtlMs: config.memberTtlMs,
-    logger,
-  });
-  await placement.start();
-  const subjects = clusterSubjects(config.clusterPrefix);
-  const batcher = new OwnerBatcher({
-    nc,
-    subjectOf: subjects.commands,
-    maxOps: config.batchMaxOps,
-    logger,
-    ...(config.hopMaxFrameBytes !== undefined ? { maxFrameBytes: config.hopMaxFrameBytes } : {}),
-  });
-  // Ops in flight to a worker the ring dropped are re-routed now, not after their timeout.
-  const unwatchDropped = placement.onChange(({ before, after }) => {
-    for (const node of before) if (!after.includes(node)) batcher.abandon(node);
-  });
   // Without NATS nothing reaches an owner: answer new requests fast, resend the ones in flight when it returns.
   const link = new NatsLink(nc, logger);
+  const { placement, batcher, service, close: closeRouting } = await startGatewayRouting({
+    transport: new NatsTransport(nc),
+    store: new RedisMembershipStore(redis, config.clusterPrefix),
+    catalog: new PostgresCatalog(pool),
+    bus,
+    settings: config,
+    logger,
+    link,
+  });
   natsConnected.set(1);
   const unwatchLink = link.onChange((up) => {
     natsConnected.set(up ? 1 : 0);
     if (!up) natsDropRetries.inc(batcher.failAll('nats connection lost'));
-  });
-  const service = new RemoteSeatService({
-    placement,
-    batcher,
-    catalog: new PostgresCatalog(pool),
-    bus,
-    requestTimeoutMs: config.requestTimeoutMs,
-    attemptTimeoutMs: config.attemptTimeoutMs,
-    heavyTimeoutMs: config.hopHeavyTimeoutMs,
-    logger,
-    link,
-    natsDownWaitMs: config.natsDownWaitMs,
   });
   // Rate limits count in Redis so every gateway of the cluster shares one budget per client.
   const limiterStore = { kind: 'redis', redis, keyPrefix: config.clusterPrefix } as const;
@@ -98,13 +73,11 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
     close: async () => {
       closing = true;
       unwatch();
-      unwatchDropped();
       unwatchLink();
       unwatchLinkReady();
       link.stop();
       await gateway.close();
-      batcher.close();
-      await placement.close();
+      await closeRouting();
       await bus.close();
       await Promise.allSettled([nc.drain(), redis.quit(), pool.end()]);
     },

@@ -1,8 +1,10 @@
 /** The cluster layer's public entry: roles, placement and routing. */
 export type { Placement, PlacementChange } from './placement.ts';
 export { Ring, VNODES_PER_WEIGHT, type Member } from './ring.ts';
-export { RedisMembershipStore, type MembershipStore } from './membership.ts';
-export { RedisPlacement, type MembershipAnnouncement } from './redis-placement.ts';
+export { RedisMembershipStore, type MembershipStore, type NodeClaimStore, type ServerClock } from './membership.ts';
+export { MembershipPlacement, type MembershipAnnouncement } from './membership-placement.ts';
+export { TransportError, type ClusterTransport, type TransportMessage } from './transport.ts';
+export { NatsTransport } from './nats-transport.ts';
 export { RemoteSeatService } from './remote-seat-service.ts';
 export { StaticPlacement } from './static-placement.ts';
 export { OwnerBatcher } from './owner-batcher.ts';

@@ -19,6 +19,30 @@ export interface MembershipStore {
   destroy(): Promise<void>;
 }
 
+/**
+ * The store's own clock, the one leases are timed by: the cluster's reference for decision
+ * time (SharedClock measures this process's offset to it).
+ */
+export interface ServerClock {
+  /** Milliseconds since the epoch on the store's clock (fractional). */
+  time(): Promise<number>;
+}
+
+/**
+ * One live process per NODE_ID: a claim is a token under the node id with a TTL.
+ *
+ * Concurrency contract: any number of processes may race for an id; each method is atomic on
+ * the store, so at most one token holds an id at a time.
+ */
+export interface NodeClaimStore {
+  /** Claims `nodeId` for `token` if free (or already this token's): null then, else how long the holder's claim still lasts (ms). */
+  tryClaim(nodeId: string, token: string, ttlMs: number): Promise<number | null>;
+  /** Ours or free: (re)set with a fresh TTL and true. Anyone else's: false. */
+  refreshClaim(nodeId: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Deletes the claim only if it is still this token's. */
+  releaseClaim(nodeId: string, token: string): Promise<void>;
+}
+
 /** Key lifetime: abandoned clusters (a crashed test run) vanish on their own. */
 const KEY_IDLE_EXPIRY_MS = 10 * 60_000;
 
@@ -44,7 +68,7 @@ return {live, redis.call('HMGET', KEYS[2], unpack(live))}
 `;
 
 /** Membership as a sorted set (node id → Redis time of its last heartbeat) plus a weight hash. */
-export class RedisMembershipStore implements MembershipStore {
+export class RedisMembershipStore implements MembershipStore, ServerClock {
   private readonly keys: ReturnType<typeof clusterKeys>;
 
   constructor(
@@ -73,7 +97,17 @@ export class RedisMembershipStore implements MembershipStore {
     await this.redis.multi().zrem(this.keys.members, nodeId).hdel(this.keys.weights, nodeId).exec();
   }
 
+  async time(): Promise<number> {
+    return redisTime(this.redis);
+  }
+
   async destroy(): Promise<void> {
     await this.redis.del(this.keys.members, this.keys.weights);
   }
+}
+
+/** Redis `TIME` in ms since the epoch (with the microseconds as a fraction). */
+export async function redisTime(redis: Redis): Promise<number> {
+  const [sec, usec] = await redis.time();
+  return Number(sec) * 1000 + Number(usec) / 1000;
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { clusterKeys } from '../subjects.ts';
+import type { NodeClaimStore } from './membership.ts';
 
 /** Thrown at start when another live process holds this NODE_ID. */
 export class NodeIdInUseError extends Error {
@@ -15,7 +16,7 @@ export class NodeIdInUseError extends Error {
   }
 }
 
-/** How long a starting worker retries Redis errors while claiming its id. */
+/** How long a starting worker retries store errors while claiming its id. */
 const CLAIM_ERROR_PATIENCE_MS = 10_000;
 
 // Ours, or free (expired, or Redis restarted empty): set it with a fresh TTL. Anyone else's: lost.
@@ -34,41 +35,55 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/** Claims as Redis keys holding the claiming process's token (SET NX with a TTL). */
+export class RedisNodeClaimStore implements NodeClaimStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async tryClaim(nodeId: string, token: string, ttlMs: number): Promise<number | null> {
+    const key = clusterKeys(this.prefix).nodeClaim(nodeId);
+    const ok = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
+    if (ok === 'OK') return null;
+    const [holder, ttl] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
+    if (holder === token) return null;
+    return Math.max(0, ttl);
+  }
+
+  async refreshClaim(nodeId: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(REFRESH_SCRIPT, 1, clusterKeys(this.prefix).nodeClaim(nodeId), token, String(ttlMs))) === 1;
+  }
+
+  async releaseClaim(nodeId: string, token: string): Promise<void> {
+    await this.redis.eval(RELEASE_SCRIPT, 1, clusterKeys(this.prefix).nodeClaim(nodeId), token);
+  }
+}
+
 /**
- * One live process per NODE_ID: the id is a Redis key holding a random token of the process
- * that claimed it (SET NX with a TTL), refreshed with every heartbeat. A second process with
- * the same id finds the key taken and refuses to start; a restart after a crash claims it
+ * One live process per NODE_ID: the id is claimed in a NodeClaimStore under a random token of
+ * the process that claimed it, with a TTL, refreshed with every heartbeat. A second process
+ * with the same id finds it taken and refuses to start; a restart after a crash claims it
  * once the dead process's TTL ran out.
- *
- * Concurrency contract: any number of processes may race for an id; SET NX and the refresh
- * script are atomic, so at most one token holds it at a time.
  */
 export class NodeIdClaim {
   readonly token = randomUUID();
-  private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
-    prefix: string,
+    private readonly store: NodeClaimStore,
     readonly nodeId: string,
     private readonly ttlMs: number,
-  ) {
-    this.key = clusterKeys(prefix).nodeClaim(nodeId);
-  }
+  ) {}
 
   /** One attempt: null when claimed, else how long the current holder's claim still lasts (ms). */
-  async tryClaim(): Promise<number | null> {
-    const ok = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
-    if (ok === 'OK') return null;
-    const [holder, ttl] = await Promise.all([this.redis.get(this.key), this.redis.pttl(this.key)]);
-    if (holder === this.token) return null;
-    return Math.max(0, ttl);
+  tryClaim(): Promise<number | null> {
+    return this.store.tryClaim(this.nodeId, this.token, this.ttlMs);
   }
 
   /**
    * Claims the id, waiting up to `waitMs` for a previous holder's claim to expire (a restart
    * right after a crash); throws NodeIdInUseError when a live process keeps refreshing it.
-   * Redis errors (still connecting, a slow reply) are retried for up to CLAIM_ERROR_PATIENCE_MS.
+   * Store errors (still connecting, a slow reply) are retried for up to CLAIM_ERROR_PATIENCE_MS.
    */
   async claim(waitMs: number, logger: Logger): Promise<void> {
     const started = performance.now();
@@ -96,12 +111,12 @@ export class NodeIdClaim {
   }
 
   /** Check-and-refresh with the heartbeat: false when another process holds the id now. */
-  async refresh(): Promise<boolean> {
-    return (await this.redis.eval(REFRESH_SCRIPT, 1, this.key, this.token, String(this.ttlMs))) === 1;
+  refresh(): Promise<boolean> {
+    return this.store.refreshClaim(this.nodeId, this.token, this.ttlMs);
   }
 
   /** Frees the id at a graceful stop (only if still ours). */
-  async release(): Promise<void> {
-    await this.redis.eval(RELEASE_SCRIPT, 1, this.key, this.token);
+  release(): Promise<void> {
+    return this.store.releaseClaim(this.nodeId, this.token);
   }
 }

@@ -1,8 +1,11 @@
-import { ErrorCode as NatsErrorCode, NatsError, createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { NatsConnection } from 'nats';
 import { ErrorCode, SeatError, seatErrorFromJSON } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { Placement } from './placement.ts';
 import { hopParts, routedMessages, routedOps } from './cluster-metrics.ts';
-import { FrameAssembler, frameLimit, sendFramed } from './hop-frames.ts';
+import { FrameAssembler } from './hop-frames.ts';
+import { NatsTransport } from './nats-transport.ts';
+import { TransportError, sendFramedOn, transportFrameLimit, type ClusterTransport, type TransportMessage } from './transport.ts';
 import { HEAVY_METHODS, decodeJSON, decodeResults, encodeJSON, type Op, type OpAck, type OpRequest } from './wire.ts';
 
 /** Request messages in flight to one owner before new ops wait to share the next one. */
@@ -56,7 +59,9 @@ interface OwnerQueue {
 }
 
 export interface OwnerBatcherOptions {
-  nc: NatsConnection;
+  /** How packs reach owners; or `nc`, taken as a NatsTransport. */
+  transport?: ClusterTransport;
+  nc?: NatsConnection;
   /** Subject of a node's command endpoint. */
   subjectOf: (nodeId: string) => string;
   maxOps: number;
@@ -67,7 +72,7 @@ export interface OwnerBatcherOptions {
 }
 
 /**
- * Packs ops bound for one owner into one NATS message, and routes each op's result back on
+ * Packs ops bound for one owner into one message (ClusterTransport), and routes each op's result back on
  * its own. An op waits at most until the next turn of the event loop (setImmediate) or
  * until its owner's pack reaches `maxOps`; when an owner already has `maxInFlightPerOwner`
  * packs out, new ops queue and leave with the next pack, so packs grow with load and a lone
@@ -87,19 +92,21 @@ export class OwnerBatcher {
   private readonly byId = new Map<number, Pending>();
   private readonly maxInFlight: number;
   private readonly inbox: string;
-  private readonly sub: Subscription;
+  private readonly unsubscribe: () => void;
+  private readonly transport: ClusterTransport;
   private readonly assembler: FrameAssembler;
   private nextId = 1;
 
   constructor(private readonly opts: OwnerBatcherOptions) {
     this.maxInFlight = opts.maxInFlightPerOwner ?? DEFAULT_MAX_IN_FLIGHT_PER_OWNER;
-    this.inbox = createInbox();
+    this.transport = opts.transport ?? new NatsTransport(requireNc(opts.nc));
+    this.inbox = this.transport.newInbox();
     this.assembler = new FrameAssembler({
       maxBytes: DEFAULT_RESULT_ASSEMBLY_MAX_BYTES,
       maxAgeMs: DEFAULT_RESULT_ASSEMBLY_MAX_AGE_MS,
       onDrop: (msgId, reason) => opts.logger?.warn({ msgId, reason }, 'dropped an unfinished parted result'),
     });
-    this.sub = opts.nc.subscribe(this.inbox, { callback: (err, msg) => (err ? opts.logger?.warn({ err }, 'result inbox failed') : this.onResults(msg)) });
+    this.unsubscribe = this.transport.subscribe(this.inbox, (msg) => this.onResults(msg), { onError: (err) => opts.logger?.warn({ err }, 'result inbox failed') });
   }
 
   send(owner: string, op: OutgoingOp, timeoutMs: number): Promise<unknown> {
@@ -172,7 +179,7 @@ export class OwnerBatcher {
 
   /** Stops listening for results; ops still waiting fail as unavailable. */
   close(): void {
-    this.sub.unsubscribe();
+    this.unsubscribe();
     const err = new SeatError(ErrorCode.UNAVAILABLE, 'the gateway is closing');
     for (const p of [...this.byId.values()]) this.settle(p, false, err);
   }
@@ -242,20 +249,20 @@ export class OwnerBatcher {
     for (const p of pack.ops) timeout = Math.max(timeout, p.op.budgetMs ?? 0);
     const body: OpRequest = { inbox: this.inbox, ops: pack.ops.map((p) => p.op) };
     const data = encodeJSON(body);
-    const limit = frameLimit(this.opts.nc, this.opts.maxFrameBytes);
-    let ack: Promise<Msg>;
+    const limit = transportFrameLimit(this.transport, this.opts.maxFrameBytes);
+    let ack: Promise<Uint8Array>;
     try {
-      ack = sendFramed(this.opts.nc, q.subject, data, limit, `${this.inbox}.${pack.ops[0].op.id}`, (payload, headers) => {
+      ack = sendFramedOn(this.transport, q.subject, data, limit, `${this.inbox}.${pack.ops[0].op.id}`, (payload, headers) => {
         if (headers) hopParts.labels('out').inc(Number(headers.get('Hop-Parts')));
-        return this.opts.nc.request(q.subject, payload, { timeout: Math.max(1, Math.ceil(timeout)), ...(headers ? { headers } : {}) });
+        return this.transport.request(q.subject, payload, { timeoutMs: Math.max(1, Math.ceil(timeout)), ...(headers ? { headers } : {}) });
       });
     } catch (err) {
       ack = Promise.reject(err);
     }
     ack.then(
-      (msg) => {
+      (reply) => {
         try {
-          const a = decodeJSON<OpAck>(msg.data, 'acknowledgement');
+          const a = decodeJSON<OpAck>(reply, 'acknowledgement');
           if ('error' in a) this.failPack(pack, seatErrorFromJSON(a.error));
         } catch (err) {
           this.failPack(pack, new SeatError(ErrorCode.UNAVAILABLE, 'malformed acknowledgement', {}, { cause: err }));
@@ -263,7 +270,7 @@ export class OwnerBatcher {
       },
       (err: unknown) => {
         // A timed-out acknowledgement leaves each op to its own timer: results may still come.
-        if (err instanceof NatsError && err.code === NatsErrorCode.Timeout) return;
+        if (err instanceof TransportError && err.failure === 'timeout') return;
         this.failPack(pack, transportError(err));
       },
     );
@@ -273,7 +280,7 @@ export class OwnerBatcher {
     for (const p of pack.ops) this.settle(p, false, err);
   }
 
-  private onResults(msg: Msg): void {
+  private onResults(msg: TransportMessage): void {
     if (msg.headers) hopParts.labels('in').inc();
     const whole = this.assembler.add(msg.headers, msg.data);
     if (whole === null) return;
@@ -295,9 +302,21 @@ export class OwnerBatcher {
 
 function transportError(err: unknown): SeatError {
   if (err instanceof SeatError) return err;
-  if (err instanceof NatsError) {
-    if (err.code === NatsErrorCode.NoResponders) return new SeatError(ErrorCode.UNAVAILABLE, 'owner not reachable', {}, { cause: err });
-    if (err.code === NatsErrorCode.Timeout) return new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'owner did not answer in time', {}, { cause: err });
+  if (err instanceof TransportError) {
+    if (err.failure === 'no-responders') return new SeatError(ErrorCode.UNAVAILABLE, 'owner not reachable', {}, { cause: err });
+    if (err.failure === 'timeout') return new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'owner did not answer in time', {}, { cause: err });
   }
   return new SeatError(ErrorCode.UNAVAILABLE, 'routing failed', {}, { cause: err });
+}
+
+function requireNc(nc: NatsConnection | undefined): NatsConnection {
+  if (!nc) throw new Error('OwnerBatcher needs a transport or a NATS connection');
+  return nc;
+}
+
+/** Ops in flight to a worker the ring dropped are re-routed now, not after their timeout. Returns an unsubscribe. */
+export function abandonDroppedOwners(placement: Placement, batcher: Pick<OwnerBatcher, 'abandon'>): () => void {
+  return placement.onChange(({ before, after }) => {
+    for (const node of before) if (!after.includes(node)) batcher.abandon(node);
+  });
 }

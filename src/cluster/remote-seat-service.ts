@@ -63,7 +63,7 @@ export interface RemoteSeatServiceOptions {
   /** Where layouts are expanded into labels and categories; default: a cache of its own. */
   layouts?: LayoutCache;
   /** The state of the NATS connection the batcher uses; without it, requests are sent blindly. */
-  link?: NatsLink;
+  link?: Pick<NatsLink, 'up' | 'waitUp'>;
   /** How long a new request waits for a lost connection before failing (default DEFAULT_NATS_DOWN_WAIT_MS). */
   natsDownWaitMs?: number;
 }
@@ -149,7 +149,7 @@ export class RemoteSeatService implements SeatService {
    * waits for the connection within its deadline and is resent under the same key.
    */
   private async awaitLink(sent: boolean, deadline: number): Promise<void> {
-    const link = this.opts.link as NatsLink;
+    const link = this.opts.link!;
     const left = deadline - performance.now();
     const wait = sent ? left : Math.min(left, this.opts.natsDownWaitMs ?? DEFAULT_NATS_DOWN_WAIT_MS);
     if (await link.waitUp(wait)) return;

@@ -1,11 +1,10 @@
-import type { NatsConnection } from 'nats';
 import type { Logger } from '../logger.ts';
 import { hopParts } from './cluster-metrics.ts';
-import { sendFramed } from './hop-frames.ts';
+import { sendFramedOn, type ClusterTransport } from './transport.ts';
 import type { OpResult } from './wire.ts';
 
 export interface ResultSenderOptions {
-  nc: NatsConnection;
+  transport: ClusterTransport;
   /** Largest payload of one message (read per flush: the server may change it on reconnect). */
   limit: () => number;
   logger: Logger;
@@ -72,9 +71,9 @@ export class ResultSender {
 
   private publish(inbox: string, body: string, limit: number, msgId: string): void {
     try {
-      sendFramed(this.opts.nc, inbox, encoder.encode(body), limit, msgId, (payload, headers) => {
+      sendFramedOn(this.opts.transport, inbox, encoder.encode(body), limit, msgId, (payload, headers) => {
         if (headers) hopParts.labels('out').inc(Number(headers.get('Hop-Parts')));
-        this.opts.nc.publish(inbox, payload, headers ? { headers } : {});
+        this.opts.transport.publish(inbox, payload, headers);
       });
     } catch (err) {
       // A closed connection: the gateway's attempt times out and it retries (mutations are idempotent).

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { clockOffsetMs, clockSkewed } from './cluster-metrics.ts';
 import { isSkewed, OffsetEstimator, sampleOf } from './clock-offset.ts';
-import type { MembershipStore } from './membership.ts';
+import type { MembershipStore, ServerClock } from './membership.ts';
 
 export interface SharedClockOptions {
-  redis: Redis;
+  /** The reference clock: the membership store's (Redis `TIME` in the cluster). */
+  server: ServerClock;
   /** How often to measure (the heartbeat interval). */
   intervalMs: number;
   /** Beyond this offset the worker owns no shows (CLOCK_SKEW_MAX_MS). */
@@ -73,10 +73,10 @@ export class SharedClock {
     try {
       const sentWall = this.local();
       const sentMono = performance.now();
-      const [sec, usec] = await this.opts.redis.time();
+      const referenceMs = await this.opts.server.time();
       const rttMs = performance.now() - sentMono;
       // The monotonic clock times the trip (a wall clock may step mid-trip); the wall clock places it.
-      this.estimator.add(sampleOf({ localSentMs: sentWall, localReceivedMs: sentWall + rttMs, referenceMs: Number(sec) * 1000 + Number(usec) / 1000 }));
+      this.estimator.add(sampleOf({ localSentMs: sentWall, localReceivedMs: sentWall + rttMs, referenceMs }));
       this.failed = false;
       this.report();
     } finally {

@@ -1,12 +1,14 @@
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { NatsConnection } from 'nats';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { SeatService } from '../service/seat-service.ts';
 import { endpointMessages, endpointOps, hopParts } from './cluster-metrics.ts';
-import { FrameAssembler, frameLimit } from './hop-frames.ts';
+import { FrameAssembler } from './hop-frames.ts';
+import { NatsTransport } from './nats-transport.ts';
 import { checkOp, runOp, type MapReader } from './op-dispatch.ts';
 import type { Placement } from './placement.ts';
 import { ResultSender } from './result-sender.ts';
+import { transportFrameLimit, type ClusterTransport, type TransportMessage } from './transport.ts';
 import { viewToMapWire } from './show-map-wire.ts';
 import { decodeRequest, encodeJSON, errorResult, type Op, type OpResult } from './wire.ts';
 
@@ -20,7 +22,9 @@ export const DEFAULT_REQUEST_ASSEMBLY_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_REQUEST_ASSEMBLY_MAX_AGE_MS = 30_000;
 
 export interface WorkerEndpointOptions {
-  nc: NatsConnection;
+  /** Where commands arrive and results leave; or `nc`, taken as a NatsTransport. */
+  transport?: ClusterTransport;
+  nc?: NatsConnection;
   /** This worker's command subject (`clusterSubjects(prefix).commands(nodeId)`). */
   subject: string;
   service: SeatService;
@@ -47,7 +51,8 @@ export interface WorkerEndpointOptions {
  * from different clients); per show, the actor's mailbox orders them.
  */
 export class WorkerEndpoint {
-  private sub: Subscription | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly transport: ClusterTransport;
   private readonly log: Logger;
   private readonly inFlight = new Set<Promise<void>>();
   private canServe: (showId: string) => boolean;
@@ -59,6 +64,8 @@ export class WorkerEndpoint {
 
   constructor(private readonly opts: WorkerEndpointOptions) {
     this.log = opts.logger.child({ subsystem: 'worker-endpoint' });
+    if (!opts.transport && !opts.nc) throw new Error('WorkerEndpoint needs a transport or a NATS connection');
+    const transport = (this.transport = opts.transport ?? new NatsTransport(opts.nc!));
     const self = opts.placement.selfId;
     this.canServe = opts.canServe ?? ((showId) => self !== null && opts.placement.selfAlive && opts.placement.owner(showId) === self);
     this.readMap = opts.readMap ?? (async (showId) => viewToMapWire(await opts.service.getShow(showId)));
@@ -67,7 +74,7 @@ export class WorkerEndpoint {
       maxAgeMs: DEFAULT_REQUEST_ASSEMBLY_MAX_AGE_MS,
       onDrop: (msgId, reason) => this.log.warn({ msgId, reason }, 'dropped an unfinished parted request'),
     });
-    this.results = new ResultSender({ nc: opts.nc, limit: () => frameLimit(opts.nc, opts.maxFrameBytes), logger: this.log });
+    this.results = new ResultSender({ transport, limit: () => transportFrameLimit(transport, opts.maxFrameBytes), logger: this.log });
   }
 
   /** Replaces the ownership check (for takeover/handover wiring). */
@@ -78,19 +85,13 @@ export class WorkerEndpoint {
   start(): void {
     // A queue group: should two processes ever run one node id, each request still reaches
     // only one of them (the NODE_ID claim refuses the second process at start).
-    this.sub = this.opts.nc.subscribe(this.opts.subject, {
+    this.unsubscribe = this.transport.subscribe(this.opts.subject, (msg) => this.receive(msg), {
       queue: WORKER_QUEUE_GROUP,
-      callback: (err, msg) => {
-        if (err) {
-          this.log.warn({ err }, 'command subscription failed');
-          return;
-        }
-        this.receive(msg);
-      },
+      onError: (err) => this.log.warn({ err }, 'command subscription failed'),
     });
   }
 
-  private receive(msg: Msg): void {
+  private receive(msg: TransportMessage): void {
     if (msg.headers) hopParts.labels('in').inc();
     const whole = this.assembler.add(msg.headers, msg.data);
     if (whole === null) return;
@@ -115,8 +116,7 @@ export class WorkerEndpoint {
     }
   }
 
-  private ack(msg: Msg, body: unknown): void {
-    if (!msg.reply) return;
+  private ack(msg: TransportMessage, body: unknown): void {
     try {
       msg.respond(encodeJSON(body));
     } catch (err) {
@@ -144,8 +144,8 @@ export class WorkerEndpoint {
 
   /** Stops taking requests (they go unanswered: the gateway sees no responders and retries elsewhere) and waits for those in flight. */
   async close(): Promise<void> {
-    this.sub?.unsubscribe();
-    this.sub = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     await Promise.allSettled([...this.inFlight]);
     this.results.flushNow();
   }

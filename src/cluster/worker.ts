@@ -7,18 +7,18 @@ import { addStatsSource } from '../gateway/http/http-metrics.ts';
 import { createSeatNode, type SeatNode } from '../node.ts';
 import { connectNats } from '../persistence/durable-storage.ts';
 import { openStorage, type Storage } from '../persistence/index.ts';
-import { clusterSubjects } from '../subjects.ts';
 import { clusterRoutes } from './cluster-routes.ts';
 import { watchFaultStats } from './fault-metrics.ts';
 import { startHealthServer } from './health-server.ts';
 import { RedisMembershipStore } from './membership.ts';
-import { NodeIdClaim } from './node-claim.ts';
+import { NatsTransport } from './nats-transport.ts';
+import { NodeIdClaim, RedisNodeClaimStore } from './node-claim.ts';
 import { resolveNodeId } from './node-id.ts';
 import { SharedClock, gateMembership } from './shared-clock.ts';
-import { RedisPlacement } from './redis-placement.ts';
+import type { MembershipPlacement } from './membership-placement.ts';
 import { connectRedis } from './redis-client.ts';
-import { mapWireOf } from './show-map-wire.ts';
-import { WorkerEndpoint } from './worker-endpoint.ts';
+import type { WorkerEndpoint } from './worker-endpoint.ts';
+import { createWorkerRouting } from './worker-routing.ts';
 
 /** Everything a worker extension may use. Created in this order: storage, node, placement, endpoint. */
 export interface WorkerContext {
@@ -27,7 +27,7 @@ export interface WorkerContext {
   logger: Logger;
   storage: Storage;
   node: SeatNode;
-  placement: RedisPlacement;
+  placement: MembershipPlacement;
   endpoint: WorkerEndpoint;
   /** The cluster's own NATS connection (commands, announcements); storage has another. */
   nc: NatsConnection;
@@ -69,7 +69,7 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   if (!config.redisUrl || !config.holdTokenSecret) throw new Error('a worker needs REDIS_URL and HOLD_TOKEN_SECRET');
   const redis = connectRedis(config.redisUrl, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
   // One live process per NODE_ID, checked before anything else is opened or subscribed.
-  const claim = new NodeIdClaim(redis, config.clusterPrefix, nodeId, config.memberTtlMs);
+  const claim = new NodeIdClaim(new RedisNodeClaimStore(redis, config.clusterPrefix), nodeId, config.memberTtlMs);
   try {
     await claim.claim(config.nodeClaimWaitMs ?? config.memberTtlMs + 2 * config.heartbeatIntervalMs, log);
   } catch (err) {
@@ -78,13 +78,14 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   }
   // Kept fresh until the heartbeat takes over (opening storage may outlast the TTL).
   const claimKeeper = setInterval(() => void claim.refresh().catch(() => undefined), config.heartbeatIntervalMs).unref();
-  let placement: RedisPlacement;
+  let placement: MembershipPlacement;
   let resolveClaimLost!: () => void;
   const claimLost = new Promise<void>((resolve) => (resolveClaimLost = resolve));
   const storage = await openStorage({ ...config, nodeId }, logger);
   let warmState: NonNullable<ActorHostOptions['warmState']> | null = null;
   // Decisions use the shared clock; a worker too far off it stays out of the ring (gateMembership).
-  const clock = new SharedClock({ redis, intervalMs: config.heartbeatIntervalMs, skewMaxMs: config.clockSkewMaxMs, logger: logger.child({ nodeId }) });
+  const membership = new RedisMembershipStore(redis, config.clusterPrefix);
+  const clock = new SharedClock({ server: membership, intervalMs: config.heartbeatIntervalMs, skewMaxMs: config.clockSkewMaxMs, logger: logger.child({ nodeId }) });
   const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
     warmState: (showId) => warmState?.(showId) ?? null,
     ownerVerifyWindowMs: config.ownerVerifyWindowMs,
@@ -95,27 +96,18 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   // seat_active_holds / seat_active_shows count this worker's shows.
   const removeStats = addStatsSource(() => node.host.stats());
   const nc = await connectNats(config.natsUrl!, `seat-worker-${nodeId}`, logger);
-  placement = new RedisPlacement({
-    store: gateMembership(new RedisMembershipStore(redis, config.clusterPrefix), clock),
-    nc,
-    prefix: config.clusterPrefix,
-    self: { nodeId, weight: config.nodeWeight },
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    memberTtlMs: config.memberTtlMs,
-    logger,
-    serveThroughOutage: config.serveThroughRedisOutage,
+  const transport = new NatsTransport(nc);
+  let endpoint: WorkerEndpoint;
+  ({ placement, endpoint } = createWorkerRouting({
+    nodeId,
+    node,
+    transport,
+    store: gateMembership(membership, clock),
     claim,
-    onClaimLost: () => resolveClaimLost(),
-  });
-  const endpoint = new WorkerEndpoint({
-    nc,
-    subject: clusterSubjects(config.clusterPrefix).commands(nodeId),
-    service: node.service,
-    placement,
+    settings: config,
     logger,
-    readMap: (showId) => node.host.read(showId, mapWireOf),
-    ...(config.hopMaxFrameBytes !== undefined ? { maxFrameBytes: config.hopMaxFrameBytes } : {}),
-  });
+    onClaimLost: () => resolveClaimLost(),
+  }));
   const context: WorkerContext = {
     nodeId,
     config,

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../logger.ts';
 import { clusterSubjects } from '../subjects.ts';
 import type { MembershipStore } from './membership.ts';
@@ -7,11 +6,12 @@ import { recordRingChange } from './ownership-metrics.ts';
 import type { NodeIdClaim } from './node-claim.ts';
 import type { Placement, PlacementChange } from './placement.ts';
 import { Ring, sameMembers, type Member } from './ring.ts';
+import type { ClusterTransport } from './transport.ts';
 
-export interface RedisPlacementOptions {
+export interface MembershipPlacementOptions {
   store: MembershipStore;
   /** Join/leave announcements travel here; null: polling alone (slower to react). */
-  nc: NatsConnection | null;
+  transport: ClusterTransport | null;
   prefix: string;
   /** This worker, heartbeating; null on a gateway (reads only). */
   self: Member | null;
@@ -28,16 +28,23 @@ export interface RedisPlacementOptions {
   claim?: NodeIdClaim;
   /** Runs once when another process took this worker's NODE_ID: this one serves nothing from then on. */
   onClaimLost?: () => void;
+  /** The monotonic clock leases are timed by (ms); default performance.now. Tests move it by hand. */
+  now?: () => number;
+  /** Beat only when `refresh` is called, no interval timer (in-process clusters on a manual clock). */
+  manualBeats?: boolean;
 }
 
 /** What travels on `<prefix>.cluster.members`. */
 export type MembershipAnnouncement = { type: 'join'; nodeId: string } | { type: 'leave'; nodeId: string };
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 /**
- * Placement from Redis membership and a `hashring` ring. Every heartbeat interval the
- * process beats (a worker) and re-reads the member list in one round trip; the ring is
- * rebuilt only when the list changes. Join and leave announcements on NATS make everyone
- * re-read at once instead of at their next tick.
+ * Placement from a membership store (Redis in the cluster) and a `hashring` ring. Every
+ * heartbeat interval the process beats (a worker) and re-reads the member list in one round
+ * trip; the ring is rebuilt only when the list changes. Join and leave announcements on the
+ * cluster transport (NATS) make everyone re-read at once instead of at their next tick.
  *
  * Timings (defaults): heartbeat 200 ms, TTL 800 ms. A killed worker leaves every view
  * within TTL + one interval (≤ 1.0 s); a graceful leave within one NATS hop (~1 ms).
@@ -54,19 +61,19 @@ export type MembershipAnnouncement = { type: 'join'; nodeId: string } | { type: 
  * TTL plus one interval the ring is the frozen one plus whoever beat since, so the workers
  * coming back one by one do not shuffle every show around.
  */
-export class RedisPlacement implements Placement {
+export class MembershipPlacement implements Placement {
   readonly selfId: string | null;
   private ring = new Ring([]);
   private listeners = new Set<(change: PlacementChange) => void>();
   private polled: Member[] = [];
   private lastBeatOkAt = -Infinity;
   private timer: NodeJS.Timeout | null = null;
-  private sub: Subscription | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly now: () => number;
   private inFlight: Promise<void> | null = null;
   private again = false;
   private closed = false;
   private readonly log: Logger;
-  private readonly codec = JSONCodec<MembershipAnnouncement>();
   private readonly subjects: ReturnType<typeof clusterSubjects>;
   private lastError: string | null = null;
   private left = false;
@@ -78,12 +85,13 @@ export class RedisPlacement implements Placement {
   private outage = false;
   /** The members of the current ring. */
   private view: Member[] = [];
-  /** Until then (performance.now()), the ring keeps the members it had when the store came back. */
+  /** Until then (on `now`), the ring keeps the members it had when the store came back. */
   private recoverUntil = -Infinity;
   private frozen: Member[] = [];
   private claimLost = false;
 
-  constructor(private readonly opts: RedisPlacementOptions) {
+  constructor(private readonly opts: MembershipPlacementOptions) {
+    this.now = opts.now ?? (() => performance.now());
     this.selfId = opts.self?.nodeId ?? null;
     this.log = opts.logger.child({ subsystem: 'placement' });
     this.subjects = clusterSubjects(opts.prefix);
@@ -91,23 +99,20 @@ export class RedisPlacement implements Placement {
 
   /** First beat and read; resolves once this process knows the ring (and, for a worker, is in it). */
   async start(): Promise<void> {
-    if (this.opts.nc) {
-      this.sub = this.opts.nc.subscribe(this.subjects.members, {
-        callback: (err, msg) => {
-          if (err) return;
-          try {
-            const a = this.codec.decode(msg.data);
-            this.log.debug({ announcement: a }, 'membership announcement');
-          } catch {
-            return;
-          }
-          void this.refresh();
-        },
+    if (this.opts.transport) {
+      this.unsubscribe = this.opts.transport.subscribe(this.subjects.members, (msg) => {
+        try {
+          const a = JSON.parse(decoder.decode(msg.data)) as MembershipAnnouncement;
+          this.log.debug({ announcement: a }, 'membership announcement');
+        } catch {
+          return;
+        }
+        void this.refresh();
       });
     }
     await this.refresh();
     if (this.lastError !== null) throw new Error(`membership unavailable: ${this.lastError}`);
-    this.timer = setInterval(() => void this.refresh(), this.opts.heartbeatIntervalMs);
+    if (!this.opts.manualBeats) this.timer = setInterval(() => void this.refresh(), this.opts.heartbeatIntervalMs);
     if (this.opts.self) this.announce({ type: 'join', nodeId: this.opts.self.nodeId });
   }
 
@@ -166,7 +171,7 @@ export class RedisPlacement implements Placement {
   }
 
   private get leaseCurrent(): boolean {
-    return performance.now() - this.lastBeatOkAt < this.opts.memberTtlMs;
+    return this.now() - this.lastBeatOkAt < this.opts.memberTtlMs;
   }
 
   /**
@@ -181,7 +186,7 @@ export class RedisPlacement implements Placement {
   }
 
   private async poll(): Promise<void> {
-    const started = performance.now();
+    const started = this.now();
     let lapsed = false;
     try {
       if (this.opts.claim && this.opts.self && !this.left && !this.claimLost && !(await this.opts.claim.refresh())) this.loseClaim();
@@ -189,7 +194,7 @@ export class RedisPlacement implements Placement {
       if (this.lastError !== null) {
         this.log.info('membership store reachable again');
         this.frozen = this.view;
-        this.recoverUntil = performance.now() + this.opts.memberTtlMs + this.opts.heartbeatIntervalMs;
+        this.recoverUntil = this.now() + this.opts.memberTtlMs + this.opts.heartbeatIntervalMs;
       }
       if (this.opts.self) {
         // A beat that lands after the lease ran out (paused process, slow store): the others
@@ -227,7 +232,7 @@ export class RedisPlacement implements Placement {
 
   /** The polled members, plus, right after an outage, the members the ring had through it. */
   private membersNow(): Member[] {
-    if (performance.now() >= this.recoverUntil) return this.polled;
+    if (this.now() >= this.recoverUntil) return this.polled;
     const ids = new Set(this.polled.map((m) => m.nodeId));
     return [...this.polled, ...this.frozen.filter((m) => !ids.has(m.nodeId))].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   }
@@ -262,7 +267,7 @@ export class RedisPlacement implements Placement {
 
   private announce(a: MembershipAnnouncement): void {
     try {
-      this.opts.nc?.publish(this.subjects.members, this.codec.encode(a));
+      this.opts.transport?.publish(this.subjects.members, encoder.encode(JSON.stringify(a)));
     } catch (err) {
       this.log.warn({ err }, 'announcement failed');
     }
@@ -282,7 +287,7 @@ export class RedisPlacement implements Placement {
       await this.inFlight?.catch(() => undefined);
       await this.opts.store.leave(this.opts.self.nodeId);
       this.announce({ type: 'leave', nodeId: this.opts.self.nodeId });
-      await this.opts.nc?.flush();
+      await this.opts.transport?.flush();
     } catch (err) {
       this.log.warn({ err }, 'leave failed; the member expires after its TTL');
     }
@@ -293,7 +298,7 @@ export class RedisPlacement implements Placement {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.sub?.unsubscribe();
+    this.unsubscribe?.();
     await this.inFlight?.catch(() => undefined);
   }
 }
