@@ -52,7 +52,7 @@ interface Answer extends StoredResponse {
 
 const EMPTY = Buffer.alloc(0);
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']);
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;
+const JSON_HEADER_LIST: readonly string[] = ['content-type', 'application/json; charset=utf-8', 'cache-control', 'no-store'];
 /** Hold attempts are what the per-address and per-customer rate limits count. */
 const HOLD_ROUTE = 'hold';
 
@@ -72,19 +72,26 @@ function errorAnswer(err: unknown): Answer {
  */
 const WRITE_SLICE_BYTES = 256 * 1024;
 
+/**
+ * Every response leaves in one socket write: headers and body are handed to `res.end` together
+ * (node corks the socket for it). `res.write(buffer)` after `writeHead` would flush the header
+ * block on its own first, a second syscall and a second TCP segment for every small reply.
+ */
 function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boolean): void {
-  res.writeHead(status, {
-    ...JSON_HEADERS,
-    'content-length': bytes.length,
-    vary: 'accept-encoding',
-    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-  });
+  res.writeHead(status, gzip ? GZIP_BYTES_HEADERS(bytes.length) : BYTES_HEADERS(bytes.length));
+  if (bytes.length <= WRITE_SLICE_BYTES) {
+    res.end(bytes);
+    return;
+  }
+  // The header block goes with the first slice.
+  res.socket?.cork();
   let offset = 0;
   const pump = (): void => {
     while (offset < bytes.length) {
       const end = Math.min(offset + WRITE_SLICE_BYTES, bytes.length);
       const more = res.write(bytes.subarray(offset, end));
       offset = end;
+      if (offset === WRITE_SLICE_BYTES) res.socket?.uncork();
       if (!more && offset < bytes.length) {
         res.once('drain', pump);
         return;
@@ -95,15 +102,20 @@ function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boo
   pump();
 }
 
+const BYTES_HEADERS = (length: number) => [...JSON_HEADER_LIST, 'content-length', length, 'vary', 'accept-encoding'];
+const GZIP_BYTES_HEADERS = (length: number) => [...JSON_HEADER_LIST, 'content-length', length, 'vary', 'accept-encoding', 'content-encoding', 'gzip'];
+
 function send(res: ServerResponse, a: Answer | StoredResponse): void {
   if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes, a.gzip === true);
   if (a.body === null) {
-    res.writeHead(a.status, a.headers ?? undefined);
+    if (a.headers) res.writeHead(a.status, a.headers);
+    else res.statusCode = a.status;
     res.end();
     return;
   }
-  const headers: Record<string, string | number> = { ...JSON_HEADERS, 'content-length': Buffer.byteLength(a.body) };
-  if (a.headers) Object.assign(headers, a.headers);
+  // A flat [name, value, …] list: no object spread per response.
+  const headers: Array<string | number> = [...JSON_HEADER_LIST, 'content-length', Buffer.byteLength(a.body)];
+  if (a.headers) for (const name in a.headers) headers.push(name, a.headers[name] as string);
   res.writeHead(a.status, headers);
   res.end(a.body);
 }
@@ -116,6 +128,18 @@ function customerIdOf(body: unknown): string | undefined {
 
 function headerOf(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Bodies up to this many bytes are their own fingerprint (a digest is as long and costs a hash). */
+const RAW_FINGERPRINT_MAX_BYTES = 43;
+
+/**
+ * What tells a retry's body from another body under the same key. Short bodies (a hold of a
+ * few seats, a confirm's `{}`) are compared as they are; longer ones by SHA-256. The two kinds
+ * are tagged so that a body never equals another body's digest.
+ */
+export function bodyFingerprint(raw: Buffer): string {
+  return raw.length <= RAW_FINGERPRINT_MAX_BYTES ? `r${raw.toString('latin1')}` : `h${createHash('sha256').update(raw).digest('base64url')}`;
 }
 
 /** Failures not worth replaying: a retry may well succeed. */
@@ -150,6 +174,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   async function serveRoute(route: Route, req: IncomingMessage, params: string[], query: string): Promise<Answer> {
+    // Derived once: the limits and the caller below both key on it.
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
     const bookingToken = route.bookingToken ? bookingTokenOf(req.headers) : undefined;
     // A booking's customer (Booking-Token) calls an admin route as themselves, not as the admin.
@@ -160,28 +185,24 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     const key = method === 'GET' ? undefined : checkIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
     const raw = route.body === 'none' ? EMPTY : await readBody(req, maxBodyBytes);
     const body = parseJsonBody(req, raw);
+    const customerId = route.customer ? customerIdOf(body) : undefined;
     const identified: CallContext = admin
       ? { caller: ADMIN_CALLER, ...(key !== undefined ? { idempotencyKey: key } : {}) }
       : identity.context(
-          {
-            peer: req.socket.remoteAddress,
-            forwardedFor: req.headers['x-forwarded-for'],
-            customerId: route.customer ? customerIdOf(body) : undefined,
-            customerToken: headerOf(req.headers['customer-token']),
-          },
+          // The address as derived above, as the peer with nothing forwarded: it is not derived again.
+          { peer: address, forwardedFor: undefined, customerId, customerToken: headerOf(req.headers['customer-token']) },
           key,
         );
     // A command still queued at its show when the client has given up is dropped undone.
     const ctx: CallContext = opts.commandDeadlineMs !== undefined ? { ...identified, deadline: Date.now() + opts.commandDeadlineMs } : identified;
     // Before the idempotency cache: a refused attempt is never replayed as the answer.
-    if (route.name === HOLD_ROUTE) await limiter.hold('http', address, customerIdOf(body));
+    if (route.name === HOLD_ROUTE) await limiter.hold('http', address, route.customer ? customerId : customerIdOf(body));
     const gzipOk = acceptsGzip(req.headers['accept-encoding']);
     if (key === undefined) return run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk);
     // Scoped by caller (and, for hold commands, by the hold token): another caller's key,
     // however alike, never meets this one.
     const cacheKey = `${method}\n${req.url}\n${ctx.caller}\n${holdToken}\n${bookingToken ?? ''}\n${key}`;
-    const fingerprint = createHash('sha256').update(raw).digest('base64url');
-    return idempotency.run(cacheKey, fingerprint, () => run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk), keepForReplay);
+    return idempotency.run(cacheKey, bodyFingerprint(raw), () => run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk), keepForReplay);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
