@@ -29,8 +29,8 @@ import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EDGE_LIMITS_OFF_ENV } from '../../test/support/spawn-server.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
-import { foldProfile, InspectorProfiler, inspectorUrlOf } from '../lib/cpu-profile.ts';
-import { cpuDelta, snapshotCpu } from '../lib/proc-cpu.ts';
+import { foldProfile, InspectorProfiler, inspectorUrlOf, threadCpuSec } from '../lib/cpu-profile.ts';
+import { cpuDelta, snapshotCpu, ticksPerSecond } from '../lib/proc-cpu.ts';
 import { writeJson, writeResults } from '../lib/results.ts';
 import { benchShowInput } from '../lib/show.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
@@ -147,10 +147,13 @@ interface Sample {
   checkout: string;
   round: number;
   requestsPerSec: number;
+  /** The whole process (every thread), per request. */
   cpuUsPerRequest: number;
-  /** Share of the profiled main-thread CPU per bucket (0..1). */
+  /** The main (JavaScript) thread alone, per request. */
+  mainThreadUsPerRequest: number;
+  /** Share of the profiled main-thread time per bucket (0..1). */
   shares: Record<string, number>;
-  /** µs per request per bucket: share × cpuUsPerRequest. */
+  /** µs per request per bucket: share × mainThreadUsPerRequest; `other threads` = process − main thread. */
   usPerRequest: Record<string, number>;
   counts: { holds: number; releases: number; confirms: number; errors: number };
   errorSamples: string[];
@@ -173,14 +176,17 @@ async function measure(root: string, round: number): Promise<Sample> {
     load.start();
     await sleep(WARMUP * 1000);
 
-    const group = [{ label: 'server', pids: [server.proc.pid as number] }];
+    const pid = server.proc.pid as number;
+    const group = [{ label: 'server', pids: [pid] }];
     const before = snapshotCpu(group);
+    const main0 = threadCpuSec(pid, pid, ticksPerSecond());
     const r0 = load.requests;
     const t0 = performance.now();
     await sleep(SECONDS * 1000);
     const requests = load.requests - r0;
     const seconds = (performance.now() - t0) / 1000;
     const cpuSec = cpuDelta(before, snapshotCpu(group)).server ?? 0;
+    const mainSec = threadCpuSec(pid, pid, ticksPerSecond()) - main0;
 
     await profiler.start(SAMPLE_US);
     await sleep(SECONDS * 1000);
@@ -192,14 +198,15 @@ async function measure(root: string, round: number): Promise<Sample> {
     const folded = foldProfile(profile, root);
     const total = Object.values(folded).reduce((a, b) => a + b, 0);
     const cpuUsPerRequest = requests > 0 ? (cpuSec * 1e6) / requests : NaN;
+    const mainThreadUsPerRequest = requests > 0 ? (mainSec * 1e6) / requests : NaN;
     const shares: Record<string, number> = {};
-    const usPerRequest: Record<string, number> = {};
+    const usPerRequest: Record<string, number> = { [OTHER_THREADS]: cpuUsPerRequest - mainThreadUsPerRequest };
     for (const [k, v] of Object.entries(folded)) {
       shares[k] = v / total;
-      usPerRequest[k] = (v / total) * cpuUsPerRequest;
+      usPerRequest[k] = (v / total) * mainThreadUsPerRequest;
     }
     const { errorSamples, ...counts } = load.counts;
-    return { checkout: root, round, requestsPerSec: requests / seconds, cpuUsPerRequest, shares, usPerRequest, counts, errorSamples };
+    return { checkout: root, round, requestsPerSec: requests / seconds, cpuUsPerRequest, mainThreadUsPerRequest, shares, usPerRequest, counts, errorSamples };
   } finally {
     await stopServer(server);
   }
@@ -211,20 +218,27 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
+const OTHER_THREADS = 'other threads';
+
 /** The groups the table reports: what the edge spends against what the show's actor does. */
 const GROUPS: Record<string, string[]> = {
-  'gateway (src/gateway + node http/net)': ['src/gateway', 'node http/net'],
-  'service (ids, tokens; src/service)': ['src/service'],
-  'actor (src/actors)': ['src/actors'],
-  'persistence (src/persistence)': ['src/persistence'],
-  'gc': ['(gc)'],
-  'other (program, libs, timers)': ['(program)', '(other)', 'node (other)', 'src/logger.ts', 'src/metrics.ts', 'src/config.ts', 'src/errors.ts', 'src/subjects.ts', 'src/node.ts'],
+  'gateway JS (src/gateway, node http)': ['src/gateway', 'node http/net'],
+  'gateway socket writes (syscall)': ['src/gateway [write]', 'node http/net [write]'],
+  'service (ids, tokens; src/service)': ['src/service', 'src/service [write]'],
+  'actor (src/actors)': ['src/actors', 'src/actors [write]'],
+  'persistence (src/persistence)': ['src/persistence', 'src/persistence [write]'],
+  gc: ['(gc)'],
+  'other (program, libs, timers)': ['(program)', '(other)', 'node (other)', 'node (other) [write]'],
+  'other threads (fs pool, GC helpers)': [OTHER_THREADS],
 };
+const GATEWAY_GROUPS = ['gateway JS (src/gateway, node http)', 'gateway socket writes (syscall)', 'service (ids, tokens; src/service)'];
+const ACTOR_GROUPS = ['actor (src/actors)', 'persistence (src/persistence)'];
 
 function grouped(us: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   const known = new Set(Object.values(GROUPS).flat());
   for (const [g, keys] of Object.entries(GROUPS)) out[g] = keys.reduce((a, k) => a + (us[k] ?? 0), 0);
+  // Project files outside a folder (src/logger.ts, src/metrics.ts, …) and anything unforeseen.
   for (const [k, v] of Object.entries(us)) if (!known.has(k)) out['other (program, libs, timers)'] = (out['other (program, libs, timers)'] ?? 0) + v;
   return out;
 }
@@ -255,6 +269,7 @@ const summary = CHECKOUTS.map((root) => {
     checkout: root,
     requestsPerSec: median(mine.map((s) => s.requestsPerSec)),
     cpuUsPerRequest: median(mine.map((s) => s.cpuUsPerRequest)),
+    mainThreadUsPerRequest: median(mine.map((s) => s.mainThreadUsPerRequest)),
     byGroup,
     byFolder,
     errors: mine.reduce((a, s) => a + s.counts.errors, 0),
@@ -262,17 +277,16 @@ const summary = CHECKOUTS.map((root) => {
 });
 
 const headers = ['µs CPU per request (median)', ...CHECKOUTS.map((c) => c)];
+const sum = (s: (typeof summary)[number], groups: string[]) => groups.reduce((a, g) => a + (s.byGroup[g] ?? 0), 0);
 const rows = [
   ['requests/s', ...summary.map((s) => formatNumber(s.requestsPerSec))],
   ['total (server process, /proc)', ...summary.map((s) => formatNumber(s.cpuUsPerRequest, 1))],
-  ...Object.keys(GROUPS).map((g) => [g, ...summary.map((s) => formatNumber(s.byGroup[g] ?? 0, 1))]),
-  [
-    'edge (gateway + service) / actor',
-    ...summary.map((s) => {
-      const edge = (s.byGroup['gateway (src/gateway + node http/net)'] ?? 0) + (s.byGroup['service (ids, tokens; src/service)'] ?? 0);
-      return formatNumber(edge / (s.byGroup['actor (src/actors)'] ?? NaN), 2);
-    }),
-  ],
+  ['  main thread (/proc)', ...summary.map((s) => formatNumber(s.mainThreadUsPerRequest, 1))],
+  ...Object.keys(GROUPS).map((g) => [`  ${g}`, ...summary.map((s) => formatNumber(s.byGroup[g] ?? 0, 1))]),
+  ['edge: gateway + writes + service', ...summary.map((s) => formatNumber(sum(s, GATEWAY_GROUPS), 1))],
+  ['actor: actors + persistence', ...summary.map((s) => formatNumber(sum(s, ACTOR_GROUPS), 1))],
+  ['edge / actor', ...summary.map((s) => formatNumber(sum(s, GATEWAY_GROUPS) / sum(s, ACTOR_GROUPS), 2))],
+  ['edge without socket writes / actor', ...summary.map((s) => formatNumber((sum(s, GATEWAY_GROUPS) - (s.byGroup['gateway socket writes (syscall)'] ?? 0)) / sum(s, ACTOR_GROUPS), 2))],
   ['errors', ...summary.map((s) => s.errors)],
 ];
 console.log(renderTable(headers, rows));

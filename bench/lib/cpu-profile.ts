@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 
 /**
@@ -93,27 +94,35 @@ export class InspectorProfiler {
  */
 export function bucketOf(stack: CallFrame[], root: string): string {
   const src = `${root.replace(/\/$/, '')}/src/`;
+  const leaf = stack[stack.length - 1];
+  // Write syscalls made on the main thread (a socket write on loopback also runs the reader's TCP receive).
+  const suffix = leaf && leaf.url === '' && SOCKET_WRITES.has(leaf.functionName) ? ' [write]' : '';
   for (let i = stack.length - 1; i >= 0; i--) {
     const url = (stack[i] as CallFrame).url.replace(/^file:\/\//, '');
     if (url.startsWith(src)) {
       const rest = url.slice(src.length);
       const slash = rest.indexOf('/');
-      return slash < 0 ? `src/${rest}` : `src/${rest.slice(0, slash)}`;
+      return (slash < 0 ? `src/${rest}` : `src/${rest.slice(0, slash)}`) + suffix;
     }
   }
-  const leaf = stack[stack.length - 1];
   if (!leaf) return '(other)';
   if (leaf.functionName === '(garbage collector)') return '(gc)';
   if (leaf.functionName === '(idle)') return '(idle)';
   if (leaf.functionName === '(program)') return '(program)';
   for (let i = stack.length - 1; i >= 0; i--) {
     const url = (stack[i] as CallFrame).url;
-    if (url.startsWith('node:')) return url.startsWith('node:internal/http') || url.includes('_http_') || url.includes('net') || url.includes('stream') ? 'node http/net' : 'node (other)';
+    if (url.startsWith('node:')) return (url.startsWith('node:internal/http') || url.includes('_http_') || url.includes('net') || url.includes('stream') ? 'node http/net' : 'node (other)') + suffix;
   }
   return '(other)';
 }
 
-/** Microseconds of CPU per bucket over the profile (idle left out). */
+/** Native frames that write a socket or file from the main thread. */
+const SOCKET_WRITES = new Set(['writev', 'writeLatin1String', 'writeUtf8String', 'writeAsciiString', 'writeUcs2String', 'writeBuffer']);
+
+/**
+ * Microseconds per bucket over the profile (idle left out). Samples measure the main thread's
+ * time, not CPU time: use the shares, scaled by the thread's CPU from /proc.
+ */
 export function foldProfile(profile: CpuProfile, root: string): Record<string, number> {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -140,4 +149,15 @@ export function foldProfile(profile: CpuProfile, root: string): Record<string, n
     out[b] = (out[b] ?? 0) + dt;
   }
   return out;
+}
+
+/** utime + stime of one thread (`/proc/<pid>/task/<tid>/stat`), seconds; the main thread's tid is the pid. */
+export function threadCpuSec(pid: number, tid: number, ticksPerSecond: number): number {
+  try {
+    const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return NaN;
+  }
 }

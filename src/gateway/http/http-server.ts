@@ -12,6 +12,7 @@ import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../lim
 import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
+import { holdJson } from './reply-json.ts';
 import { IdempotencyCache, type IdempotencyCacheOptions, type StoredResponse } from './idempotency-cache.ts';
 import { acceptsGzip, bookingTokenOf, holdTokenOf, matchShowsPath, type Route } from './routes.ts';
 
@@ -52,12 +53,23 @@ interface Answer extends StoredResponse {
 
 const EMPTY = Buffer.alloc(0);
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']);
-const JSON_HEADER_LIST: readonly string[] = ['content-type', 'application/json; charset=utf-8', 'cache-control', 'no-store'];
+/**
+ * Every answer, JSON or page: a browser must never guess another type from the content. Passed
+ * with the rest to writeHead rather than set per request with setHeader, which would send every
+ * header of every reply through node's slower merge path.
+ */
+const NOSNIFF_LIST: readonly string[] = ['x-content-type-options', 'nosniff'];
+const JSON_HEADER_LIST: readonly string[] = ['content-type', 'application/json; charset=utf-8', 'cache-control', 'no-store', ...NOSNIFF_LIST];
 /** Hold attempts are what the per-address and per-customer rate limits count. */
 const HOLD_ROUTE = 'hold';
 
 function json(status: number, body: unknown): Answer {
   return { status, headers: null, body: JSON.stringify(body) };
+}
+
+/** A route's reply body as JSON: the common ones from cached fragments (reply-json.ts). */
+function replyJson(routeName: string, status: number, body: unknown): Answer {
+  return { status, headers: null, body: routeName === HOLD_ROUTE ? holdJson(body) : JSON.stringify(body) };
 }
 
 function errorAnswer(err: unknown): Answer {
@@ -108,8 +120,9 @@ const GZIP_BYTES_HEADERS = (length: number) => [...JSON_HEADER_LIST, 'content-le
 function send(res: ServerResponse, a: Answer | StoredResponse): void {
   if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes, a.gzip === true);
   if (a.body === null) {
-    if (a.headers) res.writeHead(a.status, a.headers);
-    else res.statusCode = a.status;
+    const headers: Array<string | number> = [...NOSNIFF_LIST];
+    if (a.headers) for (const name in a.headers) headers.push(name, a.headers[name] as string);
+    res.writeHead(a.status, headers);
     res.end();
     return;
   }
@@ -165,7 +178,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     try {
       const reply = await route.handle({ service, params, query, body, holdToken, bookingToken, ctx, acceptsGzip: gzipOk });
       if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json, gzip: reply.gzip === true };
-      return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
+      return reply.body === undefined ? { status: reply.status, headers: null, body: null } : replyJson(route.name, reply.status, reply.body);
     } catch (err) {
       const answer = errorAnswer(err);
       if (answer.status >= 500) log.warn({ err, route: route.name, code: answer.code }, 'request failed');
@@ -213,8 +226,6 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     let path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-    // Every answer, JSON or page: a browser must never guess another type from the content.
-    res.setHeader('x-content-type-options', 'nosniff');
 
     if (method === 'GET') {
       if (path === '/healthz') return done(res, method, 'healthz', json(200, { status: 'ok' }));
@@ -229,7 +240,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
           }
         }
         const m = await metricsText();
-        res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body) });
+        res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body), 'x-content-type-options': 'nosniff' });
         res.end(m.body);
         return recordHttpRequest(method, 'metrics', 200);
       }
@@ -260,7 +271,11 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   function notFound(req: IncomingMessage, res: ServerResponse, method: string): void {
-    if ((method === 'GET' || method === 'HEAD') && opts.fallback?.(req, res)) return recordHttpRequest(method, 'page', res.statusCode);
+    if (method === 'GET' || method === 'HEAD') {
+      // The page's answers carry it too, whoever serves them.
+      res.setHeader('x-content-type-options', 'nosniff');
+      if (opts.fallback?.(req, res)) return recordHttpRequest(method, 'page', res.statusCode);
+    }
     done(res, method, 'not_found', errorAnswer(new SeatError(ErrorCode.NOT_FOUND, 'no such route')));
   }
 
