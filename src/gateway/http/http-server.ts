@@ -85,9 +85,9 @@ function errorAnswer(err: unknown): Answer {
 const WRITE_SLICE_BYTES = 256 * 1024;
 
 /**
- * Every response leaves in one socket write: headers and body are handed to `res.end` together
- * (node corks the socket for it). `res.write(buffer)` after `writeHead` would flush the header
- * block on its own first, a second syscall and a second TCP segment for every small reply.
+ * Every response leaves in one socket write (test/integration/http-replies.test.ts counts
+ * them): a small body goes to `res.end` with its headers; a big one's first `res.write` is
+ * corked by node until the next tick, so the header block rides with the first slice.
  */
 function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boolean): void {
   res.writeHead(status, gzip ? GZIP_BYTES_HEADERS(bytes.length) : BYTES_HEADERS(bytes.length));
@@ -95,15 +95,12 @@ function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boo
     res.end(bytes);
     return;
   }
-  // The header block goes with the first slice.
-  res.socket?.cork();
   let offset = 0;
   const pump = (): void => {
     while (offset < bytes.length) {
       const end = Math.min(offset + WRITE_SLICE_BYTES, bytes.length);
       const more = res.write(bytes.subarray(offset, end));
       offset = end;
-      if (offset === WRITE_SLICE_BYTES) res.socket?.uncork();
       if (!more && offset < bytes.length) {
         res.once('drain', pump);
         return;
