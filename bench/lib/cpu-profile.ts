@@ -89,8 +89,9 @@ export class InspectorProfiler {
  * Which part of the system a sample belongs to: the innermost frame of the stack that lies in
  * the project's src/<folder>/ names the folder (a library or a built-in called from there
  * counts for its caller: zod for the gateway's validation, JSON.stringify for whoever
- * serializes). A stack with no project frame is node's own work (`node:http`/`node:net`
- * callbacks: parsing requests, writing sockets) or a library's timer; GC and idle are kept apart.
+ * serializes). A stack with no project frame is a library's own callback (`lib nats`), node's
+ * own work (`node:http`/`node:net` callbacks: parsing requests, writing sockets), or GC and
+ * idle, kept apart. A write syscall at the leaf gets ` [write]` after its bucket.
  */
 export function bucketOf(stack: CallFrame[], root: string): string {
   const src = `${root.replace(/\/$/, '')}/src/`;
@@ -106,6 +107,11 @@ export function bucketOf(stack: CallFrame[], root: string): string {
     }
   }
   if (!leaf) return '(other)';
+  // No project frame: a library's own callback (the nats client reading its socket, pg parsing a reply).
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec((stack[i] as CallFrame).url);
+    if (m) return `lib ${m[1]}${suffix}`;
+  }
   if (leaf.functionName === '(garbage collector)') return '(gc)';
   if (leaf.functionName === '(idle)') return '(idle)';
   if (leaf.functionName === '(program)') return '(program)';

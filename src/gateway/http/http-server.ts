@@ -12,7 +12,6 @@ import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../lim
 import { parseJsonBody, readBody } from './body.ts';
 import { toHttpError } from './error-mapping.ts';
 import { recordCommand, recordHttpRequest, metricsText } from './http-metrics.ts';
-import { holdJson } from './reply-json.ts';
 import { IdempotencyCache, type IdempotencyCacheOptions, type StoredResponse } from './idempotency-cache.ts';
 import { acceptsGzip, bookingTokenOf, holdTokenOf, matchShowsPath, type Route } from './routes.ts';
 
@@ -65,11 +64,6 @@ const HOLD_ROUTE = 'hold';
 
 function json(status: number, body: unknown): Answer {
   return { status, headers: null, body: JSON.stringify(body) };
-}
-
-/** A route's reply body as JSON: the common ones from cached fragments (reply-json.ts). */
-function replyJson(routeName: string, status: number, body: unknown): Answer {
-  return { status, headers: null, body: routeName === HOLD_ROUTE ? holdJson(body) : JSON.stringify(body) };
 }
 
 function errorAnswer(err: unknown): Answer {
@@ -175,7 +169,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     try {
       const reply = await route.handle({ service, params, query, body, holdToken, bookingToken, ctx, acceptsGzip: gzipOk });
       if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json, gzip: reply.gzip === true };
-      return reply.body === undefined ? { status: reply.status, headers: null, body: null } : replyJson(route.name, reply.status, reply.body);
+      return reply.body === undefined ? { status: reply.status, headers: null, body: null } : json(reply.status, reply.body);
     } catch (err) {
       const answer = errorAnswer(err);
       if (answer.status >= 500) log.warn({ err, route: route.name, code: answer.code }, 'request failed');
