@@ -15,17 +15,17 @@
  * EDGE_LIMITS_OFF_ENV), as for any load from one loopback address.
  *
  *   node --import tsx bench/edge-cpu/cluster.ts [--seconds 6] [--warmup 3] [--concurrency 32]
- *     [--shows 4] [--confirm-every 4] [--sample-us 200] [--out bench/results/edge-cpu-cluster.json]
+ *     [--shows 4] [--confirm-every 4] [--rate 500] [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu-cluster.json]
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startCluster, type ClusterProcess } from '../../test/support/cluster.ts';
 import { EDGE_LIMITS_OFF_ENV } from '../../test/support/spawn-server.ts';
 import { intArg, parseCli } from '../lib/args.ts';
 import { foldProfile, InspectorProfiler, inspectorUrlOf, threadCpuSec } from '../lib/cpu-profile.ts';
 import { readProcStat, ticksPerSecond } from '../lib/proc-cpu.ts';
-import { writeResults } from '../lib/results.ts';
+import { writeJson, writeResults } from '../lib/results.ts';
 import { benchShowInput } from '../lib/show.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { EdgeLoad } from './load.ts';
@@ -37,6 +37,8 @@ const args = parseCli({
   shows: { type: 'string' },
   'confirm-every': { type: 'string' },
   'sample-us': { type: 'string' },
+  rate: { type: 'string' },
+  'save-profiles': { type: 'string' },
   out: { type: 'string' },
 });
 const SECONDS = intArg(args.seconds, 'seconds', 6, 1);
@@ -45,6 +47,10 @@ const CONCURRENCY = intArg(args.concurrency, 'concurrency', 32, 1);
 const SHOWS = intArg(args.shows, 'shows', 4, 1);
 const CONFIRM_EVERY = intArg(args['confirm-every'], 'confirm-every', 4, 1);
 const SAMPLE_US = intArg(args['sample-us'], 'sample-us', 200, 50);
+/** Requests/s offered (0: closed loop). */
+const RATE = intArg(args.rate, 'rate', 500, 0);
+/** A folder to keep the raw .cpuprofile of each process in (open it in Chrome DevTools). */
+const SAVE_PROFILES = typeof args['save-profiles'] === 'string' ? resolve(args['save-profiles']) : null;
 const ROWS = 100;
 const SEATS_PER_ROW = 100;
 const ROOT = resolve('.');
@@ -69,8 +75,9 @@ const HOPS: Array<{ hop: string; process: 'gateway' | 'worker'; buckets: string[
   { hop: 'gateway: HTTP edge (src/gateway, node http)', process: 'gateway', buckets: ['src/gateway', 'node http/net'] },
   { hop: 'gateway: HTTP socket writes (syscall)', process: 'gateway', buckets: ['src/gateway [write]', 'node http/net [write]'] },
   { hop: 'gateway: routing (src/cluster: batcher, hop frames)', process: 'gateway', buckets: ['src/cluster', 'src/cluster [write]'] },
-  { hop: 'gateway: nats client (request out, reply in)', process: 'gateway', buckets: ['lib nats', 'lib nats [write]'] },
-  { hop: 'worker: nats client (request in, reply out)', process: 'worker', buckets: ['lib nats', 'lib nats [write]'] },
+  { hop: 'gateway: nats client (requests out, results in)', process: 'gateway', buckets: ['lib nats', 'lib nats [write]'] },
+  // Its own socket callbacks: the hop's requests and results, and JetStream's PubAcks.
+  { hop: 'worker: nats client (requests in, results and appends out, acks in)', process: 'worker', buckets: ['lib nats', 'lib nats [write]'] },
   { hop: 'worker: endpoint (src/cluster: hop frames, results)', process: 'worker', buckets: ['src/cluster', 'src/cluster [write]'] },
   { hop: 'worker: service (ids, tokens; src/service)', process: 'worker', buckets: ['src/service'] },
   { hop: 'worker: actor (src/actors)', process: 'worker', buckets: ['src/actors', 'src/actors [write]'] },
@@ -99,6 +106,7 @@ try {
     concurrency: CONCURRENCY,
     confirmEvery: CONFIRM_EVERY,
     keyPrefix: randomBytes(6).toString('hex'),
+    rate: RATE,
   });
   const profilers = { gateway: await InspectorProfiler.connect(inspectorOf(gateway)), worker: await InspectorProfiler.connect(inspectorOf(worker)) };
   const pids = { gateway: gateway.proc.pid as number, worker: worker.proc.pid as number };
@@ -126,6 +134,10 @@ try {
   profilers.gateway.close();
   profilers.worker.close();
   await load.stop();
+  if (SAVE_PROFILES) {
+    writeJson(join(SAVE_PROFILES, 'edge-cpu-cluster-gateway.cpuprofile'), gp);
+    writeJson(join(SAVE_PROFILES, 'edge-cpu-cluster-worker.cpuprofile'), wp);
+  }
 
   const usOf = (folded: Record<string, number>, mainUs: number) => {
     const total = Object.values(folded).reduce((a, b) => a + b, 0);
@@ -150,14 +162,14 @@ try {
   ];
   console.log(renderTable(['µs CPU per request (1 gateway + 1 worker)', 'µs'], table));
   const loadAfter = loadavg();
-  console.log(`\nmix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`);
+  console.log(`\noffered: ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}; mix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`);
   console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   if (load.counts.errorSamples.length) console.log(`first errors: ${load.counts.errorSamples.join(' | ')}`);
   const path = writeResults(
     'edge-cpu-cluster',
     {
       at: new Date().toISOString(),
-      settings: { seconds: SECONDS, warmup: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, limitsOff: EDGE_LIMITS_OFF_ENV },
+      settings: { rate: RATE, seconds: SECONDS, warmup: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, limitsOff: EDGE_LIMITS_OFF_ENV },
       loadAverage: { before: loadBefore, after: loadAfter },
       requestsPerSec: requests / seconds,
       cpuUsPerRequest: cpu,

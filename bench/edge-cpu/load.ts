@@ -17,6 +17,12 @@ export interface LoadOptions {
   confirmEvery: number;
   /** Makes idempotency keys unique across runs against one server. */
   keyPrefix: string;
+  /**
+   * Requests per second for all clients together; 0: as fast as answers come. A fixed rate
+   * below saturation makes runs comparable: the shows then batch alike whatever else the
+   * machine is doing.
+   */
+  rate?: number;
 }
 
 export interface LoadCounts {
@@ -39,6 +45,8 @@ export class EdgeLoad {
   private loops: Promise<void>[] = [];
   private readonly agent: Agent;
   private seq = 0;
+  /** When the next request may start (ms, performance.now), under a fixed rate. */
+  private nextSlot = 0;
 
   constructor(private readonly opts: LoadOptions) {
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
@@ -104,7 +112,19 @@ export class EdgeLoad {
     if (this.counts.errorSamples.length < 5) this.counts.errorSamples.push(`${a.status} ${a.body.slice(0, 200)}`);
   }
 
-  private send(method: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
+  /** Waits for this request's turn under a fixed rate: slots 1/rate apart, handed out in order. */
+  private async pace(): Promise<void> {
+    const rate = this.opts.rate ?? 0;
+    if (rate <= 0) return;
+    const now = performance.now();
+    // A client late for its slot does not earn a burst: slots start again from now.
+    this.nextSlot = Math.max(this.nextSlot, now - 50) + 1000 / rate;
+    const wait = this.nextSlot - now;
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  }
+
+  private async send(method: string, path: string, body: string, headers: Record<string, string>): Promise<Answer> {
+    await this.pace();
     const u = new URL(path, this.opts.url);
     const key = `${this.opts.keyPrefix}-${(this.seq++).toString(36).padStart(10, '0')}`;
     const h: Record<string, string | number> = { ...headers, 'idempotency-key': key };

@@ -3,6 +3,9 @@
  * against `src/main.ts` (ROLE=all, the embedded store in a temporary DATA_DIR), split by the
  * part of the system that spent it.
  *
+ * Requests are offered at a fixed rate (default 800/s, below saturation on a busy 2-core box),
+ * so both checkouts do the same work per second and their shows batch alike.
+ *
  * Per checkout and round: start the server (with its inspector on), create the shows, warm
  * up, then
  *   1. a plain window: the server's CPU from /proc (utime + stime, every thread) over the
@@ -19,7 +22,7 @@
  *
  *   node --import tsx bench/edge-cpu/run.ts [--checkouts /work/main,.] [--rounds 3]
  *     [--seconds 6] [--warmup 2] [--concurrency 32] [--shows 4] [--confirm-every 4]
- *     [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu.json]
+ *     [--rate 800] [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu.json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +48,7 @@ const args = parseCli({
   shows: { type: 'string' },
   'confirm-every': { type: 'string' },
   'sample-us': { type: 'string' },
+  rate: { type: 'string' },
   'save-profiles': { type: 'string' },
   out: { type: 'string' },
 });
@@ -56,6 +60,8 @@ const CONCURRENCY = intArg(args.concurrency, 'concurrency', 32, 1);
 const SHOWS = intArg(args.shows, 'shows', 4, 1);
 const CONFIRM_EVERY = intArg(args['confirm-every'], 'confirm-every', 4, 1);
 const SAMPLE_US = intArg(args['sample-us'], 'sample-us', 200, 50);
+/** Requests/s offered (0: closed loop, as fast as answers come). Below saturation, both checkouts do the same work per second. */
+const RATE = intArg(args.rate, 'rate', 800, 0);
 /** A folder to keep each window's raw .cpuprofile in (open it in Chrome DevTools). */
 const SAVE_PROFILES = typeof args['save-profiles'] === 'string' ? resolve(args['save-profiles']) : null;
 const ROWS = 100;
@@ -171,6 +177,7 @@ async function measure(root: string, round: number): Promise<Sample> {
       concurrency: CONCURRENCY,
       confirmEvery: CONFIRM_EVERY,
       keyPrefix: randomBytes(6).toString('hex'),
+      rate: RATE,
     });
     const profiler = await InspectorProfiler.connect(server.inspector);
     load.start();
@@ -290,12 +297,12 @@ const rows = [
   ['errors', ...summary.map((s) => s.errors)],
 ];
 console.log(renderTable(headers, rows));
-console.log(`\nmix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`);
+console.log(`\noffered: ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}; mix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`);
 console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
 
 const path = writeResults('edge-cpu', {
   at: new Date().toISOString(),
-  settings: { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, storage: 'embedded (DATA_DIR, temporary)', limitsOff: LIMITS_ENV },
+  settings: { rate: RATE, rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, storage: 'embedded (DATA_DIR, temporary)', limitsOff: LIMITS_ENV },
   loadAverage: { before: loadBefore, after: loadAfter },
   summary,
   samples,
