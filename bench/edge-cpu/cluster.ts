@@ -15,7 +15,7 @@
  * EDGE_LIMITS_OFF_ENV), as for any load from one loopback address.
  *
  *   node --import tsx bench/edge-cpu/cluster.ts [--seconds 6] [--warmup 3] [--concurrency 32]
- *     [--shows 4] [--confirm-every 4] [--rate 500] [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu-cluster.json]
+ *     [--shows 4] [--confirm-every 4] [--rate 0] [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu-cluster.json]
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -48,7 +48,7 @@ const SHOWS = intArg(args.shows, 'shows', 4, 1);
 const CONFIRM_EVERY = intArg(args['confirm-every'], 'confirm-every', 4, 1);
 const SAMPLE_US = intArg(args['sample-us'], 'sample-us', 200, 50);
 /** Requests/s offered (0: closed loop). */
-const RATE = intArg(args.rate, 'rate', 500, 0);
+const RATE = intArg(args.rate, 'rate', 0, 0);
 /** A folder to keep the raw .cpuprofile of each process in (open it in Chrome DevTools). */
 const SAVE_PROFILES = typeof args['save-profiles'] === 'string' ? resolve(args['save-profiles']) : null;
 const ROWS = 100;

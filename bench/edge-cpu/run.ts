@@ -3,16 +3,19 @@
  * against `src/main.ts` (ROLE=all, the embedded store in a temporary DATA_DIR), split by the
  * part of the system that spent it.
  *
- * Requests are offered at a fixed rate (default 800/s, below saturation on a busy 2-core box),
- * so both checkouts do the same work per second and their shows batch alike.
+ * Clients send as fast as answers come (closed loop), where batching amortizes what it can;
+ * `--rate N` offers a fixed rate instead, so both checkouts do the same work per second (per
+ * request costs are then higher: every request wakes the loop on its own).
  *
  * Per checkout and round: start the server (with its inspector on), create the shows, warm
  * up, then
- *   1. a plain window: the server's CPU from /proc (utime + stime, every thread) over the
- *      requests answered → CPU µs per request;
+ *   1. a plain window: the server's CPU from /proc (utime + stime), the whole process and its
+ *      main thread, over the requests answered → CPU µs per request;
  *   2. a profiled window: a sampling profile over the inspector, each sample charged to the
  *      innermost frame in the checkout's src/<folder>/ (see bench/lib/cpu-profile.ts) → the
- *      share of each folder, applied to (1).
+ *      share of each folder, applied to the main thread's CPU from (1). The rest of the
+ *      process (libuv's pool writing and syncing the log, GC and compiler helper threads) is
+ *      its own row.
  * Checkouts run alternately (A B, B A, …) in one invocation, so a before/after pair shares the
  * machine's load; the table gives the median of the rounds.
  *
@@ -22,7 +25,7 @@
  *
  *   node --import tsx bench/edge-cpu/run.ts [--checkouts /work/main,.] [--rounds 3]
  *     [--seconds 6] [--warmup 2] [--concurrency 32] [--shows 4] [--confirm-every 4]
- *     [--rate 800] [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu.json]
+ *     [--rate 0] [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu.json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -61,7 +64,7 @@ const SHOWS = intArg(args.shows, 'shows', 4, 1);
 const CONFIRM_EVERY = intArg(args['confirm-every'], 'confirm-every', 4, 1);
 const SAMPLE_US = intArg(args['sample-us'], 'sample-us', 200, 50);
 /** Requests/s offered (0: closed loop, as fast as answers come). Below saturation, both checkouts do the same work per second. */
-const RATE = intArg(args.rate, 'rate', 800, 0);
+const RATE = intArg(args.rate, 'rate', 0, 0);
 /** A folder to keep each window's raw .cpuprofile in (open it in Chrome DevTools). */
 const SAVE_PROFILES = typeof args['save-profiles'] === 'string' ? resolve(args['save-profiles']) : null;
 const ROWS = 100;
