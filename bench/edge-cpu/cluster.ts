@@ -75,13 +75,16 @@ const HOPS: Array<{ hop: string; process: 'gateway' | 'worker'; buckets: string[
   { hop: 'gateway: HTTP edge (src/gateway, node http)', process: 'gateway', buckets: ['src/gateway', 'node http/net'] },
   { hop: 'gateway: HTTP socket writes (syscall)', process: 'gateway', buckets: ['src/gateway [write]', 'node http/net [write]'] },
   { hop: 'gateway: routing (src/cluster: batcher, hop frames)', process: 'gateway', buckets: ['src/cluster', 'src/cluster [write]'] },
-  { hop: 'gateway: nats client (requests out, results in)', process: 'gateway', buckets: ['lib nats', 'lib nats [write]'] },
+  { hop: 'gateway: nats client (requests out, results in)', process: 'gateway', buckets: ['lib nats'] },
+  { hop: 'gateway: nats socket writes (syscall)', process: 'gateway', buckets: ['lib nats [write]'] },
   // Its own socket callbacks: the hop's requests and results, and JetStream's PubAcks.
-  { hop: 'worker: nats client (requests in, results and appends out, acks in)', process: 'worker', buckets: ['lib nats', 'lib nats [write]'] },
-  { hop: 'worker: endpoint (src/cluster: hop frames, results)', process: 'worker', buckets: ['src/cluster', 'src/cluster [write]'] },
+  { hop: 'worker: nats client (requests in, results and appends out, acks in)', process: 'worker', buckets: ['lib nats'] },
+  { hop: 'worker: nats socket writes (syscall)', process: 'worker', buckets: ['lib nats [write]'] },
+  // The worker checks every op again with the edge's schemas (src/gateway/http/schemas.ts).
+  { hop: 'worker: endpoint (src/cluster hop frames, op checks)', process: 'worker', buckets: ['src/cluster', 'src/cluster [write]', 'src/gateway'] },
   { hop: 'worker: service (ids, tokens; src/service)', process: 'worker', buckets: ['src/service'] },
   { hop: 'worker: actor (src/actors)', process: 'worker', buckets: ['src/actors', 'src/actors [write]'] },
-  { hop: 'worker: persistence (JetStream append, booking rows)', process: 'worker', buckets: ['src/persistence', 'src/persistence [write]', 'lib pg', 'lib pg-protocol', 'lib pg-pool'] },
+  { hop: 'worker: persistence (JetStream append, booking rows)', process: 'worker', buckets: ['src/persistence', 'src/persistence [write]', 'lib pg', 'lib pg [write]', 'lib pg-protocol', 'lib pg-pool'] },
 ];
 
 const loadBefore = loadavg();
