@@ -6,6 +6,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * tokens (the customer's proof for their own booking) are derived the same way under a
  * purpose string of their own, so a hold's token never passes for a booking's and no state is
  * kept for either.
+ *
+ * An HMAC is computed only where a token is handed out (hold, confirm) or checked (extend,
+ * confirm, release, a customer's booking calls); nothing else per request needs one.
  */
 export class HoldTokens {
   private readonly secret: Buffer;
@@ -20,7 +23,8 @@ export class HoldTokens {
   }
 
   verify(showId: string, holdId: string, token: string): boolean {
-    return sameToken(this.issue(showId, holdId), token);
+    // A token of the wrong length is no token: refused without computing the HMAC.
+    return token.length === TOKEN_CHARS && sameToken(this.issue(showId, holdId), token);
   }
 
   /** The Booking-Token of a booking: what lets its customer read and cancel it. */
@@ -30,11 +34,13 @@ export class HoldTokens {
   }
 
   verifyBooking(showId: string, bookingId: string, token: string): boolean {
-    return sameToken(this.issueBooking(showId, bookingId), token);
+    return token.length === TOKEN_CHARS && sameToken(this.issueBooking(showId, bookingId), token);
   }
 }
 
 const BOOKING_PURPOSE = 'booking';
+/** Every token is a SHA-256 HMAC (32 bytes) in unpadded base64url. */
+const TOKEN_CHARS = 43;
 
 /** Constant-time comparison (for tokens of equal length; the length itself is not secret). */
 function sameToken(expectedToken: string, token: string): boolean {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ActorHost } from '../actors/actor-host.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../actors/defaults.ts';
 import type { SeatDelta } from '../actors/deltas.ts';
@@ -12,6 +12,7 @@ import { matchesBookingQuery } from '../persistence/booking-query.ts';
 import type { BookingQuery, BookingStore, Bus, Catalog, EventLog, SnapshotStore } from '../persistence/ports.ts';
 import { deltaSubject } from '../subjects.ts';
 import type { HoldTokens } from './hold-tokens.ts';
+import { newId } from './random-ids.ts';
 import {
   DEFAULT_BOOKING_PAGE,
   MAX_BOOKING_PAGE,
@@ -26,10 +27,9 @@ import {
 import type { BookingView } from '../actors/types.ts';
 import { ViewCache, type SerializedView, type ViewCacheOptions, type ViewForm } from './view-cache.ts';
 
-/** Unguessable ids: 128 random bits. */
-export function newId(prefix: string): string {
-  return `${prefix}_${randomBytes(16).toString('base64url')}`;
-}
+// Hold and booking ids stay unguessable (128 random bits; README: a booking id alone reads a
+// booking): pooled randomness, not a counter.
+export { newId } from './random-ids.ts';
 
 /**
  * The key the show remembers for a request. It belongs to its caller: the caller and the key

@@ -14,36 +14,59 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   if (declared === '0' || (declared === undefined && req.headers['transfer-encoding'] === undefined)) {
     return Promise.resolve(EMPTY);
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        cleanup();
-        req.pause();
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(new SeatError(ErrorCode.INVALID_ARGUMENT, 'the request body could not be read', {}, { cause: err }));
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
+  return new Promise((resolve, reject) => new BodyReader(req, maxBytes, resolve, reject).start());
+}
+
+/**
+ * One body being read: its listeners are bound methods (no closures created per request) and
+ * removed together; nothing past the cap is kept.
+ */
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly onData = this.data.bind(this);
+  private readonly onEnd = this.end.bind(this);
+  private readonly onError = this.error.bind(this);
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly maxBytes: number,
+    private readonly resolve: (body: Buffer) => void,
+    private readonly reject: (err: SeatError) => void,
+  ) {}
+
+  start(): void {
+    this.req.on('data', this.onData);
+    this.req.on('end', this.onEnd);
+    this.req.on('error', this.onError);
+  }
+
+  private data(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.cleanup();
+      this.req.pause();
+      this.reject(tooLarge(this.maxBytes));
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  private end(): void {
+    this.cleanup();
+    this.resolve(this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size));
+  }
+
+  private error(err: Error): void {
+    this.cleanup();
+    this.reject(new SeatError(ErrorCode.INVALID_ARGUMENT, 'the request body could not be read', {}, { cause: err }));
+  }
+
+  private cleanup(): void {
+    this.req.off('data', this.onData);
+    this.req.off('end', this.onEnd);
+    this.req.off('error', this.onError);
+  }
 }
 
 function tooLarge(maxBytes: number): SeatError {

@@ -59,5 +59,25 @@ export function toHttpError(err: unknown): HttpError {
   const status = HTTP_STATUS[e.code] ?? 500;
   let headers: Record<string, string> | null = null;
   if (status === 429 || status === 503) headers = { 'retry-after': String(Math.max(1, Math.ceil(e.details.retryAfterSeconds ?? 1))) };
-  return { status, headers, body: JSON.stringify({ error: e.toJSON() }), code: e.code };
+  return { status, headers, body: errorBody(e), code: e.code };
+}
+
+/** `{"error":{"code":"<code>","message":` per code, serialized once. */
+const BODY_HEADS = new Map<ErrorCode, string>();
+
+/**
+ * The `{"error":{...}}` body, the same JSON as `JSON.stringify({ error: e.toJSON() })` byte for
+ * byte: a cached head per code, then the message, then the details.
+ */
+export function errorBody(e: SeatError): string {
+  // Details naming `code` or `message` would override them in toJSON's spread: serialize that whole.
+  if ('code' in e.details || 'message' in e.details) return JSON.stringify({ error: e.toJSON() });
+  let head = BODY_HEADS.get(e.code);
+  if (head === undefined) {
+    head = `{"error":{"code":${JSON.stringify(e.code)},"message":`;
+    BODY_HEADS.set(e.code, head);
+  }
+  const details = JSON.stringify(e.details);
+  // `{}` → nothing more; `{"seats":[…]}` → `,"seats":[…]`.
+  return details.length === 2 ? `${head}${JSON.stringify(e.message)}}}` : `${head}${JSON.stringify(e.message)},${details.slice(1)}}`;
 }

@@ -53,7 +53,13 @@ interface Answer extends StoredResponse {
 
 const EMPTY = Buffer.alloc(0);
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS']);
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const;
+/**
+ * Every answer, JSON or page: a browser must never guess another type from the content. Passed
+ * with the rest to writeHead rather than set per request with setHeader, which would send every
+ * header of every reply through node's slower merge path.
+ */
+const NOSNIFF_LIST: readonly string[] = ['x-content-type-options', 'nosniff'];
+const JSON_HEADER_LIST: readonly string[] = ['content-type', 'application/json; charset=utf-8', 'cache-control', 'no-store', ...NOSNIFF_LIST];
 /** Hold attempts are what the per-address and per-customer rate limits count. */
 const HOLD_ROUTE = 'hold';
 
@@ -73,13 +79,17 @@ function errorAnswer(err: unknown): Answer {
  */
 const WRITE_SLICE_BYTES = 256 * 1024;
 
+/**
+ * Every response leaves in one socket write (test/integration/http-replies.test.ts counts
+ * them): a small body goes to `res.end` with its headers; a big one's first `res.write` is
+ * corked by node until the next tick, so the header block rides with the first slice.
+ */
 function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boolean): void {
-  res.writeHead(status, {
-    ...JSON_HEADERS,
-    'content-length': bytes.length,
-    vary: 'accept-encoding',
-    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-  });
+  res.writeHead(status, gzip ? GZIP_BYTES_HEADERS(bytes.length) : BYTES_HEADERS(bytes.length));
+  if (bytes.length <= WRITE_SLICE_BYTES) {
+    res.end(bytes);
+    return;
+  }
   let offset = 0;
   const pump = (): void => {
     while (offset < bytes.length) {
@@ -96,15 +106,21 @@ function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boo
   pump();
 }
 
+const BYTES_HEADERS = (length: number) => [...JSON_HEADER_LIST, 'content-length', length, 'vary', 'accept-encoding'];
+const GZIP_BYTES_HEADERS = (length: number) => [...JSON_HEADER_LIST, 'content-length', length, 'vary', 'accept-encoding', 'content-encoding', 'gzip'];
+
 function send(res: ServerResponse, a: Answer | StoredResponse): void {
   if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes, a.gzip === true);
   if (a.body === null) {
-    res.writeHead(a.status, a.headers ?? undefined);
+    const headers: Array<string | number> = [...NOSNIFF_LIST];
+    if (a.headers) for (const name in a.headers) headers.push(name, a.headers[name] as string);
+    res.writeHead(a.status, headers);
     res.end();
     return;
   }
-  const headers: Record<string, string | number> = { ...JSON_HEADERS, 'content-length': Buffer.byteLength(a.body) };
-  if (a.headers) Object.assign(headers, a.headers);
+  // A flat [name, value, …] list: no object spread per response.
+  const headers: Array<string | number> = [...JSON_HEADER_LIST, 'content-length', Buffer.byteLength(a.body)];
+  if (a.headers) for (const name in a.headers) headers.push(name, a.headers[name] as string);
   res.writeHead(a.status, headers);
   res.end(a.body);
 }
@@ -117,6 +133,18 @@ function customerIdOf(body: unknown): string | undefined {
 
 function headerOf(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Bodies up to this many bytes are their own fingerprint (a digest is as long and costs a hash). */
+const RAW_FINGERPRINT_MAX_BYTES = 43;
+
+/**
+ * What tells a retry's body from another body under the same key. Short bodies (a hold of a
+ * few seats, a confirm's `{}`) are compared as they are; longer ones by SHA-256. The two kinds
+ * are tagged so that a body never equals another body's digest.
+ */
+export function bodyFingerprint(raw: Buffer): string {
+  return raw.length <= RAW_FINGERPRINT_MAX_BYTES ? `r${raw.toString('latin1')}` : `h${createHash('sha256').update(raw).digest('base64url')}`;
 }
 
 /** Failures not worth replaying: a retry may well succeed. */
@@ -151,6 +179,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   async function serveRoute(route: Route, req: IncomingMessage, params: string[], query: string): Promise<Answer> {
+    // Derived once: the limits and the caller below both key on it.
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies);
     const bookingToken = route.bookingToken ? bookingTokenOf(req.headers) : undefined;
     // A booking's customer (Booking-Token) calls an admin route as themselves, not as the admin.
@@ -161,28 +190,24 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     const key = method === 'GET' ? undefined : checkIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
     const raw = route.body === 'none' ? EMPTY : await readBody(req, maxBodyBytes);
     const body = parseJsonBody(req, raw);
+    const customerId = route.customer ? customerIdOf(body) : undefined;
     const identified: CallContext = admin
       ? { caller: ADMIN_CALLER, ...(key !== undefined ? { idempotencyKey: key } : {}) }
       : identity.context(
-          {
-            peer: req.socket.remoteAddress,
-            forwardedFor: req.headers['x-forwarded-for'],
-            customerId: route.customer ? customerIdOf(body) : undefined,
-            customerToken: headerOf(req.headers['customer-token']),
-          },
+          // The address as derived above, as the peer with nothing forwarded: it is not derived again.
+          { peer: address, forwardedFor: undefined, customerId, customerToken: headerOf(req.headers['customer-token']) },
           key,
         );
     // A command still queued at its show when the client has given up is dropped undone.
     const ctx: CallContext = opts.commandDeadlineMs !== undefined ? { ...identified, deadline: Date.now() + opts.commandDeadlineMs } : identified;
     // Before the idempotency cache: a refused attempt is never replayed as the answer.
-    if (route.name === HOLD_ROUTE) await limiter.hold('http', address, customerIdOf(body));
+    if (route.name === HOLD_ROUTE) await limiter.hold('http', address, route.customer ? customerId : customerIdOf(body));
     const gzipOk = acceptsGzip(req.headers['accept-encoding']);
     if (key === undefined) return run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk);
     // Scoped by caller (and, for hold commands, by the hold token): another caller's key,
     // however alike, never meets this one.
     const cacheKey = `${method}\n${req.url}\n${ctx.caller}\n${holdToken}\n${bookingToken ?? ''}\n${key}`;
-    const fingerprint = createHash('sha256').update(raw).digest('base64url');
-    return idempotency.run(cacheKey, fingerprint, () => run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk), keepForReplay);
+    return idempotency.run(cacheKey, bodyFingerprint(raw), () => run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk), keepForReplay);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -193,8 +218,6 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     let path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-    // Every answer, JSON or page: a browser must never guess another type from the content.
-    res.setHeader('x-content-type-options', 'nosniff');
 
     if (method === 'GET') {
       if (path === '/healthz') return done(res, method, 'healthz', json(200, { status: 'ok' }));
@@ -209,7 +232,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
           }
         }
         const m = await metricsText();
-        res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body) });
+        res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body), 'x-content-type-options': 'nosniff' });
         res.end(m.body);
         return recordHttpRequest(method, 'metrics', 200);
       }
@@ -247,7 +270,11 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   }
 
   function notFound(req: IncomingMessage, res: ServerResponse, method: string): void {
-    if ((method === 'GET' || method === 'HEAD') && opts.fallback?.(req, res)) return recordHttpRequest(method, 'page', res.statusCode);
+    if (method === 'GET' || method === 'HEAD') {
+      // The page's answers carry it too, whoever serves them.
+      res.setHeader('x-content-type-options', 'nosniff');
+      if (opts.fallback?.(req, res)) return recordHttpRequest(method, 'page', res.statusCode);
+    }
     done(res, method, 'not_found', errorAnswer(new SeatError(ErrorCode.NOT_FOUND, 'no such route')));
   }
 
