@@ -122,6 +122,15 @@ const EnvSchema = z.object({
   // -- clock (shared decision time, skew bound)
   CLOCK_SKEW_MAX_MS: z.coerce.number().int().positive().default(500),
   CLOCK_OFFSET_FOR_TESTS_MS: z.coerce.number().int().optional(),
+  // -- out-events (at-least-once stream, webhook relay)
+  /** JetStream stream the out-events are stored in (durable storage); default SEATS_OUT, or `<NATS_STREAM>_OUT` with a NATS_STREAM of its own. */
+  OUT_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
+  /** Embedded mode: POST every out-event to this URL (at least once, in order per show). */
+  WEBHOOK_URL: z.string().url().optional(),
+  /** Key of the HMAC-SHA256 signature of each webhook body (Seats-Signature header); at least 16 characters. */
+  WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** Test-only: from the n-th committed batch with out-events on, hold them back; the process kills itself 8 batches later. */
+  OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS: z.coerce.number().int().positive().optional(),
 });
 
 export interface Config {
@@ -214,6 +223,11 @@ export interface Config {
   clockSkewMaxMs: number;
   /** Test-only: shifts this process's Date.now by this much (a skewed clock without faketime). */
   clockOffsetForTestsMs: number | undefined;
+  // -- out-events (at-least-once stream, webhook relay)
+  outStream: string | undefined;
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
+  outEventsDieAfterCommitForTests: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -302,6 +316,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- clock (shared decision time, skew bound)
     clockSkewMaxMs: e.CLOCK_SKEW_MAX_MS,
     clockOffsetForTestsMs: e.CLOCK_OFFSET_FOR_TESTS_MS,
+    // -- out-events (at-least-once stream, webhook relay)
+    outStream: e.OUT_STREAM,
+    webhookUrl: e.WEBHOOK_URL,
+    webhookSecret: e.WEBHOOK_SECRET,
+    outEventsDieAfterCommitForTests: e.OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS,
   };
 }
 

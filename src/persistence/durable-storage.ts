@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { Storage } from './index.ts';
 import { JetStreamEventLog, type JetStreamEventLogOptions } from './jetstream-event-log.ts';
 import { NatsBus } from './nats-bus.ts';
+import { openOutStream, outStreamName } from './out-stream.ts';
 import { PostgresBookingStore } from './postgres-booking-store.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
 import { migrate } from './postgres-migrations.ts';
@@ -31,6 +32,8 @@ export interface DurableOptions {
   clientName?: string;
   /** Compact each show's log below its previous durable snapshot (default true). */
   purgeBelowSnapshots?: boolean;
+  /** JetStream stream of the out-events (OUT_STREAM; default see outStreamName). */
+  outStream?: string;
 }
 
 /**
@@ -100,6 +103,7 @@ export async function openDurableStorage(
       ...(overrides.eventSubjectPrefix !== undefined ? { subjectPrefix: overrides.eventSubjectPrefix } : {}),
     });
     const bus = new NatsBus(nc, { logger, ...(overrides.busSubjectPrefix ? { subjectPrefix: overrides.busSubjectPrefix } : {}) });
+    const outSink = await openOutStream(nc, { stream: outStreamName(overrides.outStream, overrides.stream), subjectPrefix: overrides.busSubjectPrefix, logger });
     const snapshots = new PostgresSnapshotStore(pool, {
       afterReplace: overrides.purgeBelowSnapshots === false ? undefined : (showId, replacedSeq) => purgeBelow(events, showId, replacedSeq, log),
     });
@@ -117,6 +121,7 @@ export async function openDurableStorage(
       bus,
       bookings,
       archive: bookings,
+      outSink,
       close: () =>
         (closing ??= (async () => {
           await Promise.allSettled([events.close(), snapshots.close(), catalog.close(), bookings.close(), bus.close()]);

@@ -1,0 +1,431 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { evolve } from '../actors/evolve.ts';
+import type { CommittedBatch } from '../actors/show-actor.ts';
+import type { ShowState } from '../actors/show-state.ts';
+import { deserializeState, type SerializedState } from '../actors/state-codec.ts';
+import type { ShowEvent } from '../actors/types.ts';
+import type { Logger } from '../logger.ts';
+import { messagesOf, PAUSE, planOf, PUBLISH_SLICE_MS, type OutMessage, type OutPlan, type Step } from './out-events.ts';
+import { outEventsDelivered, outEventsFailures, outEventsRepairs, trackRelay } from './out-relay-metrics.ts';
+import type { EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
+
+/**
+ * Where a relay delivers out-events: a JetStream stream (out-stream.ts) or a webhook
+ * (webhook-relay.ts). Delivery is at least once, so `send` may be called again for a message
+ * it already took (the sink or the consumer drops the repeat by `eventId`).
+ */
+export interface OutSink {
+  /** For logs and the metrics' `sink` label. */
+  readonly name: string;
+  /** Largest message the sink takes; pages are cut to fit. */
+  readonly maxMessageBytes: number;
+  /** Shows with a message in flight at once (each show has at most one, to keep its order). */
+  readonly concurrency: number;
+  /** Resolves once the sink has stored the message; rejects (any error) to have it retried. */
+  send(message: OutMessage): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Most batches waiting across shows; beyond it a show's further batches become one log re-read. */
+export const DEFAULT_OUT_QUEUE_MAX_BATCHES = 50_000;
+export const OUT_RETRY_BASE_MS = 100;
+export const OUT_RETRY_MAX_MS = 10_000;
+/** How long a snapshot waits for the out-events it covers to be delivered before it is skipped. */
+export const DEFAULT_SNAPSHOT_WAIT_MS = 10_000;
+/** With the test hook: batches held back before the process kills itself. */
+const TEST_HELD_BATCHES_BEFORE_KILL = 8;
+
+const OUT_EVENT_TYPES: ReadonlySet<ShowEvent['type']> = new Set(['BookingConfirmed', 'BookingCancelled', 'HoldExpired', 'ShowCancelled', 'ShowChanged']);
+
+interface BatchJob {
+  kind: 'batch';
+  /** Lowest version the job delivers: snapshots at or above it wait for the job. */
+  firstVersion: number;
+  steps: Iterator<Step, void>;
+}
+
+/** Re-delivery from the log of the versions in (afterVersion, bound]. */
+interface RepairJob {
+  kind: 'repair';
+  firstVersion: number;
+  afterVersion: number;
+  /** Infinity until a later batch of the show is queued (then that batch's firstVersion - 1). */
+  bound: number;
+  steps: Iterator<Step, void> | null;
+}
+
+type Job = BatchJob | RepairJob;
+
+interface ShowQueue {
+  jobs: Job[];
+  pumping: boolean;
+}
+
+export interface OutRelayOptions {
+  sink: OutSink;
+  /** Activation repairs read these: the raw log (no read hooks) and the snapshot store. */
+  log: EventLog;
+  snapshots: SnapshotStore;
+  logger: Logger;
+  maxQueuedBatches?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  snapshotWaitMs?: number;
+  /** OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS (see config.ts). */
+  dieAfterCommitForTests?: number;
+}
+
+/**
+ * Delivers every committed batch's out-events to a sink at least once, in version order per
+ * show, with a log-based repair for what a crash between commit and delivery left behind.
+ *
+ * - Commit listener (`listener`): the batch's out-events are queued and sent in the
+ *   background with retries (exponential backoff with jitter) until the sink acknowledges;
+ *   nothing waits for this, least of all the callers' replies. One message per show in
+ *   flight, up to `sink.concurrency` shows at once.
+ * - Snapshots (`holdingSnapshots`): a snapshot of a show waits until every out-event up to
+ *   its version is delivered (or is skipped after DEFAULT_SNAPSHOT_WAIT_MS). So every
+ *   undelivered out-event lies in the log after the show's newest snapshot, which is exactly
+ *   the tail a new owner replays, and compaction (below the previous snapshot) never drops it.
+ * - Activation (`repairingLog`, `trackWarm`): after a show is loaded, the relay re-reads the
+ *   tail after its snapshot itself (snapshot + fold, in the background, with the state at each
+ *   entry) and re-delivers the out-events of the versions this process has not queued yet,
+ *   with the same eventIds, ahead of anything the new actor commits. Skipped for a cold load
+ *   with no tail (the snapshot covers only delivered versions) and for a tail this process
+ *   already queued itself (passivation and back).
+ * - Overflow: past `maxQueuedBatches` a show's further batches are not kept; one repair job
+ *   re-reads them from the log when their turn comes, so memory stays bounded.
+ *
+ * Repeats happen (a message acknowledged but not yet counted, a tail re-read); consumers dedup
+ * by `eventId`. See the README ("Events for other services") for the figures.
+ */
+export class OutRelay {
+  readonly sinkName: string;
+  private readonly sink: OutSink;
+  private readonly opts: OutRelayOptions;
+  private readonly logger: Logger;
+  private readonly queues = new Map<string, ShowQueue>();
+  /** Per show: the highest version whose out-events are queued here (delivered or waiting). */
+  private readonly covered = new Map<string, number>();
+  /** Shows being activated from a warm copy: the copy may hold versions nobody delivered. */
+  private readonly warm = new Set<string>();
+  private readonly waiters = new Set<{ showId: string; version: number; done: (ok: boolean) => void }>();
+  private readonly sleepers = new Set<() => void>();
+  private jobCount = 0;
+  private inFlight = 0;
+  private readonly slotWaiters: Array<() => void> = [];
+  private closed = false;
+  private testCommits = 0;
+  private failures = 0;
+
+  constructor(opts: OutRelayOptions) {
+    this.opts = opts;
+    this.sink = opts.sink;
+    this.sinkName = opts.sink.name;
+    this.logger = opts.logger.child({ subsystem: 'out-relay', sink: opts.sink.name });
+    trackRelay(this);
+  }
+
+  /** Batches and repairs waiting, across shows (the queue-depth gauge). */
+  get queuedJobs(): number {
+    return this.jobCount;
+  }
+
+  stats(): { queued: number; failures: number; showsWaiting: number } {
+    return { queued: this.jobCount, failures: this.failures, showsWaiting: this.queues.size };
+  }
+
+  /** The commit listener. Synchronous and cheap: takes what the messages need, queues them. */
+  readonly listener = (batch: CommittedBatch): void => {
+    if (this.closed) return;
+    const { showId } = batch;
+    const lastVersion = batch.firstVersion + batch.events.length - 1;
+    const before = this.covered.get(showId) ?? 0;
+    this.covered.set(showId, Math.max(before, lastVersion));
+    if (!batch.events.some((e) => OUT_EVENT_TYPES.has(e.type))) return;
+    const q = this.queueOf(showId);
+    const last = q.jobs.at(-1);
+    const open = last?.kind === 'repair' && last.bound === Infinity ? last : null;
+    if (this.jobCount >= (this.opts.maxQueuedBatches ?? DEFAULT_OUT_QUEUE_MAX_BATCHES)) {
+      // Full: an open repair at the end of the show's queue already reads this batch from the log.
+      if (!open) this.push(showId, q, { kind: 'repair', firstVersion: before + 1, afterVersion: before, bound: Infinity, steps: null });
+      return;
+    }
+    if (open) open.bound = batch.firstVersion - 1;
+    let plan: OutPlan;
+    try {
+      plan = planOf(batch, Date.now());
+    } catch (err) {
+      this.logger.error({ err, showId }, 'could not build out-events');
+      return;
+    }
+    this.push(showId, q, { kind: 'batch', firstVersion: batch.firstVersion, steps: messagesOf(plan, this.sink.maxMessageBytes) });
+    this.testHook();
+  };
+
+  /**
+   * Wraps the warm-copy source of the actor host: a show activated from a copy is always
+   * repaired (the copy may be ahead of everything delivered).
+   */
+  trackWarm<T>(source: (showId: string) => T | null): (showId: string) => T | null {
+    return (showId) => {
+      const copy = source(showId);
+      if (copy) this.warm.add(showId);
+      return copy;
+    };
+  }
+
+  /** The log the actor host activates shows from: a full read of a show's tail queues its repair. */
+  repairingLog(log: EventLog): EventLog {
+    return {
+      append: (showId, batch, expectedLastSeq) => log.append(showId, batch, expectedLastSeq),
+      read: (showId, afterSeq) => this.readThenRepair(log, showId, afterSeq),
+      lastSeq: (showId) => log.lastSeq(showId),
+      showIds: () => log.showIds(),
+      close: () => log.close(),
+    };
+  }
+
+  /**
+   * The snapshot store the actor host writes to: a save waits until the out-events up to the
+   * snapshot's version are delivered, and is skipped (false) if that takes longer than the
+   * wait. Keeps the snapshot object until then (the host hands over a fresh copy).
+   */
+  holdingSnapshots(store: SnapshotStore): SnapshotStore {
+    const waitMs = this.opts.snapshotWaitMs ?? DEFAULT_SNAPSHOT_WAIT_MS;
+    return {
+      save: async (snapshot: Snapshot) => {
+        // Closed: batches committed from now on are not tracked, so no snapshot is safe.
+        if (this.closed || !(await this.whenDelivered(snapshot.showId, snapshot.version, waitMs))) {
+          this.logger.debug({ showId: snapshot.showId, version: snapshot.version }, 'snapshot skipped: its out-events are not delivered yet');
+          return false;
+        }
+        return store.save(snapshot);
+      },
+      load: (showId) => store.load(showId),
+      delete: (showId) => store.delete(showId),
+      close: () => store.close(),
+    };
+  }
+
+  /** Highest version of the show up to which every out-event is delivered (Infinity: nothing waits). */
+  deliveredUpTo(showId: string): number {
+    const head = this.queues.get(showId)?.jobs[0];
+    return head ? head.firstVersion - 1 : Infinity;
+  }
+
+  /** Resolves true once everything up to `version` of the show is delivered, false after `timeoutMs`. */
+  whenDelivered(showId: string, version: number, timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (this.deliveredUpTo(showId) >= version) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        showId,
+        version,
+        done: (ok: boolean) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), timeoutMs);
+      timer.unref();
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Resolves when nothing waits for delivery, or after `timeoutMs` (false). */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const end = performance.now() + timeoutMs;
+    while (this.jobCount > 0 && !this.closed) {
+      if (performance.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.jobCount === 0;
+  }
+
+  /** Stops delivering; what is still queued is re-delivered from the log by the next activation. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const wake of this.sleepers) wake();
+    for (const w of [...this.waiters]) w.done(false);
+    this.queues.clear();
+    this.jobCount = 0;
+    await this.sink.close?.();
+  }
+
+  private queueOf(showId: string): ShowQueue {
+    let q = this.queues.get(showId);
+    if (!q) {
+      q = { jobs: [], pumping: false };
+      this.queues.set(showId, q);
+    }
+    return q;
+  }
+
+  private push(showId: string, q: ShowQueue, job: Job): void {
+    q.jobs.push(job);
+    this.jobCount++;
+    if (!q.pumping && !this.holding) void this.pump(showId, q);
+  }
+
+  private async *readThenRepair(log: EventLog, showId: string, afterSeq: number): AsyncIterable<LogEntry> {
+    let lastVersion = -1;
+    for await (const entry of log.read(showId, afterSeq)) {
+      lastVersion = entry.firstVersion + entry.events.length - 1;
+      yield entry;
+    }
+    const warm = this.warm.delete(showId);
+    if (this.closed || (!warm && lastVersion <= (this.covered.get(showId) ?? 0))) return;
+    const q = this.queueOf(showId);
+    const last = q.jobs.at(-1);
+    if (last?.kind === 'repair' && last.bound === Infinity) return;
+    const after = this.covered.get(showId) ?? 0;
+    this.push(showId, q, { kind: 'repair', firstVersion: after + 1, afterVersion: after, bound: Infinity, steps: null });
+  }
+
+  /** Folds the show's tail after its snapshot and keeps the plans of the versions the job covers. */
+  private async prepareRepair(showId: string, job: RepairJob): Promise<void> {
+    outEventsRepairs.inc({ sink: this.sinkName });
+    const snapshot = await this.opts.snapshots.load(showId);
+    let state: ShowState | null = snapshot ? deserializeState(snapshot.state as SerializedState) : null;
+    const plans: OutPlan[] = [];
+    const now = Date.now();
+    let highest = job.afterVersion;
+    for await (const entry of this.opts.log.read(showId, snapshot?.logSeq ?? 0)) {
+      for (const e of entry.events) state = evolve(state, e);
+      if (entry.firstVersion > job.bound) break;
+      const last = entry.firstVersion + entry.events.length - 1;
+      if (last <= job.afterVersion || !entry.events.some((e) => OUT_EVENT_TYPES.has(e.type))) continue;
+      plans.push(planOf({ showId, seq: entry.seq, firstVersion: entry.firstVersion, events: entry.events, state: state as ShowState }, now));
+      highest = Math.max(highest, last);
+    }
+    this.covered.set(showId, Math.max(this.covered.get(showId) ?? 0, highest));
+    if (plans.length) this.logger.info({ showId, afterVersion: job.afterVersion, batches: plans.length }, 'out-events of the log tail re-delivered');
+    const limit = this.sink.maxMessageBytes;
+    job.steps = (function* () {
+      for (const plan of plans) yield* messagesOf(plan, limit);
+    })();
+  }
+
+  /** Sends the show's queue, one message at a time, until it is empty. */
+  private async pump(showId: string, q: ShowQueue): Promise<void> {
+    q.pumping = true;
+    let sliceEnd = performance.now() + PUBLISH_SLICE_MS;
+    let attempt = 0;
+    try {
+      while (q.jobs.length && !this.closed && !this.holding) {
+        const job = q.jobs[0] as Job;
+        if (job.kind === 'repair' && !job.steps) {
+          try {
+            await this.prepareRepair(showId, job);
+            attempt = 0;
+          } catch (err) {
+            this.failures++;
+            outEventsFailures.inc({ sink: this.sinkName });
+            this.logger.warn({ err, showId }, 'could not re-read the log tail for out-events; retrying');
+            await this.sleep(this.backoff(attempt++));
+            continue;
+          }
+        }
+        let next: IteratorResult<Step, void>;
+        try {
+          next = (job.steps as Iterator<Step, void>).next();
+        } catch (err) {
+          this.logger.error({ err, showId }, 'could not build out-events');
+          next = { done: true, value: undefined };
+        }
+        if (next.done) {
+          q.jobs.shift();
+          this.jobCount--;
+          this.settle(showId);
+          continue;
+        }
+        if (performance.now() > sliceEnd) {
+          // Building a stadium's pages is seconds of work: let heartbeats and other shows run.
+          await yieldToLoop();
+          sliceEnd = performance.now() + PUBLISH_SLICE_MS;
+        }
+        if (next.value === PAUSE) continue;
+        await this.deliver(next.value);
+      }
+    } finally {
+      q.pumping = false;
+      if (!q.jobs.length && this.queues.get(showId) === q) this.queues.delete(showId);
+      this.settle(showId);
+    }
+  }
+
+  /** Sends one message until the sink takes it (or the relay closes). */
+  private async deliver(message: OutMessage): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      await this.slot();
+      try {
+        await this.sink.send(message);
+        outEventsDelivered.inc({ sink: this.sinkName });
+        return;
+      } catch (err) {
+        this.failures++;
+        outEventsFailures.inc({ sink: this.sinkName });
+        const fields = { err, eventId: message.event.eventId, attempt };
+        if (attempt === 0) this.logger.warn(fields, 'out-event not delivered; retrying with backoff');
+        else this.logger.debug(fields, 'out-event still not delivered');
+      } finally {
+        this.release();
+      }
+      await this.sleep(this.backoff(attempt));
+    }
+  }
+
+  /** Exponential backoff with full jitter in its upper half. */
+  private backoff(attempt: number): number {
+    const cap = Math.min(this.opts.retryMaxMs ?? OUT_RETRY_MAX_MS, (this.opts.retryBaseMs ?? OUT_RETRY_BASE_MS) * 2 ** Math.min(attempt, 20));
+    return cap / 2 + Math.random() * (cap / 2);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private async slot(): Promise<void> {
+    while (this.inFlight >= Math.max(1, this.sink.concurrency)) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.inFlight++;
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.();
+  }
+
+  private settle(showId: string): void {
+    const upTo = this.deliveredUpTo(showId);
+    for (const w of [...this.waiters]) if (w.showId === showId && upTo >= w.version) w.done(true);
+  }
+
+  // -- test hook: die between the commit and the delivery ---------------------------------
+
+  private holding = false;
+
+  private testHook(): void {
+    const n = this.opts.dieAfterCommitForTests;
+    if (n === undefined) return;
+    this.testCommits++;
+    // From the n-th batch on, nothing more is sent: those batches are committed and answered
+    // but undelivered, as they would be if the process died right after each commit.
+    if (this.testCommits >= n) this.holding = true;
+    if (this.testCommits >= n + TEST_HELD_BATCHES_BEFORE_KILL) {
+      this.logger.warn({ commits: this.testCommits }, 'test hook: killing the process between commit and delivery');
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }
+}
