@@ -196,6 +196,9 @@ export class OutRelay {
     const waitMs = this.opts.snapshotWaitMs ?? DEFAULT_SNAPSHOT_WAIT_MS;
     return {
       save: async (snapshot: Snapshot) => {
+        // The host saves a snapshot of a batch before its commit listeners run: let the
+        // listener queue that batch first (it runs in the same turn).
+        await yieldToLoop();
         // Closed: batches committed from now on are not tracked, so no snapshot is safe.
         if (this.closed || !(await this.whenDelivered(snapshot.showId, snapshot.version, waitMs))) {
           this.logger.debug({ showId: snapshot.showId, version: snapshot.version }, 'snapshot skipped: its out-events are not delivered yet');
