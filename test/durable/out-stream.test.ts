@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import type { OutEvent } from '../../src/persistence/out-events.ts';
@@ -136,6 +136,29 @@ describe('out-events in the JetStream out stream', { skip }, () => {
       const total = events.reduce((sum, e) => sum + e.refundTotal, 0);
       assert.equal(total, refunds.reduce((sum, r) => sum + (r.refundDue ?? 0), 0));
       assert.equal(events.flatMap((e) => e.releasedHolds).length, 1);
+
+      // The README's consumer: durable, explicit acks, in order, dedup by eventId.
+      const jsm = await nc.jetstreamManager();
+      await jsm.consumers.add(outStream, {
+        durable_name: 'payments',
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: `${env.busSubjectPrefix}.seats.out.>`,
+        max_ack_pending: 1,
+      });
+      const consumer = await nc.jetstream().consumers.get(outStream, 'payments');
+      const jc = JSONCodec<OutEvent>();
+      const handled = new Map<string, OutEvent>();
+      const messages = await consumer.consume();
+      const expected = new Set((await readOutStream(nc, outStream)).map((x) => x.event.eventId)).size;
+      for await (const m of messages) {
+        const event = jc.decode(m.data);
+        if (!handled.has(event.eventId)) handled.set(event.eventId, event);
+        m.ack();
+        if (handled.size >= expected) break;
+      }
+      const confirmedIds = [...handled.values()].flatMap((e) => (e.type === 'BookingConfirmed' ? [e.booking.bookingId] : []));
+      assert.deepEqual(confirmedIds.sort(), [...booked].sort(), 'the consumer saw every booking');
+      assert.equal([...handled.values()].filter((e) => e.type === 'ShowCancelled').length, pages.length);
     } finally {
       await node.close();
       await nc.close();
