@@ -15,10 +15,10 @@ import type { Bus } from './ports.ts';
  * - `schemaVersion` 1. New fields may be added; a change of meaning bumps the version.
  * - `eventId` = `${showId}:${version}`, the show version of the event that caused it: the
  *   same change always has the same id, so consumers dedup by it.
- * - Per show, events are published in version order. Delivery is core NATS: at most once
- *   per publish; a process that dies between the commit and the publish loses the events
- *   of that batch (the log still has them). Sagas that must not miss one reconcile from
- *   the bookings table (or the log) by show.
+ * - Per show, events are published in version order. `outEventPublisher` (the in-process
+ *   bus) is at most once. With a sink (the JetStream out stream, or the embedded store's
+ *   webhook), out-relay.ts delivers the same messages at least once: a batch a process did
+ *   not deliver before it died is re-delivered from the log by the show's next activation.
  * - A booking cancelled because its show was cancelled appears both in
  *   `booking.cancelled` (reason `show_cancelled`) and in the `refunds` of
  *   `show.cancelled`: refund once per `bookingId`.

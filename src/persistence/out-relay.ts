@@ -20,8 +20,13 @@ export interface OutSink {
   readonly name: string;
   /** Largest message the sink takes; pages are cut to fit. */
   readonly maxMessageBytes: number;
-  /** Shows with a message in flight at once (each show has at most one, to keep its order). */
+  /** Messages in flight at once, across shows. */
   readonly concurrency: number;
+  /**
+   * Messages of one show in flight at once. More than 1 only where the sink stores messages in
+   * the order they are sent (one NATS connection); 1 for HTTP, whose requests may overtake.
+   */
+  readonly inFlightPerShow: number;
   /** Resolves once the sink has stored the message; rejects (any error) to have it retried. */
   send(message: OutMessage): Promise<void>;
   close?(): Promise<void>;
@@ -38,7 +43,14 @@ const TEST_HELD_BATCHES_BEFORE_KILL = 8;
 
 const OUT_EVENT_TYPES: ReadonlySet<ShowEvent['type']> = new Set(['BookingConfirmed', 'BookingCancelled', 'HoldExpired', 'ShowCancelled', 'ShowChanged']);
 
-interface BatchJob {
+interface JobProgress {
+  /** Every message built (the steps are done). */
+  exhausted: boolean;
+  /** Messages sent and not yet acknowledged. */
+  pending: number;
+}
+
+interface BatchJob extends JobProgress {
   kind: 'batch';
   /** Lowest version the job delivers: snapshots at or above it wait for the job. */
   firstVersion: number;
@@ -46,7 +58,7 @@ interface BatchJob {
 }
 
 /** Re-delivery from the log of the versions in (afterVersion, bound]. */
-interface RepairJob {
+interface RepairJob extends JobProgress {
   kind: 'repair';
   firstVersion: number;
   afterVersion: number;
@@ -56,6 +68,12 @@ interface RepairJob {
 }
 
 type Job = BatchJob | RepairJob;
+
+/** A message on its way, with the job it belongs to. */
+interface Sending {
+  message: OutMessage;
+  job: Job;
+}
 
 interface ShowQueue {
   jobs: Job[];
@@ -82,8 +100,8 @@ export interface OutRelayOptions {
  *
  * - Commit listener (`listener`): the batch's out-events are queued and sent in the
  *   background with retries (exponential backoff with jitter) until the sink acknowledges;
- *   nothing waits for this, least of all the callers' replies. One message per show in
- *   flight, up to `sink.concurrency` shows at once.
+ *   nothing waits for this, least of all the callers' replies. Up to `sink.inFlightPerShow`
+ *   messages of a show in flight, issued in order, `sink.concurrency` in all.
  * - Snapshots (`holdingSnapshots`): a snapshot of a show waits until every out-event up to
  *   its version is delivered (or is skipped after DEFAULT_SNAPSHOT_WAIT_MS). So every
  *   undelivered out-event lies in the log after the show's newest snapshot, which is exactly
@@ -149,7 +167,7 @@ export class OutRelay {
     const open = last?.kind === 'repair' && last.bound === Infinity ? last : null;
     if (this.jobCount >= (this.opts.maxQueuedBatches ?? DEFAULT_OUT_QUEUE_MAX_BATCHES)) {
       // Full: an open repair at the end of the show's queue already reads this batch from the log.
-      if (!open) this.push(showId, q, { kind: 'repair', firstVersion: before + 1, afterVersion: before, bound: Infinity, steps: null });
+      if (!open) this.push(showId, q, { kind: 'repair', firstVersion: before + 1, afterVersion: before, bound: Infinity, steps: null, exhausted: false, pending: 0 });
       return;
     }
     if (open) open.bound = batch.firstVersion - 1;
@@ -160,7 +178,7 @@ export class OutRelay {
       this.logger.error({ err, showId }, 'could not build out-events');
       return;
     }
-    this.push(showId, q, { kind: 'batch', firstVersion: batch.firstVersion, steps: messagesOf(plan, this.sink.maxMessageBytes) });
+    this.push(showId, q, { kind: 'batch', firstVersion: batch.firstVersion, steps: messagesOf(plan, this.sink.maxMessageBytes), exhausted: false, pending: 0 });
     this.testHook();
   };
 
@@ -253,6 +271,7 @@ export class OutRelay {
     if (this.closed) return;
     this.closed = true;
     for (const wake of this.sleepers) wake();
+    for (const grant of this.slotWaiters.splice(0)) grant();
     for (const w of [...this.waiters]) w.done(false);
     this.queues.clear();
     this.jobCount = 0;
@@ -286,7 +305,7 @@ export class OutRelay {
     const last = q.jobs.at(-1);
     if (last?.kind === 'repair' && last.bound === Infinity) return;
     const after = this.covered.get(showId) ?? 0;
-    this.push(showId, q, { kind: 'repair', firstVersion: after + 1, afterVersion: after, bound: Infinity, steps: null });
+    this.push(showId, q, { kind: 'repair', firstVersion: after + 1, afterVersion: after, bound: Infinity, steps: null, exhausted: false, pending: 0 });
   }
 
   /** Folds the show's tail after its snapshot and keeps the plans of the versions the job covers. */
@@ -313,46 +332,42 @@ export class OutRelay {
     })();
   }
 
-  /** Sends the show's queue, one message at a time, until it is empty. */
+  /**
+   * Sends the show's queue until it is empty: up to `sink.inFlightPerShow` messages in flight,
+   * issued in order. When the oldest fails, the rest are let settle and all of them are sent
+   * again in order after a backoff (the sink drops the ones it already has by eventId).
+   */
   private async pump(showId: string, q: ShowQueue): Promise<void> {
     q.pumping = true;
-    let sliceEnd = performance.now() + PUBLISH_SLICE_MS;
+    const window: Array<{ item: Sending; result: Promise<unknown> }> = [];
+    let resend: Sending[] = [];
     let attempt = 0;
+    const cursor = { sliceEnd: performance.now() + PUBLISH_SLICE_MS };
     try {
-      while (q.jobs.length && !this.closed && !this.holding) {
-        const job = q.jobs[0] as Job;
-        if (job.kind === 'repair' && !job.steps) {
-          try {
-            await this.prepareRepair(showId, job);
-            attempt = 0;
-          } catch (err) {
-            this.failures++;
-            outEventsFailures.inc({ sink: this.sinkName });
-            this.logger.warn({ err, showId }, 'could not re-read the log tail for out-events; retrying');
-            await this.sleep(this.backoff(attempt++));
-            continue;
-          }
+      while (!this.closed && !this.holding) {
+        while (window.length < Math.max(1, this.sink.inFlightPerShow)) {
+          const item = resend.shift() ?? (await this.nextOf(showId, q, cursor));
+          if (!item || this.closed) break;
+          item.job.pending++;
+          window.push({ item, result: this.send(item.message) });
         }
-        let next: IteratorResult<Step, void>;
-        try {
-          next = (job.steps as Iterator<Step, void>).next();
-        } catch (err) {
-          this.logger.error({ err, showId }, 'could not build out-events');
-          next = { done: true, value: undefined };
-        }
-        if (next.done) {
-          q.jobs.shift();
-          this.jobCount--;
-          this.settle(showId);
+        const head = window[0];
+        if (!head) break;
+        const err = await head.result;
+        if (err === null) {
+          window.shift();
+          head.item.job.pending--;
+          attempt = 0;
+          this.finishJobs(showId, q);
           continue;
         }
-        if (performance.now() > sliceEnd) {
-          // Building a stadium's pages is seconds of work: let heartbeats and other shows run.
-          await yieldToLoop();
-          sliceEnd = performance.now() + PUBLISH_SLICE_MS;
-        }
-        if (next.value === PAUSE) continue;
-        await this.deliver(next.value);
+        await Promise.all(window.map((w) => w.result));
+        for (const w of window) w.item.job.pending--;
+        resend = [...window.splice(0).map((w) => w.item), ...resend];
+        const fields = { err, showId, eventId: head.item.message.event.eventId, attempt };
+        if (attempt === 0) this.logger.warn(fields, 'out-event not delivered; retrying with backoff');
+        else this.logger.debug(fields, 'out-event still not delivered');
+        await this.sleep(this.backoff(attempt++));
       }
     } finally {
       q.pumping = false;
@@ -361,24 +376,69 @@ export class OutRelay {
     }
   }
 
-  /** Sends one message until the sink takes it (or the relay closes). */
-  private async deliver(message: OutMessage): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      await this.slot();
-      try {
-        await this.sink.send(message);
-        outEventsDelivered.inc({ sink: this.sinkName });
-        return;
-      } catch (err) {
-        this.failures++;
-        outEventsFailures.inc({ sink: this.sinkName });
-        const fields = { err, eventId: message.event.eventId, attempt };
-        if (attempt === 0) this.logger.warn(fields, 'out-event not delivered; retrying with backoff');
-        else this.logger.debug(fields, 'out-event still not delivered');
-      } finally {
-        this.release();
+  /** The show's next message to send, null when none is left now. Prepares repairs on the way. */
+  private async nextOf(showId: string, q: ShowQueue, cursor: { sliceEnd: number }): Promise<Sending | null> {
+    let attempt = 0;
+    while (!this.closed) {
+      const job = q.jobs.find((j) => !j.exhausted);
+      if (!job) return null;
+      if (job.kind === 'repair' && !job.steps) {
+        try {
+          await this.prepareRepair(showId, job);
+        } catch (err) {
+          this.failures++;
+          outEventsFailures.inc({ sink: this.sinkName });
+          this.logger.warn({ err, showId }, 'could not re-read the log tail for out-events; retrying');
+          await this.sleep(this.backoff(attempt++));
+        }
+        continue;
       }
-      await this.sleep(this.backoff(attempt));
+      let next: IteratorResult<Step, void>;
+      try {
+        next = (job.steps as Iterator<Step, void>).next();
+      } catch (err) {
+        this.logger.error({ err, showId }, 'could not build out-events');
+        next = { done: true, value: undefined };
+      }
+      if (performance.now() > cursor.sliceEnd) {
+        // Building a stadium's pages is seconds of work: let heartbeats and other shows run.
+        await yieldToLoop();
+        cursor.sliceEnd = performance.now() + PUBLISH_SLICE_MS;
+      }
+      if (next.done) {
+        job.exhausted = true;
+        this.finishJobs(showId, q);
+        continue;
+      }
+      if (next.value !== PAUSE) return { message: next.value, job };
+    }
+    return null;
+  }
+
+  /** Drops the jobs at the head of the show's queue that are built and acknowledged. */
+  private finishJobs(showId: string, q: ShowQueue): void {
+    let finished = false;
+    while (q.jobs[0]?.exhausted && q.jobs[0].pending === 0) {
+      q.jobs.shift();
+      this.jobCount--;
+      finished = true;
+    }
+    if (finished) this.settle(showId);
+  }
+
+  /** One attempt: resolves null once the sink has the message, else the error. */
+  private async send(message: OutMessage): Promise<unknown> {
+    await this.slot();
+    try {
+      await this.sink.send(message);
+      outEventsDelivered.inc({ sink: this.sinkName });
+      return null;
+    } catch (err) {
+      this.failures++;
+      outEventsFailures.inc({ sink: this.sinkName });
+      return err ?? new Error('send failed');
+    } finally {
+      this.release();
     }
   }
 
@@ -400,14 +460,20 @@ export class OutRelay {
     });
   }
 
-  private async slot(): Promise<void> {
-    while (this.inFlight >= Math.max(1, this.sink.concurrency)) await new Promise<void>((r) => this.slotWaiters.push(r));
-    this.inFlight++;
+  /** A place among the sink's messages in flight, granted in request order (keeps each show's order). */
+  private slot(): Promise<void> {
+    if (this.inFlight < Math.max(1, this.sink.concurrency) && !this.slotWaiters.length) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((r) => this.slotWaiters.push(r));
   }
 
+  /** Hands the place straight to the next waiter, so nobody overtakes it. */
   private release(): void {
-    this.inFlight--;
-    this.slotWaiters.shift()?.();
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.inFlight--;
   }
 
   private settle(showId: string): void {

@@ -17,8 +17,10 @@ export const OUT_STREAM_MAX_AGE_MS = 7 * 24 * 3_600_000;
 export const OUT_STREAM_MAX_BYTES = 8 * 1024 ** 3;
 /** A publish not acknowledged within this long is retried (same Nats-Msg-Id). */
 export const OUT_PUBLISH_TIMEOUT_MS = 5_000;
-/** Shows with a publish in flight at once. */
-export const OUT_PUBLISH_CONCURRENCY = 64;
+/** Publishes in flight at once, across shows. */
+export const OUT_PUBLISH_CONCURRENCY = 256;
+/** Publishes of one show in flight at once: one connection keeps them in order. */
+export const OUT_PUBLISH_PER_SHOW = 32;
 /** Room left in each message for the headers (Nats-Msg-Id, Nats-Expected-Stream) and the subject prefix. */
 const HEADER_ROOM_BYTES = 512;
 const JS_STREAM_NOT_FOUND = 10059;
@@ -120,6 +122,7 @@ export async function openOutStream(nc: NatsConnection, opts: OutStreamOptions):
     name: 'jetstream',
     maxMessageBytes: maxMsgBytes - HEADER_ROOM_BYTES - prefix.length,
     concurrency: OUT_PUBLISH_CONCURRENCY,
+    inFlightPerShow: OUT_PUBLISH_PER_SHOW,
     send: async (m: OutMessage) => {
       await js.publish(prefix + m.subject, codec.encode(m.event), {
         msgID: m.event.eventId,

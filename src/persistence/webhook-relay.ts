@@ -56,6 +56,8 @@ export function webhookSink(opts: WebhookOptions): OutSink {
     name: 'webhook',
     maxMessageBytes: WEBHOOK_MAX_BODY_BYTES,
     concurrency: opts.concurrency ?? WEBHOOK_CONCURRENCY,
+    // Two requests of one show could overtake each other: one at a time keeps its order.
+    inFlightPerShow: 1,
     send: async (m: OutMessage) => {
       const body = JSON.stringify(m.event);
       const timestamp = String(Math.floor(now() / 1000));
