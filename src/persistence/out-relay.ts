@@ -27,6 +27,8 @@ export interface OutSink {
    * the order they are sent (one NATS connection); 1 for HTTP, whose requests may overtake.
    */
   readonly inFlightPerShow: number;
+  /** Most batches the relay keeps waiting for this sink (default DEFAULT_OUT_QUEUE_MAX_BATCHES). */
+  readonly queueMaxBatches?: number;
   /** Resolves once the sink has stored the message; rejects (any error) to have it retried. */
   send(message: OutMessage): Promise<void>;
   close?(): Promise<void>;
@@ -136,6 +138,7 @@ export class OutRelay {
   private closed = false;
   private testCommits = 0;
   private failures = 0;
+  private repairs = 0;
 
   constructor(opts: OutRelayOptions) {
     this.opts = opts;
@@ -150,8 +153,8 @@ export class OutRelay {
     return this.jobCount;
   }
 
-  stats(): { queued: number; failures: number; showsWaiting: number } {
-    return { queued: this.jobCount, failures: this.failures, showsWaiting: this.queues.size };
+  stats(): { queued: number; failures: number; repairs: number; showsWaiting: number } {
+    return { queued: this.jobCount, failures: this.failures, repairs: this.repairs, showsWaiting: this.queues.size };
   }
 
   /** The commit listener. Synchronous and cheap: takes what the messages need, queues them. */
@@ -165,7 +168,7 @@ export class OutRelay {
     const q = this.queueOf(showId);
     const last = q.jobs.at(-1);
     const open = last?.kind === 'repair' && last.bound === Infinity ? last : null;
-    if (this.jobCount >= (this.opts.maxQueuedBatches ?? DEFAULT_OUT_QUEUE_MAX_BATCHES)) {
+    if (this.jobCount >= (this.opts.maxQueuedBatches ?? this.sink.queueMaxBatches ?? DEFAULT_OUT_QUEUE_MAX_BATCHES)) {
       // Full: an open repair at the end of the show's queue already reads this batch from the log.
       if (!open) this.push(showId, q, { kind: 'repair', firstVersion: before + 1, afterVersion: before, bound: Infinity, steps: null, exhausted: false, pending: 0 });
       return;
@@ -311,6 +314,7 @@ export class OutRelay {
   /** Folds the show's tail after its snapshot and keeps the plans of the versions the job covers. */
   private async prepareRepair(showId: string, job: RepairJob): Promise<void> {
     outEventsRepairs.inc({ sink: this.sinkName });
+    this.repairs++;
     const snapshot = await this.opts.snapshots.load(showId);
     let state: ShowState | null = snapshot ? deserializeState(snapshot.state as SerializedState) : null;
     const plans: OutPlan[] = [];

@@ -19,8 +19,12 @@ export const OUT_STREAM_MAX_BYTES = 8 * 1024 ** 3;
 export const OUT_PUBLISH_TIMEOUT_MS = 5_000;
 /** Publishes in flight at once, across shows. */
 export const OUT_PUBLISH_CONCURRENCY = 256;
-/** Publishes of one show in flight at once: one connection keeps them in order. */
-export const OUT_PUBLISH_PER_SHOW = 32;
+/**
+ * Publishes of one show in flight at once. One: with more, a message lost with a dropped
+ * connection would be re-sent after the show's later ones that went out on the new
+ * connection, and the stream would hold them out of version order.
+ */
+export const OUT_PUBLISH_PER_SHOW = 1;
 /** Room left in each message for the headers (Nats-Msg-Id, Nats-Expected-Stream) and the subject prefix. */
 const HEADER_ROOM_BYTES = 512;
 const JS_STREAM_NOT_FOUND = 10059;
