@@ -40,6 +40,8 @@ export const OUT_RETRY_BASE_MS = 100;
 export const OUT_RETRY_MAX_MS = 10_000;
 /** How long a snapshot waits for the out-events it covers to be delivered before it is skipped. */
 export const DEFAULT_SNAPSHOT_WAIT_MS = 10_000;
+/** Shows whose covered version is remembered; forgetting one costs only a repeat at its next activation. */
+const MAX_TRACKED_SHOWS = 100_000;
 /** With the test hook: batches held back before the process kills itself. */
 const TEST_HELD_BATCHES_BEFORE_KILL = 8;
 
@@ -163,7 +165,7 @@ export class OutRelay {
     const { showId } = batch;
     const lastVersion = batch.firstVersion + batch.events.length - 1;
     const before = this.covered.get(showId) ?? 0;
-    this.covered.set(showId, Math.max(before, lastVersion));
+    this.cover(showId, lastVersion);
     if (!batch.events.some((e) => OUT_EVENT_TYPES.has(e.type))) return;
     const q = this.queueOf(showId);
     const last = q.jobs.at(-1);
@@ -281,6 +283,14 @@ export class OutRelay {
     await this.sink.close?.();
   }
 
+  private cover(showId: string, version: number): void {
+    const before = this.covered.get(showId);
+    if (before !== undefined && before >= version) return;
+    this.covered.delete(showId); // re-inserted last: the map forgets the least recently active first
+    this.covered.set(showId, version);
+    if (this.covered.size > MAX_TRACKED_SHOWS) this.covered.delete(this.covered.keys().next().value as string);
+  }
+
   private queueOf(showId: string): ShowQueue {
     let q = this.queues.get(showId);
     if (!q) {
@@ -328,7 +338,7 @@ export class OutRelay {
       plans.push(planOf({ showId, seq: entry.seq, firstVersion: entry.firstVersion, events: entry.events, state: state as ShowState }, now));
       highest = Math.max(highest, last);
     }
-    this.covered.set(showId, Math.max(this.covered.get(showId) ?? 0, highest));
+    this.cover(showId, highest);
     if (plans.length) this.logger.info({ showId, afterVersion: job.afterVersion, batches: plans.length }, 'out-events of the log tail re-delivered');
     const limit = this.sink.maxMessageBytes;
     job.steps = (function* () {
