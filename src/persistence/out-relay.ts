@@ -38,8 +38,6 @@ export interface OutSink {
 export const DEFAULT_OUT_QUEUE_MAX_BATCHES = 50_000;
 export const OUT_RETRY_BASE_MS = 100;
 export const OUT_RETRY_MAX_MS = 10_000;
-/** How long a snapshot waits for the out-events it covers to be delivered before it is skipped. */
-export const DEFAULT_SNAPSHOT_WAIT_MS = 10_000;
 /** Shows whose covered version is remembered; forgetting one costs only a repeat at its next activation. */
 const MAX_TRACKED_SHOWS = 100_000;
 /** With the test hook: batches held back before the process kills itself. */
@@ -93,7 +91,6 @@ export interface OutRelayOptions {
   maxQueuedBatches?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  snapshotWaitMs?: number;
   /** OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS (see config.ts). */
   dieAfterCommitForTests?: number;
 }
@@ -106,10 +103,11 @@ export interface OutRelayOptions {
  *   background with retries (exponential backoff with jitter) until the sink acknowledges;
  *   nothing waits for this, least of all the callers' replies. Up to `sink.inFlightPerShow`
  *   messages of a show in flight, issued in order, `sink.concurrency` in all.
- * - Snapshots (`holdingSnapshots`): a snapshot of a show waits until every out-event up to
- *   its version is delivered (or is skipped after DEFAULT_SNAPSHOT_WAIT_MS). So every
- *   undelivered out-event lies in the log after the show's newest snapshot, which is exactly
- *   the tail a new owner replays, and compaction (below the previous snapshot) never drops it.
+ * - Snapshots (`holdingSnapshots`): a snapshot of a show is written only once every out-event
+ *   up to its version is delivered; until then it is kept aside (the newest per show) and
+ *   nobody waits for it. So every undelivered out-event lies in the log after the show's
+ *   newest snapshot, which is exactly the tail a new owner replays, and compaction (below the
+ *   previous snapshot) never drops it.
  * - Activation (`repairingLog`, `trackWarm`): after a show is loaded, the relay re-reads the
  *   tail after its snapshot itself (snapshot + fold, in the background, with the state at each
  *   entry) and re-delivers the out-events of the versions this process has not queued yet,
@@ -132,7 +130,8 @@ export class OutRelay {
   private readonly covered = new Map<string, number>();
   /** Shows being activated from a warm copy: the copy may hold versions nobody delivered. */
   private readonly warm = new Set<string>();
-  private readonly waiters = new Set<{ showId: string; version: number; done: (ok: boolean) => void }>();
+  /** Snapshots written once the out-events they cover are delivered: the newest per show. */
+  private readonly deferredSnapshots = new Map<string, { snapshot: Snapshot; store: SnapshotStore }>();
   private readonly sleepers = new Set<() => void>();
   private jobCount = 0;
   private inFlight = 0;
@@ -211,23 +210,23 @@ export class OutRelay {
   }
 
   /**
-   * The snapshot store the actor host writes to: a save waits until the out-events up to the
-   * snapshot's version are delivered, and is skipped (false) if that takes longer than the
-   * wait. Keeps the snapshot object until then (the host hands over a fresh copy).
+   * The snapshot store the actor host writes to: a snapshot whose out-events are all delivered
+   * is saved at once; another is kept aside (the newest per show, replacing an older one) and
+   * saved when they are, while `save` answers false (not written now) without waiting, so no
+   * passivation, handover or start-up scan stalls on a sink that is away. Keeps the snapshot
+   * object (the host hands over a fresh copy).
    */
   holdingSnapshots(store: SnapshotStore): SnapshotStore {
-    const waitMs = this.opts.snapshotWaitMs ?? DEFAULT_SNAPSHOT_WAIT_MS;
     return {
       save: async (snapshot: Snapshot) => {
         // The host saves a snapshot of a batch before its commit listeners run: let the
         // listener queue that batch first (it runs in the same turn).
         await yieldToLoop();
         // Closed: batches committed from now on are not tracked, so no snapshot is safe.
-        if (this.closed || !(await this.whenDelivered(snapshot.showId, snapshot.version, waitMs))) {
-          this.logger.debug({ showId: snapshot.showId, version: snapshot.version }, 'snapshot skipped: its out-events are not delivered yet');
-          return false;
-        }
-        return store.save(snapshot);
+        if (this.closed) return false;
+        if (this.deliveredUpTo(snapshot.showId) >= snapshot.version) return store.save(snapshot);
+        this.deferredSnapshots.set(snapshot.showId, { snapshot, store });
+        return false;
       },
       load: (showId) => store.load(showId),
       delete: (showId) => store.delete(showId),
@@ -239,26 +238,6 @@ export class OutRelay {
   deliveredUpTo(showId: string): number {
     const head = this.queues.get(showId)?.jobs[0];
     return head ? head.firstVersion - 1 : Infinity;
-  }
-
-  /** Resolves true once everything up to `version` of the show is delivered, false after `timeoutMs`. */
-  whenDelivered(showId: string, version: number, timeoutMs: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    if (this.deliveredUpTo(showId) >= version) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter = {
-        showId,
-        version,
-        done: (ok: boolean) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(ok);
-        },
-      };
-      const timer = setTimeout(() => waiter.done(false), timeoutMs);
-      timer.unref();
-      this.waiters.add(waiter);
-    });
   }
 
   /** Resolves when nothing waits for delivery, or after `timeoutMs` (false). */
@@ -277,7 +256,7 @@ export class OutRelay {
     this.closed = true;
     for (const wake of this.sleepers) wake();
     for (const grant of this.slotWaiters.splice(0)) grant();
-    for (const w of [...this.waiters]) w.done(false);
+    this.deferredSnapshots.clear();
     this.queues.clear();
     this.jobCount = 0;
     await this.sink.close?.();
@@ -490,10 +469,14 @@ export class OutRelay {
     else this.inFlight--;
   }
 
+  /** Writes the show's snapshot kept aside once what it covers is delivered. */
   private settle(showId: string): void {
-    const upTo = this.deliveredUpTo(showId);
-    for (const w of [...this.waiters]) if (w.showId === showId && upTo >= w.version) w.done(true);
+    const deferred = this.deferredSnapshots.get(showId);
+    if (!deferred || this.deliveredUpTo(showId) < deferred.snapshot.version) return;
+    this.deferredSnapshots.delete(showId);
+    deferred.store.save(deferred.snapshot).catch((err: unknown) => this.logger.warn({ err, showId }, 'snapshot failed'));
   }
+
 
   // -- test hook: die between the commit and the delivery ---------------------------------
 
