@@ -100,7 +100,7 @@ function checkSnapshotsHeldBack(saves: Array<{ showId: string; version: number; 
 }
 
 describe('out relay', () => {
-  it('delivers every out-event in order per show through lost messages and lost acks; snapshots wait for delivery', async () => {
+  it('delivers every out-event in order per show through lost messages and lost acks; snapshots are written only after delivery', async () => {
     const storage = openMemoryStorage(logger);
     const stream = new Stream();
     const saves = watchSnapshots(storage, stream);
