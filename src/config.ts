@@ -127,6 +127,15 @@ const EnvSchema = z.object({
   BOOKING_GROUP_COMMIT: flag.default(true),
   /** Booking upsert statements in flight at once per worker under group commit; rows arriving meanwhile wait for the next one. */
   BOOKING_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
+  // -- out-events (at-least-once stream, webhook relay)
+  /** JetStream stream the out-events are stored in (durable storage); default SEATS_OUT, or `<NATS_STREAM>_OUT` with a NATS_STREAM of its own. */
+  OUT_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
+  /** Embedded mode: POST every out-event to this URL (at least once, in order per show). */
+  WEBHOOK_URL: z.string().url().optional(),
+  /** Key of the HMAC-SHA256 signature of each webhook body (Seats-Signature header); at least 16 characters. */
+  WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** Test-only: from the n-th committed batch with out-events on, hold them back; the process kills itself 8 batches later. */
+  OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS: z.coerce.number().int().positive().optional(),
 });
 
 export interface Config {
@@ -223,6 +232,11 @@ export interface Config {
   /** Booking rows of concurrent show batches share one upsert statement per commit window. */
   bookingGroupCommit: boolean;
   bookingWritesInFlight: number;
+  // -- out-events (at-least-once stream, webhook relay)
+  outStream: string | undefined;
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
+  outEventsDieAfterCommitForTests: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -314,6 +328,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- group commit
     bookingGroupCommit: e.BOOKING_GROUP_COMMIT,
     bookingWritesInFlight: e.BOOKING_WRITES_IN_FLIGHT,
+    // -- out-events (at-least-once stream, webhook relay)
+    outStream: e.OUT_STREAM,
+    webhookUrl: e.WEBHOOK_URL,
+    webhookSecret: e.WEBHOOK_SECRET,
+    outEventsDieAfterCommitForTests: e.OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS,
   };
 }
 

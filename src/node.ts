@@ -9,6 +9,8 @@ import { withWarmRepair, type WarmStateSource } from './cluster/replica-repair.t
 import { BookingSync } from './persistence/durable-bookings.ts';
 import type { Storage } from './persistence/index.ts';
 import { outEventPublisher } from './persistence/out-events.ts';
+import { OutRelay, type OutSink } from './persistence/out-relay.ts';
+import { webhookSink } from './persistence/webhook-relay.ts';
 import { HoldTokens } from './service/hold-tokens.ts';
 import { LocalSeatService } from './service/local-seat-service.ts';
 import { deltaSubject } from './subjects.ts';
@@ -19,6 +21,8 @@ export interface SeatNode {
   storage: Storage;
   service: LocalSeatService;
   tokens: HoldTokens;
+  /** The at-least-once out-event relay (out stream or webhook); null when out-events go on the bus only. */
+  outRelay: OutRelay | null;
   /** Adds a listener run after every commit, like `extraListeners` (the cluster's expiry index). */
   addCommitListener(listener: (batch: CommittedBatch) => void): void;
   close(): Promise<void>;
@@ -28,10 +32,32 @@ const CATALOG_EVENTS = new Set(['ShowCreated', 'ShowChanged', 'ShowCancelled']);
 
 /** How often the node looks for idle shows to passivate, at most. */
 const PASSIVATION_SWEEP_MAX_MS = 60_000;
+/** On close, how long the node waits for queued out-events before its final snapshots. */
+const CLOSE_OUT_DRAIN_MS = 5_000;
+
+type OutConfig = Partial<Pick<Config, 'webhookUrl' | 'webhookSecret' | 'outEventsDieAfterCommitForTests'>>;
+
+/**
+ * Where this node delivers out-events at least once: the storage's out stream (JetStream),
+ * or, on the embedded store, the webhook when WEBHOOK_URL is set. Null: bus only.
+ */
+function outRelayOf(config: OutConfig, storage: Storage, logger: Logger): OutRelay | null {
+  let sink: OutSink | null = storage.outSink ?? null;
+  if (!sink && storage.kind === 'embedded' && config.webhookUrl) sink = webhookSink({ url: config.webhookUrl, secret: config.webhookSecret });
+  if (!sink) return null;
+  return new OutRelay({
+    sink,
+    log: storage.log,
+    snapshots: storage.snapshots,
+    logger,
+    ...(config.outEventsDieAfterCommitForTests !== undefined ? { dieAfterCommitForTests: config.outEventsDieAfterCommitForTests } : {}),
+  });
+}
 
 export function createSeatNode(
   config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> &
-    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs' | 'idempotencyRetentionSeconds' | 'mailboxMaxCommands'>>,
+    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs' | 'idempotencyRetentionSeconds' | 'mailboxMaxCommands'>> &
+    OutConfig,
   storage: Storage,
   logger: Logger,
   extraListeners: Array<(batch: CommittedBatch) => void> = [],
@@ -44,7 +70,10 @@ export function createSeatNode(
 ): SeatNode {
   const tokens = new HoldTokens(config.holdTokenSecret ?? randomBytes(32));
   const commitLog = logger.child({ subsystem: 'commit' });
-  const publishOutEvents = outEventPublisher(storage.bus, logger);
+  const relay = outRelayOf(config, storage, logger);
+  // A JetStream publish reaches core NATS subscribers of the subject too: with an out stream the
+  // bus publish would only repeat it. The in-process bus keeps its own (the webhook is extra).
+  const publishOutEvents = storage.outSink ? null : outEventPublisher(storage.bus, logger);
   // With a booking store (Postgres), confirms are answered only once their rows are committed.
   const bookingSync = storage.bookings ? new BookingSync(storage.bookings, storage.snapshots, logger) : null;
   const onCommitted = (batch: CommittedBatch) => {
@@ -52,15 +81,20 @@ export function createSeatNode(
     if (batch.events.some((e) => CATALOG_EVENTS.has(e.type))) {
       storage.catalog.upsert(showSummary(batch.state)).catch((err: unknown) => commitLog.warn({ err, showId: batch.showId }, 'catalog update failed'));
     }
-    publishOutEvents(batch);
+    publishOutEvents?.(batch);
+    relay?.listener(batch);
     for (const listener of listeners) listener(batch);
   };
   const listeners = [...extraListeners];
-  const hostLog = bookingSync ? bookingSync.repairingLog(storage.log) : storage.log;
-  const warm = hostOptions.warmState ? withWarmRepair(hostLog, bookingSync ? bookingSync.owingStore() : storage.bookings, hostOptions.warmState) : null;
+  const bookingLog = bookingSync ? bookingSync.repairingLog(storage.log) : storage.log;
+  // With a relay, a show's activation re-delivers the out-events of its tail (out-relay.ts).
+  const hostLog = relay ? relay.repairingLog(bookingLog) : bookingLog;
+  const warmSource = hostOptions.warmState && relay ? relay.trackWarm(hostOptions.warmState) : hostOptions.warmState;
+  const warm = warmSource ? withWarmRepair(hostLog, bookingSync ? bookingSync.owingStore() : storage.bookings, warmSource) : null;
   const host = new ActorHost({
     log: warm ? warm.log : hostLog,
-    snapshots: storage.snapshots,
+    // Snapshots wait for the out-events they cover: undelivered ones stay in the replayed tail.
+    snapshots: relay ? relay.holdingSnapshots(storage.snapshots) : storage.snapshots,
     logger,
     onCommitted,
     ...(bookingSync ? { beforeReply: bookingSync.beforeReply, bookingRows: bookingSync } : {}),
@@ -109,11 +143,16 @@ export function createSeatNode(
     storage,
     service,
     tokens,
+    outRelay: relay,
     addCommitListener: (listener) => listeners.push(listener),
     close: async () => {
       if (passivation) clearInterval(passivation);
+      // Delivered out-events let the final snapshots through; with the sink away they would
+      // each wait in vain, so the relay closes first and its tail is re-delivered at restart.
+      if (relay && !(await relay.drain(CLOSE_OUT_DRAIN_MS))) await relay.close();
       await host.close();
       bookingSync?.close();
+      await relay?.close();
       await storage.close();
     },
   };

@@ -6,6 +6,7 @@ import type { Storage } from './index.ts';
 import { JetStreamEventLog, type JetStreamEventLogOptions } from './jetstream-event-log.ts';
 import { NatsBus } from './nats-bus.ts';
 import { DEFAULT_BOOKING_WRITES_IN_FLIGHT, PostgresBookingStore } from './postgres-booking-store.ts';
+import { openOutStream, outStreamName } from './out-stream.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
 import { migrate } from './postgres-migrations.ts';
 import { createPgPool } from './postgres-pool.ts';
@@ -33,6 +34,8 @@ export interface DurableOptions {
   clientName?: string;
   /** Compact each show's log below its previous durable snapshot (default true). */
   purgeBelowSnapshots?: boolean;
+  /** JetStream stream of the out-events (OUT_STREAM; default see outStreamName). */
+  outStream?: string;
 }
 
 /**
@@ -102,6 +105,7 @@ export async function openDurableStorage(
       ...(overrides.eventSubjectPrefix !== undefined ? { subjectPrefix: overrides.eventSubjectPrefix } : {}),
     });
     const bus = new NatsBus(nc, { logger, ...(overrides.busSubjectPrefix ? { subjectPrefix: overrides.busSubjectPrefix } : {}) });
+    const outSink = await openOutStream(nc, { stream: outStreamName(overrides.outStream, overrides.stream), subjectPrefix: overrides.busSubjectPrefix, logger });
     const snapshots = new PostgresSnapshotStore(pool, {
       afterReplace: overrides.purgeBelowSnapshots === false ? undefined : (showId, replacedSeq) => purgeBelow(events, showId, replacedSeq, log),
     });
@@ -122,6 +126,7 @@ export async function openDurableStorage(
       bus,
       bookings,
       archive: bookings,
+      outSink,
       close: () =>
         (closing ??= (async () => {
           await Promise.allSettled([events.close(), snapshots.close(), catalog.close(), bookings.close(), bus.close()]);

@@ -4,6 +4,7 @@ import { openDurableStorage } from './durable-storage.ts';
 import { openEmbeddedStorage } from './embedded.ts';
 import { MemoryBus } from './memory-bus.ts';
 import { MemoryCatalog, MemoryEventLog, MemorySnapshotStore } from './memory-store.ts';
+import type { OutSink } from './out-relay.ts';
 import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from './ports.ts';
 
 export { openDurableStorage } from './durable-storage.ts';
@@ -25,6 +26,11 @@ export interface Storage {
    * memory store): shows keep every booking.
    */
   archive?: BookingStore;
+  /**
+   * Where out-events are delivered at least once (the JetStream out stream of the durable
+   * storage). Absent: out-events go on the bus only (at most once).
+   */
+  outSink?: OutSink;
   close(): Promise<void>;
 }
 
@@ -61,5 +67,6 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     ...(config.natsStream !== undefined ? { stream: config.natsStream } : {}),
     ...(config.eventSubjectPrefix !== undefined ? { eventSubjectPrefix: config.eventSubjectPrefix } : {}),
     ...(config.busSubjectPrefix !== undefined ? { busSubjectPrefix: config.busSubjectPrefix } : {}),
+    ...(config.outStream !== undefined ? { outStream: config.outStream } : {}),
   });
 }

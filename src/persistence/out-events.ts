@@ -15,10 +15,10 @@ import type { Bus } from './ports.ts';
  * - `schemaVersion` 1. New fields may be added; a change of meaning bumps the version.
  * - `eventId` = `${showId}:${version}`, the show version of the event that caused it: the
  *   same change always has the same id, so consumers dedup by it.
- * - Per show, events are published in version order. Delivery is core NATS: at most once
- *   per publish; a process that dies between the commit and the publish loses the events
- *   of that batch (the log still has them). Sagas that must not miss one reconcile from
- *   the bookings table (or the log) by show.
+ * - Per show, events are published in version order. `outEventPublisher` (the in-process
+ *   bus) is at most once. With a sink (the JetStream out stream, or the embedded store's
+ *   webhook), out-relay.ts delivers the same messages at least once: a batch a process did
+ *   not deliver before it died is re-delivered from the log by the show's next activation.
  * - A booking cancelled because its show was cancelled appears both in
  *   `booking.cancelled` (reason `show_cancelled`) and in the `refunds` of
  *   `show.cancelled`: refund once per `bookingId`.
@@ -91,8 +91,8 @@ export interface OutMessage {
 }
 
 /** Where building a big batch's out-events may stop for other work (the publisher yields there). */
-const PAUSE: unique symbol = Symbol('pause');
-type Step = OutMessage | typeof PAUSE;
+export const PAUSE: unique symbol = Symbol('pause');
+export type Step = OutMessage | typeof PAUSE;
 /** Items sized between two pause points while paging. */
 const ITEMS_PER_PAUSE = 1_000;
 /** Longest the publisher builds and publishes before letting the event loop run. */
@@ -154,7 +154,7 @@ function pageId(eventId: string, page: number, pages: number): string {
  * after the state moves on) and the seat map its expiries are labelled with (immutable).
  * Taking it is cheap; building the messages from it can be done later, in slices.
  */
-interface OutPlan {
+export interface OutPlan {
   showId: string;
   firstVersion: number;
   events: ShowEvent[];
@@ -164,7 +164,7 @@ interface OutPlan {
   committedAt: number;
 }
 
-function planOf(batch: CommittedBatch, now: number): OutPlan {
+export function planOf(batch: CommittedBatch, now: number): OutPlan {
   const { state, events } = batch;
   const cancelled = new Array<BookingRecord | undefined>(events.length);
   events.forEach((e, i) => {
@@ -174,7 +174,7 @@ function planOf(batch: CommittedBatch, now: number): OutPlan {
 }
 
 /** The out-messages of a plan in event order, with pause points between long runs of work. */
-function* messagesOf(plan: OutPlan, maxMessageBytes: number): Generator<Step, void> {
+export function* messagesOf(plan: OutPlan, maxMessageBytes: number): Generator<Step, void> {
   const { showId } = plan;
   // Holds and bookings ended by an admin change, reported with the ShowChanged/ShowCancelled that follows.
   let releasedHolds: string[] = [];

@@ -58,7 +58,8 @@ export async function deleteStream(stream: string): Promise<void> {
 
 /**
  * Everything one test needs for its own durable storage: a database, a stream name and
- * subject prefixes nobody else uses. `cleanup` drops the database and deletes the stream.
+ * subject prefixes nobody else uses. `cleanup` drops the database and deletes the streams
+ * (events, and `<stream>_OUT`, the out-events the storage creates beside it).
  */
 export interface DurableTestEnv {
   config: { natsUrl: string; databaseUrl: string; nodeId: string | undefined };
@@ -84,7 +85,7 @@ export async function durableTestEnv(prefix = 'dur'): Promise<DurableTestEnv> {
     busSubjectPrefix,
     databaseName: db.name,
     cleanup: async () => {
-      await Promise.allSettled([deleteStream(stream), db.drop()]);
+      await Promise.allSettled([deleteStream(stream), deleteStream(`${stream}_OUT`), db.drop()]);
     },
   };
 }

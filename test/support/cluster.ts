@@ -284,6 +284,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         try {
           const jsm = await nc.jetstreamManager();
           await jsm.streams.delete(stream).catch(() => false);
+          await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
         } finally {
           await nc.close();
         }
