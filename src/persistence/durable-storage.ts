@@ -62,6 +62,9 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
     timeout: DEFAULT_NATS_CONNECT_TIMEOUT_MS,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // nats.js otherwise builds an Error per request for async stack traces: ~5 % of a
+    // worker's main thread (bench/edge-cpu), where every append and hop is a request.
+    noAsyncTraces: true,
   });
   const log = logger.child({ subsystem: 'nats' });
   void (async () => {
