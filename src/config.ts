@@ -122,6 +122,9 @@ const EnvSchema = z.object({
   // -- clock (shared decision time, skew bound)
   CLOCK_SKEW_MAX_MS: z.coerce.number().int().positive().default(500),
   CLOCK_OFFSET_FOR_TESTS_MS: z.coerce.number().int().optional(),
+  // -- pipelined commits
+  /** Batches of one show appended at once, each decided on the state after the one before; 1: one at a time. */
+  PIPELINE_DEPTH: z.coerce.number().int().min(1).max(64).default(4),
 });
 
 export interface Config {
@@ -214,6 +217,9 @@ export interface Config {
   clockSkewMaxMs: number;
   /** Test-only: shifts this process's Date.now by this much (a skewed clock without faketime). */
   clockOffsetForTestsMs: number | undefined;
+  // -- pipelined commits
+  /** Most batches of one show in flight to the log at once (1: decide the next only after the last committed). */
+  pipelineDepth: number;
 }
 
 export class ConfigError extends Error {
@@ -302,6 +308,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // -- clock (shared decision time, skew bound)
     clockSkewMaxMs: e.CLOCK_SKEW_MAX_MS,
     clockOffsetForTestsMs: e.CLOCK_OFFSET_FOR_TESTS_MS,
+    // -- pipelined commits
+    pipelineDepth: e.PIPELINE_DEPTH,
   };
 }
 
