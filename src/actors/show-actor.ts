@@ -169,7 +169,7 @@ interface InFlight {
   /** The batch's seq once committed; for a batch with no events, the seq of the one before it. */
   seq: Promise<number>;
   appendStartedAt: number;
-  /** The state after the batch, when the actor keeps no separate committed copy (depth 1). */
+  /** The state after the batch, when it was decided before the actor kept a separate committed copy. */
   after: ShowState | null;
   /** Nothing is decided after this batch until it committed (a lone command, see LONE_COMMANDS). */
   barrier: boolean;
@@ -187,8 +187,9 @@ const noop = (): void => undefined;
  * on the seq the batch before it takes: known at once when the log says so
  * (EventLog.appendPipelined), else the append goes out the moment the one before resolves.
  * Reads, listeners, timers and snapshots see only `state`, which a batch's events reach once
- * it committed (with depth > 1 a second copy evolved with the same events; with depth 1 the
- * two are one object and reads wait for the batch in flight, as they always did). If an
+ * it committed: until a batch is first decided behind another the two are one object and
+ * reads wait for the batch in flight, as they always did; from then on `state` is a second
+ * copy evolved with the same events at commit. If an
  * append fails, it and every batch after it fail, the speculative state is dropped with the
  * actor, and the host activates a fresh one from the log.
  */
@@ -196,7 +197,7 @@ export class ShowActor {
   readonly showId: string;
   /** Committed state: what reads, listeners and snapshots see. */
   private state: ShowState | null;
-  /** State after every decided batch (committed or not); the same object as `state` at depth 1. */
+  /** State after every decided batch (committed or not); the same object as `state` until the first batch is decided behind another. */
   private head: ShowState | null;
   private lastSeq: number;
   /** The seq the next append is fenced on: known, or the append it follows. */
@@ -214,6 +215,8 @@ export class ShowActor {
   private wakeDrain: (() => void) | null = null;
   /** Set once a batch failed: nothing more is decided; the actor stops once its appends settle. */
   private failing = false;
+  /** Whether `head` and `state` are two objects (from the first batch decided behind another on). */
+  private twin = false;
   /** A lone command waits for the pipeline to empty before it is decided. */
   private loneWaiting = false;
   private readsAfterCommit: Array<(err?: SeatError) => void> = [];
@@ -454,9 +457,14 @@ export class ShowActor {
   /** Decides a batch on the head state and starts its append; its answers wait for `complete`. */
   private async decideBatch(batch: Pending[]): Promise<void> {
     const now = this.deps.now();
-    // The committed copy is made once, on the first batch: from then on both copies see every event.
-    if (this.depth > 1 && this.head !== null && this.head === this.state) this.head = deserializeState(serializeState(this.state));
     const pipelined = this.inFlight.length > 0;
+    // The first batch decided behind another splits the state in two: the object the batches
+    // in flight were decided on becomes the committed copy once they commit, and a copy of it
+    // runs ahead. From then on both see every event (a show never pipelined keeps one object).
+    if (pipelined && !this.twin && this.head !== null) {
+      this.head = deserializeState(serializeState(this.head));
+      this.twin = true;
+    }
     let state = this.head;
     const firstVersion = (state?.version ?? 0) + 1;
     const events: ShowEvent[] = [];
@@ -547,7 +555,7 @@ export class ShowActor {
 
     const appendStartedAt = performance.now();
     const seq = this.startAppend({ batchId: this.deps.newBatchId(), firstVersion, events });
-    this.enqueue({ events, firstVersion, outcomes, now, seq, appendStartedAt, after: this.depth > 1 ? null : state, barrier });
+    this.enqueue({ events, firstVersion, outcomes, now, seq, appendStartedAt, after: this.twin ? null : state, barrier });
   }
 
   /**
@@ -629,7 +637,7 @@ export class ShowActor {
     this.wake();
   }
 
-  /** The committed state after `b`: its events applied to the committed copy (depth > 1), or the state decided with it. */
+  /** The committed state after `b`: the state decided with it, or its events applied to the committed copy. */
   private applyCommitted(b: InFlight): ShowState {
     if (b.after) this.state = b.after;
     else {
