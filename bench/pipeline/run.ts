@@ -1,7 +1,9 @@
 /**
  * bench/pipeline — pipelined commits: holds/s with PIPELINE_DEPTH 1 (decide the next batch only
  * after the last one committed) against depth N, side by side in one run, on the durable
- * storage (JetStream log + Postgres), through the seat service as bench/durable drives it.
+ * storage (JetStream log + Postgres) and the embedded one (file log), through the seat
+ * service as bench/durable drives it. JetStream tells a batch's seq only when it acknowledges
+ * it, so a show's next append waits for that; the file log tells it at once.
  *
  * Workloads: hold→release pairs (holds only touch the log) and hold→confirm pairs (a confirm
  * also waits for its booking row in Postgres), from `--inflight` concurrent clients, on one
@@ -10,18 +12,22 @@
  * Prints the machine's load (uptime) before and after. Writes bench/results/pipeline.json.
  *
  *   npx tsx bench/pipeline/run.ts [--seconds 3] [--inflight 64] [--shows 1000] [--depths 1,4]
- *                                 [--repeat 2] [--workloads hold/release,hold/confirm]
+ *                                 [--repeat 2] [--workloads hold/release,hold/confirm] [--storages durable,embedded]
  *
  * NATS and Postgres from BENCH_NATS_URL / BENCH_DATABASE_URL (default: the local servers);
  * the bench makes its own database and stream and removes them at the end.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'nats';
 import pg from 'pg';
 import pino from 'pino';
 import { createSeatNode } from '../../src/node.ts';
 import { openDurableStorage, type DurableOptions } from '../../src/persistence/durable-storage.ts';
+import { openEmbeddedStorage } from '../../src/persistence/embedded.ts';
+import type { Storage } from '../../src/persistence/index.ts';
 import { intArg, listArg, numberArg, parseCli } from '../lib/args.ts';
 import { Histogram } from '../lib/histogram.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
@@ -35,6 +41,7 @@ const args = parseCli({
   depths: { type: 'string' },
   repeat: { type: 'string' },
   workloads: { type: 'string' },
+  storages: { type: 'string' },
 });
 const SECONDS = numberArg(args.seconds, 'seconds', 3, 0.2);
 const INFLIGHT = intArg(args.inflight, 'inflight', 64, 1);
@@ -43,6 +50,8 @@ const REPEAT = intArg(args.repeat, 'repeat', 2, 1);
 const DEPTHS = (typeof args.depths === 'string' ? args.depths : '1,4').split(',').map((d) => intArg(d, 'depths', 1, 1));
 const WORKLOADS = listArg(args.workloads, 'workloads', ['hold/release', 'hold/confirm'] as const, ['hold/release', 'hold/confirm'] as const);
 type Workload = (typeof WORKLOADS)[number];
+const STORAGES = listArg(args.storages, 'storages', ['durable', 'embedded'] as const, ['durable', 'embedded'] as const);
+type StorageKind = (typeof STORAGES)[number];
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const ADMIN_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -78,6 +87,7 @@ function uptime(): string {
 }
 
 interface Row {
+  storage: StorageKind;
   workload: Workload;
   layout: 'hot show' | 'spread';
   shows: number;
@@ -92,8 +102,14 @@ interface Row {
 }
 
 /** Pairs of commands from INFLIGHT clients, each on its own seats, on a node with the given depth. */
-async function load(workload: Workload, shows: number, depth: number, round: number): Promise<Row> {
-  const storage = await openDurableStorage({ natsUrl: NATS_URL, databaseUrl: dbUrl, nodeId: 'bench' }, logger, durableOptions);
+async function openKind(kind: StorageKind): Promise<{ storage: Storage; cleanup: () => Promise<void> }> {
+  if (kind === 'durable') return { storage: await openDurableStorage({ natsUrl: NATS_URL, databaseUrl: dbUrl, nodeId: 'bench' }, logger, durableOptions), cleanup: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'seats-bench-pipeline-'));
+  return { storage: await openEmbeddedStorage(dir, logger), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function load(kind: StorageKind, workload: Workload, shows: number, depth: number, round: number): Promise<Row> {
+  const { storage, cleanup } = await openKind(kind);
   const node = createSeatNode({ holdTokenSecret: SECRET, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000, pipelineDepth: depth }, storage, logger);
   const s = node.service;
   const tag = `d${depth}-r${round}-${workload.replace('/', '-')}-${shows}-${Date.now().toString(36)}`;
@@ -130,7 +146,9 @@ async function load(workload: Workload, shows: number, depth: number, round: num
   await Promise.all(Array.from({ length: INFLIGHT }, (_, c) => client(c)));
   const elapsed = (performance.now() - started) / 1000;
   await node.close();
+  await cleanup();
   return {
+    storage: kind,
     workload,
     layout: shows === 1 ? 'hot show' : 'spread',
     shows,
@@ -157,16 +175,17 @@ async function main(): Promise<void> {
   await adminQuery(`CREATE DATABASE ${dbName}`);
   const rows: Row[] = [];
   try {
-    for (const workload of WORKLOADS)
-      for (const shows of [1, SHOWS])
-        for (let round = 0; round < REPEAT; round++)
-          for (const depth of round % 2 ? [...DEPTHS].reverse() : DEPTHS) {
-            const row = await load(workload, shows, depth, round);
-            rows.push(row);
-            process.stdout.write(
-              `  ${workload} ${row.layout} depth ${depth} round ${round + 1}: ${formatNumber(row.holdsPerSec)} holds/s, hold p99 ${row.holdP99Ms.toFixed(1)} ms\n`,
-            );
-          }
+    for (const kind of STORAGES)
+      for (const workload of WORKLOADS)
+        for (const shows of [1, SHOWS])
+          for (let round = 0; round < REPEAT; round++)
+            for (const depth of round % 2 ? [...DEPTHS].reverse() : DEPTHS) {
+              const row = await load(kind, workload, shows, depth, round);
+              rows.push(row);
+              process.stdout.write(
+                `  ${kind} ${workload} ${row.layout} depth ${depth} round ${round + 1}: ${formatNumber(row.holdsPerSec)} holds/s, hold p99 ${row.holdP99Ms.toFixed(1)} ms\n`,
+              );
+            }
   } finally {
     const nc = await connect({ servers: NATS_URL });
     await (await nc.jetstreamManager()).streams.delete(stream).catch(() => false);
@@ -177,18 +196,24 @@ async function main(): Promise<void> {
 
   const base = DEPTHS[0] as number;
   const summary = [];
+  for (const storage of STORAGES)
   for (const workload of WORKLOADS)
     for (const layout of ['hot show', 'spread'] as const)
       for (const depth of DEPTHS) {
-        const cell = rows.filter((r) => r.workload === workload && r.layout === layout && r.depth === depth);
-        const baseCell = rows.filter((r) => r.workload === workload && r.layout === layout && r.depth === base);
+        const same = (r: Row) => r.storage === storage && r.workload === workload && r.layout === layout;
+        const cell = rows.filter((r) => same(r) && r.depth === depth);
+        const baseCell = rows.filter((r) => same(r) && r.depth === base);
         const holdsPerSec = median(cell.map((r) => r.holdsPerSec));
+        const ratios = cell.map((r) => r.holdsPerSec / ((baseCell.find((b) => b.round === r.round) as Row).holdsPerSec));
         summary.push({
+          storage,
           workload,
           layout,
           depth,
           holdsPerSec,
           ratio: holdsPerSec / median(baseCell.map((r) => r.holdsPerSec)),
+          /** Depth N / depth 1 within each round (the two ran one after the other): min..max. */
+          roundRatios: ratios,
           holdP50Ms: median(cell.map((r) => r.holdP50Ms)),
           holdP99Ms: median(cell.map((r) => r.holdP99Ms)),
           secondP99Ms: median(cell.map((r) => r.secondP99Ms)),
@@ -196,14 +221,25 @@ async function main(): Promise<void> {
       }
   process.stdout.write(
     `\n${renderTable(
-      ['workload', 'layout', 'depth', 'holds/s', `× depth ${base}`, 'hold p50 ms', 'hold p99 ms', 'release/confirm p99 ms'],
-      summary.map((r) => [r.workload, r.layout, r.depth, formatNumber(r.holdsPerSec), r.ratio.toFixed(2), r.holdP50Ms.toFixed(2), r.holdP99Ms.toFixed(1), r.secondP99Ms.toFixed(1)]),
+      ['storage', 'workload', 'layout', 'depth', 'holds/s', `× depth ${base}`, 'per round', 'hold p50 ms', 'hold p99 ms', 'release/confirm p99 ms'],
+      summary.map((r) => [
+        r.storage,
+        r.workload,
+        r.layout,
+        r.depth,
+        formatNumber(r.holdsPerSec),
+        r.ratio.toFixed(2),
+        `${Math.min(...r.roundRatios).toFixed(2)}..${Math.max(...r.roundRatios).toFixed(2)}`,
+        r.holdP50Ms.toFixed(2),
+        r.holdP99Ms.toFixed(1),
+        r.secondP99Ms.toFixed(1),
+      ]),
     )}\n\n(median of ${REPEAT} interleaved runs of ${SECONDS} s, ${INFLIGHT} clients; spread: ${SHOWS} shows of 500 seats)\nafter: ${loadAfter}\n`,
   );
   const out = writeJson(resultPath('pipeline'), {
     at: new Date().toISOString(),
     machine: { cores: cpus().length, loadBefore, loadAfter },
-    settings: { seconds: SECONDS, inflight: INFLIGHT, shows: SHOWS, repeat: REPEAT, depths: DEPTHS, storage: 'JetStream log + Postgres' },
+    settings: { seconds: SECONDS, inflight: INFLIGHT, shows: SHOWS, repeat: REPEAT, depths: DEPTHS, storages: STORAGES },
     summary,
     runs: rows,
   });
