@@ -184,8 +184,9 @@ const noop = (): void => undefined;
  *
  * Pipelined commits: up to `pipelineDepth` batches are in flight at once. The next batch is
  * decided on the speculative `head` state (after every batch in flight) and appended fenced
- * on the seq the batch before it takes: known at once when the log says so
- * (EventLog.appendPipelined), else the append goes out the moment the one before resolves.
+ * on the seq the batch before it takes: at once when the log tells that seq early
+ * (EventLog.appendPipelined), else the moment the append before it is acknowledged (while
+ * that batch still writes its booking rows, answers and feeds its listeners).
  * Reads, listeners, timers and snapshots see only `state`, which a batch's events reach once
  * it committed: until a batch is first decided behind another the two are one object and
  * reads wait for the batch in flight, as they always did; from then on `state` is a second
@@ -436,6 +437,10 @@ export class ShowActor {
       return true;
     }
     if (this.loneWaiting || n >= this.depth) return false;
+    // Behind an append whose seq the log does not tell early (JetStream), the next batch is
+    // decided when that append is acknowledged, not before: it could not be sent sooner, and
+    // the commands arriving meanwhile join it instead of making batches of their own.
+    if (typeof this.tail !== 'number') return false;
     return !(this.inFlight[n - 1] as InFlight).barrier;
   }
 
@@ -568,18 +573,31 @@ export class ShowActor {
     let committed: Promise<number>;
     if (typeof tail !== 'number') {
       committed = tail.then((seq) => timedAppend(() => log.append(this.showId, batch, seq)));
-      this.tail = committed;
+      this.followTail(committed);
     } else if (this.depth > 1 && log.appendPipelined) {
       const started = log.appendPipelined(this.showId, batch, tail);
       committed = timedAppend(() => started.committed);
-      this.tail = started.seq ?? committed;
+      if (started.seq !== null) this.tail = started.seq;
+      else this.followTail(committed);
     } else {
       committed = timedAppend(() => log.append(this.showId, batch, tail));
-      this.tail = committed;
+      this.followTail(committed);
     }
     // Awaited in order by `complete`; a batch behind a failed one is never awaited there.
     committed.catch(noop);
     return committed;
+  }
+
+  /** The next append follows `append`: once it resolves, its seq is the tail and the next batch may be decided. */
+  private followTail(append: Promise<number>): void {
+    this.tail = append;
+    append.then(
+      (seq) => {
+        if (this.tail === append) this.tail = seq;
+        this.wake();
+      },
+      () => this.wake(),
+    );
   }
 
   private enqueue(b: InFlight): void {

@@ -45,7 +45,8 @@ export interface PipelinedClientsOptions {
 
 /**
  * Many concurrent clients hold, confirm, release and read one show whose actor pipelines its
- * commits, while the log delays its answers at random and fails some appends. Checks: no
+ * commits, while the log delays its answers at random and fails some appends, and the booking
+ * row write before a confirm's answer takes a while and sometimes fails. Checks: no
  * seat sold twice, every acknowledged hold and confirm in the log, acknowledged writes
  * answered in log order, listeners shown each committed batch once in log order, every read
  * showing only written holds and bookings, and afterwards the show serving with a state
@@ -69,6 +70,17 @@ export async function runPipelinedClients(opts: PipelinedClientsOptions): Promis
     return { delayMs };
   };
   const log = new FaultyLog(opts.log, plan, opts.pipelined);
+  // Confirms wait for their booking rows before they are answered, as in a node with Postgres:
+  // a write that takes a while (so batches queue behind it) and sometimes fails.
+  let failedRowWrites = 0;
+  const beforeReply = async (batch: CommittedBatch): Promise<void> => {
+    if (!faults || !batch.events.some((e) => e.type === 'BookingConfirmed')) return;
+    await new Promise((r) => setTimeout(r, Math.floor(rand() * (maxDelayMs + 1))));
+    if (rand() < failureRate / 2) {
+      failedRowWrites++;
+      throw new Error('injected booking row write failure');
+    }
+  };
   const commits: number[] = [];
   const host = new ActorHost({
     log,
@@ -78,6 +90,7 @@ export async function runPipelinedClients(opts: PipelinedClientsOptions): Promis
     pipelineDepth: opts.depth ?? 4,
     snapshotEveryEvents: 17,
     onCommitted: (b: CommittedBatch) => commits.push(b.seq),
+    beforeReply,
   });
   const show = opts.showId;
   const seats = (i: number) => `${String.fromCharCode(65 + Math.floor(i / 10))}-${(i % 10) + 1}`;
@@ -170,5 +183,5 @@ export async function runPipelinedClients(opts: PipelinedClientsOptions): Promis
   await host.close();
   const rebuilt = await new ActorHost({ log: opts.log, snapshots: new MemorySnapshotStore(), logger }).load(show);
   assert.deepEqual(serializeState(rebuilt.state!), live, `${ctx}: live state equals the log replayed`);
-  return { acknowledged: acked.length, failedAppends };
+  return { acknowledged: acked.length, failedAppends: failedAppends + failedRowWrites };
 }
