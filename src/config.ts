@@ -124,7 +124,7 @@ const EnvSchema = z.object({
   CLOCK_OFFSET_FOR_TESTS_MS: z.coerce.number().int().optional(),
   // -- pipelined commits
   /** Batches of one show appended at once, each decided on the state after the one before; 1: one at a time. */
-  PIPELINE_DEPTH: z.coerce.number().int().min(1).max(64).default(4),
+  PIPELINE_DEPTH: z.coerce.number().int().min(1).max(64).default(2),
 });
 
 export interface Config {

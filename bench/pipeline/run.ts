@@ -11,7 +11,7 @@
  * times each; the table gives the median per cell and the ratio depth N / depth 1.
  * Prints the machine's load (uptime) before and after. Writes bench/results/pipeline.json.
  *
- *   npx tsx bench/pipeline/run.ts [--seconds 3] [--inflight 64] [--shows 1000] [--depths 1,4]
+ *   npx tsx bench/pipeline/run.ts [--seconds 3] [--inflight 64] [--shows 1000] [--depths 1,2,4]
  *                                 [--repeat 2] [--workloads hold/release,hold/confirm] [--storages durable,embedded]
  *
  * NATS and Postgres from BENCH_NATS_URL / BENCH_DATABASE_URL (default: the local servers);
@@ -47,7 +47,7 @@ const SECONDS = numberArg(args.seconds, 'seconds', 3, 0.2);
 const INFLIGHT = intArg(args.inflight, 'inflight', 64, 1);
 const SHOWS = intArg(args.shows, 'shows', 1000, 2);
 const REPEAT = intArg(args.repeat, 'repeat', 2, 1);
-const DEPTHS = (typeof args.depths === 'string' ? args.depths : '1,4').split(',').map((d) => intArg(d, 'depths', 1, 1));
+const DEPTHS = (typeof args.depths === 'string' ? args.depths : '1,2,4').split(',').map((d) => intArg(d, 'depths', 1, 1));
 const WORKLOADS = listArg(args.workloads, 'workloads', ['hold/release', 'hold/confirm'] as const, ['hold/release', 'hold/confirm'] as const);
 type Workload = (typeof WORKLOADS)[number];
 const STORAGES = listArg(args.storages, 'storages', ['durable', 'embedded'] as const, ['durable', 'embedded'] as const);

@@ -28,11 +28,12 @@ export const DEFAULT_MAILBOX_MAX_COMMANDS = 10_000;
 /** What a caller turned away by a full mailbox is told to wait. */
 export const MAILBOX_FULL_RETRY_AFTER_SECONDS = 1;
 /**
- * Batches of one show in flight to the log at once in a node (PIPELINE_DEPTH): enough to keep
- * a show's next batches decided while the log and the booking store answer the one before.
- * An actor or host built without a depth commits one batch at a time.
+ * Batches of one show in flight to the log at once in a node (PIPELINE_DEPTH): one being
+ * appended while the one before writes its booking rows (or, on the embedded log, is being
+ * fsynced). Deeper pipelines cut batches smaller without overlapping more round trips
+ * (bench/pipeline). An actor or host built without a depth commits one batch at a time.
  */
-export const DEFAULT_PIPELINE_DEPTH = 4;
+export const DEFAULT_PIPELINE_DEPTH = 2;
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
