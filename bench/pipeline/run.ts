@@ -197,28 +197,28 @@ async function main(): Promise<void> {
   const base = DEPTHS[0] as number;
   const summary = [];
   for (const storage of STORAGES)
-  for (const workload of WORKLOADS)
-    for (const layout of ['hot show', 'spread'] as const)
-      for (const depth of DEPTHS) {
-        const same = (r: Row) => r.storage === storage && r.workload === workload && r.layout === layout;
-        const cell = rows.filter((r) => same(r) && r.depth === depth);
-        const baseCell = rows.filter((r) => same(r) && r.depth === base);
-        const holdsPerSec = median(cell.map((r) => r.holdsPerSec));
-        const ratios = cell.map((r) => r.holdsPerSec / ((baseCell.find((b) => b.round === r.round) as Row).holdsPerSec));
-        summary.push({
-          storage,
-          workload,
-          layout,
-          depth,
-          holdsPerSec,
-          ratio: holdsPerSec / median(baseCell.map((r) => r.holdsPerSec)),
-          /** Depth N / depth 1 within each round (the two ran one after the other): min..max. */
-          roundRatios: ratios,
-          holdP50Ms: median(cell.map((r) => r.holdP50Ms)),
-          holdP99Ms: median(cell.map((r) => r.holdP99Ms)),
-          secondP99Ms: median(cell.map((r) => r.secondP99Ms)),
-        });
-      }
+    for (const workload of WORKLOADS)
+      for (const layout of ['hot show', 'spread'] as const)
+        for (const depth of DEPTHS) {
+          const same = (r: Row) => r.storage === storage && r.workload === workload && r.layout === layout;
+          const cell = rows.filter((r) => same(r) && r.depth === depth);
+          const baseCell = rows.filter((r) => same(r) && r.depth === base);
+          const holdsPerSec = median(cell.map((r) => r.holdsPerSec));
+          const ratios = cell.map((r) => r.holdsPerSec / ((baseCell.find((b) => b.round === r.round) as Row).holdsPerSec));
+          summary.push({
+            storage,
+            workload,
+            layout,
+            depth,
+            holdsPerSec,
+            ratio: holdsPerSec / median(baseCell.map((r) => r.holdsPerSec)),
+            /** Depth N / depth 1 within each round (the two ran one after the other): min..max. */
+            roundRatios: ratios,
+            holdP50Ms: median(cell.map((r) => r.holdP50Ms)),
+            holdP99Ms: median(cell.map((r) => r.holdP99Ms)),
+            secondP99Ms: median(cell.map((r) => r.secondP99Ms)),
+          });
+        }
   process.stdout.write(
     `\n${renderTable(
       ['storage', 'workload', 'layout', 'depth', 'holds/s', `× depth ${base}`, 'per round', 'hold p50 ms', 'hold p99 ms', 'release/confirm p99 ms'],
