@@ -136,6 +136,9 @@ const EnvSchema = z.object({
   WEBHOOK_SECRET: z.string().min(16).optional(),
   /** Test-only: from the n-th committed batch with out-events on, hold them back; the process kills itself 8 batches later. */
   OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS: z.coerce.number().int().positive().optional(),
+  // -- pipelined commits
+  /** Batches of one show appended at once, each decided on the state after the one before; 1: one at a time. */
+  PIPELINE_DEPTH: z.coerce.number().int().min(1).max(64).default(2),
 });
 
 export interface Config {
@@ -237,6 +240,9 @@ export interface Config {
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   outEventsDieAfterCommitForTests: number | undefined;
+  // -- pipelined commits
+  /** Most batches of one show in flight to the log at once (1: decide the next only after the last committed). */
+  pipelineDepth: number;
 }
 
 export class ConfigError extends Error {
@@ -333,6 +339,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookUrl: e.WEBHOOK_URL,
     webhookSecret: e.WEBHOOK_SECRET,
     outEventsDieAfterCommitForTests: e.OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS,
+    // -- pipelined commits
+    pipelineDepth: e.PIPELINE_DEPTH,
   };
 }
 

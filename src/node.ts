@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ActorHost, type ActorHostOptions } from './actors/actor-host.ts';
 import { seatDelta } from './actors/deltas.ts';
-import type { CommittedBatch } from './actors/show-actor.ts';
+import { DEFAULT_PIPELINE_DEPTH, type CommittedBatch } from './actors/show-actor.ts';
 import { showSummary } from './actors/views.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -56,7 +56,7 @@ function outRelayOf(config: OutConfig, storage: Storage, logger: Logger): OutRel
 
 export function createSeatNode(
   config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> &
-    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs' | 'idempotencyRetentionSeconds' | 'mailboxMaxCommands'>> &
+    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs' | 'idempotencyRetentionSeconds' | 'mailboxMaxCommands' | 'pipelineDepth'>> &
     OutConfig,
   storage: Storage,
   logger: Logger,
@@ -101,6 +101,7 @@ export function createSeatNode(
     snapshotEveryEvents: config.snapshotEveryEvents,
     snapshotEveryMs: config.snapshotEveryMs,
     ...(config.mailboxMaxCommands !== undefined ? { maxMailbox: config.mailboxMaxCommands } : {}),
+    pipelineDepth: config.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH,
     ...(config.idempotencyRetentionSeconds ? { decideOptions: { idempotencyRetentionSeconds: config.idempotencyRetentionSeconds } } : {}),
     ...(warm ? { warmState: warm.warmState } : {}),
     ...(storage.archive ? { archive: storage.archive } : {}),

@@ -28,6 +28,8 @@ export interface ActorHostOptions {
   snapshotEveryEvents?: number;
   snapshotEveryMs?: number;
   maxBatch?: number;
+  /** Batches of one show in flight to the log at once (see ShowActorDeps.pipelineDepth; default 1). */
+  pipelineDepth?: number;
   /** Most commands waiting per show (see DEFAULT_MAILBOX_MAX_COMMANDS). */
   maxMailbox?: number;
   /** Node settings decisions depend on (idempotency retention). */
@@ -94,6 +96,7 @@ export class ActorHost {
       snapshotEveryEvents: DEFAULT_SNAPSHOT_EVERY_EVENTS,
       snapshotEveryMs: DEFAULT_SNAPSHOT_EVERY_MS,
       maxBatch: 512,
+      pipelineDepth: 1,
       maxMailbox: DEFAULT_MAILBOX_MAX_COMMANDS,
       decideOptions: {},
       ...opts,
@@ -158,7 +161,9 @@ export class ActorHost {
     if (existing && !existing.isStopped) return existing;
     let pending = this.activating.get(showId);
     if (!pending) {
-      pending = this.activate(showId).finally(() => this.activating.delete(showId));
+      // A stopped actor's appends still on their way land before the fresh one reads the log.
+      const before = existing ? existing.settled : Promise.resolve();
+      pending = before.then(() => this.activate(showId)).finally(() => this.activating.delete(showId));
       this.activating.set(showId, pending);
     }
     const actor = await pending;
@@ -225,6 +230,7 @@ export class ActorHost {
       now: this.opts.now,
       newBatchId: randomUUID,
       maxBatch: this.opts.maxBatch,
+      pipelineDepth: this.opts.pipelineDepth,
       maxMailbox: this.opts.maxMailbox,
       decideOptions: this.opts.decideOptions,
       logger: this.logger,

@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { EventLog } from '../persistence/ports.ts';
+import type { AppendBatch, EventLog } from '../persistence/ports.ts';
 import { observeExpiryLag, recordCommitted, timedAppend } from './actor-metrics.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import { decide, type DecideOptions } from './decide.ts';
 import { evolve } from './evolve.ts';
 import type { ShowState } from './show-state.ts';
+import { deserializeState, serializeState } from './state-codec.ts';
 import type { BookingView, CommandReply, ShowCommand, ShowEvent } from './types.ts';
 
 /** Most commands decided together and committed as one log append. */
@@ -26,6 +27,13 @@ const LONE_COMMANDS: ReadonlySet<ShowCommand['type']> = new Set(['cancelShow', '
 export const DEFAULT_MAILBOX_MAX_COMMANDS = 10_000;
 /** What a caller turned away by a full mailbox is told to wait. */
 export const MAILBOX_FULL_RETRY_AFTER_SECONDS = 1;
+/**
+ * Batches of one show in flight to the log at once in a node (PIPELINE_DEPTH): one being
+ * appended while the one before writes its booking rows (or, on the embedded log, is being
+ * fsynced). Deeper pipelines cut batches smaller without overlapping more round trips
+ * (bench/pipeline). An actor or host built without a depth commits one batch at a time.
+ */
+export const DEFAULT_PIPELINE_DEPTH = 2;
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -57,6 +65,13 @@ export interface ShowActorDeps {
   onStopped: (showId: string, reason: SeatError) => void;
   logger: Logger;
   maxBatch?: number;
+  /**
+   * Most batches in flight to the log at once (default 1; a node uses DEFAULT_PIPELINE_DEPTH). Above 1, the
+   * next batch is decided on the state after the ones in flight and appended fenced on the
+   * seq the last of them takes; answers and commit listeners still follow each batch's own
+   * commit, in order. 1: the next batch is decided only once the last one committed.
+   */
+  pipelineDepth?: number;
   /** See DEFAULT_MAILBOX_MAX_COMMANDS. */
   maxMailbox?: number;
   /** Node settings decisions depend on (idempotency retention). */
@@ -147,21 +162,72 @@ interface Pending {
   reject: (err: SeatError) => void;
 }
 
+interface Outcome {
+  p: Pending;
+  reply?: CommandReply;
+  error?: SeatError;
+}
+
+/** A decided batch between its decision and its answers. */
+interface InFlight {
+  events: ShowEvent[];
+  firstVersion: number;
+  outcomes: Outcome[];
+  now: number;
+  /** The batch's seq once committed; for a batch with no events, the seq of the one before it. */
+  seq: Promise<number>;
+  appendStartedAt: number;
+  /** The state after the batch, when it was decided before the actor kept a separate committed copy. */
+  after: ShowState | null;
+  /** Nothing is decided after this batch until it committed (a lone command, see LONE_COMMANDS). */
+  barrier: boolean;
+}
+
+const noop = (): void => undefined;
+
 /**
  * The single writer of one show. Commands queue in a mailbox; the actor drains it in
  * batches: decides and evolves each command, appends the batch's events to the log as one
- * entry, and only then answers the callers and reports the commit. One append in flight at
- * a time. If an append fails, the in-memory state (already evolved) can no longer be
- * trusted: the actor stops, and the host activates a fresh one from the log.
+ * entry, and only then answers the callers and reports the commit.
+ *
+ * Pipelined commits: up to `pipelineDepth` batches are in flight at once. The next batch is
+ * decided on the speculative `head` state (after every batch in flight) and appended fenced
+ * on the seq the batch before it takes: at once when the log tells that seq early
+ * (EventLog.appendPipelined), else the moment the append before it is acknowledged (while
+ * that batch still writes its booking rows, answers and feeds its listeners).
+ * Reads, listeners, timers and snapshots see only `state`, which a batch's events reach once
+ * it committed: until a batch is first decided behind another the two are one object and
+ * reads wait for the batch in flight, as they always did; from then on `state` is a second
+ * copy evolved with the same events at commit. If an
+ * append fails, it and every batch after it fail, the speculative state is dropped with the
+ * actor, and the host activates a fresh one from the log.
  */
 export class ShowActor {
   readonly showId: string;
+  /** Committed state: what reads, listeners and snapshots see. */
   private state: ShowState | null;
+  /** State after every decided batch (committed or not); the same object as `state` until the first batch is decided behind another. */
+  private head: ShowState | null;
   private lastSeq: number;
+  /** The seq the next append is fenced on: known, or the append it follows. */
+  private tail: number | Promise<number>;
   private readonly deps: ShowActorDeps;
   private readonly maxBatch: number;
   private readonly maxMailbox: number;
+  private readonly depth: number;
   private mailbox: Pending[] = [];
+  /** Decided batches not yet answered, oldest first. */
+  private inFlight: InFlight[] = [];
+  /** Answers each batch once its append (and beforeReply) is done, one batch after another. */
+  private commits: Promise<void> = Promise.resolve();
+  /** Wakes the drain loop waiting for a commit or for mail. */
+  private wakeDrain: (() => void) | null = null;
+  /** Set once a batch failed: nothing more is decided; the actor stops once its appends settle. */
+  private failing = false;
+  /** Whether `head` and `state` are two objects (from the first batch decided behind another on). */
+  private twin = false;
+  /** A lone command waits for the pipeline to empty before it is decided. */
+  private loneWaiting = false;
   private readsAfterCommit: Array<(err?: SeatError) => void> = [];
   /** Reads waiting for the log to confirm this actor is still its latest writer. */
   private verifiedReads: Array<(err?: SeatError) => void> = [];
@@ -177,10 +243,13 @@ export class ShowActor {
   constructor(showId: string, state: ShowState | null, lastSeq: number, deps: ShowActorDeps) {
     this.showId = showId;
     this.state = state;
+    this.head = state;
     this.lastSeq = lastSeq;
+    this.tail = lastSeq;
     this.deps = deps;
     this.maxBatch = deps.maxBatch ?? DEFAULT_MAX_BATCH;
     this.maxMailbox = deps.maxMailbox ?? DEFAULT_MAILBOX_MAX_COMMANDS;
+    this.depth = Math.max(1, deps.pipelineDepth ?? 1);
     this.lastActivity = deps.now();
     this.verifiedAt = deps.verifiedAt ?? performance.now();
     if (state) {
@@ -191,6 +260,14 @@ export class ShowActor {
 
   get isStopped(): boolean {
     return this.stopped !== null;
+  }
+
+  /**
+   * Resolves once every append this actor started has settled. A fresh actor for the show
+   * loads after it, so it reads the log with no write of this one still on its way.
+   */
+  get settled(): Promise<void> {
+    return Promise.allSettled(this.inFlight.map((b) => b.seq)).then(noop);
   }
 
   /** Milliseconds-since-epoch of the last command or read, for passivation. */
@@ -237,7 +314,7 @@ export class ShowActor {
       if (!this.draining) {
         this.draining = true;
         queueMicrotask(() => void this.drain());
-      }
+      } else this.wake();
     });
   }
 
@@ -322,7 +399,14 @@ export class ShowActor {
     const verified = this.verifiedReads;
     this.verifiedReads = [];
     for (const r of verified) r();
+    this.wake();
     this.deps.onStopped(this.showId, reason);
+  }
+
+  private wake(): void {
+    const w = this.wakeDrain;
+    this.wakeDrain = null;
+    w?.();
   }
 
   private flushReads(): void {
@@ -334,7 +418,8 @@ export class ShowActor {
   private async drain(): Promise<void> {
     try {
       while (!this.stopped) {
-        if (this.mailbox.length) await this.runBatch(this.mailbox.splice(0, this.maxBatch));
+        if (this.mailbox.length && this.canDecide()) await this.decideBatch(this.mailbox.splice(0, this.maxBatch));
+        else if (this.inFlight.length || this.failing) await this.nextWake();
         else if (this.verifiedReads.length) await this.answerVerifiedReads();
         else break;
       }
@@ -342,6 +427,29 @@ export class ShowActor {
       this.draining = false;
       this.flushReads();
     }
+  }
+
+  /** Resolves on the next commit, new mail or stop. */
+  private nextWake(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeDrain = resolve;
+    });
+  }
+
+  /** Whether another batch may be decided now (see pipelineDepth, LONE_COMMANDS). */
+  private canDecide(): boolean {
+    if (this.failing) return false;
+    const n = this.inFlight.length;
+    if (n === 0) {
+      this.loneWaiting = false;
+      return true;
+    }
+    if (this.loneWaiting || n >= this.depth) return false;
+    // Behind an append whose seq the log does not tell early (JetStream), the next batch is
+    // decided when that append is acknowledged, not before: it could not be sent sooner, and
+    // the commands arriving meanwhile join it instead of making batches of their own.
+    if (typeof this.tail !== 'number') return false;
+    return !(this.inFlight[n - 1] as InFlight).barrier;
   }
 
   private async answerVerifiedReads(): Promise<void> {
@@ -359,12 +467,22 @@ export class ShowActor {
     for (const r of reads) r();
   }
 
-  private async runBatch(batch: Pending[]): Promise<void> {
+  /** Decides a batch on the head state and starts its append; its answers wait for `complete`. */
+  private async decideBatch(batch: Pending[]): Promise<void> {
     const now = this.deps.now();
-    let state = this.state;
+    const pipelined = this.inFlight.length > 0;
+    // The first batch decided behind another splits the state in two: the object the batches
+    // in flight were decided on becomes the committed copy once they commit, and a copy of it
+    // runs ahead. From then on both see every event (a show never pipelined keeps one object).
+    if (pipelined && !this.twin && this.head !== null) {
+      this.head = deserializeState(serializeState(this.head));
+      this.twin = true;
+    }
+    let state = this.head;
     const firstVersion = (state?.version ?? 0) + 1;
     const events: ShowEvent[] = [];
-    const outcomes: Array<{ p: Pending; reply?: CommandReply; error?: SeatError }> = [];
+    const outcomes: Outcome[] = [];
+    let barrier = false;
     // Holds past their deadline end before anything else is decided, timer fired or not, so
     // no command meets a hold that is over (the first batch after activation included).
     if (state && (this.expiries.peek() ?? Infinity) <= now) {
@@ -399,9 +517,11 @@ export class ShowActor {
         continue;
       }
       const lone = decision.events.length > DEFAULT_LONE_COMMAND_EVENTS || LONE_COMMANDS.has(p.cmd.type);
-      if (lone && events.length > 0) {
-        // Decided again, alone, in the next batch (decide is pure: nothing to undo).
+      if (lone && (events.length > 0 || pipelined)) {
+        // Decided again, alone and on committed state, once nothing is in flight (decide is
+        // pure: nothing to undo), so a log refusing it fails nobody else's command.
         this.mailbox.unshift(...batch.slice(i));
+        this.loneWaiting = true;
         break;
       }
       // No push(...spread): a stadium's cancellation is more events than a call may take arguments.
@@ -411,16 +531,27 @@ export class ShowActor {
         events.push(e);
       }
       outcomes.push({ p, reply: decision.reply });
-      if (lone && i + 1 < batch.length) {
-        this.mailbox.unshift(...batch.slice(i + 1));
+      if (lone) {
+        barrier = true;
+        if (i + 1 < batch.length) this.mailbox.unshift(...batch.slice(i + 1));
         break;
       }
     }
+    this.head = state;
 
     if (events.length === 0) {
+      if (outcomes.length === 0) return;
+      if (pipelined) {
+        // Decided on state not committed yet: answered after the batches before it, and
+        // failed with them.
+        const seq = Promise.resolve(this.tail);
+        seq.catch(noop);
+        this.enqueue({ events, firstVersion, outcomes, now, seq, appendStartedAt: performance.now(), after: null, barrier: false });
+        return;
+      }
       // Nothing to append, so nothing the log would fence: an answer from memory is only as
       // good as this actor's claim to be the show's latest writer.
-      if (outcomes.length > 0 && this.needsVerify()) {
+      if (this.needsVerify()) {
         try {
           await this.verifyOwner();
         } catch (err) {
@@ -435,36 +566,83 @@ export class ShowActor {
       return;
     }
 
-    let seq: number;
     const appendStartedAt = performance.now();
+    const seq = this.startAppend({ batchId: this.deps.newBatchId(), firstVersion, events });
+    this.enqueue({ events, firstVersion, outcomes, now, seq, appendStartedAt, after: this.twin ? null : state, barrier });
+  }
+
+  /**
+   * Appends fenced on the tail: at once when the seq it follows is known (committed, or told
+   * by EventLog.appendPipelined), else the moment the append before it resolves.
+   */
+  private startAppend(batch: AppendBatch): Promise<number> {
+    const { log } = this.deps;
+    const tail = this.tail;
+    let committed: Promise<number>;
+    if (typeof tail !== 'number') {
+      committed = tail.then((seq) => timedAppend(() => log.append(this.showId, batch, seq)));
+      this.followTail(committed);
+    } else if (this.depth > 1 && log.appendPipelined) {
+      const started = log.appendPipelined(this.showId, batch, tail);
+      committed = timedAppend(() => started.committed);
+      if (started.seq !== null) this.tail = started.seq;
+      else this.followTail(committed);
+    } else {
+      committed = timedAppend(() => log.append(this.showId, batch, tail));
+      this.followTail(committed);
+    }
+    // Awaited in order by `complete`; a batch behind a failed one is never awaited there.
+    committed.catch(noop);
+    return committed;
+  }
+
+  /** The next append follows `append`: once it resolves, its seq is the tail and the next batch may be decided. */
+  private followTail(append: Promise<number>): void {
+    this.tail = append;
+    append.then(
+      (seq) => {
+        if (this.tail === append) this.tail = seq;
+        this.wake();
+      },
+      () => this.wake(),
+    );
+  }
+
+  private enqueue(b: InFlight): void {
+    this.inFlight.push(b);
+    this.commits = this.commits.then(() => this.complete(b));
+  }
+
+  /** Runs once per batch, in decision order: waits for its append, then commits and answers it. */
+  private async complete(b: InFlight): Promise<void> {
+    if (this.failing || this.inFlight[0] !== b) return;
+    let seq: number;
     try {
-      seq = await timedAppend(() => this.deps.log.append(this.showId, { batchId: this.deps.newBatchId(), firstVersion, events }, this.lastSeq));
+      seq = await b.seq;
     } catch (err) {
-      const reason = asSeatError(err);
-      // INVALID_ARGUMENT: the log refused the entry before writing anything (too big even split);
-      // the command that made it is alone in its batch (see LONE_COMMANDS), so it alone is refused.
-      const answer =
-        reason.code === ErrorCode.NOT_OWNER || reason.code === ErrorCode.INVALID_ARGUMENT
-          ? reason
-          : new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err });
-      this.deps.logger.warn({ showId: this.showId, err: reason, code: reason.code }, 'append failed, stopping show actor');
-      for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.reject(answer);
-      this.stop(reason);
+      await this.fail(err);
       return;
     }
-    const committed = state as ShowState;
+    if (b.events.length === 0) {
+      this.inFlight.shift();
+      this.answer(b.outcomes);
+      this.flushReads();
+      this.wake();
+      return;
+    }
+    if (this.tail === b.seq) this.tail = seq;
+    const committed = this.applyCommitted(b);
     this.lastSeq = seq;
-    this.verifiedAt = Math.max(this.verifiedAt, appendStartedAt);
+    this.verifiedAt = Math.max(this.verifiedAt, b.appendStartedAt);
     committed.logSeq = seq;
+    const batch: CommittedBatch = { showId: this.showId, seq, firstVersion: b.firstVersion, events: b.events, state: committed };
     if (this.deps.beforeReply) {
       try {
-        await this.deps.beforeReply({ showId: this.showId, seq, firstVersion, events, state: committed });
+        await this.deps.beforeReply(batch);
       } catch (err) {
-        const answer = new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err });
         if (!this.deps.bookingRows) {
           this.deps.logger.warn({ showId: this.showId, err }, 'post-append commit failed, stopping show actor');
-          for (const o of outcomes) o.error ? o.p.reject(o.error) : o.p.reject(answer);
-          this.stop(answer);
+          await this.fail(err, new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err }));
           return;
         }
         // The batch is in the log, so the state is right; only the answers naming its
@@ -472,19 +650,61 @@ export class ShowActor {
         this.deps.logger.warn({ showId: this.showId, err }, 'booking rows not written; the show goes on, their confirms answer once written');
       }
     }
-    this.state = committed;
-    this.answer(outcomes);
-    this.trackExpiries(events);
-    recordCommitted(this.showId, events, now);
+    this.inFlight.shift();
+    this.answer(b.outcomes);
+    this.trackExpiries(b.events);
+    recordCommitted(this.showId, b.events, b.now);
     try {
-      this.deps.onCommitted({ showId: this.showId, seq, firstVersion, events, state: committed });
+      this.deps.onCommitted(batch);
     } catch (err) {
       this.deps.logger.error({ err, showId: this.showId }, 'commit listener failed');
     }
     this.flushReads();
+    this.wake();
   }
 
-  private answer(outcomes: Array<{ p: Pending; reply?: CommandReply; error?: SeatError }>): void {
+  /** The committed state after `b`: the state decided with it, or its events applied to the committed copy. */
+  private applyCommitted(b: InFlight): ShowState {
+    if (b.after) this.state = b.after;
+    else {
+      let state = this.state;
+      for (const e of b.events) state = evolve(state, e);
+      this.state = state;
+    }
+    return this.state as ShowState;
+  }
+
+  /**
+   * The first batch in flight failed (`err`): it and every batch decided after it fail (they
+   * were decided on its state), nothing more is decided, and once every append this actor
+   * started has settled the actor stops, so the host rebuilds the show from the log.
+   * `ownAnswer`: what the first batch's callers are told (default: from `err`).
+   */
+  private async fail(err: unknown, ownAnswer?: SeatError): Promise<void> {
+    this.failing = true;
+    const reason = ownAnswer ?? asSeatError(err);
+    const batches = this.inFlight;
+    this.inFlight = [];
+    // INVALID_ARGUMENT: the log refused the entry before writing anything (too big even split);
+    // the command that made it is alone in its batch (see LONE_COMMANDS), so it alone is refused.
+    const answer =
+      ownAnswer ??
+      (reason.code === ErrorCode.NOT_OWNER || reason.code === ErrorCode.INVALID_ARGUMENT
+        ? reason
+        : new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err }));
+    const behind =
+      reason.code === ErrorCode.NOT_OWNER
+        ? reason
+        : new SeatError(ErrorCode.UNAVAILABLE, 'could not commit: an earlier batch of the show failed; retry with the same idempotency key', {}, { cause: err });
+    this.deps.logger.warn({ showId: this.showId, err: reason, code: reason.code, batchesBehind: batches.length - 1 }, 'append failed, stopping show actor');
+    batches.forEach((b, i) => {
+      for (const o of b.outcomes) o.p.reject(i === 0 && o.error ? o.error : i === 0 ? answer : behind);
+    });
+    await Promise.allSettled(batches.map((b) => b.seq));
+    this.stop(reason);
+  }
+
+  private answer(outcomes: Outcome[]): void {
     const guard = this.deps.bookingRows;
     for (const o of outcomes) {
       if (o.error) {

@@ -7,7 +7,7 @@ import { ShowIndex } from './file-log-index.ts';
 import { decodeBatch, encodeRecord, LOG_MAGIC, META_ALLOWANCE_BYTES, RECORD_HEADER_BYTES, type BatchMeta } from './file-log-record.ts';
 import { createSegment, openSegments, type TruncatePermission } from './file-log-recovery.ts';
 import { writeFully, type Segment } from './file-log-segments.ts';
-import type { AppendBatch, EventLog, LogEntry } from './ports.ts';
+import type { AppendBatch, EventLog, LogEntry, PipelinedAppend } from './ports.ts';
 
 export { EventLogCorruptError } from './file-log-recovery.ts';
 
@@ -173,20 +173,30 @@ export class FileEventLog implements EventLog {
 
   /** Not `async`: the dedup and fencing checks and the seq reservation must run at call time, in call order. */
   append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number> {
-    if (this.closed) return Promise.reject(new SeatError(ErrorCode.UNAVAILABLE, 'event log closed'));
-    if (this.failed) return Promise.reject(this.failed);
+    return this.appendPipelined(showId, batch, expectedLastSeq).committed;
+  }
+
+  /**
+   * The seq is reserved at call time, so it is known at once. A failed write fails its whole
+   * group and everything queued behind it, and a later append fenced on a seq that was never
+   * written finds the show's last seq rolled back: nothing lands on a seq that is not there.
+   */
+  appendPipelined(showId: string, batch: AppendBatch, expectedLastSeq: number): PipelinedAppend {
+    const refused = (err: SeatError): PipelinedAppend => ({ seq: null, committed: Promise.reject(err) });
+    if (this.closed) return refused(new SeatError(ErrorCode.UNAVAILABLE, 'event log closed'));
+    if (this.failed) return refused(this.failed);
     const known = this.dedup.get(batch.batchId);
-    if (known !== undefined) return Promise.resolve(known[0]);
+    if (known !== undefined) return { seq: known[0], committed: Promise.resolve(known[0]) };
     const pending = this.inFlight.get(batch.batchId);
-    if (pending) return pending;
+    if (pending) return { seq: null, committed: pending };
     const last = this.reserved.get(showId) ?? this.shows.get(showId)?.last ?? 0;
     if (last !== expectedLastSeq)
-      return Promise.reject(new SeatError(ErrorCode.NOT_OWNER, `log of ${showId} is at ${last}, writer expected ${expectedLastSeq}`));
+      return refused(new SeatError(ErrorCode.NOT_OWNER, `log of ${showId} is at ${last}, writer expected ${expectedLastSeq}`));
     let payload: Buffer;
     try {
       payload = Buffer.from(JSON.stringify(batch.events), 'utf8');
     } catch (cause) {
-      return Promise.reject(new SeatError(ErrorCode.INTERNAL, 'batch cannot be serialized', {}, { cause }));
+      return refused(new SeatError(ErrorCode.INTERNAL, 'batch cannot be serialized', {}, { cause }));
     }
     const seq = this.nextSeq++;
     this.reserved.set(showId, seq);
@@ -196,7 +206,7 @@ export class FileEventLog implements EventLog {
     });
     this.inFlight.set(batch.batchId, promise);
     this.flushing ??= this.flushLoop();
-    return promise;
+    return { seq, committed: promise };
   }
 
   /**

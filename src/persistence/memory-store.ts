@@ -1,6 +1,6 @@
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { ShowSummary } from '../actors/views.ts';
-import type { AppendBatch, Catalog, CatalogFilter, EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
+import type { AppendBatch, Catalog, CatalogFilter, EventLog, LogEntry, PipelinedAppend, Snapshot, SnapshotStore } from './ports.ts';
 
 /** Volatile implementations of the storage ports: for unit tests and benchmarks of the core. */
 
@@ -21,6 +21,13 @@ export class MemoryEventLog implements EventLog {
     this.byShow.set(showId, entries);
     this.batchIds.set(batch.batchId, seq);
     return seq;
+  }
+
+  /** Writes at call time, so the seq is known at once. */
+  appendPipelined(showId: string, batch: AppendBatch, expectedLastSeq: number): PipelinedAppend {
+    const committed = this.append(showId, batch, expectedLastSeq);
+    const dup = this.batchIds.get(batch.batchId);
+    return { seq: dup ?? null, committed };
   }
 
   async *read(showId: string, afterSeq: number): AsyncIterable<LogEntry> {

@@ -14,6 +14,12 @@ export interface LogEntry {
   events: ShowEvent[];
 }
 
+/** An append under way: the seq it takes if it commits (null: not known yet), and its outcome. */
+export interface PipelinedAppend {
+  seq: number | null;
+  committed: Promise<number>;
+}
+
 export interface AppendBatch {
   batchId: string;
   firstVersion: number;
@@ -32,6 +38,14 @@ export interface AppendBatch {
  */
 export interface EventLog {
   append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number>;
+  /**
+   * Optional (pipelined commits): `append`, also telling at once the seq the batch takes if it
+   * commits, so its writer can fence its next append on that seq before this one resolves.
+   * Only a log that fixes the seq when the append is made can say (seq null otherwise). If
+   * this append fails, an append fenced on its seq must fail too (nothing may land on a seq
+   * that was never written). Never throws: failures reject `committed`.
+   */
+  appendPipelined?(showId: string, batch: AppendBatch, expectedLastSeq: number): PipelinedAppend;
   /** Entries of one show with seq > afterSeq, in order. */
   read(showId: string, afterSeq: number): AsyncIterable<LogEntry>;
   /** Seq of the show's last entry, 0 if none. */
