@@ -23,9 +23,9 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_HOLDS_PER_ADDRESS_PER_MINUTE, DEFAULT_HOLDS_PER_CUSTOMER_PER_MINUTE } from '../../src/gateway/limits/index.ts';
-import { spawnServer, type SpawnedServer } from '../../test/support/spawn-server.ts';
+import { spawnServer, type SpawnedServer } from '../../testkit/spawn-server.ts';
 import { intArg, parseCli } from '../lib/args.ts';
-import { percentile } from '../lib/histogram.ts';
+import { median, percentile } from '../../testkit/percentile.ts';
 import { writeResults } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
@@ -200,14 +200,13 @@ async function phase(name: string, base: string, holdsPerMinute: number, attack:
   stopAttack = true;
   await Promise.all(attackers);
   const attackSeconds = (Date.now() - attackStart) / 1_000;
-  const sorted = [...legit.latenciesMs].sort((a, b) => a - b);
-  return {
+    return {
     phase: name,
     holdsPerAddressPerMinute: holdsPerMinute,
     seconds,
     legitCyclesPerSec: legit.cycles / seconds,
-    legitP50Ms: percentile(sorted, 50),
-    legitP99Ms: percentile(sorted, 99),
+    legitP50Ms: percentile(legit.latenciesMs, 50),
+    legitP99Ms: percentile(legit.latenciesMs, 99),
     legit429: legit.refused429,
     legitSeatUnavailable: legit.unavailable,
     legitOtherErrors: legit.otherErrors,
@@ -243,11 +242,6 @@ const unprotected = await withServer(0, (base) => phase('legit + attacker, limit
 rows.push(unprotected);
 agent.destroy();
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 const baselineRate = median(alone.map((x) => x.legitCyclesPerSec));
 const attackedRate = median(attackedRows.map((x) => x.legitCyclesPerSec));
 const attacked = attackedRows[attackedRows.length - 1];

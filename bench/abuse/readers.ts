@@ -7,7 +7,7 @@
 // decode what they get.
 import { Agent, request } from 'node:http';
 import { createGunzip } from 'node:zlib';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 
 const [url, clientsArg, durationArg, encoding] = process.argv.slice(2);
 const gzip = encoding === 'gzip';

@@ -13,10 +13,10 @@ import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intArg, parseCli } from '../lib/args.ts';
-import { freePort } from '../lib/free-port.ts';
-import { Histogram } from '../lib/histogram.ts';
+import { freePort } from '../../testkit/free-port.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { writeResults } from '../lib/results.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

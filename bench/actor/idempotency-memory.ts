@@ -16,7 +16,7 @@ import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
 import { serializeState } from '../../src/actors/state-codec.ts';
 import type { CommandReply, ShowCommand } from '../../src/actors/types.ts';
-import { benchShowDef } from '../lib/show.ts';
+import { benchShowDef } from '../../testkit/shows.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const { values: args } = parseArgs({ options: { keys: { type: 'string', default: '1024' } } });

@@ -18,7 +18,7 @@ import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
 import type { ShowCommand } from '../../src/actors/types.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import { benchShowDef } from '../lib/show.ts';
+import { benchShowDef } from '../../testkit/shows.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const { values: args } = parseArgs({

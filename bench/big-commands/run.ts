@@ -13,7 +13,7 @@ import { connect } from 'nats';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import type { CommittedBatch } from '../../src/actors/show-actor.ts';
-import { benchShowDef } from '../lib/show.ts';
+import { benchShowDef } from '../../testkit/shows.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { DEFAULT_OUT_EVENT_MAX_BYTES, outEventsOf } from '../../src/persistence/out-events.ts';

@@ -8,8 +8,8 @@
 import { intArg, listArg, parseCli } from '../lib/args.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { renderMarkdownTable, renderTable, type Cell } from '../lib/table.ts';
-import { ALL_FAULTS } from './faults/index.ts';
-import { runChaos, type ChaosResult, type FaultResult } from './suite.ts';
+import { ALL_FAULTS } from '../../testkit/chaos/faults/index.ts';
+import { runChaos, type ChaosResult, type FaultResult } from '../../testkit/chaos/suite.ts';
 
 const HEADERS = [
   'fault',

@@ -1,6 +1,6 @@
 /**
  * Stadiums through a cluster gateway: a 3-worker cluster (real processes, Postgres,
- * JetStream, Redis; test/support/cluster.ts), two phases.
+ * JetStream, Redis; testkit/cluster.ts), two phases.
  *
  * - reads: one 100,000-seat show (and a 200,000-seat one), then reads one after another
  *   through the gateway's HTTP: the compact map (`?format=compact`) and the full view. Each
@@ -26,11 +26,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listenToOutEvents, sellThroughGateway } from '../../test/cluster/big-show-sale.ts';
-import { startCluster, type TestCluster } from '../../test/support/cluster.ts';
+import { listenToOutEvents, sellThroughGateway } from '../../testkit/big-show-sale.ts';
+import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
 import { writeResults } from '../lib/results.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { readStalls, worstStall } from './loop-delay-probe.ts';
 

@@ -10,13 +10,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startCluster } from '../../test/support/cluster.ts';
-import { showInput } from '../../test/support/fixtures.ts';
-import { SERVICE_URLS } from '../../test/support/services.ts';
+import { startCluster } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { SERVICE_URLS } from '../../testkit/services.ts';
 import { intArg, parseCli } from '../lib/args.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber } from '../lib/table.ts';
-import { failoverTimes, percentile, runLoad, seatLabels, verifyShows } from './failover-load.ts';
+import { failoverTimes, runLoad, seatLabels, verifyShows } from '../../testkit/cluster-load.ts';
+import { percentile } from '../../testkit/percentile.ts';
 
 // Enough seats that no show sells out during the run (a sold-out show has no successes left to time).
 const ROWS = 10;

@@ -6,7 +6,7 @@
  *    beside a bare NATS request/reply ceiling (a responder that answers at once), same
  *    in-flight count, same run.
  * 2. Hold+confirm through a gateway's HTTP with 1, 2 and 3 workers (real processes from
- *    test/support/cluster.ts, real Postgres/JetStream/Redis): commands/s, p50/p99, and
+ *    testkit/cluster.ts, real Postgres/JetStream/Redis): commands/s, p50/p99, and
  *    CPU-seconds per 1,000 commands summed over every cluster process (/proc utime+stime).
  *    On a 2-core box more processes than cores do not scale linearly: the generator, the
  *    gateway, the workers, NATS and Postgres all share the same two cores.
@@ -22,12 +22,12 @@ import pino from 'pino';
 import { OwnerBatcher, RemoteSeatService, StaticPlacement } from '../../src/cluster/index.ts';
 import type { Bus, Catalog } from '../../src/persistence/ports.ts';
 import { clusterSubjects } from '../../src/subjects.ts';
-import { startCluster, type TestCluster } from '../../test/support/cluster.ts';
+import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { pidsByName, snapshotCpu, cpuDelta } from '../lib/proc-cpu.ts';
 import { writeResults } from '../lib/results.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
 const args = parseCli({

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { cpuDelta, snapshotCpu } from '../lib/proc-cpu.ts';
 import { Api, mapLimit } from './api.ts';
 import type { BackendHandle } from './backends.ts';

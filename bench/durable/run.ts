@@ -19,7 +19,7 @@
  * NATS and Postgres from BENCH_NATS_URL / BENCH_DATABASE_URL (default: the local servers);
  * the bench makes its own database and stream and removes them at the end.
  */
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,8 @@ import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts'
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import type { CreateShowInput } from '../../src/service/seat-service.ts';
 import { intArg, listArg, numberArg, parseCli } from '../lib/args.ts';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
+import { median } from '../../testkit/percentile.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
@@ -247,7 +248,6 @@ async function recovery(kind: Kind, seats: number, events: number): Promise<Reco
   tailDone = true;
   await noiseDone;
   const logEntries = (await collectSeqs(storage, showId)).length;
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const time = async (fn: () => Promise<unknown>) => {
     const ms: number[] = [];
     for (let r = 0; r < 3; r++) {

@@ -19,7 +19,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { CLIENT_CHANNEL_OPTIONS, LOADER_OPTIONS, SEATS_PROTO_PATH } from '../../src/gateway/grpc/index.ts';
 import { intArg, numberArg, parseCli } from '../lib/args.ts';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { readProcStat } from '../lib/proc-cpu.ts';
 import { writeResults } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';

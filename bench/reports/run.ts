@@ -17,7 +17,7 @@ import { readSeatHistory } from '../../src/service/seat-history-reader.ts';
 import { intArg, parseCli } from '../lib/args.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
-import { benchShowDef } from '../lib/show.ts';
+import { benchShowDef } from '../../testkit/shows.ts';
 
 const args = parseCli({ rows: { type: 'string' }, 'per-row': { type: 'string' }, holds: { type: 'string' } });
 const ROWS = intArg(args.rows, 'rows', 200, 1);

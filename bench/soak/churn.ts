@@ -1,4 +1,4 @@
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import type { SoakClient } from './client.ts';
 import { layoutFlipBody, randomSeat, type SoakShow } from './shows.ts';
 

@@ -36,7 +36,7 @@ import { openEmbeddedStorage } from '../../src/persistence/index.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
-import { benchShowDef, benchShowInput } from '../lib/show.ts';
+import { benchShowDef, benchShowInput } from '../../testkit/shows.ts';
 
 const CASES = ['state', 'stadium', 'many-shows', 'retained-bookings', 'ended-holds', 'log-records'] as const;
 type CaseName = (typeof CASES)[number];

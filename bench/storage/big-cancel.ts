@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
-import { benchShowDef } from '../lib/show.ts';
+import { benchShowDef } from '../../testkit/shows.ts';
 import type { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import { openEmbeddedStorage } from '../../src/persistence/index.ts';
 import { numberArg, parseCli } from '../lib/args.ts';

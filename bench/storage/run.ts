@@ -16,7 +16,7 @@ import pino from 'pino';
 import type { ShowEvent } from '../../src/actors/types.ts';
 import { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import { numberArg, parseCli } from '../lib/args.ts';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { writeResults } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BACKENDS } from '../../bench/compare/backends.ts';
 import { PHASES } from '../../bench/compare/workload.ts';
-import { needServices } from '../support/services.ts';
+import { needServices } from '../../testkit/services.ts';
 
 /**
  * bench:compare end to end on a tiny workload: every backend runs every phase (or is
