@@ -1,6 +1,6 @@
 /**
  * Selling a stadium through a cluster gateway, and listening for what its cancellation
- * publishes: shared by test/cluster/big-show-sale.test.ts and bench/cluster/big-show.ts.
+ * publishes: shared by test/cluster/big-show-sale.test.ts and bench/cluster/big-show-bench.ts.
  */
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { OutEvent } from '../src/persistence/out-events.ts';

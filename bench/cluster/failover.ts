@@ -4,17 +4,12 @@
  * first successful command. Several rounds (a fresh worker joins between them, so each
  * kill starts from three). The promises are verified after the last round.
  *
- * Called by bench/cluster/run.ts (the `failover` key of bench/results/cluster.json), or
- * alone: node --import tsx bench/cluster/failover.ts [--rounds 3] [--shows 100]
- * (then it writes the `failover` key into the existing cluster.json).
+ * Run by cluster-bench.ts (the `failover` key of bench/results/cluster.json), or alone by
+ * run-failover.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { startCluster } from '../../testkit/cluster.ts';
 import { showInput } from '../../testkit/shows.ts';
 import { SERVICE_URLS } from '../../testkit/services.ts';
-import { intArg, parseCli } from '../lib/args.ts';
-import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber } from '../lib/table.ts';
 import { failoverTimes, runLoad, seatLabels, verifyShows } from '../../testkit/cluster-load.ts';
 import { percentile } from '../../testkit/percentile.ts';
@@ -100,14 +95,4 @@ export async function runFailoverPhase(opts: { rounds?: number; shows?: number }
   } finally {
     await cluster.stop();
   }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const values = parseCli({ rounds: { type: 'string' }, shows: { type: 'string' } });
-  const { json, table } = await runFailoverPhase({ rounds: intArg(values.rounds, 'rounds', 3, 1), shows: intArg(values.shows, 'shows', 100, 1) });
-  const path = resultPath('cluster');
-  const existing = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
-  writeJson(path, { ...existing, failover: { when: new Date().toISOString(), ...json } });
-  process.stdout.write(`${JSON.stringify(table.rows)}\nwrote ${path}\n`);
-  process.exit(0);
 }
