@@ -47,6 +47,7 @@ export function seatLabels(rows: number, perRow: number): string[] {
   return out;
 }
 
+// Raw fetch, not the typed client: the fixed 50 ms retry cadence and the per-status counts are what failover times are read from.
 async function call(url: string, method: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: any }> {
   const r = await fetch(url, {
     method,

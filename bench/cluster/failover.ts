@@ -7,6 +7,7 @@
  * Run by cluster-bench.ts (the `failover` key of bench/results/cluster.json), or alone by
  * run-failover.ts.
  */
+import { createClient } from '../../src/client/index.ts';
 import { startCluster } from '../../testkit/cluster.ts';
 import { showInput } from '../../testkit/shows.ts';
 import { SERVICE_URLS } from '../../testkit/services.ts';
@@ -41,10 +42,10 @@ export async function runFailoverPhase(opts: { rounds?: number; shows?: number }
   // startCluster switches the edge limits off: every client of this bench is 127.0.0.1.
   const cluster = await startCluster({ workers: 3, gateways: 1 });
   try {
+    const seats = createClient({ url: cluster.gateways[0].url, adminToken: cluster.adminToken });
     const ids = Array.from({ length: showCount }, (_, i) => `fb-${i}`);
     for (const id of ids) {
-      const r = await cluster.request('POST', '/v1/shows', showInput(id, ROWS, PER_ROW), { admin: true });
-      if (r.status !== 201) throw new Error(`creating ${id} answered ${r.status}`);
+      await seats.createShow(showInput(id, ROWS, PER_ROW));
     }
     const load = runLoad({ url: cluster.gateways[0].url }, ids, seatLabels(ROWS, PER_ROW));
     await until(() => ids.every((id) => (load.stats.successes.get(id)?.length ?? 0) >= 2), 60_000, 'load on every show');
