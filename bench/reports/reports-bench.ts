@@ -49,7 +49,8 @@ export async function run(opts: ReportsBenchOptions): Promise<void> {
         host.execute('big', confirm ? { type: 'confirm', holdId, bookingId: `b${i}` } : { type: 'release', holdId }),
       ),
     );
-    if (pending.length >= 512) await Promise.all(pending.splice(0));
+    // At most one hold per group in flight: a group held twice at once is refused.
+    if (pending.length >= Math.min(512, groupsUsed)) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
   const events = await host.read('big', (s) => s.version);
