@@ -153,17 +153,17 @@ export async function run(opts: AbuseReadsOptions): Promise<void> {
     let i = 0;
     // One attempt per call: a refused hold is skipped, not retried, so the churn rate stays the bench's.
     const seats = createClient({ url, attempts: 1 });
+    const refused = (err: unknown): undefined => {
+      if (!(err instanceof SeatClientError)) throw err;
+      return undefined;
+    };
     while (!done) {
       const seat = `R${i % 200}-${(i % PER_ROW) + 1}`;
       i++;
-      try {
-        const h = await seats.hold(SHOW_ID, { seats: [seat] });
-        commits++;
-        await seats.release(SHOW_ID, h.holdId, h.holdToken);
-        commits++;
-      } catch (err) {
-        if (!(err instanceof SeatClientError)) throw err;
-      }
+      const h = await seats.hold(SHOW_ID, { seats: [seat] }).catch(refused);
+      if (!h) continue;
+      commits++;
+      if (await seats.release(SHOW_ID, h.holdId, h.holdToken).then(() => true, refused)) commits++;
       await sleep(20);
     }
     return commits;
