@@ -99,7 +99,9 @@ export function progressLine(index: number, total: number, r: PhaseRecord): stri
 export function ratioSpreadTable(spreads: Record<string, Record<string, RatioSpread>>, generatorCpu: Record<string, GeneratorCpu>): string {
   const rows: Cell[][] = [];
   for (const [phase, row] of Object.entries(spreads))
-    for (const [peer, s] of Object.entries(row))
+    for (const [peer, s] of Object.entries(row)) {
+      // A peer that ran in no repeat has no ratio to show (the JSON keeps it, with nulls).
+      if (s.values.length === 0) continue;
       rows.push([
         phase,
         peer,
@@ -110,5 +112,6 @@ export function ratioSpreadTable(spreads: Record<string, Record<string, RatioSpr
         `${Math.round((generatorCpu[phase]?.maxShareOfCore ?? 0) * 100)} %`,
         generatorCpu[phase]?.medianMsPer1kOps?.toFixed(1) ?? '-',
       ]);
+    }
   return renderTable(['phase', 'ratio', 'median', 'min–max', 'spread', 'runs', 'gen cpu max', 'gen cpu ms/1k'], rows);
 }
