@@ -55,6 +55,74 @@ interface Answer {
   body: any;
 }
 
+interface LegitStats {
+  cycles: number;
+  refused429: number;
+  unavailable: number;
+  otherErrors: number;
+  latenciesMs: number[];
+}
+
+interface AttackStats {
+  holds: number;
+  refused429: number;
+  unavailable: number;
+  requests: number;
+}
+
+async function startSeatServer(holdsPerMinute: number): Promise<{ server: SpawnedServer; adminToken: string; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-abuse-'));
+  const adminToken = randomBytes(18).toString('base64url');
+  // The limits under test, set explicitly (spawnServer would otherwise switch them off).
+  const server = await spawnServer({
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: adminToken,
+    // info: spawnServer learns the URL from the 'listening' line.
+    LOG_LEVEL: 'info',
+    TRUSTED_PROXIES: '127.0.0.1',
+    RATE_LIMIT_HOLDS_PER_MINUTE: String(holdsPerMinute),
+    RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE: String(DEFAULT_HOLDS_PER_CUSTOMER_PER_MINUTE),
+  });
+  await createClient({ url: server.url, adminToken }).createShow({
+    id: 'abuse',
+    title: 'On-sale',
+    city: 'Pune',
+    venue: 'Stadium',
+    startsAt: '2026-12-01T19:30:00+05:30',
+    categories: [{ id: 'std', price: 10_000, currency: 'INR' }],
+    layout: { sections: [{ id: 'main', rows: Array.from({ length: ROWS }, (_, r) => ({ label: `R${r + 1}`, seats: SEATS_PER_ROW, category: 'std' })) }] },
+  });
+  return { server, adminToken, dataDir };
+}
+
+interface PhaseRow {
+  phase: string;
+  holdsPerAddressPerMinute: number;
+  seconds: number;
+  legitCyclesPerSec: number;
+  legitP50Ms: number;
+  legitP99Ms: number;
+  legit429: number;
+  legitSeatUnavailable: number;
+  legitOtherErrors: number;
+  attackerRequestsPerSec: number | null;
+  attackerHolds: number | null;
+  attackerSeatsHeld: number | null;
+  attacker429: number | null;
+  /** Seconds the attack ran before its first refusal (its opening burst), before measuring. */
+  attackerBurstSeconds: number | null;
+}
+
+async function withServer<T>(holdsPerMinute: number, fn: (base: string) => Promise<T>): Promise<T> {
+  const { server, dataDir } = await startSeatServer(holdsPerMinute);
+  try {
+    return await fn(server.url);
+  } finally {
+    await server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
   const { seconds: PHASE_SECONDS, legit: LEGIT, attackers: ATTACKERS, addresses: ADDRESSES, rounds: ROUNDS } = opts;
   const agent = new Agent({ keepAlive: true, maxSockets: LEGIT + ATTACKERS + 4 });
@@ -78,21 +146,6 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
       req.on('error', reject);
       req.end(payload);
     });
-  }
-
-  interface LegitStats {
-    cycles: number;
-    refused429: number;
-    unavailable: number;
-    otherErrors: number;
-    latenciesMs: number[];
-  }
-
-  interface AttackStats {
-    holds: number;
-    refused429: number;
-    unavailable: number;
-    requests: number;
   }
 
   const legitAddress = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
@@ -134,49 +187,6 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
     }
   }
 
-  async function startSeatServer(holdsPerMinute: number): Promise<{ server: SpawnedServer; adminToken: string; dataDir: string }> {
-    const dataDir = mkdtempSync(join(tmpdir(), 'bench-abuse-'));
-    const adminToken = randomBytes(18).toString('base64url');
-    // The limits under test, set explicitly (spawnServer would otherwise switch them off).
-    const server = await spawnServer({
-      DATA_DIR: dataDir,
-      ADMIN_TOKEN: adminToken,
-      // info: spawnServer learns the URL from the 'listening' line.
-      LOG_LEVEL: 'info',
-      TRUSTED_PROXIES: '127.0.0.1',
-      RATE_LIMIT_HOLDS_PER_MINUTE: String(holdsPerMinute),
-      RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE: String(DEFAULT_HOLDS_PER_CUSTOMER_PER_MINUTE),
-    });
-    await createClient({ url: server.url, adminToken }).createShow({
-      id: 'abuse',
-      title: 'On-sale',
-      city: 'Pune',
-      venue: 'Stadium',
-      startsAt: '2026-12-01T19:30:00+05:30',
-      categories: [{ id: 'std', price: 10_000, currency: 'INR' }],
-      layout: { sections: [{ id: 'main', rows: Array.from({ length: ROWS }, (_, r) => ({ label: `R${r + 1}`, seats: SEATS_PER_ROW, category: 'std' })) }] },
-    });
-    return { server, adminToken, dataDir };
-  }
-
-  interface PhaseRow {
-    phase: string;
-    holdsPerAddressPerMinute: number;
-    seconds: number;
-    legitCyclesPerSec: number;
-    legitP50Ms: number;
-    legitP99Ms: number;
-    legit429: number;
-    legitSeatUnavailable: number;
-    legitOtherErrors: number;
-    attackerRequestsPerSec: number | null;
-    attackerHolds: number | null;
-    attackerSeatsHeld: number | null;
-    attacker429: number | null;
-    /** Seconds the attack ran before its first refusal (its opening burst), before measuring. */
-    attackerBurstSeconds: number | null;
-  }
-
   async function phase(name: string, base: string, holdsPerMinute: number, attack: boolean): Promise<PhaseRow> {
     const legit: LegitStats = { cycles: 0, refused429: 0, unavailable: 0, otherErrors: 0, latenciesMs: [] };
     const attacker: AttackStats = { holds: 0, refused429: 0, unavailable: 0, requests: 0 };
@@ -215,16 +225,6 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
       attacker429: attack ? attacker.refused429 : null,
       attackerBurstSeconds: burstSeconds,
     };
-  }
-
-  async function withServer<T>(holdsPerMinute: number, fn: (base: string) => Promise<T>): Promise<T> {
-    const { server, dataDir } = await startSeatServer(holdsPerMinute);
-    try {
-      return await fn(server.url);
-    } finally {
-      await server.kill('SIGTERM');
-      rmSync(dataDir, { recursive: true, force: true });
-    }
   }
 
   const limit = DEFAULT_HOLDS_PER_ADDRESS_PER_MINUTE;

@@ -34,6 +34,42 @@ const ADMIN_TOKEN = 'abuse-bench-admin-token';
 const SHOW_ID = 'abuse-big';
 const READY_TIMEOUT_MS = 30_000;
 
+interface ReaderReport {
+  reads: number;
+  errors: number;
+  bytes: number;
+  seconds: number;
+  readsPerSec: number;
+  mbPerSec: number;
+  wireMbPerSec: number;
+  bodyBytes: number;
+  wireBodyBytes: number;
+  readP50Ms: number;
+  readP99Ms: number;
+  versionsSeen: number;
+}
+
+/**
+ * The server's own event-loop delay over a phase (prom-client's monitor, reset by every
+ * scrape): what the server did to itself, apart from the machine's other load.
+ */
+async function loopDelay(url: string): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return { p50Ms: gauge('nodejs_eventloop_lag_p50_seconds'), p99Ms: gauge('nodejs_eventloop_lag_p99_seconds'), maxMs: gauge('nodejs_eventloop_lag_max_seconds') };
+}
+
+interface PhaseResult {
+  phase: string;
+  serverLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
+  healthz: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+  readers: ReaderReport | null;
+  commits?: number;
+}
+
+function summary(h: Histogram): PhaseResult['healthz'] {
+  return { samples: h.total, p50Ms: h.quantileMs(0.5), p99Ms: h.quantileMs(0.99), maxMs: h.maxUs / 1000 };
+}
 
 export async function run(opts: AbuseReadsOptions): Promise<void> {
   const { seats: SEATS, clients: CLIENTS, durationMs: DURATION_MS, idleMs: IDLE_MS, probeIntervalMs: PROBE_INTERVAL_MS, serverNodeArgs: SERVER_NODE_ARGS } = opts;
@@ -110,21 +146,6 @@ export async function run(opts: AbuseReadsOptions): Promise<void> {
     return h;
   }
 
-  interface ReaderReport {
-    reads: number;
-    errors: number;
-    bytes: number;
-    seconds: number;
-    readsPerSec: number;
-    mbPerSec: number;
-    wireMbPerSec: number;
-    bodyBytes: number;
-    wireBodyBytes: number;
-    readP50Ms: number;
-    readP99Ms: number;
-    versionsSeen: number;
-  }
-
   function runReaders(target: string, gzip: boolean): Promise<ReaderReport> {
     return new Promise((res, rej) => {
       const args = ['--import', 'tsx', 'bench/abuse/readers.ts', target, String(CLIENTS), String(DURATION_MS), ...(gzip ? ['gzip'] : [])];
@@ -167,28 +188,6 @@ export async function run(opts: AbuseReadsOptions): Promise<void> {
       await sleep(20);
     }
     return commits;
-  }
-
-  /**
-   * The server's own event-loop delay over a phase (prom-client's monitor, reset by every
-   * scrape): what the server did to itself, apart from the machine's other load.
-   */
-  async function loopDelay(url: string): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }> {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
-    return { p50Ms: gauge('nodejs_eventloop_lag_p50_seconds'), p99Ms: gauge('nodejs_eventloop_lag_p99_seconds'), maxMs: gauge('nodejs_eventloop_lag_max_seconds') };
-  }
-
-  interface PhaseResult {
-    phase: string;
-    serverLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
-    healthz: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
-    readers: ReaderReport | null;
-    commits?: number;
-  }
-
-  function summary(h: Histogram): PhaseResult['healthz'] {
-    return { samples: h.total, p50Ms: h.quantileMs(0.5), p99Ms: h.quantileMs(0.99), maxMs: h.maxUs / 1000 };
   }
 
   async function main(): Promise<void> {

@@ -28,26 +28,26 @@ export interface ActorBenchOptions {
   inflight: number;
 }
 
+function apply(state: ShowState | null, cmd: ShowCommand, now: number): ShowState | null {
+  const d = decide(state, cmd, now);
+  if (!d.ok) return state;
+  for (const e of d.events) state = evolve(state, e);
+  return state;
+}
+
+interface Row {
+  bench: string;
+  layer: 'core' | 'shell';
+  shows: number;
+  seatsPerShow: number;
+  commands: number;
+  seconds: number;
+  commandsPerSec: number;
+}
+
 export async function run(opts: ActorBenchOptions): Promise<void> {
   const { seconds: SECONDS, inflight: INFLIGHT } = opts;
   const def = benchShowDef;
-
-  function apply(state: ShowState | null, cmd: ShowCommand, now: number): ShowState | null {
-    const d = decide(state, cmd, now);
-    if (!d.ok) return state;
-    for (const e of d.events) state = evolve(state, e);
-    return state;
-  }
-
-  interface Row {
-    bench: string;
-    layer: 'core' | 'shell';
-    shows: number;
-    seatsPerShow: number;
-    commands: number;
-    seconds: number;
-    commandsPerSec: number;
-  }
 
   /** Pure core: hold 2 seats then release (or confirm) them, round-robin over shows. */
   function coreBench(name: string, shows: number, rows: number, perRow: number, confirm: boolean): Row {

@@ -30,26 +30,26 @@ function apply(state: ShowState | null, cmd: ShowCommand, now: number): { state:
   return { state: state as ShowState, reply: d.reply };
 }
 
+function heapUsed(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+interface Row {
+  seatsPerHold: number;
+  keys: number;
+  /** Heap of the show's key map per key (compact records). */
+  heapBytesPerKey: number;
+  /** Snapshot JSON per key. */
+  snapshotBytesPerKey: number;
+  /** Heap per key when whole replies are kept. */
+  wholeReplyHeapBytesPerKey: number;
+}
+
 export async function run(opts: IdempotencyMemoryOptions): Promise<void> {
   const KEYS = opts.keys;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  function heapUsed(): number {
-    gc!();
-    gc!();
-    return process.memoryUsage().heapUsed;
-  }
-
-  interface Row {
-    seatsPerHold: number;
-    keys: number;
-    /** Heap of the show's key map per key (compact records). */
-    heapBytesPerKey: number;
-    /** Snapshot JSON per key. */
-    snapshotBytesPerKey: number;
-    /** Heap per key when whole replies are kept. */
-    wholeReplyHeapBytesPerKey: number;
-  }
+  if (typeof gc !== 'function') throw new Error('run with node --expose-gc');
 
   function measure(seatsPerHold: number): Row {
     const now = Date.parse('2026-11-01T10:00:00Z');

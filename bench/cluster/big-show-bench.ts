@@ -73,6 +73,12 @@ interface Step {
   detail: string;
 }
 
+async function gatewayRetries(c: TestCluster): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const reason of ['NOT_OWNER', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']) out[reason] = await c.metric(c.gateways[0], 'seat_cluster_route_retries_total', { reason });
+  return out;
+}
+
 export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
   const { phases: PHASES, reads: READS, seats: SIZES, bookings: BOOKINGS, seatsPerBooking: SEATS_PER_BOOKING, concurrency: CONCURRENCY, memberTtlMs: MEMBER_TTL_MS } = opts;
   if (BOOKINGS * SEATS_PER_BOOKING > SALE_SEATS) throw new Error(`--bookings × --seats-per-booking must be at most ${SALE_SEATS}`);
@@ -103,12 +109,6 @@ export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
     steps.push(s);
     process.stdout.write(`  ${phase} / ${name}: ${formatNumber(ms)} ms, worst worker stall ${formatNumber(s.workerStallMs)} ms ${s.detail}\n`);
     return v;
-  }
-
-  async function gatewayRetries(c: TestCluster): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const reason of ['NOT_OWNER', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']) out[reason] = await c.metric(c.gateways[0], 'seat_cluster_route_retries_total', { reason });
-    return out;
   }
 
   const readRows: ReadRow[] = [];

@@ -64,6 +64,52 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const SECRET = 'bench-durable-secret-0123456789';
 const SEATS_PER_ROW = 250;
 
+async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_DB_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function showInput(id: string, rows: number, perRow = SEATS_PER_ROW): CreateShowInput {
+  return benchShowInput(id, rows, perRow);
+}
+
+type Workload = 'hold/release' | 'hold/confirm';
+
+interface LoadRow {
+  storage: Kind;
+  workload: Workload;
+  shows: number;
+  inflight: number;
+  commands: number;
+  seconds: number;
+  commandsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  holdP99Ms: number;
+  secondP99Ms: number;
+}
+
+interface RecoveryRow {
+  storage: Kind | 'durable (read from afterSeq)';
+  seats: number;
+  eventsAfterSnapshot: number;
+  logEntries: number;
+  snapshotMs: number;
+  loadMs: number;
+  activateMs: number;
+}
+
+async function collectSeqs(storage: Storage, showId: string): Promise<number[]> {
+  const seqs: number[] = [];
+  for await (const e of storage.log.read(showId, 0)) seqs.push(e.seq);
+  return seqs;
+}
+
 export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
   const {
     seconds: SECONDS,
@@ -91,16 +137,6 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
     return u.toString();
   })();
 
-  async function adminQuery(sql: string): Promise<void> {
-    const c = new pg.Client({ connectionString: ADMIN_DB_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  }
-
   async function openKind(kind: Kind): Promise<{ storage: Storage; cleanup: () => Promise<void> }> {
     switch (kind) {
       case 'memory':
@@ -120,26 +156,6 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
         throw new Error(`unknown storage ${String(unreachable)}`);
       }
     }
-  }
-
-  function showInput(id: string, rows: number, perRow = SEATS_PER_ROW): CreateShowInput {
-    return benchShowInput(id, rows, perRow);
-  }
-
-  type Workload = 'hold/release' | 'hold/confirm';
-
-  interface LoadRow {
-    storage: Kind;
-    workload: Workload;
-    shows: number;
-    inflight: number;
-    commands: number;
-    seconds: number;
-    commandsPerSec: number;
-    p50Ms: number;
-    p99Ms: number;
-    holdP99Ms: number;
-    secondP99Ms: number;
   }
 
   /** Pairs of commands from `inflight` clients, each client on its own seats of the show it is given. */
@@ -207,16 +223,6 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
       holdP99Ms: holds.quantileMs(0.99),
       secondP99Ms: seconds2.quantileMs(0.99),
     };
-  }
-
-  interface RecoveryRow {
-    storage: Kind | 'durable (read from afterSeq)';
-    seats: number;
-    eventsAfterSnapshot: number;
-    logEntries: number;
-    snapshotMs: number;
-    loadMs: number;
-    activateMs: number;
   }
 
   /**
@@ -292,12 +298,6 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
     await node.close();
     await cleanup();
     return out;
-  }
-
-  async function collectSeqs(storage: Storage, showId: string): Promise<number[]> {
-    const seqs: number[] = [];
-    for await (const e of storage.log.read(showId, 0)) seqs.push(e.seq);
-    return seqs;
   }
 
   async function main(): Promise<BenchOutcome> {

@@ -23,32 +23,32 @@ export interface FanoutOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Open-file limit of this process (children inherit it); each socket is one fd per side. */
+function fdLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  return Number(line?.split(/\s+/)[3] ?? 1024);
+}
+
+interface Measured {
+  framesPerSec: number;
+  expectedFramesPerSec: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  avgFrameBytes: number;
+  serverCpuPercent: number | null;
+  serverRssMb: number | null;
+  clientCpuPercent: number;
+  connected: number;
+  connectMs: number;
+  extra?: Record<string, unknown>;
+}
+
 export async function run(opts: FanoutOptions): Promise<void> {
   const { sizes, rate, tickMs, external: ext, out: OUT } = opts;
   const durationMs = opts.durationSec * 1000;
   const warmupMs = opts.warmupSec * 1000;
   const external = ext !== undefined;
   const notes: string[] = [];
-
-  /** Open-file limit of this process (children inherit it); each socket is one fd per side. */
-  function fdLimit(): number {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    return Number(line?.split(/\s+/)[3] ?? 1024);
-  }
-
-  interface Measured {
-    framesPerSec: number;
-    expectedFramesPerSec: number;
-    p50Ms: number | null;
-    p99Ms: number | null;
-    avgFrameBytes: number;
-    serverCpuPercent: number | null;
-    serverRssMb: number | null;
-    clientCpuPercent: number;
-    connected: number;
-    connectMs: number;
-    extra?: Record<string, unknown>;
-  }
 
   /** Connects N clients, runs `drive` (starts the traffic), measures for `durationMs`. */
   async function measure(n: number, wsUrl: string, showId: string | undefined, server: Child | null, start: () => Promise<void>, stop: () => Promise<void>): Promise<Measured> {

@@ -53,34 +53,42 @@ const TARGET_MILLION_SEATS_RSS_MB = 300;
 export const SEATS_PER_BIG_ROW = 400;
 const CREATE_CONCURRENCY = 64;
 
+interface Measure {
+  case: CaseName;
+  what: string;
+  shows: number;
+  /** Seats; for the record cases, records (cycles). */
+  seats: number;
+  heapBytesPerSeat: number;
+  rssBytesPerSeat: number;
+  heapGrowthMb: number;
+  rssGrowthMb: number;
+  /** The whole process after the case (modules, storage and the shows), MB. */
+  rssTotalMb: number;
+  baselineRssMb: number;
+  seconds: number;
+}
+
+function settle(): { heap: number; rss: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:memory does)');
+  for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  // Typed arrays of the seat map live outside the JS heap: count them with it.
+  return { heap: m.heapUsed + m.arrayBuffers, rss: m.rss };
+}
+
+function apply(state: ShowState | null, cmd: ShowCommand): ShowState {
+  const d = decide(state, cmd, Date.now());
+  if (!d.ok) throw new Error(`${cmd.type} refused: ${JSON.stringify(d).slice(0, 200)}`);
+  for (const e of d.events) state = evolve(state, e);
+  return state!;
+}
+
 export async function run(opts: MemoryPerSeatOptions): Promise<void> {
   const { stadiumSeats, shows, seatsPerShow } = opts;
-  interface Measure {
-    case: CaseName;
-    what: string;
-    shows: number;
-    /** Seats; for the record cases, records (cycles). */
-    seats: number;
-    heapBytesPerSeat: number;
-    rssBytesPerSeat: number;
-    heapGrowthMb: number;
-    rssGrowthMb: number;
-    /** The whole process after the case (modules, storage and the shows), MB. */
-    rssTotalMb: number;
-    baselineRssMb: number;
-    seconds: number;
-  }
 
   const MB = 1024 * 1024;
-
-  function settle(): { heap: number; rss: number } {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (!gc) throw new Error('run with node --expose-gc (npm run bench:memory does)');
-    for (let i = 0; i < 3; i++) gc();
-    const m = process.memoryUsage();
-    // Typed arrays of the seat map live outside the JS heap: count them with it.
-    return { heap: m.heapUsed + m.arrayBuffers, rss: m.rss };
-  }
 
   async function measure(name: CaseName, what: string, showCount: number, seats: number, build: () => Promise<unknown>): Promise<Measure> {
     const before = settle();
@@ -110,13 +118,6 @@ export async function run(opts: MemoryPerSeatOptions): Promise<void> {
   const RETAINED_CYCLES = 20_000;
   /** Shows that each fill their memory of ended holds (ENDED_HOLDS_KEPT) in the ended-holds case. */
   const ENDED_HOLD_SHOWS = 50;
-
-  function apply(state: ShowState | null, cmd: ShowCommand): ShowState {
-    const d = decide(state, cmd, Date.now());
-    if (!d.ok) throw new Error(`${cmd.type} refused: ${JSON.stringify(d).slice(0, 200)}`);
-    for (const e of d.events) state = evolve(state, e);
-    return state!;
-  }
 
   /** `showCount` shows after `cycles` rounds each of hold → confirm → cancel (or hold → release), per record. */
   async function recordsCase(name: CaseName, showCount: number, cycles: number, confirm: boolean): Promise<Measure> {

@@ -29,21 +29,22 @@ export interface StorageBenchOptions {
   dir?: string | undefined;
 }
 
+interface Result {
+  scenario: string;
+  shows: number;
+  appends: number;
+  appendsPerSec: number;
+  eventsPerSec: number;
+  fsyncs: number;
+  appendsPerFsync: number;
+  p50Ms: number;
+  p99Ms: number;
+  mbPerSec: number;
+}
+
 export async function run(opts: StorageBenchOptions): Promise<void> {
   const { seconds: SECONDS, shows: SHOWS, events: EVENTS } = opts;
   const PARENT = opts.dir ?? tmpdir();
-  interface Result {
-    scenario: string;
-    shows: number;
-    appends: number;
-    appendsPerSec: number;
-    eventsPerSec: number;
-    fsyncs: number;
-    appendsPerFsync: number;
-    p50Ms: number;
-    p99Ms: number;
-    mbPerSec: number;
-  }
 
   function events(v: number): ShowEvent[] {
     return Array.from({ length: EVENTS }, (_, i) => ({
