@@ -7,7 +7,7 @@
 // decode what they get.
 import { Agent, request } from 'node:http';
 import { createGunzip } from 'node:zlib';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 
 const [url, clientsArg, durationArg, encoding] = process.argv.slice(2);
 const gzip = encoding === 'gzip';
@@ -18,6 +18,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: clients });
 /** One GET, draining the body without parsing it; resolves with its byte count and the `version` near its start. */
 function readOnce(): Promise<{ bytes: number; wire: number; version: number | null; status: number }> {
   return new Promise((resolve, reject) => {
+    // Raw HTTP: gzip or not, and the bytes on the wire, are what this measures.
     const req = request(url, { agent, headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
       let bytes = 0;
       let wire = 0;

@@ -1,78 +1,14 @@
 /**
- * npm run chaos — the fault suite (see suite.ts). Starts its own nats-server, redis-server and
- * Postgres on free ports (never the shared ones), a 3-worker cluster and a gateway, and injects
- * each fault in turn. Prints a table and writes bench/results/chaos.json.
+ * `npm run chaos`: the command line of chaos-bench.ts.
  *
  *   npm run chaos -- [--faults redis-kill,nats-kill] [--customers 16] [--shows 6] [--settle-ms 5000] [--out path]
  */
+import { ALL_FAULTS } from '../../testkit/chaos/faults/index.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
-import { resultPath, writeJson } from '../lib/results.ts';
-import { renderMarkdownTable, renderTable, type Cell } from '../lib/table.ts';
-import { ALL_FAULTS } from './faults/index.ts';
-import { runChaos, type ChaosResult, type FaultResult } from './suite.ts';
+import { runCli } from '../lib/cli.ts';
+import { run } from './chaos-bench.ts';
 
-const HEADERS = [
-  'fault',
-  'acked',
-  'lost',
-  'oversold',
-  'other',
-  'wrong',
-  'ok/s before',
-  'ok/s during',
-  'err% during',
-  'hold err%',
-  'confirm err%',
-  'fail p50 ms',
-  'recover ms',
-  'confirm back ms',
-  'err% after',
-  'hold end off ms',
-  'ring back ms',
-  'notes',
-];
-
-function notesOf(f: FaultResult): string {
-  const parts: string[] = [];
-  if (f.error) parts.push(`run failed: ${f.error.slice(0, 80)}`);
-  if (f.crashedWorkers.length) parts.push(`crashed: ${f.crashedWorkers.join(' ')}`);
-  if (f.fault === 'duplicate-node-id') parts.push(f.notes.refused ? 'duplicate refused' : 'duplicate NOT refused (it ran)');
-  if (f.fault === 'clock-skew') parts.push(f.notes.skewedWorkerInRing ? 'skewed worker in ring' : 'skewed worker kept out of ring');
-  const unplaced = f.probes.filter((p) => p.heldAt === null).length;
-  if (unplaced) parts.push(`${unplaced}/${f.probes.length} probes not placed`);
-  if (f.invariants.holdDeadlines.length) parts.push(`${f.invariants.holdDeadlines.length} holds off deadline`);
-  const codes = Object.entries(f.customers.codes)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 3)
-    .map(([k, v]) => `${k}×${v}`);
-  if (codes.length) parts.push(codes.join(' '));
-  return parts.join('; ');
-}
-
-export function rowsOf(r: ChaosResult): Cell[][] {
-  return r.faults.map((f) => [
-    f.summary,
-    f.acked,
-    f.invariants.lost.length,
-    f.invariants.oversold.length,
-    f.invariants.mismatched.length,
-    f.customers.wrongAnswers,
-    f.customers.before.okPerSec,
-    f.customers.during.okPerSec,
-    f.customers.during.errorPct,
-    f.customers.duringHolds.errorPct,
-    f.customers.duringConfirms.errorPct,
-    f.customers.failLatencyP50Ms,
-    f.customers.recoverMs,
-    f.customers.confirmRecoverMs,
-    f.customers.after.errorPct,
-    f.invariants.holdOffByMaxMs,
-    f.ringBackMs,
-    notesOf(f),
-  ]);
-}
-
-async function main(): Promise<void> {
+runCli('chaos', async () => {
   const args = parseCli({
     faults: { type: 'string' },
     customers: { type: 'string' },
@@ -82,21 +18,11 @@ async function main(): Promise<void> {
   });
   const all = ALL_FAULTS.map((f) => f.name);
   const names = listArg(args.faults, 'faults', all, all);
-  const faults = ALL_FAULTS.filter((f) => names.includes(f.name));
-  const result = await runChaos({
-    faults,
+  return run({
+    faults: ALL_FAULTS.filter((f) => names.includes(f.name)),
     customers: intArg(args.customers, 'customers', 16, 1),
     shows: intArg(args.shows, 'shows', 6, 1),
     settleMs: intArg(args['settle-ms'], 'settle-ms', 5_000, 1_000),
-    log: (m) => process.stderr.write(`${m}\n`),
+    out: args.out as string | undefined,
   });
-  const rows = rowsOf(result);
-  process.stdout.write(`\n${renderTable(HEADERS, rows)}\n\n${renderMarkdownTable(HEADERS, rows)}\n`);
-  const path = writeJson(typeof args.out === 'string' ? args.out : resultPath('chaos'), result);
-  process.stdout.write(`\nwrote ${path}\n`);
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
 });

@@ -4,19 +4,16 @@
  * first successful command. Several rounds (a fresh worker joins between them, so each
  * kill starts from three). The promises are verified after the last round.
  *
- * Called by bench/cluster/run.ts (the `failover` key of bench/results/cluster.json), or
- * alone: node --import tsx bench/cluster/failover.ts [--rounds 3] [--shows 100]
- * (then it writes the `failover` key into the existing cluster.json).
+ * Run by cluster-bench.ts (the `failover` key of bench/results/cluster.json), or alone by
+ * run-failover.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { startCluster } from '../../test/support/cluster.ts';
-import { showInput } from '../../test/support/fixtures.ts';
-import { SERVICE_URLS } from '../../test/support/services.ts';
-import { intArg, parseCli } from '../lib/args.ts';
-import { resultPath, writeJson } from '../lib/results.ts';
+import { createClient } from '../../src/client/index.ts';
+import { startCluster } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { SERVICE_URLS } from '../../testkit/services.ts';
 import { formatNumber } from '../lib/table.ts';
-import { failoverTimes, percentile, runLoad, seatLabels, verifyShows } from './failover-load.ts';
+import { failoverTimes, runLoad, seatLabels, verifyShows } from '../../testkit/cluster-load.ts';
+import { percentile } from '../../testkit/percentile.ts';
 
 // Enough seats that no show sells out during the run (a sold-out show has no successes left to time).
 const ROWS = 10;
@@ -45,10 +42,10 @@ export async function runFailoverPhase(opts: { rounds?: number; shows?: number }
   // startCluster switches the edge limits off: every client of this bench is 127.0.0.1.
   const cluster = await startCluster({ workers: 3, gateways: 1 });
   try {
+    const seats = createClient({ url: cluster.gateways[0].url, adminToken: cluster.adminToken });
     const ids = Array.from({ length: showCount }, (_, i) => `fb-${i}`);
     for (const id of ids) {
-      const r = await cluster.request('POST', '/v1/shows', showInput(id, ROWS, PER_ROW), { admin: true });
-      if (r.status !== 201) throw new Error(`creating ${id} answered ${r.status}`);
+      await seats.createShow(showInput(id, ROWS, PER_ROW));
     }
     const load = runLoad({ url: cluster.gateways[0].url }, ids, seatLabels(ROWS, PER_ROW));
     await until(() => ids.every((id) => (load.stats.successes.get(id)?.length ?? 0) >= 2), 60_000, 'load on every show');
@@ -99,14 +96,4 @@ export async function runFailoverPhase(opts: { rounds?: number; shows?: number }
   } finally {
     await cluster.stop();
   }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const values = parseCli({ rounds: { type: 'string' }, shows: { type: 'string' } });
-  const { json, table } = await runFailoverPhase({ rounds: intArg(values.rounds, 'rounds', 3, 1), shows: intArg(values.shows, 'shows', 100, 1) });
-  const path = resultPath('cluster');
-  const existing = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
-  writeJson(path, { ...existing, failover: { when: new Date().toISOString(), ...json } });
-  process.stdout.write(`${JSON.stringify(table.rows)}\nwrote ${path}\n`);
-  process.exit(0);
 }

@@ -10,7 +10,7 @@ import { StaticPlacement, WorkerEndpoint } from '../../src/cluster/index.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { clusterSubjects } from '../../src/subjects.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 
 const prefix = process.env.HOP_PREFIX ?? 'hopbench';
 const shows = Number(process.env.HOP_SHOWS ?? 20);

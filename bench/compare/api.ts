@@ -2,7 +2,9 @@ import { showBody } from './workload.ts';
 
 /**
  * The runner's own calls to a backend (setup, reset, verification, clean-up) — not the
- * measured load, which autocannon sends. Plain fetch with keep-alive.
+ * measured load, which autocannon sends. Plain fetch with keep-alive, not the typed client:
+ * the peers (Postgres row locks, Redis Lua, Restate) answer the same paths but are not this
+ * project, and every backend must get byte-for-byte the same requests.
  */
 
 export class ApiError extends Error {

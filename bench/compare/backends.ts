@@ -10,10 +10,10 @@ import { Redis } from 'ioredis';
 import { connect as natsConnect } from 'nats';
 import { EVENTS_STREAM, eventSubject } from '../../src/subjects.ts';
 import { createDatabase, DEFAULT_PG_URL, dropDatabase, postgresPids } from '../lib/pg-admin.ts';
-import { freePort } from '../lib/free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { pidsByName, processTree, type CpuGroup } from '../lib/proc-cpu.ts';
 import { Api } from './api.ts';
-import { EDGE_LIMITS_OFF_ENV } from '../../test/support/spawn-server.ts';
+import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 
 /**
  * Starting and stopping every backend the comparison can drive. Each start either returns

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import type { FromGenerator, GeneratorResult, InstanceTick, OpCounts, SeatNews, ToGenerator } from './protocol.ts';
 import { SeatView } from './seat-view.ts';
 import { seatLabels, type PhaseSpec } from './workload.ts';

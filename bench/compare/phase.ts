@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { cpuDelta, snapshotCpu } from '../lib/proc-cpu.ts';
 import { Api, mapLimit } from './api.ts';
 import type { BackendHandle } from './backends.ts';
@@ -65,7 +65,8 @@ export interface PhaseRecord {
   problems: string[];
   cpuSecPer1kOps: number | null;
   cpu: { totalSec: number; bySec: Record<string, number>; ops: number; includes: string[] };
-  generator: { processes: number; connections: number; cpuShareOfCore: number[]; saturated: boolean };
+  /** process.cpuUsage() of each generator process over the measured window: share of a core, seconds, and ms per 1,000 of its requests. */
+  generator: { processes: number; connections: number; cpuShareOfCore: number[]; cpuSec: number[]; cpuMsPer1kOps: number | null; saturated: boolean };
   counts: OpCounts;
   shows: number;
   resets: number;
@@ -260,7 +261,14 @@ async function measurePhase(backend: BackendHandle, opts: PhaseOptions, allShows
     problems: verdict.problems,
     cpuSecPer1kOps: cpuBefore && ops > 0 && backend.name !== 'external' ? round(cpuTotal / (ops / 1000), 3) : null,
     cpu: { totalSec: round(cpuTotal, 2), bySec: Object.fromEntries(Object.entries(bySec).map(([k, s]) => [k, round(s, 2)])), ops, includes: backend.cpuIncludes },
-    generator: { processes: finished.length, connections: opts.connections, cpuShareOfCore: genShares, saturated: genShares.some((s) => s > GENERATOR_SATURATED) },
+    generator: {
+      processes: finished.length,
+      connections: opts.connections,
+      cpuShareOfCore: genShares,
+      cpuSec: finished.map((r) => round(r.cpuMs / 1000, 3)),
+      cpuMsPer1kOps: ops > 0 ? round(finished.reduce((a, r) => a + r.cpuMs, 0) / (ops / 1000), 2) : null,
+      saturated: genShares.some((s) => s > GENERATOR_SATURATED),
+    },
     counts,
     shows: allShows.length,
     resets,

@@ -1,4 +1,4 @@
-import type { HistogramJSON } from '../lib/histogram.ts';
+import type { HistogramJSON } from '../../testkit/histogram.ts';
 import type { PhaseSpec } from './workload.ts';
 
 /**

@@ -1,5 +1,6 @@
 import { formatNumber, renderMarkdownTable, renderTable, type Cell } from '../lib/table.ts';
 import type { PhaseRecord } from './phase.ts';
+import type { GeneratorCpu, RatioSpread } from './repeats.ts';
 
 /** The final table and the ratios of compare.json. */
 
@@ -53,6 +54,7 @@ const HEADERS = [
   'lost',
   'cpu s/1k ops',
   'gen cpu %',
+  'gen cpu ms/1k',
 ];
 
 function rows(results: PhaseRecord[]): Cell[][] {
@@ -71,6 +73,7 @@ function rows(results: PhaseRecord[]): Cell[][] {
     r.lost,
     r.cpuSecPer1kOps === null ? '-' : r.cpuSecPer1kOps.toFixed(3),
     r.generator.cpuShareOfCore.map((s) => Math.round(s * 100)).join('+'),
+    r.generator.cpuMsPer1kOps === null ? '-' : r.generator.cpuMsPer1kOps.toFixed(1),
   ]);
 }
 
@@ -90,4 +93,25 @@ export function progressLine(index: number, total: number, r: PhaseRecord): stri
     `oversold ${r.oversold}, lost ${r.lost}, cpu ${r.cpuSecPer1kOps ?? '-'} s/1k ops, generator cpu ${gen}` +
     (r.generator.saturated ? ' (GENERATOR SATURATED)' : '')
   );
+}
+
+/** `--repeat`: per phase and peer, the median ratio, its range and spread, and the generator's CPU in that phase. */
+export function ratioSpreadTable(spreads: Record<string, Record<string, RatioSpread>>, generatorCpu: Record<string, GeneratorCpu>): string {
+  const rows: Cell[][] = [];
+  for (const [phase, row] of Object.entries(spreads))
+    for (const [peer, s] of Object.entries(row)) {
+      // A peer that ran in no repeat has no ratio to show (the JSON keeps it, with nulls).
+      if (s.values.length === 0) continue;
+      rows.push([
+        phase,
+        peer,
+        s.median === null ? '-' : `${s.median.toFixed(2)}×`,
+        s.min === null || s.max === null ? '-' : `${s.min.toFixed(2)}–${s.max.toFixed(2)}`,
+        s.spreadPct === null ? '-' : `${s.spreadPct.toFixed(1)} %`,
+        s.values.length,
+        `${Math.round((generatorCpu[phase]?.maxShareOfCore ?? 0) * 100)} %`,
+        generatorCpu[phase]?.medianMsPer1kOps?.toFixed(1) ?? '-',
+      ]);
+    }
+  return renderTable(['phase', 'ratio', 'median', 'min–max', 'spread', 'runs', 'gen cpu max', 'gen cpu ms/1k'], rows);
 }

@@ -20,13 +20,13 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startCluster, type ClusterProcess } from '../../test/support/cluster.ts';
-import { EDGE_LIMITS_OFF_ENV } from '../../test/support/spawn-server.ts';
+import { startCluster, type ClusterProcess } from '../../testkit/cluster.ts';
+import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { intArg, parseCli } from '../lib/args.ts';
 import { foldProfile, InspectorProfiler, inspectorUrlOf, threadCpuSec } from '../lib/cpu-profile.ts';
 import { readProcStat, ticksPerSecond } from '../lib/proc-cpu.ts';
 import { writeJson, writeResults } from '../lib/results.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { EdgeLoad } from './load.ts';
 

@@ -33,12 +33,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { EDGE_LIMITS_OFF_ENV } from '../../test/support/spawn-server.ts';
+import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { intArg, listArg, parseCli } from '../lib/args.ts';
 import { foldProfile, InspectorProfiler, inspectorUrlOf, threadCpuSec } from '../lib/cpu-profile.ts';
 import { cpuDelta, snapshotCpu, ticksPerSecond } from '../lib/proc-cpu.ts';
 import { writeJson, writeResults } from '../lib/results.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { EdgeLoad } from './load.ts';
 

@@ -3,6 +3,7 @@
 // `ts` from the frame's tail instead of parsing it, so the client is not the bottleneck.
 // IPC: 'reset', 'report', 'close'. Args: {url, n, showId?}.
 import { WebSocket } from 'ws';
+import { bucketPercentile } from '../../testkit/percentile.ts';
 import { cpuPercent, serveParent } from './ipc.ts';
 
 const { url, n, showId } = JSON.parse(process.argv[2] ?? '{}') as { url: string; n: number; showId?: string };
@@ -65,13 +66,6 @@ await Promise.all(
 );
 const connectMs = Math.round(performance.now() - started);
 
-function percentile(p: number, total: number): number | null {
-  if (total === 0) return null;
-  const rank = Math.ceil(total * p);
-  let seen = 0;
-  for (let i = 0; i < buckets.length; i++) if ((seen += buckets[i]) >= rank) return i;
-  return MAX_LATENCY_MS;
-}
 
 serveParent(
   { connected: sockets.length, failed, connectMs },
@@ -91,8 +85,8 @@ serveParent(
         snapshots,
         closedEarly,
         open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length,
-        p50: percentile(0.5, frames),
-        p99: percentile(0.99, frames),
+        p50: bucketPercentile(buckets, 50),
+        p99: bucketPercentile(buckets, 99),
         cpuPercent: cpuPercent(cpuFrom, wallMs),
         wallMs,
       };

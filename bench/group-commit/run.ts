@@ -26,10 +26,10 @@ import { openDurableStorage, type DurableOptions } from '../../src/persistence/d
 import type { Storage } from '../../src/persistence/index.ts';
 import type { PostgresBookingStore } from '../../src/persistence/postgres-booking-store.ts';
 import { intArg, listArg, numberArg, parseCli } from '../lib/args.ts';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { createDatabase, dropDatabase } from '../lib/pg-admin.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
 const MODES = ['off', 'on-1', 'on-2'] as const;

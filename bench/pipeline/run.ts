@@ -29,9 +29,9 @@ import { openDurableStorage, type DurableOptions } from '../../src/persistence/d
 import { openEmbeddedStorage } from '../../src/persistence/embedded.ts';
 import type { Storage } from '../../src/persistence/index.ts';
 import { intArg, listArg, numberArg, parseCli } from '../lib/args.ts';
-import { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../../testkit/histogram.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
 const args = parseCli({

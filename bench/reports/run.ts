@@ -1,81 +1,13 @@
 /**
- * bench/reports — what the theatre's two reads cost on a stadium: the report (kept counters,
- * so it should not grow with the show) and one seat's history (a replay of the show's whole
- * log on the owner). Memory storage: the replay's CPU, not the disk or JetStream.
+ * The command line of reports-bench.ts (the report and one seat's history on a stadium).
  *
  *   npx tsx bench/reports/run.ts [--rows 200] [--per-row 500] [--holds 20000]
- *
- * Every hold takes 4 seats; every other one is confirmed, the rest released, so the log holds
- * about 2 × holds events. Prints a table and writes bench/results/reports.json.
  */
-import pino from 'pino';
-import { ActorHost } from '../../src/actors/actor-host.ts';
-import { showReport } from '../../src/actors/report.ts';
-import { seatLabels } from '../../src/actors/seat-map.ts';
-import { openMemoryStorage } from '../../src/persistence/index.ts';
-import { readSeatHistory } from '../../src/service/seat-history-reader.ts';
 import { intArg, parseCli } from '../lib/args.ts';
-import { resultPath, writeJson } from '../lib/results.ts';
-import { formatNumber, renderTable } from '../lib/table.ts';
-import { benchShowDef } from '../lib/show.ts';
+import { runCli } from '../lib/cli.ts';
+import { run } from './reports-bench.ts';
 
-const args = parseCli({ rows: { type: 'string' }, 'per-row': { type: 'string' }, holds: { type: 'string' } });
-const ROWS = intArg(args.rows, 'rows', 200, 1);
-const PER_ROW = intArg(args['per-row'], 'per-row', 500, 4);
-const HOLDS = intArg(args.holds, 'holds', 20_000, 1);
-const REPORTS = 1_000;
-const logger = pino({ level: 'silent' });
-
-async function main(): Promise<void> {
-  const storage = openMemoryStorage(logger);
-  const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, snapshotEveryEvents: 1e9, snapshotEveryMs: 1e9 });
-  const def = benchShowDef('big', ROWS, PER_ROW);
-  await host.execute('big', { type: 'createShow', def });
-  const labels = await host.read('big', (s) => seatLabels(s.seatMap));
-  const groups = Math.floor(labels.length / 4);
-  if (HOLDS > groups * 8) throw new Error('too many holds for the seats');
-  // Each group of 4 seats is held over and over (released ones again), so seat 0 has a long history.
-  const pending: Array<Promise<unknown>> = [];
-  const groupsUsed = Math.min(groups, Math.ceil(HOLDS / 2));
-  for (let i = 0; i < HOLDS; i++) {
-    const g = i % groupsUsed;
-    const seats = labels.slice(g * 4, g * 4 + 4);
-    const holdId = `h${i}`;
-    const confirm = i >= HOLDS - groupsUsed;
-    pending.push(
-      host.execute('big', { type: 'hold', holdId, seats }).then(() =>
-        host.execute('big', confirm ? { type: 'confirm', holdId, bookingId: `b${i}` } : { type: 'release', holdId }),
-      ),
-    );
-    if (pending.length >= 512) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  const events = await host.read('big', (s) => s.version);
-
-  let t = performance.now();
-  for (let i = 0; i < REPORTS; i++) await host.read('big', showReport);
-  const reportMs = (performance.now() - t) / REPORTS;
-
-  t = performance.now();
-  const history = await readSeatHistory({ log: storage.log, snapshots: storage.snapshots }, 'big', labels[0]);
-  const historyMs = performance.now() - t;
-  // The same log replayed by a recovery, for comparison.
-  t = performance.now();
-  await host.load('big');
-  const recoveryMs = performance.now() - t;
-  await host.close();
-
-  const result = { seats: labels.length, events, reportMs, historyMs, recoveryMs, historyEntries: history.history.length, eventsPerSecond: events / (historyMs / 1000) };
-  console.log(
-    renderTable(
-      ['seats', 'events in log', 'report (ms)', 'seat history (ms)', 'entries', 'replay (events/s)', 'recovery replay (ms)'],
-      [[formatNumber(result.seats), formatNumber(events), formatNumber(reportMs, 3), formatNumber(historyMs), history.history.length, formatNumber(result.eventsPerSecond), formatNumber(recoveryMs)]],
-    ),
-  );
-  console.log(`wrote ${writeJson(resultPath('reports'), { at: new Date().toISOString(), rows: ROWS, perRow: PER_ROW, holds: HOLDS, ...result })}`);
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+runCli('bench reports', async () => {
+  const args = parseCli({ rows: { type: 'string' }, 'per-row': { type: 'string' }, holds: { type: 'string' } });
+  await run({ rows: intArg(args.rows, 'rows', 200, 1), perRow: intArg(args['per-row'], 'per-row', 500, 4), holds: intArg(args.holds, 'holds', 20_000, 1) });
 });

@@ -1,5 +1,6 @@
-import { Histogram } from '../lib/histogram.ts';
-import type { SoakClient } from './client.ts';
+import { Histogram } from '../../testkit/histogram.ts';
+import type { SeatClient } from '../../src/client/index.ts';
+import { outcome, type Outcome } from './client.ts';
 import { layoutFlipBody, randomSeat, type SoakShow } from './shows.ts';
 
 /**
@@ -60,16 +61,11 @@ export function prng(seed: number): () => number {
   };
 }
 
-interface Hold {
-  holdId: string;
-  holdToken: string;
-}
-
-export function runChurn(api: SoakClient, big: SoakShow, small: SoakShow[], opts: ChurnOptions, stats: ChurnStats, stopped: () => boolean): Promise<void> {
+export function runChurn(api: SeatClient, big: SoakShow, small: SoakShow[], opts: ChurnOptions, stats: ChurnStats, stopped: () => boolean): Promise<void> {
   const bookings: Array<{ showId: string; bookingId: string }> = [];
-  const timed = async <T>(kind: OpKind, call: () => Promise<{ code: string | null; body: T }>) => {
+  const timed = async <T>(kind: OpKind, call: () => Promise<T>): Promise<Outcome<T>> => {
     const t0 = performance.now();
-    const r = await call();
+    const r = await outcome(call());
     stats.record(kind, r.code, performance.now() - t0);
     return r;
   };
@@ -84,22 +80,19 @@ export function runChurn(api: SoakClient, big: SoakShow, small: SoakShow[], opts
         rnd() < 0.5 && seat.n < show.perRow
           ? { seats: [`R${seat.row}-${seat.n}`, `R${seat.row}-${seat.n + 1}`], ttlSeconds: opts.holdTtlSeconds }
           : { count: 2, category: 'std', ttlSeconds: opts.holdTtlSeconds };
-      const held = await timed('hold', () => api.call<Hold>('POST', `/v1/shows/${show.id}/holds`, { body }));
-      if (held.code !== null) continue;
-      const { holdId, holdToken } = held.body;
-      const path = `/v1/shows/${show.id}/holds/${holdId}`;
+      const held = await timed('hold', () => api.hold(show.id, body));
+      if (!held.value) continue;
+      const { holdId, holdToken } = held.value;
       const r = rnd();
       if (r < opts.confirmShare) {
-        const c = await timed('confirm', () =>
-          api.call<{ bookingId: string }>('POST', `${path}/confirm`, { body: {}, headers: { 'hold-token': holdToken } }),
-        );
-        if (c.code === null) bookings.push({ showId: show.id, bookingId: c.body.bookingId });
+        const c = await timed('confirm', () => api.confirm(show.id, holdId, holdToken));
+        if (c.value) bookings.push({ showId: show.id, bookingId: c.value.bookingId });
         while (bookings.length > opts.maxLiveBookings) {
           const b = bookings.shift()!;
-          await timed('cancelBooking', () => api.call('POST', `/v1/shows/${b.showId}/bookings/${b.bookingId}/cancel`, { body: {}, admin: true }));
+          await timed('cancelBooking', () => api.cancelBooking(b.showId, b.bookingId));
         }
       } else if (r < opts.confirmShare + opts.releaseShare) {
-        await timed('release', () => api.call('DELETE', path, { headers: { 'hold-token': holdToken } }));
+        await timed('release', () => api.release(show.id, holdId, holdToken));
       } else {
         stats.abandoned++;
       }
@@ -114,7 +107,7 @@ export function runChurn(api: SoakClient, big: SoakShow, small: SoakShow[], opts
       if (stopped()) break;
       // Every other change is the big show's: its PATCH carries the stadium layout.
       const show = n++ % 2 === 0 || small.length === 0 ? big : small[Math.floor(rnd() * small.length)];
-      const r = await timed('layout', () => api.call('PATCH', `/v1/shows/${show.id}`, { body: layoutFlipBody(show), admin: true }));
+      const r = await timed('layout', () => api.changeShow(show.id, layoutFlipBody(show)));
       if (r.code === null) show.extra = !show.extra;
     }
   };

@@ -1,48 +1,25 @@
-/**
- * The soak's HTTP calls: plain fetch with keep-alive, the admin token where needed, and
- * the answer's status plus parsed body (never throws on an HTTP error status).
- */
+import { createClient, SeatClientError, type SeatClient } from '../../src/client/index.ts';
 
-export interface Reply<T = Record<string, unknown>> {
-  status: number;
-  body: T;
-  /** The stable error code when the call failed (`HTTP_<status>` if the body had none, `NETWORK` when no answer came). */
-  code: string | null;
+/**
+ * The soak's calls go through the typed client with one attempt each: a refused call is
+ * counted by its stable code, not retried, so every latency is one request's.
+ */
+export function soakClient(url: string, adminToken: string): SeatClient {
+  return createClient({ url, adminToken, attempts: 1 });
 }
 
-export class SoakClient {
-  constructor(
-    readonly baseUrl: string,
-    private readonly adminToken: string,
-  ) {}
+export interface Outcome<T> {
+  /** The stable error code when the call failed (`NETWORK` when no answer came); null on success. */
+  code: string | null;
+  value: T | undefined;
+}
 
-  async call<T = Record<string, unknown>>(
-    method: string,
-    path: string,
-    opts: { body?: unknown; admin?: boolean; headers?: Record<string, string> } = {},
-  ): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    if (opts.admin) headers.authorization = `Bearer ${this.adminToken}`;
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.baseUrl), {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch {
-      return { status: 0, body: {} as T, code: 'NETWORK' };
-    }
-    const text = await res.text();
-    let body = {} as T;
-    try {
-      if (text) body = JSON.parse(text) as T;
-    } catch {
-      // not JSON (204, or a proxy page): keep the empty body
-    }
-    const code = res.ok ? null : ((body as { error?: { code?: string } }).error?.code ?? `HTTP_${res.status}`);
-    return { status: res.status, body, code };
+/** A call's answer or its error code (anything but a SeatClientError is a bug and is thrown). */
+export async function outcome<T>(call: Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { code: null, value: await call };
+  } catch (err) {
+    if (err instanceof SeatClientError) return { code: err.code, value: undefined };
+    throw err;
   }
 }

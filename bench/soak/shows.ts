@@ -1,4 +1,4 @@
-import { benchShowInput } from '../lib/show.ts';
+import { benchShowInput } from '../../testkit/shows.ts';
 import type { CreateShowInput } from '../../src/service/seat-service.ts';
 
 /**

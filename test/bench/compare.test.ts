@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BACKENDS } from '../../bench/compare/backends.ts';
 import { PHASES } from '../../bench/compare/workload.ts';
-import { needServices } from '../support/services.ts';
+import { needServices } from '../../testkit/services.ts';
 
 /**
  * bench:compare end to end on a tiny workload: every backend runs every phase (or is
@@ -20,11 +20,13 @@ const RUN_TIMEOUT_MS = 300_000;
 interface CompareJson {
   machine: { cpus: number };
   startedAt: string;
-  results: Array<{ backend: string; phase: string; holdsPerSec: number; oversold: number; lost: number; cpuSecPer1kOps: number | null }>;
+  results: Array<{ backend: string; phase: string; holdsPerSec: number; oversold: number; lost: number; cpuSecPer1kOps: number | null; generator: { cpuSec: number[] } }>;
   skipped: Array<{ backend: string; phase?: string; reason: string }>;
   ratios: Record<string, Record<string, number | null>>;
   ratiosBasis: { backend: string | null; note: string };
   generatorCheck: { verdict: string };
+  generatorCpu: Record<string, { totalSec: number }>;
+  failed: unknown[];
 }
 
 function runCompare(out: string): Promise<{ code: number | null; output: string }> {
@@ -84,6 +86,9 @@ describe('bench:compare --quick', async () => {
     for (const phase of PHASES) assert.ok(doc.ratios[phase], `ratios for ${phase}`);
     assert.ok(doc.ratiosBasis.note.length > 0);
     assert.ok(doc.generatorCheck.verdict.length > 0);
+    assert.deepEqual(doc.failed, []);
+    for (const r of doc.results) assert.ok(r.generator.cpuSec.length > 0 && r.generator.cpuSec.every((s) => s >= 0), `${r.backend}/${r.phase} generator cpu`);
+    for (const phase of PHASES) assert.ok(doc.generatorCpu[phase].totalSec > 0, `generator cpu for ${phase}`);
     assert.match(readFileSync(join(dir, 'compare.svg'), 'utf8'), /^<svg /);
   });
 });

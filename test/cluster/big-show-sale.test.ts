@@ -4,10 +4,10 @@ import { CLIENT_CHANNEL_OPTIONS } from '../../src/gateway/grpc/server-options.ts
 import type { ShowCancelledOut } from '../../src/persistence/out-events.ts';
 import { OUT_SUBJECTS } from '../../src/subjects.ts';
 import { adminMetadata, call, seatClient, type Client } from '../integration/grpc-harness.ts';
-import { startCluster, type TestCluster } from '../support/cluster.ts';
-import { rowLabel, showInput } from '../support/fixtures.ts';
-import { needServices } from '../support/services.ts';
-import { listenToOutEvents, sellThroughGateway, type OutEventListener } from './big-show-sale.ts';
+import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
+import { rowLabel, showInput } from '../../testkit/shows.ts';
+import { needServices } from '../../testkit/services.ts';
+import { listenToOutEvents, sellThroughGateway, type OutEventListener } from '../../testkit/big-show-sale.ts';
 
 /**
  * A stadium sold and cancelled through a gateway: 100,000 of its 200,000 seats sold in

@@ -3,9 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/gateway/grpc/server-options.ts';
 import { adminMetadata, call, seatClient, showRequest, type Client } from '../integration/grpc-harness.ts';
 import { MapReplica, TestClient } from '../integration/ws-harness.ts';
-import { startCluster, type TestCluster } from '../support/cluster.ts';
-import { rowLabel, showInput } from '../support/fixtures.ts';
-import { needServices } from '../support/services.ts';
+import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
+import { rowLabel, showInput } from '../../testkit/shows.ts';
+import { needServices } from '../../testkit/services.ts';
 
 /**
  * Stadium-sized shows through a gateway: every answer about a 200,000-seat show is far

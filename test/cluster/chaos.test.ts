@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ALL_FAULTS } from '../../bench/chaos/faults/index.ts';
-import { runChaos } from '../../bench/chaos/suite.ts';
+import { ALL_FAULTS } from '../../testkit/chaos/faults/index.ts';
+import { runChaos } from '../../testkit/chaos/suite.ts';
 
 /** The suite needs the server binaries (it starts private servers, never the shared ones). */
 function missingBinaries(): string | false {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, until, type TestCluster, type WorkerProcess } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
-import { needServices } from '../support/services.ts';
-import { SKEW_METHOD, skewedClockEnv } from '../support/skewed-clock.ts';
+import { startCluster, until, type TestCluster, type WorkerProcess } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { needServices } from '../../testkit/services.ts';
+import { SKEW_METHOD, skewedClockEnv } from '../../testkit/skewed-clock.ts';
 
 const SKEW_MS = 30_000;
 /** The slack the issue allows a deadline: a hold's lifetime is its TTL within this. */

@@ -9,9 +9,9 @@ import { EDGE_LIMITS_OFF } from '../../src/gateway/limits/index.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import { startCluster, type TestCluster } from '../support/cluster.ts';
-import { showDef } from '../support/fixtures.ts';
-import { needServices, SERVICE_URLS, uniqueName } from '../support/services.ts';
+import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { needServices, SERVICE_URLS, uniqueName } from '../../testkit/services.ts';
 import { request, showBody, TEST_ADMIN_TOKEN } from '../support/start-server.ts';
 
 /**

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { expiryKeys } from '../../src/cluster/expiry-index.ts';
-import { startCluster, until, type TestCluster } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
-import { needServices, SERVICE_URLS } from '../support/services.ts';
+import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { needServices, SERVICE_URLS } from '../../testkit/services.ts';
 
 /** Detection (member TTL 1.5 s + one 250 ms beat) + sweep (250 ms) + activation, with room for a busy box. */
 const EXPIRY_SLACK_MS = 4_000;

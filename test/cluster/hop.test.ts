@@ -14,8 +14,8 @@ import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { NatsBus } from '../../src/persistence/nats-bus.ts';
 import type { CallContext, SeatService } from '../../src/service/seat-service.ts';
 import { clusterSubjects } from '../../src/subjects.ts';
-import { rowLabel, showInput } from '../support/fixtures.ts';
-import { SERVICE_URLS, needServices, uniqueName } from '../support/services.ts';
+import { rowLabel, showInput } from '../../testkit/shows.ts';
+import { SERVICE_URLS, needServices, uniqueName } from '../../testkit/services.ts';
 
 /** Small enough that every map of a few thousand seats crosses in parts. */
 const FRAME_BYTES = 8 * 1024;

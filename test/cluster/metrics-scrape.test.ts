@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startCluster, type TestCluster } from '../support/cluster.ts';
+import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
 import { HISTOGRAM_SERIES, deployedExprs, metricNames } from '../support/dashboard-metrics.ts';
-import { showInput } from '../support/fixtures.ts';
-import { needServices } from '../support/services.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { needServices } from '../../testkit/services.ts';
 
 /** Metric names a /metrics page declares (`# TYPE` lines: present even before any value). */
 async function declared(url: string): Promise<Set<string>> {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, until, type TestCluster } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
+import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
 import { startPrivateNats, type PrivateNats } from '../support/private-nats.ts';
-import { needServices } from '../support/services.ts';
+import { needServices } from '../../testkit/services.ts';
 
 /**
  * The cluster's own nats-server is killed and started again (same store, so the event log

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, until, type TestCluster } from '../support/cluster.ts';
-import { needServices } from '../support/services.ts';
+import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
+import { needServices } from '../../testkit/services.ts';
 
 interface Spawned {
   proc: ChildProcess;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import type { OutEvent } from '../../src/persistence/out-events.ts';
-import { startCluster, until, type TestCluster } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
-import { needServices, SERVICE_URLS } from '../support/services.ts';
+import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { needServices, SERVICE_URLS } from '../../testkit/services.ts';
 
 /** BookingConfirmed eventIds per booking in the out stream (a few hundred messages: one request each). */
 async function confirmedInStream(nc: NatsConnection, stream: string): Promise<Map<string, Set<string>>> {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runLoad, seatLabels, verifyShows } from '../../bench/cluster/failover-load.ts';
-import { startCluster, until, type TestCluster } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
-import { needServices, SERVICE_URLS } from '../support/services.ts';
+import { runLoad, seatLabels, verifyShows } from '../../testkit/cluster-load.ts';
+import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { needServices, SERVICE_URLS } from '../../testkit/services.ts';
 
 /**
  * The owner of a show is SIGSTOPped until the others dropped it from the ring and another

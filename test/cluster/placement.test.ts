@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Ring } from '../../src/cluster/ring.ts';
-import { startCluster, type TestCluster } from '../support/cluster.ts';
-import { needServices } from '../support/services.ts';
+import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
+import { needServices } from '../../testkit/services.ts';
 
 const SHOWS = Array.from({ length: 1_000 }, (_, i) => `show-${i}`);
 

@@ -7,8 +7,8 @@ import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { clusterSubjects } from '../../src/subjects.ts';
-import { showInput } from '../support/fixtures.ts';
-import { SERVICE_URLS, needServices, uniqueName } from '../support/services.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { SERVICE_URLS, needServices, uniqueName } from '../../testkit/services.ts';
 
 /**
  * The second guard against two processes with one NODE_ID (the claim at start is the first):

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { startCluster, until, type TestCluster, type WorkerProcess } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
+import { startCluster, until, type TestCluster, type WorkerProcess } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
-import { needServices } from '../support/services.ts';
+import { needServices } from '../../testkit/services.ts';
 
 const MEMBER_TTL_MS = 800;
 const ROWS = 'ABCDEFGHIJ';

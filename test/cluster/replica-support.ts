@@ -6,7 +6,7 @@ import { startClusterTakeover, type ClusterTakeover } from '../../src/cluster/ta
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import { connectTestNats, testLogger, type DurableTestEnv } from '../durable/support.ts';
-import { SERVICE_URLS } from '../support/services.ts';
+import { SERVICE_URLS } from '../../testkit/services.ts';
 
 /** A placement whose member list a test sets by hand (every node of a test shares the ring logic). */
 export class SettablePlacement implements Placement {

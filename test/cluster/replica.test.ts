@@ -6,7 +6,7 @@ import type { ShowCommand } from '../../src/actors/types.ts';
 import { expiryKeys } from '../../src/cluster/expiry-index.ts';
 import { ErrorCode } from '../../src/errors.ts';
 import { checkAccounting } from '../support/core.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { durableTestEnv, eventually, showInput, type DurableTestEnv } from '../durable/support.ts';
 import { deleteRedisKeys, showPlacedOn, startTestWorker, type TestWorker } from './replica-support.ts';
 

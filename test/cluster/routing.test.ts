@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'nats';
-import { startCluster, until, type TestCluster } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
-import { SERVICE_URLS, needServices } from '../support/services.ts';
+import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { SERVICE_URLS, needServices } from '../../testkit/services.ts';
 import { MapReplica, TestClient } from '../integration/ws-harness.ts';
 
 describe('routing through a gateway', { skip: await needServices('postgres', 'nats', 'redis') }, () => {

@@ -9,7 +9,7 @@ import type { Storage } from '../../src/persistence/index.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { PostgresBookingStore, type PostgresBookingStoreOptions } from '../../src/persistence/postgres-booking-store.ts';
 import { createPgPool } from '../../src/persistence/postgres-pool.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, deleteStream, durableTestEnv, eventually, showInput, testLogger, type DurableTestEnv } from './support.ts';
 
 const skip = await needServices('postgres', 'nats');

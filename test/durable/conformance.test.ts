@@ -4,7 +4,7 @@ import { migrate } from '../../src/persistence/postgres-migrations.ts';
 import { createPgPool } from '../../src/persistence/postgres-pool.ts';
 import { PostgresSnapshotStore } from '../../src/persistence/postgres-snapshot-store.ts';
 import { runEventLogConformance, runSnapshotStoreConformance } from '../persistence/conformance.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, createTestDatabase, deleteStream, testLogger } from './support.ts';
 
 const skip = await needServices('postgres', 'nats');

@@ -5,7 +5,7 @@ import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import type { PostgresBookingStore } from '../../src/persistence/postgres-booking-store.ts';
 import { checkAccounting } from '../support/core.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { durableTestEnv, eventually, testLogger, type DurableTestEnv } from './support.ts';
 import { startWorker } from './worker-process.ts';
 

@@ -6,7 +6,7 @@ import type { CommandReply } from '../../src/actors/types.ts';
 import type { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { checkAccounting } from '../support/core.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { createShowCommand, testLogger, twoLogsOnOneStream } from './support.ts';
 
 const skip = await needServices('nats');

@@ -5,7 +5,7 @@ import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import { openEmbeddedStorage } from '../../src/persistence/embedded.ts';
 import type { Storage } from '../../src/persistence/index.ts';
 import { tempDir } from '../persistence/temp-dir.ts';
-import { needServices } from '../support/services.ts';
+import { needServices } from '../../testkit/services.ts';
 import { durableTestEnv, showInput, testLogger } from './support.ts';
 
 const skip = await needServices('postgres', 'nats');

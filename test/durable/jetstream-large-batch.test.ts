@@ -6,8 +6,8 @@ import { ActorHost } from '../../src/actors/actor-host.ts';
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
-import { needServices, uniqueName } from '../support/services.ts';
-import { showDef } from '../support/fixtures.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { connectTestNats, deleteStream } from './support.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 

@@ -11,7 +11,7 @@ import {
   versionBelow,
 } from '../../src/persistence/jetstream-event-log.ts';
 import type { LogEntry } from '../../src/persistence/ports.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, deleteStream, eventually, testLogger } from './support.ts';
 
 const skip = await needServices('nats');

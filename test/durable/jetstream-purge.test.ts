@@ -8,8 +8,8 @@ import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import type { Storage } from '../../src/persistence/index.ts';
 import type { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { SeatError } from '../../src/errors.ts';
-import { showDef } from '../support/fixtures.ts';
-import { needServices } from '../support/services.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { needServices } from '../../testkit/services.ts';
 import { connectTestNats, durableTestEnv, eventually, testLogger as logger, type DurableTestEnv } from './support.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 

@@ -17,8 +17,8 @@ import { outEventPublisher, type ShowCancelledOut } from '../../src/persistence/
 import type { Bus, LogEntry } from '../../src/persistence/ports.ts';
 import { newId } from '../../src/service/local-seat-service.ts';
 import { OUT_SUBJECTS } from '../../src/subjects.ts';
-import { showDef } from '../support/fixtures.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, deleteStream, eventually, testLogger as logger } from './support.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { openStorage } from '../../src/persistence/index.ts';
-import { needServices } from '../support/services.ts';
+import { needServices } from '../../testkit/services.ts';
 import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import { connectTestNats, durableTestEnv, testLogger } from './support.ts';
 

@@ -7,7 +7,7 @@ import { NatsBus } from '../../src/persistence/nats-bus.ts';
 import type { OutEvent } from '../../src/persistence/out-events.ts';
 import type { Bus } from '../../src/persistence/ports.ts';
 import { OUT_SUBJECTS } from '../../src/subjects.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, durableTestEnv, eventually, showInput, testLogger } from './support.ts';
 
 const skip = await needServices('postgres', 'nats');

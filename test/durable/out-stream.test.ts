@@ -5,7 +5,7 @@ import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import type { OutEvent } from '../../src/persistence/out-events.ts';
 import { OUT_SUBJECTS } from '../../src/subjects.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, durableTestEnv, eventually, showInput, testLogger, type DurableTestEnv } from './support.ts';
 import { startWorker } from './worker-process.ts';
 

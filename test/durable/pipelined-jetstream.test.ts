@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { NatsConnection } from 'nats';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { runPipelinedClients } from '../support/pipelined-clients.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, deleteStream, testLogger } from './support.ts';
 
 const skip = await needServices('nats');

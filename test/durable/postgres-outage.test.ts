@@ -6,7 +6,7 @@ import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
 import type { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { PostgresBookingStore } from '../../src/persistence/postgres-booking-store.ts';
 import { createPgPool } from '../../src/persistence/postgres-pool.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { durableTestEnv, eventually, showInput, testLogger, type DurableTestEnv } from './support.ts';
 

@@ -7,7 +7,7 @@ import { PostgresBookingStore } from '../../src/persistence/postgres-booking-sto
 import { PostgresCatalog } from '../../src/persistence/postgres-catalog.ts';
 import { loadMigrations, migrate } from '../../src/persistence/postgres-migrations.ts';
 import { createPgPool } from '../../src/persistence/postgres-pool.ts';
-import { needServices } from '../support/services.ts';
+import { needServices } from '../../testkit/services.ts';
 import { createTestDatabase, testLogger } from './support.ts';
 
 const skip = await needServices('postgres');

@@ -9,7 +9,7 @@ import type { Storage } from '../../src/persistence/index.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import type { PostgresBookingStore } from '../../src/persistence/postgres-booking-store.ts';
 import { checkAccounting } from '../support/core.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { durableTestEnv, eventually, showInput, testLogger, type DurableTestEnv } from './support.ts';
 import type { BookingGranted } from '../../src/service/seat-service.ts';
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import type { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
-import { needServices, uniqueName } from '../support/services.ts';
+import { needServices, uniqueName } from '../../testkit/services.ts';
 import { createShowCommand, testLogger, twoLogsOnOneStream } from './support.ts';
 
 const skip = await needServices('nats');

@@ -1,13 +1,13 @@
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
 import type { ShowCommand } from '../../src/actors/types.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
-import { showInput as fixtureInput } from '../support/fixtures.ts';
+import { showInput as fixtureInput } from '../../testkit/shows.ts';
 import { connect, type NatsConnection } from 'nats';
 import pg from 'pg';
 import pino from 'pino';
 import type { ShowDefinition } from '../../src/actors/types.ts';
 import type { DurableOptions } from '../../src/persistence/durable-storage.ts';
-import { SERVICE_URLS, uniqueName } from '../support/services.ts';
+import { SERVICE_URLS, uniqueName } from '../../testkit/services.ts';
 
 /** Tests are quiet unless LOG_LEVEL says otherwise. */
 export const testLogger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -90,8 +90,8 @@ export async function durableTestEnv(prefix = 'dur'): Promise<DurableTestEnv> {
   };
 }
 
-/** The durable tests' name for the shared wait (test/support/wait.ts). */
-export { until as eventually } from '../support/wait.ts';
+/** The durable tests' name for the shared wait (testkit/wait.ts). */
+export { until as eventually } from '../../testkit/wait.ts';
 
 /** A show of `rows` × `perRow` seats for the seat service (limits and offers defaulted). */
 export function showInput(id: string, rows = 4, perRow = 25): Omit<ShowDefinition, 'limits' | 'offers'> {

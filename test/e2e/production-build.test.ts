@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { spawnServer } from '../support/spawn-server.ts';
+import { spawnServer } from '../../testkit/spawn-server.ts';
 
 const run = promisify(execFile);
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient, SeatClientError, type LiveSeatMap } from '../../src/client/index.ts';
-import { until } from '../support/cluster.ts';
-import { showInput } from '../support/fixtures.ts';
-import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { until } from '../../testkit/cluster.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { spawnServer, type SpawnedServer } from '../../testkit/spawn-server.ts';
 
 const ADMIN_TOKEN = 'client-test-admin-token-0123';
 

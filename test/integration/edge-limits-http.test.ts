@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawnServer } from '../support/spawn-server.ts';
+import { spawnServer } from '../../testkit/spawn-server.ts';
 import { showBody, startTestServer, type TestServer } from '../support/start-server.ts';
 
 /**

@@ -5,7 +5,7 @@ import { logger } from '../../src/logger.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
 import { showBody, startTestServer, type TestServer } from '../support/start-server.ts';
 import { undescribed } from '../support/undescribed.ts';
-import { until } from '../support/wait.ts';
+import { until } from '../../testkit/wait.ts';
 
 type Message = { subject: string; event: Record<string, any> };
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts';
+import { spawnServer, type SpawnedServer } from '../../testkit/spawn-server.ts';
 import { request, showBody } from '../support/start-server.ts';
 
 const ADMIN = 'restart-admin-token-123';

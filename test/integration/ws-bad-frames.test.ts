@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CloseCode } from '../../src/gateway/ws/index.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { TestClient, startWsServer, type WsTestServer } from './ws-harness.ts';
 
 const MAX_SUBS = 3;

@@ -4,7 +4,7 @@
 import pino from 'pino';
 import { ErrorCode, SeatError } from '../../src/errors.ts';
 import type { AppendBatch, EventLog, LogEntry } from '../../src/persistence/index.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { startWsServer } from './ws-harness.ts';
 
 /**

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { CLIENT_FRAMES, SERVER_FRAMES } from '../../src/contract/asyncapi.ts';
 import { showBody, startTestServer, type TestServer } from '../support/start-server.ts';
 import { undescribed } from '../support/undescribed.ts';
-import { until } from '../support/wait.ts';
+import { until } from '../../testkit/wait.ts';
 
 type Frame = Record<string, any>;
 

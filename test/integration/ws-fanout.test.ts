@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { MapReplica, startWsServer, type Frame, type WsTestServer } from './ws-harness.ts';
 
 const SUBSCRIBERS = 1_000;

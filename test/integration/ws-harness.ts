@@ -9,7 +9,7 @@ import { attachWebSocket, type WebSocketGateway, type WebSocketOptions } from '.
 import { createEdgeLimiter, NO_RATE_LIMITS } from '../../src/gateway/limits/index.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 /** A node (memory storage) behind a plain http server with only the WebSocket and the page. */
 export interface WsTestServer {

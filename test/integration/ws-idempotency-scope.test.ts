@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS } from '../../src/actors/defaults.ts';
 import { EdgeIdentity } from '../../src/gateway/caller.ts';
 import { CustomerTokens } from '../../src/gateway/customer-token.ts';
 import { ErrorCode, SeatError } from '../../src/errors.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { TestClient, startWsServer, type WsTestServer } from './ws-harness.ts';
 
 const SECRET = 'ws-customer-token-secret-0123456789abc';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { MapReplica, TestClient, startWsServer, type Frame, type WsTestServer } from './ws-harness.ts';
 
 /** Frames for `showId` until `subscribed` or `snapshot` (inclusive), in arrival order. */

@@ -10,8 +10,8 @@ import { openDurableStorage, openEmbeddedStorage, type Storage } from '../../src
 import { HoldTokens } from '../../src/service/hold-tokens.ts';
 import { LocalSeatService } from '../../src/service/local-seat-service.ts';
 import { durableTestEnv, eventually } from '../durable/support.ts';
-import { showDef } from '../support/fixtures.ts';
-import { needServices } from '../support/services.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { needServices } from '../../testkit/services.ts';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const RETENTION_SECONDS = 60;

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.ts';
 import { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import { FileSnapshotStore } from '../../src/persistence/file-snapshot-store.ts';
 import { openEmbeddedStorage, openStorage } from '../../src/persistence/index.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { runEventLogConformance, runSnapshotStoreConformance } from './conformance.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
 

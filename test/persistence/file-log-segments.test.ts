@@ -10,7 +10,7 @@ import { DEFAULT_RECORD_PAYLOAD_BYTES, FileEventLog, type FileEventLogOptions } 
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { FileSnapshotStore } from '../../src/persistence/file-snapshot-store.ts';
 import type { EventLog, LogEntry } from '../../src/persistence/ports.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 import { garble } from './file-damage.ts';

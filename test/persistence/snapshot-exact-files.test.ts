@@ -9,7 +9,7 @@ import { FileEventLog } from '../../src/persistence/file-event-log.ts';
 import { FileSnapshotStore } from '../../src/persistence/file-snapshot-store.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { checkAccounting } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
 
 const SHOW = 'files';

@@ -6,8 +6,8 @@ import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openEmbeddedStorage } from '../../src/persistence/embedded.ts';
 import type { OutEvent } from '../../src/persistence/out-events.ts';
 import { verifyWebhookSignature, webhookSignature } from '../../src/persistence/webhook-relay.ts';
-import { showInput } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
 
 const SECRET = 'webhook-test-secret-0123456789';

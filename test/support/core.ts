@@ -4,7 +4,7 @@ import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
 import type { CommandReply, ShowCommand, ShowDefinition } from '../../src/actors/types.ts';
 import { SeatError } from '../../src/errors.ts';
-import { showDef } from './fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { seatIndexOf } from '../../src/actors/seat-map.ts';
 import { showReport } from '../../src/actors/report.ts';
 import { salesOf, seatTally } from '../../src/actors/report-tally.ts';

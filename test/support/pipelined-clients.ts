@@ -8,7 +8,7 @@ import type { EventLog, SnapshotStore } from '../../src/persistence/ports.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { checkAccounting } from './core.ts';
 import { FaultyLog, type AppendStep } from './faulty-log.ts';
-import { showDef } from './fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 

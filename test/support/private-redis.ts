@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort } from '../../bench/lib/free-port.ts';
-import { until } from './cluster.ts';
+import { freePort } from '../../testkit/free-port.ts';
+import { until } from '../../testkit/cluster.ts';
 
 /**
  * A redis-server of one test's own, on a free loopback port, without persistence: the test

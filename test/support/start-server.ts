@@ -6,7 +6,7 @@ import { logger as rootLogger, type Logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
 import type { LocalSeatService } from '../../src/service/local-seat-service.ts';
-import { showInput } from './fixtures.ts';
+import { showInput } from '../../testkit/shows.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const TEST_HOLD_TOKEN_SECRET = 'test-hold-token-secret-0123456789';

@@ -9,7 +9,7 @@ import { SeatError } from '../../src/errors.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { CoreDriver, checkAccounting } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.parse('2026-11-01T10:00:00Z');

@@ -6,8 +6,8 @@ import { openEmbeddedStorage, openMemoryStorage } from '../../src/persistence/in
 import type { AppendBatch, EventLog } from '../../src/persistence/ports.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { silentLogger, tempDir } from '../persistence/temp-dir.ts';
-import { showDef } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 
 const logger = pino({ level: 'silent' });
 

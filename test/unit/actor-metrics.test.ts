@@ -7,8 +7,8 @@ import { SeatError } from '../../src/errors.ts';
 import { registry } from '../../src/metrics.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import type { EventLog } from '../../src/persistence/ports.ts';
-import { showDef } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.parse('2026-11-01T10:00:00Z');

@@ -8,7 +8,7 @@ import type { HoldReply } from '../../src/actors/types.ts';
 import { SeatError } from '../../src/errors.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { checkAccounting } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: 'silent' });
 const ROWS = 3;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.ts';
 import { BookingGroupCommit, chunkRows, rowsOfGroup, takeGroup, type EncodedRow, type PendingCall } from '../../src/persistence/booking-group-commit.ts';
-import { until } from '../support/wait.ts';
+import { until } from '../../testkit/wait.ts';
 
 const row = (key: string, bytes = 10): EncodedRow => ({ key, json: 'x'.repeat(bytes) });
 

@@ -5,8 +5,8 @@ import type { BookingView } from '../../src/actors/types.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import type { BookingStore } from '../../src/persistence/ports.ts';
-import { showInput } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 
 const logger = pino({ level: 'silent' });
 

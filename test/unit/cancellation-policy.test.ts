@@ -11,7 +11,7 @@ import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { HoldTokens } from '../../src/service/hold-tokens.ts';
 import pino from 'pino';
 import { CoreDriver, checkAccounting } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const HOUR = 3_600_000;
 /** showDef's start: 2026-12-01T19:30:00+05:30. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Attempt } from '../../bench/chaos/customers.ts';
-import { summarize } from '../../bench/chaos/summary.ts';
+import type { Attempt } from '../../testkit/chaos/customers.ts';
+import { summarize } from '../../testkit/chaos/summary.ts';
 
 const at = (op: Attempt['op'], startedAt: number, endedAt: number, status: number, code?: string): Attempt => ({ op, showId: 's', startedAt, endedAt, status, ...(code ? { code } : {}) });
 

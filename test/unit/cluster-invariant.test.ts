@@ -6,7 +6,7 @@ import { logger } from '../../src/logger.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import type { BookingView } from '../../src/actors/types.ts';
-import { showInput } from '../support/fixtures.ts';
+import { showInput } from '../../testkit/shows.ts';
 import { rng, showIds } from './cluster-support.ts';
 
 /** Answers a client may get while the cluster churns; anything else is a bug. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { InProcessCluster } from '../../src/cluster/in-process/cluster.ts';
 import type { SentMessage } from '../../src/cluster/in-process/transport.ts';
 import { clusterSubjects } from '../../src/subjects.ts';
-import { showInput } from '../support/fixtures.ts';
+import { showInput } from '../../testkit/shows.ts';
 
 describe('packing ops into hop requests', () => {
   const clusters: InProcessCluster[] = [];

@@ -4,7 +4,7 @@ import { InProcessCluster, IN_PROCESS_MEMBER_TTL_MS } from '../../src/cluster/in
 import { InProcessMembership } from '../../src/cluster/in-process/membership.ts';
 import { ManualClock } from '../../src/cluster/in-process/manual-clock.ts';
 import { Ring, type Member } from '../../src/cluster/ring.ts';
-import { until } from '../support/wait.ts';
+import { until } from '../../testkit/wait.ts';
 import { showIds } from './cluster-support.ts';
 
 const ids = showIds(3000);

@@ -4,8 +4,8 @@ import { InProcessCluster } from '../../src/cluster/in-process/cluster.ts';
 import { MAX_ROUTE_ATTEMPTS } from '../../src/cluster/remote-seat-service.ts';
 import { ErrorCode } from '../../src/errors.ts';
 import { clusterSubjects } from '../../src/subjects.ts';
-import { showInput } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 import { retriesFor, showIds } from './cluster-support.ts';
 
 const heldSeats = (seats: Array<{ status: string }>) => seats.filter((s) => s.status !== 'available').length;

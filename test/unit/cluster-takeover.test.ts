@@ -2,8 +2,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InProcessCluster, IN_PROCESS_MEMBER_TTL_MS } from '../../src/cluster/in-process/cluster.ts';
 import { ErrorCode } from '../../src/errors.ts';
-import { showInput } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 import { showIds } from './cluster-support.ts';
 
 describe('takeover and handover', () => {

@@ -6,7 +6,7 @@ import { decide } from '../../src/actors/decide.ts';
 import type { ShowCommand, ShowEvent } from '../../src/actors/types.ts';
 import { DEFAULT_LIMITS } from '../../src/actors/defaults.ts';
 import { checkAccounting, CoreDriver } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const capped = (cap: number) => showDef('s1', 2, 10, { limits: { ...DEFAULT_LIMITS, maxSeatsPerCustomer: cap } });
 const seatsOf = (d: CoreDriver, customerId: string) => d.s.seatsByCustomer.get(customerId) ?? 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SEAT_AVAILABLE, SEAT_BLOCKED, SEAT_BOOKED, SEAT_HELD } from '../../src/actors/types.ts';
 import { checkAccounting, CoreDriver } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { seatIndexOf } from '../../src/actors/seat-map.ts';
 
 describe('extend', () => {

@@ -9,7 +9,7 @@ import { checkIdempotencyKey } from '../../src/gateway/edge-rules.ts';
 import { peerAddress } from '../../src/gateway/grpc/handlers.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const SECRET = 'unit-customer-token-secret-0123456789';
 const NOW = Date.parse('2026-11-27T10:00:00Z');

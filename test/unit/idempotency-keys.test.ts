@@ -6,7 +6,7 @@ import { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS, IDEMPOTENCY_KEYS_MAX } from '../../
 import { deserializeState, serializeState } from '../../src/actors/state-codec.ts';
 import type { ShowCommand } from '../../src/actors/types.ts';
 import { CoreDriver } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const MINUTE = 60_000;
 

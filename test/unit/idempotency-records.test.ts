@@ -7,7 +7,7 @@ import { deserializeState, serializeState, type SerializedState } from '../../sr
 import type { ShowState } from '../../src/actors/show-state.ts';
 import type { CommandReply, KeyedCommand, ShowCommand, ShowEvent } from '../../src/actors/types.ts';
 import { CoreDriver } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const MINUTE = 60_000;
 

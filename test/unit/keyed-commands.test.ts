@@ -4,8 +4,8 @@ import pino from 'pino';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
 import type { CallContext } from '../../src/service/seat-service.ts';
-import { showInput } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 
 const logger = pino({ level: 'silent' });
 const SHOW = 'keyed';

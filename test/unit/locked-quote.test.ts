@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { holdReply } from '../../src/actors/views.ts';
 import { CoreDriver, checkAccounting } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 /** Row A gold 50,000, row B silver 20,000; the 3rd ticket half price; 19:30 (no afternoon offer). */
 function twoCategoryShow(startsAt = '2026-12-01T19:30:00+05:30'): CoreDriver {

@@ -5,7 +5,7 @@ import { ActorHost } from '../../src/actors/actor-host.ts';
 import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { MemoryEventLog, MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { outEventsOf, type ShowCancelledOut, type ShowChangedOut } from '../../src/persistence/out-events.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const logger = pino({ level: 'silent' });

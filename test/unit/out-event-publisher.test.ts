@@ -7,7 +7,7 @@ import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { MemoryEventLog, MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { outEventPublisher, outEventsOf, type OutEvent } from '../../src/persistence/out-events.ts';
 import type { Bus } from '../../src/persistence/ports.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: 'silent' });
 const LIMIT = 16 * 1024;

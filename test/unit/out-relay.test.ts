@@ -5,8 +5,8 @@ import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
 import type { OutEvent, OutMessage } from '../../src/persistence/out-events.ts';
 import type { OutSink } from '../../src/persistence/out-relay.ts';
-import { showInput } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showInput } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 
 const logger = pino({ level: 'silent' });
 const SECRET = 'out-relay-test-secret-0123456789';

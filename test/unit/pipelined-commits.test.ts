@@ -10,8 +10,8 @@ import { openMemoryStorage } from '../../src/persistence/index.ts';
 import type { AppendBatch } from '../../src/persistence/ports.ts';
 import { checkAccounting } from '../support/core.ts';
 import { FaultyLog, type AppendStep } from '../support/faulty-log.ts';
-import { showDef } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 
 const logger = pino({ level: 'silent' });
 const DEPTH = 4;

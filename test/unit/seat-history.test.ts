@@ -7,7 +7,7 @@ import { openEmbeddedStorage, openMemoryStorage } from '../../src/persistence/in
 import { tempDir } from '../persistence/temp-dir.ts';
 import type { EventLog } from '../../src/persistence/ports.ts';
 import { readSeatHistory } from '../../src/service/seat-history-reader.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: 'silent' });
 

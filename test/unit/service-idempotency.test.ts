@@ -4,7 +4,7 @@ import pino from 'pino';
 import { retentionMs } from '../../src/actors/idempotency.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: 'silent' });
 

@@ -6,7 +6,7 @@ import { LayoutCache, expandSeatMap, expandView, layoutIndex, mapWireOf, viewToM
 import { logger } from '../../src/logger.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import { showInput } from '../support/fixtures.ts';
+import { showInput } from '../../testkit/shows.ts';
 
 describe('the compact map on the hop', () => {
   test('expanded at the edge, it equals the owner\'s full view and seat map, through holds, bookings, blocks, a layout change and a cancellation', async () => {

@@ -5,7 +5,7 @@ import type { ShowState } from '../../src/actors/show-state.ts';
 import { deserializeState, serializeState } from '../../src/actors/state-codec.ts';
 import type { ShowDefinition } from '../../src/actors/types.ts';
 import { CoreDriver, checkAccounting } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 /** Two sections, two categories: main rows A, B gold (5 seats each), balcony row C silver (4 seats). */
 function twoSections(): ShowDefinition {

@@ -12,7 +12,7 @@ import { SeatError } from '../../src/errors.ts';
 import { MemoryEventLog } from '../../src/persistence/memory-store.ts';
 import type { Snapshot, SnapshotStore } from '../../src/persistence/ports.ts';
 import { checkAccounting } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: 'silent' });
 const ROWS = 3;

@@ -11,7 +11,7 @@ import { deserializeState, serializeState } from '../../src/actors/state-codec.t
 import { SEAT_AVAILABLE, SEAT_BOOKED, SEAT_HELD, type Layout, type RowDefinition, type ShowDefinition, type ShowEvent } from '../../src/actors/types.ts';
 import { showView } from '../../src/actors/views.ts';
 import { checkAccounting, CoreDriver } from '../support/core.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 
 const T0 = Date.parse('2026-11-01T10:00:00Z');
 const row = (label: string, seats: number, firstNumber?: number): RowDefinition => ({

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import { showDef } from '../support/fixtures.ts';
-import { until } from '../support/wait.ts';
+import { showDef } from '../../testkit/shows.ts';
+import { until } from '../../testkit/wait.ts';
 
 const logger = pino({ level: 'silent' });
 

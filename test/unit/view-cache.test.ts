@@ -7,7 +7,7 @@ import { SEAT_STATUSES } from '../../src/actors/types.ts';
 import { compactStatuses, showView } from '../../src/actors/views.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { ViewCache, type ViewCacheOptions } from '../../src/service/view-cache.ts';
-import { showDef } from '../support/fixtures.ts';
+import { showDef } from '../../testkit/shows.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 
 const logger = pino({ level: 'silent' });

@@ -1,4 +1,4 @@
-import { skewedClockEnv, SKEW_METHOD } from '../../../test/support/skewed-clock.ts';
+import { skewedClockEnv, SKEW_METHOD } from '../../skewed-clock.ts';
 import type { Fault } from './fault.ts';
 
 const SKEW_MS = 30_000;

@@ -4,8 +4,8 @@
  * across it, then the promises checked on that fault's shows. Used by `npm run chaos`
  * (bench/chaos/run.ts) and by the short version in test/cluster/chaos.test.ts.
  */
-import { startCluster, until, type TestCluster } from '../../test/support/cluster.ts';
-import { showInput } from '../../test/support/fixtures.ts';
+import { startCluster, until, type TestCluster } from '../cluster.ts';
+import { showInput } from '../shows.ts';
 import { Customers, DEFAULT_CUSTOMER_OPTIONS } from './customers.ts';
 import type { ChaosContext, Fault } from './faults/index.ts';
 import { checkInvariants, type InvariantReport } from './invariants.ts';

@@ -12,7 +12,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../lib/free-port.ts';
+import { freePort } from '../free-port.ts';
 
 export interface ServiceControl {
   readonly name: 'nats' | 'redis' | 'postgres';

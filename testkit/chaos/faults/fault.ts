@@ -1,4 +1,4 @@
-import type { TestCluster } from '../../../test/support/cluster.ts';
+import type { TestCluster } from '../../cluster.ts';
 import type { PrivateServices } from '../private-services.ts';
 
 /** What a fault may touch: the private servers and the cluster's processes. */

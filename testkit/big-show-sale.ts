@@ -1,12 +1,12 @@
 /**
  * Selling a stadium through a cluster gateway, and listening for what its cancellation
- * publishes: shared by test/cluster/big-show-sale.test.ts and bench/cluster/big-show.ts.
+ * publishes: shared by test/cluster/big-show-sale.test.ts and bench/cluster/big-show-bench.ts.
  */
 import { connect, type NatsConnection, type Subscription } from 'nats';
-import type { OutEvent } from '../../src/persistence/out-events.ts';
-import { OUT_SUBJECTS } from '../../src/subjects.ts';
-import { SERVICE_URLS } from '../support/services.ts';
-import type { TestCluster } from '../support/cluster.ts';
+import type { OutEvent } from '../src/persistence/out-events.ts';
+import { OUT_SUBJECTS } from '../src/subjects.ts';
+import { SERVICE_URLS } from './services.ts';
+import type { TestCluster } from './cluster.ts';
 
 export interface Sale {
   /** Booking id → its total, for every booking made. */

@@ -3,6 +3,7 @@
  * [started, injected); during = [injected, healed); after = [healed + 1 s, settled). An error is a 5xx or no answer (599); 4xx
  * answers (sold out, expired hold) are the API working.
  */
+import { percentile } from '../percentile.ts';
 import type { Attempt, Op } from './customers.ts';
 
 export interface FaultWindow {
@@ -66,10 +67,9 @@ function phase(attempts: Attempt[], fromMs: number, toMs: number): PhaseStats {
   };
 }
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] as number;
+/** The nearest-rank p50 (a real sample, the lower middle for an even count); null when empty. */
+function p50OrNull(values: number[]): number | null {
+  return values.length === 0 ? null : percentile(values, 50);
 }
 
 function recover(attempts: Attempt[], w: FaultWindow, op?: Op): number {
@@ -101,7 +101,7 @@ export function summarize(all: Attempt[], w: FaultWindow): FaultSummary {
     during: inFault(during),
     duringHolds: inFault(during.filter((a) => a.op === 'hold')),
     duringConfirms: inFault(during.filter((a) => a.op === 'confirm')),
-    failLatencyP50Ms: median(during.filter(isError).map((a) => a.endedAt - a.startedAt)),
+    failLatencyP50Ms: p50OrNull(during.filter(isError).map((a) => a.endedAt - a.startedAt)),
     recoverMs: recover(all, w),
     holdRecoverMs: recover(all, w, 'hold'),
     confirmRecoverMs: recover(all, w, 'confirm'),

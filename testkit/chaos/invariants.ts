@@ -5,7 +5,7 @@
  * hold probes ended within 1 s of their deadline. Problems come back classified, so the table can say "0 lost, 0 oversold".
  */
 import pg from 'pg';
-import { findProblems, type ClusterStorageRef, type Problem } from '../cluster/failover-load.ts';
+import { findProblems, type ClusterStorageRef, type Problem } from '../cluster-load.ts';
 import type { AckedBooking } from './customers.ts';
 import type { ProbeResult } from './probes.ts';
 

@@ -12,12 +12,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
-import { evolve } from '../../src/actors/evolve.ts';
-import type { ShowState } from '../../src/actors/show-state.ts';
-import { deserializeState, type SerializedState } from '../../src/actors/state-codec.ts';
-import { connectNats } from '../../src/persistence/durable-storage.ts';
-import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
-import { forEachSeatLabel } from '../../src/actors/seat-map.ts';
+import { evolve } from '../src/actors/evolve.ts';
+import type { ShowState } from '../src/actors/show-state.ts';
+import { deserializeState, type SerializedState } from '../src/actors/state-codec.ts';
+import { connectNats } from '../src/persistence/durable-storage.ts';
+import { JetStreamEventLog } from '../src/persistence/jetstream-event-log.ts';
+import { forEachSeatLabel } from '../src/actors/seat-map.ts';
+import { percentile } from './percentile.ts';
 
 export interface LoadTarget {
   /** Gateway base URL. */
@@ -46,6 +47,7 @@ export function seatLabels(rows: number, perRow: number): string[] {
   return out;
 }
 
+// Raw fetch, not the typed client: the fixed 50 ms retry cadence and the per-status counts are what failover times are read from.
 async function call(url: string, method: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: any }> {
   const r = await fetch(url, {
     method,
@@ -113,13 +115,6 @@ export function runLoad(target: LoadTarget, showIds: string[], seats: string[], 
   const loops = showIds.flatMap((id) => Array.from({ length: concurrencyPerShow }, () => loop(id)));
   const done = Promise.all(loops).then(() => stats);
   return { stats, stop: () => void (stopped = true), done };
-}
-
-/** p-th percentile (0..100) of a list of numbers (nearest rank). */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 export interface FailoverTimes {

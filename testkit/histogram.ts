@@ -66,11 +66,3 @@ export class Histogram {
     return h;
   }
 }
-
-/** Percentile of plain samples (any unit), nearest-rank; 0 for an empty list. */
-export function percentile(samples: readonly number[], p: number): number {
-  if (samples.length === 0) return 0;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1];
-}
