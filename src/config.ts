@@ -130,6 +130,8 @@ const EnvSchema = z.object({
   // -- out-events (at-least-once stream, webhook relay)
   /** JetStream stream the out-events are stored in (durable storage); default SEATS_OUT, or `<NATS_STREAM>_OUT` with a NATS_STREAM of its own. */
   OUT_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
+  /** Byte cap of the out stream (oldest dropped first); unset: no cap, messages leave by age (7 days). JetStream reserves the cap on the server at creation. */
+  OUT_STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
   /** Embedded mode: POST every out-event to this URL (at least once, in order per show). */
   WEBHOOK_URL: z.string().url().optional(),
   /** Key of the HMAC-SHA256 signature of each webhook body (Seats-Signature header); at least 16 characters. */
@@ -237,6 +239,7 @@ export interface Config {
   bookingWritesInFlight: number;
   // -- out-events (at-least-once stream, webhook relay)
   outStream: string | undefined;
+  outStreamMaxBytes: number | undefined;
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
   outEventsDieAfterCommitForTests: number | undefined;
@@ -336,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bookingWritesInFlight: e.BOOKING_WRITES_IN_FLIGHT,
     // -- out-events (at-least-once stream, webhook relay)
     outStream: e.OUT_STREAM,
+    outStreamMaxBytes: e.OUT_STREAM_MAX_BYTES,
     webhookUrl: e.WEBHOOK_URL,
     webhookSecret: e.WEBHOOK_SECRET,
     outEventsDieAfterCommitForTests: e.OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS,

@@ -106,6 +106,7 @@ export async function run(opts: BigCommandsOptions): Promise<void> {
     await log.close();
     const jsm = await nc.jetstreamManager();
     await jsm.streams.delete(stream).catch(() => false);
+    await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
     await nc.close();
   }
 }

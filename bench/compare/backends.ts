@@ -187,7 +187,10 @@ async function startSeatCluster(name: BackendName, opts: StartOptions): Promise<
     await Promise.all(procs.map((p) => p.stop()));
     rmSync(dataDir, { recursive: true, force: true });
     if (created) await dropDatabase(dbName).catch(() => undefined);
-    if (durable) await deleteStream(names.NATS_STREAM).catch(() => undefined);
+    if (durable) {
+      await deleteStream(names.NATS_STREAM).catch(() => undefined);
+      await deleteStream(`${names.NATS_STREAM}_OUT`).catch(() => undefined);
+    }
     if (name === 'seat-cluster-cluster') await deleteKeys(`${names.CLUSTER_PREFIX}:`).catch(() => undefined);
   };
   try {

@@ -329,7 +329,10 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
     } finally {
       if (needsServices) {
         const nc = await connect({ servers: NATS_URL });
-        await (await nc.jetstreamManager()).streams.delete(stream).catch(() => false);
+        const jsm = await nc.jetstreamManager();
+        // The stream and the out-events stream opened beside it (`<stream>_OUT`).
+        await jsm.streams.delete(stream).catch(() => false);
+        await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
         await nc.close();
         await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       }

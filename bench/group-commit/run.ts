@@ -151,7 +151,10 @@ function median(xs: number[]): number {
 async function deleteStream(): Promise<void> {
   const nc = await connect({ servers: NATS_URL });
   try {
-    await (await nc.jetstreamManager()).streams.delete(stream).catch(() => false);
+    const jsm = await nc.jetstreamManager();
+    // The stream and the out-events stream opened beside it (`<stream>_OUT`).
+    await jsm.streams.delete(stream).catch(() => false);
+    await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
   } finally {
     await nc.close();
   }

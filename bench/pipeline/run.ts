@@ -188,7 +188,10 @@ async function main(): Promise<void> {
             }
   } finally {
     const nc = await connect({ servers: NATS_URL });
-    await (await nc.jetstreamManager()).streams.delete(stream).catch(() => false);
+    const jsm = await nc.jetstreamManager();
+    // The stream and the out-events stream opened beside it (`<stream>_OUT`).
+    await jsm.streams.delete(stream).catch(() => false);
+    await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
     await nc.close();
     await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }

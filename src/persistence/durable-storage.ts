@@ -36,6 +36,8 @@ export interface DurableOptions {
   purgeBelowSnapshots?: boolean;
   /** JetStream stream of the out-events (OUT_STREAM; default see outStreamName). */
   outStream?: string;
+  /** Byte cap of the out stream (OUT_STREAM_MAX_BYTES); none by default. */
+  outStreamMaxBytes?: number;
 }
 
 /**
@@ -108,7 +110,7 @@ export async function openDurableStorage(
       ...(overrides.eventSubjectPrefix !== undefined ? { subjectPrefix: overrides.eventSubjectPrefix } : {}),
     });
     const bus = new NatsBus(nc, { logger, ...(overrides.busSubjectPrefix ? { subjectPrefix: overrides.busSubjectPrefix } : {}) });
-    const outSink = await openOutStream(nc, { stream: outStreamName(overrides.outStream, overrides.stream), subjectPrefix: overrides.busSubjectPrefix, logger });
+    const outSink = await openOutStream(nc, { stream: outStreamName(overrides.outStream, overrides.stream), subjectPrefix: overrides.busSubjectPrefix, logger, ...(overrides.outStreamMaxBytes !== undefined ? { maxBytes: overrides.outStreamMaxBytes } : {}) });
     const snapshots = new PostgresSnapshotStore(pool, {
       afterReplace: overrides.purgeBelowSnapshots === false ? undefined : (showId, replacedSeq) => purgeBelow(events, showId, replacedSeq, log),
     });

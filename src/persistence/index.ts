@@ -68,5 +68,6 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     ...(config.eventSubjectPrefix !== undefined ? { eventSubjectPrefix: config.eventSubjectPrefix } : {}),
     ...(config.busSubjectPrefix !== undefined ? { busSubjectPrefix: config.busSubjectPrefix } : {}),
     ...(config.outStream !== undefined ? { outStream: config.outStream } : {}),
+    ...(config.outStreamMaxBytes !== undefined ? { outStreamMaxBytes: config.outStreamMaxBytes } : {}),
   });
 }

@@ -13,8 +13,12 @@ export const DEFAULT_OUT_STREAM = 'SEATS_OUT';
 export const OUT_STREAM_DUPLICATE_WINDOW_MS = 10 * 60_000;
 /** Retention: a consumer may be away this long (7 days) and still catch up. */
 export const OUT_STREAM_MAX_AGE_MS = 7 * 24 * 3_600_000;
-/** Retention: at most this much on disk (8 GiB); the oldest messages go first. */
-export const OUT_STREAM_MAX_BYTES = 8 * 1024 ** 3;
+/**
+ * Retention by size: none by default (-1), the age limit alone. JetStream reserves a stream's
+ * max_bytes from the server's store when the stream is created, so a fixed default (8 GiB)
+ * would refuse to start on a server with less room, or once a few clusters share one.
+ */
+export const OUT_STREAM_MAX_BYTES = -1;
 /** A publish not acknowledged within this long is retried (same Nats-Msg-Id). */
 export const OUT_PUBLISH_TIMEOUT_MS = 5_000;
 /** Publishes in flight at once, across shows. */

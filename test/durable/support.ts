@@ -51,6 +51,7 @@ export async function deleteStream(stream: string): Promise<void> {
   try {
     const jsm = await nc.jetstreamManager();
     await jsm.streams.delete(stream).catch(() => false);
+    await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
   } finally {
     await nc.close();
   }
