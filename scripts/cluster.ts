@@ -10,7 +10,9 @@
  * The edge limits keep their product defaults (shared through Redis by the gateways); a load
  * test that drives every client from this machine's one address sets them itself, e.g.
  * `RATE_LIMIT_HOLDS_PER_MINUTE=0 WS_MAX_SOCKETS_PER_ADDRESS=0 npm run cluster` (the whole
- * environment is passed to every process).
+ * environment is passed to every process). So is NATS_STREAM: a cluster on a stream of its own
+ * also gets its out-events in `<NATS_STREAM>_OUT`. Stopping keeps the database and both streams
+ * (the next start carries on from them); testkit/seat-streams.ts deletes the pair.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -28,11 +28,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { connect as natsConnect } from 'nats';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SERVICE_URLS, uniqueName } from './services.ts';
 import { EDGE_LIMITS_OFF_ENV } from './spawn-server.ts';
+import { deleteSeatStreamsAt } from './seat-streams.ts';
 import { until } from './wait.ts';
 
 export interface ClusterOptions {
@@ -279,16 +279,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     );
     await Promise.allSettled([
       pgAdmin(services.postgres, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)),
-      (async () => {
-        const nc = await natsConnect({ servers: services.nats });
-        try {
-          const jsm = await nc.jetstreamManager();
-          await jsm.streams.delete(stream).catch(() => false);
-          await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
-        } finally {
-          await nc.close();
-        }
-      })(),
+      deleteSeatStreamsAt(services.nats, stream),
       (async () => {
         const redis = new Redis(services.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
         try {

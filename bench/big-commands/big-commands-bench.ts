@@ -8,6 +8,7 @@
  * command line is run.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { deleteSeatStreams } from '../../testkit/seat-streams.ts';
 import { connect } from 'nats';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
@@ -104,9 +105,7 @@ export async function run(opts: BigCommandsOptions): Promise<void> {
     console.log(`\nwrote ${writeJson(resultPath('big-commands'), { at: new Date().toISOString(), ...result })}`);
   } finally {
     await log.close();
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(stream).catch(() => false);
-    await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
+    await deleteSeatStreams(nc, stream);
     await nc.close();
   }
 }

@@ -11,6 +11,7 @@ import { connect as natsConnect } from 'nats';
 import { EVENTS_STREAM, eventSubject } from '../../src/subjects.ts';
 import { createDatabase, DEFAULT_PG_URL, dropDatabase, postgresPids } from '../lib/pg-admin.ts';
 import { freePort } from '../../testkit/free-port.ts';
+import { deleteSeatStreamsAt } from '../../testkit/seat-streams.ts';
 import { pidsByName, processTree, type CpuGroup } from '../lib/proc-cpu.ts';
 import { Api } from './api.ts';
 import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
@@ -188,8 +189,7 @@ async function startSeatCluster(name: BackendName, opts: StartOptions): Promise<
     rmSync(dataDir, { recursive: true, force: true });
     if (created) await dropDatabase(dbName).catch(() => undefined);
     if (durable) {
-      await deleteStream(names.NATS_STREAM).catch(() => undefined);
-      await deleteStream(`${names.NATS_STREAM}_OUT`).catch(() => undefined);
+      await deleteSeatStreamsAt(SERVICE_URLS.nats, names.NATS_STREAM).catch(() => undefined);
     }
     if (name === 'seat-cluster-cluster') await deleteKeys(`${names.CLUSTER_PREFIX}:`).catch(() => undefined);
   };
@@ -244,16 +244,6 @@ async function startSeatCluster(name: BackendName, opts: StartOptions): Promise<
   } catch (err) {
     await cleanup();
     throw err;
-  }
-}
-
-async function deleteStream(stream: string): Promise<void> {
-  const nc = await natsConnect({ servers: SERVICE_URLS.nats, timeout: 5000 });
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(stream).catch(() => undefined);
-  } finally {
-    await nc.close();
   }
 }
 

@@ -35,6 +35,7 @@ import type { BenchOutcome } from '../lib/cli.ts';
 import { Phases } from '../lib/phases.ts';
 import { Histogram } from '../../testkit/histogram.ts';
 import { median } from '../../testkit/percentile.ts';
+import { deleteSeatStreamsAt } from '../../testkit/seat-streams.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
@@ -328,12 +329,7 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
       }
     } finally {
       if (needsServices) {
-        const nc = await connect({ servers: NATS_URL });
-        const jsm = await nc.jetstreamManager();
-        // The stream and the out-events stream opened beside it (`<stream>_OUT`).
-        await jsm.streams.delete(stream).catch(() => false);
-        await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
-        await nc.close();
+        await deleteSeatStreamsAt(NATS_URL, stream);
         await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       }
     }

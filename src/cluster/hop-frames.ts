@@ -1,11 +1,12 @@
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from 'nats';
+import { headers as natsHeaders, type MsgHdrs } from 'nats';
 
 /**
  * Messages of any size on core NATS, whose server drops (and nats.js refuses) anything over
  * `max_payload` (1 MiB by default). A payload that fits goes as one plain message; a
  * larger one is cut into parts that each fit, sent in order on one connection, each with
  * headers naming the whole (`Hop-Msg`, unique per sender), its place (`Hop-Part`, from 0)
- * and the count (`Hop-Parts`). The receiver glues them back with a FrameAssembler.
+ * and the count (`Hop-Parts`); transport.ts sends them (`sendFramedOn`, `transportFrameLimit`)
+ * and the receiver glues them back with a FrameAssembler.
  * Nothing is ever dropped for its size.
  */
 
@@ -17,12 +18,6 @@ export const HOP_PARTS = 'Hop-Parts';
 export const FRAME_HEADER_ROOM_BYTES = 1024;
 /** The smallest part size allowed, so a misconfiguration cannot make millions of parts. */
 export const MIN_FRAME_BYTES = 4 * 1024;
-
-/** The largest payload one message may carry on `nc`: the server's max_payload (or `cap`, if lower) less header room. */
-export function frameLimit(nc: NatsConnection, cap?: number): number {
-  const server = nc.info?.max_payload ?? 1024 * 1024;
-  return Math.max(MIN_FRAME_BYTES, Math.min(server, cap ?? Infinity) - FRAME_HEADER_ROOM_BYTES);
-}
 
 /** The payload split into parts of at most `limit` bytes (one part if it fits). Views, no copies. */
 export function splitPayload(data: Uint8Array, limit: number): Uint8Array[] {
@@ -38,26 +33,6 @@ export function partHeaders(msgId: string, part: number, parts: number): MsgHdrs
   h.set(HOP_PART, String(part));
   h.set(HOP_PARTS, String(parts));
   return h;
-}
-
-/**
- * Sends `data` as one message or in parts: every part but the last is published to
- * `subject` here; the last one (with its part headers, or none for an unparted message) is
- * handed to `last`, which publishes it or sends it as a request, so the caller learns "no
- * responders" and gets the receiver's acknowledgement of the whole.
- */
-export function sendFramed<T>(
-  nc: NatsConnection,
-  subject: string,
-  data: Uint8Array,
-  limit: number,
-  msgId: string,
-  last: (payload: Uint8Array, headers: MsgHdrs | undefined) => T,
-): T {
-  const parts = splitPayload(data, limit);
-  if (parts.length === 1) return last(data, undefined);
-  for (let i = 0; i < parts.length - 1; i++) nc.publish(subject, parts[i], { headers: partHeaders(msgId, i, parts.length) });
-  return last(parts[parts.length - 1], partHeaders(msgId, parts.length - 1, parts.length));
 }
 
 export interface FrameAssemblerOptions {

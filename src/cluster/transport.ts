@@ -60,7 +60,7 @@ export function transportFrameLimit(transport: ClusterTransport, cap?: number): 
 }
 
 /**
- * hop-frames' `sendFramed` over the port: every part but the last is published to `subject`;
+ * Sends `data` as one message or in hop-frames' parts over the port: every part but the last is published to `subject`;
  * the last (with its part headers, or none when the payload fits one message) goes to `last`.
  */
 export function sendFramedOn<T>(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
 import { showInput } from '../../testkit/shows.ts';
-import { startPrivateNats, type PrivateNats } from '../support/private-nats.ts';
+import { startPrivateNats, type PrivateService } from '../../testkit/private-services.ts';
 import { needServices } from '../../testkit/services.ts';
 
 /**
@@ -12,7 +12,7 @@ import { needServices } from '../../testkit/services.ts';
  * flight when it died is resent under its key once it is back, and lands once.
  */
 describe('NATS outage: the gateway fails fast and resends what was in flight', { skip: await needServices('postgres', 'redis') }, () => {
-  let nats: PrivateNats;
+  let nats: PrivateService;
   let cluster: TestCluster;
   const showId = 'nats-out-1';
 

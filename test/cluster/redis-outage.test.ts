@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startCluster, until, type TestCluster, type WorkerProcess } from '../../testkit/cluster.ts';
 import { showInput } from '../../testkit/shows.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
+import { startPrivateRedis, type PrivateService } from '../../testkit/private-services.ts';
 import { needServices } from '../../testkit/services.ts';
 
 const MEMBER_TTL_MS = 800;
@@ -17,7 +17,7 @@ const seatAt = (n: number) => `${ROWS[Math.floor(n / 30)]}-${(n % 30) + 1}`;
  * loaded again) and keep serving.
  */
 describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis') }, () => {
-  let redis: PrivateRedis;
+  let redis: PrivateService;
   let cluster: TestCluster;
   before(async () => {
     redis = await startPrivateRedis();

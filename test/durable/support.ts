@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS, DEFAULT_OFFERS } from '../../src/actors/defaults.ts';
+import { deleteSeatStreamsAt } from '../../testkit/seat-streams.ts';
 import type { ShowCommand } from '../../src/actors/types.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { showInput as fixtureInput } from '../../testkit/shows.ts';
@@ -47,14 +48,7 @@ export function connectTestNats(name = 'seats-test'): Promise<NatsConnection> {
 }
 
 export async function deleteStream(stream: string): Promise<void> {
-  const nc = await connectTestNats();
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(stream).catch(() => false);
-    await jsm.streams.delete(`${stream}_OUT`).catch(() => false);
-  } finally {
-    await nc.close();
-  }
+  await deleteSeatStreamsAt(SERVICE_URLS.nats, stream);
 }
 
 /**
@@ -86,7 +80,7 @@ export async function durableTestEnv(prefix = 'dur'): Promise<DurableTestEnv> {
     busSubjectPrefix,
     databaseName: db.name,
     cleanup: async () => {
-      await Promise.allSettled([deleteStream(stream), deleteStream(`${stream}_OUT`), db.drop()]);
+      await Promise.allSettled([deleteStream(stream), db.drop()]);
     },
   };
 }

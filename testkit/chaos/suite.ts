@@ -9,7 +9,7 @@ import { showInput } from '../shows.ts';
 import { Customers, DEFAULT_CUSTOMER_OPTIONS } from './customers.ts';
 import type { ChaosContext, Fault } from './faults/index.ts';
 import { checkInvariants, type InvariantReport } from './invariants.ts';
-import { startPrivateServices, type PrivateServices } from './private-services.ts';
+import { startPrivateServices, type PrivateServices } from '../private-services.ts';
 import { probeHold, type ProbeResult } from './probes.ts';
 import { summarize, type FaultSummary } from './summary.ts';
 

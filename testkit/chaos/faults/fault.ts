@@ -1,5 +1,5 @@
 import type { TestCluster } from '../../cluster.ts';
-import type { PrivateServices } from '../private-services.ts';
+import type { PrivateServices } from '../../private-services.ts';
 
 /** What a fault may touch: the private servers and the cluster's processes. */
 export interface ChaosContext {

@@ -1,7 +1,8 @@
 /**
- * Private nats-server (JetStream), redis-server and Postgres for the fault suite, each on a
- * free loopback port with its data in a temp dir, so faults can kill and restart them without
- * touching the machine's shared servers.
+ * Private nats-server (JetStream), redis-server and Postgres, each on a free loopback port
+ * with its data in a temp dir, so fault tests and the chaos suite can kill and restart them
+ * without touching the machine's shared servers: one alone (startPrivateNats,
+ * startPrivateRedis) or all three (startPrivateServices).
  *
  * Postgres is a cluster of its own (initdb + pg_ctl from /usr/lib/postgresql/<v>/bin). Postgres
  * refuses to run as root, so when this process is root the binaries run as the `postgres`
@@ -12,7 +13,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../free-port.ts';
+import { freePort } from './free-port.ts';
 
 export interface ServiceControl {
   readonly name: 'nats' | 'redis' | 'postgres';
@@ -25,6 +26,11 @@ export interface ServiceControl {
   kill(): Promise<void>;
   /** Starts it again on the same port and data dir; resolves once it accepts connections. */
   start(): Promise<void>;
+}
+
+/** One private server of a test's own; `stop()` kills it for good and deletes its data. */
+export interface PrivateService extends ServiceControl {
+  stop(): Promise<void>;
 }
 
 export interface PrivateServices {
@@ -162,24 +168,49 @@ class PostgresService implements ServiceControl {
   }
 }
 
+/** nats-server with JetStream storing under `dir`: a restart on the same port and store keeps its streams. */
+function natsService(port: number, dir: string): ProcessService {
+  return new ProcessService('nats', port, `nats://127.0.0.1:${port}`, ['nats-server', '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')]);
+}
+
+/** redis-server without persistence: after a restart it comes back empty, as a Redis without a dump would. */
+function redisService(port: number, dir: string): ProcessService {
+  return new ProcessService('redis', port, `redis://127.0.0.1:${port}`, ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
+}
+
+/** Starts `make(port, dir)` on a free port and temp dir; `stop()` kills it and deletes the dir. */
+async function startOne(prefix: string, make: (port: number, dir: string) => ProcessService): Promise<PrivateService> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const service = make(await freePort(), dir);
+  const stop = async () => {
+    await service.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await service.start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return Object.assign(service, { stop });
+}
+
+/** A nats-server (JetStream) of the caller's own. Call `stop()` in a finally. */
+export function startPrivateNats(): Promise<PrivateService> {
+  return startOne('seats-nats-', natsService);
+}
+
+/** A redis-server of the caller's own. Call `stop()` in a finally. */
+export function startPrivateRedis(): Promise<PrivateService> {
+  return startOne('seats-redis-', redisService);
+}
+
 /** Starts all three on free ports. Call `stop()` in a finally. */
 export async function startPrivateServices(): Promise<PrivateServices> {
   const dir = mkdtempSync(join(tmpdir(), 'seat-chaos-'));
   const [natsPort, redisPort, pgPort] = [await freePort(), await freePort(), await freePort()];
-  const nats = new ProcessService('nats', natsPort, `nats://127.0.0.1:${natsPort}`, ['nats-server', '-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', join(dir, 'nats')]);
-  const redis = new ProcessService('redis', redisPort, `redis://127.0.0.1:${redisPort}`, [
-    'redis-server',
-    '--port',
-    String(redisPort),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ]);
+  const nats = natsService(natsPort, dir);
+  const redis = redisService(redisPort, dir);
   // Its own temp dir: when it runs as `postgres` it must reach it without entering ours (0700).
   const pgDir = mkdtempSync(join(tmpdir(), 'seat-chaos-pg-'));
   const postgres = new PostgresService(pgPort, pgDir, postgresBin());
