@@ -7,7 +7,7 @@ import { OwnerBatcher, RemoteSeatService, StaticPlacement, WorkerEndpoint } from
 import { generatedKeyKeepSeconds } from '../../src/cluster/remote-seat-service.ts';
 import { mapWireOf } from '../../src/cluster/show-map-wire.ts';
 import { decodeResults, encodeJSON, type OpResults } from '../../src/cluster/wire.ts';
-import { SeatError } from '../../src/errors.ts';
+import type { SeatError } from '../../src/errors.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
