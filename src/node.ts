@@ -66,7 +66,11 @@ export function createSeatNode(
    * bookings of its last entry; they are written before the activation answers anything.
    * `now`: the clock decisions are made with (a worker's shared clock; default the local one).
    */
-  hostOptions: { warmState?: WarmStateSource; /** The host's clock (tests move time past key retention). */ now?: () => number } & Pick<ActorHostOptions, 'ownerVerifyWindowMs' | 'beforeTimer'> = {},
+  hostOptions: {
+    warmState?: WarmStateSource;
+    /** The host's clock (tests move time past key retention). */
+    now?: () => number;
+  } & Pick<ActorHostOptions, 'ownerVerifyWindowMs' | 'beforeTimer'> = {},
 ): SeatNode {
   const tokens = new HoldTokens(config.holdTokenSecret ?? randomBytes(32));
   const commitLog = logger.child({ subsystem: 'commit' });

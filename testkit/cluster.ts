@@ -358,7 +358,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       if (ropts.admin) headers.authorization = `Bearer ${adminToken}`;
       const r = await fetch(`${g.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       const text = await r.text();
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       if (text.length > 0) {
         try {
           parsed = JSON.parse(text);

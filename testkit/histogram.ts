@@ -20,7 +20,7 @@ export class Histogram {
   maxUs = 0;
 
   recordUs(us: number): void {
-    const v = us < 1 ? 1 : us;
+    const v = Math.max(1, us);
     const i = Math.min(BUCKETS - 1, Math.floor(Math.log(v) / LOG_GROWTH));
     this.counts[i]++;
     this.total++;

@@ -118,7 +118,9 @@ async function measurePhase(backend: BackendHandle, opts: PhaseOptions, allShows
     Math.floor(opts.connections / opts.generators) + (g < opts.connections % opts.generators ? 1 : 0),
   ).filter((c) => c > 0);
 
-  const broadcast = (m: ToGenerator, except?: number) => gens.forEach((g, i) => i !== except && g.connected && g.send(m));
+  const broadcast = (m: ToGenerator, except?: number) => {
+    for (const [i, g] of gens.entries()) if (i !== except && g.connected) g.send(m);
+  };
 
   const reset = async (slotIndex: number) => {
     const slot = slots[slotIndex];

@@ -1,4 +1,4 @@
-import { Api, mapLimit } from './api.ts';
+import { type Api, mapLimit } from './api.ts';
 
 /**
  * The correctness check after a phase's measured window, per show instance:

@@ -9,6 +9,7 @@ export interface BenchOutcome {
   failed: ReadonlyArray<{ phase: string; error: string }>;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: a bench's main may return nothing (an `async () => {}` is a Promise<void>)
 export function runCli(name: string, main: () => Promise<BenchOutcome | void>, usage?: string): void {
   main()
     .then((outcome) => {

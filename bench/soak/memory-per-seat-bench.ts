@@ -251,12 +251,11 @@ export async function run(opts: MemoryPerSeatOptions): Promise<void> {
       process.stdout.write(`  ${c}: ${m.heapBytesPerSeat} B/seat heap, ${m.rssBytesPerSeat} B/seat RSS, process RSS ${m.rssTotalMb} MB (${m.seconds} s)\n`);
     }
     process.stdout.write('\n');
-    process.stdout.write(
-      renderTable(
-        ['case', 'what', 'shows', 'seats (records)', 'heap B/seat (record)', 'RSS B/seat (record)', 'heap +MB', 'RSS +MB', 'baseline RSS MB', 'process RSS MB'],
-        results.map((m) => [m.case, m.what, formatNumber(m.shows), formatNumber(m.seats), formatNumber(m.heapBytesPerSeat, 1), formatNumber(m.rssBytesPerSeat, 1), m.heapGrowthMb, m.rssGrowthMb, m.baselineRssMb, m.rssTotalMb]),
-      ) + '\n',
+    const table = renderTable(
+      ['case', 'what', 'shows', 'seats (records)', 'heap B/seat (record)', 'RSS B/seat (record)', 'heap +MB', 'RSS +MB', 'baseline RSS MB', 'process RSS MB'],
+      results.map((m) => [m.case, m.what, formatNumber(m.shows), formatNumber(m.seats), formatNumber(m.heapBytesPerSeat, 1), formatNumber(m.rssBytesPerSeat, 1), m.heapGrowthMb, m.rssGrowthMb, m.baselineRssMb, m.rssTotalMb]),
     );
+    process.stdout.write(`${table}\n`);
     const stadium = results.find((m) => m.case === 'stadium');
     const many = results.find((m) => m.case === 'many-shows');
     const targets = {

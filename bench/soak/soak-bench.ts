@@ -371,7 +371,7 @@ export async function run(opts: SoakOptions): Promise<void> {
       last?.tSec ?? 0,
       warmFrom,
     );
-    const svgPath = writeText(jsonPath.replace(/\.json$/, '') + '.svg', svg);
+    const svgPath = writeText(`${jsonPath.replace(/\.json$/, '')}.svg`, svg);
 
     log('');
     log(

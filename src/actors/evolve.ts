@@ -162,7 +162,7 @@ export function evolve(state: ShowState | null, event: ShowEvent): ShowState {
 function forgetEnded(state: ShowState, bookingIds: readonly string[], holdIds: readonly string[]): void {
   for (const id of bookingIds) {
     const booking = state.bookings.get(id);
-    if (!booking || booking.status !== 'cancelled') continue;
+    if (booking?.status !== 'cancelled') continue;
     state.bookings.delete(id);
     state.cancelledOrder.delete(id);
     // The report's totals stay: the booking's amounts move into what snapshots keep.

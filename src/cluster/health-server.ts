@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AdminAuth } from '../gateway/admin-auth.ts';
 import { metricsText } from '../gateway/http/http-metrics.ts';
-import { SeatError } from '../errors.ts';
+import type { SeatError } from '../errors.ts';
 
 export interface HealthServer {
   server: Server;

@@ -203,7 +203,7 @@ export class ReplicaFollower {
    */
   take(showId: string): WarmCopy | null {
     const copy = this.copies.get(showId);
-    if (!copy || copy.kind !== 'ready') return null;
+    if (copy?.kind !== 'ready') return null;
     this.copies.delete(showId);
     this.counters.taken++;
     this.logger.debug({ showId, seq: copy.seq }, 'warm copy handed over');

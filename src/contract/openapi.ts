@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { id as idSchema, idempotencyKey, seatLabel } from '../gateway/edge-rules.ts';
 import { bookingToken, holdToken } from '../gateway/command-schemas.ts';
 import type { Operation } from '../gateway/http/operation.ts';

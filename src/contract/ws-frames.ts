@@ -14,6 +14,7 @@ export const LayoutRow = z.object({
   label: z.string(),
   start: version.describe("index of the row's first seat"),
   count: version,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the description shows the label pattern in template syntax
   prefix: z.string().describe('seat k of the row is labelled `${prefix}${first + k}`'),
   first: z.number().int(),
   category: version.describe('index into categories'),

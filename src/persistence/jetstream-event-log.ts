@@ -16,7 +16,6 @@ import {
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
-import type { ShowEvent } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';

@@ -283,7 +283,11 @@ export function outEventsOf(batch: CommittedBatch, now: number = Date.now(), max
 export function outEventPublisher(
   bus: Bus,
   logger: Logger,
-  opts: { maxMessageBytes?: number; /** Default PUBLISH_SLICE_MS. */ sliceMs?: number } = {},
+  opts: {
+    maxMessageBytes?: number;
+    /** Default PUBLISH_SLICE_MS. */
+    sliceMs?: number;
+  } = {},
 ): (batch: CommittedBatch) => void {
   const log = logger.child({ subsystem: 'out-events' });
   const sliceMs = opts.sliceMs ?? PUBLISH_SLICE_MS;

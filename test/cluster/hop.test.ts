@@ -7,7 +7,7 @@ import { OwnerBatcher, RemoteSeatService, StaticPlacement, WorkerEndpoint } from
 import { generatedKeyKeepSeconds } from '../../src/cluster/remote-seat-service.ts';
 import { mapWireOf } from '../../src/cluster/show-map-wire.ts';
 import { decodeResults, encodeJSON, type OpResults } from '../../src/cluster/wire.ts';
-import { SeatError } from '../../src/errors.ts';
+import type { SeatError } from '../../src/errors.ts';
 import { logger } from '../../src/logger.ts';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
@@ -198,7 +198,10 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     const messagesBefore = endpoint.counts.messages;
     let slowDone = false;
     // All in one turn of the event loop: one pack.
-    const slow = remote.getBooking('hop-slow', b.bookingId).then((v) => ((slowDone = true), v));
+    const slow = remote.getBooking('hop-slow', b.bookingId).then((v) => {
+      slowDone = true;
+      return v;
+    });
     const fast = await Promise.all(Array.from({ length: 30 }, (_, i) => remote.hold('hop-slow', { seats: [`${rowLabel(Math.floor(i / 20))}-${(i % 20) + 1}`] })));
     assert.equal(fast.length, 30);
     assert.equal(slowDone, false, 'the small ops were answered while the slow one still ran');

@@ -42,7 +42,9 @@ class Watcher {
     this.snapshots++;
     this.log.push(['snapshot', m.version]);
     this.seats.clear();
-    m.labels.forEach((label: string, i: number) => this.seats.set(label, STATUS_BY_CHAR[m.statuses[i]]));
+    m.labels.forEach((label: string, i: number) => {
+      this.seats.set(label, STATUS_BY_CHAR[m.statuses[i]]);
+    });
     this.version = m.version;
   }
 
@@ -60,7 +62,11 @@ class Watcher {
 
   /** Waits for a condition on this watcher, re-checked on every message. */
   until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-    return until(check, (w) => (this.wakers.add(w), () => this.wakers.delete(w)), ms, what);
+    const subscribe = (w: () => void) => {
+      this.wakers.add(w);
+      return () => this.wakers.delete(w);
+    };
+    return until(check, subscribe, ms, what);
   }
 }
 
@@ -106,7 +112,7 @@ describe('grpc WatchShow', () => {
     const final = await serverMap(h.client, 'w-order');
     await w.until(() => w.version >= final.version, `version ${final.version}`);
     assert.deepEqual(w.problems, []);
-    assert.equal(w.snapshots, 1, 'no resync was needed: ' + JSON.stringify(w.log));
+    assert.equal(w.snapshots, 1, `no resync was needed: ${JSON.stringify(w.log)}`);
     for (let i = 2; i < w.log.length; i++) assert.equal(w.log[i][1], w.log[i - 1][2] ?? w.log[i - 1][1], 'contiguous versions');
     assert.equal(w.version, final.version);
     assert.deepEqual(w.seats, final.seats);

@@ -3,7 +3,7 @@ import { decide } from '../../src/actors/decide.ts';
 import { evolve } from '../../src/actors/evolve.ts';
 import type { ShowState } from '../../src/actors/show-state.ts';
 import type { CommandReply, ShowCommand, ShowDefinition } from '../../src/actors/types.ts';
-import { SeatError } from '../../src/errors.ts';
+import type { SeatError } from '../../src/errors.ts';
 import { showDef } from '../../testkit/shows.ts';
 import { seatIndexOf } from '../../src/actors/seat-map.ts';
 import { showReport } from '../../src/actors/report.ts';

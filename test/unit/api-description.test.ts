@@ -16,7 +16,9 @@ type Json = Record<string, any>;
 
 /** Every `$ref` in a document, with where it was found. */
 function refsOf(node: unknown, at = '#', out: Array<[string, string]> = []): Array<[string, string]> {
-  if (Array.isArray(node)) node.forEach((n, i) => refsOf(n, `${at}/${i}`, out));
+  if (Array.isArray(node)) {
+    for (const [i, n] of node.entries()) refsOf(n, `${at}/${i}`, out);
+  }
   else if (node && typeof node === 'object')
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string') out.push([v, at]);

@@ -5,7 +5,7 @@ import { ActorHost } from '../../src/actors/actor-host.ts';
 import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { serializeState } from '../../src/actors/state-codec.ts';
 import type { CommandReply } from '../../src/actors/types.ts';
-import { ErrorCode, SeatError } from '../../src/errors.ts';
+import { ErrorCode, type SeatError } from '../../src/errors.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import type { AppendBatch } from '../../src/persistence/ports.ts';
 import { checkAccounting } from '../support/core.ts';

@@ -28,7 +28,10 @@ export class InProcessMembership {
       return Promise.resolve();
     };
     return {
-      beat: async (self, ttlMs) => (await check(), this.beat(self, ttlMs)),
+      beat: async (self, ttlMs) => {
+        await check();
+        return this.beat(self, ttlMs);
+      },
       leave: async (nodeId) => {
         await check();
         this.beats.delete(nodeId);
@@ -37,7 +40,10 @@ export class InProcessMembership {
         this.beats.clear();
         this.claims.clear();
       },
-      time: async () => (await check(), this.now()),
+      time: async () => {
+        await check();
+        return this.now();
+      },
       tryClaim: async (nodeId, token, ttlMs) => {
         await check();
         const c = this.liveClaim(nodeId);

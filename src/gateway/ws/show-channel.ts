@@ -126,7 +126,7 @@ export class ShowChannel {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
     const previous = this.subs.get(watcher);
-    const live = previous !== undefined && previous.ready && !previous.needsSnapshot && previous.version >= 0;
+    const live = previous?.ready && !previous.needsSnapshot && previous.version >= 0;
     const from = live ? carryOf(previous) : carry;
     const now = Date.now();
     const recent = from ? from.snapshots.filter((t) => now - t < this.deps.resnapshotWindowMs) : [];
@@ -156,7 +156,7 @@ export class ShowChannel {
   remove(watcher: Watcher): Carry | undefined {
     const sub = this.subs.get(watcher);
     if (!this.subs.delete(watcher)) return undefined;
-    const carry = sub && sub.ready && !sub.needsSnapshot && sub.version >= 0 ? carryOf(sub) : undefined;
+    const carry = sub?.ready && !sub.needsSnapshot && sub.version >= 0 ? carryOf(sub) : undefined;
     if (this.subs.size > 0) return carry;
     if (this.deps.lingerMs <= 0) this.dispose();
     else {
@@ -171,7 +171,7 @@ export class ShowChannel {
   /** A stale watcher drained: send it a fresh snapshot in place of what it skipped. */
   recover(watcher: Watcher): void {
     const sub = this.subs.get(watcher);
-    if (!sub || !sub.needsSnapshot || !sub.ready || !this.mirror || this.loading) return;
+    if (!sub?.needsSnapshot || !sub.ready || !this.mirror || this.loading) return;
     this.sendSnapshot(sub, true);
   }
 

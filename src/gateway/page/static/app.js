@@ -50,7 +50,7 @@ const live = new LiveMap({
   onChanges: (f) => {
     grid.applyDelta(f);
     // Our held seats back on sale: the hold ended on the server (expired) before our timer.
-    if (hold && hold.seats.every((l) => grid.statusOf.get(l) === 'available')) {
+    if (hold?.seats.every((l) => grid.statusOf.get(l) === 'available')) {
       hold = null;
       say(explain({ code: 'HOLD_EXPIRED' }), 'error', 'HOLD_EXPIRED');
     }

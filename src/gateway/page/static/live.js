@@ -121,8 +121,14 @@ export class LiveMap {
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(requestId, {
         // The result frame of this command: its fields are Results[F['type']] (the server answers each op in kind).
-        resolve: (v) => (clearTimeout(timer), resolve(/** @type {Results[F['type']]} */ (/** @type {unknown} */ (v)))),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(/** @type {Results[F['type']]} */ (/** @type {unknown} */ (v)));
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.send(/** @type {CommandFrame} */ ({ ...frame, requestId }));
     });
