@@ -1,7 +1,7 @@
 /**
  * The command line of pieces-bench.ts (the edge's per-request pieces, timed in process).
  *
- *   node --import tsx bench/edge-cpu/run-pieces.ts [--checkouts /work/main,.] [--rounds 5] [--n 200000]
+ *   node --import tsx bench/edge-cpu/run-pieces.ts [--checkouts A,B] [--rounds 5] [--n 200000]
  *     [--out bench/results/edge-cpu-pieces.json]
  */
 import { resolve } from 'node:path';
@@ -16,7 +16,7 @@ runCli(
   async () => {
     const args = parseCli({ checkouts: { type: 'string' }, rounds: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } });
     return run({
-      checkouts: listArg(args.checkouts, 'checkouts', ['/work/main', '.']).map((p) => resolve(p)),
+      checkouts: listArg(args.checkouts, 'checkouts', ['.']).map((p) => resolve(p)),
       rounds: intArg(args.rounds, 'rounds', 5, 1),
       n: intArg(args.n, 'n', 200_000, 1000),
       out: typeof args.out === 'string' ? args.out : undefined,

@@ -1,7 +1,7 @@
 /**
  * The command line of edge-cpu-bench.ts (where a request's CPU goes on one node).
  *
- *   node --import tsx bench/edge-cpu/run.ts [--checkouts /work/main,.] [--rounds 3]
+ *   node --import tsx bench/edge-cpu/run.ts [--checkouts A,B] [--rounds 3]
  *     [--seconds 6] [--warmup 2] [--concurrency 32] [--shows 4] [--confirm-every 4]
  *     [--rate 0] [--sample-us 200] [--save-profiles DIR] [--out bench/results/edge-cpu.json]
  */
@@ -30,7 +30,7 @@ runCli(
       out: { type: 'string' },
     });
     return run({
-      checkouts: listArg(args.checkouts, 'checkouts', ['/work/main', '.']).map((p) => resolve(p)),
+      checkouts: listArg(args.checkouts, 'checkouts', ['.']).map((p) => resolve(p)),
       rounds: intArg(args.rounds, 'rounds', 3, 1),
       seconds: intArg(args.seconds, 'seconds', 6, 1),
       warmupSeconds: intArg(args.warmup, 'warmup', 2, 0),
