@@ -5,12 +5,12 @@ import { DEFAULT_PIPELINE_DEPTH, type CommittedBatch } from './actors/show-actor
 import { showSummary } from './actors/views.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { withWarmRepair, type WarmStateSource } from './cluster/replica-repair.ts';
-import { BookingSync } from './persistence/durable-bookings.ts';
+import { withWarmRepair, type WarmStateSource } from './core/warm-copy.ts';
+import { BookingSync } from './projections/booking-rows.ts';
 import type { Storage } from './persistence/index.ts';
-import { outEventPublisher } from './persistence/out-events.ts';
-import { OutRelay, type OutSink } from './persistence/out-relay.ts';
-import { webhookSink } from './persistence/webhook-relay.ts';
+import { outEventPublisher } from './projections/out-events.ts';
+import { OutRelay, type OutSink } from './projections/out-relay.ts';
+import { webhookSink } from './projections/webhook-relay.ts';
 import { HoldTokens } from './service/hold-tokens.ts';
 import { LocalSeatService } from './service/local-seat-service.ts';
 import { deltaSubject } from './subjects.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { BookingStore, EventLog, SnapshotStore } from '../persistence/ports.ts';
+import type { BookingStore, EventLog, SnapshotStore } from '../core/ports.ts';
 import { trackActorHost } from './actor-metrics.ts';
 import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';

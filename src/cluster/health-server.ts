@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AdminAuth } from '../gateway/admin-auth.ts';
+import { AdminAuth } from '../admin-auth.ts';
 import { metricsText } from '../gateway/http/http-metrics.ts';
 import { SeatError } from '../errors.ts';
 

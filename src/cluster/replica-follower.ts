@@ -4,12 +4,12 @@ import type { ShowState } from '../actors/show-state.ts';
 import { deserializeState, type SerializedState } from '../actors/state-codec.ts';
 import type { BookingView } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
-import { bookingsChangedBy } from '../persistence/durable-bookings.ts';
+import { bookingsChangedBy } from '../projections/booking-rows.ts';
 import { EntryAssembler, decodeBatch, partOf } from '../persistence/jetstream-entries.ts';
 import { showIdOfToken } from '../persistence/jetstream-event-log.ts';
-import type { EventLog, LogEntry, SnapshotStore } from '../persistence/ports.ts';
+import type { EventLog, LogEntry, SnapshotStore } from '../core/ports.ts';
 import type { Placement } from './placement.ts';
-import type { WarmCopy } from './replica-repair.ts';
+import type { WarmCopy } from '../core/warm-copy.ts';
 
 /** Shows bootstrapped (snapshot + tail) at once; more wait their turn. */
 export const DEFAULT_BOOTSTRAP_CONCURRENCY = 8;

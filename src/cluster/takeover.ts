@@ -16,7 +16,7 @@ import {
 import { attachOwnership } from './ownership.ts';
 import type { Placement } from './placement.ts';
 import { ReplicaFollower, type FollowerStats } from './replica-follower.ts';
-import type { WarmCopy } from './replica-repair.ts';
+import type { WarmCopy } from '../core/warm-copy.ts';
 import type { WorkerExtension } from './worker.ts';
 
 export interface ClusterTakeoverOptions {

@@ -4,12 +4,12 @@ import { openDurableStorage } from './durable-storage.ts';
 import { openEmbeddedStorage } from './embedded.ts';
 import { MemoryBus } from './memory-bus.ts';
 import { MemoryCatalog, MemoryEventLog, MemorySnapshotStore } from './memory-store.ts';
-import type { OutSink } from './out-relay.ts';
-import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from './ports.ts';
+import type { OutSink } from '../projections/out-relay.ts';
+import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from '../core/ports.ts';
 
 export { openDurableStorage } from './durable-storage.ts';
 export { openEmbeddedStorage } from './embedded.ts';
-export type { AppendBatch, BookingStore, Bus, Catalog, CatalogFilter, EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
+export type { AppendBatch, BookingStore, Bus, Catalog, CatalogFilter, EventLog, LogEntry, Snapshot, SnapshotStore } from '../core/ports.ts';
 
 /** Every storage port a node needs, opened together and closed together. */
 export interface Storage {

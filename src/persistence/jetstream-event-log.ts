@@ -21,7 +21,7 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
 import { EntryAssembler, PART_HEADER, PART_HEAD_HEADER, decodeBatch, formatPart, partOf, planPartsOffLoop, type StoredBatch } from './jetstream-entries.ts';
-import type { AppendBatch, EventLog, LogEntry } from './ports.ts';
+import type { AppendBatch, EventLog, LogEntry } from '../core/ports.ts';
 
 export { COMPRESS_ABOVE_BYTES, decodeBatch, encodeBatch, type StoredBatch } from './jetstream-entries.ts';
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { BookingCancelReason, BookingView, PriceLine } from '../actors/types.ts';
 import { ErrorCode } from '../errors.ts';
-import type { BookingQuery, BookingStore } from './ports.ts';
+import type { BookingQuery, BookingStore } from '../core/ports.ts';
 import { BookingGroupCommit, chunkRows, uniqueRows, type EncodedRow } from './booking-group-commit.ts';
 import { recordBookingStatement } from './booking-write-metrics.ts';
 import { pgFailure } from './postgres-pool.ts';

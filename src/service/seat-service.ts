@@ -3,7 +3,7 @@ import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, HoldReply, ShowChanges, ShowDefinition } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
-import type { CatalogFilter } from '../persistence/ports.ts';
+import type { CatalogFilter } from '../core/ports.ts';
 import type { SerializedView, ViewForm } from './view-cache.ts';
 
 /** Per-request context every front door passes along. */

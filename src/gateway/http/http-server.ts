@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { CallContext, SeatService } from '../../service/seat-service.ts';
-import { AdminAuth } from '../admin-auth.ts';
+import { AdminAuth } from '../../admin-auth.ts';
 import { ADMIN_CALLER, EdgeIdentity } from '../caller.ts';
 import { checkCustomerId, checkIdempotencyKey } from '../edge-rules.ts';
 import { clientAddress } from '../client-address.ts';

@@ -8,7 +8,7 @@ import type { ShowEvent } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
 import { messagesOf, PAUSE, planOf, PUBLISH_SLICE_MS, type OutMessage, type OutPlan, type Step } from './out-events.ts';
 import { outEventsDelivered, outEventsFailures, outEventsRepairs, trackRelay } from './out-relay-metrics.ts';
-import type { EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
+import type { EventLog, LogEntry, Snapshot, SnapshotStore } from '../core/ports.ts';
 
 /**
  * Where a relay delivers out-events: a JetStream stream (out-stream.ts) or a webhook

@@ -7,8 +7,8 @@ import { bookingView } from '../actors/views.ts';
 import type { BookingRowGuard } from '../actors/show-actor.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { BookingStore, EventLog, LogEntry, SnapshotStore } from './ports.ts';
-import { pgFailure } from './postgres-pool.ts';
+import type { BookingStore, EventLog, LogEntry, SnapshotStore } from '../core/ports.ts';
+import { pgFailure } from '../persistence/postgres-pool.ts';
 
 type ConfirmedEvent = Extract<ShowEvent, { type: 'BookingConfirmed' }>;
 type CancelledEvent = Extract<ShowEvent, { type: 'BookingCancelled' }>;

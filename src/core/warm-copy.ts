@@ -1,7 +1,7 @@
 import type { ShowState } from '../actors/show-state.ts';
 import type { BookingView } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
-import type { BookingStore, EventLog, LogEntry } from '../persistence/ports.ts';
+import type { BookingStore, EventLog, LogEntry } from './ports.ts';
 
 /**
  * A warm replica's copy as handed to the actor host. `bookings` are the bookings the copy's
