@@ -49,7 +49,7 @@ interface Copy {
    * entry can lack its Postgres rows: an owner commits a batch's rows before it appends the
    * next one that changes bookings (while rows are owed it refuses booking changes, though
    * holds go on), and a new owner repairs its replayed tail, or owes it, likewise. So whoever
-   * takes this copy upserts these first (see replica-repair.ts).
+   * takes this copy upserts these first (see src/core/warm-copy.ts).
    */
   lastBookings: BookingView[];
   /** When the copy last applied an entry (or became ready): idle copies are dropped. */

@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from 'nats';
 import type pg from 'pg';
 import { ConfigError, type Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Storage } from './index.ts';
+import type { Storage } from '../core/storage.ts';
 import { JetStreamEventLog, type JetStreamEventLogOptions } from './jetstream-event-log.ts';
 import { NatsBus } from './nats-bus.ts';
 import { DEFAULT_BOOKING_WRITES_IN_FLIGHT, PostgresBookingStore } from './postgres-booking-store.ts';

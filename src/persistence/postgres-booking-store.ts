@@ -137,7 +137,7 @@ const encode = (r: BookingRow): EncodedRow => ({ key: r.booking_id, json: JSON.s
  * wait and go out merged in the next one (up to the row and byte limits); each caller is
  * answered when the statement carrying its rows commits. A lone call is written at once. If
  * Postgres is unavailable, every call merged into the statement fails (the actors answer
- * UNAVAILABLE and owe the rows, see durable-bookings.ts); if it refuses the rows, each call
+ * UNAVAILABLE and owe the rows, see src/projections/booking-rows.ts); if it refuses the rows, each call
  * is retried alone so one bad call fails only itself. With `groupCommit: false` every call
  * is its own statement, sent at once.
  *
