@@ -15,7 +15,7 @@ import {
   watchFields,
 } from '../command-schemas.ts';
 import { DATE_RE, id, idempotencyKey, int, seatLabel, text } from '../edge-rules.ts';
-import type { CatalogFilter } from '../../persistence/index.ts';
+import type { CatalogFilter } from '../../core/ports.ts';
 import type { CreateShowInput, HoldRequest } from '../../service/seat-service.ts';
 
 /**
