@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.ts';
 import type { CallContext, SeatService } from '../../service/seat-service.ts';
 import { AdminAuth } from '../../admin-auth.ts';
 import { ADMIN_CALLER, EdgeIdentity } from '../caller.ts';
-import { checkCustomerId, checkIdempotencyKey } from '../edge-rules.ts';
+import { checkCustomerId, checkIdempotencyKey } from '../../service/schemas/edge-rules.ts';
 import { clientAddress } from '../client-address.ts';
 import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../limits/index.ts';
 import { parseJsonBody, readBody } from './body.ts';
