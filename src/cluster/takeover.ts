@@ -16,7 +16,6 @@ import {
 import { attachOwnership } from './ownership.ts';
 import type { Placement } from './placement.ts';
 import { ReplicaFollower, type FollowerStats } from './replica-follower.ts';
-import type { WorkerExtension } from './worker.ts';
 
 export interface ClusterTakeoverOptions {
   host: ActorHost;
@@ -126,18 +125,3 @@ export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promis
     },
   };
 }
-
-/** The worker extension (see extensions.ts): takeover, handover and the expiry index. */
-export const takeoverExtension: WorkerExtension = async (ctx) => {
-  const takeover = await startClusterTakeover({
-    host: ctx.node.host,
-    storage: ctx.storage,
-    placement: ctx.placement,
-    redis: ctx.redis,
-    nc: ctx.nc,
-    logger: ctx.logger.child({ nodeId: ctx.nodeId }),
-    config: { clusterPrefix: ctx.config.clusterPrefix, passivateAfterMs: ctx.config.passivateAfterMs },
-  });
-  ctx.node.addCommitListener((batch) => takeover.commitListener(batch));
-  return { afterLeave: () => takeover.handOverAll(), close: () => takeover.close() };
-};

@@ -9,7 +9,6 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { BookingStore, SnapshotStore } from '../core/ports.ts';
 import type { ReplayedTail } from '../core/replayed-tail.ts';
-import { pgFailure } from '../persistence/postgres-pool.ts';
 
 type ConfirmedEvent = Extract<ShowEvent, { type: 'BookingConfirmed' }>;
 type CancelledEvent = Extract<ShowEvent, { type: 'BookingCancelled' }>;
@@ -48,6 +47,15 @@ export function bookingsChangedBy(batch: CommittedBatch): BookingView[] {
     if (b) views.push(bookingView(batch.state, b));
   }
   return views;
+}
+
+/**
+ * How a failed booking-row write counts: the BookingStore port rejects with a SeatError
+ * (UNAVAILABLE while the store is away, postgres-booking-store.ts); anything else is taken
+ * as the store being away, so the rows are owed and retried.
+ */
+function rowWriteFailure(err: unknown): SeatError {
+  return err instanceof SeatError ? err : new SeatError(ErrorCode.UNAVAILABLE, 'booking upsert failed', {}, { cause: err });
 }
 
 /** How often rows that could not be written are tried again. */
@@ -154,7 +162,7 @@ export class BookingSync implements BookingRowGuard {
   }
 
   private owe(showId: string, bookingIds: Set<string>, views: () => Promise<BookingView[]>, err: unknown): void {
-    const failure = pgFailure(err, 'booking upsert');
+    const failure = rowWriteFailure(err);
     if (failure.code === ErrorCode.UNAVAILABLE) this.outage = true;
     this.debts.add({ showId, bookingIds, views });
     this.logger.warn({ showId, bookings: bookingIds.size, code: failure.code, err }, 'booking rows not written; retrying in the background');
@@ -189,7 +197,7 @@ export class BookingSync implements BookingRowGuard {
           this.logger.info({ showId: d.showId, bookings: d.bookingIds.size }, 'owed booking rows written');
           return;
         }
-        const failure = pgFailure(r.reason, 'booking upsert');
+        const failure = rowWriteFailure(r.reason);
         if (failure.code === ErrorCode.UNAVAILABLE) unavailable = true;
         this.logger.debug({ showId: d.showId, code: failure.code, owed: this.owedBookings }, 'owed booking rows still not written');
       });
