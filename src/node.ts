@@ -9,7 +9,6 @@ import { BookingSync } from './projections/booking-rows.ts';
 import type { ReplayedTail } from './core/replayed-tail.ts';
 import type { Storage } from './core/storage.ts';
 import type { WarmCopySource } from './core/warm-copy.ts';
-import type { ShowState } from './actors/show-state.ts';
 import { outEventPublisher } from './projections/out-events.ts';
 import { OutRelay, type OutSink } from './projections/out-relay.ts';
 import { webhookSink } from './projections/webhook-relay.ts';
@@ -93,7 +92,7 @@ export function createSeatNode(
   // the booking rows (the warm copy's, then the tail's: confirms answered from state later must
   // have their rows), then the out-events of versions nobody delivered (queued behind nothing
   // the new actor commits).
-  const afterReplay = async (showId: string, tail: ReplayedTail, _state: ShowState | null): Promise<void> => {
+  const afterReplay = async (showId: string, tail: ReplayedTail): Promise<void> => {
     await bookingSync?.repairTail(showId, tail);
     relay?.afterReplay(showId, tail);
   };
