@@ -5,12 +5,13 @@ import { DEFAULT_PIPELINE_DEPTH, type CommittedBatch } from './actors/show-actor
 import { showSummary } from './actors/views.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { withWarmRepair, type WarmStateSource } from './cluster/replica-repair.ts';
-import { BookingSync } from './persistence/durable-bookings.ts';
-import type { Storage } from './persistence/index.ts';
-import { outEventPublisher } from './persistence/out-events.ts';
-import { OutRelay, type OutSink } from './persistence/out-relay.ts';
-import { webhookSink } from './persistence/webhook-relay.ts';
+import { BookingSync } from './projections/booking-rows.ts';
+import type { ReplayedTail } from './core/replayed-tail.ts';
+import type { Storage } from './core/storage.ts';
+import type { WarmCopySource } from './core/warm-copy.ts';
+import { outEventPublisher } from './projections/out-events.ts';
+import { OutRelay, type OutSink } from './projections/out-relay.ts';
+import { webhookSink } from './projections/webhook-relay.ts';
 import { HoldTokens } from './service/hold-tokens.ts';
 import { LocalSeatService } from './service/local-seat-service.ts';
 import { deltaSubject } from './subjects.ts';
@@ -62,12 +63,13 @@ export function createSeatNode(
   logger: Logger,
   extraListeners: Array<(batch: CommittedBatch) => void> = [],
   /**
-   * Host options a cluster worker adds: a warm replica's state source. A copy may carry the
-   * bookings of its last entry; they are written before the activation answers anything.
-   * `now`: the clock decisions are made with (a worker's shared clock; default the local one).
+   * Host options a cluster worker adds: a warm replica's copy source (or later through
+   * `host.useWarmCopies`). A copy may carry the bookings of its last entry; they are written
+   * before the activation answers anything. `now`: the clock decisions are made with (a
+   * worker's shared clock; default the local one).
    */
   hostOptions: {
-    warmState?: WarmStateSource;
+    warmState?: WarmCopySource;
     /** The host's clock (tests move time past key retention). */
     now?: () => number;
   } & Pick<ActorHostOptions, 'ownerVerifyWindowMs' | 'beforeTimer'> = {},
@@ -90,13 +92,17 @@ export function createSeatNode(
     for (const listener of listeners) listener(batch);
   };
   const listeners = [...extraListeners];
-  const bookingLog = bookingSync ? bookingSync.repairingLog(storage.log) : storage.log;
-  // With a relay, a show's activation re-delivers the out-events of its tail (out-relay.ts).
-  const hostLog = relay ? relay.repairingLog(bookingLog) : bookingLog;
-  const warmSource = hostOptions.warmState && relay ? relay.trackWarm(hostOptions.warmState) : hostOptions.warmState;
-  const warm = warmSource ? withWarmRepair(hostLog, bookingSync ? bookingSync.owingStore() : storage.bookings, warmSource) : null;
+  // What a replayed tail owes outside the log, settled before the actor serves, in this order:
+  // the booking rows (the warm copy's, then the tail's: confirms answered from state later must
+  // have their rows), then the out-events of versions nobody delivered (queued behind nothing
+  // the new actor commits).
+  const afterReplay = async (showId: string, tail: ReplayedTail): Promise<void> => {
+    await bookingSync?.repairTail(showId, tail);
+    relay?.afterReplay(showId, tail);
+  };
   const host = new ActorHost({
-    log: warm ? warm.log : hostLog,
+    log: storage.log,
+    ...(bookingSync || relay ? { afterReplay } : {}),
     // Snapshots wait for the out-events they cover: undelivered ones stay in the replayed tail.
     snapshots: relay ? relay.holdingSnapshots(storage.snapshots) : storage.snapshots,
     logger,
@@ -107,7 +113,7 @@ export function createSeatNode(
     ...(config.mailboxMaxCommands !== undefined ? { maxMailbox: config.mailboxMaxCommands } : {}),
     pipelineDepth: config.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH,
     ...(config.idempotencyRetentionSeconds ? { decideOptions: { idempotencyRetentionSeconds: config.idempotencyRetentionSeconds } } : {}),
-    ...(warm ? { warmState: warm.warmState } : {}),
+    ...(hostOptions.warmState ? { warmState: hostOptions.warmState } : {}),
     ...(storage.archive ? { archive: storage.archive } : {}),
     ...(hostOptions.now ? { now: hostOptions.now } : {}),
     ...(hostOptions.ownerVerifyWindowMs !== undefined ? { ownerVerifyWindowMs: hostOptions.ownerVerifyWindowMs } : {}),

@@ -3,7 +3,7 @@
  * publishes: shared by test/cluster/big-show-sale.test.ts and bench/cluster/big-show-bench.ts.
  */
 import { connect, type NatsConnection, type Subscription } from 'nats';
-import type { OutEvent } from '../src/persistence/out-events.ts';
+import type { OutEvent } from '../src/projections/out-events.ts';
 import { OUT_SUBJECTS } from '../src/subjects.ts';
 import { SERVICE_URLS } from './services.ts';
 import type { TestCluster } from './cluster.ts';

@@ -16,7 +16,7 @@ import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { benchShowDef } from '../../testkit/shows.ts';
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
-import { DEFAULT_OUT_EVENT_MAX_BYTES, outEventsOf } from '../../src/persistence/out-events.ts';
+import { DEFAULT_OUT_EVENT_MAX_BYTES, outEventsOf } from '../../src/projections/out-events.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';

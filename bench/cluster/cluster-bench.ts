@@ -24,7 +24,7 @@ import { connect, type NatsConnection } from 'nats';
 import pino from 'pino';
 import { createClient } from '../../src/client/index.ts';
 import { OwnerBatcher, RemoteSeatService, StaticPlacement } from '../../src/cluster/index.ts';
-import type { Bus, Catalog } from '../../src/persistence/ports.ts';
+import type { Bus, Catalog } from '../../src/core/ports.ts';
 import { clusterSubjects } from '../../src/subjects.ts';
 import { startCluster, type TestCluster } from '../../testkit/cluster.ts';
 import { Histogram } from '../../testkit/histogram.ts';

@@ -78,7 +78,7 @@ const HOPS: Array<{ hop: string; process: 'gateway' | 'worker'; buckets: string[
   // Its own socket callbacks: the hop's requests and results, and JetStream's PubAcks.
   { hop: 'worker: nats client (requests in, results and appends out, acks in)', process: 'worker', buckets: ['lib nats'] },
   { hop: 'worker: nats socket writes (syscall)', process: 'worker', buckets: ['lib nats [write]'] },
-  // The worker checks every op again with the edge's schemas (src/gateway/http/schemas.ts).
+  // The worker checks every op again with the edge's schemas (src/service/schemas/request-schemas.ts).
   { hop: 'worker: endpoint (src/cluster hop frames, op checks)', process: 'worker', buckets: ['src/cluster', 'src/cluster [write]', 'src/gateway'] },
   { hop: 'worker: service (ids, tokens; src/service)', process: 'worker', buckets: ['src/service'] },
   { hop: 'worker: actor (src/actors)', process: 'worker', buckets: ['src/actors', 'src/actors [write]'] },

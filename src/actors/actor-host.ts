@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { BookingStore, EventLog, SnapshotStore } from '../persistence/ports.ts';
+import type { BookingStore, EventLog, LogEntry, SnapshotStore } from '../core/ports.ts';
+import type { ReplayedTail } from '../core/replayed-tail.ts';
+import type { WarmCopySource } from '../core/warm-copy.ts';
 import { trackActorHost } from './actor-metrics.ts';
 import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
@@ -36,10 +38,18 @@ export interface ActorHostOptions {
   decideOptions?: DecideOptions;
   /**
    * A hot copy of a show kept elsewhere in this process (a warm replica). When it returns a
-   * state, activation starts from it instead of the snapshot and replays only the log after
-   * its seq. The host takes ownership of the returned state object.
+   * copy, activation starts from it instead of the snapshot and replays only the log after
+   * its seq. The host takes ownership of the returned state object. A source that starts
+   * after the host (the cluster's replica follower) registers with `useWarmCopies` instead.
    */
-  warmState?: (showId: string) => { state: ShowState; seq: number } | null;
+  warmState?: WarmCopySource;
+  /**
+   * Runs after a load has read the show's tail and before the actor serves anything (or the
+   * start-up scan snapshots the show); awaited, and a rejection fails the activation. For
+   * what a tail owes the world outside the log: booking rows, out-events (src/node.ts runs
+   * them in order). `state` is the rebuilt state (null: no such show); do not change it.
+   */
+  afterReplay?: (showId: string, tail: ReplayedTail, state: ShowState | null) => Promise<void>;
   /**
    * Where long-cancelled bookings are written before a show forgets them (forgetting.ts).
    * Absent: shows keep their bookings (they still forget ended holds).
@@ -77,8 +87,8 @@ export class ActorHost {
   private readonly snapshotTracks = new Map<string, SnapshotTrack>();
   /** Passivated shows with holds, woken when their first hold is due. */
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
-  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>> &
-    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>;
+  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'afterReplay' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>> &
+    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'afterReplay' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>;
   /** Shows with a housekeeping pass (archive, then forget) in flight. */
   private readonly forgetting = new Set<string>();
   /** Shows loaded (snapshot or warm copy, then the log) since start. */
@@ -103,6 +113,14 @@ export class ActorHost {
     };
     this.logger = opts.logger.child({ subsystem: 'actor-host' });
     trackActorHost(this);
+  }
+
+  /**
+   * Sets where activations take warm copies from, for a source that exists only once the
+   * host does (the replica follower reads through it). Set before the process serves shows.
+   */
+  useWarmCopies(source: WarmCopySource): void {
+    this.opts.warmState = source;
   }
 
   /** Counts for metrics and readiness. */
@@ -200,7 +218,10 @@ export class ActorHost {
     let state: ShowState | null = warm ? warm.state : snapshot ? deserializeState(snapshot.state as SerializedState) : null;
     let seq = warm ? warm.seq : (snapshot?.logSeq ?? 0);
     let replayed = 0;
+    const afterSeq = seq;
+    const entries: LogEntry[] = [];
     for await (const entry of this.opts.log.read(showId, seq)) {
+      if (this.opts.afterReplay) entries.push(entry);
       const expected = (state?.version ?? 0) + 1;
       if (withoutSnapshot && state === null && entry.firstVersion !== 1)
         throw new SeatError(
@@ -215,6 +236,7 @@ export class ActorHost {
       replayed += entry.events.length;
     }
     if (state) state.logSeq = seq;
+    await this.opts.afterReplay?.(showId, { afterSeq, entries, warm }, state);
     return { state, seq, replayed, warm: warm !== null };
   }
 
@@ -455,7 +477,7 @@ export class ActorHost {
     this.actors.clear();
   }
 
-  /** The log (with the hooks it was given) and snapshots shows are loaded from. */
+  /** The log and snapshots shows are loaded from. */
   get sources(): { log: EventLog; snapshots: SnapshotStore } {
     return { log: this.opts.log, snapshots: this.opts.snapshots };
   }

@@ -1,5 +1,4 @@
 import { rowOf, type SeatMap } from './seat-map.ts';
-import type { BookingRecord } from './show-state.ts';
 
 /**
  * The counters behind a show's report, kept by evolve so a report costs O(categories +
@@ -98,35 +97,46 @@ export interface ForgottenSales {
   refunded: number;
 }
 
+/**
+ * What the tally reads of a booking (a BookingRecord of show-state.ts; declared here because
+ * show-state builds on this file and imports nothing back).
+ */
+export interface TalliedBooking {
+  seats: readonly string[];
+  quote: { total: number };
+  status: 'confirmed' | 'cancelled';
+  refundDue?: number;
+}
+
 export const NO_FORGOTTEN_SALES: ForgottenSales = Object.freeze({ gross: 0, refunded: 0 });
 
 /** The refund due on a cancelled booking, as its view says (views.ts): the one place the report reads a refund. */
-export function refundDueOf(booking: BookingRecord): number {
+export function refundDueOf(booking: TalliedBooking): number {
   // The refund the cancellation recorded (policy or admin percent); older events: the whole total.
   return booking.refundDue ?? booking.quote.total;
 }
 
 /** A booking was confirmed. */
-export function saleConfirmed(sales: SalesTally, booking: BookingRecord): void {
+export function saleConfirmed(sales: SalesTally, booking: TalliedBooking): void {
   sales.bookings++;
   sales.seats += booking.seats.length;
   sales.gross += booking.quote.total;
 }
 
 /** A confirmed booking was cancelled (`cancelled` is the record after the cancellation). */
-export function saleCancelled(sales: SalesTally, cancelled: BookingRecord): void {
+export function saleCancelled(sales: SalesTally, cancelled: TalliedBooking): void {
   sales.bookings--;
   sales.seats -= cancelled.seats.length;
   sales.refunded += refundDueOf(cancelled);
 }
 
 /** A cancelled booking is forgotten: its amounts move into what the snapshot keeps; totals stay. */
-export function saleForgotten(forgotten: ForgottenSales, cancelled: BookingRecord): ForgottenSales {
+export function saleForgotten(forgotten: ForgottenSales, cancelled: TalliedBooking): ForgottenSales {
   return { gross: forgotten.gross + cancelled.quote.total, refunded: forgotten.refunded + refundDueOf(cancelled) };
 }
 
 /** The sales from scratch: the bookings kept plus what the forgotten ones added (snapshot load, checks). */
-export function salesOf(bookings: Iterable<BookingRecord>, forgotten: ForgottenSales): SalesTally {
+export function salesOf(bookings: Iterable<TalliedBooking>, forgotten: ForgottenSales): SalesTally {
   const sales: SalesTally = { bookings: 0, seats: 0, gross: forgotten.gross, refunded: forgotten.refunded };
   for (const b of bookings) {
     sales.gross += b.quote.total;

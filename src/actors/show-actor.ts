@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { AppendBatch, EventLog } from '../persistence/ports.ts';
+import type { AppendBatch, EventLog } from '../core/ports.ts';
 import { observeExpiryLag, recordCommitted, timedAppend } from './actor-metrics.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
 import { decide, type DecideOptions } from './decide.ts';

@@ -15,10 +15,10 @@
 import type { BookingView } from '../actors/types.ts';
 import type { ShowChanges } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
-import type { CatalogFilter } from '../persistence/ports.ts';
+import type { CatalogFilter } from '../core/ports.ts';
 import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
-import type { BookingGranted, BookingListRequest, BookingPage, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
+import type { BookingGranted, BookingListRequest, BookingPage, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest } from '../core/seat-api.ts';
 import { call, type HttpOptions } from './http.ts';
 import { watchShow, type WatchHandle, type WatchOptions } from './watch.ts';
 import type { LiveSeatMap } from './seat-map-mirror.ts';

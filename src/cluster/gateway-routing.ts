@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Bus, Catalog } from '../persistence/ports.ts';
+import type { Bus, Catalog } from '../core/ports.ts';
 import { clusterSubjects } from '../subjects.ts';
 import type { MembershipStore } from './membership.ts';
 import { MembershipPlacement } from './membership-placement.ts';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AdminAuth } from '../gateway/admin-auth.ts';
-import { metricsText } from '../gateway/http/http-metrics.ts';
+import { AdminAuth } from '../admin-auth.ts';
+import { metricsText } from '../metrics.ts';
 import type { SeatError } from '../errors.ts';
 
 export interface HealthServer {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BookingListQuery, CustomerCancelCommand, bookingToken, holdToken } from '../gateway/command-schemas.ts';
-import { id } from '../gateway/edge-rules.ts';
+import { BookingListQuery, CustomerCancelCommand, bookingToken, holdToken } from '../service/schemas/command-schemas.ts';
+import { id } from '../service/schemas/edge-rules.ts';
 import {
   BulkCancelBody,
   CancelShowBody,
@@ -12,7 +12,7 @@ import {
   HoldBody,
   SeatIdParam,
   SeatsBody,
-} from '../gateway/http/schemas.ts';
+} from '../service/schemas/request-schemas.ts';
 import type { RoutedMethod } from './wire.ts';
 
 /**

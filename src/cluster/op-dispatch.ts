@@ -1,8 +1,8 @@
 import type { ShowChanges } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
-import { parse } from '../gateway/http/schemas.ts';
+import { parse } from '../service/schemas/request-schemas.ts';
 import type { CallContext, CreateShowInput, HoldRequest, SeatService } from '../service/seat-service.ts';
-import { ID_RE } from '../gateway/edge-rules.ts';
+import { ID_RE } from '../service/schemas/edge-rules.ts';
 import { HOP_REQUEST_SCHEMAS, HopContext } from './hop-schemas.ts';
 import { viewToMapWire, type ShowMapWire } from './show-map-wire.ts';
 import type { Op, RequestOf, RoutedMethod } from './wire.ts';

@@ -7,7 +7,7 @@ import type { BookingView, ShowChanges } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import { ErrorCode, SeatError, asSeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Bus, Catalog, CatalogFilter } from '../persistence/ports.ts';
+import type { Bus, Catalog, CatalogFilter } from '../core/ports.ts';
 import type {
   BookingGranted,
   BookingListRequest,

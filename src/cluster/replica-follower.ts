@@ -4,12 +4,12 @@ import type { ShowState } from '../actors/show-state.ts';
 import { deserializeState, type SerializedState } from '../actors/state-codec.ts';
 import type { BookingView } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
-import { bookingsChangedBy } from '../persistence/durable-bookings.ts';
+import { bookingsChangedBy } from '../projections/booking-rows.ts';
 import { EntryAssembler, decodeBatch, partOf } from '../persistence/jetstream-entries.ts';
 import { showIdOfToken } from '../persistence/jetstream-event-log.ts';
-import type { EventLog, LogEntry, SnapshotStore } from '../persistence/ports.ts';
+import type { EventLog, LogEntry, SnapshotStore } from '../core/ports.ts';
 import type { Placement } from './placement.ts';
-import type { WarmCopy } from './replica-repair.ts';
+import type { WarmCopy } from '../core/warm-copy.ts';
 
 /** Shows bootstrapped (snapshot + tail) at once; more wait their turn. */
 export const DEFAULT_BOOTSTRAP_CONCURRENCY = 8;
@@ -49,7 +49,7 @@ interface Copy {
    * entry can lack its Postgres rows: an owner commits a batch's rows before it appends the
    * next one that changes bookings (while rows are owed it refuses booking changes, though
    * holds go on), and a new owner repairs its replayed tail, or owes it, likewise. So whoever
-   * takes this copy upserts these first (see replica-repair.ts).
+   * takes this copy upserts these first (see src/core/warm-copy.ts).
    */
   lastBookings: BookingView[];
   /** When the copy last applied an entry (or became ready): idle copies are dropped. */

@@ -3,8 +3,8 @@ import type { NatsConnection } from 'nats';
 import type { ActorHost } from '../actors/actor-host.ts';
 import type { CommittedBatch } from '../actors/show-actor.ts';
 import type { Logger } from '../logger.ts';
-import type { Storage } from '../persistence/index.ts';
-import { JetStreamEventLog } from '../persistence/jetstream-event-log.ts';
+import type { Storage } from '../core/storage.ts';
+import { isFollowable } from '../core/followable-log.ts';
 import {
   DEFAULT_EXPIRY_FLUSH_MS,
   DEFAULT_EXPIRY_MARGIN_MS,
@@ -16,8 +16,6 @@ import {
 import { attachOwnership } from './ownership.ts';
 import type { Placement } from './placement.ts';
 import { ReplicaFollower, type FollowerStats } from './replica-follower.ts';
-import type { WarmCopy } from './replica-repair.ts';
-import type { WorkerExtension } from './worker.ts';
 
 export interface ClusterTakeoverOptions {
   host: ActorHost;
@@ -25,7 +23,7 @@ export interface ClusterTakeoverOptions {
   placement: Placement;
   /** Redis for the expiry index; without it holds expire only while their owner lives. */
   redis: Redis | null;
-  /** NATS connection for the replica consumer; without it (or off JetStream) no warm copies. */
+  /** NATS connection for the replica consumer; without it (or on a log that cannot be followed) no warm copies. */
   nc: NatsConnection | null;
   logger: Logger;
   config: {
@@ -39,8 +37,6 @@ export interface ClusterTakeoverOptions {
 }
 
 export interface ClusterTakeover {
-  /** The ActorHost `warmState` hook (createSeatNode's `hostOptions.warmState`). */
-  warmState(showId: string): WarmCopy | null;
   /** Add to the node's commit listeners (the owner's side of the expiry index). */
   commitListener(batch: CommittedBatch): void;
   /** Graceful leave, after the node left the ring: hand every show over. */
@@ -61,7 +57,7 @@ export interface ClusterTakeover {
 /**
  * A worker's share of the cluster beyond routing: warm replicas, takeover and handover on
  * ring changes, and hold expiry that survives the owner's death. Start it before the
- * worker joins the ring; wire `warmState` and `commitListener` into the node.
+ * worker joins the ring (it hands the host its warm copies); wire `commitListener` into the node.
  */
 export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promise<ClusterTakeover> {
   const { host, storage, placement, logger } = opts;
@@ -70,7 +66,7 @@ export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promis
     ? new ExpiryIndexWriter({ redis: opts.redis, prefix: opts.config.clusterPrefix, logger, flushMs: opts.config.expiryFlushMs ?? DEFAULT_EXPIRY_FLUSH_MS })
     : null;
   const follower: ReplicaFollower | null =
-    opts.nc && log instanceof JetStreamEventLog
+    opts.nc && isFollowable(log)
       ? new ReplicaFollower({
           nc: opts.nc,
           log,
@@ -86,7 +82,10 @@ export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promis
       : null;
   const entryOfActive = async (showId: string) => (host.isActive(showId) ? host.read(showId, expiryEntryOf, { verify: false }) : null);
 
-  if (follower) await follower.start((showId) => host.isActive(showId));
+  if (follower) {
+    await follower.start((showId) => host.isActive(showId));
+    host.useWarmCopies((showId) => follower.take(showId));
+  }
   const sweeper = writer
     ? new ExpirySweeper({
         redis: opts.redis as Redis,
@@ -109,7 +108,6 @@ export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promis
   });
   return {
     follower,
-    warmState: (showId) => follower?.take(showId) ?? null,
     commitListener: (batch) => writer?.touch(batch.showId, () => entryOfActive(batch.showId)),
     handOverAll: () => ownership.handOverAll(),
     settled: () => ownership.settled(),
@@ -127,19 +125,3 @@ export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promis
     },
   };
 }
-
-/** The worker extension (see extensions.ts): takeover, handover and the expiry index. */
-export const takeoverExtension: WorkerExtension = async (ctx) => {
-  const takeover = await startClusterTakeover({
-    host: ctx.node.host,
-    storage: ctx.storage,
-    placement: ctx.placement,
-    redis: ctx.redis,
-    nc: ctx.nc,
-    logger: ctx.logger.child({ nodeId: ctx.nodeId }),
-    config: { clusterPrefix: ctx.config.clusterPrefix, passivateAfterMs: ctx.config.passivateAfterMs },
-  });
-  ctx.setWarmState((showId) => takeover.warmState(showId));
-  ctx.node.addCommitListener((batch) => takeover.commitListener(batch));
-  return { afterLeave: () => takeover.handOverAll(), close: () => takeover.close() };
-};

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { SeatNode } from '../node.ts';
+import type { ActorHost } from '../actors/actor-host.ts';
+import type { LocalSeatService } from '../service/local-seat-service.ts';
 import { clusterSubjects } from '../subjects.ts';
 import type { MembershipStore } from './membership.ts';
 import { MembershipPlacement } from './membership-placement.ts';
@@ -11,7 +12,8 @@ import { WorkerEndpoint } from './worker-endpoint.ts';
 
 export interface WorkerRoutingOptions {
   nodeId: string;
-  node: SeatNode;
+  /** The node's actor host and local service (a SeatNode). */
+  node: { host: ActorHost; service: LocalSeatService };
   transport: ClusterTransport;
   store: MembershipStore;
   claim: NodeIdClaim;

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type { NatsConnection } from 'nats';
-import type { ActorHostOptions } from '../actors/actor-host.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { addStatsSource } from '../gateway/http/http-metrics.ts';
@@ -34,8 +33,6 @@ export interface WorkerContext {
   redis: Redis;
   /** The cluster's shared clock (decision time; whether this worker is too skewed to own shows). */
   clock: SharedClock;
-  /** Lets a warm replica hand its hot copy to the actor host when a show activates here. */
-  setWarmState(fn: NonNullable<ActorHostOptions['warmState']>): void;
 }
 
 export interface WorkerExtensionHandle {
@@ -82,12 +79,10 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   let resolveClaimLost!: () => void;
   const claimLost = new Promise<void>((resolve) => (resolveClaimLost = resolve));
   const storage = await openStorage({ ...config, nodeId }, logger);
-  let warmState: NonNullable<ActorHostOptions['warmState']> | null = null;
   // Decisions use the shared clock; a worker too far off it stays out of the ring (gateMembership).
   const membership = new RedisMembershipStore(redis, config.clusterPrefix);
   const clock = new SharedClock({ server: membership, intervalMs: config.heartbeatIntervalMs, skewMaxMs: config.clockSkewMaxMs, logger: logger.child({ nodeId }) });
   const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
-    warmState: (showId) => warmState?.(showId) ?? null,
     ownerVerifyWindowMs: config.ownerVerifyWindowMs,
     // A hold-expiry timer writes only once this worker knows it still owns the show.
     beforeTimer: (showId) => placement.mayAct(showId),
@@ -119,9 +114,6 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     nc,
     redis,
     clock,
-    setWarmState: (fn) => {
-      warmState = fn;
-    },
   };
   const handles: WorkerExtensionHandle[] = [];
   for (const ext of extensions) handles.push(await ext(context));

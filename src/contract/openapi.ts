@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import { id as idSchema, idempotencyKey, seatLabel } from '../gateway/edge-rules.ts';
-import { bookingToken, holdToken } from '../gateway/command-schemas.ts';
+import { id as idSchema, idempotencyKey, seatLabel } from '../service/schemas/edge-rules.ts';
+import { bookingToken, holdToken } from '../service/schemas/command-schemas.ts';
 import type { Operation } from '../gateway/http/operation.ts';
 import { ROUTES } from '../gateway/http/routes.ts';
-import * as requests from '../gateway/http/schemas.ts';
+import * as requests from '../service/schemas/request-schemas.ts';
 import { ERROR_EXAMPLE } from './examples.ts';
 import { components, inline, type JsonSchema } from './json-schema.ts';
 import { ErrorBody, RESPONSE_SCHEMAS } from './responses.ts';

@@ -3,7 +3,7 @@ import { OUT_SUBJECTS } from '../subjects.ts';
 import { BookingCancelReason, BookingView, CategoryView } from './responses.ts';
 
 /**
- * The out-events other services consume (src/persistence/out-events.ts builds them), as zod
+ * The out-events other services consume (src/projections/out-events.ts builds them), as zod
  * schemas for the AsyncAPI description (asyncapi.ts). Objects are open: new fields may
  * appear under the same schemaVersion.
  */

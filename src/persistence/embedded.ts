@@ -9,8 +9,8 @@ import { FileEventLog } from './file-event-log.ts';
 import type { TruncatePermission } from './file-log-recovery.ts';
 import { FileSnapshotStore } from './file-snapshot-store.ts';
 import { MemoryBus } from './memory-bus.ts';
-import type { Storage } from './index.ts';
-import type { SnapshotStore } from './ports.ts';
+import type { Storage } from '../core/storage.ts';
+import type { SnapshotStore } from '../core/ports.ts';
 
 /** Knobs of the embedded store beyond the directory; every one has a default. */
 export interface EmbeddedOptions {

@@ -4,9 +4,9 @@ import type { BookingView } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
 import { fsyncDir } from './file-atomic.ts';
 import { snapshotFileName } from './file-snapshot-store.ts';
-import { matchesBookingQuery } from './booking-query.ts';
+import { matchesBookingQuery } from '../core/booking-query.ts';
 import { bookingsByShow } from './bookings-by-show.ts';
-import type { BookingQuery, BookingStore } from './ports.ts';
+import type { BookingQuery, BookingStore } from '../core/ports.ts';
 
 /** One archive file per show: the snapshot file's safe name with its own extension. */
 export function archiveFileName(showId: string): string {

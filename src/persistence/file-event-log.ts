@@ -7,7 +7,7 @@ import { ShowIndex } from './file-log-index.ts';
 import { decodeBatch, encodeRecord, LOG_MAGIC, META_ALLOWANCE_BYTES, RECORD_HEADER_BYTES, type BatchMeta } from './file-log-record.ts';
 import { createSegment, openSegments, type TruncatePermission } from './file-log-recovery.ts';
 import { writeFully, type Segment } from './file-log-segments.ts';
-import type { AppendBatch, EventLog, LogEntry, PipelinedAppend } from './ports.ts';
+import type { AppendBatch, EventLog, LogEntry, PipelinedAppend } from '../core/ports.ts';
 
 export { EventLogCorruptError } from './file-log-recovery.ts';
 

@@ -1,6 +1,6 @@
 import type { ShowEvent } from '../actors/types.ts';
 import { crc32 } from './file-checksum.ts';
-import type { LogEntry } from './ports.ts';
+import type { LogEntry } from '../core/ports.ts';
 
 /**
  * On-disk format of one segment of the embedded event log (`events-000001.log`, …; the

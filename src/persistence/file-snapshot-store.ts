@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { fsyncDir, TMP_MARK, writeFileAtomic } from './file-atomic.ts';
-import type { Snapshot, SnapshotStore } from './ports.ts';
+import type { Snapshot, SnapshotStore } from '../core/ports.ts';
 
 /** Show ids up to this many UTF-8 bytes are hex-encoded whole in the file name; longer ones are hashed. */
 const MAX_HEX_ID_BYTES = 100;

@@ -4,35 +4,12 @@ import { openDurableStorage } from './durable-storage.ts';
 import { openEmbeddedStorage } from './embedded.ts';
 import { MemoryBus } from './memory-bus.ts';
 import { MemoryCatalog, MemoryEventLog, MemorySnapshotStore } from './memory-store.ts';
-import type { OutSink } from './out-relay.ts';
-import type { BookingStore, Bus, Catalog, EventLog, SnapshotStore } from './ports.ts';
+import type { Storage } from '../core/storage.ts';
 
 export { openDurableStorage } from './durable-storage.ts';
 export { openEmbeddedStorage } from './embedded.ts';
-export type { AppendBatch, BookingStore, Bus, Catalog, CatalogFilter, EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
-
-/** Every storage port a node needs, opened together and closed together. */
-export interface Storage {
-  kind: 'memory' | 'embedded' | 'durable';
-  log: EventLog;
-  snapshots: SnapshotStore;
-  catalog: Catalog;
-  bus: Bus;
-  /** Present when bookings must also be committed outside the log (Postgres). */
-  bookings?: BookingStore;
-  /**
-   * Where bookings a show no longer keeps in memory (cancelled long ago) are kept and read
-   * from: the bookings table in the cluster, `DATA_DIR/bookings/` embedded. Absent (volatile
-   * memory store): shows keep every booking.
-   */
-  archive?: BookingStore;
-  /**
-   * Where out-events are delivered at least once (the JetStream out stream of the durable
-   * storage). Absent: out-events go on the bus only (at most once).
-   */
-  outSink?: OutSink;
-  close(): Promise<void>;
-}
+export type { Storage } from '../core/storage.ts';
+export type { AppendBatch, BookingStore, Bus, Catalog, CatalogFilter, EventLog, LogEntry, Snapshot, SnapshotStore } from '../core/ports.ts';
 
 export function openMemoryStorage(logger: Logger): Storage {
   const bus = new MemoryBus((err) => logger.error({ err }, 'bus handler failed'));

@@ -3,7 +3,7 @@ import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import type { MsgHdrs } from 'nats';
 import type { ShowEvent } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
-import type { LogEntry } from './ports.ts';
+import type { LogEntry } from '../core/ports.ts';
 
 /**
  * How one batch is stored on a show's JetStream subject: one message, or, when its events do

@@ -20,7 +20,8 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
 import { EntryAssembler, PART_HEADER, PART_HEAD_HEADER, decodeBatch, formatPart, partOf, planPartsOffLoop, type StoredBatch } from './jetstream-entries.ts';
-import type { AppendBatch, EventLog, LogEntry } from './ports.ts';
+import type { AppendBatch, EventLog, LogEntry } from '../core/ports.ts';
+import type { FollowableLog } from '../core/followable-log.ts';
 
 export { COMPRESS_ABOVE_BYTES, decodeBatch, encodeBatch, type StoredBatch } from './jetstream-entries.ts';
 
@@ -131,7 +132,7 @@ export function versionBelow(version: string | undefined, min: [number, number, 
  * Keep it so: no lock or queue across shows here. One writer per show is the caller's
  * business; JetStream enforces it.
  */
-export class JetStreamEventLog implements EventLog {
+export class JetStreamEventLog implements FollowableLog {
   readonly stream: string;
   readonly subjectPrefix: string;
   private readonly js: JetStreamClient;

@@ -1,4 +1,4 @@
-import type { Bus } from './ports.ts';
+import type { Bus } from '../core/ports.ts';
 
 /**
  * In-process bus: synchronous delivery, subjects matched exactly or by a trailing `.>`.

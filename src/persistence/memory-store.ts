@@ -1,6 +1,6 @@
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { ShowSummary } from '../actors/views.ts';
-import type { AppendBatch, Catalog, CatalogFilter, EventLog, LogEntry, PipelinedAppend, Snapshot, SnapshotStore } from './ports.ts';
+import type { AppendBatch, Catalog, CatalogFilter, EventLog, LogEntry, PipelinedAppend, Snapshot, SnapshotStore } from '../core/ports.ts';
 
 /** Volatile implementations of the storage ports: for unit tests and benchmarks of the core. */
 

@@ -1,6 +1,6 @@
 import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from '../logger.ts';
-import type { Bus } from './ports.ts';
+import type { Bus } from '../core/ports.ts';
 
 export interface NatsBusOptions {
   logger: Logger;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { BookingCancelReason, BookingView, PriceLine } from '../actors/types.ts';
 import { ErrorCode } from '../errors.ts';
-import type { BookingQuery, BookingStore } from './ports.ts';
+import type { BookingQuery, BookingStore } from '../core/ports.ts';
 import { BookingGroupCommit, chunkRows, uniqueRows, type EncodedRow } from './booking-group-commit.ts';
 import { recordBookingStatement } from './booking-write-metrics.ts';
 import { pgFailure } from './postgres-pool.ts';
@@ -137,7 +137,7 @@ const encode = (r: BookingRow): EncodedRow => ({ key: r.booking_id, json: JSON.s
  * wait and go out merged in the next one (up to the row and byte limits); each caller is
  * answered when the statement carrying its rows commits. A lone call is written at once. If
  * Postgres is unavailable, every call merged into the statement fails (the actors answer
- * UNAVAILABLE and owe the rows, see durable-bookings.ts); if it refuses the rows, each call
+ * UNAVAILABLE and owe the rows, see src/projections/booking-rows.ts); if it refuses the rows, each call
  * is retried alone so one bad call fails only itself. With `groupCommit: false` every call
  * is its own statement, sent at once.
  *

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ShowSummary } from '../actors/views.ts';
 import { localDateOf } from './memory-store.ts';
-import type { Catalog, CatalogFilter } from './ports.ts';
+import type { Catalog, CatalogFilter } from '../core/ports.ts';
 import { pgFailure } from './postgres-pool.ts';
 
 export const DEFAULT_CATALOG_LIMIT = 100;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Snapshot, SnapshotStore } from './ports.ts';
+import type { Snapshot, SnapshotStore } from '../core/ports.ts';
 import { pgFailure } from './postgres-pool.ts';
 
 export interface PostgresSnapshotStoreOptions {

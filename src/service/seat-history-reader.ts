@@ -1,7 +1,7 @@
 import { SeatHistoryScan, type SeatHistory } from '../actors/seat-history.ts';
 import { deserializeState, type SerializedState } from '../actors/state-codec.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
-import type { EventLog, SnapshotStore } from '../persistence/ports.ts';
+import type { EventLog, SnapshotStore } from '../core/ports.ts';
 
 /**
  * Reads one seat's history from a show's event log, streaming: one log entry in memory at a

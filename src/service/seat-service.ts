@@ -3,7 +3,8 @@ import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, HoldReply, ShowChanges, ShowDefinition } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
-import type { CatalogFilter } from '../persistence/ports.ts';
+import type { CatalogFilter } from '../core/ports.ts';
+import type { HoldRequest, ConfirmOptions, HoldGranted, BookingGranted, BookingListRequest, BookingPage, CreateShowInput, CompactSeatMap } from '../core/seat-api.ts';
 import type { SerializedView, ViewForm } from './view-cache.ts';
 
 /** Per-request context every front door passes along. */
@@ -29,71 +30,8 @@ export interface CallContext {
   idempotencyKeepSeconds?: number;
 }
 
-export interface HoldRequest {
-  seats?: string[];
-  count?: number;
-  category?: string;
-  ttlSeconds?: number;
-  customerId?: string;
-}
-
-/** What a confirm may add: a payment reference, and the total the customer was shown (PRICE_CHANGED if it differs). */
-export interface ConfirmOptions {
-  paymentRef?: string | undefined;
-  expectedTotal?: number | undefined;
-}
-
-export interface HoldGranted extends HoldReply {
-  /** Secret proof of ownership; confirm, extend and release need it. */
-  holdToken: string;
-}
-
-/** A confirmed booking as its customer first receives it: with the token that lets them read and cancel it. */
-export interface BookingGranted extends BookingView {
-  /** Secret proof of the booking (the Booking-Token header); derived, never stored. */
-  bookingToken: string;
-}
-
-/** The admin's filters for a show's bookings; `cursor` is the `nextCursor` of the page before. */
-export interface BookingListRequest {
-  customerId?: string | undefined;
-  status?: 'confirmed' | 'cancelled' | undefined;
-  limit?: number | undefined;
-  cursor?: string | undefined;
-}
-
-/** One page of a show's bookings in bookingId order; `nextCursor` absent on the last page. */
-export interface BookingPage {
-  bookings: BookingView[];
-  nextCursor?: string;
-}
-
-/** Bookings per page when the caller names no limit, and the most it may name. */
-export const DEFAULT_BOOKING_PAGE = 100;
-export const MAX_BOOKING_PAGE = 500;
-
-/** A show definition as a client sends it: limits and offers may be partial or absent. */
-export interface CreateShowInput extends Omit<ShowDefinition, 'limits' | 'offers'> {
-  limits?: Partial<ShowDefinition['limits']>;
-  offers?: Partial<ShowDefinition['offers']>;
-  blockedSeats?: string[];
-}
-
-/** A compact seat map: labels once per layout version, one status character per seat. */
-export interface CompactSeatMap {
-  showId: string;
-  version: number;
-  layoutVersion: number;
-  status: ShowView['status'];
-  /** Seat labels in index order. */
-  labels: string[];
-  /** Category id per seat, as an index into `categories`. */
-  categoryOf: number[];
-  categories: ShowDefinition['categories'];
-  /** One character per seat, in label order: a available, h held, b booked, x blocked. */
-  seats: string;
-  rows: Array<{ section: string; label: string; start: number; count: number }>;
-}
+export type { HoldRequest, ConfirmOptions, HoldGranted, BookingGranted, BookingListRequest, BookingPage, CreateShowInput, CompactSeatMap } from '../core/seat-api.ts';
+export { DEFAULT_BOOKING_PAGE, MAX_BOOKING_PAGE } from '../core/seat-api.ts';
 
 /**
  * What the front doors (HTTP, gRPC, WebSocket) call. In one process it is served by the

@@ -12,7 +12,7 @@ import {
   type CompactLayoutJson,
 } from '../actors/view-json.ts';
 import { registry } from '../metrics.ts';
-import type { CompactSeatMap } from './seat-service.ts';
+import type { CompactSeatMap } from '../core/seat-api.ts';
 
 /** The two read forms of a show: `GET /v1/shows/{id}` and its compact sibling. */
 export type ViewForm = 'full' | 'compact';

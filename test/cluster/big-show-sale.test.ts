@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/gateway/grpc/server-options.ts';
-import type { ShowCancelledOut } from '../../src/persistence/out-events.ts';
+import type { ShowCancelledOut } from '../../src/projections/out-events.ts';
 import { OUT_SUBJECTS } from '../../src/subjects.ts';
 import { adminMetadata, call, seatClient, type Client } from '../integration/grpc-harness.ts';
 import { startCluster, type TestCluster } from '../../testkit/cluster.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
-import type { OutEvent } from '../../src/persistence/out-events.ts';
+import type { OutEvent } from '../../src/projections/out-events.ts';
 import { startCluster, until, type TestCluster } from '../../testkit/cluster.ts';
 import { showInput } from '../../testkit/shows.ts';
 import { needServices, SERVICE_URLS } from '../../testkit/services.ts';

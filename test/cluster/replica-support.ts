@@ -63,28 +63,24 @@ export async function startTestWorker(
 ): Promise<TestWorker> {
   const { follow = true, ...config } = timings;
   const storage = await openDurableStorage({ ...env.config, nodeId: id }, testLogger, env.options);
-  let takeover: ClusterTakeover | null = null;
-  const node = createSeatNode({ holdTokenSecret: 'x'.repeat(32), snapshotEveryEvents: 1_000, snapshotEveryMs: 60_000 }, storage, testLogger, [], {
-    warmState: (showId) => takeover?.warmState(showId) ?? null,
-  });
+  const node = createSeatNode({ holdTokenSecret: 'x'.repeat(32), snapshotEveryEvents: 1_000, snapshotEveryMs: 60_000 }, storage, testLogger);
   const placement = new SettablePlacement(id, members);
   const nc = await connectTestNats(`takeover-${id}`);
   const redis = new Redis(SERVICE_URLS.redis, { maxRetriesPerRequest: 1 });
-  takeover = await startClusterTakeover({ host: node.host, storage, placement, redis, nc: follow ? nc : null, logger: testLogger, config: { clusterPrefix, ...config } });
-  const t = takeover;
-  node.addCommitListener((batch) => t.commitListener(batch));
+  const takeover = await startClusterTakeover({ host: node.host, storage, placement, redis, nc: follow ? nc : null, logger: testLogger, config: { clusterPrefix, ...config } });
+  node.addCommitListener((batch) => takeover.commitListener(batch));
   let closed = false;
   return {
     id,
     node,
     placement,
-    takeover: t,
+    takeover,
     nc,
     redis,
     close: async () => {
       if (closed) return;
       closed = true;
-      await t.close();
+      await takeover.close();
       await node.close();
       await nc.close();
       redis.disconnect();

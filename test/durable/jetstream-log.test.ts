@@ -10,7 +10,7 @@ import {
   subjectToken,
   versionBelow,
 } from '../../src/persistence/jetstream-event-log.ts';
-import type { LogEntry } from '../../src/persistence/ports.ts';
+import type { LogEntry } from '../../src/core/ports.ts';
 import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, deleteStream, eventually, testLogger } from './support.ts';
 

@@ -13,8 +13,8 @@ import { encodeBatch, PART_HEAD_HEADER, PART_HEADER } from '../../src/persistenc
 import { JetStreamEventLog } from '../../src/persistence/jetstream-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { NatsBus } from '../../src/persistence/nats-bus.ts';
-import { outEventPublisher, type ShowCancelledOut } from '../../src/persistence/out-events.ts';
-import type { Bus, LogEntry } from '../../src/persistence/ports.ts';
+import { outEventPublisher, type ShowCancelledOut } from '../../src/projections/out-events.ts';
+import type { Bus, LogEntry } from '../../src/core/ports.ts';
 import { newId } from '../../src/service/local-seat-service.ts';
 import { OUT_SUBJECTS } from '../../src/subjects.ts';
 import { showDef } from '../../testkit/shows.ts';

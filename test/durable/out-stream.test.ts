@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openDurableStorage } from '../../src/persistence/durable-storage.ts';
-import type { OutEvent } from '../../src/persistence/out-events.ts';
+import type { OutEvent } from '../../src/projections/out-events.ts';
 import { OUT_SUBJECTS } from '../../src/subjects.ts';
 import { needServices, uniqueName } from '../../testkit/services.ts';
 import { connectTestNats, durableTestEnv, eventually, showInput, testLogger, type DurableTestEnv } from './support.ts';

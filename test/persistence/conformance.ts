@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ShowEvent } from '../../src/actors/types.ts';
-import type { AppendBatch, EventLog, LogEntry, Snapshot, SnapshotStore } from '../../src/persistence/ports.ts';
+import type { AppendBatch, EventLog, LogEntry, Snapshot, SnapshotStore } from '../../src/core/ports.ts';
 
 /**
  * One conformance suite for every implementation of the storage ports (memory, embedded

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { FileEventLog } from '../../src/persistence/file-event-log.ts';
-import type { EventLog, LogEntry } from '../../src/persistence/ports.ts';
+import type { EventLog, LogEntry } from '../../src/core/ports.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
 import { garble } from './file-damage.ts';
 

@@ -9,7 +9,7 @@ import { crc32 } from '../../src/persistence/file-checksum.ts';
 import { DEFAULT_RECORD_PAYLOAD_BYTES, FileEventLog, type FileEventLogOptions } from '../../src/persistence/file-event-log.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { FileSnapshotStore } from '../../src/persistence/file-snapshot-store.ts';
-import type { EventLog, LogEntry } from '../../src/persistence/ports.ts';
+import type { EventLog, LogEntry } from '../../src/core/ports.ts';
 import { showDef } from '../../testkit/shows.ts';
 import { silentLogger, tempDir } from './temp-dir.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';

@@ -1,5 +1,5 @@
 import { ErrorCode, SeatError } from '../../src/errors.ts';
-import type { AppendBatch, EventLog, LogEntry, PipelinedAppend } from '../../src/persistence/ports.ts';
+import type { AppendBatch, EventLog, LogEntry, PipelinedAppend } from '../../src/core/ports.ts';
 
 /**
  * What happens to one append (numbered from 0 in call order): `wait` and `delayMs` put off

@@ -4,7 +4,7 @@ import { ActorHost } from '../../src/actors/actor-host.ts';
 import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { serializeState } from '../../src/actors/state-codec.ts';
 import { SeatError } from '../../src/errors.ts';
-import type { EventLog, SnapshotStore } from '../../src/persistence/ports.ts';
+import type { EventLog, SnapshotStore } from '../../src/core/ports.ts';
 import { MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
 import { checkAccounting } from './core.ts';
 import { FaultyLog, type AppendStep } from './faulty-log.ts';

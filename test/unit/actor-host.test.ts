@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import { openEmbeddedStorage, openMemoryStorage } from '../../src/persistence/index.ts';
-import type { AppendBatch, EventLog } from '../../src/persistence/ports.ts';
+import type { AppendBatch, EventLog } from '../../src/core/ports.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { silentLogger, tempDir } from '../persistence/temp-dir.ts';
 import { showDef } from '../../testkit/shows.ts';

@@ -6,7 +6,7 @@ import { OTHER_SHOW_LABEL, ShowLabels } from '../../src/actors/show-labels.ts';
 import { SeatError } from '../../src/errors.ts';
 import { registry } from '../../src/metrics.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import type { EventLog } from '../../src/persistence/ports.ts';
+import type { EventLog } from '../../src/core/ports.ts';
 import { showDef } from '../../testkit/shows.ts';
 import { until } from '../../testkit/wait.ts';
 

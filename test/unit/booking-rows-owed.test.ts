@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { BookingView } from '../../src/actors/types.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import type { BookingStore } from '../../src/persistence/ports.ts';
+import type { BookingStore } from '../../src/core/ports.ts';
 import { showInput } from '../../testkit/shows.ts';
 import { until } from '../../testkit/wait.ts';
 

@@ -5,7 +5,7 @@ import { decide } from '../../src/actors/decide.ts';
 import { evolveAll } from '../../src/actors/evolve.ts';
 import type { CancellationRule, ShowEvent } from '../../src/actors/types.ts';
 import { bookingView, showHead } from '../../src/actors/views.ts';
-import { outEventsOf, type BookingCancelledOut } from '../../src/persistence/out-events.ts';
+import { outEventsOf, type BookingCancelledOut } from '../../src/projections/out-events.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { HoldTokens } from '../../src/service/hold-tokens.ts';

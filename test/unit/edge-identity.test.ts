@@ -5,7 +5,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { EdgeIdentity } from '../../src/gateway/caller.ts';
 import { CustomerTokens } from '../../src/gateway/customer-token.ts';
-import { checkIdempotencyKey } from '../../src/gateway/edge-rules.ts';
+import { checkIdempotencyKey } from '../../src/service/schemas/edge-rules.ts';
 import { peerAddress } from '../../src/gateway/grpc/handlers.ts';
 import { createSeatNode } from '../../src/node.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';

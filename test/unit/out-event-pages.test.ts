@@ -4,7 +4,7 @@ import pino from 'pino';
 import { ActorHost } from '../../src/actors/actor-host.ts';
 import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { MemoryEventLog, MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
-import { outEventsOf, type ShowCancelledOut, type ShowChangedOut } from '../../src/persistence/out-events.ts';
+import { outEventsOf, type ShowCancelledOut, type ShowChangedOut } from '../../src/projections/out-events.ts';
 import { showDef } from '../../testkit/shows.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 

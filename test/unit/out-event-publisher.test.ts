@@ -5,8 +5,8 @@ import { ActorHost } from '../../src/actors/actor-host.ts';
 import { seatLabels } from '../../src/actors/seat-map.ts';
 import type { CommittedBatch } from '../../src/actors/show-actor.ts';
 import { MemoryEventLog, MemorySnapshotStore } from '../../src/persistence/memory-store.ts';
-import { outEventPublisher, outEventsOf, type OutEvent } from '../../src/persistence/out-events.ts';
-import type { Bus } from '../../src/persistence/ports.ts';
+import { outEventPublisher, outEventsOf, type OutEvent } from '../../src/projections/out-events.ts';
+import type { Bus } from '../../src/core/ports.ts';
 import { showDef } from '../../testkit/shows.ts';
 
 const logger = pino({ level: 'silent' });

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { createSeatNode, type SeatNode } from '../../src/node.ts';
 import { openMemoryStorage, type Storage } from '../../src/persistence/index.ts';
-import type { OutEvent, OutMessage } from '../../src/persistence/out-events.ts';
-import type { OutSink } from '../../src/persistence/out-relay.ts';
+import type { OutEvent, OutMessage } from '../../src/projections/out-events.ts';
+import type { OutSink } from '../../src/projections/out-relay.ts';
 import { showInput } from '../../testkit/shows.ts';
 import { until } from '../../testkit/wait.ts';
 

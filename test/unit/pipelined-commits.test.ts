@@ -7,7 +7,7 @@ import { serializeState } from '../../src/actors/state-codec.ts';
 import type { CommandReply } from '../../src/actors/types.ts';
 import { ErrorCode, type SeatError } from '../../src/errors.ts';
 import { openMemoryStorage } from '../../src/persistence/index.ts';
-import type { AppendBatch } from '../../src/persistence/ports.ts';
+import type { AppendBatch } from '../../src/core/ports.ts';
 import { checkAccounting } from '../support/core.ts';
 import { FaultyLog, type AppendStep } from '../support/faulty-log.ts';
 import { showDef } from '../../testkit/shows.ts';

@@ -5,7 +5,7 @@ import { ActorHost } from '../../src/actors/actor-host.ts';
 import { SeatHistoryScan } from '../../src/actors/seat-history.ts';
 import { openEmbeddedStorage, openMemoryStorage } from '../../src/persistence/index.ts';
 import { tempDir } from '../persistence/temp-dir.ts';
-import type { EventLog } from '../../src/persistence/ports.ts';
+import type { EventLog } from '../../src/core/ports.ts';
 import { readSeatHistory } from '../../src/service/seat-history-reader.ts';
 import { showDef } from '../../testkit/shows.ts';
 

@@ -10,7 +10,7 @@ import { deserializeState, serializeState, type SerializedState } from '../../sr
 import type { HoldReply, Layout } from '../../src/actors/types.ts';
 import { SeatError } from '../../src/errors.ts';
 import { MemoryEventLog } from '../../src/persistence/memory-store.ts';
-import type { Snapshot, SnapshotStore } from '../../src/persistence/ports.ts';
+import type { Snapshot, SnapshotStore } from '../../src/core/ports.ts';
 import { checkAccounting } from '../support/core.ts';
 import { showDef } from '../../testkit/shows.ts';
 

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { ErrorCode, SeatError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { CallContext, SeatService } from '../../service/seat-service.ts';
-import type { AdminAuth } from '../admin-auth.ts';
+import type { AdminAuth } from '../../admin-auth.ts';
 import { ADMIN_CALLER, type EdgeIdentity } from '../caller.ts';
 import { clientAddress } from '../client-address.ts';
 import type { EdgeLimiter } from '../limits/index.ts';

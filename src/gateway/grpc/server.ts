@@ -2,7 +2,7 @@ import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
-import { AdminAuth } from '../admin-auth.ts';
+import { AdminAuth } from '../../admin-auth.ts';
 import { EdgeIdentity } from '../caller.ts';
 import { createEdgeLimiter, DEFAULT_EDGE_LIMITS, type EdgeLimiter } from '../limits/index.ts';
 import { unaryHandlers } from './handlers.ts';

@@ -13,9 +13,9 @@ import {
   issueFields,
   refundPercent,
   watchFields,
-} from '../command-schemas.ts';
-import { DATE_RE, id, idempotencyKey, int, seatLabel, text } from '../edge-rules.ts';
-import type { CatalogFilter } from '../../persistence/index.ts';
+} from '../../service/schemas/command-schemas.ts';
+import { DATE_RE, id, idempotencyKey, int, seatLabel, text } from '../../service/schemas/edge-rules.ts';
+import type { CatalogFilter } from '../../core/ports.ts';
 import type { CreateShowInput, HoldRequest } from '../../service/seat-service.ts';
 
 /**

@@ -103,6 +103,3 @@ export function addStatsSource(source: () => NodeStats): () => void {
   return () => statsSources.delete(source);
 }
 
-export async function metricsText(): Promise<{ contentType: string; body: string }> {
-  return { contentType: registry.contentType, body: await registry.metrics() };
-}

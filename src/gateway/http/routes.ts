@@ -18,7 +18,7 @@ import {
   ShowReport,
   ShowView,
 } from '../../contract/responses.ts';
-import { BOOKING_TOKEN_MAX, HOLD_TOKEN_MAX } from '../command-schemas.ts';
+import { BOOKING_TOKEN_MAX, HOLD_TOKEN_MAX } from '../../service/schemas/command-schemas.ts';
 import {
   AdminCancelBody,
   BookingListQueryString,
@@ -37,7 +37,7 @@ import {
   ShowQuery,
   checkId,
   parse,
-} from './schemas.ts';
+} from '../../service/schemas/request-schemas.ts';
 import type { HttpMethod, Operation } from './operation.ts';
 import { compileRoutes } from './route-match.ts';
 

@@ -9,8 +9,8 @@ import {
   holdRef,
   issueFields,
   watchFields,
-} from '../command-schemas.ts';
-import { id as showId, idempotencyKey } from '../edge-rules.ts';
+} from '../../service/schemas/command-schemas.ts';
+import { id as showId, idempotencyKey } from '../../service/schemas/edge-rules.ts';
 
 /**
  * The WebSocket protocol: every client frame's schema (validated at the edge, before any

@@ -7,8 +7,8 @@ import { bookingView } from '../actors/views.ts';
 import type { BookingRowGuard } from '../actors/show-actor.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { BookingStore, EventLog, LogEntry, SnapshotStore } from './ports.ts';
-import { pgFailure } from './postgres-pool.ts';
+import type { BookingStore, SnapshotStore } from '../core/ports.ts';
+import type { ReplayedTail } from '../core/replayed-tail.ts';
 
 type ConfirmedEvent = Extract<ShowEvent, { type: 'BookingConfirmed' }>;
 type CancelledEvent = Extract<ShowEvent, { type: 'BookingCancelled' }>;
@@ -49,6 +49,15 @@ export function bookingsChangedBy(batch: CommittedBatch): BookingView[] {
   return views;
 }
 
+/**
+ * How a failed booking-row write counts: the BookingStore port rejects with a SeatError
+ * (UNAVAILABLE while the store is away, postgres-booking-store.ts); anything else is taken
+ * as the store being away, so the rows are owed and retried.
+ */
+function rowWriteFailure(err: unknown): SeatError {
+  return err instanceof SeatError ? err : new SeatError(ErrorCode.UNAVAILABLE, 'booking upsert failed', {}, { cause: err });
+}
+
 /** How often rows that could not be written are tried again. */
 export const BOOKING_ROWS_RETRY_MS = 500;
 /** What a caller refused while booking rows cannot be written is told to wait. */
@@ -70,12 +79,10 @@ interface Debt {
  *    many shows into one statement (group commit); a failed statement fails each batch it
  *    carried, and each becomes a debt of its own show.
  *
- * 2. `repairingLog(log)` wraps the log the ActorHost activates shows from. A batch can be
- *    in the log without its rows (the process died between the PubAck and the commit, or
- *    the commit failed). Its confirms were never answered, but they happened: a retry
- *    with the same idempotency key gets the booking from state, without a new append, so
- *    without `beforeReply`. The wrapper's `read` upserts every booking the replayed tail
- *    touched once the tail is read.
+ * 2. `repairTail` (the actor host's `afterReplay` step, before the actor serves) upserts
+ *    every booking the replayed tail touched, and the rows a warm copy carries. A batch
+ *    can be in the log without its rows (the process died between the PubAck and the
+ *    commit, or the commit failed).
  *
  * Postgres is for bookings, not for holds: a write that fails (Postgres down) stops
  * nothing. Its rows become a debt of the show, retried every BOOKING_ROWS_RETRY_MS; as the
@@ -86,7 +93,7 @@ interface Debt {
  *
  * Why the tail after the snapshot is enough: snapshots are taken only of state whose every
  * booking row is written (`owesRows` keeps them back otherwise) or of state activated
- * through this wrapper (tail repaired first, or owed). So every booking change at or below
+ * through `repairTail` (tail repaired first, or owed). So every booking change at or below
  * a snapshot's log seq is already in Postgres, and only entries after it can be missing. The
  * upsert is idempotent (immutable rows, cancelled is final), so repeating it is harmless.
  */
@@ -155,7 +162,7 @@ export class BookingSync implements BookingRowGuard {
   }
 
   private owe(showId: string, bookingIds: Set<string>, views: () => Promise<BookingView[]>, err: unknown): void {
-    const failure = pgFailure(err, 'booking upsert');
+    const failure = rowWriteFailure(err);
     if (failure.code === ErrorCode.UNAVAILABLE) this.outage = true;
     this.debts.add({ showId, bookingIds, views });
     this.logger.warn({ showId, bookings: bookingIds.size, code: failure.code, err }, 'booking rows not written; retrying in the background');
@@ -190,7 +197,7 @@ export class BookingSync implements BookingRowGuard {
           this.logger.info({ showId: d.showId, bookings: d.bookingIds.size }, 'owed booking rows written');
           return;
         }
-        const failure = pgFailure(r.reason, 'booking upsert');
+        const failure = rowWriteFailure(r.reason);
         if (failure.code === ErrorCode.UNAVAILABLE) unavailable = true;
         this.logger.debug({ showId: d.showId, code: failure.code, owed: this.owedBookings }, 'owed booking rows still not written');
       });
@@ -206,7 +213,7 @@ export class BookingSync implements BookingRowGuard {
    * become debts of their shows (retried, and held back from answers like any other). For
    * the rows a warm copy brings to an activation.
    */
-  owingStore(): BookingStore {
+  private owingStore(): BookingStore {
     return {
       upsert: async (views) => {
         if (!views.length) return;
@@ -225,36 +232,32 @@ export class BookingSync implements BookingRowGuard {
     };
   }
 
-  /** An EventLog that, on every full read of a show's tail, upserts the bookings it touched. */
-  repairingLog(log: EventLog): EventLog {
-    return {
-      append: (showId, batch, expectedLastSeq) => log.append(showId, batch, expectedLastSeq),
-      read: (showId, afterSeq) => this.readAndRepair(log, showId, afterSeq),
-      lastSeq: (showId) => log.lastSeq(showId),
-      showIds: () => log.showIds(),
-      close: () => log.close(),
-    };
-  }
-
-  private async *readAndRepair(log: EventLog, showId: string, afterSeq: number): AsyncIterable<LogEntry> {
+  /**
+   * The host's `afterReplay` step for bookings: upserts every booking the replayed tail
+   * confirmed or cancelled (after the rows a warm copy carries). A batch can be in the log
+   * without its rows (the process died between the append and the row commit, or the commit
+   * failed); its confirms were never answered, but they happened, and a retry with the same
+   * idempotency key gets the booking from state without a new append, so without
+   * `beforeReply`. Never fails: rows it cannot write become debts of the show, which still
+   * activates (its holds need no Postgres; answers naming these bookings wait).
+   */
+  async repairTail(showId: string, tail: ReplayedTail): Promise<void> {
+    if (tail.warm?.bookings?.length) await this.owingStore().upsert(tail.warm.bookings);
     const confirmed = new Map<string, BookingRecord>();
     const cancels = new Map<string, CancelledEvent>();
-    for await (const entry of log.read(showId, afterSeq)) {
+    for (const entry of tail.entries)
       for (const e of entry.events) {
         if (e.type === 'BookingConfirmed') confirmed.set(e.bookingId, bookingOfConfirm(e));
         else if (e.type === 'BookingCancelled') cancels.set(e.bookingId, e);
       }
-      yield entry;
-    }
     if (confirmed.size === 0 && cancels.size === 0) return;
     const views = () => this.viewsAfterTail(showId, confirmed, cancels);
     try {
       const rendered = await views();
       await this.store.upsert(rendered);
       this.outage = false;
-      this.logger.info({ showId, afterSeq, bookings: rendered.length }, 'bookings of the replayed tail upserted');
+      this.logger.info({ showId, afterSeq: tail.afterSeq, bookings: rendered.length }, 'bookings of the replayed tail upserted');
     } catch (err) {
-      // The show still activates: its holds need no Postgres; answers naming these bookings wait.
       this.owe(showId, new Set([...confirmed.keys(), ...cancels.keys()]), views, err);
     }
   }

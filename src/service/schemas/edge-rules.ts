@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { MAX_SEATS_PER_SHOW } from '../actors/definition.ts';
-import { ErrorCode, SeatError } from '../errors.ts';
+import { MAX_SEATS_PER_SHOW } from '../../actors/definition.ts';
+import { ErrorCode, SeatError } from '../../errors.ts';
 
 /**
  * The bounds every front door (HTTP, gRPC, WebSocket) enforces before any actor sees a

@@ -5,34 +5,14 @@ import type { CommittedBatch } from '../actors/show-actor.ts';
 import type { ShowState } from '../actors/show-state.ts';
 import { deserializeState, type SerializedState } from '../actors/state-codec.ts';
 import type { ShowEvent } from '../actors/types.ts';
+import type { OutSink } from '../core/out-sink.ts';
 import type { Logger } from '../logger.ts';
 import { messagesOf, PAUSE, planOf, PUBLISH_SLICE_MS, type OutMessage, type OutPlan, type Step } from './out-events.ts';
 import { outEventsDelivered, outEventsFailures, outEventsRepairs, trackRelay } from './out-relay-metrics.ts';
-import type { EventLog, LogEntry, Snapshot, SnapshotStore } from './ports.ts';
+import type { EventLog, Snapshot, SnapshotStore } from '../core/ports.ts';
+import { lastVersionOf, type ReplayedTail } from '../core/replayed-tail.ts';
 
-/**
- * Where a relay delivers out-events: a JetStream stream (out-stream.ts) or a webhook
- * (webhook-relay.ts). Delivery is at least once, so `send` may be called again for a message
- * it already took (the sink or the consumer drops the repeat by `eventId`).
- */
-export interface OutSink {
-  /** For logs and the metrics' `sink` label. */
-  readonly name: string;
-  /** Largest message the sink takes; pages are cut to fit. */
-  readonly maxMessageBytes: number;
-  /** Messages in flight at once, across shows. */
-  readonly concurrency: number;
-  /**
-   * Messages of one show in flight at once. More than 1 only where the sink stores messages in
-   * the order they are sent (one NATS connection); 1 for HTTP, whose requests may overtake.
-   */
-  readonly inFlightPerShow: number;
-  /** Most batches the relay keeps waiting for this sink (default DEFAULT_OUT_QUEUE_MAX_BATCHES). */
-  readonly queueMaxBatches?: number;
-  /** Resolves once the sink has stored the message; rejects (any error) to have it retried. */
-  send(message: OutMessage): Promise<void>;
-  close?(): Promise<void>;
-}
+export type { OutSink } from '../core/out-sink.ts';
 
 /** Most batches waiting across shows; beyond it a show's further batches become one log re-read. */
 export const DEFAULT_OUT_QUEUE_MAX_BATCHES = 50_000;
@@ -108,7 +88,7 @@ export interface OutRelayOptions {
  *   nobody waits for it. So every undelivered out-event lies in the log after the show's
  *   newest snapshot, which is exactly the tail a new owner replays, and compaction (below the
  *   previous snapshot) never drops it.
- * - Activation (`repairingLog`, `trackWarm`): after a show is loaded, the relay re-reads the
+ * - Activation (`afterReplay`): after a show is loaded, the relay re-reads the
  *   tail after its snapshot itself (snapshot + fold, in the background, with the state at each
  *   entry) and re-delivers the out-events of the versions this process has not queued yet,
  *   with the same eventIds, ahead of anything the new actor commits. Skipped for a cold load
@@ -128,8 +108,6 @@ export class OutRelay {
   private readonly queues = new Map<string, ShowQueue>();
   /** Per show: the highest version whose out-events are queued here (delivered or waiting). */
   private readonly covered = new Map<string, number>();
-  /** Shows being activated from a warm copy: the copy may hold versions nobody delivered. */
-  private readonly warm = new Set<string>();
   /** Snapshots written once the out-events they cover are delivered: the newest per show. */
   private readonly deferredSnapshots = new Map<string, { snapshot: Snapshot; store: SnapshotStore }>();
   private readonly sleepers = new Set<() => void>();
@@ -187,26 +165,18 @@ export class OutRelay {
   };
 
   /**
-   * Wraps the warm-copy source of the actor host: a show activated from a copy is always
-   * repaired (the copy may be ahead of everything delivered).
+   * The host's `afterReplay` step for out-events: once a show's tail is read at activation,
+   * queue a repair that re-delivers the versions this process has not queued yet. Always for a
+   * show activated from a warm copy (the copy may be ahead of everything delivered); for a
+   * cold load only if the tail reaches past what this process queued itself.
    */
-  trackWarm<T>(source: (showId: string) => T | null): (showId: string) => T | null {
-    return (showId) => {
-      const copy = source(showId);
-      if (copy) this.warm.add(showId);
-      return copy;
-    };
-  }
-
-  /** The log the actor host activates shows from: a full read of a show's tail queues its repair. */
-  repairingLog(log: EventLog): EventLog {
-    return {
-      append: (showId, batch, expectedLastSeq) => log.append(showId, batch, expectedLastSeq),
-      read: (showId, afterSeq) => this.readThenRepair(log, showId, afterSeq),
-      lastSeq: (showId) => log.lastSeq(showId),
-      showIds: () => log.showIds(),
-      close: () => log.close(),
-    };
+  afterReplay(showId: string, tail: ReplayedTail): void {
+    if (this.closed || (tail.warm === null && lastVersionOf(tail) <= (this.covered.get(showId) ?? 0))) return;
+    const q = this.queueOf(showId);
+    const last = q.jobs.at(-1);
+    if (last?.kind === 'repair' && last.bound === Infinity) return;
+    const after = this.covered.get(showId) ?? 0;
+    this.push(showId, q, { kind: 'repair', firstVersion: after + 1, afterVersion: after, bound: Infinity, steps: null, exhausted: false, pending: 0 });
   }
 
   /**
@@ -283,21 +253,6 @@ export class OutRelay {
     q.jobs.push(job);
     this.jobCount++;
     if (!q.pumping && !this.holding) void this.pump(showId, q);
-  }
-
-  private async *readThenRepair(log: EventLog, showId: string, afterSeq: number): AsyncIterable<LogEntry> {
-    let lastVersion = -1;
-    for await (const entry of log.read(showId, afterSeq)) {
-      lastVersion = entry.firstVersion + entry.events.length - 1;
-      yield entry;
-    }
-    const warm = this.warm.delete(showId);
-    if (this.closed || (!warm && lastVersion <= (this.covered.get(showId) ?? 0))) return;
-    const q = this.queueOf(showId);
-    const last = q.jobs.at(-1);
-    if (last?.kind === 'repair' && last.bound === Infinity) return;
-    const after = this.covered.get(showId) ?? 0;
-    this.push(showId, q, { kind: 'repair', firstVersion: after + 1, afterVersion: after, bound: Infinity, steps: null, exhausted: false, pending: 0 });
   }
 
   /** Folds the show's tail after its snapshot and keeps the plans of the versions the job covers. */

@@ -14,8 +14,8 @@ import {
   HoldCommand,
   SeatsCommand,
   issueFields,
-} from '../command-schemas.ts';
-import { DATE_RE, ID_RE, seatLabel, text } from '../edge-rules.ts';
+} from './command-schemas.ts';
+import { DATE_RE, ID_RE, seatLabel, text } from './edge-rules.ts';
 
 /**
  * Every shape the HTTP API accepts. Command bodies are the shared command schemas

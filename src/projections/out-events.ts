@@ -5,8 +5,8 @@ import type { BookingRecord } from '../actors/show-state.ts';
 import type { BookingCancelReason, BookingView, Category, ShowEvent } from '../actors/types.ts';
 import type { Logger } from '../logger.ts';
 import { OUT_SUBJECTS } from '../subjects.ts';
-import { bookingOfConfirm, bookingViewOf } from './durable-bookings.ts';
-import type { Bus } from './ports.ts';
+import { bookingOfConfirm, bookingViewOf } from './booking-rows.ts';
+import type { Bus } from '../core/ports.ts';
 
 /**
  * Events for other services (payment, refunds, notifications), published on the bus after

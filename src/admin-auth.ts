@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, SeatError } from '../errors.ts';
+import { ErrorCode, SeatError } from './errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
