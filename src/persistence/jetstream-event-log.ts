@@ -16,7 +16,6 @@ import {
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
-import type { ShowEvent } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
@@ -54,8 +53,8 @@ const JS_STREAM_NOT_FOUND = 10059;
 
 export interface JetStreamEventLogOptions {
   logger: Logger;
-  stream?: string;
-  subjectPrefix?: string;
+  stream?: string | undefined;
+  subjectPrefix?: string | undefined;
   duplicateWindowMs?: number;
   maxMsgBytes?: number;
   publishTimeoutMs?: number;
@@ -180,7 +179,7 @@ export class JetStreamEventLog implements EventLog {
   }
 
   private async ensureStream(): Promise<void> {
-    const wanted: Partial<StreamConfig> = {
+    const wanted = {
       name: this.stream,
       subjects: [`${this.subjectPrefix}.>`],
       storage: StorageType.File,
@@ -196,7 +195,7 @@ export class JetStreamEventLog implements EventLog {
       // subject below a durable snapshot stays allowed (compaction, see purgeBelow).
       deny_delete: true,
       deny_purge: false,
-    };
+    } satisfies Partial<StreamConfig>;
     for (let attempt = 0; ; attempt++) {
       try {
         const info = await this.jsm.streams.info(this.stream);

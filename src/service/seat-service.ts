@@ -30,11 +30,11 @@ export interface CallContext {
 }
 
 export interface HoldRequest {
-  seats?: string[];
-  count?: number;
-  category?: string;
-  ttlSeconds?: number;
-  customerId?: string;
+  seats?: string[] | undefined;
+  count?: number | undefined;
+  category?: string | undefined;
+  ttlSeconds?: number | undefined;
+  customerId?: string | undefined;
 }
 
 /** What a confirm may add: a payment reference, and the total the customer was shown (PRICE_CHANGED if it differs). */

@@ -22,7 +22,6 @@ const ROWS = 12;
 const PER_ROW = 100;
 const MAX_SEATS_PER_REQUEST = 1000;
 const SHOW = 'agree';
-const KEY = 'k'.repeat(32);
 
 const labels = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `${String.fromCharCode(65 + Math.floor((from + i) / PER_ROW))}-${((from + i) % PER_ROW) + 1}`);
