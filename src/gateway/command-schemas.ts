@@ -45,6 +45,9 @@ export const seatList = z
     ctx.addIssue({ code: 'custom', message: `seats listed twice: ${[...repeated].join(', ')}` });
   });
 
+// The show's definition fields are exactOptional (absent, never undefined): limits and offers
+// are spread over the defaults, where an undefined would erase one. JSON cannot carry
+// undefined, and the gRPC door drops unset fields before the check.
 const category = z.strictObject({
   id,
   name: text(100).exactOptional(),
@@ -74,9 +77,6 @@ const layout = z.strictObject({
   unqualifiedSection: sectionId.nullable().exactOptional(),
 });
 
-// The show's definition fields are exactOptional (absent, never undefined): limits and offers
-// are spread over the defaults, where an undefined would erase one. JSON cannot carry
-// undefined, and the gRPC door drops unset fields before the check.
 const limits = z.strictObject({
   maxSeatsPerHold: int(1, MAX_SEATS_PER_REQUEST).exactOptional(),
   holdTtlSeconds: ttlSeconds.exactOptional(),
