@@ -5,6 +5,14 @@ import { parseAllowedOrigins } from './gateway/limits/origin-policy.ts';
 /**
  * The only module that reads the environment. Every setting is optional; defaults carry
  * their unit in the name. Invalid values stop the process at start with a clear message.
+ *
+ * `EnvSchema` is the one list of settings: `Config` and `loadConfig`'s result are derived from
+ * it, each env name becoming a field in camelCase (EVENT_LOG_SEGMENT_BYTES → eventLogSegmentBytes).
+ * To add a setting, write one entry in its area's `// -- <area>` block (a new area appends its
+ * block at the end): the env name, its validation with the default (or `.optional()`: unset is
+ * undefined) and any reshaping as a `.transform`, under a doc comment saying what it means and
+ * its unit. Then add its row to README's Configuration table (a test checks that both agree;
+ * a setting only tests use is marked **tests only** there).
  */
 
 export const DEFAULT_PORT = 8080;
@@ -35,11 +43,13 @@ const EnvSchema = z.object({
   PORT: port.default(DEFAULT_PORT),
   GRPC_PORT: port.default(DEFAULT_GRPC_PORT),
   HOST: z.string().min(1).default('0.0.0.0'),
+  /** `all`: gateway and worker in one process. */
   ROLE: z.enum(['all', 'gateway', 'worker']).default('all'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
   NATS_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
+  /** Undefined: the node generates one at start and logs it. */
   ADMIN_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `ADMIN_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
   HOLD_TOKEN_SECRET: z.string().min(16, 'HOLD_TOKEN_SECRET must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -50,6 +60,7 @@ const EnvSchema = z.object({
   SNAPSHOT_EVERY_MS: z.coerce.number().int().min(100).default(DEFAULT_SNAPSHOT_EVERY_MS),
   PASSIVATE_AFTER_MS: z.coerce.number().int().min(1000).default(DEFAULT_PASSIVATE_AFTER_MS),
   DEMO_SHOW: flag.default(true),
+  /** This worker's share of the ring relative to the others (virtual nodes scale with it). */
   NODE_WEIGHT: z.coerce.number().int().min(1).max(1000).default(1),
   HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
   MEMBER_TTL_MS: z.coerce.number().int().min(60).max(600_000).default(DEFAULT_MEMBER_TTL_MS),
@@ -57,51 +68,68 @@ const EnvSchema = z.object({
   ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(20).max(120_000).default(DEFAULT_ATTEMPT_TIMEOUT_MS),
   BATCH_MAX_OPS: z.coerce.number().int().min(1).max(4096).default(DEFAULT_BATCH_MAX_OPS),
   CLUSTER_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default(DEFAULT_CLUSTER_PREFIX),
+  /** JetStream stream, event subject prefix and bus subject prefix; undefined: the storage defaults. */
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
   EVENT_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
   BUS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
-  /** Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed. */
-  TRUSTED_PROXIES: z.string().default(''),
+  /** Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (empty: the socket address is the client). */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((a) => a.trim()).filter((a) => a.length > 0)),
   // -- edge identity (idempotency scope, customer caps and tokens)
-  /** Set: a customerId is accepted only with a Customer-Token signed with this secret. */
+  /** Set: a customerId is accepted only with a Customer-Token signed with this secret; undefined: customer ids are taken as sent. */
   CUSTOMER_TOKEN_SECRET: z.string().min(32, 'CUSTOMER_TOKEN_SECRET must be at least 32 characters').optional(),
   // -- edge limits (rate limits, origins, socket and stream caps)
-  /** Per minute; 0 switches a limit off. */
+  /** Hold attempts per client address per minute (HTTP, WebSocket); 0: no limit. */
   RATE_LIMIT_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_HOLDS_PER_ADDRESS_PER_MINUTE),
+  /** Hold attempts per customer id per minute, every door; 0: no limit. */
   RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_HOLDS_PER_CUSTOMER_PER_MINUTE),
+  /** Hold attempts per client address per minute over gRPC; 0: no limit. */
   RATE_LIMIT_GRPC_HOLDS_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_GRPC_HOLDS_PER_ADDRESS_PER_MINUTE),
+  /** Wrong admin tokens per address per minute before admin calls from it get 429; 0: no limit. */
   RATE_LIMIT_ADMIN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(edge.DEFAULT_ADMIN_FAILURES_PER_ADDRESS_PER_MINUTE),
-  /** Comma-separated origins (or `*`) whose pages may open a WebSocket; the server's own origin always may. */
-  ALLOWED_ORIGINS: z.string().default('').superRefine((v, ctx) => {
-    try {
-      parseAllowedOrigins(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  }),
+  /** Comma-separated origins (or `*`: any) whose pages may open a WebSocket; the server's own origin always may. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseAllowedOrigins(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** WebSockets per gateway (lowered at start to fit the file limit) and per client address (0: no per-address cap; never more than half the total). */
   WS_MAX_SOCKETS: z.coerce.number().int().min(1).default(edge.DEFAULT_WS_MAX_SOCKETS),
   WS_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(0).default(edge.DEFAULT_WS_MAX_SOCKETS_PER_ADDRESS),
+  /** gRPC WatchShow streams per gateway and per client address (0: no per-address cap; never more than half the total). */
   GRPC_MAX_WATCH_STREAMS: z.coerce.number().int().min(1).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS),
   GRPC_MAX_WATCH_STREAMS_PER_ADDRESS: z.coerce.number().int().min(0).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS_PER_ADDRESS),
+  /** Bearer token /metrics asks for; undefined: /metrics is open. */
   METRICS_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `METRICS_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
   // -- reads (view cache)
+  /** Bytes of serialized show views kept (one per show and form, least recently read dropped first). Undefined: the view cache's defaults (src/service/view-cache.ts). */
   VIEW_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(16 * 1024 * 1024 * 1024).optional(),
+  /** Shows with at least this many seats have their full view serialized in slices. */
   VIEW_CACHE_BIG_SEATS: z.coerce.number().int().min(1).optional(),
+  /** How old (since capture) a big show's cached full view may be and still be served. */
   VIEW_CACHE_MAX_STALE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   // -- cluster hop
-  /** Caps one hop message below the NATS server's max_payload (bytes); larger payloads go in parts. */
+  /** Caps one hop message below the NATS server's max_payload (bytes); larger payloads go in parts. Undefined: the server's whole max_payload. */
   HOP_MAX_FRAME_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024 * 1024).optional(),
-  /** Milliseconds for a heavy routed op (a stadium's create or map: seconds of work on a busy owner), retries included. */
+  /** Milliseconds a gateway gives a heavy routed op (a stadium's create, map, change or cancellation: seconds of work on a busy owner), retries included. */
   HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   // -- actor core (idempotency retention, mailboxes)
-  /** 0: each show keeps a key for its longest hold (maxHoldSeconds) plus 15 minutes. */
+  /** Seconds a show remembers an idempotency key; 0: the show's longest hold (maxHoldSeconds) plus 15 minutes. */
   IDEMPOTENCY_RETENTION_SECONDS: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(0),
-  /** Default: DEFAULT_MAILBOX_MAX_COMMANDS of src/actors/show-actor.ts (about twenty full batches). */
+  /** Most commands waiting in one show's mailbox before callers get 503 UNAVAILABLE. Default: DEFAULT_MAILBOX_MAX_COMMANDS of src/actors/show-actor.ts (about twenty full batches). */
   MAILBOX_MAX_COMMANDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   // -- embedded storage
   /** Bytes after which the embedded event log starts a new segment file (older ones are deleted once snapshots cover them); 64 MiB. */
   EVENT_LOG_SEGMENT_BYTES: z.coerce.number().int().min(64 * 1024).max(2 ** 31).default(64 * 1024 * 1024),
-  /** `<segment file>:<byte offset>` — permission to cut a damaged embedded log there (start-up names both when it refuses). */
+  /** `<segment file>:<byte offset>` — permission to cut a damaged embedded log there (start-up names both when it refuses); undefined: never cut. */
   EVENT_LOG_TRUNCATE_AT: z
     .string()
     .regex(/^events(-\d{6,})?\.log:\d+$/, 'like events-000003.log:123456, as the start-up error names it')
@@ -117,10 +145,12 @@ const EnvSchema = z.object({
   /** How long a worker waits at start for a NODE_ID claim held by an earlier process to expire before refusing to start (ms); default: MEMBER_TTL_MS plus two heartbeats. */
   NODE_CLAIM_WAIT_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   // -- faults (postgres and nats outages)
-  /** Milliseconds a gateway waits for a lost NATS connection to return before answering a new request 503. */
+  /** Milliseconds a gateway holds a new request while its NATS connection is down before answering 503 UNAVAILABLE. */
   NATS_DOWN_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   // -- clock (shared decision time, skew bound)
+  /** A worker whose clock is off the shared one (Redis TIME) by more than this (ms) owns no shows. */
   CLOCK_SKEW_MAX_MS: z.coerce.number().int().positive().default(500),
+  /** Test-only: shifts this process's Date.now by this much (a skewed clock without faketime). */
   CLOCK_OFFSET_FOR_TESTS_MS: z.coerce.number().int().optional(),
   // -- group commit
   /** Merge the booking upserts of many shows into shared Postgres statements (0: one statement per show batch). */
@@ -139,114 +169,26 @@ const EnvSchema = z.object({
   /** Test-only: from the n-th committed batch with out-events on, hold them back; the process kills itself 8 batches later. */
   OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS: z.coerce.number().int().positive().optional(),
   // -- pipelined commits
-  /** Batches of one show appended at once, each decided on the state after the one before; 1: one at a time. */
+  /** Batches of one show in flight to the log at once, each decided on the state after the one before; 1: decide the next only after the last committed. */
   PIPELINE_DEPTH: z.coerce.number().int().min(1).max(64).default(2),
 });
 
-export interface Config {
-  port: number;
-  grpcPort: number;
-  host: string;
-  role: 'all' | 'gateway' | 'worker';
-  nodeId: string | undefined;
-  natsUrl: string | undefined;
-  databaseUrl: string | undefined;
-  redisUrl: string | undefined;
-  /** Undefined: the node generates one at start and logs it. */
-  adminToken: string | undefined;
-  holdTokenSecret: string | undefined;
-  dataDir: string;
-  logLevel: string;
-  maxBodyBytes: number;
-  snapshotEveryEvents: number;
-  snapshotEveryMs: number;
-  passivateAfterMs: number;
-  demoShow: boolean;
-  /** This worker's share of the ring relative to the others (virtual nodes scale with it). */
-  nodeWeight: number;
-  heartbeatIntervalMs: number;
-  memberTtlMs: number;
-  requestTimeoutMs: number;
-  attemptTimeoutMs: number;
-  batchMaxOps: number;
-  clusterPrefix: string;
-  /** JetStream stream, event subject prefix and bus subject prefix; undefined: the storage defaults. */
-  natsStream: string | undefined;
-  eventSubjectPrefix: string | undefined;
-  busSubjectPrefix: string | undefined;
-  /** Peers whose X-Forwarded-For names the client (empty: the socket address is the client). */
-  trustedProxies: string[];
-  // -- edge identity (idempotency scope, customer caps and tokens)
-  /** Undefined: customer ids are taken as sent (no Customer-Token needed). */
-  customerTokenSecret: string | undefined;
-  // -- edge limits (rate limits, origins, socket and stream caps)
-  /** Hold attempts per client address per minute (HTTP, WebSocket); 0: no limit. */
-  rateLimitHoldsPerMinute: number;
-  /** Hold attempts per customer id per minute, every door; 0: no limit. */
-  rateLimitCustomerHoldsPerMinute: number;
-  /** Hold attempts per client address per minute over gRPC; 0: no limit. */
-  rateLimitGrpcHoldsPerMinute: number;
-  /** Wrong admin tokens per address per minute before admin calls from it get 429; 0: no limit. */
-  rateLimitAdminFailuresPerMinute: number;
-  /** Origins whose pages may open a WebSocket (`*`: any); the server's own origin always may. */
-  allowedOrigins: string[];
-  /** WebSockets per gateway (lowered at start to fit the file limit) and per client address (0: no per-address cap; never more than half the total). */
-  wsMaxSockets: number;
-  wsMaxSocketsPerAddress: number;
-  /** gRPC WatchShow streams per gateway and per client address (0: no per-address cap; never more than half the total). */
-  grpcMaxWatchStreams: number;
-  grpcMaxWatchStreamsPerAddress: number;
-  /** Bearer token /metrics asks for; undefined: /metrics is open. */
-  metricsToken: string | undefined;
-  // -- reads (view cache)
-  /** Bytes of serialized show views kept (one per show and form, least recently read dropped first). Undefined: the view cache's defaults (src/service/view-cache.ts). */
-  viewCacheMaxBytes?: number | undefined;
-  /** Shows with at least this many seats have their full view serialized in slices. */
-  viewCacheBigSeats?: number | undefined;
-  /** How old (since capture) a big show's cached full view may be and still be served. */
-  viewCacheMaxStaleMs?: number | undefined;
-  // -- cluster hop
-  /** Undefined: hop messages use the server's whole max_payload. */
-  hopMaxFrameBytes: number | undefined;
-  /** Total time a gateway gives a heavy op (a stadium's create, map, change or cancellation), retries included. */
-  hopHeavyTimeoutMs: number;
-  // -- actor core (idempotency retention, mailboxes)
-  /** Seconds a show remembers an idempotency key; 0: the show's maxHoldSeconds plus a margin. */
-  idempotencyRetentionSeconds: number;
-  /** Most commands waiting in one show's mailbox before callers get 503 UNAVAILABLE. */
-  mailboxMaxCommands: number;
-  // -- embedded storage
-  eventLogSegmentBytes: number;
-  /** Undefined unless an operator allowed cutting a damaged log at this file and offset. */
-  eventLogTruncateAt: { file: string; offset: number } | undefined;
-  // -- big commands (log entry splitting)
-  // -- soak
-  // -- faults: Redis outage, NODE_ID claim
-  ownerVerifyWindowMs: number;
-  serveThroughRedisOutage: boolean;
-  nodeClaimWaitMs: number | undefined;
-  // -- faults (postgres and nats outages)
-  /** How long a gateway holds a new request while its NATS connection is down before 503 UNAVAILABLE. */
-  natsDownWaitMs: number;
-  // -- clock (shared decision time, skew bound)
-  /** A worker whose clock is off the shared one (Redis TIME) by more than this owns no shows. */
-  clockSkewMaxMs: number;
-  /** Test-only: shifts this process's Date.now by this much (a skewed clock without faketime). */
-  clockOffsetForTestsMs: number | undefined;
-  // -- group commit
-  /** Booking rows of concurrent show batches share one upsert statement per commit window. */
-  bookingGroupCommit: boolean;
-  bookingWritesInFlight: number;
-  // -- out-events (at-least-once stream, webhook relay)
-  outStream: string | undefined;
-  outStreamMaxBytes: number | undefined;
-  webhookUrl: string | undefined;
-  webhookSecret: string | undefined;
-  outEventsDieAfterCommitForTests: number | undefined;
-  // -- pipelined commits
-  /** Most batches of one show in flight to the log at once (1: decide the next only after the last committed). */
-  pipelineDepth: number;
+/** `GRPC_MAX_WATCH_STREAMS` → `grpcMaxWatchStreams`. */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<S>;
+
+type EnvValues = z.output<typeof EnvSchema>;
+type EnvName = keyof EnvValues & string;
+
+/** Every setting of EnvSchema under its camelCase name; an unset optional one is present as undefined. */
+export type Config = { [K in EnvName as CamelCase<K>]-?: EnvValues[K] };
+
+/** The Config field a setting's env name becomes. */
+export function configKeyOf<K extends string>(envName: K): CamelCase<K> {
+  return envName.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) as CamelCase<K>;
 }
+
+/** Every env name the schema reads, in its order. */
+export const ENV_NAMES = Object.keys(EnvSchema.shape) as EnvName[];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -268,84 +210,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (e.MEMBER_TTL_MS < 2 * e.HEARTBEAT_INTERVAL_MS)
       throw new ConfigError(`MEMBER_TTL_MS (${e.MEMBER_TTL_MS}) must be at least twice HEARTBEAT_INTERVAL_MS (${e.HEARTBEAT_INTERVAL_MS})`);
   }
-  return {
-    port: e.PORT,
-    grpcPort: e.GRPC_PORT,
-    host: e.HOST,
-    role: e.ROLE,
-    nodeId: e.NODE_ID,
-    natsUrl: e.NATS_URL,
-    databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
-    adminToken: e.ADMIN_TOKEN,
-    holdTokenSecret: e.HOLD_TOKEN_SECRET,
-    dataDir: e.DATA_DIR,
-    logLevel: e.LOG_LEVEL,
-    maxBodyBytes: e.MAX_BODY_BYTES,
-    snapshotEveryEvents: e.SNAPSHOT_EVERY_EVENTS,
-    snapshotEveryMs: e.SNAPSHOT_EVERY_MS,
-    passivateAfterMs: e.PASSIVATE_AFTER_MS,
-    demoShow: e.DEMO_SHOW,
-    nodeWeight: e.NODE_WEIGHT,
-    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
-    memberTtlMs: e.MEMBER_TTL_MS,
-    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
-    attemptTimeoutMs: e.ATTEMPT_TIMEOUT_MS,
-    batchMaxOps: e.BATCH_MAX_OPS,
-    clusterPrefix: e.CLUSTER_PREFIX,
-    natsStream: e.NATS_STREAM,
-    eventSubjectPrefix: e.EVENT_SUBJECT_PREFIX,
-    busSubjectPrefix: e.BUS_SUBJECT_PREFIX,
-    trustedProxies: e.TRUSTED_PROXIES.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
-    // -- edge identity (idempotency scope, customer caps and tokens)
-    customerTokenSecret: e.CUSTOMER_TOKEN_SECRET,
-    // -- edge limits (rate limits, origins, socket and stream caps)
-    rateLimitHoldsPerMinute: e.RATE_LIMIT_HOLDS_PER_MINUTE,
-    rateLimitCustomerHoldsPerMinute: e.RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE,
-    rateLimitGrpcHoldsPerMinute: e.RATE_LIMIT_GRPC_HOLDS_PER_MINUTE,
-    rateLimitAdminFailuresPerMinute: e.RATE_LIMIT_ADMIN_FAILURES_PER_MINUTE,
-    allowedOrigins: parseAllowedOrigins(e.ALLOWED_ORIGINS),
-    wsMaxSockets: e.WS_MAX_SOCKETS,
-    wsMaxSocketsPerAddress: e.WS_MAX_SOCKETS_PER_ADDRESS,
-    grpcMaxWatchStreams: e.GRPC_MAX_WATCH_STREAMS,
-    grpcMaxWatchStreamsPerAddress: e.GRPC_MAX_WATCH_STREAMS_PER_ADDRESS,
-    metricsToken: e.METRICS_TOKEN,
-    // -- reads (view cache)
-    viewCacheMaxBytes: e.VIEW_CACHE_MAX_BYTES,
-    viewCacheBigSeats: e.VIEW_CACHE_BIG_SEATS,
-    viewCacheMaxStaleMs: e.VIEW_CACHE_MAX_STALE_MS,
-    // -- cluster hop
-    hopMaxFrameBytes: e.HOP_MAX_FRAME_BYTES,
-    hopHeavyTimeoutMs: e.HOP_HEAVY_TIMEOUT_MS,
-    // -- actor core (idempotency retention, mailboxes)
-    idempotencyRetentionSeconds: e.IDEMPOTENCY_RETENTION_SECONDS,
-    mailboxMaxCommands: e.MAILBOX_MAX_COMMANDS,
-    // -- embedded storage
-    eventLogSegmentBytes: e.EVENT_LOG_SEGMENT_BYTES,
-    eventLogTruncateAt: e.EVENT_LOG_TRUNCATE_AT,
-    // -- big commands (log entry splitting)
-    // -- soak
-    // -- faults: Redis outage, NODE_ID claim
-    ownerVerifyWindowMs: e.OWNER_VERIFY_WINDOW_MS,
-    serveThroughRedisOutage: e.SERVE_THROUGH_REDIS_OUTAGE,
-    nodeClaimWaitMs: e.NODE_CLAIM_WAIT_MS,
-    // -- faults (postgres and nats outages)
-    natsDownWaitMs: e.NATS_DOWN_WAIT_MS,
-    // -- clock (shared decision time, skew bound)
-    clockSkewMaxMs: e.CLOCK_SKEW_MAX_MS,
-    clockOffsetForTestsMs: e.CLOCK_OFFSET_FOR_TESTS_MS,
-    // -- group commit
-    bookingGroupCommit: e.BOOKING_GROUP_COMMIT,
-    bookingWritesInFlight: e.BOOKING_WRITES_IN_FLIGHT,
-    // -- out-events (at-least-once stream, webhook relay)
-    outStream: e.OUT_STREAM,
-    outStreamMaxBytes: e.OUT_STREAM_MAX_BYTES,
-    webhookUrl: e.WEBHOOK_URL,
-    webhookSecret: e.WEBHOOK_SECRET,
-    outEventsDieAfterCommitForTests: e.OUT_EVENTS_DIE_AFTER_COMMIT_FOR_TESTS,
-    // -- pipelined commits
-    pipelineDepth: e.PIPELINE_DEPTH,
-  };
+  const config: Partial<Record<keyof Config, unknown>> = {};
+  for (const name of ENV_NAMES) config[configKeyOf(name)] = e[name];
+  return config as Config;
 }
 
 /** The log level alone, read early so the logger exists before the rest is validated. */

@@ -214,10 +214,10 @@ export async function run(opts: AbuseReadsOptions): Promise<void> {
         process.stderr.write(`phase: ${p.phase}\n`);
         await loopDelay(server.url);
         const readers = runReaders(`${server.url}${p.path}`, p.gzip);
-        const commits = p.churn ? churn(server.url, readers) : Promise.resolve(undefined);
+        const commits = p.churn ? churn(server.url, readers) : undefined;
         const healthz = await probe(server.url, readers);
         const report = await readers;
-        results.push({ phase: p.phase, healthz: summary(healthz), serverLoopDelay: await loopDelay(server.url), readers: report, ...(p.churn ? { commits: await commits } : {}) });
+        results.push({ phase: p.phase, healthz: summary(healthz), serverLoopDelay: await loopDelay(server.url), readers: report, ...(commits !== undefined ? { commits: await commits } : {}) });
       }
     } finally {
       await server.stop();

@@ -214,7 +214,7 @@ function holdToken(req: IncomingMessage): string {
 export interface ServeOptions {
   port: number;
   adminToken: string;
-  holdTtlMs?: number;
+  holdTtlMs?: number | undefined;
 }
 
 /** Serves `store` over HTTP on 127.0.0.1 and closes it on SIGTERM/SIGINT. */

@@ -41,7 +41,7 @@ interface BookingState {
   status: 'confirmed' | 'cancelled';
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; status: number; seats?: number[] };
+type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; status: number; seats?: number[] | undefined };
 
 const fail = (code: string, status: number, seats?: number[]): Outcome<never> => ({ ok: false, code, status, seats });
 
@@ -107,7 +107,8 @@ const show = restate.object({
         method: 'expire',
         key: ctx.key,
         parameter: holdId,
-        inputSerde: restate.serde.json,
+        // The SDK's JsonSerde declares `jsonSchema: object | undefined` where Serde has `jsonSchema?: object`.
+        inputSerde: restate.serde.json as restate.Serde<string>,
         delay: req.ttlMs,
       });
       return { ok: true, value: { holdId, holdToken, seats, expiresAt } };

@@ -46,7 +46,7 @@ export class Api {
     const res = await fetch(new URL(path, this.baseUrl), {
       method,
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.body === undefined ? null : JSON.stringify(opts.body),
       signal: AbortSignal.timeout(60_000),
     });
     return { status: res.status, text: await res.text() };

@@ -64,7 +64,7 @@ export interface StartOptions {
   runTag: string;
   adminToken: string;
   /** For `external`: the running gateway's URL. */
-  url?: string;
+  url?: string | undefined;
 }
 
 // ------------------------------------------------------------------ helpers

@@ -30,7 +30,7 @@ interface Instance {
 interface Ctx {
   showId?: string;
   picked?: number[];
-  holdId?: string;
+  holdId?: string | undefined;
   token?: string;
   seats?: number[];
   next?: 'confirm' | 'release' | null;

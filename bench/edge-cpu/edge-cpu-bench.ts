@@ -29,7 +29,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { median } from '../../testkit/percentile.ts';

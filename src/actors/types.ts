@@ -144,11 +144,11 @@ export type ShowCommand =
   | Idempotent<{
       type: 'hold';
       holdId: string;
-      seats?: string[];
-      count?: number;
-      category?: string;
-      ttlSeconds?: number;
-      customerId?: string;
+      seats?: string[] | undefined;
+      count?: number | undefined;
+      category?: string | undefined;
+      ttlSeconds?: number | undefined;
+      customerId?: string | undefined;
     }>
   | Idempotent<{ type: 'extendHold'; holdId: string; ttlSeconds?: number }>
   | Idempotent<{ type: 'release'; holdId: string }>

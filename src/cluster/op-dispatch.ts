@@ -1,7 +1,6 @@
-import type { ShowChanges } from '../actors/types.ts';
 import { ErrorCode, SeatError } from '../errors.ts';
 import { parse } from '../service/schemas/request-schemas.ts';
-import type { CallContext, CreateShowInput, HoldRequest, SeatService } from '../service/seat-service.ts';
+import type { CallContext, HoldRequest, SeatService } from '../service/seat-service.ts';
 import { ID_RE } from '../service/schemas/edge-rules.ts';
 import { HOP_REQUEST_SCHEMAS, HopContext } from './hop-schemas.ts';
 import { viewToMapWire, type ShowMapWire } from './show-map-wire.ts';
@@ -46,11 +45,11 @@ export async function runOp(service: SeatService, readMap: MapReader, op: Op, de
   const showId = op.showId;
   switch (op.method) {
     case 'createShow':
-      return viewToMapWire(await service.createShow(op.req.input as CreateShowInput, ctx));
+      return viewToMapWire(await service.createShow(op.req.input, ctx));
     case 'readMap':
       return readMap(showId);
     case 'changeShow':
-      return viewToMapWire(await service.changeShow(showId, op.req.changes as ShowChanges, ctx));
+      return viewToMapWire(await service.changeShow(showId, op.req.changes, ctx));
     case 'cancelShow':
       return service.cancelShow(showId, op.req.reason, ctx);
     case 'blockSeats':

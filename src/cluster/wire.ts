@@ -18,12 +18,12 @@ export interface HopMethods {
   /** The show and every seat's status, compact; the gateway expands it (full view or seat map). */
   readMap: { req: Record<string, never>; res: ShowMapWire };
   changeShow: { req: { changes: ShowChanges }; res: ShowMapWire };
-  cancelShow: { req: { reason?: string }; res: { refunds: BookingView[]; releasedHolds: string[] } };
+  cancelShow: { req: { reason?: string | undefined }; res: { refunds: BookingView[]; releasedHolds: string[] } };
   blockSeats: { req: { seats: string[] }; res: undefined };
   unblockSeats: { req: { seats: string[] }; res: undefined };
   hold: { req: HoldRequest; res: HoldGranted };
-  extendHold: { req: { holdId: string; holdToken: string; ttlSeconds?: number }; res: { holdId: string; expiresAt: string } };
-  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string; expectedTotal?: number }; res: BookingGranted };
+  extendHold: { req: { holdId: string; holdToken: string; ttlSeconds?: number | undefined }; res: { holdId: string; expiresAt: string } };
+  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string | undefined; expectedTotal?: number | undefined }; res: BookingGranted };
   release: { req: { holdId: string; holdToken: string }; res: undefined };
   getBooking: { req: { bookingId: string; bookingToken?: string }; res: BookingView };
   cancelBookings: { req: { bookingIds: string[]; refundPercent?: number }; res: BookingView[] };

@@ -77,13 +77,13 @@ export interface SnapshotStore {
 }
 
 export interface CatalogFilter {
-  city?: string;
+  city?: string | undefined;
   /** YYYY-MM-DD, matched against the show's local date. */
-  date?: string;
+  date?: string | undefined;
   /** Case-insensitive substring of title or venue. */
-  q?: string;
-  limit?: number;
-  offset?: number;
+  q?: string | undefined;
+  limit?: number | undefined;
+  offset?: number | undefined;
 }
 
 /** The browsable list of shows. Eventually consistent with the actors (updated after commit). */
@@ -120,7 +120,7 @@ export interface BookingQuery {
 /** A subject-based publish/subscribe bus (in-process, or core NATS). Fire and forget. */
 export interface Bus {
   /** Largest message the bus carries, in bytes (undefined: no limit); a larger publish is lost. */
-  readonly maxMessageBytes?: number;
+  readonly maxMessageBytes?: number | undefined;
   publish(subject: string, message: unknown): void;
   /** `subject` may end in `.>` to match every subject below it. Returns an unsubscribe. */
   subscribe(subject: string, handler: (message: unknown, subject: string) => void): () => void;

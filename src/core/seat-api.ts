@@ -5,11 +5,11 @@ import type { ShowView } from '../actors/views.ts';
 // the service, the gateways and the client library (which imports nothing of the service).
 
 export interface HoldRequest {
-  seats?: string[];
-  count?: number;
-  category?: string;
-  ttlSeconds?: number;
-  customerId?: string;
+  seats?: string[] | undefined;
+  count?: number | undefined;
+  category?: string | undefined;
+  ttlSeconds?: number | undefined;
+  customerId?: string | undefined;
 }
 
 /** What a confirm may add: a payment reference, and the total the customer was shown (PRICE_CHANGED if it differs). */

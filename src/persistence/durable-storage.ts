@@ -106,8 +106,8 @@ export async function openDurableStorage(
     const events = await JetStreamEventLog.open(nc, {
       ...overrides.log,
       logger,
-      ...(overrides.stream !== undefined ? { stream: overrides.stream } : {}),
-      ...(overrides.eventSubjectPrefix !== undefined ? { subjectPrefix: overrides.eventSubjectPrefix } : {}),
+      stream: overrides.stream,
+      subjectPrefix: overrides.eventSubjectPrefix,
     });
     const bus = new NatsBus(nc, { logger, ...(overrides.busSubjectPrefix ? { subjectPrefix: overrides.busSubjectPrefix } : {}) });
     const outSink = await openOutStream(nc, { stream: outStreamName(overrides.outStream, overrides.stream), subjectPrefix: overrides.busSubjectPrefix, logger, ...(overrides.outStreamMaxBytes !== undefined ? { maxBytes: overrides.outStreamMaxBytes } : {}) });

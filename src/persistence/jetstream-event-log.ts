@@ -20,7 +20,7 @@ import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
 import { EntryAssembler, PART_HEADER, PART_HEAD_HEADER, decodeBatch, formatPart, partOf, planPartsOffLoop, type StoredBatch } from './jetstream-entries.ts';
-import type { AppendBatch, EventLog, LogEntry } from '../core/ports.ts';
+import type { AppendBatch, LogEntry } from '../core/ports.ts';
 import type { FollowableLog } from '../core/followable-log.ts';
 
 export { COMPRESS_ABOVE_BYTES, decodeBatch, encodeBatch, type StoredBatch } from './jetstream-entries.ts';
@@ -54,8 +54,8 @@ const JS_STREAM_NOT_FOUND = 10059;
 
 export interface JetStreamEventLogOptions {
   logger: Logger;
-  stream?: string;
-  subjectPrefix?: string;
+  stream?: string | undefined;
+  subjectPrefix?: string | undefined;
   duplicateWindowMs?: number;
   maxMsgBytes?: number;
   publishTimeoutMs?: number;
@@ -180,7 +180,7 @@ export class JetStreamEventLog implements FollowableLog {
   }
 
   private async ensureStream(): Promise<void> {
-    const wanted: Partial<StreamConfig> = {
+    const wanted = {
       name: this.stream,
       subjects: [`${this.subjectPrefix}.>`],
       storage: StorageType.File,
@@ -196,7 +196,7 @@ export class JetStreamEventLog implements FollowableLog {
       // subject below a durable snapshot stays allowed (compaction, see purgeBelow).
       deny_delete: true,
       deny_purge: false,
-    };
+    } satisfies Partial<StreamConfig>;
     for (let attempt = 0; ; attempt++) {
       try {
         const info = await this.jsm.streams.info(this.stream);

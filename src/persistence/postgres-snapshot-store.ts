@@ -8,7 +8,7 @@ export interface PostgresSnapshotStoreOptions {
    * log position of the snapshot it replaced (the log below that can go: see durable-storage).
    * Awaited by `save`; must not throw (a failure is the hook's to log).
    */
-  afterReplace?: (showId: string, replacedLogSeq: number, savedLogSeq: number) => Promise<void>;
+  afterReplace?: ((showId: string, replacedLogSeq: number, savedLogSeq: number) => Promise<void>) | undefined;
 }
 
 /**

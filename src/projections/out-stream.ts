@@ -66,7 +66,7 @@ function apiErrorCode(err: unknown): number | undefined {
  */
 async function ensureOutStream(nc: NatsConnection, opts: OutStreamOptions, subjects: string, maxMsgBytes: number): Promise<void> {
   const jsm = await nc.jetstreamManager();
-  const wanted: Partial<StreamConfig> = {
+  const wanted = {
     name: opts.stream,
     subjects: [subjects],
     storage: StorageType.File,
@@ -78,7 +78,7 @@ async function ensureOutStream(nc: NatsConnection, opts: OutStreamOptions, subje
     max_msg_size: maxMsgBytes,
     duplicate_window: nanos(opts.duplicateWindowMs ?? OUT_STREAM_DUPLICATE_WINDOW_MS),
     num_replicas: 1,
-  };
+  } satisfies Partial<StreamConfig>;
   for (let attempt = 0; ; attempt++) {
     try {
       const current = (await jsm.streams.info(opts.stream)).config;

@@ -1,7 +1,7 @@
 import type { SeatDelta } from '../actors/deltas.ts';
 import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
-import type { BookingView, HoldReply, ShowChanges, ShowDefinition } from '../actors/types.ts';
+import type { BookingView, ShowChanges } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { CatalogFilter } from '../core/ports.ts';
 import type { HoldRequest, ConfirmOptions, HoldGranted, BookingGranted, BookingListRequest, BookingPage, CreateShowInput, CompactSeatMap } from '../core/seat-api.ts';

@@ -15,7 +15,7 @@ const HOLDS_PER_MINUTE = 4;
 
 /** Resolves with the HTTP status of the upgrade: 101 when it opened (then closes it), else the refusal. */
 function upgradeStatus(url: string, headers: Record<string, string> = {}, origin?: string): Promise<{ status: number; retryAfter: string | undefined; ws: WebSocket | null }> {
-  const ws = new WebSocket(url, { headers, perMessageDeflate: false, ...(origin !== undefined ? { origin } : {}) });
+  const ws = new WebSocket(url, { headers, perMessageDeflate: false, origin });
   ws.on('error', () => {});
   return new Promise((resolve) => {
     ws.once('open', () => resolve({ status: 101, retryAfter: undefined, ws }));

@@ -13,7 +13,7 @@ const seatsOf = (d: CoreDriver, customerId: string) => d.s.seatsByCustomer.get(c
 
 let n = 0;
 const holdCmd = (customerId: string | undefined, count: number) =>
-  ({ type: 'hold', holdId: `h${++n}`, count, ...(customerId !== undefined ? { customerId } : {}) }) as const;
+  ({ type: 'hold', holdId: `h${++n}`, count, customerId }) as const;
 
 describe('per-customer cap (limits.maxSeatsPerCustomer)', () => {
   it('counts held and booked seats of one customer across holds and a confirm', () => {

@@ -12,7 +12,8 @@ describe('error bodies from a cached head per code', () => {
       new SeatError(ErrorCode.INVALID_ARGUMENT, 'seats: "quoted" \\ problem', { fields: [{ path: 'seats.0', message: 'bad "seat"' }] }),
       new SeatError(ErrorCode.RATE_LIMITED, 'slow down', { retryAfterSeconds: 3 }),
       new SeatError(ErrorCode.PRICE_CHANGED, 'the price changed', { total: 5, currency: 'INR' }),
-      new SeatError(ErrorCode.HOLD_EXPIRED, 'gone', { seats: undefined }),
+      // Outside the type, as a JavaScript caller could: dropped as JSON.stringify drops it.
+      new SeatError(ErrorCode.HOLD_EXPIRED, 'gone', { seats: undefined } as never),
       new SeatError(ErrorCode.INTERNAL, 'odd', { code: 'X', message: 'overrides' } as never),
     ];
     for (const e of errors) {

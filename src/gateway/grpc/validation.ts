@@ -119,13 +119,7 @@ export const ListShowsRequest = z
     limit: int(1, 500).optional(),
     offset: int(0, 1_000_000).optional(),
   })
-  .transform((r): CatalogFilter => ({
-    limit: r.limit ?? DEFAULT_LIST_LIMIT,
-    ...(r.city !== undefined ? { city: r.city } : {}),
-    ...(r.date !== undefined ? { date: r.date } : {}),
-    ...(r.q !== undefined ? { q: r.q } : {}),
-    ...(r.offset !== undefined ? { offset: r.offset } : {}),
-  }));
+  .transform((r): CatalogFilter => ({ limit: r.limit ?? DEFAULT_LIST_LIMIT, city: r.city, date: r.date, q: r.q, offset: r.offset }));
 
 export const HoldRequestSchema = fromProto(
   // proto3 cannot tell an empty list from none: [] means "no named seats".

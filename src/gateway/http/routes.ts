@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ShowChanges } from '../../actors/types.ts';
 import { ErrorCode, SeatError } from '../../errors.ts';
-import type { CallContext, CreateShowInput, SeatService } from '../../service/seat-service.ts';
+import type { CallContext, SeatService } from '../../service/seat-service.ts';
 import { EXAMPLES } from '../../contract/examples.ts';
 import {
   BookingGranted,
@@ -184,7 +183,7 @@ export const ROUTES: readonly Route[] = [
       example: EXAMPLES.createShow,
     },
     async ({ service, body, ctx }) => {
-      const input = parse(CreateShowBody, required(body)) as CreateShowInput;
+      const input = parse(CreateShowBody, required(body));
       return { status: 201, body: await service.createShow(input, ctx) };
     },
   ),
@@ -227,7 +226,7 @@ export const ROUTES: readonly Route[] = [
     },
     async ({ service, params, body, ctx }) => {
       const id = showId(params);
-      const changes = parse(ChangeShowBody, required(body)) as ShowChanges;
+      const changes = parse(ChangeShowBody, required(body));
       return { status: 200, body: await service.changeShow(id, changes, ctx) };
     },
   ),

@@ -14,17 +14,7 @@ export async function runCommand(
   switch (f.type) {
     case 'hold': {
       const { seats, count, category, ttlSeconds, customerId } = f;
-      return service.hold(
-        f.showId,
-        {
-          ...(seats !== undefined ? { seats } : {}),
-          ...(count !== undefined ? { count } : {}),
-          ...(category !== undefined ? { category } : {}),
-          ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-          ...(customerId !== undefined ? { customerId } : {}),
-        },
-        ctx,
-      );
+      return service.hold(f.showId, { seats, count, category, ttlSeconds, customerId }, ctx);
     }
     case 'extend':
       return service.extendHold(f.showId, f.holdId, f.holdToken, f.ttlSeconds, ctx);

@@ -45,9 +45,12 @@ export const seatList = z
     ctx.addIssue({ code: 'custom', message: `seats listed twice: ${[...repeated].join(', ')}` });
   });
 
+// The show's definition fields are exactOptional (absent, never undefined): limits and offers
+// are spread over the defaults, where an undefined would erase one. JSON cannot carry
+// undefined, and the gRPC door drops unset fields before the check.
 const category = z.strictObject({
   id,
-  name: text(100).optional(),
+  name: text(100).exactOptional(),
   price,
   currency,
 });
@@ -56,7 +59,7 @@ const row = z.strictObject({
   label: rowLabel,
   seats: int(1, 10_000),
   category: id,
-  firstNumber: int(0, 99_999).optional(),
+  firstNumber: int(0, 99_999).exactOptional(),
 });
 
 const layout = z.strictObject({
@@ -64,30 +67,30 @@ const layout = z.strictObject({
     .array(
       z.strictObject({
         id: sectionId,
-        name: text(100).optional(),
+        name: text(100).exactOptional(),
         rows: z.array(row).min(1).max(2_000),
       }),
     )
     .min(1)
     .max(500),
   /** Which section's seat ids carry no prefix: chosen at creation, sent back unchanged on a change. */
-  unqualifiedSection: sectionId.nullable().optional(),
+  unqualifiedSection: sectionId.nullable().exactOptional(),
 });
 
 const limits = z.strictObject({
-  maxSeatsPerHold: int(1, MAX_SEATS_PER_REQUEST).optional(),
-  holdTtlSeconds: ttlSeconds.optional(),
-  maxHoldSeconds: ttlSeconds.optional(),
+  maxSeatsPerHold: int(1, MAX_SEATS_PER_REQUEST).exactOptional(),
+  holdTtlSeconds: ttlSeconds.exactOptional(),
+  maxHoldSeconds: ttlSeconds.exactOptional(),
   /** null (on a change) lifts the cap. */
-  maxSeatsPerCustomer: maxSeatsPerCustomer.nullable().optional(),
+  maxSeatsPerCustomer: maxSeatsPerCustomer.nullable().exactOptional(),
 });
 
 const offers = z.strictObject({
-  nthTicket: z.strictObject({ n: int(1, MAX_SEATS_PER_REQUEST), percentOff: percent }).nullable().optional(),
+  nthTicket: z.strictObject({ n: int(1, MAX_SEATS_PER_REQUEST), percentOff: percent }).nullable().exactOptional(),
   afternoon: z
     .strictObject({ from: z.string().regex(HHMM_RE, 'HH:MM'), to: z.string().regex(HHMM_RE, 'HH:MM'), percentOff: percent })
     .nullable()
-    .optional(),
+    .exactOptional(),
 });
 
 const startsAt = z.iso.datetime({ offset: true });
@@ -114,28 +117,28 @@ const showFields = {
   startsAt,
   categories: z.array(category).min(1).max(50),
   layout,
-  limits: limits.optional(),
-  offers: offers.optional(),
-  cancellationPolicy: cancellationPolicy.optional(),
+  limits: limits.exactOptional(),
+  offers: offers.exactOptional(),
+  cancellationPolicy: cancellationPolicy.exactOptional(),
 };
 
 export const CreateShowCommand = z.strictObject({
   id,
   ...showFields,
-  blockedSeats: z.array(seatLabel).max(200_000).optional(),
+  blockedSeats: z.array(seatLabel).max(200_000).exactOptional(),
 });
 
 export const ChangeShowCommand = z
   .strictObject({
-    title: showFields.title.optional(),
-    city: showFields.city.optional(),
-    venue: showFields.venue.optional(),
-    startsAt: startsAt.optional(),
-    categories: showFields.categories.optional(),
-    layout: layout.optional(),
-    limits: limits.optional(),
-    offers: offers.optional(),
-    cancellationPolicy: cancellationPolicy.optional(),
+    title: showFields.title.exactOptional(),
+    city: showFields.city.exactOptional(),
+    venue: showFields.venue.exactOptional(),
+    startsAt: startsAt.exactOptional(),
+    categories: showFields.categories.exactOptional(),
+    layout: layout.exactOptional(),
+    limits: limits.exactOptional(),
+    offers: offers.exactOptional(),
+    cancellationPolicy: cancellationPolicy.exactOptional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
 
