@@ -10,6 +10,11 @@ import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsC
  *
  * Timeouts are checked by one sweep for all waiters (at most `timeoutMs` + a sweep period
  * late), not a timer per append.
+ *
+ * Appends started in one turn of the event loop go out together at its end (setImmediate):
+ * the client writes its socket once per microtask checkpoint, and on many small shows each
+ * show's append starts in a callback of its own (a request read, an ack), so without this
+ * every append is a write syscall of its own, and a read of its own for the server.
  */
 
 export const EXPECTED_STREAM_HEADER = 'Nats-Expected-Stream';
@@ -66,6 +71,8 @@ export class PubAckMux {
   private readonly sweep: NodeJS.Timeout;
   private next = 0;
   private closed = false;
+  /** Publishes waiting for the end of this loop turn. */
+  private queued: Array<{ subject: string; data: Uint8Array; reply: string; headers: MsgHdrs; token: string }> = [];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -87,14 +94,25 @@ export class PubAckMux {
     h.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(opts.lastSubjectSequence));
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(token, { resolve, reject, deadline: performance.now() + opts.timeoutMs });
-      try {
-        this.nc.publish(subject, data, { reply: this.inbox + token, headers: h });
-      } catch (err) {
-        this.pending.delete(token);
-        reject(err instanceof Error ? err : new PubAckError(String(err)));
-      }
+      if (this.queued.length === 0) setImmediate(this.flush);
+      this.queued.push({ subject, data, reply: this.inbox + token, headers: h, token });
     });
   }
+
+  private readonly flush = (): void => {
+    const queued = this.queued;
+    this.queued = [];
+    for (const q of queued) {
+      const w = this.pending.get(q.token);
+      if (!w) continue; // closed meanwhile
+      try {
+        this.nc.publish(q.subject, q.data, { reply: q.reply, headers: q.headers });
+      } catch (err) {
+        this.pending.delete(q.token);
+        w.reject(err instanceof Error ? err : new PubAckError(String(err)));
+      }
+    }
+  };
 
   private onReply(msg: Msg): void {
     const token = msg.subject.slice(this.inbox.length);
