@@ -1,8 +1,8 @@
 /**
  * CPU per hold on one durable node (JetStream + Postgres, ROLE=all) under the spread shape of
  * `bench:compare`: many shows, one client each, so every show batch holds one command and pays
- * its own append. Closed loop over HTTP keep-alive (bench/edge-cpu/load.ts): hold, then release
- * or (every `--confirm-every`-th cycle) confirm.
+ * its own append. A fixed offered rate over HTTP keep-alive (bench/edge-cpu/load.ts): hold, then
+ * release or (every `--confirm-every`-th cycle) confirm.
  *
  * The figure of merit is CPU µs per operation, not throughput: the machine is shared, and CPU
  * per op moves much less with other people's load than requests/s. Per checkout and round:
@@ -16,7 +16,7 @@
  * Checkouts run alternately (A B, B A, …) in one invocation; the table gives the median of rounds.
  *
  *   node --import tsx bench/durable-cpu/run.ts [--checkouts /work/main,.] [--rounds 2]
- *     [--seconds 8] [--warmup 3] [--shows 64] [--confirm-every 2] [--sample-us 250] [--save-profiles DIR]
+ *     [--seconds 8] [--warmup 3] [--shows 64] [--confirm-every 2] [--rate 300] [--sample-us 250] [--save-profiles DIR]
  *     [--out bench/results/durable-cpu.json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,6 +47,7 @@ const args = parseCli({
   'confirm-every': { type: 'string' },
   'sample-us': { type: 'string' },
   'save-profiles': { type: 'string' },
+  rate: { type: 'string' },
   out: { type: 'string' },
 });
 const CHECKOUTS = listArg(args.checkouts, 'checkouts', ['/work/main', '.']).map((p) => resolve(p));
@@ -56,6 +57,12 @@ const WARMUP = intArg(args.warmup, 'warmup', 3, 0);
 const SHOWS = intArg(args.shows, 'shows', 64, 1);
 const CONFIRM_EVERY = intArg(args['confirm-every'], 'confirm-every', 2, 1);
 const SAMPLE_US = intArg(args['sample-us'], 'sample-us', 250, 50);
+/**
+ * Requests/s offered by all clients together (0: closed loop). CPU per op falls as the rate
+ * rises (more appends share a socket write, more work per wakeup), so checkouts are compared
+ * at one fixed rate below what either sustains; the default is low enough for a loaded machine.
+ */
+const RATE = intArg(args.rate, 'rate', 300, 0);
 // 500 seats per show, as the spread phase of bench:compare.
 const ROWS = 10;
 const SEATS_PER_ROW = 50;
@@ -209,7 +216,7 @@ async function measure(root: string, round: number, nc: NatsConnection): Promise
   const server = await startServer(root, tag);
   try {
     const shows = await createShows(server);
-    const load = new EdgeLoad({ url: server.url, shows, rows: ROWS, seatsPerRow: SEATS_PER_ROW, concurrency: SHOWS, confirmEvery: CONFIRM_EVERY, keyPrefix: tag });
+    const load = new EdgeLoad({ url: server.url, shows, rows: ROWS, seatsPerRow: SEATS_PER_ROW, concurrency: SHOWS, confirmEvery: CONFIRM_EVERY, keyPrefix: tag, rate: RATE });
     const profiler = await InspectorProfiler.connect(server.inspector);
     const jsm = await nc.jetstreamManager();
     load.start();
@@ -345,13 +352,13 @@ for (const s of summary) {
   console.log(`${s.checkout}: top functions by self time, µs/hold`);
   console.log(Object.entries(s.topFunctions).slice(0, 15).map(([k, v]) => `  ${f1(v).padStart(7)}  ${k}`).join('\n'));
 }
-console.log(`\n${SHOWS} shows of ${ROWS * SEATS_PER_ROW} seats, one keep-alive client each (batches of one command); a hold, then a release or (1 in ${CONFIRM_EVERY}) a confirm`);
+console.log(`\n${SHOWS} shows of ${ROWS * SEATS_PER_ROW} seats, one keep-alive client each (batches of one command); a hold, then a release or (1 in ${CONFIRM_EVERY}) a confirm; offered ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}`);
 console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
 const path = writeResults(
   'durable-cpu',
   {
     at: new Date().toISOString(),
-    settings: { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, shows: SHOWS, seatsPerShow: ROWS * SEATS_PER_ROW, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, storage: 'JetStream + Postgres (ROLE=all)' },
+    settings: { rate: RATE, rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, shows: SHOWS, seatsPerShow: ROWS * SEATS_PER_ROW, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, storage: 'JetStream + Postgres (ROLE=all)' },
     loadAverage: { before: loadBefore, after: loadAfter },
     summary,
     samples,

@@ -84,14 +84,14 @@ export class PubAckMux {
     void nc.closed().then(() => this.close());
   }
 
-  /** Publishes `data` to `subject`, fenced on the subject's last sequence and the stream's name, deduplicated by `msgID`. */
-  publish(subject: string, data: Uint8Array, opts: { msgID: string; stream: string; lastSubjectSequence: number; timeoutMs: number; headers?: MsgHdrs }): Promise<PubAck> {
+  /** Publishes `data` to `subject`, expecting the stream's name (and, when given, the subject's last sequence), deduplicated by `msgID`. */
+  publish(subject: string, data: Uint8Array, opts: { msgID: string; stream: string; lastSubjectSequence?: number; timeoutMs: number; headers?: MsgHdrs }): Promise<PubAck> {
     if (this.closed) return Promise.reject(new PubAckError('connection closed'));
     const token = (this.next++).toString(36);
     const h = opts.headers ?? natsHeaders();
     h.set(MSG_ID_HEADER, opts.msgID);
     h.set(EXPECTED_STREAM_HEADER, opts.stream);
-    h.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(opts.lastSubjectSequence));
+    if (opts.lastSubjectSequence !== undefined) h.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(opts.lastSubjectSequence));
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(token, { resolve, reject, deadline: performance.now() + opts.timeoutMs });
       if (this.queued.length === 0) setImmediate(this.flush);
