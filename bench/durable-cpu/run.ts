@@ -1,8 +1,8 @@
 /**
  * CPU per hold on one durable node (JetStream + Postgres, ROLE=all) under the spread shape of
  * `bench:compare`: many shows, one client each, so every show batch holds one command and pays
- * its own append. A fixed offered rate over HTTP keep-alive (bench/edge-cpu/load.ts): hold, then
- * release or (every `--confirm-every`-th cycle) confirm.
+ * its own append. Closed loop (or `--rate`) over HTTP keep-alive (bench/edge-cpu/load.ts): hold,
+ * then release or (every `--confirm-every`-th cycle) confirm.
  *
  * The figure of merit is CPU µs per operation, not throughput: the machine is shared, and CPU
  * per op moves much less with other people's load than requests/s. Per checkout and round:
@@ -16,7 +16,7 @@
  * Checkouts run alternately (A B, B A, …) in one invocation; the table gives the median of rounds.
  *
  *   node --import tsx bench/durable-cpu/run.ts [--checkouts /work/main,.] [--rounds 2]
- *     [--seconds 8] [--warmup 3] [--shows 64] [--confirm-every 2] [--rate 300] [--sample-us 250] [--save-profiles DIR]
+ *     [--seconds 8] [--warmup 3] [--shows 64] [--confirm-every 2] [--rate 0] [--sample-us 250] [--save-profiles DIR]
  *     [--out bench/results/durable-cpu.json]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -58,11 +58,12 @@ const SHOWS = intArg(args.shows, 'shows', 64, 1);
 const CONFIRM_EVERY = intArg(args['confirm-every'], 'confirm-every', 2, 1);
 const SAMPLE_US = intArg(args['sample-us'], 'sample-us', 250, 50);
 /**
- * Requests/s offered by all clients together (0: closed loop). CPU per op falls as the rate
- * rises (more appends share a socket write, more work per wakeup), so checkouts are compared
- * at one fixed rate below what either sustains; the default is low enough for a loaded machine.
+ * Requests/s offered by all clients together; 0 (default): closed loop, as the spread phase of
+ * bench:compare runs. CPU per op falls as the rate rises (more appends share a socket write,
+ * more work per wakeup): at a low fixed rate every op pays a full wakeup of the process and of
+ * nats-server, which hides what batching saves; closed loop measures the cost at saturation.
  */
-const RATE = intArg(args.rate, 'rate', 300, 0);
+const RATE = intArg(args.rate, 'rate', 0, 0);
 // 500 seats per show, as the spread phase of bench:compare.
 const ROWS = 10;
 const SEATS_PER_ROW = 50;
