@@ -34,7 +34,7 @@ export const LAYERS = [
   { name: 'gateway', match: ['src/gateway/', 'src/contract/'], may: ['service', 'actors', 'core', 'out-event-shapes'] },
   { name: 'cluster', match: ['src/cluster/'], may: ['service', 'actors', 'core', 'persistence', 'projections'] },
   { name: 'service', match: ['src/service/'], may: ['actors', 'core'] },
-  { name: 'projections', match: ['src/projections/'], may: ['actors', 'core'] },
+  { name: 'projections', match: ['src/projections/'], may: ['actors', 'core', 'jetstream-acks'] },
   { name: 'persistence', match: ['src/persistence/'], may: ['actors', 'core', 'out-stream'] },
   { name: 'actors', match: ['src/actors/'], may: ['core'] },
   // The ports speak of the actor's plain data (events, states, views); nothing else above.
@@ -51,6 +51,8 @@ export const SHARED_FILES = {
   'out-event-shapes': ['src/projections/out-events.ts'],
   // The durable storage opens the out stream on its own JetStream connection.
   'out-stream': ['src/projections/out-stream.ts'],
+  // The out stream publishes through the event log's JetStream acknowledgement path.
+  'jetstream-acks': ['src/persistence/jetstream-pub-ack.ts'],
 };
 
 function layerOf(file, layers) {

@@ -45,6 +45,18 @@ export function encodeBatch(stored: StoredBatch): Buffer {
   return json.length > COMPRESS_ABOVE_BYTES ? gzipSync(json) : json;
 }
 
+/**
+ * The one plain message of a batch small enough to need neither compression nor parts (the
+ * bytes `planParts` would make for it), or null. Synchronous: no planning steps for the
+ * batch of a hold or two.
+ */
+export function encodeSmallBatch(stored: StoredBatch, budget: number): Buffer | null {
+  if (stored.events.length > JSON_CHUNK_EVENTS) return null;
+  // Key order as jsonOf writes it.
+  const json = Buffer.from(JSON.stringify({ batchId: stored.batchId, firstVersion: stored.firstVersion, events: stored.events }), 'utf8');
+  return json.length <= COMPRESS_ABOVE_BYTES && json.length <= budget ? json : null;
+}
+
 /** JSON never starts with 0x1f, so the gzip magic tells the two forms apart without a header. */
 export function decodeBatch(data: Buffer): StoredBatch {
   const raw = data[0] === GZIP_MAGIC[0] && data[1] === GZIP_MAGIC[1] ? gunzipSync(data) : data;

@@ -19,7 +19,8 @@ import {
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
-import { EntryAssembler, PART_HEADER, PART_HEAD_HEADER, decodeBatch, formatPart, partOf, planPartsOffLoop, type StoredBatch } from './jetstream-entries.ts';
+import { EntryAssembler, PART_HEADER, PART_HEADER_ALLOWANCE_BYTES, PART_HEAD_HEADER, decodeBatch, encodeSmallBatch, formatPart, partOf, planPartsOffLoop, type StoredBatch } from './jetstream-entries.ts';
+import { PubAckError, PubAckMux } from './jetstream-pub-ack.ts';
 import type { AppendBatch, LogEntry } from '../core/ports.ts';
 import type { FollowableLog } from '../core/followable-log.ts';
 
@@ -143,6 +144,7 @@ export class JetStreamEventLog implements FollowableLog {
   private readonly directReadMaxGap: number;
   private readonly maxPartsPerBatch: number;
   private readonly logger: Logger;
+  private readonly acks: PubAckMux;
   private closed = false;
   private purgeDenied = false;
 
@@ -163,6 +165,7 @@ export class JetStreamEventLog implements FollowableLog {
     this.directReadMaxGap = opts.directReadMaxGap ?? DEFAULT_DIRECT_READ_MAX_GAP;
     this.maxPartsPerBatch = opts.maxPartsPerBatch ?? DEFAULT_MAX_PARTS_PER_BATCH;
     this.logger = opts.logger.child({ subsystem: 'jetstream-log' });
+    this.acks = new PubAckMux(nc);
   }
 
   /** Creates the stream, or updates its limits, and returns a log on it. */
@@ -253,6 +256,9 @@ export class JetStreamEventLog implements FollowableLog {
    */
   async append(showId: string, batch: AppendBatch, expectedLastSeq: number): Promise<number> {
     const stored: StoredBatch = { batchId: batch.batchId, firstVersion: batch.firstVersion, events: batch.events };
+    // The common batch (a few events) is one plain message, made at once.
+    const small = encodeSmallBatch(stored, this.maxMsgBytes - PART_HEADER_ALLOWANCE_BYTES);
+    if (small) return this.publish(showId, small, batch.batchId, expectedLastSeq);
     const parts = await planPartsOffLoop(stored, this.maxMsgBytes, this.maxPartsPerBatch);
     if (parts.length === 1) return this.publish(showId, parts[0], batch.batchId, expectedLastSeq);
     let last = expectedLastSeq;
@@ -270,16 +276,17 @@ export class JetStreamEventLog implements FollowableLog {
 
   private async publish(showId: string, data: Buffer, msgID: string, expectedLastSeq: number, headers?: MsgHdrs): Promise<number> {
     try {
-      const ack = await this.js.publish(this.subjectOf(showId), data, {
+      const ack = await this.acks.publish(this.subjectOf(showId), data, {
         msgID,
-        expect: { lastSubjectSequence: expectedLastSeq, streamName: this.stream },
-        timeout: this.publishTimeoutMs,
+        stream: this.stream,
+        lastSubjectSequence: expectedLastSeq,
+        timeoutMs: this.publishTimeoutMs,
         ...(headers ? { headers } : {}),
       });
       if (ack.duplicate) this.logger.debug({ showId, msgID, seq: ack.seq }, 'duplicate append');
       return ack.seq;
     } catch (err) {
-      if (apiErrorCode(err) === JS_WRONG_LAST_SEQUENCE)
+      if ((err instanceof PubAckError ? err.errCode : apiErrorCode(err)) === JS_WRONG_LAST_SEQUENCE)
         throw new SeatError(ErrorCode.NOT_OWNER, `another writer appended to ${showId} after seq ${expectedLastSeq}`, {}, { cause: err });
       throw new SeatError(ErrorCode.UNAVAILABLE, 'event log append failed', {}, { cause: err });
     }
@@ -459,6 +466,7 @@ export class JetStreamEventLog implements FollowableLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.acks.close();
     if (this.opts.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
 import type { OutMessage } from './out-events.ts';
 import type { OutSink } from './out-relay.ts';
+import { PubAckMux } from '../persistence/jetstream-pub-ack.ts';
 
 /** The stream out-events are stored in (OUT_STREAM). */
 export const DEFAULT_OUT_STREAM = 'SEATS_OUT';
@@ -124,7 +125,8 @@ export async function openOutStream(nc: NatsConnection, opts: OutStreamOptions):
   const prefix = opts.subjectPrefix ? `${opts.subjectPrefix}.` : '';
   const maxMsgBytes = nc.info?.max_payload ?? 1024 * 1024;
   await ensureOutStream(nc, opts, `${prefix}seats.out.>`, maxMsgBytes);
-  const js = nc.jetstream();
+  // Acknowledged on a reply subscription of the sink's own (see jetstream-pub-ack.ts).
+  const acks = new PubAckMux(nc);
   const codec = JSONCodec<unknown>();
   return {
     name: 'jetstream',
@@ -132,11 +134,7 @@ export async function openOutStream(nc: NatsConnection, opts: OutStreamOptions):
     concurrency: OUT_PUBLISH_CONCURRENCY,
     inFlightPerShow: OUT_PUBLISH_PER_SHOW,
     send: async (m: OutMessage) => {
-      await js.publish(prefix + m.subject, codec.encode(m.event), {
-        msgID: m.event.eventId,
-        expect: { streamName: opts.stream },
-        timeout: OUT_PUBLISH_TIMEOUT_MS,
-      });
+      await acks.publish(prefix + m.subject, codec.encode(m.event), { msgID: m.event.eventId, stream: opts.stream, timeoutMs: OUT_PUBLISH_TIMEOUT_MS });
     },
   };
 }
