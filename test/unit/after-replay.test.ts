@@ -42,13 +42,19 @@ describe('afterReplay', () => {
       },
     });
     let answered = false;
-    const reply = host.execute('s', { type: 'hold', holdId: 'h3', seats: ['A-3'] }).then((r) => ((answered = true), r));
+    const reply = host.execute('s', { type: 'hold', holdId: 'h3', seats: ['A-3'] }).then((r) => {
+      answered = true;
+      return r;
+    });
     await until(() => calls.length === 1, 5_000, 'the hook to run');
     // The hook has the whole tail; the command waits behind it.
     assert.equal(calls[0].showId, 's');
     assert.equal(calls[0].tail.afterSeq, snapshotSeq);
     assert.equal(calls[0].tail.warm, null);
-    assert.deepEqual(calls[0].tail.entries.map((e) => e.events[0].type), ['SeatsHeld', 'SeatsHeld']);
+    assert.deepEqual(
+      calls[0].tail.entries.map((e) => e.events[0].type),
+      ['SeatsHeld', 'SeatsHeld'],
+    );
     assert.equal(lastVersionOf(calls[0].tail), 3);
     assert.equal(calls[0].held, 2);
     // Long enough for a memory-log append and its reply, had the hook not been awaited.
@@ -67,7 +73,12 @@ describe('afterReplay', () => {
     const loader = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger });
     const copy = await loader.load('s');
     const tails: ReplayedTail[] = [];
-    const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, afterReplay: async (_id, tail) => void tails.push(tail) });
+    const host = new ActorHost({
+      log: storage.log,
+      snapshots: storage.snapshots,
+      logger,
+      afterReplay: async (_id, tail) => void tails.push(tail),
+    });
     host.useWarmCopies(() => ({ state: copy.state!, seq: copy.seq }));
     await host.ensureActive('s');
     assert.equal(tails.length, 1);
