@@ -35,7 +35,8 @@ for (const file of collect(join(root, 'src'))) {
   graph[key] = [...targets].sort();
 }
 
-if (process.argv.includes('--graph')) for (const [file, deps] of Object.entries(graph)) process.stdout.write(`${file}: ${deps.join(' ')}\n`);
+if (process.argv.includes('--graph'))
+  for (const [file, deps] of Object.entries(graph)) process.stdout.write(`${file}: ${deps.join(' ')}\n`);
 const { cycles, violations } = checkGraph(graph);
 for (const cycle of cycles) process.stderr.write(`import cycle: ${[...cycle, cycle[0]].join(' → ')}\n`);
 for (const v of violations) process.stderr.write(`layer rule: ${v.from} (${v.fromLayer}) imports ${v.to} (${v.toLayer})\n`);

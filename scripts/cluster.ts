@@ -20,12 +20,24 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 const { values } = parseArgs({
-  options: { workers: { type: 'string', default: '3' }, gateways: { type: 'string', default: '1' }, 'base-port': { type: 'string', default: '8100' } },
+  options: {
+    workers: { type: 'string', default: '3' },
+    gateways: { type: 'string', default: '1' },
+    'base-port': { type: 'string', default: '8100' },
+  },
 });
 const workers = Number(values.workers);
 const gateways = Number(values.gateways);
 const basePort = Number(values['base-port']);
-if (!Number.isInteger(workers) || workers < 1 || !Number.isInteger(gateways) || gateways < 1 || !Number.isInteger(basePort) || basePort < 1 || basePort > 65_000) {
+if (
+  !Number.isInteger(workers) ||
+  workers < 1 ||
+  !Number.isInteger(gateways) ||
+  gateways < 1 ||
+  !Number.isInteger(basePort) ||
+  basePort < 1 ||
+  basePort > 65_000
+) {
   console.error('usage: npm run cluster -- [--workers N>=1] [--gateways N>=1] [--base-port P]');
   process.exit(2);
 }
@@ -62,7 +74,10 @@ async function ensureDatabase(url: string): Promise<void> {
 const procs: Array<{ name: string; proc: ChildProcess }> = [];
 
 function start(name: string, extra: Record<string, string>): Promise<void> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, ...env, ...extra, NODE_ID: name }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, ...env, ...extra, NODE_ID: name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   procs.push({ name, proc });
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -100,11 +115,17 @@ async function stopAll(code: number): Promise<never> {
     await Promise.all(
       procs
         .filter((p) => p.name.startsWith(role) && p.proc.exitCode === null && p.proc.signalCode === null)
-        .map((p) => new Promise<void>((resolve) => {
-          const t = setTimeout(() => p.proc.kill('SIGKILL'), 10_000);
-          p.proc.once('exit', () => { clearTimeout(t); resolve(); });
-          p.proc.kill('SIGTERM');
-        })),
+        .map(
+          (p) =>
+            new Promise<void>((resolve) => {
+              const t = setTimeout(() => p.proc.kill('SIGKILL'), 10_000);
+              p.proc.once('exit', () => {
+                clearTimeout(t);
+                resolve();
+              });
+              p.proc.kill('SIGTERM');
+            }),
+        ),
     );
   }
   process.exit(code);
@@ -116,12 +137,19 @@ try {
   await ensureDatabase(databaseUrl);
   const workerIds = Array.from({ length: workers }, (_, i) => `w${i + 1}`);
   await Promise.all(workerIds.map((id, i) => start(id, { ROLE: 'worker', PORT: String(basePort + 50 + i) })));
-  await Promise.all(Array.from({ length: gateways }, (_, i) => start(`g${i + 1}`, { ROLE: 'gateway', PORT: String(basePort + i), GRPC_PORT: String(basePort + 100 + i) })));
+  await Promise.all(
+    Array.from({ length: gateways }, (_, i) =>
+      start(`g${i + 1}`, { ROLE: 'gateway', PORT: String(basePort + i), GRPC_PORT: String(basePort + 100 + i) }),
+    ),
+  );
   console.log(`\ncluster up: ${workers} worker(s), ${gateways} gateway(s); database ${databaseUrl}`);
   console.log(`admin token: ${env.ADMIN_TOKEN}`);
   for (let i = 0; i < gateways; i++)
-    console.log(`gateway g${i + 1}:  http://127.0.0.1:${basePort + i}  ws://127.0.0.1:${basePort + i}/v1/ws  grpc 127.0.0.1:${basePort + 100 + i}`);
-  for (let i = 0; i < workers; i++) console.log(`worker  ${workerIds[i]}:  http://127.0.0.1:${basePort + 50 + i}/readyz  (/metrics, /v1/cluster/members)`);
+    console.log(
+      `gateway g${i + 1}:  http://127.0.0.1:${basePort + i}  ws://127.0.0.1:${basePort + i}/v1/ws  grpc 127.0.0.1:${basePort + 100 + i}`,
+    );
+  for (let i = 0; i < workers; i++)
+    console.log(`worker  ${workerIds[i]}:  http://127.0.0.1:${basePort + 50 + i}/readyz  (/metrics, /v1/cluster/members)`);
   console.log('Ctrl-C stops everything.');
 } catch (err) {
   console.error(String(err));

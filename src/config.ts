@@ -35,9 +35,7 @@ export const DEFAULT_BATCH_MAX_OPS = 128;
 export const DEFAULT_CLUSTER_PREFIX = 'seats';
 
 const port = z.coerce.number().int().min(0).max(65535);
-const flag = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no'])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const flag = z.enum(['0', '1', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const EnvSchema = z.object({
   PORT: port.default(DEFAULT_PORT),
@@ -45,17 +43,28 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** `all`: gateway and worker in one process. */
   ROLE: z.enum(['all', 'gateway', 'worker']).default('all'),
-  NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .optional(),
   NATS_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   /** Undefined: the node generates one at start and logs it. */
-  ADMIN_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `ADMIN_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
+  ADMIN_TOKEN: z
+    .string()
+    .min(edge.MIN_ADMIN_TOKEN_CHARS, `ADMIN_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`)
+    .optional(),
   HOLD_TOKEN_SECRET: z.string().min(16, 'HOLD_TOKEN_SECRET must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(DEFAULT_MAX_BODY_BYTES),
   SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().min(1).default(DEFAULT_SNAPSHOT_EVERY_EVENTS),
   SNAPSHOT_EVERY_MS: z.coerce.number().int().min(100).default(DEFAULT_SNAPSHOT_EVERY_MS),
   PASSIVATE_AFTER_MS: z.coerce.number().int().min(1000).default(DEFAULT_PASSIVATE_AFTER_MS),
@@ -67,16 +76,33 @@ const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(20).max(120_000).default(DEFAULT_ATTEMPT_TIMEOUT_MS),
   BATCH_MAX_OPS: z.coerce.number().int().min(1).max(4096).default(DEFAULT_BATCH_MAX_OPS),
-  CLUSTER_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default(DEFAULT_CLUSTER_PREFIX),
+  CLUSTER_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .default(DEFAULT_CLUSTER_PREFIX),
   /** JetStream stream, event subject prefix and bus subject prefix; undefined: the storage defaults. */
-  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
-  EVENT_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
-  BUS_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens').optional(),
+  NATS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .optional(),
+  EVENT_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens')
+    .optional(),
+  BUS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated NATS tokens')
+    .optional(),
   /** Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (empty: the socket address is the client). */
   TRUSTED_PROXIES: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((a) => a.trim()).filter((a) => a.length > 0)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a.length > 0),
+    ),
   // -- edge identity (idempotency scope, customer caps and tokens)
   /** Set: a customerId is accepted only with a Customer-Token signed with this secret; undefined: customer ids are taken as sent. */
   CUSTOMER_TOKEN_SECRET: z.string().min(32, 'CUSTOMER_TOKEN_SECRET must be at least 32 characters').optional(),
@@ -108,27 +134,50 @@ const EnvSchema = z.object({
   GRPC_MAX_WATCH_STREAMS: z.coerce.number().int().min(1).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS),
   GRPC_MAX_WATCH_STREAMS_PER_ADDRESS: z.coerce.number().int().min(0).default(edge.DEFAULT_GRPC_MAX_WATCH_STREAMS_PER_ADDRESS),
   /** Bearer token /metrics asks for; undefined: /metrics is open. */
-  METRICS_TOKEN: z.string().min(edge.MIN_ADMIN_TOKEN_CHARS, `METRICS_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`).optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(edge.MIN_ADMIN_TOKEN_CHARS, `METRICS_TOKEN must be at least ${edge.MIN_ADMIN_TOKEN_CHARS} characters`)
+    .optional(),
   // -- reads (view cache)
   /** Bytes of serialized show views kept (one per show and form, least recently read dropped first). Undefined: the view cache's defaults (src/service/view-cache.ts). */
-  VIEW_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(16 * 1024 * 1024 * 1024).optional(),
+  VIEW_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024 * 1024)
+    .optional(),
   /** Shows with at least this many seats have their full view serialized in slices. */
   VIEW_CACHE_BIG_SEATS: z.coerce.number().int().min(1).optional(),
   /** How old (since capture) a big show's cached full view may be and still be served. */
   VIEW_CACHE_MAX_STALE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   // -- cluster hop
   /** Caps one hop message below the NATS server's max_payload (bytes); larger payloads go in parts. Undefined: the server's whole max_payload. */
-  HOP_MAX_FRAME_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024 * 1024).optional(),
+  HOP_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(8 * 1024)
+    .max(64 * 1024 * 1024)
+    .optional(),
   /** Milliseconds a gateway gives a heavy routed op (a stadium's create, map, change or cancellation: seconds of work on a busy owner), retries included. */
   HOP_HEAVY_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   // -- actor core (idempotency retention, mailboxes)
   /** Seconds a show remembers an idempotency key; 0: the show's longest hold (maxHoldSeconds) plus 15 minutes. */
-  IDEMPOTENCY_RETENTION_SECONDS: z.coerce.number().int().min(0).max(30 * 24 * 3600).default(0),
+  IDEMPOTENCY_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 24 * 3600)
+    .default(0),
   /** Most commands waiting in one show's mailbox before callers get 503 UNAVAILABLE. Default: DEFAULT_MAILBOX_MAX_COMMANDS of src/actors/show-actor.ts (about twenty full batches). */
   MAILBOX_MAX_COMMANDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   // -- embedded storage
   /** Bytes after which the embedded event log starts a new segment file (older ones are deleted once snapshots cover them); 64 MiB. */
-  EVENT_LOG_SEGMENT_BYTES: z.coerce.number().int().min(64 * 1024).max(2 ** 31).default(64 * 1024 * 1024),
+  EVENT_LOG_SEGMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(2 ** 31)
+    .default(64 * 1024 * 1024),
   /** `<segment file>:<byte offset>` — permission to cut a damaged embedded log there (start-up names both when it refuses); undefined: never cut. */
   EVENT_LOG_TRUNCATE_AT: z
     .string()
@@ -159,9 +208,16 @@ const EnvSchema = z.object({
   BOOKING_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
   // -- out-events (at-least-once stream, webhook relay)
   /** JetStream stream the out-events are stored in (durable storage); default SEATS_OUT, or `<NATS_STREAM>_OUT` with a NATS_STREAM of its own. */
-  OUT_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
+  OUT_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .optional(),
   /** Byte cap of the out stream (oldest dropped first); unset: no cap, messages leave by age (7 days). JetStream reserves the cap on the server at creation. */
-  OUT_STREAM_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).optional(),
+  OUT_STREAM_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .optional(),
   /** Embedded mode: POST every out-event to this URL (at least once, in order per show). */
   WEBHOOK_URL: z.string().url().optional(),
   /** Key of the HMAC-SHA256 signature of each webhook body (Seats-Signature header); at least 16 characters. */
@@ -174,7 +230,9 @@ const EnvSchema = z.object({
 });
 
 /** `GRPC_MAX_WATCH_STREAMS` → `grpcMaxWatchStreams`. */
-type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<S>;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
 
 type EnvValues = z.output<typeof EnvSchema>;
 type EnvName = keyof EnvValues & string;
@@ -206,7 +264,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const missing: string[] = (['NATS_URL', 'DATABASE_URL', 'REDIS_URL'] as const).filter((k) => e[k] === undefined);
     if (e.ROLE === 'worker' && e.HOLD_TOKEN_SECRET === undefined) missing.push('HOLD_TOKEN_SECRET');
     if (missing.length > 0)
-      throw new ConfigError(`ROLE=${e.ROLE} needs ${missing.join(', ')} (every worker must share one HOLD_TOKEN_SECRET so any of them can check a hold token)`);
+      throw new ConfigError(
+        `ROLE=${e.ROLE} needs ${missing.join(', ')} (every worker must share one HOLD_TOKEN_SECRET so any of them can check a hold token)`,
+      );
     if (e.MEMBER_TTL_MS < 2 * e.HEARTBEAT_INTERVAL_MS)
       throw new ConfigError(`MEMBER_TTL_MS (${e.MEMBER_TTL_MS}) must be at least twice HEARTBEAT_INTERVAL_MS (${e.HEARTBEAT_INTERVAL_MS})`);
   }

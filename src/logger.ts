@@ -8,7 +8,9 @@ import { logLevelFromEnv, prettyLogsFromEnv } from './config.ts';
 export const logger = pino({
   level: logLevelFromEnv(),
   base: { pid: process.pid },
-  ...(prettyLogsFromEnv() ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } } } : {}),
+  ...(prettyLogsFromEnv()
+    ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } } }
+    : {}),
 });
 
 export type Logger = pino.Logger;

@@ -26,7 +26,11 @@ const SECRET_BYTES = 32;
  * holds that do; the admin token is shown once, on the first start). If the directory is
  * not writable the secret lives for this process only.
  */
-async function loadOrCreateSecret(dir: string, name: string, log: Logger): Promise<{ value: string; created: boolean; file: string | null }> {
+async function loadOrCreateSecret(
+  dir: string,
+  name: string,
+  log: Logger,
+): Promise<{ value: string; created: boolean; file: string | null }> {
   const file = join(dir, name);
   try {
     return { value: (await readFile(file, 'utf8')).trim(), created: false, file };
@@ -101,7 +105,9 @@ function onSignals(stop: () => Promise<void>, log: Logger): void {
 }
 
 async function adminTokenOf(config: Config, log: Logger) {
-  return config.adminToken ? { value: config.adminToken, created: false, file: null } : await loadOrCreateSecret(config.dataDir, 'admin-token', log);
+  return config.adminToken
+    ? { value: config.adminToken, created: false, file: null }
+    : await loadOrCreateSecret(config.dataDir, 'admin-token', log);
 }
 
 async function runAll(config: Config, log: Logger): Promise<void> {

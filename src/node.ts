@@ -44,7 +44,8 @@ type OutConfig = Partial<Pick<Config, 'webhookUrl' | 'webhookSecret' | 'outEvent
  */
 function outRelayOf(config: OutConfig, storage: Storage, logger: Logger): OutRelay | null {
   let sink: OutSink | null = storage.outSink ?? null;
-  if (!sink && storage.kind === 'embedded' && config.webhookUrl) sink = webhookSink({ url: config.webhookUrl, secret: config.webhookSecret });
+  if (!sink && storage.kind === 'embedded' && config.webhookUrl)
+    sink = webhookSink({ url: config.webhookUrl, secret: config.webhookSecret });
   if (!sink) return null;
   return new OutRelay({
     sink,
@@ -57,7 +58,18 @@ function outRelayOf(config: OutConfig, storage: Storage, logger: Logger): OutRel
 
 export function createSeatNode(
   config: Pick<Config, 'holdTokenSecret' | 'snapshotEveryEvents' | 'snapshotEveryMs'> &
-    Partial<Pick<Config, 'passivateAfterMs' | 'viewCacheMaxBytes' | 'viewCacheBigSeats' | 'viewCacheMaxStaleMs' | 'idempotencyRetentionSeconds' | 'mailboxMaxCommands' | 'pipelineDepth'>> &
+    Partial<
+      Pick<
+        Config,
+        | 'passivateAfterMs'
+        | 'viewCacheMaxBytes'
+        | 'viewCacheBigSeats'
+        | 'viewCacheMaxStaleMs'
+        | 'idempotencyRetentionSeconds'
+        | 'mailboxMaxCommands'
+        | 'pipelineDepth'
+      >
+    > &
     OutConfig,
   storage: Storage,
   logger: Logger,
@@ -85,7 +97,9 @@ export function createSeatNode(
   const onCommitted = (batch: CommittedBatch) => {
     storage.bus.publish(deltaSubject(batch.showId), seatDelta(batch.state, batch.firstVersion - 1, batch.events));
     if (batch.events.some((e) => CATALOG_EVENTS.has(e.type))) {
-      storage.catalog.upsert(showSummary(batch.state)).catch((err: unknown) => commitLog.warn({ err, showId: batch.showId }, 'catalog update failed'));
+      storage.catalog
+        .upsert(showSummary(batch.state))
+        .catch((err: unknown) => commitLog.warn({ err, showId: batch.showId }, 'catalog update failed'));
     }
     publishOutEvents?.(batch);
     relay?.listener(batch);
@@ -144,11 +158,19 @@ export function createSeatNode(
       .showIds()
       .then((ids) => host.startShows(ids))
       .catch((err: unknown) => commitLog.warn({ err }, 'looking for held shows at start failed'));
-  const service = new LocalSeatService(host, storage.catalog, storage.bus, tokens, storage.archive ?? null, {
-    ...(config.viewCacheMaxBytes !== undefined ? { maxBytes: config.viewCacheMaxBytes } : {}),
-    ...(config.viewCacheBigSeats !== undefined ? { bigSeats: config.viewCacheBigSeats } : {}),
-    ...(config.viewCacheMaxStaleMs !== undefined ? { maxStaleMs: config.viewCacheMaxStaleMs } : {}),
-  }, { log: storage.log, snapshots: storage.snapshots });
+  const service = new LocalSeatService(
+    host,
+    storage.catalog,
+    storage.bus,
+    tokens,
+    storage.archive ?? null,
+    {
+      ...(config.viewCacheMaxBytes !== undefined ? { maxBytes: config.viewCacheMaxBytes } : {}),
+      ...(config.viewCacheBigSeats !== undefined ? { bigSeats: config.viewCacheBigSeats } : {}),
+      ...(config.viewCacheMaxStaleMs !== undefined ? { maxStaleMs: config.viewCacheMaxStaleMs } : {}),
+    },
+    { log: storage.log, snapshots: storage.snapshots },
+  );
   return {
     host,
     storage,

@@ -48,7 +48,8 @@ export async function sellThroughGateway(cluster: TestCluster, showId: string, o
         continue;
       }
       if (r.status === 201) return r.body;
-      if (!RETRYABLE.has(r.status) || attempt === MAX_ATTEMPTS) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (!RETRYABLE.has(r.status) || attempt === MAX_ATTEMPTS)
+        throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   };
@@ -57,7 +58,9 @@ export async function sellThroughGateway(cluster: TestCluster, showId: string, o
     for (let k = next++; k < opts.bookings; k = next++) {
       const seats = Array.from({ length: opts.seatsPerBooking }, (_, j) => opts.seatLabel(k * opts.seatsPerBooking + j));
       const hold = await send(`/v1/shows/${showId}/holds`, { seats }, `sale-${showId}-hold-${k}`.padEnd(16, '-'));
-      const booking = await send(`/v1/shows/${showId}/holds/${hold.holdId}/confirm`, {}, `sale-${showId}-confirm-${k}`.padEnd(16, '-'), { 'hold-token': hold.holdToken });
+      const booking = await send(`/v1/shows/${showId}/holds/${hold.holdId}/confirm`, {}, `sale-${showId}-confirm-${k}`.padEnd(16, '-'), {
+        'hold-token': hold.holdToken,
+      });
       sale.bookings.set(booking.bookingId, booking.total);
       sale.seats += booking.seats.length;
       sale.total += booking.total;
@@ -95,7 +98,11 @@ export async function listenToOutEvents(cluster: TestCluster): Promise<OutEventL
     nc.subscribe(prefix + subject, {
       callback: (err, m) => {
         if (err) return;
-        messages.push({ subject: m.subject.slice(prefix.length), bytes: m.data.length, event: JSON.parse(new TextDecoder().decode(m.data)) as OutEvent });
+        messages.push({
+          subject: m.subject.slice(prefix.length),
+          bytes: m.data.length,
+          event: JSON.parse(new TextDecoder().decode(m.data)) as OutEvent,
+        });
         for (const w of waiters) w();
       },
     }),

@@ -63,7 +63,12 @@ async function call(url: string, method: string, body: unknown, headers: Record<
  * Runs the load until `stop()`; `done` resolves with the stats once every loop ended.
  * `concurrencyPerShow` loops per show pick random seats (a 409 is a normal answer).
  */
-export function runLoad(target: LoadTarget, showIds: string[], seats: string[], concurrencyPerShow = 1): { stats: LoadStats; stop(): void; done: Promise<LoadStats> } {
+export function runLoad(
+  target: LoadTarget,
+  showIds: string[],
+  seats: string[],
+  concurrencyPerShow = 1,
+): { stats: LoadStats; stop(): void; done: Promise<LoadStats> } {
   const stats: LoadStats = { successes: new Map(), confirmed: new Map(), statuses: new Map(), retries: 0, commands: 0 };
   let stopped = false;
   const send = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
@@ -135,7 +140,13 @@ export function failoverTimes(stats: LoadStats, showIds: string[], killAt: numbe
     if (first === undefined) never++;
     else times.push(first - killAt);
   }
-  return { shows: showIds.length, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: times.length ? Math.max(...times) : NaN, neverRecovered: never };
+  return {
+    shows: showIds.length,
+    p50Ms: percentile(times, 50),
+    p99Ms: percentile(times, 99),
+    maxMs: times.length ? Math.max(...times) : NaN,
+    neverRecovered: never,
+  };
 }
 
 export interface ClusterStorageRef {
@@ -154,7 +165,12 @@ export interface Problem {
 }
 
 /** Checks the promises on every show; returns the problems found (empty: all hold), as text. */
-export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, showIds: string[], confirmed: LoadStats['confirmed']): Promise<string[]> {
+export async function verifyShows(
+  gatewayUrl: string,
+  ref: ClusterStorageRef,
+  showIds: string[],
+  confirmed: LoadStats['confirmed'],
+): Promise<string[]> {
   return (await findProblems(gatewayUrl, ref, showIds, confirmed)).map((p) => p.text);
 }
 
@@ -162,7 +178,12 @@ export async function verifyShows(gatewayUrl: string, ref: ClusterStorageRef, sh
  * Checks the promises on every show; returns the problems found (empty: all hold), each with
  * the promise it breaks. `gatewayUrl` serves the seat maps; the log and Postgres are read directly.
  */
-export async function findProblems(gatewayUrl: string, ref: ClusterStorageRef, showIds: string[], confirmed: LoadStats['confirmed']): Promise<Problem[]> {
+export async function findProblems(
+  gatewayUrl: string,
+  ref: ClusterStorageRef,
+  showIds: string[],
+  confirmed: LoadStats['confirmed'],
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   const report = (kind: ProblemKind, text: string) => problems.push({ kind, text });
   const logger = pino({ level: 'silent' });
@@ -173,7 +194,10 @@ export async function findProblems(gatewayUrl: string, ref: ClusterStorageRef, s
   try {
     for (const showId of showIds) {
       // From the newest snapshot: the log below a show's earlier snapshot is purged.
-      const snap = await db.query<{ log_seq: string; state: SerializedState }>('SELECT log_seq, state FROM show_snapshots WHERE show_id = $1', [showId]);
+      const snap = await db.query<{ log_seq: string; state: SerializedState }>(
+        'SELECT log_seq, state FROM show_snapshots WHERE show_id = $1',
+        [showId],
+      );
       const row = snap.rows[0];
       let state: ShowState | null = row ? deserializeState(row.state) : null;
       for await (const entry of log.read(showId, row ? Number(row.log_seq) : 0)) for (const e of entry.events) state = evolve(state, e);
@@ -197,13 +221,18 @@ export async function findProblems(gatewayUrl: string, ref: ClusterStorageRef, s
       }
       const STATUS = ['available', 'held', 'booked', 'blocked'];
       const served = new Map<string, string>((shown.body.seats as Array<{ id: string; status: string }>).map((s) => [s.id, s.status]));
-      if (shown.body.version !== replayed.version) report('mismatched', `${showId}: gateway version ${shown.body.version}, log ${replayed.version}`);
+      if (shown.body.version !== replayed.version)
+        report('mismatched', `${showId}: gateway version ${shown.body.version}, log ${replayed.version}`);
       else
         forEachSeatLabel(replayed.seatMap, 0, replayed.seatMap.capacity, (label, i) => {
-          if (served.get(label) !== STATUS[replayed.seatStatus[i]]) report('mismatched', `${showId}: ${label} served ${served.get(label)}, log ${STATUS[replayed.seatStatus[i]]}`);
+          if (served.get(label) !== STATUS[replayed.seatStatus[i]])
+            report('mismatched', `${showId}: ${label} served ${served.get(label)}, log ${STATUS[replayed.seatStatus[i]]}`);
         });
       // Bookings: every booked seat in exactly one confirmed booking row.
-      const rows = await db.query<{ booking_id: string; seats: string[]; status: string }>('SELECT booking_id, seats, status FROM bookings WHERE show_id = $1', [showId]);
+      const rows = await db.query<{ booking_id: string; seats: string[]; status: string }>(
+        'SELECT booking_id, seats, status FROM bookings WHERE show_id = $1',
+        [showId],
+      );
       const bookedBy = new Map<string, string>();
       for (const r of rows.rows) {
         if (r.status !== 'confirmed') continue;
@@ -214,14 +243,19 @@ export async function findProblems(gatewayUrl: string, ref: ClusterStorageRef, s
       }
       for (const [label, status] of served) {
         if (status === 'booked' && !bookedBy.has(label)) report('mismatched', `${showId}: ${label} booked without a booking row`);
-        if (status !== 'booked' && bookedBy.has(label)) report('mismatched', `${showId}: ${label} has booking ${bookedBy.get(label)} but is ${status}`);
+        if (status !== 'booked' && bookedBy.has(label))
+          report('mismatched', `${showId}: ${label} has booking ${bookedBy.get(label)} but is ${status}`);
       }
-      if (rows.rows.length !== replayed.bookings.size) report('mismatched', `${showId}: ${rows.rows.length} booking rows, log has ${replayed.bookings.size}`);
+      if (rows.rows.length !== replayed.bookings.size)
+        report('mismatched', `${showId}: ${rows.rows.length} booking rows, log has ${replayed.bookings.size}`);
     }
     const ids = [...confirmed.keys()];
     const found = new Set<string>();
     for (let i = 0; i < ids.length; i += 1000) {
-      const r = await db.query<{ booking_id: string }>(`SELECT booking_id FROM bookings WHERE booking_id = ANY($1) AND status = 'confirmed'`, [ids.slice(i, i + 1000)]);
+      const r = await db.query<{ booking_id: string }>(
+        `SELECT booking_id FROM bookings WHERE booking_id = ANY($1) AND status = 'confirmed'`,
+        [ids.slice(i, i + 1000)],
+      );
       for (const row of r.rows) found.add(row.booking_id);
     }
     for (const id of ids) if (!found.has(id)) report('lost', `confirmed booking ${id} missing from the bookings table`);

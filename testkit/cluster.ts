@@ -155,9 +155,24 @@ function dbUrl(adminUrl: string, name: string): string {
 
 export { until };
 
-function spawnNode(role: 'worker' | 'gateway', nodeId: string, env: Record<string, string>, timeoutMs: number): Promise<ClusterProcess & { grpcPort?: number }> {
+function spawnNode(
+  role: 'worker' | 'gateway',
+  nodeId: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<ClusterProcess & { grpcPort?: number }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, ...env, ROLE: role, NODE_ID: nodeId, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', DEMO_SHOW: '0', LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+    env: {
+      ...process.env,
+      ...env,
+      ROLE: role,
+      NODE_ID: nodeId,
+      PORT: '0',
+      GRPC_PORT: '0',
+      HOST: '127.0.0.1',
+      DEMO_SHOW: '0',
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -242,7 +257,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     if (!r.ok) throw new Error(`${url} answered ${r.status}`);
     return r.json();
   };
-  const members = async (p: ClusterProcess = gateways[0]) => ((await getJson(`${p.url}/v1/cluster/members`)) as { members: string[] }).members;
+  const members = async (p: ClusterProcess = gateways[0]) =>
+    ((await getJson(`${p.url}/v1/cluster/members`)) as { members: string[] }).members;
   const ownerOf = async (showId: string, p: ClusterProcess = gateways[0]) =>
     ((await getJson(`${p.url}/v1/cluster/owner/${encodeURIComponent(showId)}`)) as { owner: string | null }).owner;
   const waitForMembers = (expected: number | string[], timeoutMs = 15_000) =>
@@ -260,7 +276,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       `every process to see ${JSON.stringify(expected)} workers`,
     );
 
-  const startWorkerProc = async (extra: Record<string, string> = {}, nodeId = `w${nextWorker++}-${id.slice(-6)}`, waitReady = true): Promise<WorkerProcess> => {
+  const startWorkerProc = async (
+    extra: Record<string, string> = {},
+    nodeId = `w${nextWorker++}-${id.slice(-6)}`,
+    waitReady = true,
+  ): Promise<WorkerProcess> => {
     const p = (await spawnNode('worker', nodeId, { ...env, ...opts.workerEnv, ...extra }, startTimeoutMs)) as WorkerProcess;
     if (waitReady) await until(async () => (await fetch(`${p.url}/readyz`)).ok, startTimeoutMs, `${nodeId} ready`);
     return p;
@@ -301,7 +321,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     // Workers first (migrations serialize on an advisory lock), then the gateways.
     workers.push(...(await Promise.all(Array.from({ length: workerCount }, () => startWorkerProc()))));
     const started = await Promise.all(
-      Array.from({ length: gatewayCount }, (_, i) => spawnNode('gateway', `g${i}-${id.slice(-6)}`, { ...env, ...opts.gatewayEnv }, startTimeoutMs)),
+      Array.from({ length: gatewayCount }, (_, i) =>
+        spawnNode('gateway', `g${i}-${id.slice(-6)}`, { ...env, ...opts.gatewayEnv }, startTimeoutMs),
+      ),
     );
     for (const p of started) {
       const port = new URL(p.url).port;

@@ -129,7 +129,9 @@ class PostgresService implements ServiceControl {
   }
 
   get mode(): string {
-    return this.asUser ? `private cluster run as the '${this.asUser}' user (runuser; Postgres refuses root)` : 'private cluster run as the current user';
+    return this.asUser
+      ? `private cluster run as the '${this.asUser}' user (runuser; Postgres refuses root)`
+      : 'private cluster run as the current user';
   }
 
   get up(): boolean {
@@ -138,7 +140,9 @@ class PostgresService implements ServiceControl {
 
   private run(tool: string, args: string[]): void {
     const cmd = join(this.bin, tool);
-    const r = this.asUser ? spawnSync('runuser', ['-u', this.asUser, '--', cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' });
+    const r = this.asUser
+      ? spawnSync('runuser', ['-u', this.asUser, '--', cmd, ...args], { encoding: 'utf8' })
+      : spawnSync(cmd, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${tool} failed (${r.status}): ${r.stderr || r.stdout}`);
   }
 
@@ -170,12 +174,33 @@ class PostgresService implements ServiceControl {
 
 /** nats-server with JetStream storing under `dir`: a restart on the same port and store keeps its streams. */
 function natsService(port: number, dir: string): ProcessService {
-  return new ProcessService('nats', port, `nats://127.0.0.1:${port}`, ['nats-server', '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')]);
+  return new ProcessService('nats', port, `nats://127.0.0.1:${port}`, [
+    'nats-server',
+    '-js',
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-sd',
+    join(dir, 'nats'),
+  ]);
 }
 
 /** redis-server without persistence: after a restart it comes back empty, as a Redis without a dump would. */
 function redisService(port: number, dir: string): ProcessService {
-  return new ProcessService('redis', port, `redis://127.0.0.1:${port}`, ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
+  return new ProcessService('redis', port, `redis://127.0.0.1:${port}`, [
+    'redis-server',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ]);
 }
 
 /** Starts `make(port, dir)` on a free port and temp dir; `stop()` kills it and deletes the dir. */

@@ -32,7 +32,12 @@ export function showDef(id = 's1', rows = 2, seatsPerRow = 10, overrides: Partia
 }
 
 /** The same show as a client sends it (limits and offers left to the defaults). */
-export function showInput(id = 's1', rows = 2, seatsPerRow = 10, overrides: Partial<ShowDefinition> = {}): Omit<ShowDefinition, 'limits' | 'offers'> {
+export function showInput(
+  id = 's1',
+  rows = 2,
+  seatsPerRow = 10,
+  overrides: Partial<ShowDefinition> = {},
+): Omit<ShowDefinition, 'limits' | 'offers'> {
   const { limits: _limits, offers: _offers, ...input } = showDef(id, rows, seatsPerRow, overrides);
   return input;
 }
@@ -46,7 +51,9 @@ export function benchShowInput(id: string, rows: number, perRow: number): Create
     venue: 'Arena',
     startsAt: '2026-12-01T19:30:00+05:30',
     categories: [{ id: 'std', price: 10_000, currency: 'INR' }],
-    layout: { sections: [{ id: 'main', rows: Array.from({ length: rows }, (_, r) => ({ label: `R${r}`, seats: perRow, category: 'std' })) }] },
+    layout: {
+      sections: [{ id: 'main', rows: Array.from({ length: rows }, (_, r) => ({ label: `R${r}`, seats: perRow, category: 'std' })) }],
+    },
   };
 }
 

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 
 /** Where Debian's libfaketime lives (apt-get install faketime). */
-const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => existsSync(p));
+const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find(
+  (p) => existsSync(p),
+);
 
 /** How a skewed process gets its clock: libfaketime when installed, else the test-only env hook. */
 export const SKEW_METHOD: 'faketime' | 'CLOCK_OFFSET_FOR_TESTS_MS' = LIBFAKETIME ? 'faketime' : 'CLOCK_OFFSET_FOR_TESTS_MS';

@@ -34,7 +34,16 @@ export function spawnServer(
 ): Promise<SpawnedServer> {
   const proc = spawn(process.execPath, args, {
     // Edge limits off unless `env` sets them: tests drive many holds from one loopback address.
-    env: { ...process.env, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', DEMO_SHOW: '0', LOG_LEVEL: 'info', ...EDGE_LIMITS_OFF_ENV, ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      GRPC_PORT: '0',
+      HOST: '127.0.0.1',
+      DEMO_SHOW: '0',
+      LOG_LEVEL: 'info',
+      ...EDGE_LIMITS_OFF_ENV,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal)));

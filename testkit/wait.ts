@@ -3,7 +3,11 @@
  * after `timeoutMs`, naming `what` and the last error `check` threw (a throw counts as "not
  * yet"). A wait on a real condition, never a sleep standing in for one.
  */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   for (;;) {

@@ -90,7 +90,11 @@ async function startSeatServer(holdsPerMinute: number): Promise<{ server: Spawne
     venue: 'Stadium',
     startsAt: '2026-12-01T19:30:00+05:30',
     categories: [{ id: 'std', price: 10_000, currency: 'INR' }],
-    layout: { sections: [{ id: 'main', rows: Array.from({ length: ROWS }, (_, r) => ({ label: `R${r + 1}`, seats: SEATS_PER_ROW, category: 'std' })) }] },
+    layout: {
+      sections: [
+        { id: 'main', rows: Array.from({ length: ROWS }, (_, r) => ({ label: `R${r + 1}`, seats: SEATS_PER_ROW, category: 'std' })) },
+      ],
+    },
   });
   return { server, adminToken, dataDir };
 }
@@ -133,7 +137,11 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
     return new Promise((resolve, reject) => {
       const req = httpRequest(
         `${base}${path}`,
-        { method, agent, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
+        {
+          method,
+          agent,
+          headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -163,7 +171,10 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
         else stats.otherErrors++;
         continue;
       }
-      const release = await call(base, 'DELETE', `/v1/shows/abuse/holds/${hold.body.holdId}`, { ...headers, 'hold-token': hold.body.holdToken });
+      const release = await call(base, 'DELETE', `/v1/shows/abuse/holds/${hold.body.holdId}`, {
+        ...headers,
+        'hold-token': hold.body.holdToken,
+      });
       if (release.status !== 204) {
         stats.otherErrors++;
         continue;
@@ -209,7 +220,7 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
     stopAttack = true;
     await Promise.all(attackers);
     const attackSeconds = (Date.now() - attackStart) / 1_000;
-      return {
+    return {
       phase: name,
       holdsPerAddressPerMinute: holdsPerMinute,
       seconds,
@@ -248,7 +259,19 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
   const f = (n: number | null, d = 0) => (n === null ? '-' : formatNumber(n, d));
   console.log(
     renderTable(
-      ['phase', 'holds/addr/min', 'legit cycles/s', 'p50 ms', 'p99 ms', 'legit 429', 'legit 409', 'attacker req/s', 'attacker seats', 'attacker 429', 'burst s'],
+      [
+        'phase',
+        'holds/addr/min',
+        'legit cycles/s',
+        'p50 ms',
+        'p99 ms',
+        'legit 429',
+        'legit 409',
+        'attacker req/s',
+        'attacker seats',
+        'attacker 429',
+        'burst s',
+      ],
       rows.map((r) => [
         r.phase,
         r.holdsPerAddressPerMinute === 0 ? 'off' : r.holdsPerAddressPerMinute,
@@ -265,13 +288,23 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
     ),
   );
   const pass = share >= REQUIRED_SHARE;
-  console.log(`\nlegitimate throughput under attack (median of ${ROUNDS}): ${formatNumber(attackedRate)} vs ${formatNumber(baselineRate)} cycles/s alone = ${(share * 100).toFixed(1)} % of the baseline (required ≥ ${REQUIRED_SHARE * 100} %): ${pass ? 'ok' : 'FAILED'}`);
-  console.log(`without the limits the attacker held ${f(unprotected.attackerSeatsHeld)} of ${ROWS * SEATS_PER_ROW} seats; with them ${f(attacked.attackerSeatsHeld)}`);
+  console.log(
+    `\nlegitimate throughput under attack (median of ${ROUNDS}): ${formatNumber(attackedRate)} vs ${formatNumber(baselineRate)} cycles/s alone = ${(share * 100).toFixed(1)} % of the baseline (required ≥ ${REQUIRED_SHARE * 100} %): ${pass ? 'ok' : 'FAILED'}`,
+  );
+  console.log(
+    `without the limits the attacker held ${f(unprotected.attackerSeatsHeld)} of ${ROWS * SEATS_PER_ROW} seats; with them ${f(attacked.attackerSeatsHeld)}`,
+  );
   const path = writeResults(
     'abuse-attacker',
     {
       when: new Date().toISOString(),
-      settings: { phaseSeconds: PHASE_SECONDS, legitClients: LEGIT, attackerLoops: ATTACKERS, legitAddresses: ADDRESSES, seats: ROWS * SEATS_PER_ROW },
+      settings: {
+        phaseSeconds: PHASE_SECONDS,
+        legitClients: LEGIT,
+        attackerLoops: ATTACKERS,
+        legitAddresses: ADDRESSES,
+        seats: ROWS * SEATS_PER_ROW,
+      },
       rows,
       legitCyclesPerSecAlone: baselineRate,
       legitCyclesPerSecUnderAttack: attackedRate,
@@ -282,5 +315,14 @@ export async function run(opts: AttackerBenchOptions): Promise<BenchOutcome> {
     opts.out,
   );
   console.log(`wrote ${path}`);
-  return { failed: pass ? [] : [{ phase: 'legit + attacker, limits on', error: `legitimate throughput under attack ${(share * 100).toFixed(1)} % of the baseline, below ${REQUIRED_SHARE * 100} %` }] };
+  return {
+    failed: pass
+      ? []
+      : [
+          {
+            phase: 'legit + attacker, limits on',
+            error: `legitimate throughput under attack ${(share * 100).toFixed(1)} % of the baseline, below ${REQUIRED_SHARE * 100} %`,
+          },
+        ],
+  };
 }

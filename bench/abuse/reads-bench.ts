@@ -56,7 +56,11 @@ interface ReaderReport {
 async function loopDelay(url: string): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
-  return { p50Ms: gauge('nodejs_eventloop_lag_p50_seconds'), p99Ms: gauge('nodejs_eventloop_lag_p99_seconds'), maxMs: gauge('nodejs_eventloop_lag_max_seconds') };
+  return {
+    p50Ms: gauge('nodejs_eventloop_lag_p50_seconds'),
+    p99Ms: gauge('nodejs_eventloop_lag_p99_seconds'),
+    maxMs: gauge('nodejs_eventloop_lag_max_seconds'),
+  };
 }
 
 interface PhaseResult {
@@ -72,7 +76,14 @@ function summary(h: Histogram): PhaseResult['healthz'] {
 }
 
 export async function run(opts: AbuseReadsOptions): Promise<void> {
-  const { seats: SEATS, clients: CLIENTS, durationMs: DURATION_MS, idleMs: IDLE_MS, probeIntervalMs: PROBE_INTERVAL_MS, serverNodeArgs: SERVER_NODE_ARGS } = opts;
+  const {
+    seats: SEATS,
+    clients: CLIENTS,
+    durationMs: DURATION_MS,
+    idleMs: IDLE_MS,
+    probeIntervalMs: PROBE_INTERVAL_MS,
+    serverNodeArgs: SERVER_NODE_ARGS,
+  } = opts;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   async function startServer(): Promise<{ url: string; stop: () => Promise<void>; dataDir: string }> {
@@ -92,7 +103,11 @@ export async function run(opts: AbuseReadsOptions): Promise<void> {
       RATE_LIMIT_HOLDS_PER_MINUTE: '0',
     });
     const nodeArgs = SERVER_NODE_ARGS;
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let tail = '';
     const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-4000));
     child.stdout.on('data', keep);
@@ -217,14 +232,34 @@ export async function run(opts: AbuseReadsOptions): Promise<void> {
         const commits = p.churn ? churn(server.url, readers) : undefined;
         const healthz = await probe(server.url, readers);
         const report = await readers;
-        results.push({ phase: p.phase, healthz: summary(healthz), serverLoopDelay: await loopDelay(server.url), readers: report, ...(commits !== undefined ? { commits: await commits } : {}) });
+        results.push({
+          phase: p.phase,
+          healthz: summary(healthz),
+          serverLoopDelay: await loopDelay(server.url),
+          readers: report,
+          ...(commits !== undefined ? { commits: await commits } : {}),
+        });
       }
     } finally {
       await server.stop();
     }
 
     const table = renderTable(
-      ['phase', '/healthz n', 'p50 ms', 'p99 ms', 'max ms', 'loop p99 ms', 'loop max ms', 'reads/s', 'MB/s', 'wire MB/s', 'body KB', 'read p99 ms', 'versions'],
+      [
+        'phase',
+        '/healthz n',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'loop p99 ms',
+        'loop max ms',
+        'reads/s',
+        'MB/s',
+        'wire MB/s',
+        'body KB',
+        'read p99 ms',
+        'versions',
+      ],
       results.map((r) => [
         r.phase,
         r.healthz.samples,

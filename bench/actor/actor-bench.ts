@@ -95,7 +95,8 @@ export async function run(opts: ActorBenchOptions): Promise<void> {
     let round = 0;
     const createRound = async () => {
       round++;
-      for (let s = 0; s < shows; s++) await host.execute(`s${s}-r${round}`, { type: 'createShow', def: def(`s${s}-r${round}`, rows, perRow) });
+      for (let s = 0; s < shows; s++)
+        await host.execute(`s${s}-r${round}`, { type: 'createShow', def: def(`s${s}-r${round}`, rows, perRow) });
     };
     await createRound();
     const labels = (await host.read(`s0-r${round}`, (st) => seatLabels(st.seatMap))).slice();
@@ -155,7 +156,8 @@ export async function run(opts: ActorBenchOptions): Promise<void> {
     const labels = seatLabels(state.seatMap);
     const big = { ...state.def, limits: { ...state.def.limits, maxSeatsPerHold: 4 } };
     state.def = big;
-    for (let i = 0; i + 4 <= labels.length; i += 4) state = apply(state, { type: 'hold', holdId: `h${i}`, seats: labels.slice(i, i + 4) }, now) as ShowState;
+    for (let i = 0; i + 4 <= labels.length; i += 4)
+      state = apply(state, { type: 'hold', holdId: `h${i}`, seats: labels.slice(i, i + 4) }, now) as ShowState;
     gc();
     const full = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
     const seats = rows * perRow;
@@ -184,14 +186,30 @@ export async function run(opts: ActorBenchOptions): Promise<void> {
   const memory = memoryPerSeat();
 
   const table = rows.map((r) => ({ layer: r.layer, bench: r.bench, 'commands/s': Math.round(r.commandsPerSec).toLocaleString('en-US') }));
-  process.stdout.write(`bench/actor — ${cpus().length} cpus, ${SECONDS}s per row, shell with ${INFLIGHT} commands in flight (in-memory log)\n`);
+  process.stdout.write(
+    `bench/actor — ${cpus().length} cpus, ${SECONDS}s per row, shell with ${INFLIGHT} commands in flight (in-memory log)\n`,
+  );
   console.table(table);
-  if (memory) process.stdout.write(`memory: ${memory.seats.toLocaleString('en-US')}-seat show = ${memory.bytesPerSeatEmpty} B/seat empty, ${memory.bytesPerSeatAllHeld} B/seat with every seat held (${memory.totalMbAllHeld} MB)\n`);
+  if (memory)
+    process.stdout.write(
+      `memory: ${memory.seats.toLocaleString('en-US')}-seat show = ${memory.bytesPerSeatEmpty} B/seat empty, ${memory.bytesPerSeatAllHeld} B/seat with every seat held (${memory.totalMbAllHeld} MB)\n`,
+    );
   else process.stdout.write('memory: run with --expose-gc to measure\n');
 
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/actor.json',
-    JSON.stringify({ machine: { cpus: cpus().length, node: process.version }, startedAt: new Date().toISOString(), seconds: SECONDS, inflight: INFLIGHT, results: rows, memory }, null, 2),
+    JSON.stringify(
+      {
+        machine: { cpus: cpus().length, node: process.version },
+        startedAt: new Date().toISOString(),
+        seconds: SECONDS,
+        inflight: INFLIGHT,
+        results: rows,
+        memory,
+      },
+      null,
+      2,
+    ),
   );
 }

@@ -92,6 +92,10 @@ export async function run(opts: IdempotencyMemoryOptions): Promise<void> {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/idempotency.json',
-    JSON.stringify({ machine: { cpus: cpus().length, node: process.version }, startedAt: new Date().toISOString(), keys: KEYS, results: rows }, null, 2),
+    JSON.stringify(
+      { machine: { cpus: cpus().length, node: process.version }, startedAt: new Date().toISOString(), keys: KEYS, results: rows },
+      null,
+      2,
+    ),
   );
 }

@@ -200,8 +200,7 @@ function parseHold(body: unknown): { seats?: string[]; count?: number } {
     if (new Set(b.seats).size !== b.seats.length) throw badInput('seats: duplicates');
     return { seats: b.seats as string[] };
   }
-  if (typeof b.count === 'number' && Number.isInteger(b.count) && b.count >= 1 && b.count <= MAX_SEATS_PER_HOLD)
-    return { count: b.count };
+  if (typeof b.count === 'number' && Number.isInteger(b.count) && b.count >= 1 && b.count <= MAX_SEATS_PER_HOLD) return { count: b.count };
   throw badInput('give seats or count');
 }
 
@@ -243,8 +242,7 @@ export async function serveBaseline(store: BaselineStore, opts: ServeOptions): P
     if (parts.length === 3) {
       if (m === 'GET') {
         const { labels, statuses, status } = await store.seatStatuses(showId);
-        if (url.searchParams.get('format') === 'compact')
-          return send(res, 200, { showId, version: 0, status, labels, seats: statuses });
+        if (url.searchParams.get('format') === 'compact') return send(res, 200, { showId, version: 0, status, labels, seats: statuses });
         const seats = labels.map((id, i) => ({ id, status: STATUS_NAMES[statuses[i]] ?? 'available' }));
         return send(res, 200, { id: showId, version: 0, status, seats });
       }

@@ -131,10 +131,9 @@ class PostgresRowLockStore implements BaselineStore {
   async seatStatuses(showId: string) {
     const show = await this.pool.query<{ status: string }>('SELECT status FROM shows WHERE id = $1', [showId]);
     if (show.rowCount === 0) throw notFound('SHOW');
-    const r = await this.pool.query<{ label: string; status: string }>(
-      'SELECT label, status FROM seats WHERE show_id = $1 ORDER BY idx',
-      [showId],
-    );
+    const r = await this.pool.query<{ label: string; status: string }>('SELECT label, status FROM seats WHERE show_id = $1 ORDER BY idx', [
+      showId,
+    ]);
     return { labels: r.rows.map((x) => x.label), statuses: r.rows.map((x) => x.status[0]).join(''), status: show.rows[0].status };
   }
 
@@ -165,15 +164,21 @@ class PostgresRowLockStore implements BaselineStore {
         rows = await this.lockBestAvailable(c, showId, req.count ?? 1);
       }
       const labels = rows.map((r) => r.label);
-      await c.query(
-        `UPDATE seats SET status = 'held', hold_id = $3, hold_expires_at = $4 WHERE show_id = $1 AND label = ANY($2)`,
-        [showId, labels, holdId, expiresAt],
-      );
+      await c.query(`UPDATE seats SET status = 'held', hold_id = $3, hold_expires_at = $4 WHERE show_id = $1 AND label = ANY($2)`, [
+        showId,
+        labels,
+        holdId,
+        expiresAt,
+      ]);
       const total = rows.reduce((s, r) => s + r.price, 0);
-      await c.query(
-        'INSERT INTO holds (id, show_id, token, seats, total, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [holdId, showId, holdToken, labels, total, expiresAt],
-      );
+      await c.query('INSERT INTO holds (id, show_id, token, seats, total, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+        holdId,
+        showId,
+        holdToken,
+        labels,
+        total,
+        expiresAt,
+      ]);
       return { holdId, holdToken, seats: labels, expiresAt: expiresAt.toISOString(), total, currency };
     });
   }
@@ -237,10 +242,14 @@ class PostgresRowLockStore implements BaselineStore {
       if (seats.rowCount !== h.seats.length) throw holdGone();
       const show = await c.query<{ currency: string }>('SELECT currency FROM shows WHERE id = $1', [showId]);
       const currency = show.rows[0].currency;
-      await c.query(
-        'INSERT INTO bookings (id, show_id, hold_id, seats, total, currency) VALUES ($1, $2, $3, $4, $5, $6)',
-        [bookingId, showId, holdId, h.seats, h.total, currency],
-      );
+      await c.query('INSERT INTO bookings (id, show_id, hold_id, seats, total, currency) VALUES ($1, $2, $3, $4, $5, $6)', [
+        bookingId,
+        showId,
+        holdId,
+        h.seats,
+        h.total,
+        currency,
+      ]);
       await c.query(`UPDATE holds SET status = 'confirmed' WHERE id = $1`, [holdId]);
       return { bookingId, holdId, showId, seats: h.seats, total: h.total, currency, status: 'confirmed' };
     });

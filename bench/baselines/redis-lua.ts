@@ -251,10 +251,14 @@ class RedisLuaStore implements BaselineStore {
     const seats = idx.map((i) => plan.labels[i]);
     const total = totalOf(plan, idx);
     try {
-      await this.pool.query(
-        'INSERT INTO bookings (id, show_id, hold_id, seats, total, currency) VALUES ($1, $2, $3, $4, $5, $6)',
-        [bookingId, showId, holdId, seats, total, plan.currency],
-      );
+      await this.pool.query('INSERT INTO bookings (id, show_id, hold_id, seats, total, currency) VALUES ($1, $2, $3, $4, $5, $6)', [
+        bookingId,
+        showId,
+        holdId,
+        seats,
+        total,
+        plan.currency,
+      ]);
     } catch (err) {
       await this.cmd.unconfirm(this.key(showId, 'booked'), bookingId, String(r[1]), this.key(showId, 'seat:'));
       throw err;

@@ -162,11 +162,7 @@ const show = restate.object({
     },
 
     seatMap: restate.handlers.object.shared(async (ctx: restate.ObjectSharedContext) => {
-      const [status, seats, def] = await Promise.all([
-        ctx.get<string>('status'),
-        ctx.get<string>('seats'),
-        ctx.get<ShowInput>('def'),
-      ]);
+      const [status, seats, def] = await Promise.all([ctx.get<string>('status'), ctx.get<string>('seats'), ctx.get<ShowInput>('def')]);
       return { status, seats, def };
     }),
 
@@ -236,7 +232,12 @@ class RestateStore implements BaselineStore {
 
   private unwrap<T>(o: Outcome<T>, plan?: SeatPlan): T {
     if (o.ok) return o.value;
-    throw new BenchError(o.code, o.status, o.code.toLowerCase(), o.seats?.map((i) => plan?.labels[i] ?? String(i)));
+    throw new BenchError(
+      o.code,
+      o.status,
+      o.code.toLowerCase(),
+      o.seats?.map((i) => plan?.labels[i] ?? String(i)),
+    );
   }
 
   async createShow(input: ShowInput): Promise<void> {
@@ -258,12 +259,12 @@ class RestateStore implements BaselineStore {
       if (i === undefined) throw badInput(`unknown seat ${l}`);
       return i;
     });
-    const o = await call<Outcome<{ holdId: string; holdToken: string; seats: number[]; expiresAt: number }>>(
-      this.ingress,
-      'hold',
-      showId,
-      { seats, count: req.count, ttlMs, nowMs: Date.now() },
-    );
+    const o = await call<Outcome<{ holdId: string; holdToken: string; seats: number[]; expiresAt: number }>>(this.ingress, 'hold', showId, {
+      seats,
+      count: req.count,
+      ttlMs,
+      nowMs: Date.now(),
+    });
     const h = this.unwrap(o, plan);
     return {
       holdId: h.holdId,

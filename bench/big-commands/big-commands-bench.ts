@@ -56,7 +56,9 @@ export async function run(opts: BigCommandsOptions): Promise<void> {
     for (let start = 0; start < BOOKINGS; start += 10_000) {
       const ids = Array.from({ length: Math.min(10_000, BOOKINGS - start) }, (_, k) => start + k);
       await Promise.all(ids.map((i) => host.execute('s', { type: 'hold', holdId: `h${i}`, seats: [labels[i]] })));
-      await Promise.all(ids.map((i) => host.execute('s', { type: 'confirm', holdId: `h${i}`, bookingId: `b_${randomBytes(16).toString('base64url')}` })));
+      await Promise.all(
+        ids.map((i) => host.execute('s', { type: 'confirm', holdId: `h${i}`, bookingId: `b_${randomBytes(16).toString('base64url')}` })),
+      );
     }
     const subject = log.subjectOf('s');
     const jsm = await nc.jetstreamManager();

@@ -9,5 +9,9 @@ import { run } from './big-commands-bench.ts';
 
 runCli('big-commands', async () => {
   const args = parseCli({ rows: { type: 'string' }, 'per-row': { type: 'string' }, bookings: { type: 'string' } });
-  await run({ rows: intArg(args.rows, 'rows', 400, 1), perRow: intArg(args['per-row'], 'per-row', 500, 1), bookings: intArg(args.bookings, 'bookings', 100_000, 1) });
+  await run({
+    rows: intArg(args.rows, 'rows', 400, 1),
+    perRow: intArg(args['per-row'], 'per-row', 500, 1),
+    bookings: intArg(args.bookings, 'bookings', 100_000, 1),
+  });
 });

@@ -80,13 +80,23 @@ export interface ChaosBenchOptions {
 }
 
 export async function run(opts: ChaosBenchOptions): Promise<BenchOutcome> {
-  const result = await runChaos({ faults: opts.faults, customers: opts.customers, shows: opts.shows, settleMs: opts.settleMs, log: (m) => process.stderr.write(`${m}\n`) });
+  const result = await runChaos({
+    faults: opts.faults,
+    customers: opts.customers,
+    shows: opts.shows,
+    settleMs: opts.settleMs,
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
   const rows = rowsOf(result);
   process.stdout.write(`\n${renderTable(HEADERS, rows)}\n\n${renderMarkdownTable(HEADERS, rows)}\n`);
   const path = writeJson(opts.out ?? resultPath('chaos'), result);
   process.stdout.write(`\nwrote ${path}\n`);
   const failed = result.faults.flatMap((f) => {
-    const why = [f.error ? `run failed: ${f.error}` : '', f.invariants.lost.length ? `${f.invariants.lost.length} lost` : '', f.invariants.oversold.length ? `${f.invariants.oversold.length} oversold` : ''].filter(Boolean);
+    const why = [
+      f.error ? `run failed: ${f.error}` : '',
+      f.invariants.lost.length ? `${f.invariants.lost.length} lost` : '',
+      f.invariants.oversold.length ? `${f.invariants.oversold.length} oversold` : '',
+    ].filter(Boolean);
     return why.length ? [{ phase: f.fault, error: why.join('; ') }] : [];
   });
   return { failed };

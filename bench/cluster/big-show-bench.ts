@@ -75,12 +75,21 @@ interface Step {
 
 async function gatewayRetries(c: TestCluster): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const reason of ['NOT_OWNER', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']) out[reason] = await c.metric(c.gateways[0], 'seat_cluster_route_retries_total', { reason });
+  for (const reason of ['NOT_OWNER', 'UNAVAILABLE', 'DEADLINE_EXCEEDED'])
+    out[reason] = await c.metric(c.gateways[0], 'seat_cluster_route_retries_total', { reason });
   return out;
 }
 
 export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
-  const { phases: PHASES, reads: READS, seats: SIZES, bookings: BOOKINGS, seatsPerBooking: SEATS_PER_BOOKING, concurrency: CONCURRENCY, memberTtlMs: MEMBER_TTL_MS } = opts;
+  const {
+    phases: PHASES,
+    reads: READS,
+    seats: SIZES,
+    bookings: BOOKINGS,
+    seatsPerBooking: SEATS_PER_BOOKING,
+    concurrency: CONCURRENCY,
+    memberTtlMs: MEMBER_TTL_MS,
+  } = opts;
   if (BOOKINGS * SEATS_PER_BOOKING > SALE_SEATS) throw new Error(`--bookings × --seats-per-booking must be at most ${SALE_SEATS}`);
   const started = Date.now();
   const probeDir = await mkdtemp(join(tmpdir(), 'seats-loop-probe-'));
@@ -91,13 +100,20 @@ export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
     gateways: 1,
     env: {
       RATE_LIMIT_HOLDS_PER_MINUTE: '0',
-      ...(MEMBER_TTL_MS !== undefined ? { MEMBER_TTL_MS: String(MEMBER_TTL_MS), HEARTBEAT_INTERVAL_MS: String(Math.max(50, Math.floor(MEMBER_TTL_MS / 10))) } : {}),
+      ...(MEMBER_TTL_MS !== undefined
+        ? { MEMBER_TTL_MS: String(MEMBER_TTL_MS), HEARTBEAT_INTERVAL_MS: String(Math.max(50, Math.floor(MEMBER_TTL_MS / 10))) }
+        : {}),
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx --import ${probe}`.trim(),
       LOOP_DELAY_PROBE_FILE: probeFile,
     },
   });
   const api = createClient({ url: cluster.gateways[0].url, adminToken: cluster.adminToken });
-  const workerStall = (from: number, to: number) => worstStall(readStalls(probeFile).filter((s) => s.node.startsWith('w')), from, to).stallMs;
+  const workerStall = (from: number, to: number) =>
+    worstStall(
+      readStalls(probeFile).filter((s) => s.node.startsWith('w')),
+      from,
+      to,
+    ).stallMs;
   const steps: Step[] = [];
   /** Times `fn` and records the step with the worst worker stall meanwhile. */
   async function step<T>(phase: Step['phase'], name: string, fn: () => Promise<T>, detail: (v: T) => string = () => ''): Promise<T> {
@@ -107,7 +123,9 @@ export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
     const ms = performance.now() - t;
     const s: Step = { phase, step: name, ms, workerStallMs: workerStall(from, Date.now()), detail: detail(v) };
     steps.push(s);
-    process.stdout.write(`  ${phase} / ${name}: ${formatNumber(ms)} ms, worst worker stall ${formatNumber(s.workerStallMs)} ms ${s.detail}\n`);
+    process.stdout.write(
+      `  ${phase} / ${name}: ${formatNumber(ms)} ms, worst worker stall ${formatNumber(s.workerStallMs)} ms ${s.detail}\n`,
+    );
     return v;
   }
 
@@ -147,7 +165,15 @@ export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
           bytes = Buffer.byteLength(text);
           if (i > 0) samples.push(ms); // the first read is the warm-up
         }
-        readRows.push({ seats, form, bytes, medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), samplesMs: samples });
+        readRows.push({
+          seats,
+          form,
+          bytes,
+          medianMs: median(samples),
+          minMs: Math.min(...samples),
+          maxMs: Math.max(...samples),
+          samplesMs: samples,
+        });
         process.stdout.write(`  ${seats} seats, ${form}: median ${formatNumber(median(samples))} ms\n`);
       }
     }
@@ -165,7 +191,14 @@ export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
       const sold = await step(
         'sale',
         `sell ${formatNumber(BOOKINGS)} bookings × ${SEATS_PER_BOOKING}`,
-        () => sellThroughGateway(cluster, id, { bookings: BOOKINGS, seatsPerBooking: SEATS_PER_BOOKING, seatLabel, concurrency: CONCURRENCY, onProgress: (n) => n % 10_000 === 0 && process.stdout.write(`    ${n} booked\n`) }),
+        () =>
+          sellThroughGateway(cluster, id, {
+            bookings: BOOKINGS,
+            seatsPerBooking: SEATS_PER_BOOKING,
+            seatLabel,
+            concurrency: CONCURRENCY,
+            onProgress: (n) => n % 10_000 === 0 && process.stdout.write(`    ${n} booked\n`),
+          }),
         (s) => `(${formatNumber(s.bookings.size / 1)} bookings)`,
       );
       const cancelled = await step('sale', 'cancel (DELETE, answered)', async () => {
@@ -174,22 +207,34 @@ export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
       });
       const refundSum = cancelled.refunds.reduce((sum, b) => sum + b.refundDue, 0);
       const refundIds = new Set(cancelled.refunds.map((b) => b.bookingId));
-      const everyRefund = refundIds.size === sold.bookings.size && [...sold.bookings.keys()].every((b) => refundIds.has(b)) && refundSum === sold.total;
-      if (!everyRefund) throw new Error(`cancel answered ${refundIds.size} refunds summing ${refundSum}; sold ${sold.bookings.size} for ${sold.total}`);
+      const everyRefund =
+        refundIds.size === sold.bookings.size && [...sold.bookings.keys()].every((b) => refundIds.has(b)) && refundSum === sold.total;
+      if (!everyRefund)
+        throw new Error(`cancel answered ${refundIds.size} refunds summing ${refundSum}; sold ${sold.bookings.size} for ${sold.total}`);
       const pagesOf = (ms: typeof listener.messages) => ms.filter((m) => m.event.type === 'ShowCancelled' && m.event.showId === id);
       await step('sale', 'show.cancelled pages heard', () =>
-        listener.until((ms) => {
-          const pages = pagesOf(ms);
-          return pages.length > 0 && pages.length === (pages[0].event as { pages: number }).pages;
-        }, 60_000, 'every show.cancelled page'),
+        listener.until(
+          (ms) => {
+            const pages = pagesOf(ms);
+            return pages.length > 0 && pages.length === (pages[0].event as { pages: number }).pages;
+          },
+          60_000,
+          'every show.cancelled page',
+        ),
       );
       const pages = pagesOf(listener.messages);
       const pageRefunds = pages.reduce((n, m) => n + (m.event as { refunds: unknown[] }).refunds.length, 0);
       const pageTotal = pages.reduce((n, m) => n + (m.event as { refundTotal: number }).refundTotal, 0);
-      if (pageRefunds !== sold.bookings.size || pageTotal !== sold.total) throw new Error(`show.cancelled pages carry ${pageRefunds} refunds summing ${pageTotal}`);
+      if (pageRefunds !== sold.bookings.size || pageTotal !== sold.total)
+        throw new Error(`show.cancelled pages carry ${pageRefunds} refunds summing ${pageTotal}`);
       // The compact form (one status character per seat) is not in the typed client.
-      const after = await step('sale', 'compact read after cancel', async () => (await cluster.request('GET', `/v1/shows/${id}?format=compact`)).body as { status: string; seats: string });
-      if (after.status !== 'cancelled' || /[^a]/.test(after.seats)) throw new Error(`after the cancel the show is ${after.status} with seats not all available`);
+      const after = await step(
+        'sale',
+        'compact read after cancel',
+        async () => (await cluster.request('GET', `/v1/shows/${id}?format=compact`)).body as { status: string; seats: string },
+      );
+      if (after.status !== 'cancelled' || /[^a]/.test(after.seats))
+        throw new Error(`after the cancel the show is ${after.status} with seats not all available`);
       return {
         show: { id, seats: SALE_SEATS },
         bookings: sold.bookings.size,
@@ -212,21 +257,46 @@ export async function run(opts: BigShowBenchOptions): Promise<BenchOutcome> {
     console.log(
       renderTable(
         ['seats', 'form', 'body MB', 'median ms', 'min ms', 'max ms'],
-        readRows.map((r) => [formatNumber(r.seats), r.form, formatNumber(r.bytes / 1e6, 2), formatNumber(r.medianMs), formatNumber(r.minMs), formatNumber(r.maxMs)]),
+        readRows.map((r) => [
+          formatNumber(r.seats),
+          r.form,
+          formatNumber(r.bytes / 1e6, 2),
+          formatNumber(r.medianMs),
+          formatNumber(r.minMs),
+          formatNumber(r.maxMs),
+        ]),
       ),
     );
     const compact100k = readRows.find((r) => r.seats === 100_000 && r.form === 'compact');
-    if (compact100k) console.log(`100,000-seat compact read: median ${formatNumber(compact100k.medianMs)} ms (target ≤ ${TARGET_COMPACT_100K_MS} ms)`);
+    if (compact100k)
+      console.log(`100,000-seat compact read: median ${formatNumber(compact100k.medianMs)} ms (target ≤ ${TARGET_COMPACT_100K_MS} ms)`);
   }
-  console.log(`\nSteps through the gateway (sell + cancel: ${formatNumber(BOOKINGS)} bookings of ${SEATS_PER_BOOKING} seat(s), ${CONCURRENCY} buyers at once)`);
-  console.log(renderTable(['phase', 'step', 'ms', 'worst worker stall ms', ''], steps.map((s) => [s.phase, s.step, formatNumber(s.ms), formatNumber(s.workerStallMs), s.detail])));
+  console.log(
+    `\nSteps through the gateway (sell + cancel: ${formatNumber(BOOKINGS)} bookings of ${SEATS_PER_BOOKING} seat(s), ${CONCURRENCY} buyers at once)`,
+  );
+  console.log(
+    renderTable(
+      ['phase', 'step', 'ms', 'worst worker stall ms', ''],
+      steps.map((s) => [s.phase, s.step, formatNumber(s.ms), formatNumber(s.workerStallMs), s.detail]),
+    ),
+  );
   if (sale) console.log(`sale: ${JSON.stringify(sale)}`);
   const path = writeResults(
     'cluster-big-show',
     {
       when: new Date().toISOString(),
       machine: { cpus: cpus().length, loadAverage: loadavg() },
-      settings: { phases: PHASES, reads: READS, seats: SIZES, workers: 3, gateways: 1, bookings: BOOKINGS, seatsPerBooking: SEATS_PER_BOOKING, concurrency: CONCURRENCY, memberTtlMs: MEMBER_TTL_MS ?? 'default' },
+      settings: {
+        phases: PHASES,
+        reads: READS,
+        seats: SIZES,
+        workers: 3,
+        gateways: 1,
+        bookings: BOOKINGS,
+        seatsPerBooking: SEATS_PER_BOOKING,
+        concurrency: CONCURRENCY,
+        memberTtlMs: MEMBER_TTL_MS ?? 'default',
+      },
       reads: readRows,
       steps,
       sale,

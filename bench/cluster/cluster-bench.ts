@@ -92,7 +92,13 @@ async function startHopWorker(prefix: string): Promise<{ pid: number; bookings: 
 }
 
 /** Runs `inFlight` loops of `once`; measures `seconds` after a 1 s warm-up. */
-async function timed(inFlight: number, seconds: number, once: (i: number) => Promise<unknown>, hist: Histogram, onStart: () => void): Promise<number> {
+async function timed(
+  inFlight: number,
+  seconds: number,
+  once: (i: number) => Promise<unknown>,
+  hist: Histogram,
+  onStart: () => void,
+): Promise<number> {
   let ops = 0;
   let measuring = false;
   let stop = false;
@@ -154,7 +160,12 @@ async function hopPhase(IN_FLIGHT: number, HOP_SECONDS: number): Promise<HopRow[
     const service = (maxOps: number) =>
       new RemoteSeatService({
         placement: new StaticPlacement(null, ['hop']),
-        batcher: new OwnerBatcher({ nc, subjectOf: clusterSubjects(prefix).commands, maxOps, ...(maxOps === 1 ? { maxInFlightPerOwner: IN_FLIGHT } : {}) }),
+        batcher: new OwnerBatcher({
+          nc,
+          subjectOf: clusterSubjects(prefix).commands,
+          maxOps,
+          ...(maxOps === 1 ? { maxInFlightPerOwner: IN_FLIGHT } : {}),
+        }),
         catalog: noCatalog,
         bus: noBus,
         requestTimeoutMs: 10_000,
@@ -163,7 +174,12 @@ async function hopPhase(IN_FLIGHT: number, HOP_SECONDS: number): Promise<HopRow[
       });
 
     // The ceiling: one NATS request per op, answered at once, a payload the size of an op.
-    const payload = new TextEncoder().encode(JSON.stringify({ inbox: '_INBOX.hopbench', ops: [{ id: 1, showId: 'hop-1', method: 'getBooking', req: { bookingId: worker.bookings[1] } }] }));
+    const payload = new TextEncoder().encode(
+      JSON.stringify({
+        inbox: '_INBOX.hopbench',
+        ops: [{ id: 1, showId: 'hop-1', method: 'getBooking', req: { bookingId: worker.bookings[1] } }],
+      }),
+    );
     await measure(BARE, () => realRequest(`${prefix}.bare`, payload, { timeout: 5_000 }).then(() => sent++));
 
     const read = (svc: RemoteSeatService) => (i: number) => svc.getBooking(`hop-${i % HOP_SHOWS}`, worker.bookings[i % HOP_SHOWS]);
@@ -213,10 +229,23 @@ interface ClusterRow {
 }
 
 // Raw keep-alive HTTP for the measured loop: one request per command, no client-side keys or retries in the figures.
-function post(agent: Agent, base: URL, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function post(
+  agent: Agent,
+  base: URL,
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: base.hostname, port: base.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -304,7 +333,14 @@ async function clusterPhase(workers: number, CONCURRENCY: number, SECONDS: numbe
 // ---------------------------------------------------------------------------------------
 
 export async function run(opts: ClusterBenchOptions): Promise<BenchOutcome> {
-  const { phases: PHASES, hopSeconds: HOP_SECONDS, seconds: SECONDS, workerCounts: WORKER_COUNTS, concurrency: CONCURRENCY, inFlight: IN_FLIGHT } = opts;
+  const {
+    phases: PHASES,
+    hopSeconds: HOP_SECONDS,
+    seconds: SECONDS,
+    workerCounts: WORKER_COUNTS,
+    concurrency: CONCURRENCY,
+    inFlight: IN_FLIGHT,
+  } = opts;
   const started = Date.now();
   const phases = new Phases();
   process.stdout.write('routing hop…\n');
@@ -326,7 +362,14 @@ export async function run(opts: ClusterBenchOptions): Promise<BenchOutcome> {
   console.log(
     renderTable(
       ['path', 'ops/s', 'p50 ms', 'p99 ms', 'msgs/op', 'CPU s/1k ops'],
-      hop.map((r) => [r.path, formatNumber(r.opsPerSec), formatNumber(r.p50Ms, 2), formatNumber(r.p99Ms, 2), formatNumber(r.messagesPerOp, 3), formatNumber(r.cpuSecPer1kOps, 3)]),
+      hop.map((r) => [
+        r.path,
+        formatNumber(r.opsPerSec),
+        formatNumber(r.p50Ms, 2),
+        formatNumber(r.p99Ms, 2),
+        formatNumber(r.messagesPerOp, 3),
+        formatNumber(r.cpuSecPer1kOps, 3),
+      ]),
     ),
   );
   console.log(`packed / bare ceiling: ${(batched / bare).toFixed(2)}×; packed / unpacked: ${(batched / unbatched).toFixed(2)}×`);
@@ -334,7 +377,17 @@ export async function run(opts: ClusterBenchOptions): Promise<BenchOutcome> {
   console.log(
     renderTable(
       ['workers', 'commands/s', 'p50 ms', 'p99 ms', 'errors', 'cluster CPU s', 'CPU s/1k cmds', 'pg+nats+redis CPU s', 'generator CPU s'],
-      cluster.map((r) => [r.workers, formatNumber(r.commandsPerSec), formatNumber(r.p50Ms, 2), formatNumber(r.p99Ms, 2), r.errors, formatNumber(r.clusterCpuSec, 2), formatNumber(r.cpuSecPer1kCommands, 3), formatNumber(r.serversCpuSec, 2), formatNumber(r.generatorCpuSec, 2)]),
+      cluster.map((r) => [
+        r.workers,
+        formatNumber(r.commandsPerSec),
+        formatNumber(r.p50Ms, 2),
+        formatNumber(r.p99Ms, 2),
+        r.errors,
+        formatNumber(r.clusterCpuSec, 2),
+        formatNumber(r.cpuSecPer1kCommands, 3),
+        formatNumber(r.serversCpuSec, 2),
+        formatNumber(r.generatorCpuSec, 2),
+      ]),
     ),
   );
   console.log('2 cores: the generator, gateway, workers, NATS and Postgres share them, so more workers add processes, not cores.');
@@ -342,16 +395,20 @@ export async function run(opts: ClusterBenchOptions): Promise<BenchOutcome> {
     console.log('\nFailover');
     console.log(renderTable(failover.table.headers, failover.table.rows));
   }
-  const path = writeResults('cluster', {
-    when: new Date().toISOString(),
-    machine: { cpus: cpus().length },
-    settings: { hopSeconds: HOP_SECONDS, seconds: SECONDS, concurrency: CONCURRENCY, inFlight: IN_FLIGHT, phases: PHASES },
-    routingHop: { rows: hop, batchedOverBare: batched / bare, batchedOverUnbatched: batched / unbatched },
-    holdConfirm: cluster,
-    failover: failover?.json ?? null,
-    failedPhases: phases.failed,
-    durationSec: (Date.now() - started) / 1000,
-  }, opts.out);
+  const path = writeResults(
+    'cluster',
+    {
+      when: new Date().toISOString(),
+      machine: { cpus: cpus().length },
+      settings: { hopSeconds: HOP_SECONDS, seconds: SECONDS, concurrency: CONCURRENCY, inFlight: IN_FLIGHT, phases: PHASES },
+      routingHop: { rows: hop, batchedOverBare: batched / bare, batchedOverUnbatched: batched / unbatched },
+      holdConfirm: cluster,
+      failover: failover?.json ?? null,
+      failedPhases: phases.failed,
+      durationSec: (Date.now() - started) / 1000,
+    },
+    opts.out,
+  );
   console.log(`\nwrote ${path} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return { failed: phases.failed };
 }

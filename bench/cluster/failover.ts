@@ -58,14 +58,27 @@ export async function runFailoverPhase(opts: { rounds?: number; shows?: number }
       const affected = ids.filter((_, i) => owners[i] === victim.nodeId);
       const killAt = Date.now();
       await cluster.killWorker(index, 'SIGKILL');
-      await until(() => affected.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t >= killAt)), 60_000, 'every affected show to recover');
+      await until(
+        () => affected.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t >= killAt)),
+        60_000,
+        'every affected show to recover',
+      );
       const t = failoverTimes(load.stats, affected, killAt);
       for (const id of affected) {
         const first = (load.stats.successes.get(id) ?? []).find((x) => x >= killAt);
         if (first !== undefined) allTimes.push(first - killAt);
       }
-      results.push({ killed: victim.nodeId, affectedShows: affected.length, p50Ms: t.p50Ms, p99Ms: t.p99Ms, maxMs: t.maxMs, neverRecovered: t.neverRecovered });
-      process.stdout.write(`failover round ${round + 1}: ${affected.length} shows, p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms\n`);
+      results.push({
+        killed: victim.nodeId,
+        affectedShows: affected.length,
+        p50Ms: t.p50Ms,
+        p99Ms: t.p99Ms,
+        maxMs: t.maxMs,
+        neverRecovered: t.neverRecovered,
+      });
+      process.stdout.write(
+        `failover round ${round + 1}: ${affected.length} shows, p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms\n`,
+      );
       if (round < rounds - 1) {
         await cluster.addWorker();
         // Let the newcomer's replicas warm up before the next kill.
@@ -76,11 +89,21 @@ export async function runFailoverPhase(opts: { rounds?: number; shows?: number }
     const stats = await load.done;
     const problems = await verifyShows(
       cluster.gateways[0].url,
-      { natsUrl: SERVICE_URLS.nats, databaseUrl: cluster.databaseUrl, stream: cluster.stream, eventSubjectPrefix: cluster.eventSubjectPrefix },
+      {
+        natsUrl: SERVICE_URLS.nats,
+        databaseUrl: cluster.databaseUrl,
+        stream: cluster.stream,
+        eventSubjectPrefix: cluster.eventSubjectPrefix,
+      },
       ids,
       stats.confirmed,
     );
-    const overall = { shows: allTimes.length, p50Ms: percentile(allTimes, 50), p99Ms: percentile(allTimes, 99), maxMs: Math.max(...allTimes) };
+    const overall = {
+      shows: allTimes.length,
+      p50Ms: percentile(allTimes, 50),
+      p99Ms: percentile(allTimes, 99),
+      maxMs: Math.max(...allTimes),
+    };
     const json = {
       setup: { workers: 3, gateways: 1, shows: showCount, loopsPerShow: 1, detection: 'member TTL 1,500 ms, heartbeat 250 ms (defaults)' },
       rounds: results,
@@ -90,8 +113,22 @@ export async function runFailoverPhase(opts: { rounds?: number; shows?: number }
       statuses: Object.fromEntries(stats.statuses),
       invariantProblems: problems,
     };
-    const rows = results.map((r, i) => [`kill ${i + 1}`, r.affectedShows, formatNumber(r.p50Ms), formatNumber(r.p99Ms), formatNumber(r.maxMs), r.neverRecovered]);
-    rows.push(['all', overall.shows, formatNumber(overall.p50Ms), formatNumber(overall.p99Ms), formatNumber(overall.maxMs), results.reduce((n, r) => n + r.neverRecovered, 0)]);
+    const rows = results.map((r, i) => [
+      `kill ${i + 1}`,
+      r.affectedShows,
+      formatNumber(r.p50Ms),
+      formatNumber(r.p99Ms),
+      formatNumber(r.maxMs),
+      r.neverRecovered,
+    ]);
+    rows.push([
+      'all',
+      overall.shows,
+      formatNumber(overall.p50Ms),
+      formatNumber(overall.p99Ms),
+      formatNumber(overall.maxMs),
+      results.reduce((n, r) => n + r.neverRecovered, 0),
+    ]);
     return { table: { headers: ['round', 'shows moved', 'p50 ms', 'p99 ms', 'max ms', 'never recovered'], rows }, json };
   } finally {
     await cluster.stop();

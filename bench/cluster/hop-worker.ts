@@ -16,7 +16,11 @@ const prefix = process.env.HOP_PREFIX ?? 'hopbench';
 const shows = Number(process.env.HOP_SHOWS ?? 20);
 const logger = pino({ level: 'warn' });
 const storage = openMemoryStorage(logger);
-const node = createSeatNode({ holdTokenSecret: 'hop-bench-secret-0123456789', snapshotEveryEvents: 1_000_000, snapshotEveryMs: 3_600_000 }, storage, logger);
+const node = createSeatNode(
+  { holdTokenSecret: 'hop-bench-secret-0123456789', snapshotEveryEvents: 1_000_000, snapshotEveryMs: 3_600_000 },
+  storage,
+  logger,
+);
 // One booking per show: the read-only hop op fetches it through the show's actor.
 const bookings: string[] = [];
 for (let i = 0; i < shows; i++) {
@@ -25,12 +29,21 @@ for (let i = 0; i < shows; i++) {
   bookings.push((await node.service.confirm(`hop-${i}`, h.holdId, h.holdToken, {})).bookingId);
 }
 const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'hop-worker' });
-const endpoint = new WorkerEndpoint({ nc, subject: clusterSubjects(prefix).commands('hop'), service: node.service, placement: new StaticPlacement('hop', ['hop']), logger });
+const endpoint = new WorkerEndpoint({
+  nc,
+  subject: clusterSubjects(prefix).commands('hop'),
+  service: node.service,
+  placement: new StaticPlacement('hop', ['hop']),
+  logger,
+});
 endpoint.start();
 const ok = new TextEncoder().encode('{"results":[{"ok":true}]}');
 nc.subscribe(`${prefix}.bare`, { callback: (_err, msg) => msg.respond(ok) });
 await nc.flush();
 process.stdout.write(`ready ${JSON.stringify(bookings)}\n`);
 process.on('SIGTERM', () => {
-  void endpoint.close().then(() => nc.close()).then(() => process.exit(0));
+  void endpoint
+    .close()
+    .then(() => nc.close())
+    .then(() => process.exit(0));
 });

@@ -47,6 +47,7 @@ export function readStalls(path: string): Stall[] {
 /** The longest stall that overlapped [from, to] (epoch ms), on any node; 0 when none. */
 export function worstStall(stalls: Stall[], from: number, to: number): { stallMs: number; node: string } {
   let worst = { stallMs: 0, node: '' };
-  for (const s of stalls) if (s.endedAt >= from && s.endedAt - s.stallMs <= to && s.stallMs > worst.stallMs) worst = { stallMs: s.stallMs, node: s.node };
+  for (const s of stalls)
+    if (s.endedAt >= from && s.endedAt - s.stallMs <= to && s.stallMs > worst.stallMs) worst = { stallMs: s.stallMs, node: s.node };
   return worst;
 }

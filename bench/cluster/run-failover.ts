@@ -13,7 +13,10 @@ import { runFailoverPhase } from './failover.ts';
 
 runCli('bench:cluster failover', async () => {
   const values = parseCli({ rounds: { type: 'string' }, shows: { type: 'string' } });
-  const { json, table } = await runFailoverPhase({ rounds: intArg(values.rounds, 'rounds', 3, 1), shows: intArg(values.shows, 'shows', 100, 1) });
+  const { json, table } = await runFailoverPhase({
+    rounds: intArg(values.rounds, 'rounds', 3, 1),
+    shows: intArg(values.shows, 'shows', 100, 1),
+  });
   const path = resultPath('cluster');
   const existing = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
   writeJson(path, { ...existing, failover: { when: new Date().toISOString(), ...json } });

@@ -39,7 +39,11 @@ export class Api {
     private readonly adminToken: string,
   ) {}
 
-  private async call(method: string, path: string, opts: { body?: unknown; admin?: boolean } = {}): Promise<{ status: number; text: string }> {
+  private async call(
+    method: string,
+    path: string,
+    opts: { body?: unknown; admin?: boolean } = {},
+  ): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = {};
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.admin) headers.authorization = `Bearer ${this.adminToken}`;

@@ -225,7 +225,12 @@ async function startSeatCluster(name: BackendName, opts: StartOptions): Promise<
       url,
       adminToken: opts.adminToken,
       cpuIncludes: durable
-        ? ['node server process(es) and children', "postgres backends of this run's database + WAL writer, checkpointer, background writer", 'nats-server', ...(name === 'seat-cluster-cluster' ? ['redis-server'] : [])]
+        ? [
+            'node server process(es) and children',
+            "postgres backends of this run's database + WAL writer, checkpointer, background writer",
+            'nats-server',
+            ...(name === 'seat-cluster-cluster' ? ['redis-server'] : []),
+          ]
         : ['node server process and children'],
       cpuGroups: async () => {
         const groups: CpuGroup[] = [{ label: 'server', pids: procs.flatMap((p) => (p.child.pid ? processTree(p.child.pid) : [])) }];
@@ -279,18 +284,35 @@ async function startBaseline(name: 'postgres-row-lock' | 'redis-lua' | 'restate'
       restateDir = mkdtempSync(join(tmpdir(), 'bench-restate-'));
       const r = await startRestateServer(restateDir);
       procs.push(r.proc);
-      Object.assign(env, { RESTATE_INGRESS_URL: r.ingress, RESTATE_ADMIN_URL: r.admin, RESTATE_ENDPOINT_PORT: String(await freePort()), RESTATE_LOGGING: 'WARN' });
+      Object.assign(env, {
+        RESTATE_INGRESS_URL: r.ingress,
+        RESTATE_ADMIN_URL: r.admin,
+        RESTATE_ENDPOINT_PORT: String(await freePort()),
+        RESTATE_LOGGING: 'WARN',
+      });
     } else {
       await need('postgres');
       if (name === 'redis-lua') await need('redis');
-      Object.assign(env, { BENCH_DB_NAME: dbName, BENCH_KEY_PREFIX: keyPrefix, REDIS_URL: SERVICE_URLS.redis, BENCH_PG_URL: SERVICE_URLS.postgres });
+      Object.assign(env, {
+        BENCH_DB_NAME: dbName,
+        BENCH_KEY_PREFIX: keyPrefix,
+        REDIS_URL: SERVICE_URLS.redis,
+        BENCH_PG_URL: SERVICE_URLS.postgres,
+      });
     }
     const proc = launch(process.execPath, tsx(`bench/baselines/${name}.ts`), cleanEnv(env), name);
     procs.push(proc);
     await waitReady(url, procs);
     const includes: Record<typeof name, string[]> = {
-      'postgres-row-lock': ['node baseline process', "postgres backends of this run's database + WAL writer, checkpointer, background writer"],
-      'redis-lua': ['node baseline process', 'redis-server', "postgres backends of this run's database + WAL writer, checkpointer, background writer"],
+      'postgres-row-lock': [
+        'node baseline process',
+        "postgres backends of this run's database + WAL writer, checkpointer, background writer",
+      ],
+      'redis-lua': [
+        'node baseline process',
+        'redis-server',
+        "postgres backends of this run's database + WAL writer, checkpointer, background writer",
+      ],
       restate: ['node baseline process (HTTP front + Restate service endpoint)', 'restate-server'],
     };
     return {
@@ -299,7 +321,10 @@ async function startBaseline(name: 'postgres-row-lock' | 'redis-lua' | 'restate'
       adminToken: opts.adminToken,
       cpuIncludes: includes[name],
       cpuGroups: async () => {
-        const groups: CpuGroup[] = procs.map((p, i) => ({ label: i === procs.length - 1 ? 'server' : 'restate-server', pids: p.child.pid ? processTree(p.child.pid) : [] }));
+        const groups: CpuGroup[] = procs.map((p, i) => ({
+          label: i === procs.length - 1 ? 'server' : 'restate-server',
+          pids: p.child.pid ? processTree(p.child.pid) : [],
+        }));
         if (name === 'redis-lua') groups.push({ label: 'redis-server', pids: pidsByName('redis-server') });
         if (name !== 'restate') groups.push({ label: 'postgres', pids: await postgresPids(dbName).catch(() => []) });
         return groups;

@@ -43,7 +43,11 @@ export interface CompareOutcome {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 /** seat-cluster-durable → scd: keeps per-backend names (databases, show ids) short and distinct. */
-const initials = (name: string) => name.split('-').map((w) => w[0]).join('');
+const initials = (name: string) =>
+  name
+    .split('-')
+    .map((w) => w[0])
+    .join('');
 
 export async function run(opts: CompareOptions, log: (line: string) => void = say): Promise<CompareOutcome> {
   const startedAt = new Date().toISOString();
@@ -117,7 +121,9 @@ export async function run(opts: CompareOptions, log: (line: string) => void = sa
           results.push({ ...r, repeat });
           log(`${progressLine(index, total, r)}${tag}`);
           if (r.generator.saturated)
-            log(`  the generator used over ${GENERATOR_SATURATED * 100} % of a core: the numbers may be generator-bound; try --generators ${opts.generators + 1}`);
+            log(
+              `  the generator used over ${GENERATOR_SATURATED * 100} % of a core: the numbers may be generator-bound; try --generators ${opts.generators + 1}`,
+            );
           if (r.problems.length > 0) log(`  problems: ${r.problems.slice(0, 3).join('; ')}`);
         } catch (err) {
           const reason = `phase failed: ${String((err as Error)?.message ?? err)}`;
@@ -147,7 +153,10 @@ export async function run(opts: CompareOptions, log: (line: string) => void = sa
   );
   const single = computeRatios(medianRecords(results), opts.phases, skipped);
   const ratios = opts.repeat > 1 ? medianRatios(ratioSpreads) : single.ratios;
-  const ratiosBasis = opts.repeat > 1 ? { ...single.ratiosBasis, note: `${single.ratiosBasis.note}; median over ${opts.repeat} interleaved repeats (see ratioSpreads)` } : single.ratiosBasis;
+  const ratiosBasis =
+    opts.repeat > 1
+      ? { ...single.ratiosBasis, note: `${single.ratiosBasis.note}; median over ${opts.repeat} interleaved repeats (see ratioSpreads)` }
+      : single.ratiosBasis;
   const generatorCpu = generatorCpuByPhase(results, opts.phases);
   const saturated = results.filter((r) => r.generator.saturated);
   const generatorCheck = {
@@ -172,7 +181,13 @@ export async function run(opts: CompareOptions, log: (line: string) => void = sa
         'ratioSpreads gives per phase the ratio of each repeat, their median, min, max and spreadPct = (max − min) / median; results holds every run (field repeat)',
     );
 
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const machine = {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
   const doc = {
     machine,
     startedAt,
@@ -206,12 +221,22 @@ export async function run(opts: CompareOptions, log: (line: string) => void = sa
   const jsonPath = writeJson(opts.out, doc);
   const base = jsonPath.replace(/\.json$/, '');
   const title = `bench:compare — ${machine.cpus} cores, ${startedAt.slice(0, 16)}Z${opts.quick ? ' (quick)' : ''}${opts.repeat > 1 ? `, median of ${opts.repeat}` : ''}`;
-  writeText(`${base}.svg`, renderSvg(shown, opts.phases, opts.backends.filter((b) => results.some((r) => r.backend === b)), skipped, title));
+  writeText(
+    `${base}.svg`,
+    renderSvg(
+      shown,
+      opts.phases,
+      opts.backends.filter((b) => results.some((r) => r.backend === b)),
+      skipped,
+      title,
+    ),
+  );
   writeText(`${base}.md`, `${resultMarkdown(shown)}\n`);
 
   log('');
   log(resultTable(opts.repeat > 1 ? results : shown));
-  for (const s of skipped) log(`skipped ${s.backend}${s.phase ? ` ${s.phase}` : ''}${s.repeat && opts.repeat > 1 ? ` (repeat ${s.repeat})` : ''}: ${s.reason}`);
+  for (const s of skipped)
+    log(`skipped ${s.backend}${s.phase ? ` ${s.phase}` : ''}${s.repeat && opts.repeat > 1 ? ` (repeat ${s.repeat})` : ''}: ${s.reason}`);
   if (opts.repeat > 1) {
     log(`\nratios over ${opts.repeat} interleaved repeats (holds/s of ${ratiosBasis.backend ?? '-'} over the peer):`);
     log(ratioSpreadTable(ratioSpreads, generatorCpu));
@@ -219,7 +244,8 @@ export async function run(opts: CompareOptions, log: (line: string) => void = sa
   log(`generator check: ${generatorCheck.verdict} (max ${Math.round(generatorCheck.maxShareOfCore * 100)} % of a core)`);
   log(`wrote ${jsonPath}, ${base}.svg, ${base}.md`);
   const incorrect = results.filter((r) => r.oversold > 0 || r.lost > 0);
-  if (incorrect.length > 0) log(`CORRECTNESS FAILED: ${incorrect.map((r) => `${r.backend}/${r.phase} oversold ${r.oversold} lost ${r.lost}`).join('; ')}`);
+  if (incorrect.length > 0)
+    log(`CORRECTNESS FAILED: ${incorrect.map((r) => `${r.backend}/${r.phase} oversold ${r.oversold} lost ${r.lost}`).join('; ')}`);
   if (failed.length > 0) log(`FAILED: ${failed.map((f) => `${f.backend}${f.phase ? `/${f.phase}` : ''}: ${f.reason}`).join('; ')}`);
   return { doc, failed, incorrect };
 }

@@ -161,7 +161,13 @@ const finishRequest = {
     const path = `/v1/shows/${ctx.showId}/holds/${ctx.holdId}`;
     ctx.t0 = performance.now();
     if (ctx.next === 'confirm')
-      return { ...req, method: 'POST', path: `${path}/confirm`, headers: { 'content-type': 'application/json', 'hold-token': ctx.token }, body: '{}' };
+      return {
+        ...req,
+        method: 'POST',
+        path: `${path}/confirm`,
+        headers: { 'content-type': 'application/json', 'hold-token': ctx.token },
+        body: '{}',
+      };
     return { ...req, method: 'DELETE', path, headers: { 'hold-token': ctx.token }, body: '' };
   },
   onResponse(status: number, body: string, c: autocannon.Context) {

@@ -66,7 +66,14 @@ export interface PhaseRecord {
   cpuSecPer1kOps: number | null;
   cpu: { totalSec: number; bySec: Record<string, number>; ops: number; includes: string[] };
   /** process.cpuUsage() of each generator process over the measured window: share of a core, seconds, and ms per 1,000 of its requests. */
-  generator: { processes: number; connections: number; cpuShareOfCore: number[]; cpuSec: number[]; cpuMsPer1kOps: number | null; saturated: boolean };
+  generator: {
+    processes: number;
+    connections: number;
+    cpuShareOfCore: number[];
+    cpuSec: number[];
+    cpuMsPer1kOps: number | null;
+    saturated: boolean;
+  };
   counts: OpCounts;
   shows: number;
   resets: number;
@@ -75,7 +82,13 @@ export interface PhaseRecord {
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 function summary(h: Histogram): LatencySummary {
-  return { p50: round(h.quantileMs(0.5)), p99: round(h.quantileMs(0.99)), p999: round(h.quantileMs(0.999)), max: round(h.maxUs / 1000), count: h.total };
+  return {
+    p50: round(h.quantileMs(0.5)),
+    p99: round(h.quantileMs(0.99)),
+    p999: round(h.quantileMs(0.999)),
+    max: round(h.maxUs / 1000),
+    count: h.total,
+  };
 }
 
 interface Slot {
@@ -114,8 +127,9 @@ async function measurePhase(backend: BackendHandle, opts: PhaseOptions, allShows
 
   const gens: ChildProcess[] = [];
   const results: Array<GeneratorResult | null> = [];
-  const perGen = Array.from({ length: opts.generators }, (_, g) =>
-    Math.floor(opts.connections / opts.generators) + (g < opts.connections % opts.generators ? 1 : 0),
+  const perGen = Array.from(
+    { length: opts.generators },
+    (_, g) => Math.floor(opts.connections / opts.generators) + (g < opts.connections % opts.generators ? 1 : 0),
   ).filter((c) => c > 0);
 
   const broadcast = (m: ToGenerator, except?: number) => {
@@ -159,24 +173,28 @@ async function measurePhase(backend: BackendHandle, opts: PhaseOptions, allShows
     const child = fork(GENERATOR, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     gens.push(child);
     results.push(null);
-    ready.push(new Promise((res, rej) => {
-      child.on('message', (m: FromGenerator) => {
-        if (m.type === 'ready') res();
-        if (m.type === 'failed') rej(new Error(`generator ${g}: ${m.error}`));
-      });
-      child.once('exit', (code) => rej(new Error(`generator ${g} exited (${code}) before it was ready`)));
-    }));
-    done.push(new Promise((res, rej) => {
-      child.on('message', (m: FromGenerator) => {
-        if (m.type === 'tick') onTick(g, m);
-        if (m.type === 'done') {
-          results[g] = m.result;
-          res();
-        }
-        if (m.type === 'failed') rej(new Error(`generator ${g}: ${m.error}`));
-      });
-      child.once('exit', () => (results[g] ? res() : rej(new Error(`generator ${g} exited without a result`))));
-    }));
+    ready.push(
+      new Promise((res, rej) => {
+        child.on('message', (m: FromGenerator) => {
+          if (m.type === 'ready') res();
+          if (m.type === 'failed') rej(new Error(`generator ${g}: ${m.error}`));
+        });
+        child.once('exit', (code) => rej(new Error(`generator ${g} exited (${code}) before it was ready`)));
+      }),
+    );
+    done.push(
+      new Promise((res, rej) => {
+        child.on('message', (m: FromGenerator) => {
+          if (m.type === 'tick') onTick(g, m);
+          if (m.type === 'done') {
+            results[g] = m.result;
+            res();
+          }
+          if (m.type === 'failed') rej(new Error(`generator ${g}: ${m.error}`));
+        });
+        child.once('exit', () => (results[g] ? res() : rej(new Error(`generator ${g} exited without a result`))));
+      }),
+    );
     child.send({
       type: 'init',
       generator: g,
@@ -229,7 +247,14 @@ async function measurePhase(backend: BackendHandle, opts: PhaseOptions, allShows
   }
   if (netErrors > 0) errorsByKind['connection errors and timeouts'] = netErrors;
   const seconds = wallMs / 1000 || opts.durationSec;
-  const ops = counts.holdOk + counts.holdConflict + counts.holdError + counts.confirmOk + counts.confirmError + counts.releaseOk + counts.releaseError;
+  const ops =
+    counts.holdOk +
+    counts.holdConflict +
+    counts.holdError +
+    counts.confirmOk +
+    counts.confirmError +
+    counts.releaseOk +
+    counts.releaseError;
   const bySec = cpuBefore && cpuAfter ? cpuDelta(cpuBefore, cpuAfter) : {};
   const cpuTotal = Object.values(bySec).reduce((a, b) => a + b, 0);
   const genShares = finished.map((r) => round(r.cpuMs / r.wallMs, 3));
@@ -262,7 +287,12 @@ async function measurePhase(backend: BackendHandle, opts: PhaseOptions, allShows
     storeCheck: verdict.storeCheck,
     problems: verdict.problems,
     cpuSecPer1kOps: cpuBefore && ops > 0 && backend.name !== 'external' ? round(cpuTotal / (ops / 1000), 3) : null,
-    cpu: { totalSec: round(cpuTotal, 2), bySec: Object.fromEntries(Object.entries(bySec).map(([k, s]) => [k, round(s, 2)])), ops, includes: backend.cpuIncludes },
+    cpu: {
+      totalSec: round(cpuTotal, 2),
+      bySec: Object.fromEntries(Object.entries(bySec).map(([k, s]) => [k, round(s, 2)])),
+      ops,
+      includes: backend.cpuIncludes,
+    },
     generator: {
       processes: finished.length,
       connections: opts.connections,

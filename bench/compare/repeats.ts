@@ -24,9 +24,14 @@ export interface ScheduledRun<B extends string, P extends string> {
 }
 
 /** Repeat r (0-based) runs the backends rotated by r, each with the phases rotated by r. */
-export function interleave<B extends string, P extends string>(backends: readonly B[], phases: readonly P[], repeats: number): ScheduledRun<B, P>[] {
+export function interleave<B extends string, P extends string>(
+  backends: readonly B[],
+  phases: readonly P[],
+  repeats: number,
+): ScheduledRun<B, P>[] {
   const out: ScheduledRun<B, P>[] = [];
-  for (let r = 0; r < repeats; r++) for (const backend of rotate(backends, r)) out.push({ repeat: r + 1, backend, phases: rotate(phases, r) });
+  for (let r = 0; r < repeats; r++)
+    for (const backend of rotate(backends, r)) out.push({ repeat: r + 1, backend, phases: rotate(phases, r) });
   return out;
 }
 
@@ -57,7 +62,10 @@ export function spreadOf(values: readonly number[]): RatioSpread {
 }
 
 /** Per phase and peer, the spread of that ratio over the repeats (a null ratio — a peer that did not run — is left out). */
-export function aggregateRatios(perRepeat: ReadonlyArray<Ratios['ratios']>, phases: readonly string[]): Record<string, Record<string, RatioSpread>> {
+export function aggregateRatios(
+  perRepeat: ReadonlyArray<Ratios['ratios']>,
+  phases: readonly string[],
+): Record<string, Record<string, RatioSpread>> {
   const out: Record<string, Record<string, RatioSpread>> = {};
   for (const phase of phases) {
     const peers = new Set(perRepeat.flatMap((r) => Object.keys(r[phase] ?? {})));
@@ -73,7 +81,9 @@ export function aggregateRatios(perRepeat: ReadonlyArray<Ratios['ratios']>, phas
 
 /** The medians of `aggregateRatios`, in the shape of a single run's `ratios`. */
 export function medianRatios(spreads: Record<string, Record<string, RatioSpread>>): Ratios['ratios'] {
-  return Object.fromEntries(Object.entries(spreads).map(([phase, row]) => [phase, Object.fromEntries(Object.entries(row).map(([peer, s]) => [peer, s.median]))]));
+  return Object.fromEntries(
+    Object.entries(spreads).map(([phase, row]) => [phase, Object.fromEntries(Object.entries(row).map(([peer, s]) => [peer, s.median]))]),
+  );
 }
 
 /**
@@ -110,7 +120,10 @@ export function generatorCpuByPhase(results: readonly PhaseRecord[], phases: rea
     out[phase] = {
       maxShareOfCore: Math.max(0, ...runs.flatMap((r) => r.generator.cpuShareOfCore)),
       medianMsPer1kOps: perK.length ? round(median(perK), 2) : null,
-      totalSec: round(runs.reduce((a, r) => a + r.generator.cpuSec.reduce((x, y) => x + y, 0), 0), 2),
+      totalSec: round(
+        runs.reduce((a, r) => a + r.generator.cpuSec.reduce((x, y) => x + y, 0), 0),
+        2,
+      ),
     };
   }
   return out;

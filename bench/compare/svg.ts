@@ -43,7 +43,8 @@ export function renderSvg(
   const height = legendY + 24 * Math.ceil(backends.length / 3) + 20 + 16 * skipped.length;
   const latMin = 0.1;
   const latMax = 10_000;
-  const latY = (ms: number) => top + panelH - (Math.log10(Math.min(latMax, Math.max(latMin, ms)) / latMin) / Math.log10(latMax / latMin)) * panelH;
+  const latY = (ms: number) =>
+    top + panelH - (Math.log10(Math.min(latMax, Math.max(latMin, ms)) / latMin) / Math.log10(latMax / latMin)) * panelH;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -74,7 +75,9 @@ export function renderSvg(
         return;
       }
       const bw = slot * 0.6;
-      out.push(`<rect x="${cx - bw / 2}" y="${y(r.holdsPerSec)}" width="${bw}" height="${top + panelH - y(r.holdsPerSec)}" fill="${color}" opacity="0.85"><title>${esc(`${r.backend} ${phase}: ${r.holdsPerSec} holds/s`)}</title></rect>`);
+      out.push(
+        `<rect x="${cx - bw / 2}" y="${y(r.holdsPerSec)}" width="${bw}" height="${top + panelH - y(r.holdsPerSec)}" fill="${color}" opacity="0.85"><title>${esc(`${r.backend} ${phase}: ${r.holdsPerSec} holds/s`)}</title></rect>`,
+      );
       out.push(`<text x="${cx - bw * 0.1}" y="${y(r.holdsPerSec) - 4}" text-anchor="end">${fmt(r.holdsPerSec)}</text>`);
       // The whisker sits on the bar's right half so it does not cover the value label.
       const wx = cx + bw * 0.25;

@@ -35,7 +35,14 @@ export function phaseSpec(name: PhaseName, sizes: WorkloadSizes): PhaseSpec {
     case 'hot-show':
       return { name, slots: 1, seatsPerShow: sizes.hotSeats, mode: 'seats', seatsPerHold: 2, confirmRatio: DEFAULT_CONFIRM_RATIO };
     case 'spread':
-      return { name, slots: sizes.spreadShows, seatsPerShow: sizes.spreadSeats, mode: 'seats', seatsPerHold: 2, confirmRatio: DEFAULT_CONFIRM_RATIO };
+      return {
+        name,
+        slots: sizes.spreadShows,
+        seatsPerShow: sizes.spreadSeats,
+        mode: 'seats',
+        seatsPerHold: 2,
+        confirmRatio: DEFAULT_CONFIRM_RATIO,
+      };
     case 'best-available':
       return { name, slots: 1, seatsPerShow: sizes.bestSeats, mode: 'count', seatsPerHold: 4, confirmRatio: DEFAULT_CONFIRM_RATIO };
     default: {

@@ -183,13 +183,17 @@ async function pgTransactions(dbName: string): Promise<number> {
 /** Self time by function (`name file:line`), µs, idle left out. */
 function selfByFunction(profile: CpuProfile, root: string): Record<string, number> {
   const self = new Map<number, number>();
-  for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i] as number, (self.get(profile.samples[i] as number) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  for (let i = 0; i < profile.samples.length; i++)
+    self.set(profile.samples[i] as number, (self.get(profile.samples[i] as number) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   const out: Record<string, number> = {};
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   for (const [id, t] of self) {
     const cf = (byId.get(id) as (typeof profile.nodes)[number]).callFrame as { functionName: string; url: string; lineNumber?: number };
     if (cf.functionName === '(idle)') continue;
-    const file = cf.url.replace(/^file:\/\//, '').replace(`${root}/`, '').replace(/^.*\/node_modules\//, '');
+    const file = cf.url
+      .replace(/^file:\/\//, '')
+      .replace(`${root}/`, '')
+      .replace(/^.*\/node_modules\//, '');
     const key = `${cf.functionName || '(anonymous)'} ${file || '(native)'}${file ? `:${(cf.lineNumber ?? 0) + 1}` : ''}`;
     out[key] = (out[key] ?? 0) + t;
   }
@@ -217,7 +221,16 @@ async function measure(root: string, round: number, nc: NatsConnection): Promise
   const server = await startServer(root, tag);
   try {
     const shows = await createShows(server);
-    const load = new EdgeLoad({ url: server.url, shows, rows: ROWS, seatsPerRow: SEATS_PER_ROW, concurrency: SHOWS, confirmEvery: CONFIRM_EVERY, keyPrefix: tag, rate: RATE });
+    const load = new EdgeLoad({
+      url: server.url,
+      shows,
+      rows: ROWS,
+      seatsPerRow: SEATS_PER_ROW,
+      concurrency: SHOWS,
+      confirmEvery: CONFIRM_EVERY,
+      keyPrefix: tag,
+      rate: RATE,
+    });
     const profiler = await InspectorProfiler.connect(server.inspector);
     const jsm = await nc.jetstreamManager();
     load.start();
@@ -260,7 +273,9 @@ async function measure(root: string, round: number, nc: NatsConnection): Promise
       const total = Object.values(folded).reduce((a, b) => a + b, 0);
       return Object.fromEntries(Object.entries(folded).map(([k, v]) => [k, (v / total) * mainUsPerHold]));
     };
-    const fns = Object.entries(scale(selfByFunction(profile, root))).sort((a, b) => b[1] - a[1]).slice(0, TOP_FUNCTIONS);
+    const fns = Object.entries(scale(selfByFunction(profile, root)))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP_FUNCTIONS);
     const { errorSamples, errors } = load.counts;
     return {
       checkout: root,
@@ -268,7 +283,12 @@ async function measure(root: string, round: number, nc: NatsConnection): Promise
       requestsPerSec: requests / seconds,
       holds,
       requests,
-      cpuUsPerHold: { server: perHold((cpu.server ?? 0) * 1e6), serverMainThread: mainUsPerHold, natsServer: perHold((cpu.nats ?? 0) * 1e6), postgres: perHold((cpu.postgres ?? 0) * 1e6) },
+      cpuUsPerHold: {
+        server: perHold((cpu.server ?? 0) * 1e6),
+        serverMainThread: mainUsPerHold,
+        natsServer: perHold((cpu.nats ?? 0) * 1e6),
+        postgres: perHold((cpu.postgres ?? 0) * 1e6),
+      },
       perHold: { writeSyscalls: perHold(writes), jetStreamMessages: perHold(messages), postgresTransactions: perHold(xacts) },
       byFolder: scale(foldProfile(profile, root)),
       topFunctions: Object.fromEntries(fns),
@@ -325,8 +345,15 @@ const summary = CHECKOUTS.map((root) => {
       jetStreamMessages: med((s) => s.perHold.jetStreamMessages),
       postgresTransactions: med((s) => s.perHold.postgresTransactions),
     },
-    byFolder: Object.fromEntries(folders.map((f): [string, number] => [f, med((s) => s.byFolder[f] ?? 0)]).sort((a, b) => b[1] - a[1])) as Record<string, number>,
-    topFunctions: Object.fromEntries(fns.map((f): [string, number] => [f, med((s) => s.topFunctions[f] ?? 0)]).sort((a, b) => b[1] - a[1]).slice(0, TOP_FUNCTIONS)) as Record<string, number>,
+    byFolder: Object.fromEntries(
+      folders.map((f): [string, number] => [f, med((s) => s.byFolder[f] ?? 0)]).sort((a, b) => b[1] - a[1]),
+    ) as Record<string, number>,
+    topFunctions: Object.fromEntries(
+      fns
+        .map((f): [string, number] => [f, med((s) => s.topFunctions[f] ?? 0)])
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, TOP_FUNCTIONS),
+    ) as Record<string, number>,
     errors: mine.reduce((a, s) => a + s.errors, 0),
   };
 });
@@ -349,17 +376,39 @@ const rows: (string | number)[][] = [
 console.log(renderTable(['median of rounds', ...CHECKOUTS], rows));
 for (const s of summary) {
   console.log(`\n${s.checkout}: main-thread µs/hold by folder`);
-  console.log(Object.entries(s.byFolder).slice(0, 12).map(([k, v]) => `  ${f1(v).padStart(7)}  ${k}`).join('\n'));
+  console.log(
+    Object.entries(s.byFolder)
+      .slice(0, 12)
+      .map(([k, v]) => `  ${f1(v).padStart(7)}  ${k}`)
+      .join('\n'),
+  );
   console.log(`${s.checkout}: top functions by self time, µs/hold`);
-  console.log(Object.entries(s.topFunctions).slice(0, 15).map(([k, v]) => `  ${f1(v).padStart(7)}  ${k}`).join('\n'));
+  console.log(
+    Object.entries(s.topFunctions)
+      .slice(0, 15)
+      .map(([k, v]) => `  ${f1(v).padStart(7)}  ${k}`)
+      .join('\n'),
+  );
 }
-console.log(`\n${SHOWS} shows of ${ROWS * SEATS_PER_ROW} seats, one keep-alive client each (batches of one command); a hold, then a release or (1 in ${CONFIRM_EVERY}) a confirm; offered ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}`);
+console.log(
+  `\n${SHOWS} shows of ${ROWS * SEATS_PER_ROW} seats, one keep-alive client each (batches of one command); a hold, then a release or (1 in ${CONFIRM_EVERY}) a confirm; offered ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}`,
+);
 console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
 const path = writeResults(
   'durable-cpu',
   {
     at: new Date().toISOString(),
-    settings: { rate: RATE, rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, shows: SHOWS, seatsPerShow: ROWS * SEATS_PER_ROW, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, storage: 'JetStream + Postgres (ROLE=all)' },
+    settings: {
+      rate: RATE,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      warmup: WARMUP,
+      shows: SHOWS,
+      seatsPerShow: ROWS * SEATS_PER_ROW,
+      confirmEvery: CONFIRM_EVERY,
+      sampleUs: SAMPLE_US,
+      storage: 'JetStream + Postgres (ROLE=all)',
+    },
     loadAverage: { before: loadBefore, after: loadAfter },
     summary,
     samples,

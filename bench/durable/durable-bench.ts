@@ -162,14 +162,19 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
   /** Pairs of commands from `inflight` clients, each client on its own seats of the show it is given. */
   async function load(kind: Kind, workload: Workload, shows: number, inflight: number, seconds: number): Promise<LoadRow> {
     const { storage, cleanup } = await openKind(kind);
-    const node: SeatNode = createSeatNode({ holdTokenSecret: SECRET, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000 }, storage, logger);
+    const node: SeatNode = createSeatNode(
+      { holdTokenSecret: SECRET, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000 },
+      storage,
+      logger,
+    );
     const s = node.service;
     const tag = `${kind}-${workload.replace('/', '-')}-${shows}-${inflight}-${Date.now().toString(36)}`;
     // Enough seats that confirming clients do not run out: one hot show of up to 200,000
     // seats, or `shows` shows of 500 seats.
     const rowsPerShow = shows === 1 ? 800 : 2;
     const showIds = Array.from({ length: shows }, (_, i) => `${tag}-${i}`);
-    for (let i = 0; i < showIds.length; i += 50) await Promise.all(showIds.slice(i, i + 50).map((id) => s.createShow(showInput(id, rowsPerShow))));
+    for (let i = 0; i < showIds.length; i += 50)
+      await Promise.all(showIds.slice(i, i + 50).map((id) => s.createShow(showInput(id, rowsPerShow))));
 
     const all = new Histogram();
     const holds = new Histogram();
@@ -245,7 +250,11 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
     const tail = async () => {
       for (; i < events; ) {
         const n = i++;
-        await node.host.execute(showId, { type: 'hold', holdId: `rh-${n}`, seats: [`R${Math.floor(n / SEATS_PER_ROW)}-${(n % SEATS_PER_ROW) + 1}`] });
+        await node.host.execute(showId, {
+          type: 'hold',
+          holdId: `rh-${n}`,
+          seats: [`R${Math.floor(n / SEATS_PER_ROW)}-${(n % SEATS_PER_ROW) + 1}`],
+        });
       }
     };
     let noise = 0;
@@ -285,15 +294,30 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
       const fresh = createSeatNode({ holdTokenSecret: SECRET, snapshotEveryEvents: 1e9, snapshotEveryMs: 1e9 }, storage, logger);
       await fresh.host.read(showId, (st) => st.holds.size);
     });
-    const out: RecoveryRow[] = [{ storage: kind, seats: rows * SEATS_PER_ROW, eventsAfterSnapshot: events, logEntries, snapshotMs, loadMs, activateMs }];
+    const out: RecoveryRow[] = [
+      { storage: kind, seats: rows * SEATS_PER_ROW, eventsAfterSnapshot: events, logEntries, snapshotMs, loadMs, activateMs },
+    ];
     if (kind === 'durable') {
       // The same rebuild with the consumer started at the snapshot's seq: the path that is
       // right on nats-server >= 2.9.15 and slow on 2.9.10 (see JetStreamEventLog).
       const nc = await connect({ servers: NATS_URL });
-      const direct = await JetStreamEventLog.open(nc, { logger, stream, subjectPrefix: durableOptions.eventSubjectPrefix, readFromSubjectStart: false });
+      const direct = await JetStreamEventLog.open(nc, {
+        logger,
+        stream,
+        subjectPrefix: durableOptions.eventSubjectPrefix,
+        readFromSubjectStart: false,
+      });
       const t0 = performance.now();
       await new ActorHost({ log: direct, snapshots: storage.snapshots, logger }).load(showId);
-      out.push({ storage: 'durable (read from afterSeq)', seats: rows * SEATS_PER_ROW, eventsAfterSnapshot: events, logEntries, snapshotMs, loadMs: performance.now() - t0, activateMs: NaN });
+      out.push({
+        storage: 'durable (read from afterSeq)',
+        seats: rows * SEATS_PER_ROW,
+        eventsAfterSnapshot: events,
+        logEntries,
+        snapshotMs,
+        loadMs: performance.now() - t0,
+        activateMs: NaN,
+      });
       await nc.close();
     }
     await node.close();
@@ -314,12 +338,16 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
             const row = await phases.run(`load ${kind} ${workload} shows=${shows}`, () => load(kind, workload, shows, INFLIGHT, SECONDS));
             if (!row) continue;
             loadRows.push(row);
-            process.stderr.write(`${kind} ${workload} shows=${shows}: ${formatNumber(row.commandsPerSec)} cmd/s, p99 ${formatNumber(row.p99Ms, 2)} ms\n`);
+            process.stderr.write(
+              `${kind} ${workload} shows=${shows}: ${formatNumber(row.commandsPerSec)} cmd/s, p99 ${formatNumber(row.p99Ms, 2)} ms\n`,
+            );
           }
         }
         // A lone client: what one confirm costs end to end, without group commit to share it.
         if (WORKLOADS.includes('hold/confirm')) {
-          const lone = await phases.run(`load ${kind} hold/confirm lone client`, () => load(kind, 'hold/confirm', 1, 1, Math.min(SECONDS, 2)));
+          const lone = await phases.run(`load ${kind} hold/confirm lone client`, () =>
+            load(kind, 'hold/confirm', 1, 1, Math.min(SECONDS, 2)),
+          );
           if (lone) loadRows.push(lone);
         }
       }
@@ -371,7 +399,17 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
       bench: 'durable',
       at: new Date().toISOString(),
       machine: { cores: cpus().length, node: process.version },
-      params: { phases: PHASES, workloads: WORKLOADS, bookingWritesInFlight: BOOKING_WRITES ?? 'default', seconds: SECONDS, inflight: INFLIGHT, shows: SHOWS, recoverySeats: RECOVERY_SEATS, recoveryEvents: RECOVERY_EVENTS, storages: STORAGES },
+      params: {
+        phases: PHASES,
+        workloads: WORKLOADS,
+        bookingWritesInFlight: BOOKING_WRITES ?? 'default',
+        seconds: SECONDS,
+        inflight: INFLIGHT,
+        shows: SHOWS,
+        recoverySeats: RECOVERY_SEATS,
+        recoveryEvents: RECOVERY_EVENTS,
+        storages: STORAGES,
+      },
       load: loadRows,
       recovery: recoveryRows,
       failedPhases: phases.failed,

@@ -79,19 +79,41 @@ const HOPS: Array<{ hop: string; process: 'gateway' | 'worker'; buckets: string[
   { hop: 'worker: nats client (requests in, results and appends out, acks in)', process: 'worker', buckets: ['lib nats'] },
   { hop: 'worker: nats socket writes (syscall)', process: 'worker', buckets: ['lib nats [write]'] },
   // The worker checks every op again with the edge's schemas (src/service/schemas/request-schemas.ts).
-  { hop: 'worker: endpoint (src/cluster hop frames, op checks)', process: 'worker', buckets: ['src/cluster', 'src/cluster [write]', 'src/gateway'] },
+  {
+    hop: 'worker: endpoint (src/cluster hop frames, op checks)',
+    process: 'worker',
+    buckets: ['src/cluster', 'src/cluster [write]', 'src/gateway'],
+  },
   { hop: 'worker: service (ids, tokens; src/service)', process: 'worker', buckets: ['src/service'] },
   { hop: 'worker: actor (src/actors)', process: 'worker', buckets: ['src/actors', 'src/actors [write]'] },
-  { hop: 'worker: persistence (JetStream append, booking rows)', process: 'worker', buckets: ['src/persistence', 'src/persistence [write]', 'lib pg', 'lib pg [write]', 'lib pg-protocol', 'lib pg-pool'] },
+  {
+    hop: 'worker: persistence (JetStream append, booking rows)',
+    process: 'worker',
+    buckets: ['src/persistence', 'src/persistence [write]', 'lib pg', 'lib pg [write]', 'lib pg-protocol', 'lib pg-pool'],
+  },
 ];
 
 /** One run: start the cluster, load it, the plain then the profiled window; the results written. */
 async function measure(opts: EdgeCpuClusterBenchOptions, loadBefore: number[]): Promise<void> {
-  const { seconds: SECONDS, warmupSeconds: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, rate: RATE, sampleUs: SAMPLE_US, saveProfiles: SAVE_PROFILES } = opts;
+  const {
+    seconds: SECONDS,
+    warmupSeconds: WARMUP,
+    concurrency: CONCURRENCY,
+    shows: SHOWS,
+    confirmEvery: CONFIRM_EVERY,
+    rate: RATE,
+    sampleUs: SAMPLE_US,
+    saveProfiles: SAVE_PROFILES,
+  } = opts;
   const cluster = await startCluster({
     workers: 1,
     gateways: 1,
-    env: { ...EDGE_LIMITS_OFF_ENV, RATE_LIMIT_HOLDS_PER_MINUTE: '0', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim(), LOG_LEVEL: 'info' },
+    env: {
+      ...EDGE_LIMITS_OFF_ENV,
+      RATE_LIMIT_HOLDS_PER_MINUTE: '0',
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim(),
+      LOG_LEVEL: 'info',
+    },
   });
   try {
     const gateway = cluster.gateways[0]!;
@@ -111,7 +133,10 @@ async function measure(opts: EdgeCpuClusterBenchOptions, loadBefore: number[]): 
       keyPrefix: randomBytes(6).toString('hex'),
       rate: RATE,
     });
-    const profilers = { gateway: await InspectorProfiler.connect(inspectorOf(gateway)), worker: await InspectorProfiler.connect(inspectorOf(worker)) };
+    const profilers = {
+      gateway: await InspectorProfiler.connect(inspectorOf(gateway)),
+      worker: await InspectorProfiler.connect(inspectorOf(worker)),
+    };
     const pids = { gateway: gateway.proc.pid as number, worker: worker.proc.pid as number };
     load.start();
     await sleep(WARMUP * 1000);
@@ -126,8 +151,14 @@ async function measure(opts: EdgeCpuClusterBenchOptions, loadBefore: number[]): 
     const after = { gateway: cpuOf(pids.gateway), worker: cpuOf(pids.worker) };
     const perRequest = (sec: number) => (sec * 1e6) / requests;
     const cpu = {
-      gateway: { process: perRequest(after.gateway.process - before.gateway.process), main: perRequest(after.gateway.main - before.gateway.main) },
-      worker: { process: perRequest(after.worker.process - before.worker.process), main: perRequest(after.worker.main - before.worker.main) },
+      gateway: {
+        process: perRequest(after.gateway.process - before.gateway.process),
+        main: perRequest(after.gateway.main - before.gateway.main),
+      },
+      worker: {
+        process: perRequest(after.worker.process - before.worker.process),
+        main: perRequest(after.worker.main - before.worker.main),
+      },
     };
 
     // Profiled window: the shares of each main thread.
@@ -154,7 +185,11 @@ async function measure(opts: EdgeCpuClusterBenchOptions, loadBefore: number[]): 
       const named = new Set(HOPS.filter((h) => h.process === p).flatMap((h) => h.buckets));
       const gc = buckets[p]['(gc)'] ?? 0;
       const rest = Object.entries(buckets[p]).reduce((a, [k, v]) => (named.has(k) || k === '(gc)' ? a : a + v), 0);
-      rows.push([`${p}: gc`, gc], [`${p}: other (program, timers, metrics, logs)`, rest], [`${p}: other threads (/proc)`, cpu[p].process - cpu[p].main]);
+      rows.push(
+        [`${p}: gc`, gc],
+        [`${p}: other (program, timers, metrics, logs)`, rest],
+        [`${p}: other threads (/proc)`, cpu[p].process - cpu[p].main],
+      );
     }
     const table = [
       ['requests/s', formatNumber(requests / seconds)],
@@ -165,14 +200,27 @@ async function measure(opts: EdgeCpuClusterBenchOptions, loadBefore: number[]): 
     ];
     console.log(renderTable(['µs CPU per request (1 gateway + 1 worker)', 'µs'], table));
     const loadAfter = loadavg();
-    console.log(`\noffered: ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}; mix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`);
-    console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `\noffered: ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}; mix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`,
+    );
+    console.log(
+      `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
+    );
     if (load.counts.errorSamples.length) console.log(`first errors: ${load.counts.errorSamples.join(' | ')}`);
     const path = writeResults(
       'edge-cpu-cluster',
       {
         at: new Date().toISOString(),
-        settings: { rate: RATE, seconds: SECONDS, warmup: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, limitsOff: EDGE_LIMITS_OFF_ENV },
+        settings: {
+          rate: RATE,
+          seconds: SECONDS,
+          warmup: WARMUP,
+          concurrency: CONCURRENCY,
+          shows: SHOWS,
+          confirmEvery: CONFIRM_EVERY,
+          sampleUs: SAMPLE_US,
+          limitsOff: EDGE_LIMITS_OFF_ENV,
+        },
         loadAverage: { before: loadBefore, after: loadAfter },
         requestsPerSec: requests / seconds,
         cpuUsPerRequest: cpu,

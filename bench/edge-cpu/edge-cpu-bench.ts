@@ -166,7 +166,15 @@ interface Sample {
 }
 
 async function measure(opts: EdgeCpuBenchOptions, root: string, round: number): Promise<Sample> {
-  const { seconds: SECONDS, warmupSeconds: WARMUP, concurrency: CONCURRENCY, confirmEvery: CONFIRM_EVERY, rate: RATE, sampleUs: SAMPLE_US, saveProfiles: SAVE_PROFILES } = opts;
+  const {
+    seconds: SECONDS,
+    warmupSeconds: WARMUP,
+    concurrency: CONCURRENCY,
+    confirmEvery: CONFIRM_EVERY,
+    rate: RATE,
+    sampleUs: SAMPLE_US,
+    saveProfiles: SAVE_PROFILES,
+  } = opts;
   const server = await startServer(root);
   try {
     const shows = await createShows(server, opts.shows);
@@ -214,7 +222,17 @@ async function measure(opts: EdgeCpuBenchOptions, root: string, round: number): 
       usPerRequest[k] = (v / total) * mainThreadUsPerRequest;
     }
     const { errorSamples, ...counts } = load.counts;
-    return { checkout: root, round, requestsPerSec: requests / seconds, cpuUsPerRequest, mainThreadUsPerRequest, shares, usPerRequest, counts, errorSamples };
+    return {
+      checkout: root,
+      round,
+      requestsPerSec: requests / seconds,
+      cpuUsPerRequest,
+      mainThreadUsPerRequest,
+      shares,
+      usPerRequest,
+      counts,
+      errorSamples,
+    };
   } finally {
     await stopServer(server);
   }
@@ -241,12 +259,23 @@ function grouped(us: Record<string, number>): Record<string, number> {
   const known = new Set(Object.values(GROUPS).flat());
   for (const [g, keys] of Object.entries(GROUPS)) out[g] = keys.reduce((a, k) => a + (us[k] ?? 0), 0);
   // Project files outside a folder (src/logger.ts, src/metrics.ts, …) and anything unforeseen.
-  for (const [k, v] of Object.entries(us)) if (!known.has(k)) out['other (program, libs, timers)'] = (out['other (program, libs, timers)'] ?? 0) + v;
+  for (const [k, v] of Object.entries(us))
+    if (!known.has(k)) out['other (program, libs, timers)'] = (out['other (program, libs, timers)'] ?? 0) + v;
   return out;
 }
 
 export async function run(opts: EdgeCpuBenchOptions): Promise<BenchOutcome> {
-  const { checkouts: CHECKOUTS, rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, rate: RATE, sampleUs: SAMPLE_US } = opts;
+  const {
+    checkouts: CHECKOUTS,
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP,
+    concurrency: CONCURRENCY,
+    shows: SHOWS,
+    confirmEvery: CONFIRM_EVERY,
+    rate: RATE,
+    sampleUs: SAMPLE_US,
+  } = opts;
   const phases = new Phases();
   const loadBefore = loadavg();
   const samples: Sample[] = [];
@@ -293,21 +322,45 @@ export async function run(opts: EdgeCpuBenchOptions): Promise<BenchOutcome> {
     ['edge: gateway + writes + service', ...summary.map((s) => formatNumber(sum(s, GATEWAY_GROUPS), 1))],
     ['actor: actors + persistence', ...summary.map((s) => formatNumber(sum(s, ACTOR_GROUPS), 1))],
     ['edge / actor', ...summary.map((s) => formatNumber(sum(s, GATEWAY_GROUPS) / sum(s, ACTOR_GROUPS), 2))],
-    ['edge without socket writes / actor', ...summary.map((s) => formatNumber((sum(s, GATEWAY_GROUPS) - (s.byGroup['gateway socket writes (syscall)'] ?? 0)) / sum(s, ACTOR_GROUPS), 2))],
+    [
+      'edge without socket writes / actor',
+      ...summary.map((s) =>
+        formatNumber((sum(s, GATEWAY_GROUPS) - (s.byGroup['gateway socket writes (syscall)'] ?? 0)) / sum(s, ACTOR_GROUPS), 2),
+      ),
+    ],
     ['errors', ...summary.map((s) => s.errors)],
   ];
   console.log(renderTable(headers, rows));
-  console.log(`\noffered: ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}; mix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`);
-  console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `\noffered: ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}; mix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`,
+  );
+  console.log(
+    `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
-  const path = writeResults('edge-cpu', {
-    at: new Date().toISOString(),
-    settings: { rate: RATE, rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, concurrency: CONCURRENCY, shows: SHOWS, confirmEvery: CONFIRM_EVERY, sampleUs: SAMPLE_US, storage: 'embedded (DATA_DIR, temporary)', limitsOff: LIMITS_ENV },
-    loadAverage: { before: loadBefore, after: loadAfter },
-    summary,
-    samples,
-    failed: phases.failed,
-  }, opts.out);
+  const path = writeResults(
+    'edge-cpu',
+    {
+      at: new Date().toISOString(),
+      settings: {
+        rate: RATE,
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        warmup: WARMUP,
+        concurrency: CONCURRENCY,
+        shows: SHOWS,
+        confirmEvery: CONFIRM_EVERY,
+        sampleUs: SAMPLE_US,
+        storage: 'embedded (DATA_DIR, temporary)',
+        limitsOff: LIMITS_ENV,
+      },
+      loadAverage: { before: loadBefore, after: loadAfter },
+      summary,
+      samples,
+      failed: phases.failed,
+    },
+    opts.out,
+  );
   console.log(`wrote ${path}`);
   return { failed: phases.failed };
 }

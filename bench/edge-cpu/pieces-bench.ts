@@ -46,7 +46,10 @@ async function load(root: string): Promise<Pieces> {
   return {
     newId: () => svc.newId('h'),
     // Before: every keyed request hashed its body.
-    fingerprint: typeof server.bodyFingerprint === 'function' ? server.bodyFingerprint : (raw: Buffer) => createHash('sha256').update(raw).digest('base64url'),
+    fingerprint:
+      typeof server.bodyFingerprint === 'function'
+        ? server.bodyFingerprint
+        : (raw: Buffer) => createHash('sha256').update(raw).digest('base64url'),
     errorBody: () => mapping.toHttpError(err).body,
     verifyMalformed: () => t.verify('s1', 'h_x', 'short'),
   };
@@ -85,10 +88,22 @@ export async function run(opts: EdgePiecesBenchOptions): Promise<BenchOutcome> {
   }
   const rows = names.map((name) => [name, ...CHECKOUTS.map((c) => formatNumber(median(samples[c]![name]!) / 1000, 3))]);
   console.log(renderTable(['µs per call (median)', ...CHECKOUTS], rows));
-  console.log(`\nload average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const path = writeResults(
     'edge-cpu-pieces',
-    { at: new Date().toISOString(), rounds: ROUNDS, n: N, loadAverage: loadavg(), failed: phases.failed, medianNs: Object.fromEntries(CHECKOUTS.map((c) => [c, Object.fromEntries(names.map((k) => [k, median(samples[c]![k]!)]))])), samples },
+    {
+      at: new Date().toISOString(),
+      rounds: ROUNDS,
+      n: N,
+      loadAverage: loadavg(),
+      failed: phases.failed,
+      medianNs: Object.fromEntries(CHECKOUTS.map((c) => [c, Object.fromEntries(names.map((k) => [k, median(samples[c]![k]!)]))])),
+      samples,
+    },
     opts.out,
   );
   console.log(`wrote ${path}`);

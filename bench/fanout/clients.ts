@@ -66,7 +66,6 @@ await Promise.all(
 );
 const connectMs = Math.round(performance.now() - started);
 
-
 serveParent(
   { connected: sockets.length, failed, connectMs },
   {

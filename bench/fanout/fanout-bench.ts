@@ -25,7 +25,9 @@ export interface FanoutOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Open-file limit of this process (children inherit it); each socket is one fd per side. */
 function fdLimit(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   return Number(line?.split(/\s+/)[3] ?? 1024);
 }
 
@@ -51,7 +53,14 @@ export async function run(opts: FanoutOptions): Promise<void> {
   const notes: string[] = [];
 
   /** Connects N clients, runs `drive` (starts the traffic), measures for `durationMs`. */
-  async function measure(n: number, wsUrl: string, showId: string | undefined, server: Child | null, start: () => Promise<void>, stop: () => Promise<void>): Promise<Measured> {
+  async function measure(
+    n: number,
+    wsUrl: string,
+    showId: string | undefined,
+    server: Child | null,
+    start: () => Promise<void>,
+    stop: () => Promise<void>,
+  ): Promise<Measured> {
     const clients = await spawnChild('./clients.ts', { url: wsUrl, n, ...(showId ? { showId } : {}) });
     try {
       if (clients.hello.failed) notes.push(`n=${n}: ${clients.hello.failed} connections failed`);
@@ -74,7 +83,17 @@ export async function run(opts: FanoutOptions): Promise<void> {
         clientCpuPercent: c.cpuPercent,
         connected: clients.hello.connected,
         connectMs: clients.hello.connectMs,
-        ...(s?.ws ? { extra: { changesPerSec: Math.round(s.changes / secs), tickMs: s.ws.tickMs, staleSockets: s.ws.staleSockets, slowTerminated: s.ws.slowTerminated, openAtEnd: c.open } } : {}),
+        ...(s?.ws
+          ? {
+              extra: {
+                changesPerSec: Math.round(s.changes / secs),
+                tickMs: s.ws.tickMs,
+                staleSockets: s.ws.staleSockets,
+                slowTerminated: s.ws.slowTerminated,
+                openAtEnd: c.open,
+              },
+            }
+          : {}),
       };
     } finally {
       await clients.stop();
@@ -85,11 +104,25 @@ export async function run(opts: FanoutOptions): Promise<void> {
     if (external) {
       const showId = await createExternalShow(ext!.url, ext!.adminToken);
       let load: ReturnType<typeof startLoad> | null = null;
-      return measure(n, ext!.ws, showId.id, null, async () => void (load = startLoad(externalOps(ext!.url, showId.id), showId.labels, rate)), async () => void (await load?.stop()));
+      return measure(
+        n,
+        ext!.ws,
+        showId.id,
+        null,
+        async () => void (load = startLoad(externalOps(ext!.url, showId.id), showId.labels, rate)),
+        async () => void (await load?.stop()),
+      );
     }
     const server = await spawnChild('./gateway-server.ts');
     try {
-      return await measure(n, server.hello.wsUrl, server.hello.showId, server, async () => void (await server.ask('load-start', { rate })), async () => void (await server.ask('load-stop')));
+      return await measure(
+        n,
+        server.hello.wsUrl,
+        server.hello.showId,
+        server,
+        async () => void (await server.ask('load-start', { rate })),
+        async () => void (await server.ask('load-stop')),
+      );
     } finally {
       await server.stop();
     }
@@ -98,7 +131,14 @@ export async function run(opts: FanoutOptions): Promise<void> {
   async function bareRun(n: number, frameBytes: number): Promise<Measured> {
     const server = await spawnChild('./bare-server.ts');
     try {
-      return await measure(n, server.hello.wsUrl, undefined, server, async () => void (await server.ask('start', { tickMs, frameBytes })), async () => void (await server.ask('stop')));
+      return await measure(
+        n,
+        server.hello.wsUrl,
+        undefined,
+        server,
+        async () => void (await server.ask('start', { tickMs, frameBytes })),
+        async () => void (await server.ask('stop')),
+      );
     } finally {
       await server.stop();
     }
@@ -116,17 +156,54 @@ export async function run(opts: FanoutOptions): Promise<void> {
     process.stderr.write(`n=${n}: bare ws…\n`);
     const bare = await bareRun(n, gateway.avgFrameBytes || 300);
     const r = (a: number | null, b: number | null) => (a !== null && b ? Math.round((a / b) * 100) / 100 : null);
-    results.push({ n, gateway, bare, ratio: { framesPerSec: r(gateway.framesPerSec, bare.framesPerSec), p50: r(gateway.p50Ms, bare.p50Ms), p99: r(gateway.p99Ms, bare.p99Ms) } });
+    results.push({
+      n,
+      gateway,
+      bare,
+      ratio: {
+        framesPerSec: r(gateway.framesPerSec, bare.framesPerSec),
+        p50: r(gateway.p50Ms, bare.p50Ms),
+        p99: r(gateway.p99Ms, bare.p99Ms),
+      },
+    });
   }
 
-  const rows = [['N', 'server', 'frames/s', 'of ideal', 'p50 ms', 'p99 ms', 'srv CPU %', 'srv RSS MB', 'cli CPU %', 'tick ms', 'frames/s vs bare']];
+  const rows = [
+    ['N', 'server', 'frames/s', 'of ideal', 'p50 ms', 'p99 ms', 'srv CPU %', 'srv RSS MB', 'cli CPU %', 'tick ms', 'frames/s vs bare'],
+  ];
   for (const { n, gateway: g, bare: b, ratio } of results) {
     const pct = (m: Measured) => `${Math.round((m.framesPerSec / m.expectedFramesPerSec) * 100)}%`;
-    rows.push([String(n), 'gateway', String(g.framesPerSec), pct(g), String(g.p50Ms), String(g.p99Ms), String(g.serverCpuPercent ?? '-'), String(g.serverRssMb ?? '-'), String(g.clientCpuPercent), String(g.extra?.tickMs ?? '-'), String(ratio.framesPerSec)]);
-    rows.push(['', 'bare ws', String(b.framesPerSec), pct(b), String(b.p50Ms), String(b.p99Ms), String(b.serverCpuPercent), String(b.serverRssMb), String(b.clientCpuPercent), String(tickMs), '1']);
+    rows.push([
+      String(n),
+      'gateway',
+      String(g.framesPerSec),
+      pct(g),
+      String(g.p50Ms),
+      String(g.p99Ms),
+      String(g.serverCpuPercent ?? '-'),
+      String(g.serverRssMb ?? '-'),
+      String(g.clientCpuPercent),
+      String(g.extra?.tickMs ?? '-'),
+      String(ratio.framesPerSec),
+    ]);
+    rows.push([
+      '',
+      'bare ws',
+      String(b.framesPerSec),
+      pct(b),
+      String(b.p50Ms),
+      String(b.p99Ms),
+      String(b.serverCpuPercent),
+      String(b.serverRssMb),
+      String(b.clientCpuPercent),
+      String(tickMs),
+      '1',
+    ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  process.stdout.write(`\nfan-out: one show, ${rate} seat changes/s, ${opts.durationSec}s measured, tick ${tickMs} ms, ${availableParallelism()} cores, fd limit ${limit}\n`);
+  process.stdout.write(
+    `\nfan-out: one show, ${rate} seat changes/s, ${opts.durationSec}s measured, tick ${tickMs} ms, ${availableParallelism()} cores, fd limit ${limit}\n`,
+  );
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padStart(widths[i])).join('  ')}\n`);
   for (const note of notes) process.stdout.write(`note: ${note}\n`);
 

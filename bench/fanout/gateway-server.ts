@@ -18,7 +18,11 @@ const ROWS = 50;
 const SEATS_PER_ROW = 100;
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
-const node = createSeatNode({ holdTokenSecret: 'fanout-bench-secret-0123456789', snapshotEveryEvents: 1_000_000, snapshotEveryMs: 3_600_000 }, openMemoryStorage(logger), logger);
+const node = createSeatNode(
+  { holdTokenSecret: 'fanout-bench-secret-0123456789', snapshotEveryEvents: 1_000_000, snapshotEveryMs: 3_600_000 },
+  openMemoryStorage(logger),
+  logger,
+);
 await node.service.createShow({
   id: SHOW_ID,
   title: 'Fan-out bench',
@@ -26,7 +30,11 @@ await node.service.createShow({
   venue: 'Stadium',
   startsAt: '2026-12-01T19:30:00+05:30',
   categories: [{ id: 'std', price: 10000, currency: 'INR' }],
-  layout: { sections: [{ id: 'main', rows: Array.from({ length: ROWS }, (_, r) => ({ label: `R${r + 1}`, seats: SEATS_PER_ROW, category: 'std' })) }] },
+  layout: {
+    sections: [
+      { id: 'main', rows: Array.from({ length: ROWS }, (_, r) => ({ label: `R${r + 1}`, seats: SEATS_PER_ROW, category: 'std' })) },
+    ],
+  },
   limits: { ...DEFAULT_LIMITS, maxSeatsPerHold: 10 },
   offers: { ...DEFAULT_OFFERS },
 });
@@ -38,7 +46,12 @@ const server = createServer((_req, res) => {
 });
 // Thousands of sockets from one loopback address: the per-address share and the rate limits
 // are switched off explicitly (the bench measures fan-out, not the limits).
-const ws = attachWebSocket(server, { service: node.service, logger, maxSocketsPerAddress: 0, limiter: createEdgeLimiter(NO_RATE_LIMITS, { kind: 'memory' }, logger) });
+const ws = attachWebSocket(server, {
+  service: node.service,
+  logger,
+  maxSocketsPerAddress: 0,
+  limiter: createEdgeLimiter(NO_RATE_LIMITS, { kind: 'memory' }, logger),
+});
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 const { port } = server.address() as AddressInfo;

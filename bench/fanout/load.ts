@@ -51,7 +51,12 @@ export function startLoad(ops: SeatOps, labels: string[], ratePerSec: number): L
   };
   const release = () => {
     const h = open.shift() as { holdId: string; holdToken: string };
-    track(ops.release(h.holdId, h.holdToken).then(() => void changes++, () => void errors++));
+    track(
+      ops.release(h.holdId, h.holdToken).then(
+        () => void changes++,
+        () => void errors++,
+      ),
+    );
   };
   const timer = setInterval(() => {
     const due = Math.floor((ratePerSec * (performance.now() - started)) / 1000) - issued;

@@ -19,7 +19,8 @@ runCli('bench fanout', async () => {
     out: { type: 'string' },
   });
   const ws = flags.ws as string | undefined;
-  if (ws !== undefined && (!flags.url || !flags['admin-token'])) throw new ArgError('--ws needs --url and --admin-token (to create the show and change seats over HTTP)');
+  if (ws !== undefined && (!flags.url || !flags['admin-token']))
+    throw new ArgError('--ws needs --url and --admin-token (to create the show and change seats over HTTP)');
   await run({
     sizes: listArg(flags.sizes, 'sizes', ['1000', '5000', '10000']).map(Number),
     rate: numberArg(flags.rate, 'rate', 200, 1),

@@ -97,7 +97,8 @@ async function openNode(opts: GroupCommitBenchOptions, mode: Mode, dbUrl: string
   const storage = await openDurableStorage({ natsUrl: NATS_URL, databaseUrl: dbUrl, nodeId: `bench-${mode}` }, logger, options);
   const node = createSeatNode({ holdTokenSecret: SECRET, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000 }, storage, logger);
   const showIds = Array.from({ length: opts.shows }, (_, i) => `gc-${mode}-${runId}-${i}`);
-  for (let i = 0; i < showIds.length; i += 50) await Promise.all(showIds.slice(i, i + 50).map((id) => node.service.createShow(benchShowInput(id, ROWS_PER_SHOW, SEATS_PER_ROW))));
+  for (let i = 0; i < showIds.length; i += 50)
+    await Promise.all(showIds.slice(i, i + 50).map((id) => node.service.createShow(benchShowInput(id, ROWS_PER_SHOW, SEATS_PER_ROW))));
   return { mode, node, storage, bookings: storage.bookings as PostgresBookingStore, showIds };
 }
 
@@ -158,7 +159,9 @@ export async function run(opts: GroupCommitBenchOptions): Promise<BenchOutcome> 
   const phases = new Phases();
   const names = runNames();
   const loadBefore = uptime();
-  process.stdout.write(`group commit: ${SHOWS} shows, ${INFLIGHT} clients, ${ROUNDS} rounds of ${SECONDS} s, modes ${MODE_LIST.join(',')}\nload before: ${loadBefore}\n`);
+  process.stdout.write(
+    `group commit: ${SHOWS} shows, ${INFLIGHT} clients, ${ROUNDS} rounds of ${SECONDS} s, modes ${MODE_LIST.join(',')}\nload before: ${loadBefore}\n`,
+  );
   const dbUrl = await createDatabase(names.dbName, ADMIN_DB_URL);
   const nodes: Node[] = [];
   const rounds: RoundResult[] = [];
@@ -175,7 +178,9 @@ export async function run(opts: GroupCommitBenchOptions): Promise<BenchOutcome> 
         const result = await phases.run(`round ${r} ${n.mode}`, () => round(opts, n, r));
         if (!result) continue;
         rounds.push(result);
-        process.stdout.write(`  round ${r} ${n.mode}: ${formatNumber(result.confirmsPerSec)} confirms/s, ${formatNumber(result.rowsPerStatement, 1)} rows/statement\n`);
+        process.stdout.write(
+          `  round ${r} ${n.mode}: ${formatNumber(result.confirmsPerSec)} confirms/s, ${formatNumber(result.rowsPerStatement, 1)} rows/statement\n`,
+        );
       }
   } finally {
     for (const n of nodes) await n.node.close().catch(() => undefined);
@@ -216,7 +221,14 @@ export async function run(opts: GroupCommitBenchOptions): Promise<BenchOutcome> 
     bench: 'group-commit',
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, loadBefore, loadAfter },
-    params: { shows: SHOWS, inflight: INFLIGHT, seconds: SECONDS, rounds: ROUNDS, modes: MODE_LIST, seatsPerShow: ROWS_PER_SHOW * SEATS_PER_ROW },
+    params: {
+      shows: SHOWS,
+      inflight: INFLIGHT,
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      modes: MODE_LIST,
+      seatsPerShow: ROWS_PER_SHOW * SEATS_PER_ROW,
+    },
     summary,
     rounds,
     failed: phases.failed,

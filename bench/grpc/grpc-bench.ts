@@ -37,14 +37,18 @@ const CALL_DEADLINE_MS = 10_000;
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const seatsPkg = grpc.loadPackageDefinition(protoLoader.loadSync(SEATS_PROTO_PATH, LOADER_OPTIONS)) as any;
-const echoPkg = grpc.loadPackageDefinition(protoLoader.loadSync(here('./echo.proto'), { keepCase: true, longs: Number, defaults: true })) as any;
+const echoPkg = grpc.loadPackageDefinition(
+  protoLoader.loadSync(here('./echo.proto'), { keepCase: true, longs: Number, defaults: true }),
+) as any;
 const SeatInventory: grpc.ServiceClientConstructor = seatsPkg.seats.v1.SeatInventory;
 const Echo: grpc.ServiceClientConstructor = echoPkg.bench.v1.Echo;
 
 type Unary = (client: any, method: string, request: object, metadata?: grpc.Metadata) => Promise<any>;
 const unary: Unary = (client, method, request, metadata = new grpc.Metadata()) =>
   new Promise((resolve, reject) =>
-    client[method](request, metadata, { deadline: Date.now() + CALL_DEADLINE_MS }, (err: Error | null, reply: unknown) => (err ? reject(err) : resolve(reply))),
+    client[method](request, metadata, { deadline: Date.now() + CALL_DEADLINE_MS }, (err: Error | null, reply: unknown) =>
+      err ? reject(err) : resolve(reply),
+    ),
   );
 
 /** Starts a bench server child (`node --import tsx file`) and reads its {"port"} line. */
@@ -93,7 +97,7 @@ type Pair = (worker: number, seq: number, time: <T>(p: Promise<T>) => Promise<T>
 
 export async function run(opts: GrpcBenchOptions): Promise<void> {
   const { durationSec: DURATION_S, warmupSec: WARMUP_S, inFlight: IN_FLIGHT, rounds: ROUNDS } = opts;
-/**
+  /**
    * Runs IN_FLIGHT workers, each issuing one pair (two calls) after another, for `seconds`;
    * adds what it saw to `into` unless `into` is null (warm-up). Calls still in flight when
    * the window closes finish unrecorded.
@@ -131,7 +135,8 @@ export async function run(opts: GrpcBenchOptions): Promise<void> {
       const cpu = process.cpuUsage(cpu0);
       into.clientCpuS += (cpu.user + cpu.system) / 1e6;
       const server1 = into.serverPid ? readProcStat(into.serverPid)?.cpuSec : undefined;
-      if (into.serverCpuS !== null) into.serverCpuS = server0 !== undefined && server1 !== undefined ? into.serverCpuS + server1 - server0 : null;
+      if (into.serverCpuS !== null)
+        into.serverCpuS = server0 !== undefined && server1 !== undefined ? into.serverCpuS + server1 - server0 : null;
     }
     await Promise.all(workers);
   }
@@ -160,17 +165,26 @@ export async function run(opts: GrpcBenchOptions): Promise<void> {
       const showId = `bench-grpc-${Date.now().toString(36)}`;
       const admin = new grpc.Metadata();
       admin.set('authorization', `Bearer ${adminToken}`);
-      await unary(seats, 'CreateShow', {
-        id: showId,
-        title: 'gRPC bench',
-        city: 'Bench',
-        venue: 'Loopback',
-        starts_at: '2030-01-01T19:30:00+00:00',
-        categories: [{ id: 'std', price: 10000, currency: 'EUR' }],
-        // One row per worker: workers never contend, so every call does the full work.
-        layout: { sections: [{ id: 'main', rows: Array.from({ length: IN_FLIGHT }, (_, r) => ({ label: rowLabel(r), seats: 4, category: 'std' })) }] },
-        limits: { hold_ttl_seconds: 600 },
-      }, admin);
+      await unary(
+        seats,
+        'CreateShow',
+        {
+          id: showId,
+          title: 'gRPC bench',
+          city: 'Bench',
+          venue: 'Loopback',
+          starts_at: '2030-01-01T19:30:00+00:00',
+          categories: [{ id: 'std', price: 10000, currency: 'EUR' }],
+          // One row per worker: workers never contend, so every call does the full work.
+          layout: {
+            sections: [
+              { id: 'main', rows: Array.from({ length: IN_FLIGHT }, (_, r) => ({ label: rowLabel(r), seats: 4, category: 'std' })) },
+            ],
+          },
+          limits: { hold_ttl_seconds: 600 },
+        },
+        admin,
+      );
 
       const holdRequest = (w: number, seq: number) => ({
         show_id: showId,
@@ -205,7 +219,9 @@ export async function run(opts: GrpcBenchOptions): Promise<void> {
       const echoHold = { payload: pad(sizes.holdRequest), reply_bytes: Math.max(0, sizes.holdReply - 3) };
       const echoRelease = { payload: pad(sizes.releaseRequest), reply_bytes: 0 };
 
-      process.stderr.write(`bench/grpc: ${IN_FLIGHT} in flight, ${WARMUP_S}s warm-up + ${DURATION_S}s each in ${ROUNDS} alternating rounds, ${cpus().length} cpus\n`);
+      process.stderr.write(
+        `bench/grpc: ${IN_FLIGHT} in flight, ${WARMUP_S}s warm-up + ${DURATION_S}s each in ${ROUNDS} alternating rounds, ${cpus().length} cpus\n`,
+      );
       const echoPair: Pair = async (_w, _seq, time) => {
         await time(unary(echo, 'Echo', echoHold));
         await time(unary(echo, 'Echo', echoRelease));

@@ -12,7 +12,11 @@ import { openMemoryStorage } from '../../src/persistence/index.ts';
 // Warnings to stderr only: stdout carries the handshake line.
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const adminToken = randomBytes(16).toString('hex');
-const node = createSeatNode({ holdTokenSecret: randomBytes(32).toString('hex'), snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+const node = createSeatNode(
+  { holdTokenSecret: randomBytes(32).toString('hex'), snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000 },
+  openMemoryStorage(logger),
+  logger,
+);
 // Every call comes from one loopback address: the rate limits and the per-address stream share
 // are switched off explicitly (the bench measures the gRPC path, not the limits).
 const server = await startGrpcServer({

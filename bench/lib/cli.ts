@@ -16,7 +16,7 @@ export function runCli(name: string, main: () => Promise<BenchOutcome | void>, u
       const failed = outcome?.failed ?? [];
       for (const f of failed) process.stderr.write(`${name}: phase ${f.phase} FAILED: ${f.error}\n`);
       // Exit rather than wait: a bench may leave pools or agents open that would keep it alive.
-      process.exit(failed.length > 0 ? 1 : (process.exitCode as number | undefined) ?? 0);
+      process.exit(failed.length > 0 ? 1 : ((process.exitCode as number | undefined) ?? 0));
     })
     .catch((err: unknown) => {
       if (err instanceof ArgError || (err as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {

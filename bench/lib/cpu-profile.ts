@@ -117,7 +117,12 @@ export function bucketOf(stack: CallFrame[], root: string): string {
   if (leaf.functionName === '(program)') return '(program)';
   for (let i = stack.length - 1; i >= 0; i--) {
     const url = (stack[i] as CallFrame).url;
-    if (url.startsWith('node:')) return (url.startsWith('node:internal/http') || url.includes('_http_') || url.includes('net') || url.includes('stream') ? 'node http/net' : 'node (other)') + suffix;
+    if (url.startsWith('node:'))
+      return (
+        (url.startsWith('node:internal/http') || url.includes('_http_') || url.includes('net') || url.includes('stream')
+          ? 'node http/net'
+          : 'node (other)') + suffix
+      );
   }
   return '(other)';
 }
@@ -141,7 +146,8 @@ export function foldProfile(profile: CpuProfile, root: string): Record<string, n
     const hit = bucketCache.get(id);
     if (hit !== undefined) return hit;
     const stack: CallFrame[] = [];
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) stack.unshift((byId.get(cur) as ProfileNode).callFrame);
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur))
+      stack.unshift((byId.get(cur) as ProfileNode).callFrame);
     const b = bucketOf(stack, root);
     bucketCache.set(id, b);
     return b;

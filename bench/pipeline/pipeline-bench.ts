@@ -84,7 +84,9 @@ function uptime(): string {
   try {
     return execFileSync('uptime', { encoding: 'utf8' }).trim();
   } catch {
-    return `load average: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`;
+    return `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`;
   }
 }
 
@@ -104,7 +106,11 @@ interface Row {
 }
 
 async function openKind(kind: StorageKind, dbUrl: string, names: RunNames): Promise<{ storage: Storage; cleanup: () => Promise<void> }> {
-  if (kind === 'durable') return { storage: await openDurableStorage({ natsUrl: NATS_URL, databaseUrl: dbUrl, nodeId: 'bench' }, logger, names.durableOptions), cleanup: async () => undefined };
+  if (kind === 'durable')
+    return {
+      storage: await openDurableStorage({ natsUrl: NATS_URL, databaseUrl: dbUrl, nodeId: 'bench' }, logger, names.durableOptions),
+      cleanup: async () => undefined,
+    };
   const dir = await mkdtemp(join(tmpdir(), 'seats-bench-pipeline-'));
   return { storage: await openEmbeddedStorage(dir, logger), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -122,13 +128,18 @@ async function load(opts: PipelineBenchOptions, cell: Cell, dbUrl: string, names
   const { kind, workload, shows, depth, round } = cell;
   const { seconds: SECONDS, inflight: INFLIGHT } = opts;
   const { storage, cleanup } = await openKind(kind, dbUrl, names);
-  const node = createSeatNode({ holdTokenSecret: SECRET, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000, pipelineDepth: depth }, storage, logger);
+  const node = createSeatNode(
+    { holdTokenSecret: SECRET, snapshotEveryEvents: 5_000, snapshotEveryMs: 60_000, pipelineDepth: depth },
+    storage,
+    logger,
+  );
   const s = node.service;
   const tag = `d${depth}-r${round}-${workload.replace('/', '-')}-${shows}-${Date.now().toString(36)}`;
   const rowsPerShow = shows === 1 ? 800 : 2;
   const seatsPerShow = rowsPerShow * SEATS_PER_ROW;
   const showIds = Array.from({ length: shows }, (_, i) => `${tag}-${i}`);
-  for (let i = 0; i < showIds.length; i += 50) await Promise.all(showIds.slice(i, i + 50).map((id) => s.createShow(benchShowInput(id, rowsPerShow, SEATS_PER_ROW))));
+  for (let i = 0; i < showIds.length; i += 50)
+    await Promise.all(showIds.slice(i, i + 50).map((id) => s.createShow(benchShowInput(id, rowsPerShow, SEATS_PER_ROW))));
 
   const holdsHist = new Histogram();
   const second = new Histogram();
@@ -176,7 +187,15 @@ async function load(opts: PipelineBenchOptions, cell: Cell, dbUrl: string, names
 }
 
 export async function run(opts: PipelineBenchOptions): Promise<BenchOutcome> {
-  const { seconds: SECONDS, inflight: INFLIGHT, shows: SHOWS, depths: DEPTHS, repeat: REPEAT, workloads: WORKLOADS, storages: STORAGES } = opts;
+  const {
+    seconds: SECONDS,
+    inflight: INFLIGHT,
+    shows: SHOWS,
+    depths: DEPTHS,
+    repeat: REPEAT,
+    workloads: WORKLOADS,
+    storages: STORAGES,
+  } = opts;
   const phases = new Phases();
   const names = runNames();
   const needsServices = STORAGES.includes('durable');
@@ -192,7 +211,10 @@ export async function run(opts: PipelineBenchOptions): Promise<BenchOutcome> {
           for (let round = 0; round < REPEAT; round++)
             for (const depth of round % 2 ? [...DEPTHS].reverse() : DEPTHS) {
               const cell = { kind, workload, shows, depth, round };
-              const row = await phases.run(`${kind} ${workload} ${shows === 1 ? 'hot show' : 'spread'} depth ${depth} round ${round + 1}`, () => load(opts, cell, dbUrl, names));
+              const row = await phases.run(
+                `${kind} ${workload} ${shows === 1 ? 'hot show' : 'spread'} depth ${depth} round ${round + 1}`,
+                () => load(opts, cell, dbUrl, names),
+              );
               if (!row) continue;
               rows.push(row);
               process.stdout.write(
@@ -235,7 +257,18 @@ export async function run(opts: PipelineBenchOptions): Promise<BenchOutcome> {
         }
   process.stdout.write(
     `\n${renderTable(
-      ['storage', 'workload', 'layout', 'depth', 'holds/s', `× depth ${base}`, 'per round', 'hold p50 ms', 'hold p99 ms', 'release/confirm p99 ms'],
+      [
+        'storage',
+        'workload',
+        'layout',
+        'depth',
+        'holds/s',
+        `× depth ${base}`,
+        'per round',
+        'hold p50 ms',
+        'hold p99 ms',
+        'release/confirm p99 ms',
+      ],
       summary.map((r) => [
         r.storage,
         r.workload,
@@ -253,7 +286,15 @@ export async function run(opts: PipelineBenchOptions): Promise<BenchOutcome> {
   const out = writeJson(opts.out ?? resultPath('pipeline'), {
     at: new Date().toISOString(),
     machine: { cores: cpus().length, loadBefore, loadAfter },
-    settings: { seconds: SECONDS, inflight: INFLIGHT, shows: SHOWS, repeat: REPEAT, depths: DEPTHS, storages: STORAGES, workloads: WORKLOADS },
+    settings: {
+      seconds: SECONDS,
+      inflight: INFLIGHT,
+      shows: SHOWS,
+      repeat: REPEAT,
+      depths: DEPTHS,
+      storages: STORAGES,
+      workloads: WORKLOADS,
+    },
     summary,
     runs: rows,
     failed: phases.failed,

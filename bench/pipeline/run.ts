@@ -9,7 +9,8 @@ import { intArg, listArg, numberArg, parseCli } from '../lib/args.ts';
 import { runCli } from '../lib/cli.ts';
 import { PIPELINE_STORAGES, PIPELINE_WORKLOADS, run } from './pipeline-bench.ts';
 
-const USAGE = 'usage: bench/pipeline/run.ts [--seconds S] [--inflight N] [--shows N] [--depths 1,2,4] [--repeat N] [--workloads hold/release,hold/confirm] [--storages durable,embedded] [--out FILE]';
+const USAGE =
+  'usage: bench/pipeline/run.ts [--seconds S] [--inflight N] [--shows N] [--depths 1,2,4] [--repeat N] [--workloads hold/release,hold/confirm] [--storages durable,embedded] [--out FILE]';
 
 runCli(
   'bench pipeline',

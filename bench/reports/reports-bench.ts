@@ -45,9 +45,9 @@ export async function run(opts: ReportsBenchOptions): Promise<void> {
     const holdId = `h${i}`;
     const confirm = i >= HOLDS - groupsUsed;
     pending.push(
-      host.execute('big', { type: 'hold', holdId, seats }).then(() =>
-        host.execute('big', confirm ? { type: 'confirm', holdId, bookingId: `b${i}` } : { type: 'release', holdId }),
-      ),
+      host
+        .execute('big', { type: 'hold', holdId, seats })
+        .then(() => host.execute('big', confirm ? { type: 'confirm', holdId, bookingId: `b${i}` } : { type: 'release', holdId })),
     );
     // At most one hold per group in flight: a group held twice at once is refused.
     if (pending.length >= Math.min(512, groupsUsed)) await Promise.all(pending.splice(0));
@@ -68,12 +68,32 @@ export async function run(opts: ReportsBenchOptions): Promise<void> {
   const recoveryMs = performance.now() - t;
   await host.close();
 
-  const result = { seats: labels.length, events, reportMs, historyMs, recoveryMs, historyEntries: history.history.length, eventsPerSecond: events / (historyMs / 1000) };
+  const result = {
+    seats: labels.length,
+    events,
+    reportMs,
+    historyMs,
+    recoveryMs,
+    historyEntries: history.history.length,
+    eventsPerSecond: events / (historyMs / 1000),
+  };
   console.log(
     renderTable(
       ['seats', 'events in log', 'report (ms)', 'seat history (ms)', 'entries', 'replay (events/s)', 'recovery replay (ms)'],
-      [[formatNumber(result.seats), formatNumber(events), formatNumber(reportMs, 3), formatNumber(historyMs), history.history.length, formatNumber(result.eventsPerSecond), formatNumber(recoveryMs)]],
+      [
+        [
+          formatNumber(result.seats),
+          formatNumber(events),
+          formatNumber(reportMs, 3),
+          formatNumber(historyMs),
+          history.history.length,
+          formatNumber(result.eventsPerSecond),
+          formatNumber(recoveryMs),
+        ],
+      ],
     ),
   );
-  console.log(`wrote ${writeJson(resultPath('reports'), { at: new Date().toISOString(), rows: ROWS, perRow: PER_ROW, holds: HOLDS, ...result })}`);
+  console.log(
+    `wrote ${writeJson(resultPath('reports'), { at: new Date().toISOString(), rows: ROWS, perRow: PER_ROW, holds: HOLDS, ...result })}`,
+  );
 }

@@ -9,5 +9,9 @@ import { run } from './reports-bench.ts';
 
 runCli('bench reports', async () => {
   const args = parseCli({ rows: { type: 'string' }, 'per-row': { type: 'string' }, holds: { type: 'string' } });
-  await run({ rows: intArg(args.rows, 'rows', 200, 1), perRow: intArg(args['per-row'], 'per-row', 500, 4), holds: intArg(args.holds, 'holds', 20_000, 1) });
+  await run({
+    rows: intArg(args.rows, 'rows', 200, 1),
+    perRow: intArg(args['per-row'], 'per-row', 500, 4),
+    holds: intArg(args.holds, 'holds', 20_000, 1),
+  });
 });

@@ -61,7 +61,14 @@ export function prng(seed: number): () => number {
   };
 }
 
-export function runChurn(api: SeatClient, big: SoakShow, small: SoakShow[], opts: ChurnOptions, stats: ChurnStats, stopped: () => boolean): Promise<void> {
+export function runChurn(
+  api: SeatClient,
+  big: SoakShow,
+  small: SoakShow[],
+  opts: ChurnOptions,
+  stats: ChurnStats,
+  stopped: () => boolean,
+): Promise<void> {
   const bookings: Array<{ showId: string; bookingId: string }> = [];
   const timed = async <T>(kind: OpKind, call: () => Promise<T>): Promise<Outcome<T>> => {
     const t0 = performance.now();

@@ -9,7 +9,6 @@ import WebSocket from 'ws';
  * The server is started with `--inspect=127.0.0.1:<port>` on a port picked here.
  */
 
-
 export interface Inspector {
   /** One CDP call; resolves with its `result`. */
   send<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
@@ -21,7 +20,9 @@ export interface Inspector {
 const CALL_TIMEOUT_MS = 60_000;
 
 export async function connectInspector(port: number): Promise<Inspector> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(5000) })).json()) as Array<{ webSocketDebuggerUrl: string }>;
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(5000) })).json()) as Array<{
+    webSocketDebuggerUrl: string;
+  }>;
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { maxPayload: 1024 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

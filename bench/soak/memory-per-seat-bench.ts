@@ -121,7 +121,9 @@ export async function run(opts: MemoryPerSeatOptions): Promise<void> {
 
   /** `showCount` shows after `cycles` rounds each of hold → confirm → cancel (or hold → release), per record. */
   async function recordsCase(name: CaseName, showCount: number, cycles: number, confirm: boolean): Promise<Measure> {
-    const states = Array.from({ length: showCount }, (_, k) => apply(null, { type: 'createShow', def: benchShowDef(`records-${k}`, 10, 20) }));
+    const states = Array.from({ length: showCount }, (_, k) =>
+      apply(null, { type: 'createShow', def: benchShowDef(`records-${k}`, 10, 20) }),
+    );
     const labels = seatLabels(states[0].seatMap);
     const cycle = (k: number, i: number) => {
       const seats = [labels[(2 * i) % labels.length], labels[(2 * i + 1) % labels.length]];
@@ -152,7 +154,9 @@ export async function run(opts: MemoryPerSeatOptions): Promise<void> {
     const lastSeq = new Map<string, number>();
     const appendOne = async (show: number, i: number) => {
       const showId = `log-${show}`;
-      const events: ShowEvent[] = [{ type: 'HoldReleased', holdId: `h_${show}_${i}_${'x'.repeat(20)}`, seats: [i % 200, (i + 1) % 200], reason: 'released' }];
+      const events: ShowEvent[] = [
+        { type: 'HoldReleased', holdId: `h_${show}_${i}_${'x'.repeat(20)}`, seats: [i % 200, (i + 1) % 200], reason: 'released' },
+      ];
       const seq = await log.append(showId, { batchId: randomUUID(), firstVersion: i + 1, events }, lastSeq.get(showId) ?? 0);
       lastSeq.set(showId, seq);
     };
@@ -225,7 +229,17 @@ export async function run(opts: MemoryPerSeatOptions): Promise<void> {
   /** Runs one case in a fresh node with --expose-gc; the child prints its Measure as JSON. */
   function inChild(name: CaseName): Promise<Measure> {
     const self = fileURLToPath(new URL('./run-memory-per-seat.ts', import.meta.url));
-    const argv = ['--case', name, '--child', '--stadium-seats', String(stadiumSeats), '--shows', String(shows), '--seats-per-show', String(seatsPerShow)];
+    const argv = [
+      '--case',
+      name,
+      '--child',
+      '--stadium-seats',
+      String(stadiumSeats),
+      '--shows',
+      String(shows),
+      '--seats-per-show',
+      String(seatsPerShow),
+    ];
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', self, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -248,21 +262,54 @@ export async function run(opts: MemoryPerSeatOptions): Promise<void> {
     for (const c of cases) {
       const m = await inChild(c);
       results.push(m);
-      process.stdout.write(`  ${c}: ${m.heapBytesPerSeat} B/seat heap, ${m.rssBytesPerSeat} B/seat RSS, process RSS ${m.rssTotalMb} MB (${m.seconds} s)\n`);
+      process.stdout.write(
+        `  ${c}: ${m.heapBytesPerSeat} B/seat heap, ${m.rssBytesPerSeat} B/seat RSS, process RSS ${m.rssTotalMb} MB (${m.seconds} s)\n`,
+      );
     }
     process.stdout.write('\n');
     const table = renderTable(
-      ['case', 'what', 'shows', 'seats (records)', 'heap B/seat (record)', 'RSS B/seat (record)', 'heap +MB', 'RSS +MB', 'baseline RSS MB', 'process RSS MB'],
-      results.map((m) => [m.case, m.what, formatNumber(m.shows), formatNumber(m.seats), formatNumber(m.heapBytesPerSeat, 1), formatNumber(m.rssBytesPerSeat, 1), m.heapGrowthMb, m.rssGrowthMb, m.baselineRssMb, m.rssTotalMb]),
+      [
+        'case',
+        'what',
+        'shows',
+        'seats (records)',
+        'heap B/seat (record)',
+        'RSS B/seat (record)',
+        'heap +MB',
+        'RSS +MB',
+        'baseline RSS MB',
+        'process RSS MB',
+      ],
+      results.map((m) => [
+        m.case,
+        m.what,
+        formatNumber(m.shows),
+        formatNumber(m.seats),
+        formatNumber(m.heapBytesPerSeat, 1),
+        formatNumber(m.rssBytesPerSeat, 1),
+        m.heapGrowthMb,
+        m.rssGrowthMb,
+        m.baselineRssMb,
+        m.rssTotalMb,
+      ]),
     );
     process.stdout.write(`${table}\n`);
     const stadium = results.find((m) => m.case === 'stadium');
     const many = results.find((m) => m.case === 'many-shows');
     const targets = {
-      emptyStadiumBytesPerSeat: { target: TARGET_EMPTY_STADIUM_BYTES_PER_SEAT, measured: stadium?.heapBytesPerSeat ?? null, met: stadium ? stadium.heapBytesPerSeat <= TARGET_EMPTY_STADIUM_BYTES_PER_SEAT : null },
-      millionSeatsRssMb: { target: TARGET_MILLION_SEATS_RSS_MB, measured: many?.rssTotalMb ?? null, met: many ? many.rssTotalMb <= TARGET_MILLION_SEATS_RSS_MB : null },
+      emptyStadiumBytesPerSeat: {
+        target: TARGET_EMPTY_STADIUM_BYTES_PER_SEAT,
+        measured: stadium?.heapBytesPerSeat ?? null,
+        met: stadium ? stadium.heapBytesPerSeat <= TARGET_EMPTY_STADIUM_BYTES_PER_SEAT : null,
+      },
+      millionSeatsRssMb: {
+        target: TARGET_MILLION_SEATS_RSS_MB,
+        measured: many?.rssTotalMb ?? null,
+        met: many ? many.rssTotalMb <= TARGET_MILLION_SEATS_RSS_MB : null,
+      },
     };
-    const verdict = (t: { measured: number | null; met: boolean | null }, unit: string) => (t.measured === null ? 'not measured' : `${t.measured} ${unit}, ${t.met ? 'met' : 'not met'}`);
+    const verdict = (t: { measured: number | null; met: boolean | null }, unit: string) =>
+      t.measured === null ? 'not measured' : `${t.measured} ${unit}, ${t.met ? 'met' : 'not met'}`;
     process.stdout.write(
       `targets: empty stadium ≤ ${TARGET_EMPTY_STADIUM_BYTES_PER_SEAT} B/seat → ${verdict(targets.emptyStadiumBytesPerSeat, 'B/seat')}; ` +
         `1,000,000 seats in one process ≤ ${TARGET_MILLION_SEATS_RSS_MB} MB RSS → ${verdict(targets.millionSeatsRssMb, `MB for ${formatNumber(many?.seats ?? 0)} seats`)}\n`,

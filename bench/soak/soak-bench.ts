@@ -107,9 +107,11 @@ const round = (v: number, d = 2) => (Number.isFinite(v) ? Math.round(v * 10 ** d
 
 async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 export async function run(opts: SoakOptions): Promise<void> {
@@ -313,8 +315,20 @@ export async function run(opts: SoakOptions): Promise<void> {
     };
     const last = samples[samples.length - 1];
     const result = {
-      config: { ...config, serverEnv: SERVER_LIMITS, cpus: cpus().length, node: process.version, startedAt: new Date(Date.now() - churnSec * 1000).toISOString() },
-      setup: { seconds: round(setupSec, 1), bigShowSeats: big.rows * big.perRow, smallShows: small.length, smallShowSeats: SMALL_SEATS, maxLiveBookings: liveBookings },
+      config: {
+        ...config,
+        serverEnv: SERVER_LIMITS,
+        cpus: cpus().length,
+        node: process.version,
+        startedAt: new Date(Date.now() - churnSec * 1000).toISOString(),
+      },
+      setup: {
+        seconds: round(setupSec, 1),
+        bigShowSeats: big.rows * big.perRow,
+        smallShows: small.length,
+        smallShowSeats: SMALL_SEATS,
+        maxLiveBookings: liveBookings,
+      },
       churn: churnSummary,
       watchers: watchers.stats,
       server: { logLines: serverLines, warnings: serverWarnings },
@@ -335,8 +349,20 @@ export async function run(opts: SoakOptions): Promise<void> {
           title: config.gcBeforeSample ? 'Server memory after a full GC' : 'Server memory',
           unit: 'MB',
           series: [
-            { name: 'RSS', color: '#1f77b4', points: series('rssMb'), trend: trendLine(fits.rssMb), slopeLabel: fmtSlope(slopes.rssMbPerHour, 'MB') },
-            { name: 'heap used', color: '#ff7f0e', points: series('heapUsedMb'), trend: trendLine(fits.heapUsedMb), slopeLabel: fmtSlope(slopes.heapUsedMbPerHour, 'MB') },
+            {
+              name: 'RSS',
+              color: '#1f77b4',
+              points: series('rssMb'),
+              trend: trendLine(fits.rssMb),
+              slopeLabel: fmtSlope(slopes.rssMbPerHour, 'MB'),
+            },
+            {
+              name: 'heap used',
+              color: '#ff7f0e',
+              points: series('heapUsedMb'),
+              trend: trendLine(fits.heapUsedMb),
+              slopeLabel: fmtSlope(slopes.heapUsedMbPerHour, 'MB'),
+            },
             ...(config.gcBeforeSample
               ? [
                   { name: 'RSS before the GC', color: '#aec7e8', points: series('rssRawMb') },
@@ -349,15 +375,41 @@ export async function run(opts: SoakOptions): Promise<void> {
           title: 'On disk',
           unit: 'MB',
           series: [
-            { name: 'event log', color: '#2ca02c', points: series('logBytes', 1 / 2 ** 20), trend: trendLine(fits.logBytes, 1 / 2 ** 20), slopeLabel: fmtSlope(fits.logBytes.perHour / 2 ** 20, 'MB') },
-            { name: 'snapshots', color: '#9467bd', points: series('snapshotBytes', 1 / 2 ** 20), trend: trendLine(fits.snapshotBytes, 1 / 2 ** 20), slopeLabel: fmtSlope(fits.snapshotBytes.perHour / 2 ** 20, 'MB') },
-            { name: 'booking archive', color: '#bcbd22', points: series('archiveBytes', 1 / 2 ** 20), trend: trendLine(fits.archiveBytes, 1 / 2 ** 20), slopeLabel: fmtSlope(fits.archiveBytes.perHour / 2 ** 20, 'MB') },
+            {
+              name: 'event log',
+              color: '#2ca02c',
+              points: series('logBytes', 1 / 2 ** 20),
+              trend: trendLine(fits.logBytes, 1 / 2 ** 20),
+              slopeLabel: fmtSlope(fits.logBytes.perHour / 2 ** 20, 'MB'),
+            },
+            {
+              name: 'snapshots',
+              color: '#9467bd',
+              points: series('snapshotBytes', 1 / 2 ** 20),
+              trend: trendLine(fits.snapshotBytes, 1 / 2 ** 20),
+              slopeLabel: fmtSlope(fits.snapshotBytes.perHour / 2 ** 20, 'MB'),
+            },
+            {
+              name: 'booking archive',
+              color: '#bcbd22',
+              points: series('archiveBytes', 1 / 2 ** 20),
+              trend: trendLine(fits.archiveBytes, 1 / 2 ** 20),
+              slopeLabel: fmtSlope(fits.archiveBytes.perHour / 2 ** 20, 'MB'),
+            },
           ],
         },
         {
           title: 'Open file descriptors',
           unit: 'count',
-          series: [{ name: 'fds', color: '#d62728', points: series('fds'), trend: trendLine(fits.fds), slopeLabel: fmtSlope(slopes.fdsPerHour, 'fds') }],
+          series: [
+            {
+              name: 'fds',
+              color: '#d62728',
+              points: series('fds'),
+              trend: trendLine(fits.fds),
+              slopeLabel: fmtSlope(slopes.fdsPerHour, 'fds'),
+            },
+          ],
         },
         {
           title: 'Churn',
@@ -381,12 +433,42 @@ export async function run(opts: SoakOptions): Promise<void> {
           ['RSS MB', samples[0].rssMb, last.rssMb, fmtSlope(slopes.rssMbPerHour, 'MB'), round(fits.rssMb.r2, 3)],
           ['heap used MB', samples[0].heapUsedMb, last.heapUsedMb, fmtSlope(slopes.heapUsedMbPerHour, 'MB'), round(fits.heapUsedMb.r2, 3)],
           ['RSS MB before GC', samples[0].rssRawMb, last.rssRawMb, fmtSlope(slopes.rssRawMbPerHour, 'MB'), round(fits.rssRawMb.r2, 3)],
-          ['heap MB before GC', samples[0].heapUsedRawMb, last.heapUsedRawMb, fmtSlope(slopes.heapUsedRawMbPerHour, 'MB'), round(fits.heapUsedRawMb.r2, 3)],
-          ['event log MB', formatNumber(mb(samples[0].logBytes), 1), formatNumber(mb(last.logBytes), 1), fmtSlope(fits.logBytes.perHour / 2 ** 20, 'MB'), round(fits.logBytes.r2, 3)],
-          ['snapshots MB', formatNumber(mb(samples[0].snapshotBytes), 1), formatNumber(mb(last.snapshotBytes), 1), fmtSlope(fits.snapshotBytes.perHour / 2 ** 20, 'MB'), round(fits.snapshotBytes.r2, 3)],
-          ['booking archive MB', formatNumber(mb(samples[0].archiveBytes), 1), formatNumber(mb(last.archiveBytes), 1), fmtSlope(fits.archiveBytes.perHour / 2 ** 20, 'MB'), round(fits.archiveBytes.r2, 3)],
+          [
+            'heap MB before GC',
+            samples[0].heapUsedRawMb,
+            last.heapUsedRawMb,
+            fmtSlope(slopes.heapUsedRawMbPerHour, 'MB'),
+            round(fits.heapUsedRawMb.r2, 3),
+          ],
+          [
+            'event log MB',
+            formatNumber(mb(samples[0].logBytes), 1),
+            formatNumber(mb(last.logBytes), 1),
+            fmtSlope(fits.logBytes.perHour / 2 ** 20, 'MB'),
+            round(fits.logBytes.r2, 3),
+          ],
+          [
+            'snapshots MB',
+            formatNumber(mb(samples[0].snapshotBytes), 1),
+            formatNumber(mb(last.snapshotBytes), 1),
+            fmtSlope(fits.snapshotBytes.perHour / 2 ** 20, 'MB'),
+            round(fits.snapshotBytes.r2, 3),
+          ],
+          [
+            'booking archive MB',
+            formatNumber(mb(samples[0].archiveBytes), 1),
+            formatNumber(mb(last.archiveBytes), 1),
+            fmtSlope(fits.archiveBytes.perHour / 2 ** 20, 'MB'),
+            round(fits.archiveBytes.r2, 3),
+          ],
           ['open fds', samples[0].fds, last.fds, fmtSlope(slopes.fdsPerHour, 'fds'), round(fits.fds.r2, 3)],
-          ['active holds', samples[0].activeHolds, last.activeHolds, fmtSlope(slopes.activeHoldsPerHour, 'holds'), round(fits.activeHolds.r2, 3)],
+          [
+            'active holds',
+            samples[0].activeHolds,
+            last.activeHolds,
+            fmtSlope(slopes.activeHoldsPerHour, 'holds'),
+            round(fits.activeHolds.r2, 3),
+          ],
         ],
       ),
     );
@@ -394,17 +476,32 @@ export async function run(opts: SoakOptions): Promise<void> {
     log(
       renderTable(
         ['churn', 'calls', 'per s'],
-        Object.entries(stats.ops).map(([k, n]) => [k, formatNumber(n), formatNumber(n / churnSec, 1)]).concat([['total', formatNumber(totalOps), formatNumber(totalOps / churnSec, 1)]]),
+        Object.entries(stats.ops)
+          .map(([k, n]) => [k, formatNumber(n), formatNumber(n / churnSec, 1)])
+          .concat([['total', formatNumber(totalOps), formatNumber(totalOps / churnSec, 1)]]),
       ),
     );
     log(`  hold p50 ${churnSummary.holdP50Ms} ms, p99 ${churnSummary.holdP99Ms} ms; ${stats.abandoned} holds left to expire`);
-    log(`  outcomes: ${Object.entries(churnSummary.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    log(`  watchers: ${watchers.stats.snapshots} snapshots, ${watchers.stats.deltas} deltas, ${watchers.stats.resubscribes} resubscribes, ${watchers.stats.closes} unexpected closes`);
+    log(
+      `  outcomes: ${Object.entries(churnSummary.outcomes)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
+    log(
+      `  watchers: ${watchers.stats.snapshots} snapshots, ${watchers.stats.deltas} deltas, ${watchers.stats.resubscribes} resubscribes, ${watchers.stats.closes} unexpected closes`,
+    );
     log(`  server: ${serverWarnings} warning/error log lines`);
     if (heapProfile) {
       log('');
-      log(`allocated after t=${heapProfile.fromSec} s and still alive at the end: ${heapProfile.retainedMb} MB (sampled), by the innermost project frame:`);
-      log(renderTable(['site', 'MB'], heapProfile.sites.map((x) => [x.site, x.mb])));
+      log(
+        `allocated after t=${heapProfile.fromSec} s and still alive at the end: ${heapProfile.retainedMb} MB (sampled), by the innermost project frame:`,
+      );
+      log(
+        renderTable(
+          ['site', 'MB'],
+          heapProfile.sites.map((x) => [x.site, x.mb]),
+        ),
+      );
     }
     log(`wrote ${jsonPath} and ${svgPath}`);
   } finally {

@@ -29,7 +29,8 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-const tick = (v: number) => (Math.abs(v) >= 1000 ? v.toLocaleString('en-US', { maximumFractionDigits: 0 }) : String(Math.round(v * 100) / 100));
+const tick = (v: number) =>
+  Math.abs(v) >= 1000 ? v.toLocaleString('en-US', { maximumFractionDigits: 0 }) : String(Math.round(v * 100) / 100);
 
 export function renderSoakSvg(title: string, subtitle: string, panels: PanelSpec[], endSec: number, warmUpSec: number): string {
   const width = 900;

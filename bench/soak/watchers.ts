@@ -23,7 +23,16 @@ export interface Watchers {
 }
 
 export async function openWatchers(wsUrl: string, showIds: string[]): Promise<Watchers> {
-  const stats: WatcherStats = { sockets: showIds.length, open: 0, snapshots: 0, deltas: 0, bytes: 0, resubscribes: 0, errors: 0, closes: 0 };
+  const stats: WatcherStats = {
+    sockets: showIds.length,
+    open: 0,
+    snapshots: 0,
+    deltas: 0,
+    bytes: 0,
+    resubscribes: 0,
+    errors: 0,
+    closes: 0,
+  };
   let closing = false;
   const sockets: WebSocket[] = [];
 

@@ -68,7 +68,8 @@ export async function run(opts: BigCancelOptions): Promise<void> {
     const loadStarted = performance.now();
     const rebuilt = await host.load(def.id);
     const loadMs = performance.now() - loadStarted;
-    if (rebuilt.state?.status !== 'cancelled' || rebuilt.state.counts.available !== rows * SEATS_PER_ROW) throw new Error('the cancellation did not come back');
+    if (rebuilt.state?.status !== 'cancelled' || rebuilt.state.counts.available !== rows * SEATS_PER_ROW)
+      throw new Error('the cancellation did not come back');
     await host.close();
     await storage.close();
 
@@ -79,7 +80,14 @@ export async function run(opts: BigCancelOptions): Promise<void> {
         [[formatNumber(BOOKINGS), formatNumber(cancelBytes / 1e6, 1), formatNumber(cancelMs), formatNumber(openMs), formatNumber(loadMs)]],
       )}\n`,
     );
-    const path = writeResults('storage-big-cancel', { bench: 'storage-big-cancel', at: new Date().toISOString(), node: process.version, cpus: cpus().length, dir: PARENT, result });
+    const path = writeResults('storage-big-cancel', {
+      bench: 'storage-big-cancel',
+      at: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      dir: PARENT,
+      result,
+    });
     process.stdout.write(`wrote ${path}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });

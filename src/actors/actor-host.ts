@@ -10,7 +10,16 @@ import { evolve } from './evolve.ts';
 import type { DecideOptions } from './decide.ts';
 import { anythingDue, dueToForget, FORGET_MARGIN_MS } from './forgetting.ts';
 import { retentionMs } from './idempotency.ts';
-import { ActorStoppedError, DEFAULT_MAILBOX_MAX_COMMANDS, ShowActor, StopRequested, type BookingRowGuard, type CommittedBatch, type OwnerCheckResult, type SendOptions } from './show-actor.ts';
+import {
+  ActorStoppedError,
+  DEFAULT_MAILBOX_MAX_COMMANDS,
+  ShowActor,
+  StopRequested,
+  type BookingRowGuard,
+  type CommittedBatch,
+  type OwnerCheckResult,
+  type SendOptions,
+} from './show-actor.ts';
 import type { ShowState } from './show-state.ts';
 import { deserializeState, serializeState, type SerializedState } from './state-codec.ts';
 import type { CommandReply, ShowCommand } from './types.ts';
@@ -87,8 +96,16 @@ export class ActorHost {
   private readonly snapshotTracks = new Map<string, SnapshotTrack>();
   /** Passivated shows with holds, woken when their first hold is due. */
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
-  private readonly opts: Required<Omit<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'afterReplay' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>> &
-    Pick<ActorHostOptions, 'onCommitted' | 'beforeReply' | 'warmState' | 'afterReplay' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'>;
+  private readonly opts: Required<
+    Omit<
+      ActorHostOptions,
+      'onCommitted' | 'beforeReply' | 'warmState' | 'afterReplay' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'
+    >
+  > &
+    Pick<
+      ActorHostOptions,
+      'onCommitted' | 'beforeReply' | 'warmState' | 'afterReplay' | 'archive' | 'ownerVerifyWindowMs' | 'beforeTimer' | 'bookingRows'
+    >;
   /** Shows with a housekeeping pass (archive, then forget) in flight. */
   private readonly forgetting = new Set<string>();
   /** Shows loaded (snapshot or warm copy, then the log) since start. */
@@ -151,8 +168,7 @@ export class ActorHost {
       try {
         return await actor.send(cmd, opts);
       } catch (err) {
-        if (!(err instanceof ActorStoppedError) || attempt >= 1 || err.code === ErrorCode.NOT_OWNER || this.closing)
-          throw err;
+        if (!(err instanceof ActorStoppedError) || attempt >= 1 || err.code === ErrorCode.NOT_OWNER || this.closing) throw err;
       }
     }
   }
@@ -230,7 +246,10 @@ export class ActorHost {
           { retryAfterSeconds: SNAPSHOT_UNREACHABLE_RETRY_AFTER_SECONDS },
         );
       if (entry.firstVersion !== expected && entry.events[0]?.type !== 'ShowCreated')
-        throw new SeatError(ErrorCode.INTERNAL, `log entry ${entry.seq} of ${showId} starts at version ${entry.firstVersion}, expected ${expected}`);
+        throw new SeatError(
+          ErrorCode.INTERNAL,
+          `log entry ${entry.seq} of ${showId} starts at version ${entry.firstVersion}, expected ${expected}`,
+        );
       for (const e of entry.events) state = evolve(state, e);
       seq = entry.seq;
       replayed += entry.events.length;
@@ -265,8 +284,7 @@ export class ActorHost {
       ...(this.opts.bookingRows ? { bookingRows: this.opts.bookingRows } : {}),
       onStopped: (id, reason) => {
         if (this.actors.get(id) === actor) this.actors.delete(id);
-        if (!(reason instanceof StopRequested))
-          this.logger.warn({ showId: id, code: reason.code }, 'show actor stopped');
+        if (!(reason instanceof StopRequested)) this.logger.warn({ showId: id, code: reason.code }, 'show actor stopped');
         // A stop on a failed append takes the expiry timers with it; nobody may touch the show
         // again, so the host wakes it at its first deadline. Fenced out (NOT_OWNER): the new
         // owner runs the timers.
@@ -288,8 +306,7 @@ export class ActorHost {
     const track = this.snapshotTracks.get(batch.showId) ?? { eventsSince: 0, lastAt: this.opts.now(), writing: null };
     this.snapshotTracks.set(batch.showId, track);
     track.eventsSince += batch.events.length;
-    const due =
-      track.eventsSince >= this.opts.snapshotEveryEvents || this.opts.now() - track.lastAt >= this.opts.snapshotEveryMs;
+    const due = track.eventsSince >= this.opts.snapshotEveryEvents || this.opts.now() - track.lastAt >= this.opts.snapshotEveryMs;
     if (due && !track.writing) this.writeSnapshot(batch.showId, batch.state, track);
     this.forgetEnded(batch);
     this.opts.onCommitted?.(batch);
@@ -414,7 +431,8 @@ export class ActorHost {
         try {
           const { state, seq, replayed } = await this.load(showId);
           if (state && replayed > 0 && !this.closing && !this.isActive(showId)) {
-            if (await this.opts.snapshots.save({ showId, version: state.version, logSeq: seq, state: serializeState(state) })) snapshotted++;
+            if (await this.opts.snapshots.save({ showId, version: state.version, logSeq: seq, state: serializeState(state) }))
+              snapshotted++;
           }
           let next = Infinity;
           for (const hold of state?.holds.values() ?? []) if (hold.expiresAt < next) next = hold.expiresAt;
@@ -434,13 +452,16 @@ export class ActorHost {
   private wakeAt(showId: string, at: number): void {
     if (this.closing) return;
     clearTimeout(this.wakeTimers.get(showId));
-    const timer = setTimeout(() => {
-      this.wakeTimers.delete(showId);
-      this.ensureActive(showId).catch((err: unknown) => {
-        this.logger.warn({ err, showId }, 'waking a show for its holds failed; will retry');
-        this.wakeAt(showId, this.opts.now() + WAKE_RETRY_MS);
-      });
-    }, Math.min(Math.max(0, at - this.opts.now()), 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.wakeTimers.delete(showId);
+        this.ensureActive(showId).catch((err: unknown) => {
+          this.logger.warn({ err, showId }, 'waking a show for its holds failed; will retry');
+          this.wakeAt(showId, this.opts.now() + WAKE_RETRY_MS);
+        });
+      },
+      Math.min(Math.max(0, at - this.opts.now()), 2 ** 31 - 1),
+    );
     timer.unref();
     this.wakeTimers.set(showId, timer);
   }

@@ -8,15 +8,9 @@ import type { SeatMap } from './seat-map.ts';
  * seats or a row end) beats one that does; then the row nearer the front of the layout;
  * then the placement nearer the row's centre. Pure: reads the arrays, changes nothing.
  */
-export function findBestAvailable(
-  seatMap: SeatMap,
-  seatStatus: Uint8Array,
-  count: number,
-  categoryIndex: number | null,
-): number[] | null {
+export function findBestAvailable(seatMap: SeatMap, seatStatus: Uint8Array, count: number, categoryIndex: number | null): number[] | null {
   let best: { start: number; orphans: number; rowRank: number; centreDistance: number } | null = null;
-  const fits = (i: number) =>
-    seatStatus[i] === SEAT_AVAILABLE && (categoryIndex === null || seatMap.categoryOf[i] === categoryIndex);
+  const fits = (i: number) => seatStatus[i] === SEAT_AVAILABLE && (categoryIndex === null || seatMap.categoryOf[i] === categoryIndex);
 
   seatMap.rows.forEach((row, rowRank) => {
     if (best && best.orphans === 0 && best.rowRank < rowRank) return;
@@ -38,8 +32,7 @@ export function findBestAvailable(
           if (
             !best ||
             orphans < best.orphans ||
-            (orphans === best.orphans &&
-              (rowRank < best.rowRank || (rowRank === best.rowRank && centreDistance < best.centreDistance)))
+            (orphans === best.orphans && (rowRank < best.rowRank || (rowRank === best.rowRank && centreDistance < best.centreDistance)))
           ) {
             best = { start, orphans, rowRank, centreDistance };
           }

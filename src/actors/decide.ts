@@ -52,8 +52,7 @@ function resolveSeats(state: ShowState, labels: readonly string[]): number[] | D
     else seats.push(seat);
   }
   if (unknown.length) return fail(ErrorCode.INVALID_ARGUMENT, `unknown seats: ${unknown.join(', ')}`, { seats: unknown });
-  if (repeated.length)
-    return fail(ErrorCode.INVALID_ARGUMENT, `seats listed twice: ${repeated.join(', ')}`, { seats: repeated });
+  if (repeated.length) return fail(ErrorCode.INVALID_ARGUMENT, `seats listed twice: ${repeated.join(', ')}`, { seats: repeated });
   return seats;
 }
 
@@ -174,8 +173,7 @@ function decideCreate(state: ShowState | null, cmd: Extract<ShowCommand, { type:
     if (seat === undefined) unknown.push(label);
     else blocked.push(seat);
   }
-  if (unknown.length)
-    return fail(ErrorCode.INVALID_ARGUMENT, `unknown blocked seats: ${unknown.join(', ')}`, { seats: unknown });
+  if (unknown.length) return fail(ErrorCode.INVALID_ARGUMENT, `unknown blocked seats: ${unknown.join(', ')}`, { seats: unknown });
   return ok([{ type: 'ShowCreated', def, blocked, at: now }], { type: 'createShow', version: 1 });
 }
 
@@ -196,8 +194,7 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
   const hasCount = cmd.count !== undefined;
   if (hasSeats === hasCount) return fail(ErrorCode.INVALID_ARGUMENT, 'give either seats or count, not both');
   const wanted = hasSeats ? (cmd.seats as string[]).length : (cmd.count as number);
-  if (!Number.isInteger(wanted) || wanted < 1)
-    return fail(ErrorCode.INVALID_ARGUMENT, 'a hold needs at least one seat');
+  if (!Number.isInteger(wanted) || wanted < 1) return fail(ErrorCode.INVALID_ARGUMENT, 'a hold needs at least one seat');
   if (wanted > limits.maxSeatsPerHold)
     return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `at most ${limits.maxSeatsPerHold} seats per hold for this show`);
   const overCap = checkCustomerCap(state, cmd.customerId, wanted);
@@ -215,7 +212,10 @@ function decideHold(state: ShowState, cmd: Extract<ShowCommand, { type: 'hold' }
       const taken = resolved.filter((s) => status[s] !== SEAT_AVAILABLE).map((s) => labelOf(state.seatMap, s));
       return taken.length ? fail(ErrorCode.SEAT_UNAVAILABLE, `seats not available: ${taken.join(', ')}`, { seats: taken }) : resolved;
     }
-    return findBestAvailable(state.seatMap, status, wanted, categoryIndex) ?? fail(ErrorCode.SEAT_UNAVAILABLE, `no ${wanted} seats available together`, { seats: [] });
+    return (
+      findBestAvailable(state.seatMap, status, wanted, categoryIndex) ??
+      fail(ErrorCode.SEAT_UNAVAILABLE, `no ${wanted} seats available together`, { seats: [] })
+    );
   };
   let picked = pick(state.seatStatus);
   // Holds past their deadline are over, whether or not their expiry was decided yet: their
@@ -279,10 +279,11 @@ function decideExtend(state: ShowState, cmd: Extract<ShowCommand, { type: 'exten
   const expiresAt = Math.min(wanted, hold.createdAt + limits.maxHoldSeconds * 1000);
   if (expiresAt <= hold.expiresAt)
     return fail(ErrorCode.HOLD_LIMIT_EXCEEDED, `a hold may last at most ${limits.maxHoldSeconds} seconds in total`);
-  return ok(
-    [{ type: 'HoldExtended', holdId: cmd.holdId, expiresAt, at: now }],
-    { type: 'extendHold', holdId: cmd.holdId, expiresAt: new Date(expiresAt).toISOString() },
-  );
+  return ok([{ type: 'HoldExtended', holdId: cmd.holdId, expiresAt, at: now }], {
+    type: 'extendHold',
+    holdId: cmd.holdId,
+    expiresAt: new Date(expiresAt).toISOString(),
+  });
 }
 
 function decideRelease(state: ShowState, cmd: Extract<ShowCommand, { type: 'release' }>, now: number): Decision {
@@ -350,7 +351,13 @@ function decideConfirm(state: ShowState, cmd: Extract<ShowCommand, { type: 'conf
   return ok([event], { type: 'confirm', booking });
 }
 
-function cancelled(state: ShowState, bookingId: string, reason: BookingCancelReason, now: number, refund?: { refundDue: number; refundPercent: number }) {
+function cancelled(
+  state: ShowState,
+  bookingId: string,
+  reason: BookingCancelReason,
+  now: number,
+  refund?: { refundDue: number; refundPercent: number },
+) {
   return bookingView(state, cancelledRecord(state.bookings.get(bookingId)!, { at: now, reason, ...refund }));
 }
 
@@ -371,7 +378,8 @@ function decideCancelBookings(state: ShowState, cmd: Extract<ShowCommand, { type
     return fail(ErrorCode.INVALID_ARGUMENT, 'refundPercent must be a whole number from 0 to 100');
   if (cmd.byCustomer && live) {
     const byPolicy = customerRefundPercent(state.def, now);
-    if (byPolicy === null) return fail(ErrorCode.CANCELLATION_CLOSED, 'the cancellation policy allows no cancellation this close to the start');
+    if (byPolicy === null)
+      return fail(ErrorCode.CANCELLATION_CLOSED, 'the cancellation policy allows no cancellation this close to the start');
     percent = byPolicy;
   }
   const events: ShowEvent[] = [];
@@ -387,9 +395,7 @@ function decideCancelBookings(state: ShowState, cmd: Extract<ShowCommand, { type
 
 function decideCancelShow(state: ShowState, cmd: Extract<ShowCommand, { type: 'cancelShow' }>, now: number): Decision {
   if (state.status === 'cancelled') {
-    const refunds = [...state.bookings.values()]
-      .filter((b) => b.cancelReason === 'show_cancelled')
-      .map((b) => bookingView(state, b));
+    const refunds = [...state.bookings.values()].filter((b) => b.cancelReason === 'show_cancelled').map((b) => bookingView(state, b));
     return ok([], { type: 'cancelShow', refunds, releasedHolds: [] });
   }
   const events: ShowEvent[] = [];
@@ -466,4 +472,3 @@ function decideBlocking(state: ShowState, cmd: Extract<ShowCommand, { type: 'blo
   const seats = resolved.filter((s) => state.seatStatus[s] === SEAT_BLOCKED);
   return ok(seats.length ? [{ type: 'SeatsUnblocked', seats, at: now }] : [], { type: 'unblockSeats', seats: cmd.seats });
 }
-

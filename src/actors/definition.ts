@@ -39,8 +39,7 @@ export function checkDefinition(def: ShowDefinition): SeatError | null {
   if (capacity === 0) return invalid('a show needs at least one seat', 'layout');
   if (capacity > MAX_SEATS_PER_SHOW) return invalid(`a show may have at most ${MAX_SEATS_PER_SHOW} seats`, 'layout');
   const l = def.limits;
-  if (l.holdTtlSeconds > l.maxHoldSeconds)
-    return invalid('holdTtlSeconds must not exceed maxHoldSeconds', 'limits.holdTtlSeconds');
+  if (l.holdTtlSeconds > l.maxHoldSeconds) return invalid('holdTtlSeconds must not exceed maxHoldSeconds', 'limits.holdTtlSeconds');
   if (Number.isNaN(Date.parse(def.startsAt))) return invalid('startsAt is not a valid date-time', 'startsAt');
   return null;
 }

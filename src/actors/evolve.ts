@@ -1,24 +1,11 @@
 import { eventTime, forgetKeys, legacyRecord, rememberRecord } from './idempotency.ts';
-import {
-  ENDED_HOLDS_KEPT,
-  initialState,
-  rememberBounded,
-  type ShowState,
-} from './show-state.ts';
+import { ENDED_HOLDS_KEPT, initialState, rememberBounded, type ShowState } from './show-state.ts';
 import { cancelledRecord } from './booking-records.ts';
 import { bookingCancelled, bookingConfirmed, holdEnded, holdStarted } from './customer-seats.ts';
 import { quoteSeats } from './pricing.ts';
 import { moveSeat, saleCancelled, saleConfirmed, saleForgotten, seatTally } from './report-tally.ts';
 import { forEachSeatLabel, labelOf, seatIndexOf, seatMapOf } from './seat-map.ts';
-import {
-  SEAT_AVAILABLE,
-  SEAT_BLOCKED,
-  SEAT_BOOKED,
-  SEAT_HELD,
-  type HoldEndReason,
-  type ShowDefinition,
-  type ShowEvent,
-} from './types.ts';
+import { SEAT_AVAILABLE, SEAT_BLOCKED, SEAT_BOOKED, SEAT_HELD, type HoldEndReason, type ShowDefinition, type ShowEvent } from './types.ts';
 
 const COUNT_KEYS = ['available', 'held', 'booked', 'blocked'] as const;
 

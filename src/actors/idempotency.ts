@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { quoteSeats } from './pricing.ts';
 import type { ShowState } from './show-state.ts';
 import { labelOf, seatIndexOf } from './seat-map.ts';
-import type { CommandReply, KeyedCommand, KeyedCommandType, KeyedEventFields, KeyedRecord, KeyedResult, ShowCommand, ShowDefinition, ShowEvent } from './types.ts';
+import type {
+  CommandReply,
+  KeyedCommand,
+  KeyedCommandType,
+  KeyedEventFields,
+  KeyedRecord,
+  KeyedResult,
+  ShowCommand,
+  ShowDefinition,
+  ShowEvent,
+} from './types.ts';
 import { bookingView } from './views.ts';
 
 /**
@@ -142,7 +152,8 @@ export function replyFromKeyed(state: ShowState, r: KeyedResult, cmd: KeyedComma
       const seats = r.seats.map((l) => seatIndexOf(state.seatMap, l));
       const locked = state.holds.get(r.holdId)?.quote;
       const quote = locked ?? (seats.every((s) => s !== undefined) ? quoteSeats(state.def, state.seatMap, seats as number[]) : null);
-      const price = quote && quote.total === r.total && quote.currency === r.currency ? quote : { currency: r.currency, lines: [], total: r.total };
+      const price =
+        quote && quote.total === r.total && quote.currency === r.currency ? quote : { currency: r.currency, lines: [], total: r.total };
       return {
         type: 'hold',
         hold: {
@@ -168,7 +179,9 @@ export function replyFromKeyed(state: ShowState, r: KeyedResult, cmd: KeyedComma
     case 'cancelBookings':
     case 'changeShow': {
       const ids =
-        r.type === 'changeShow' ? r.cancelledBookings : (r.bookingIds ?? (cmd.type === 'cancelBookings' ? [...new Set(cmd.bookingIds)] : null));
+        r.type === 'changeShow'
+          ? r.cancelledBookings
+          : (r.bookingIds ?? (cmd.type === 'cancelBookings' ? [...new Set(cmd.bookingIds)] : null));
       if (!ids) return null;
       const views = [];
       for (const id of ids) {

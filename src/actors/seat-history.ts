@@ -131,7 +131,12 @@ function detailsOf(state: ShowState, event: ShowEvent): Details {
       return { holdId: event.holdId, bookingId: event.bookingId, ...customer(event.customerId) };
     case 'BookingCancelled': {
       const booking = state.bookings.get(event.bookingId);
-      return { bookingId: event.bookingId, ...(booking ? { holdId: booking.holdId } : {}), ...customer(booking?.customerId), reason: event.reason };
+      return {
+        bookingId: event.bookingId,
+        ...(booking ? { holdId: booking.holdId } : {}),
+        ...customer(booking?.customerId),
+        reason: event.reason,
+      };
     }
     case 'ShowChanged':
       return { reason: 'layout_changed' };

@@ -203,7 +203,12 @@ export function seatIndexOf(map: LabelRows, label: string): number | undefined {
  * where seat runFrom is labelled `${prefix}${number}` and each next seat's number is one more.
  * One search for the first row, none per seat.
  */
-export function forEachRowRun(map: SeatMap, from: number, to: number, fn: (prefix: string, number: number, runFrom: number, runTo: number) => void): void {
+export function forEachRowRun(
+  map: SeatMap,
+  from: number,
+  to: number,
+  fn: (prefix: string, number: number, runFrom: number, runTo: number) => void,
+): void {
   const end = Math.min(to, map.capacity);
   if (from >= end) return;
   let r = rowOf(map, from);

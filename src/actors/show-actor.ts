@@ -376,7 +376,10 @@ export class ShowActor {
     }
     this.deps.onOwnerCheck?.('moved');
     const reason = new SeatError(ErrorCode.NOT_OWNER, `another writer appended to ${this.showId} after seq ${this.lastSeq}`);
-    this.deps.logger.warn({ showId: this.showId, code: reason.code, seq: this.lastSeq, logSeq: last }, 'the log moved on without this actor, stopping it');
+    this.deps.logger.warn(
+      { showId: this.showId, code: reason.code, seq: this.lastSeq, logSeq: last },
+      'the log moved on without this actor, stopping it',
+    );
     this.stop(reason);
     throw reason;
   }
@@ -496,7 +499,10 @@ export class ShowActor {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i] as Pending;
       if (p.deadline !== undefined && now > p.deadline) {
-        outcomes.push({ p, error: new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the request timed out before the show reached it; nothing was done') });
+        outcomes.push({
+          p,
+          error: new SeatError(ErrorCode.DEADLINE_EXCEEDED, 'the request timed out before the show reached it; nothing was done'),
+        });
         continue;
       }
       let decision;
@@ -511,7 +517,10 @@ export class ShowActor {
       }
       // Nothing is sold or cancelled that could not be written to the bookings table now: the
       // caller retries later, and no booking exists that its customer was never told about.
-      const refused = this.deps.bookingRows && decision.events.some((e) => BOOKING_EVENTS.has(e.type)) ? this.deps.bookingRows.refusal(this.showId) : null;
+      const refused =
+        this.deps.bookingRows && decision.events.some((e) => BOOKING_EVENTS.has(e.type))
+          ? this.deps.bookingRows.refusal(this.showId)
+          : null;
       if (refused) {
         outcomes.push({ p, error: refused });
         continue;
@@ -642,12 +651,18 @@ export class ShowActor {
       } catch (err) {
         if (!this.deps.bookingRows) {
           this.deps.logger.warn({ showId: this.showId, err }, 'post-append commit failed, stopping show actor');
-          await this.fail(err, new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err }));
+          await this.fail(
+            err,
+            new SeatError(ErrorCode.UNAVAILABLE, 'could not commit; retry with the same idempotency key', {}, { cause: err }),
+          );
           return;
         }
         // The batch is in the log, so the state is right; only the answers naming its
         // bookings wait for their rows (the guard holds them back below).
-        this.deps.logger.warn({ showId: this.showId, err }, 'booking rows not written; the show goes on, their confirms answer once written');
+        this.deps.logger.warn(
+          { showId: this.showId, err },
+          'booking rows not written; the show goes on, their confirms answer once written',
+        );
       }
     }
     this.inFlight.shift();
@@ -695,8 +710,16 @@ export class ShowActor {
     const behind =
       reason.code === ErrorCode.NOT_OWNER
         ? reason
-        : new SeatError(ErrorCode.UNAVAILABLE, 'could not commit: an earlier batch of the show failed; retry with the same idempotency key', {}, { cause: err });
-    this.deps.logger.warn({ showId: this.showId, err: reason, code: reason.code, batchesBehind: batches.length - 1 }, 'append failed, stopping show actor');
+        : new SeatError(
+            ErrorCode.UNAVAILABLE,
+            'could not commit: an earlier batch of the show failed; retry with the same idempotency key',
+            {},
+            { cause: err },
+          );
+    this.deps.logger.warn(
+      { showId: this.showId, err: reason, code: reason.code, batchesBehind: batches.length - 1 },
+      'append failed, stopping show actor',
+    );
     batches.forEach((b, i) => {
       for (const o of b.outcomes) o.p.reject(i === 0 && o.error ? o.error : i === 0 ? answer : behind);
     });

@@ -80,9 +80,15 @@ export function deserializeState(s: SerializedState): ShowState {
     bookingByHold: new Map(s.bookingByHold),
     idempotent,
     keyExpiry: expiryOf(idempotent),
-    seatsByCustomer: countSeatsByCustomer(s.holds.map(([, h]) => h), s.bookings.map(([, b]) => b)),
+    seatsByCustomer: countSeatsByCustomer(
+      s.holds.map(([, h]) => h),
+      s.bookings.map(([, b]) => b),
+    ),
     tally: seatTally(seatMap, seatStatus),
-    sales: salesOf(s.bookings.map(([, b]) => b), forgottenSales),
+    sales: salesOf(
+      s.bookings.map(([, b]) => b),
+      forgottenSales,
+    ),
     forgottenSales,
   };
 }

@@ -244,7 +244,14 @@ export type ShowEvent =
       at: number;
     }>
   /** `refundDue`: minor units owed back (absent in older logs: the whole total); `refundPercent` it came from. */
-  | Keyed<{ type: 'BookingCancelled'; bookingId: string; reason: BookingCancelReason; at: number; refundDue?: number; refundPercent?: number }>
+  | Keyed<{
+      type: 'BookingCancelled';
+      bookingId: string;
+      reason: BookingCancelReason;
+      at: number;
+      refundDue?: number;
+      refundPercent?: number;
+    }>
   | Keyed<{ type: 'SeatsBlocked'; seats: number[]; at?: number }>
   | Keyed<{ type: 'SeatsUnblocked'; seats: number[]; at?: number }>
   | Keyed<{ type: 'ShowCancelled'; reason: string; at: number }>

@@ -2,7 +2,15 @@ import type { BookingRecord, HoldRecord, ShowState } from './show-state.ts';
 import { quoteSeats } from './pricing.ts';
 import { policyOf } from './cancellation-policy.ts';
 import { forEachSeatLabel, labelOf, withSeatIdRule } from './seat-map.ts';
-import { SEAT_STATUSES, STATUS_CHARS, type BookingView, type HoldReply, type SeatStatus, type ShowDefinition, type ShowStatus } from './types.ts';
+import {
+  SEAT_STATUSES,
+  STATUS_CHARS,
+  type BookingView,
+  type HoldReply,
+  type SeatStatus,
+  type ShowDefinition,
+  type ShowStatus,
+} from './types.ts';
 
 /** Read-only projections of a show's state into what callers see. Pure. */
 

@@ -18,7 +18,15 @@ import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { CatalogFilter } from '../core/ports.ts';
 import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
-import type { BookingGranted, BookingListRequest, BookingPage, ConfirmOptions, CreateShowInput, HoldGranted, HoldRequest } from '../core/seat-api.ts';
+import type {
+  BookingGranted,
+  BookingListRequest,
+  BookingPage,
+  ConfirmOptions,
+  CreateShowInput,
+  HoldGranted,
+  HoldRequest,
+} from '../core/seat-api.ts';
 import { call, type HttpOptions } from './http.ts';
 import { watchShow, type WatchHandle, type WatchOptions } from './watch.ts';
 import type { LiveSeatMap } from './seat-map-mirror.ts';
@@ -90,11 +98,19 @@ export function createClient(opts: ClientOptions): SeatClient {
   const http = opts;
   return {
     createShow: (body) => call(http, { method: 'POST', path: '/v1/shows', body, admin: true, mutation: true }),
-    listShows: async (filter = {}) => (await call<{ shows: ShowSummary[] }>(http, { method: 'GET', path: `/v1/shows${queryString(filter)}` })).shows,
+    listShows: async (filter = {}) =>
+      (await call<{ shows: ShowSummary[] }>(http, { method: 'GET', path: `/v1/shows${queryString(filter)}` })).shows,
     getShow: (showId) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}` }),
-    changeShow: (showId, changes) => call(http, { method: 'PATCH', path: `/v1/shows/${seg(showId)}`, body: changes, admin: true, mutation: true }),
+    changeShow: (showId, changes) =>
+      call(http, { method: 'PATCH', path: `/v1/shows/${seg(showId)}`, body: changes, admin: true, mutation: true }),
     cancelShow: (showId, reason) =>
-      call(http, { method: 'DELETE', path: `/v1/shows/${seg(showId)}`, ...(reason !== undefined ? { body: { reason } } : {}), admin: true, mutation: true }),
+      call(http, {
+        method: 'DELETE',
+        path: `/v1/shows/${seg(showId)}`,
+        ...(reason !== undefined ? { body: { reason } } : {}),
+        admin: true,
+        mutation: true,
+      }),
     hold: (showId, { customerToken, ...req }) =>
       call(http, {
         method: 'POST',
@@ -104,11 +120,28 @@ export function createClient(opts: ClientOptions): SeatClient {
         ...(customerToken !== undefined ? { headers: { 'customer-token': customerToken } } : {}),
       }),
     extend: (showId, holdId, holdToken, o = {}) =>
-      call(http, { method: 'POST', path: `/v1/shows/${seg(showId)}/holds/${seg(holdId)}/extend`, body: o, headers: { 'hold-token': holdToken }, mutation: true }),
+      call(http, {
+        method: 'POST',
+        path: `/v1/shows/${seg(showId)}/holds/${seg(holdId)}/extend`,
+        body: o,
+        headers: { 'hold-token': holdToken },
+        mutation: true,
+      }),
     confirm: (showId, holdId, holdToken, o = {}) =>
-      call(http, { method: 'POST', path: `/v1/shows/${seg(showId)}/holds/${seg(holdId)}/confirm`, body: o, headers: { 'hold-token': holdToken }, mutation: true }),
+      call(http, {
+        method: 'POST',
+        path: `/v1/shows/${seg(showId)}/holds/${seg(holdId)}/confirm`,
+        body: o,
+        headers: { 'hold-token': holdToken },
+        mutation: true,
+      }),
     release: async (showId, holdId, holdToken) => {
-      await call(http, { method: 'DELETE', path: `/v1/shows/${seg(showId)}/holds/${seg(holdId)}`, headers: { 'hold-token': holdToken }, mutation: true });
+      await call(http, {
+        method: 'DELETE',
+        path: `/v1/shows/${seg(showId)}/holds/${seg(holdId)}`,
+        headers: { 'hold-token': holdToken },
+        mutation: true,
+      });
     },
     getBooking: (showId, bookingId, bookingToken) =>
       call(http, {
@@ -117,12 +150,25 @@ export function createClient(opts: ClientOptions): SeatClient {
         ...(bookingToken !== undefined ? { headers: { 'booking-token': bookingToken } } : {}),
       }),
     cancelMyBooking: (showId, bookingId, bookingToken) =>
-      call(http, { method: 'POST', path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}/cancel`, headers: { 'booking-token': bookingToken }, mutation: true }),
+      call(http, {
+        method: 'POST',
+        path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}/cancel`,
+        headers: { 'booking-token': bookingToken },
+        mutation: true,
+      }),
     cancelBooking: (showId, bookingId, o = {}) =>
-      call(http, { method: 'POST', path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}/cancel`, body: o, admin: true, mutation: true }),
-    listBookings: (showId, query = {}) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/bookings${queryString(query)}`, admin: true }),
+      call(http, {
+        method: 'POST',
+        path: `/v1/shows/${seg(showId)}/bookings/${seg(bookingId)}/cancel`,
+        body: o,
+        admin: true,
+        mutation: true,
+      }),
+    listBookings: (showId, query = {}) =>
+      call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/bookings${queryString(query)}`, admin: true }),
     getReport: (showId) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/report`, admin: true }),
-    getSeatHistory: (showId, seatId) => call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/seats/${seg(seatId)}/history`, admin: true }),
+    getSeatHistory: (showId, seatId) =>
+      call(http, { method: 'GET', path: `/v1/shows/${seg(showId)}/seats/${seg(seatId)}/history`, admin: true }),
     watch: (showId, onMap) => watchShow({ ...opts.watch, url: opts.url }, showId, onMap),
   };
 }

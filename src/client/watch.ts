@@ -74,7 +74,13 @@ export async function watchShow(opts: WatchOptions, showId: string, onMap: (map:
       },
     };
     const subscribe = (s: SocketLike) =>
-      s.send(JSON.stringify({ type: 'subscribe', showId, ...(mirror.hasMap ? { fromVersion: mirror.version, layoutVersion: mirror.layoutVersion } : {}) }));
+      s.send(
+        JSON.stringify({
+          type: 'subscribe',
+          showId,
+          ...(mirror.hasMap ? { fromVersion: mirror.version, layoutVersion: mirror.layoutVersion } : {}),
+        }),
+      );
     const fail = (err: SeatClientError) => {
       if (!settled) {
         settled = true;

@@ -6,7 +6,12 @@ const SHOW_ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -18,7 +23,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * - `GET /v1/cluster/stats` → whatever `stats()` returns (endpoint counters on a worker)
  * Returns true when it answered.
  */
-export function clusterRoutes(placement: Placement, stats: () => unknown = () => ({})): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function clusterRoutes(
+  placement: Placement,
+  stats: () => unknown = () => ({}),
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'GET') return false;
     const url = req.url ?? '/';

@@ -207,7 +207,14 @@ export class ExpirySweeper {
     const self = this.opts.placement.selfId;
     if (self === null) return;
     const now = (this.opts.now ?? Date.now)();
-    const due = await this.opts.redis.zrangebyscore(this.keys.deadlines, '-inf', now + (this.opts.marginMs ?? DEFAULT_EXPIRY_MARGIN_MS), 'LIMIT', 0, SWEEP_BATCH);
+    const due = await this.opts.redis.zrangebyscore(
+      this.keys.deadlines,
+      '-inf',
+      now + (this.opts.marginMs ?? DEFAULT_EXPIRY_MARGIN_MS),
+      'LIMIT',
+      0,
+      SWEEP_BATCH,
+    );
     for (const showId of due) {
       if (this.opts.placement.owner(showId) !== self || this.opts.isActive(showId) || this.inFlight.has(showId)) continue;
       this.inFlight.add(showId);

@@ -37,11 +37,21 @@ export async function startClusterGateway(config: Config, logger: Logger, adminT
   const log = logger.child({ subsystem: 'cluster-gateway', nodeId });
   const nc = await connectNats(config.natsUrl!, `seat-gateway-${nodeId}`, logger);
   const redis = connectRedis(config.redisUrl!, Math.max(100, Math.floor(config.memberTtlMs / 2)), logger);
-  const pool = createPgPool({ connectionString: config.databaseUrl!, logger, applicationName: `seat-gateway-${nodeId}`, max: GATEWAY_PG_POOL_MAX });
+  const pool = createPgPool({
+    connectionString: config.databaseUrl!,
+    logger,
+    applicationName: `seat-gateway-${nodeId}`,
+    max: GATEWAY_PG_POOL_MAX,
+  });
   const bus = new NatsBus(nc, { logger, ...(config.busSubjectPrefix ? { subjectPrefix: config.busSubjectPrefix } : {}) });
   // Without NATS nothing reaches an owner: answer new requests fast, resend the ones in flight when it returns.
   const link = new NatsLink(nc, logger);
-  const { placement, batcher, service, close: closeRouting } = await startGatewayRouting({
+  const {
+    placement,
+    batcher,
+    service,
+    close: closeRouting,
+  } = await startGatewayRouting({
     transport: new NatsTransport(nc),
     store: new RedisMembershipStore(redis, config.clusterPrefix),
     catalog: new PostgresCatalog(pool),

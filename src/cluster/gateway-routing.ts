@@ -15,7 +15,15 @@ export interface GatewayRoutingOptions {
   bus: Bus;
   settings: Pick<
     Config,
-    'clusterPrefix' | 'heartbeatIntervalMs' | 'memberTtlMs' | 'batchMaxOps' | 'hopMaxFrameBytes' | 'requestTimeoutMs' | 'attemptTimeoutMs' | 'hopHeavyTimeoutMs' | 'natsDownWaitMs'
+    | 'clusterPrefix'
+    | 'heartbeatIntervalMs'
+    | 'memberTtlMs'
+    | 'batchMaxOps'
+    | 'hopMaxFrameBytes'
+    | 'requestTimeoutMs'
+    | 'attemptTimeoutMs'
+    | 'hopHeavyTimeoutMs'
+    | 'natsDownWaitMs'
   >;
   logger: Logger;
   /** The transport's connection state, when it has one (NATS). */

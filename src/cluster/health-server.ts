@@ -24,7 +24,11 @@ export async function startHealthServer(opts: {
 }): Promise<HealthServer> {
   const reply = (res: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   };
   const metricsAuth = opts.metricsToken === undefined ? null : new AdminAuth(opts.metricsToken);
@@ -32,17 +36,25 @@ export async function startHealthServer(opts: {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') return reply(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/readyz')
-      return opts.ready() ? reply(res, 200, { status: 'ready' }) : reply(res, 503, { error: { code: 'UNAVAILABLE', message: 'not ready' } });
+      return opts.ready()
+        ? reply(res, 200, { status: 'ready' })
+        : reply(res, 503, { error: { code: 'UNAVAILABLE', message: 'not ready' } });
     if (req.method === 'GET' && path === '/metrics') {
       try {
         metricsAuth?.check(req.headers.authorization);
       } catch (err) {
         const e = err as SeatError;
-        return reply(res, e.code === 'UNAUTHENTICATED' ? 401 : 403, { error: { code: e.code, message: 'metrics need authorization: Bearer <METRICS_TOKEN>' } });
+        return reply(res, e.code === 'UNAUTHENTICATED' ? 401 : 403, {
+          error: { code: e.code, message: 'metrics need authorization: Bearer <METRICS_TOKEN>' },
+        });
       }
       metricsText().then(
         (m) => {
-          res.writeHead(200, { 'content-type': m.contentType, 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(m.body) });
+          res.writeHead(200, {
+            'content-type': m.contentType,
+            'x-content-type-options': 'nosniff',
+            'content-length': Buffer.byteLength(m.body),
+          });
           res.end(m.body);
         },
         () => reply(res, 500, { error: { code: 'INTERNAL', message: 'metrics failed' } }),

@@ -202,9 +202,16 @@ export class MembershipPlacement implements Placement {
         lapsed = this.lastBeatOkAt !== -Infinity && started - this.lastBeatOkAt >= this.opts.memberTtlMs;
         if (lapsed && this.outage && this.opts.serveThroughOutage) {
           // Served through the outage: what is in memory was checked against the log all along.
-          this.log.info({ sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) }, 'membership store back after an outage; rejoining with the shows in memory');
+          this.log.info(
+            { sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) },
+            'membership store back after an outage; rejoining with the shows in memory',
+          );
           lapsed = false;
-        } else if (lapsed) this.log.warn({ sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) }, 'membership lease lapsed; dropping every show in memory');
+        } else if (lapsed)
+          this.log.warn(
+            { sinceLastBeatMs: Math.round(started - this.lastBeatOkAt) },
+            'membership lease lapsed; dropping every show in memory',
+          );
         this.lastBeatOkAt = started;
       }
       this.lastError = null;
@@ -212,7 +219,8 @@ export class MembershipPlacement implements Placement {
     } catch (err) {
       if (this.lastError === null) {
         if (this.leaseCurrent) this.outage = true;
-        if (this.servingThroughOutage) this.log.warn({ err, members: this.ring.members }, 'membership heartbeat failed; serving owned shows on the frozen ring');
+        if (this.servingThroughOutage)
+          this.log.warn({ err, members: this.ring.members }, 'membership heartbeat failed; serving owned shows on the frozen ring');
         else this.log.warn({ err }, 'membership heartbeat failed');
       }
       this.lastError = String(err);
@@ -234,7 +242,9 @@ export class MembershipPlacement implements Placement {
   private membersNow(): Member[] {
     if (this.now() >= this.recoverUntil) return this.polled;
     const ids = new Set(this.polled.map((m) => m.nodeId));
-    return [...this.polled, ...this.frozen.filter((m) => !ids.has(m.nodeId))].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+    return [...this.polled, ...this.frozen.filter((m) => !ids.has(m.nodeId))].sort((a, b) =>
+      a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0,
+    );
   }
 
   private apply(selfLapsed = false): void {

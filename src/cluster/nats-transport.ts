@@ -22,16 +22,25 @@ export class NatsTransport implements ClusterTransport {
 
   async request(subject: string, data: Uint8Array, opts: { timeoutMs: number; headers?: HopHeaders }): Promise<Uint8Array> {
     try {
-      const msg = await this.nc.request(subject, data, { timeout: Math.max(1, Math.ceil(opts.timeoutMs)), ...(opts.headers ? { headers: opts.headers } : {}) });
+      const msg = await this.nc.request(subject, data, {
+        timeout: Math.max(1, Math.ceil(opts.timeoutMs)),
+        ...(opts.headers ? { headers: opts.headers } : {}),
+      });
       return msg.data;
     } catch (err) {
-      if (err instanceof NatsError && err.code === NatsErrorCode.NoResponders) throw new TransportError('no-responders', 'no responders', { cause: err });
-      if (err instanceof NatsError && err.code === NatsErrorCode.Timeout) throw new TransportError('timeout', 'request timed out', { cause: err });
+      if (err instanceof NatsError && err.code === NatsErrorCode.NoResponders)
+        throw new TransportError('no-responders', 'no responders', { cause: err });
+      if (err instanceof NatsError && err.code === NatsErrorCode.Timeout)
+        throw new TransportError('timeout', 'request timed out', { cause: err });
       throw err;
     }
   }
 
-  subscribe(subject: string, handler: (msg: TransportMessage) => void, opts: { queue?: string; onError?: (err: unknown) => void } = {}): () => void {
+  subscribe(
+    subject: string,
+    handler: (msg: TransportMessage) => void,
+    opts: { queue?: string; onError?: (err: unknown) => void } = {},
+  ): () => void {
     const sub = this.nc.subscribe(subject, {
       ...(opts.queue ? { queue: opts.queue } : {}),
       callback: (err, msg) => {

@@ -12,7 +12,9 @@ export class NodeIdInUseError extends Error {
     readonly nodeId: string,
     readonly holderTtlMs: number,
   ) {
-    super(`NODE_ID ${nodeId} is already in use by a live process (its claim lasts another ${holderTtlMs} ms unless that process stops); refusing to start a second one`);
+    super(
+      `NODE_ID ${nodeId} is already in use by a live process (its claim lasts another ${holderTtlMs} ms unless that process stops); refusing to start a second one`,
+    );
   }
 }
 
@@ -104,7 +106,11 @@ export class NodeIdClaim {
       }
       if (holderTtl === null) return;
       if (performance.now() + Math.min(holderTtl, 50) > deadline) throw new NodeIdInUseError(this.nodeId, holderTtl);
-      if (!logged) logger.info({ nodeId: this.nodeId, holderTtlMs: holderTtl }, 'NODE_ID is claimed by another process; waiting for the claim to expire');
+      if (!logged)
+        logger.info(
+          { nodeId: this.nodeId, holderTtlMs: holderTtl },
+          'NODE_ID is claimed by another process; waiting for the claim to expire',
+        );
       logged = true;
       await sleep(Math.max(10, Math.min(holderTtl, 100, deadline - performance.now())));
     }

@@ -19,7 +19,8 @@ export function checkOp(raw: unknown): Op {
   const env = raw as Partial<Op> | null;
   if (typeof env !== 'object' || env === null) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'malformed op');
   if (!Number.isInteger(env.id) || (env.id as number) < 0) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'op id: a non-negative integer');
-  if (typeof env.showId !== 'string' || !ID_RE.test(env.showId)) throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'showId is not a valid id');
+  if (typeof env.showId !== 'string' || !ID_RE.test(env.showId))
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'showId is not a valid id');
   if (typeof env.method !== 'string' || !Object.hasOwn(HOP_REQUEST_SCHEMAS, env.method))
     throw new SeatError(ErrorCode.INVALID_ARGUMENT, `unknown method ${String(env.method).slice(0, 64)}`);
   if (env.budgetMs !== undefined && (typeof env.budgetMs !== 'number' || !(env.budgetMs >= 0)))
@@ -28,7 +29,14 @@ export function checkOp(raw: unknown): Op {
   const req = parse(HOP_REQUEST_SCHEMAS[env.method], env.req ?? {});
   if (env.method === 'createShow' && (req as RequestOf<'createShow'>).input.id !== env.showId)
     throw new SeatError(ErrorCode.INVALID_ARGUMENT, 'the show id of the op and of the definition differ');
-  return { id: env.id, showId: env.showId, method: env.method, req, ...(ctx ? { ctx } : {}), ...(env.budgetMs !== undefined ? { budgetMs: env.budgetMs } : {}) } as Op;
+  return {
+    id: env.id,
+    showId: env.showId,
+    method: env.method,
+    req,
+    ...(ctx ? { ctx } : {}),
+    ...(env.budgetMs !== undefined ? { budgetMs: env.budgetMs } : {}),
+  } as Op;
 }
 
 /**
@@ -61,7 +69,13 @@ export async function runOp(service: SeatService, readMap: MapReader, op: Op, de
     case 'extendHold':
       return service.extendHold(showId, op.req.holdId, op.req.holdToken, op.req.ttlSeconds, ctx);
     case 'confirm':
-      return service.confirm(showId, op.req.holdId, op.req.holdToken, { paymentRef: op.req.paymentRef, expectedTotal: op.req.expectedTotal }, ctx);
+      return service.confirm(
+        showId,
+        op.req.holdId,
+        op.req.holdToken,
+        { paymentRef: op.req.paymentRef, expectedTotal: op.req.expectedTotal },
+        ctx,
+      );
     case 'release':
       return service.release(showId, op.req.holdId, op.req.holdToken, ctx);
     case 'getBooking':

@@ -106,7 +106,9 @@ export class OwnerBatcher {
       maxAgeMs: DEFAULT_RESULT_ASSEMBLY_MAX_AGE_MS,
       onDrop: (msgId, reason) => opts.logger?.warn({ msgId, reason }, 'dropped an unfinished parted result'),
     });
-    this.unsubscribe = this.transport.subscribe(this.inbox, (msg) => this.onResults(msg), { onError: (err) => opts.logger?.warn({ err }, 'result inbox failed') });
+    this.unsubscribe = this.transport.subscribe(this.inbox, (msg) => this.onResults(msg), {
+      onError: (err) => opts.logger?.warn({ err }, 'result inbox failed'),
+    });
   }
 
   send(owner: string, op: OutgoingOp, timeoutMs: number): Promise<unknown> {

@@ -15,23 +15,43 @@ function getOrCreate<T extends Metric>(name: string, create: () => T): T {
 /** Shows a worker activated from its warm copy because the ring made it their owner. */
 export const showsTakenOver = getOrCreate(
   'seat_cluster_shows_taken_over_total',
-  () => new Counter({ name: 'seat_cluster_shows_taken_over_total', help: 'Shows this worker activated from a warm copy after the ring made it their owner (failover or rebalance)', registers: [registry] }),
+  () =>
+    new Counter({
+      name: 'seat_cluster_shows_taken_over_total',
+      help: 'Shows this worker activated from a warm copy after the ring made it their owner (failover or rebalance)',
+      registers: [registry],
+    }),
 );
 
 /** Shows a worker drained, snapshotted and stopped because another node now owns them. */
 export const showsHandedOver = getOrCreate(
   'seat_cluster_shows_handed_over_total',
-  () => new Counter({ name: 'seat_cluster_shows_handed_over_total', help: 'Shows this worker handed over to their new owner after a ring change', registers: [registry] }),
+  () =>
+    new Counter({
+      name: 'seat_cluster_shows_handed_over_total',
+      help: 'Shows this worker handed over to their new owner after a ring change',
+      registers: [registry],
+    }),
 );
 
 const ringMembers = getOrCreate(
   'seat_cluster_ring_members',
-  () => new Gauge({ name: 'seat_cluster_ring_members', help: 'Live workers in the ring as this process sees it (0: no show has an owner)', registers: [registry] }),
+  () =>
+    new Gauge({
+      name: 'seat_cluster_ring_members',
+      help: 'Live workers in the ring as this process sees it (0: no show has an owner)',
+      registers: [registry],
+    }),
 );
 
 const ringDepartures = getOrCreate(
   'seat_cluster_ring_departures_total',
-  () => new Counter({ name: 'seat_cluster_ring_departures_total', help: 'Workers that left the ring as this process saw it (died, lapsed or left gracefully)', registers: [registry] }),
+  () =>
+    new Counter({
+      name: 'seat_cluster_ring_departures_total',
+      help: 'Workers that left the ring as this process saw it (died, lapsed or left gracefully)',
+      registers: [registry],
+    }),
 );
 
 /** Call on every ring change this process sees. */
@@ -61,7 +81,8 @@ getOrCreate(
       registers: [registry],
       collect() {
         let owned = 0;
-        for (const { host, placement } of owners) for (const id of host.activeShowIds) if (placement.owner(id) === placement.selfId) owned++;
+        for (const { host, placement } of owners)
+          for (const id of host.activeShowIds) if (placement.owner(id) === placement.selfId) owned++;
         this.set(owned);
       },
     }),

@@ -107,7 +107,8 @@ export function attachOwnership(opts: OwnershipOptions): Ownership {
     const self = placement.selfId;
     const mine = (opts.warmShowIds?.() ?? []).filter((id) => placement.owner(id) === self && !host.isActive(id));
     await eachLimited(mine, limit, takeOver);
-    if (away.length || mine.length) logger.info({ handedOver: away.length, tookOver: mine.length, members: placement.members().length }, 'ring change applied');
+    if (away.length || mine.length)
+      logger.info({ handedOver: away.length, tookOver: mine.length, members: placement.members().length }, 'ring change applied');
   };
 
   const schedule = () => {

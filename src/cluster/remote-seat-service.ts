@@ -99,13 +99,23 @@ export class RemoteSeatService implements SeatService {
     this.layouts = opts.layouts ?? new LayoutCache();
   }
 
-  private async route<M extends RoutedMethod>(showId: string, method: M, req: RequestOf<M>, ctx?: CallContext, mutates = true): Promise<ResultOf<M>> {
+  private async route<M extends RoutedMethod>(
+    showId: string,
+    method: M,
+    req: RequestOf<M>,
+    ctx?: CallContext,
+    mutates = true,
+  ): Promise<ResultOf<M>> {
     // Absent fields stay undefined here: JSON leaves them out, which is what the worker's schemas read.
     const heavy = HEAVY_METHODS.has(method);
     const timeoutMs = heavy ? Math.max(this.opts.requestTimeoutMs, this.opts.heavyTimeoutMs ?? 0) : this.opts.requestTimeoutMs;
     let callCtx = ctx;
     if (mutates && !ctx?.idempotencyKey)
-      callCtx = { ...ctx, idempotencyKey: `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`, idempotencyKeepSeconds: generatedKeyKeepSeconds(timeoutMs) };
+      callCtx = {
+        ...ctx,
+        idempotencyKey: `rt-${this.keyPrefix}-${(this.keySeq++).toString(36)}`,
+        idempotencyKeepSeconds: generatedKeyKeepSeconds(timeoutMs),
+      };
     const op = (callCtx ? { showId, method, req, ctx: callCtx } : { showId, method, req }) as OutgoingOp;
     const deadline = performance.now() + timeoutMs;
     let sent = false;
@@ -134,7 +144,9 @@ export class RemoteSeatService implements SeatService {
       const left = deadline - performance.now();
       if (attempt >= MAX_ROUTE_ATTEMPTS || left <= 0) {
         this.log.warn({ showId, method, attempt, code: err.code }, 'routing gave up');
-        throw err.code === ErrorCode.NOT_OWNER ? new SeatError(ErrorCode.UNAVAILABLE, 'the show is moving; retry', { retryAfterSeconds: 1 }, { cause: err }) : err;
+        throw err.code === ErrorCode.NOT_OWNER
+          ? new SeatError(ErrorCode.UNAVAILABLE, 'the show is moving; retry', { retryAfterSeconds: 1 }, { cause: err })
+          : err;
       }
       routeRetries.inc({ reason: err.code });
       const backoff = Math.min(RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_BASE_MS * 2 ** (attempt - 1));
@@ -191,10 +203,22 @@ export class RemoteSeatService implements SeatService {
   hold(showId: string, req: HoldRequest, ctx?: CallContext): Promise<HoldGranted> {
     return this.route(showId, 'hold', { ...req }, ctx);
   }
-  extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }> {
+  extendHold(
+    showId: string,
+    holdId: string,
+    holdToken: string,
+    ttlSeconds: number | undefined,
+    ctx?: CallContext,
+  ): Promise<{ holdId: string; expiresAt: string }> {
     return this.route(showId, 'extendHold', { holdId, holdToken, ttlSeconds }, ctx);
   }
-  confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext): Promise<BookingGranted> {
+  confirm(
+    showId: string,
+    holdId: string,
+    holdToken: string,
+    { paymentRef, expectedTotal }: ConfirmOptions,
+    ctx?: CallContext,
+  ): Promise<BookingGranted> {
     return this.route(showId, 'confirm', { holdId, holdToken, paymentRef, expectedTotal }, ctx);
   }
   async release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void> {
@@ -203,8 +227,18 @@ export class RemoteSeatService implements SeatService {
   getBooking(showId: string, bookingId: string, bookingToken?: string): Promise<BookingView> {
     return this.route(showId, 'getBooking', bookingToken !== undefined ? { bookingId, bookingToken } : { bookingId }, undefined, false);
   }
-  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext, opts: { refundPercent?: number | undefined } = {}): Promise<BookingView[]> {
-    return this.route(showId, 'cancelBookings', opts.refundPercent !== undefined ? { bookingIds, refundPercent: opts.refundPercent } : { bookingIds }, ctx);
+  cancelBookings(
+    showId: string,
+    bookingIds: string[],
+    ctx?: CallContext,
+    opts: { refundPercent?: number | undefined } = {},
+  ): Promise<BookingView[]> {
+    return this.route(
+      showId,
+      'cancelBookings',
+      opts.refundPercent !== undefined ? { bookingIds, refundPercent: opts.refundPercent } : { bookingIds },
+      ctx,
+    );
   }
   cancelOwnBooking(showId: string, bookingId: string, bookingToken: string, ctx?: CallContext): Promise<BookingView> {
     return this.route(showId, 'cancelOwnBooking', { bookingId, bookingToken }, ctx);

@@ -145,7 +145,10 @@ export class ReplicaFollower {
     this.unsubscribe = this.opts.placement.onChange(() => void this.reconcile());
     const idleMs = this.opts.passivateAfterMs;
     if (idleMs)
-      this.passivation = setInterval(() => this.passivateIdle(idleMs), Math.min(Math.max(idleMs / 2, 100), REPLICA_PASSIVATION_SWEEP_MAX_MS)).unref();
+      this.passivation = setInterval(
+        () => this.passivateIdle(idleMs),
+        Math.min(Math.max(idleMs / 2, 100), REPLICA_PASSIVATION_SWEEP_MAX_MS),
+      ).unref();
     await this.reconcile();
   }
 
@@ -186,7 +189,8 @@ export class ReplicaFollower {
       this.logger.warn({ err }, 'listing shows failed; copies follow the next ring change');
       return;
     }
-    for (const showId of showIds) if (this.opts.placement.replica(showId) === self && !this.copies.has(showId) && !this.idle.has(showId)) this.enqueue(showId);
+    for (const showId of showIds)
+      if (this.opts.placement.replica(showId) === self && !this.copies.has(showId) && !this.idle.has(showId)) this.enqueue(showId);
   }
 
   private wanted(showId: string, self: string | null): boolean {
@@ -292,7 +296,10 @@ export class ReplicaFollower {
     if (entry.seq <= copy.seq) return true;
     const isCreate = entry.events[0]?.type === 'ShowCreated';
     if (entry.firstVersion !== copy.state.version + 1 && !isCreate) {
-      this.logger.warn({ showId, seq: entry.seq, firstVersion: entry.firstVersion, version: copy.state.version }, 'gap in a replica copy; rebuilding it');
+      this.logger.warn(
+        { showId, seq: entry.seq, firstVersion: entry.firstVersion, version: copy.state.version },
+        'gap in a replica copy; rebuilding it',
+      );
       this.rebuild(showId);
       return false;
     }

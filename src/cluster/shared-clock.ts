@@ -90,8 +90,12 @@ export class SharedClock {
     const skewed = isSkewed(this.estimator.offsetMs, this.opts.skewMaxMs, this.wasSkewed);
     clockSkewed.set(skewed ? 1 : 0);
     if (skewed && !this.wasSkewed)
-      this.log.error({ offsetMs: offset, maxMs: this.opts.skewMaxMs }, 'clock skewed beyond the bound; this worker owns no shows until it is back');
-    else if (!skewed && this.wasSkewed) this.log.info({ offsetMs: offset, maxMs: this.opts.skewMaxMs }, 'clock back within the bound; rejoining');
+      this.log.error(
+        { offsetMs: offset, maxMs: this.opts.skewMaxMs },
+        'clock skewed beyond the bound; this worker owns no shows until it is back',
+      );
+    else if (!skewed && this.wasSkewed)
+      this.log.info({ offsetMs: offset, maxMs: this.opts.skewMaxMs }, 'clock back within the bound; rejoining');
     this.wasSkewed = skewed;
   }
 

@@ -21,7 +21,10 @@ export function mapWireOf(state: ShowState): ShowMapWire {
   return { head: showHead(state), seats: compactStatuses(state) };
 }
 
-const CHAR_OF: Readonly<Record<SeatStatus, string>> = Object.fromEntries(SEAT_STATUSES.map((s, i) => [s, STATUS_CHARS[i]])) as Record<SeatStatus, string>;
+const CHAR_OF: Readonly<Record<SeatStatus, string>> = Object.fromEntries(SEAT_STATUSES.map((s, i) => [s, STATUS_CHARS[i]])) as Record<
+  SeatStatus,
+  string
+>;
 
 /** On the owner: the wire map of a full view a command answered with. */
 export function viewToMapWire(view: ShowView): ShowMapWire {
@@ -86,7 +89,8 @@ export class LayoutCache {
 }
 
 function checkLength(wire: ShowMapWire, index: LayoutIndex): void {
-  if (index.map.capacity !== wire.seats.length) throw new Error(`map of ${wire.head.id} has ${wire.seats.length} statuses for ${index.map.capacity} seats`);
+  if (index.map.capacity !== wire.seats.length)
+    throw new Error(`map of ${wire.head.id} has ${wire.seats.length} statuses for ${index.map.capacity} seats`);
 }
 
 const STATUS_OF: Readonly<Record<string, SeatStatus>> = Object.fromEntries(SEAT_STATUSES.map((s, i) => [STATUS_CHARS[i], s]));

@@ -63,7 +63,12 @@ export async function startClusterTakeover(opts: ClusterTakeoverOptions): Promis
   const { host, storage, placement, logger } = opts;
   const log = storage.log;
   const writer = opts.redis
-    ? new ExpiryIndexWriter({ redis: opts.redis, prefix: opts.config.clusterPrefix, logger, flushMs: opts.config.expiryFlushMs ?? DEFAULT_EXPIRY_FLUSH_MS })
+    ? new ExpiryIndexWriter({
+        redis: opts.redis,
+        prefix: opts.config.clusterPrefix,
+        logger,
+        flushMs: opts.config.expiryFlushMs ?? DEFAULT_EXPIRY_FLUSH_MS,
+      })
     : null;
   const follower: ReplicaFollower | null =
     opts.nc && isFollowable(log)

@@ -49,7 +49,11 @@ export interface ClusterTransport {
   publish(subject: string, data: Uint8Array, headers?: HopHeaders): void;
   request(subject: string, data: Uint8Array, opts: { timeoutMs: number; headers?: HopHeaders }): Promise<Uint8Array>;
   /** Listens on `subject` (in `queue`, when given: one member of the group gets each message). Returns an unsubscribe. */
-  subscribe(subject: string, handler: (msg: TransportMessage) => void, opts?: { queue?: string; onError?: (err: unknown) => void }): () => void;
+  subscribe(
+    subject: string,
+    handler: (msg: TransportMessage) => void,
+    opts?: { queue?: string; onError?: (err: unknown) => void },
+  ): () => void;
   /** Resolves once everything published so far has left this process. */
   flush(): Promise<void>;
 }

@@ -2,7 +2,15 @@ import type { ShowReport } from '../actors/report.ts';
 import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, ShowChanges } from '../actors/types.ts';
 import { ErrorCode, SeatError, type ErrorDetails } from '../errors.ts';
-import type { BookingGranted, BookingListRequest, BookingPage, CallContext, CreateShowInput, HoldGranted, HoldRequest } from '../service/seat-service.ts';
+import type {
+  BookingGranted,
+  BookingListRequest,
+  BookingPage,
+  CallContext,
+  CreateShowInput,
+  HoldGranted,
+  HoldRequest,
+} from '../service/seat-service.ts';
 import type { ShowMapWire } from './show-map-wire.ts';
 
 /**
@@ -23,7 +31,10 @@ export interface HopMethods {
   unblockSeats: { req: { seats: string[] }; res: undefined };
   hold: { req: HoldRequest; res: HoldGranted };
   extendHold: { req: { holdId: string; holdToken: string; ttlSeconds?: number | undefined }; res: { holdId: string; expiresAt: string } };
-  confirm: { req: { holdId: string; holdToken: string; paymentRef?: string | undefined; expectedTotal?: number | undefined }; res: BookingGranted };
+  confirm: {
+    req: { holdId: string; holdToken: string; paymentRef?: string | undefined; expectedTotal?: number | undefined };
+    res: BookingGranted;
+  };
   release: { req: { holdId: string; holdToken: string }; res: undefined };
   getBooking: { req: { bookingId: string; bookingToken?: string }; res: BookingView };
   cancelBookings: { req: { bookingIds: string[]; refundPercent?: number }; res: BookingView[] };
@@ -41,7 +52,14 @@ export type RequestOf<M extends RoutedMethod> = HopMethods[M]['req'];
 export type ResultOf<M extends RoutedMethod> = HopMethods[M]['res'];
 
 /** Methods whose answer or work can be large or slow (big maps, show-wide commands). */
-export const HEAVY_METHODS: ReadonlySet<RoutedMethod> = new Set(['createShow', 'readMap', 'changeShow', 'cancelShow', 'cancelBookings', 'getSeatHistory']);
+export const HEAVY_METHODS: ReadonlySet<RoutedMethod> = new Set([
+  'createShow',
+  'readMap',
+  'changeShow',
+  'cancelShow',
+  'cancelBookings',
+  'getSeatHistory',
+]);
 
 /** One command for a show, as it crosses the hop. */
 export type Op = {

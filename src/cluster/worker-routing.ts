@@ -17,7 +17,10 @@ export interface WorkerRoutingOptions {
   transport: ClusterTransport;
   store: MembershipStore;
   claim: NodeIdClaim;
-  settings: Pick<Config, 'clusterPrefix' | 'nodeWeight' | 'heartbeatIntervalMs' | 'memberTtlMs' | 'serveThroughRedisOutage' | 'hopMaxFrameBytes'>;
+  settings: Pick<
+    Config,
+    'clusterPrefix' | 'nodeWeight' | 'heartbeatIntervalMs' | 'memberTtlMs' | 'serveThroughRedisOutage' | 'hopMaxFrameBytes'
+  >;
   logger: Logger;
   onClaimLost?: () => void;
   /** Lease clock and manual heartbeats (in-process clusters on a manual clock). */

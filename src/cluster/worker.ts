@@ -81,7 +81,12 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
   const storage = await openStorage({ ...config, nodeId }, logger);
   // Decisions use the shared clock; a worker too far off it stays out of the ring (gateMembership).
   const membership = new RedisMembershipStore(redis, config.clusterPrefix);
-  const clock = new SharedClock({ server: membership, intervalMs: config.heartbeatIntervalMs, skewMaxMs: config.clockSkewMaxMs, logger: logger.child({ nodeId }) });
+  const clock = new SharedClock({
+    server: membership,
+    intervalMs: config.heartbeatIntervalMs,
+    skewMaxMs: config.clockSkewMaxMs,
+    logger: logger.child({ nodeId }),
+  });
   const node = createSeatNode({ ...config, holdTokenSecret: config.holdTokenSecret }, storage, logger, [], {
     ownerVerifyWindowMs: config.ownerVerifyWindowMs,
     // A hold-expiry timer writes only once this worker knows it still owns the show.
@@ -133,7 +138,12 @@ export async function startWorker(config: Config, logger: Logger, extensions: Wo
     port: config.port,
     ready: () => !stopping && placement.members().includes(nodeId),
     metricsToken: config.metricsToken,
-    extra: clusterRoutes(placement, () => ({ nodeId, endpoint: endpoint.counts, ...node.host.stats(), clock: { offsetMs: clock.offsetMs, skewed: clock.skewed } })),
+    extra: clusterRoutes(placement, () => ({
+      nodeId,
+      endpoint: endpoint.counts,
+      ...node.host.stats(),
+      clock: { offsetMs: clock.offsetMs, skewed: clock.skewed },
+    })),
   });
   const unwatch = watchFaultStats(() => {
     const { activations, ownerChecks } = node.host.stats();

@@ -1,5 +1,13 @@
 import type { z } from 'zod';
-import { ClientFrame, ConfirmFrame, ExtendFrame, HoldFrame, ReleaseFrame, SubscribeFrame, UnsubscribeFrame } from '../gateway/ws/protocol.ts';
+import {
+  ClientFrame,
+  ConfirmFrame,
+  ExtendFrame,
+  HoldFrame,
+  ReleaseFrame,
+  SubscribeFrame,
+  UnsubscribeFrame,
+} from '../gateway/ws/protocol.ts';
 import { FRAME_EXAMPLES, OUT_EVENT_EXAMPLES } from './event-examples.ts';
 import { components, type JsonSchema } from './json-schema.ts';
 import { API_VERSION } from './openapi.ts';
@@ -22,7 +30,11 @@ interface MessageDoc {
 
 /** Client → server frames, by `type`. */
 export const CLIENT_FRAMES: Record<string, MessageDoc> = {
-  subscribe: { schema: SubscribeFrame, summary: 'watch a show: a snapshot (or, resuming with fromVersion, the missed deltas and `subscribed`)', example: FRAME_EXAMPLES.subscribe },
+  subscribe: {
+    schema: SubscribeFrame,
+    summary: 'watch a show: a snapshot (or, resuming with fromVersion, the missed deltas and `subscribed`)',
+    example: FRAME_EXAMPLES.subscribe,
+  },
   unsubscribe: { schema: UnsubscribeFrame, summary: 'stop watching a show', example: FRAME_EXAMPLES.unsubscribe },
   hold: { schema: HoldFrame, summary: 'hold seats, as POST /v1/shows/{showId}/holds', example: FRAME_EXAMPLES.hold },
   extend: { schema: ExtendFrame, summary: 'extend a hold', example: FRAME_EXAMPLES.extend },
@@ -33,9 +45,17 @@ export const CLIENT_FRAMES: Record<string, MessageDoc> = {
 /** Server → client frames, by `type`. */
 export const SERVER_FRAMES: Record<string, MessageDoc> = {
   snapshot: { schema: SnapshotFrame, summary: 'the whole map at version, compact', example: FRAME_EXAMPLES.snapshot },
-  delta: { schema: DeltaFrame, summary: 'seats changed between fromVersion and version, coalesced per tick', example: FRAME_EXAMPLES.delta },
+  delta: {
+    schema: DeltaFrame,
+    summary: 'seats changed between fromVersion and version, coalesced per tick',
+    example: FRAME_EXAMPLES.delta,
+  },
   subscribed: { schema: SubscribedFrame, summary: 'a resume finished', example: FRAME_EXAMPLES.subscribed },
-  result: { schema: ResultFrame, summary: "a command's answer, to the socket that asked (same fields as HTTP)", example: FRAME_EXAMPLES.result },
+  result: {
+    schema: ResultFrame,
+    summary: "a command's answer, to the socket that asked (same fields as HTTP)",
+    example: FRAME_EXAMPLES.result,
+  },
   error: { schema: ErrorFrame, summary: 'a refused frame or command, with the stable error code', example: FRAME_EXAMPLES.error },
 };
 
@@ -49,12 +69,21 @@ export function buildAsyncApi(): JsonSchema {
 
   const messages: Record<string, JsonSchema> = {};
   const message = (name: string, m: MessageDoc, title: string) => {
-    messages[name] = { name, title, summary: m.summary, contentType: 'application/json', payload: c.ref(m.schema), examples: [{ name, payload: m.example }] };
+    messages[name] = {
+      name,
+      title,
+      summary: m.summary,
+      contentType: 'application/json',
+      payload: c.ref(m.schema),
+      examples: [{ name, payload: m.example }],
+    };
     return { $ref: `#/components/messages/${name}` };
   };
   const wsMessages: Record<string, { $ref: string }> = {};
-  for (const [type, m] of Object.entries(CLIENT_FRAMES)) wsMessages[`${type}Frame`] = message(`${type}Frame`, m, `client → server: ${type}`);
-  for (const [type, m] of Object.entries(SERVER_FRAMES)) wsMessages[`${type}Frame`] = message(`${type}Frame`, m, `server → client: ${type}`);
+  for (const [type, m] of Object.entries(CLIENT_FRAMES))
+    wsMessages[`${type}Frame`] = message(`${type}Frame`, m, `client → server: ${type}`);
+  for (const [type, m] of Object.entries(SERVER_FRAMES))
+    wsMessages[`${type}Frame`] = message(`${type}Frame`, m, `server → client: ${type}`);
 
   const channels: Record<string, JsonSchema> = {
     seatMap: {
@@ -85,7 +114,12 @@ export function buildAsyncApi(): JsonSchema {
     const ref = message(type, { schema: e.schema, summary: e.summary, example }, e.subject);
     const channel = `out${type}`;
     channels[channel] = { address: e.subject, servers: [{ $ref: '#/servers/bus' }], messages: { [type]: ref } };
-    operations[`publish${type}`] = { action: 'send', channel: { $ref: `#/channels/${channel}` }, summary: e.summary, messages: [{ $ref: `#/channels/${channel}/messages/${type}` }] };
+    operations[`publish${type}`] = {
+      action: 'send',
+      channel: { $ref: `#/channels/${channel}` },
+      summary: e.summary,
+      messages: [{ $ref: `#/channels/${channel}/messages/${type}` }],
+    };
   }
 
   return {

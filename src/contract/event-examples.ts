@@ -8,14 +8,36 @@ import { EXAMPLES } from './examples.ts';
 
 const booking = EXAMPLES.getBooking.response;
 const cancelled = EXAMPLES.cancelBooking.response;
-const envelope = (type: string, version: number) => ({ schemaVersion: 1, eventId: `demo:${version}`, type, showId: 'demo', version, occurredAt: '2026-11-27T10:02:00.000Z' });
+const envelope = (type: string, version: number) => ({
+  schemaVersion: 1,
+  eventId: `demo:${version}`,
+  type,
+  showId: 'demo',
+  version,
+  occurredAt: '2026-11-27T10:02:00.000Z',
+});
 
 export const FRAME_EXAMPLES = {
   subscribe: { type: 'subscribe', showId: 'demo', fromVersion: 41 },
   unsubscribe: { type: 'unsubscribe', showId: 'demo' },
-  hold: { type: 'hold', requestId: 'r1', idempotencyKey: '2f1c9a7e-4b7d-4c55-9d0e-1f3b6a8c2d40', showId: 'demo', seats: ['A-1', 'A-2'], customerId: 'c-42' },
+  hold: {
+    type: 'hold',
+    requestId: 'r1',
+    idempotencyKey: '2f1c9a7e-4b7d-4c55-9d0e-1f3b6a8c2d40',
+    showId: 'demo',
+    seats: ['A-1', 'A-2'],
+    customerId: 'c-42',
+  },
   extend: { type: 'extend', requestId: 'r2', showId: 'demo', holdId: 'h_8kQ2mZ', holdToken: 'ht_Zq3v0c9Yb1', ttlSeconds: 300 },
-  confirm: { type: 'confirm', requestId: 'r3', showId: 'demo', holdId: 'h_8kQ2mZ', holdToken: 'ht_Zq3v0c9Yb1', paymentRef: 'pay_001', expectedTotal: 100000 },
+  confirm: {
+    type: 'confirm',
+    requestId: 'r3',
+    showId: 'demo',
+    holdId: 'h_8kQ2mZ',
+    holdToken: 'ht_Zq3v0c9Yb1',
+    paymentRef: 'pay_001',
+    expectedTotal: 100000,
+  },
   release: { type: 'release', requestId: 'r4', showId: 'demo', holdId: 'h_8kQ2mZ', holdToken: 'ht_Zq3v0c9Yb1' },
   snapshot: {
     type: 'snapshot',
@@ -50,7 +72,13 @@ export const OUT_EVENT_EXAMPLES = {
     ...envelope('ShowChanged', 8),
     page: 1,
     pages: 1,
-    show: { title: 'Hamlet', city: 'Pune', venue: 'Balgandharva', startsAt: '2026-12-01T19:30:00+05:30', categories: [{ id: 'gold', name: 'Gold', price: 55000, currency: 'INR' }] },
+    show: {
+      title: 'Hamlet',
+      city: 'Pune',
+      venue: 'Balgandharva',
+      startsAt: '2026-12-01T19:30:00+05:30',
+      categories: [{ id: 'gold', name: 'Gold', price: 55000, currency: 'INR' }],
+    },
     releasedHolds: [],
     cancelledBookings: [],
   },

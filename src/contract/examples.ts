@@ -65,20 +65,53 @@ const booking = {
   customerId: 'c-42',
   confirmedAt: '2026-11-27T10:02:00.000Z',
 };
-const cancelled = { ...booking, status: 'cancelled', cancelledAt: '2026-11-28T09:00:00.000Z', cancelReason: 'cancelled', refundDue: 100000, refundPercent: 100 };
+const cancelled = {
+  ...booking,
+  status: 'cancelled',
+  cancelledAt: '2026-11-28T09:00:00.000Z',
+  cancelReason: 'cancelled',
+  refundDue: 100000,
+  refundPercent: 100,
+};
 const counts = { available: 2, held: 0, booked: 2, blocked: 0 };
 
 export const EXAMPLES = {
   listShows: {
     query: { city: 'Pune', date: '2026-12-01', limit: '20' },
     response: {
-      shows: [{ id: 'demo', title: 'Hamlet', city: 'Pune', venue: 'Balgandharva', startsAt: '2026-12-01T19:30:00+05:30', status: 'scheduled', version: 3, capacity: 4, available: 2 }],
+      shows: [
+        {
+          id: 'demo',
+          title: 'Hamlet',
+          city: 'Pune',
+          venue: 'Balgandharva',
+          startsAt: '2026-12-01T19:30:00+05:30',
+          status: 'scheduled',
+          version: 3,
+          capacity: 4,
+          available: 2,
+        },
+      ],
     },
   },
-  createShow: { request: createBody, response: { ...showView, version: 1, counts: { ...counts, available: 4, booked: 0 }, seats: [1, 2, 3, 4].map((n) => seat(n, 'available')) } },
+  createShow: {
+    request: createBody,
+    response: {
+      ...showView,
+      version: 1,
+      counts: { ...counts, available: 4, booked: 0 },
+      seats: [1, 2, 3, 4].map((n) => seat(n, 'available')),
+    },
+  },
   getShow: { query: { format: 'full' }, response: showView },
-  changeShow: { request: { title: 'Hamlet (matinee)', startsAt: '2026-12-01T14:00:00+05:30' }, response: { ...showView, title: 'Hamlet (matinee)', startsAt: '2026-12-01T14:00:00+05:30', version: 4 } },
-  cancelShow: { request: { reason: 'the lead actor is ill' }, response: { refunds: [{ ...cancelled, cancelReason: 'show_cancelled' }], releasedHolds: [] } },
+  changeShow: {
+    request: { title: 'Hamlet (matinee)', startsAt: '2026-12-01T14:00:00+05:30' },
+    response: { ...showView, title: 'Hamlet (matinee)', startsAt: '2026-12-01T14:00:00+05:30', version: 4 },
+  },
+  cancelShow: {
+    request: { reason: 'the lead actor is ill' },
+    response: { refunds: [{ ...cancelled, cancelReason: 'show_cancelled' }], releasedHolds: [] },
+  },
   blockSeats: { request: { seats: ['A-4'] }, response: { seats: ['A-4'], status: 'blocked' } },
   unblockSeats: { request: { seats: ['A-4'] }, response: { seats: ['A-4'], status: 'available' } },
   hold: { request: { seats: ['A-1', 'A-2'], customerId: 'c-42' }, response: hold },
@@ -87,7 +120,10 @@ export const EXAMPLES = {
   release: { request: {} },
   getBooking: { response: booking },
   cancelBooking: { request: { refundPercent: 100 }, response: cancelled },
-  cancelBookings: { request: { bookingIds: ['b_P4sW1x'], refundPercent: 50 }, response: { bookings: [{ ...cancelled, refundDue: 50000, refundPercent: 50 }] } },
+  cancelBookings: {
+    request: { bookingIds: ['b_P4sW1x'], refundPercent: 50 },
+    response: { bookings: [{ ...cancelled, refundDue: 50000, refundPercent: 50 }] },
+  },
   listBookings: { query: { status: 'confirmed', limit: '100' }, response: { bookings: [booking] } },
   getReport: {
     response: {

@@ -17,7 +17,11 @@ export interface Components {
  * Converted in input mode: what a sender may send (defaults optional), and objects
  * that are not strict stay open to new fields.
  */
-export function components(named: Record<string, z.ZodType>, base: string, target: 'draft-2020-12' | 'draft-7' = 'draft-2020-12'): Components {
+export function components(
+  named: Record<string, z.ZodType>,
+  base: string,
+  target: 'draft-2020-12' | 'draft-7' = 'draft-2020-12',
+): Components {
   const registry = z.registry<{ id: string }>();
   const names = new Map<z.ZodType, string>();
   for (const [id, schema] of Object.entries(named)) {

@@ -61,7 +61,7 @@ const HEADERS = {
     name: 'Customer-Token',
     in: 'header',
     required: false,
-    description: 'with CUSTOMER_TOKEN_SECRET set: the token for the body\'s customerId',
+    description: "with CUSTOMER_TOKEN_SECRET set: the token for the body's customerId",
     schema: { type: 'string', minLength: 1, maxLength: 256 },
   },
 } as const;
@@ -112,14 +112,22 @@ export function buildOpenApi(): JsonSchema {
     const content = (schema: z.ZodType | undefined, example: unknown, type = 'application/json') =>
       schema ? { content: { [type]: { schema: c.ref(schema), ...(example !== undefined ? { example } : {}) } } } : {};
     const responses: Record<string, JsonSchema> = {
-      [op.success.status]: { description: op.success.description, ...content(op.success.schema, op.example.response, op.success.contentType) },
+      [op.success.status]: {
+        description: op.success.description,
+        ...content(op.success.schema, op.example.response, op.success.contentType),
+      },
     };
     if (op.success.status !== 101)
       for (const [status, codes] of errorsByStatus(op))
         responses[status] = {
           description: codes.join(', '),
           ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
-          content: { 'application/json': { schema: c.ref(ErrorBody), ...(status === 409 && codes.includes('SEAT_UNAVAILABLE') ? { example: ERROR_EXAMPLE } : {}) } },
+          content: {
+            'application/json': {
+              schema: c.ref(ErrorBody),
+              ...(status === 409 && codes.includes('SEAT_UNAVAILABLE') ? { example: ERROR_EXAMPLE } : {}),
+            },
+          },
         };
     const operation: JsonSchema = {
       operationId: op.name,
@@ -127,9 +135,7 @@ export function buildOpenApi(): JsonSchema {
       tags: [op.path.startsWith('/v1/shows') ? 'shows' : 'server'],
       parameters: [...pathParams(op.path), ...queryParams(op.query, op.example.query), ...headerParams(op)],
       security: security(op),
-      ...(op.request
-        ? { requestBody: { required: op.body === 'required', ...content(op.request, op.example.request) } }
-        : {}),
+      ...(op.request ? { requestBody: { required: op.body === 'required', ...content(op.request, op.example.request) } } : {}),
       responses,
     };
     (paths[op.path] ??= {})[op.method.toLowerCase()] = operation;
@@ -156,4 +162,3 @@ export function buildOpenApi(): JsonSchema {
     },
   };
 }
-

@@ -62,4 +62,10 @@ export const OUT_EVENT_SCHEMAS = {
   ShowChanged: { subject: OUT_SUBJECTS.ShowChanged, schema: ShowChangedEvent, summary: 'time, venue, prices or layout changed (paged)' },
 } as const;
 
-export const OutEventSchema = z.discriminatedUnion('type', [BookingConfirmedEvent, BookingCancelledEvent, HoldExpiredEvent, ShowCancelledEvent, ShowChangedEvent]);
+export const OutEventSchema = z.discriminatedUnion('type', [
+  BookingConfirmedEvent,
+  BookingCancelledEvent,
+  HoldExpiredEvent,
+  ShowCancelledEvent,
+  ShowChangedEvent,
+]);

@@ -31,10 +31,16 @@ const LayoutView = z.object({
     z.object({
       id: z.string(),
       name: z.string().optional(),
-      rows: z.array(z.object({ label: z.string(), seats: z.number().int(), category: z.string(), firstNumber: z.number().int().optional() })),
+      rows: z.array(
+        z.object({ label: z.string(), seats: z.number().int(), category: z.string(), firstNumber: z.number().int().optional() }),
+      ),
     }),
   ),
-  unqualifiedSection: z.string().nullable().optional().describe('the section whose seat ids carry no prefix; null: every section is prefixed'),
+  unqualifiedSection: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('the section whose seat ids carry no prefix; null: every section is prefixed'),
 });
 
 const LimitsView = z.object({
@@ -83,7 +89,10 @@ export const CompactSeatMap = z.object({
   labels: z.array(z.string()).describe('seat labels in index order'),
   categoryOf: z.array(nonNegative).describe('per seat: an index into categories'),
   categories: z.array(CategoryView),
-  seats: z.string().regex(/^[ahbx]*$/).describe('one character per seat: a available, h held, b booked, x blocked'),
+  seats: z
+    .string()
+    .regex(/^[ahbx]*$/)
+    .describe('one character per seat: a available, h held, b booked, x blocked'),
   rows: z.array(z.object({ section: z.string(), label: z.string(), start: nonNegative, count: nonNegative })),
 });
 
@@ -159,7 +168,14 @@ export const ShowReport = z.object({
   seats: SeatCounts,
   categories: z.record(z.string(), SeatCounts.extend({ price: nonNegative })),
   sections: z.record(z.string(), SeatCounts),
-  sales: z.object({ bookings: nonNegative, seats: nonNegative, gross: nonNegative, refunded: nonNegative, net: z.number().int(), currency: z.string() }),
+  sales: z.object({
+    bookings: nonNegative,
+    seats: nonNegative,
+    gross: nonNegative,
+    refunded: nonNegative,
+    net: z.number().int(),
+    currency: z.string(),
+  }),
 });
 
 export const SeatHistory = z.object({
@@ -189,7 +205,10 @@ export const ErrorDetail = z.object({
   code: ErrorCodeSchema,
   message: z.string(),
   seats: z.array(z.string()).optional().describe('SEAT_UNAVAILABLE: every seat that was taken'),
-  fields: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe('INVALID_ARGUMENT: each field problem'),
+  fields: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .optional()
+    .describe('INVALID_ARGUMENT: each field problem'),
   retryAfterSeconds: z.number().optional().describe('RATE_LIMITED, UNAVAILABLE: seconds until a retry may succeed'),
   total: z.number().int().optional().describe("PRICE_CHANGED: the hold's locked total"),
   currency: z.string().optional(),

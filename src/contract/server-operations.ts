@@ -24,7 +24,15 @@ const plain = {
 } as const;
 
 export const SERVER_OPERATIONS: readonly Operation[] = [
-  { ...plain, method: 'GET', path: '/healthz', name: 'healthz', summary: 'liveness', success: { status: 200, description: 'alive', schema: HealthStatus }, example: EXAMPLES.healthz },
+  {
+    ...plain,
+    method: 'GET',
+    path: '/healthz',
+    name: 'healthz',
+    summary: 'liveness',
+    success: { status: 200, description: 'alive', schema: HealthStatus },
+    example: EXAMPLES.healthz,
+  },
   {
     ...plain,
     method: 'GET',

@@ -4,7 +4,13 @@ import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { DeltaFrameShape, ErrorFrameShape, SnapshotFrameShape } from '../gateway/ws/protocol.ts';
-import type { BookingCancelledOut, BookingConfirmedOut, HoldExpiredOut, ShowCancelledOut, ShowChangedOut } from '../projections/out-events.ts';
+import type {
+  BookingCancelledOut,
+  BookingConfirmedOut,
+  HoldExpiredOut,
+  ShowCancelledOut,
+  ShowChangedOut,
+} from '../projections/out-events.ts';
 import type { BookingGranted, BookingPage, CompactSeatMap, HoldGranted } from '../service/seat-service.ts';
 import type * as E from './out-event-schemas.ts';
 import type * as R from './responses.ts';

@@ -30,7 +30,10 @@ export const SnapshotFrame = z.object({
   rows: z.array(LayoutRow).optional().describe('absent when the client said it has layoutVersion cached'),
   labels: z.array(z.string()).optional().describe('only when the rows cannot express the labels'),
   categoryOf: z.array(version).optional(),
-  seats: z.string().regex(/^[ahbx]*$/).describe('one character per seat in index order: a available, h held, b booked, x blocked'),
+  seats: z
+    .string()
+    .regex(/^[ahbx]*$/)
+    .describe('one character per seat in index order: a available, h held, b booked, x blocked'),
 });
 
 export const DeltaFrame = z.object({
@@ -43,7 +46,9 @@ export const DeltaFrame = z.object({
   ts: z.number().describe("the server's send time, ms since the epoch"),
 });
 
-export const SubscribedFrame = z.object({ type: z.literal('subscribed'), showId: z.string(), version }).describe('a resume finished: every missed delta was sent before it');
+export const SubscribedFrame = z
+  .object({ type: z.literal('subscribed'), showId: z.string(), version })
+  .describe('a resume finished: every missed delta was sent before it');
 
 const result = { type: z.literal('result'), requestId: z.string() };
 export const ResultFrame = z.union([

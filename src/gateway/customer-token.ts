@@ -32,8 +32,7 @@ export class CustomerTokens {
 
   /** Throws UNAUTHENTICATED unless `token` is a valid, unexpired token for `customerId`. */
   check(customerId: string, token: string | undefined, nowMs: number): void {
-    if (token === undefined || token === '')
-      throw new SeatError(ErrorCode.UNAUTHENTICATED, 'a customerId needs its customer token');
+    if (token === undefined || token === '') throw new SeatError(ErrorCode.UNAUTHENTICATED, 'a customerId needs its customer token');
     const m = TOKEN_RE.exec(token);
     if (!m || !this.matches(customerId, m[1] as string, m[2] as string))
       throw new SeatError(ErrorCode.UNAUTHENTICATED, 'the customer token does not match this customerId');

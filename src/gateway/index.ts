@@ -24,7 +24,9 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 export interface GatewayOptions {
   service: SeatService;
   /** Edge limits left out take the product defaults (limits are on unless switched off). */
-  config: Pick<Config, 'port' | 'host' | 'grpcPort' | 'maxBodyBytes'> & Partial<EdgeConfig> & Partial<Pick<Config, 'trustedProxies' | 'customerTokenSecret'>>;
+  config: Pick<Config, 'port' | 'host' | 'grpcPort' | 'maxBodyBytes'> &
+    Partial<EdgeConfig> &
+    Partial<Pick<Config, 'trustedProxies' | 'customerTokenSecret'>>;
   /** Where rate-limit counters live: memory (default, this process) or Redis (shared by a cluster's gateways). */
   limiterStore?: LimiterStore;
   adminToken: string;
@@ -56,7 +58,10 @@ export interface Gateway {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const log = opts.logger.child({ subsystem: 'gateway' });
   // One identity for the three doors: the same caller whichever protocol a client uses.
-  const identity = new EdgeIdentity({ trustedProxies: opts.config.trustedProxies ?? [], customerTokenSecret: opts.config.customerTokenSecret });
+  const identity = new EdgeIdentity({
+    trustedProxies: opts.config.trustedProxies ?? [],
+    customerTokenSecret: opts.config.customerTokenSecret,
+  });
   const edge = edgeConfigOf(opts.config);
   const limiter = createEdgeLimiter(rateSettingsOf(edge), opts.limiterStore ?? { kind: 'memory' }, opts.logger);
   const http = createHttpHandler({

@@ -71,7 +71,8 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
   const log = logger.child({ subsystem: 'nats' });
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') log.warn({ status: s.type, data: String(s.data) }, 'nats connection status');
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
+        log.warn({ status: s.type, data: String(s.data) }, 'nats connection status');
     }
   })();
   return nc;
@@ -110,9 +111,15 @@ export async function openDurableStorage(
       subjectPrefix: overrides.eventSubjectPrefix,
     });
     const bus = new NatsBus(nc, { logger, ...(overrides.busSubjectPrefix ? { subjectPrefix: overrides.busSubjectPrefix } : {}) });
-    const outSink = await openOutStream(nc, { stream: outStreamName(overrides.outStream, overrides.stream), subjectPrefix: overrides.busSubjectPrefix, logger, ...(overrides.outStreamMaxBytes !== undefined ? { maxBytes: overrides.outStreamMaxBytes } : {}) });
+    const outSink = await openOutStream(nc, {
+      stream: outStreamName(overrides.outStream, overrides.stream),
+      subjectPrefix: overrides.busSubjectPrefix,
+      logger,
+      ...(overrides.outStreamMaxBytes !== undefined ? { maxBytes: overrides.outStreamMaxBytes } : {}),
+    });
     const snapshots = new PostgresSnapshotStore(pool, {
-      afterReplace: overrides.purgeBelowSnapshots === false ? undefined : (showId, replacedSeq) => purgeBelow(events, showId, replacedSeq, log),
+      afterReplace:
+        overrides.purgeBelowSnapshots === false ? undefined : (showId, replacedSeq) => purgeBelow(events, showId, replacedSeq, log),
     });
     const catalog = new PostgresCatalog(pool);
     const bookings = new PostgresBookingStore(pool, {

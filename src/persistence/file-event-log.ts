@@ -273,7 +273,13 @@ export class FileEventLog implements EventLog {
     for (const a of group) {
       const start = offset;
       for (let p = 0; p < a.parts; p++) {
-        const meta: BatchMeta = { showId: a.showId, seq: a.seq, batchId: a.batchId, firstVersion: a.firstVersion, group: [at, count, records.length] };
+        const meta: BatchMeta = {
+          showId: a.showId,
+          seq: a.seq,
+          batchId: a.batchId,
+          firstVersion: a.firstVersion,
+          group: [at, count, records.length],
+        };
         if (a.parts > 1) meta.part = [p, a.parts];
         const record = encodeRecord(meta, a.payload.subarray(p * size, (p + 1) * size));
         records.push(record);
@@ -341,7 +347,10 @@ export class FileEventLog implements EventLog {
       this.opts.logger.error({ err: cause, file: this.active.path }, 'event log write failed; rolled back');
     } catch (truncateErr) {
       this.failed = new SeatError(ErrorCode.UNAVAILABLE, 'event log unusable after a failed write', {}, { cause: truncateErr });
-      this.opts.logger.fatal({ err: truncateErr, file: this.active.path }, 'event log could not roll back a failed write; appends refused until restart');
+      this.opts.logger.fatal(
+        { err: truncateErr, file: this.active.path },
+        'event log could not roll back a failed write; appends refused until restart',
+      );
     }
   }
 
@@ -358,7 +367,10 @@ export class FileEventLog implements EventLog {
     const idx = this.shows.get(showId);
     if (!idx) return;
     if (afterSeq < idx.floor)
-      throw new SeatError(ErrorCode.INTERNAL, `entries of ${showId} up to seq ${idx.floor} were compacted into its snapshot; read after the snapshot's seq`);
+      throw new SeatError(
+        ErrorCode.INTERNAL,
+        `entries of ${showId} up to seq ${idx.floor} were compacted into its snapshot; read after the snapshot's seq`,
+      );
     // Compaction replaces these arrays instead of changing them, so [i, n) stays valid while we read.
     const { segs, seqs, offsets, lengths } = idx;
     const n = seqs.length;
@@ -457,7 +469,8 @@ export class FileEventLog implements EventLog {
     // From here on nothing awaits until the index and the segment map agree again.
     for (const n of this.pins.keys()) keepFrom = Math.min(keepFrom, n);
     const current = [...this.segments.keys()].sort((a, b) => a - b);
-    while (keepFrom > current[0] && !this.segments.get(keepFrom)?.checkpointed) keepFrom = current.filter((n) => n < keepFrom).at(-1) as number;
+    while (keepFrom > current[0] && !this.segments.get(keepFrom)?.checkpointed)
+      keepFrom = current.filter((n) => n < keepFrom).at(-1) as number;
     const doomed = current.filter((n) => n < keepFrom).map((n) => this.segments.get(n) as Segment);
     if (doomed.length === 0) return;
     let batches = 0;

@@ -64,7 +64,8 @@ export async function openSegments(
       const size = (await seg.fh.stat()).size;
       const head = Buffer.alloc(Math.min(size, LOG_MAGIC.length));
       if (head.length) await seg.fh.read(head, 0, head.length, 0);
-      if (!LOG_MAGIC.subarray(0, head.length).equals(head)) throw new EventLogCorruptError(`${seg.path} is not an event log segment`, seg.name, 0);
+      if (!LOG_MAGIC.subarray(0, head.length).equals(head))
+        throw new EventLogCorruptError(`${seg.path} is not an event log segment`, seg.name, 0);
       if (size < LOG_MAGIC.length) {
         // Cut short while its magic was being written: nothing in it was ever acknowledged.
         if (!isLast) throw new EventLogCorruptError(`${seg.path} is cut short before later segments`, seg.name, 0);
@@ -153,5 +154,8 @@ async function cutAt(dir: string, seg: Segment, size: number, laterSegments: num
   await seg.fh.truncate(seg.end);
   await seg.fh.datasync();
   await fsyncDir(dir);
-  logger.warn({ file: seg.path, at: seg.end, cutBytes: size - seg.end, savedTo, laterSegments: laterSegments.length }, 'event log cut at the damage, as permitted');
+  logger.warn(
+    { file: seg.path, at: seg.end, cutBytes: size - seg.end, savedTo, laterSegments: laterSegments.length },
+    'event log cut at the damage, as permitted',
+  );
 }

@@ -1,12 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import {
-  announcedBodyLength,
-  isCheckpoint,
-  LOG_MAGIC,
-  RECORD_HEADER_BYTES,
-  verifyRecord,
-  type BatchMeta,
-} from './file-log-record.ts';
+import { announcedBodyLength, isCheckpoint, LOG_MAGIC, RECORD_HEADER_BYTES, verifyRecord, type BatchMeta } from './file-log-record.ts';
 
 /** Bytes read per step while scanning; a longer record gets a buffer of its own. */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -86,7 +79,8 @@ export async function scanSegment(fh: FileHandle, size: number, seqBefore: numbe
   const endGroup = (end: number): void => {
     for (const b of groupBatches) handlers.onBatch(b);
     batches += groupBatches.length;
-    if (checkpoint) handlers.onCheckpoint(checkpoint.seq, JSON.parse(Buffer.concat(checkpoint.payload).toString('utf8')) as Array<[string, number]>);
+    if (checkpoint)
+      handlers.onCheckpoint(checkpoint.seq, JSON.parse(Buffer.concat(checkpoint.payload).toString('utf8')) as Array<[string, number]>);
     lastSeq = groupSeq;
     goodEnd = end;
     groupStart = -1;
@@ -105,7 +99,8 @@ export async function scanSegment(fh: FileHandle, size: number, seqBefore: numbe
     if (!checked) break;
     const { meta, payload } = checked;
     const group = meta.group ?? [pos, 1, 0];
-    if (groupStart < 0 ? group[0] !== pos || group[2] !== 0 : group[0] !== groupStart || group[2] !== groupNext || group[1] !== groupCount) break;
+    if (groupStart < 0 ? group[0] !== pos || group[2] !== 0 : group[0] !== groupStart || group[2] !== groupNext || group[1] !== groupCount)
+      break;
     if (isCheckpoint(meta)) {
       if (partial || (checkpoint && checkpoint.seq !== meta.checkpoint) || meta.checkpoint < groupSeq) break;
       checkpoint ??= { seq: meta.checkpoint, payload: [] };

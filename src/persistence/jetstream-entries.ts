@@ -229,7 +229,15 @@ export class EntryAssembler {
     if (!part) return { seq, showId, batchId: stored.batchId, firstVersion: stored.firstVersion, events: stored.events };
     let group: PendingGroup;
     if (part.index === 0) {
-      group = { batchId: stored.batchId, firstVersion: stored.firstVersion, count: part.count, next: 0, lastSeq: seq, chunks: [], events: 0 };
+      group = {
+        batchId: stored.batchId,
+        firstVersion: stored.firstVersion,
+        count: part.count,
+        next: 0,
+        lastSeq: seq,
+        chunks: [],
+        events: 0,
+      };
     } else {
       const follows =
         held !== undefined &&

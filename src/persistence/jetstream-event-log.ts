@@ -19,7 +19,18 @@ import {
 import { ErrorCode, SeatError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
-import { EntryAssembler, PART_HEADER, PART_HEADER_ALLOWANCE_BYTES, PART_HEAD_HEADER, decodeBatch, encodeSmallBatch, formatPart, partOf, planPartsOffLoop, type StoredBatch } from './jetstream-entries.ts';
+import {
+  EntryAssembler,
+  PART_HEADER,
+  PART_HEADER_ALLOWANCE_BYTES,
+  PART_HEAD_HEADER,
+  decodeBatch,
+  encodeSmallBatch,
+  formatPart,
+  partOf,
+  planPartsOffLoop,
+  type StoredBatch,
+} from './jetstream-entries.ts';
 import { PubAckError, PubAckMux } from './jetstream-pub-ack.ts';
 import type { AppendBatch, LogEntry } from '../core/ports.ts';
 import type { FollowableLog } from '../core/followable-log.ts';
@@ -107,7 +118,10 @@ function apiErrorCode(err: unknown): number | undefined {
 /** "2.9.10" < "2.9.15": the first three numeric parts, compared in order. */
 export function versionBelow(version: string | undefined, min: [number, number, number]): boolean {
   if (!version) return true;
-  const parts = version.split(/[.-]/).slice(0, 3).map((p) => Number.parseInt(p, 10) || 0);
+  const parts = version
+    .split(/[.-]/)
+    .slice(0, 3)
+    .map((p) => Number.parseInt(p, 10) || 0);
   for (let i = 0; i < 3; i++) if ((parts[i] ?? 0) !== min[i]) return (parts[i] ?? 0) < min[i];
   return false;
 }
@@ -270,7 +284,10 @@ export class JetStreamEventLog implements FollowableLog {
       last = await this.publish(showId, parts[i], `${batch.batchId}:${i}/${parts.length}`, last, h);
       if (i === 0) head = last;
     }
-    this.logger.debug({ showId, batchId: batch.batchId, parts: parts.length, events: batch.events.length, seq: last }, 'batch appended in parts');
+    this.logger.debug(
+      { showId, batchId: batch.batchId, parts: parts.length, events: batch.events.length, seq: last },
+      'batch appended in parts',
+    );
     return last;
   }
 
@@ -367,7 +384,8 @@ export class JetStreamEventLog implements FollowableLog {
       if (entry) yield entry;
     }
     const unfinished = assembler.unfinished(showId);
-    if (unfinished) yield { seq: unfinished.lastSeq, showId, batchId: unfinished.batchId, firstVersion: unfinished.firstVersion, events: [] };
+    if (unfinished)
+      yield { seq: unfinished.lastSeq, showId, batchId: unfinished.batchId, firstVersion: unfinished.firstVersion, events: [] };
     return null;
   }
 
@@ -376,7 +394,12 @@ export class JetStreamEventLog implements FollowableLog {
       await this.jsm.streams.getMessage(this.stream, { seq });
     } catch (err) {
       if (apiErrorCode(err) === JS_NO_MESSAGE_FOUND)
-        throw new SeatError(ErrorCode.UNAVAILABLE, `log of ${showId} was compacted past seq ${seq}; start from a newer snapshot`, {}, { cause: err });
+        throw new SeatError(
+          ErrorCode.UNAVAILABLE,
+          `log of ${showId} was compacted past seq ${seq}; start from a newer snapshot`,
+          {},
+          { cause: err },
+        );
       throw new SeatError(ErrorCode.UNAVAILABLE, 'event log unavailable', {}, { cause: err });
     }
   }

@@ -85,7 +85,11 @@ export class PubAckMux {
   }
 
   /** Publishes `data` to `subject`, expecting the stream's name (and, when given, the subject's last sequence), deduplicated by `msgID`. */
-  publish(subject: string, data: Uint8Array, opts: { msgID: string; stream: string; lastSubjectSequence?: number; timeoutMs: number; headers?: MsgHdrs }): Promise<PubAck> {
+  publish(
+    subject: string,
+    data: Uint8Array,
+    opts: { msgID: string; stream: string; lastSubjectSequence?: number; timeoutMs: number; headers?: MsgHdrs },
+  ): Promise<PubAck> {
     if (this.closed) return Promise.reject(new PubAckError('connection closed'));
     const token = (this.next++).toString(36);
     const h = opts.headers ?? natsHeaders();

@@ -17,7 +17,9 @@ const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** The message if it has a seat delta's shape (versions and a list of changes). */
 function asResync(message: unknown): { changes: unknown[] } | null {
   const m = message as { changes?: unknown; version?: unknown; fromVersion?: unknown } | null;
-  return m && Array.isArray(m.changes) && typeof m.version === 'number' && typeof m.fromVersion === 'number' ? (m as { changes: unknown[] }) : null;
+  return m && Array.isArray(m.changes) && typeof m.version === 'number' && typeof m.fromVersion === 'number'
+    ? (m as { changes: unknown[] })
+    : null;
 }
 
 /**
@@ -59,7 +61,10 @@ export class NatsBus implements Bus {
         }
         // A seat delta too big for one message (a stadium-wide change): watchers get its
         // versions and a resync flag, and fetch a snapshot instead of the changes.
-        this.logger.warn({ subject, bytes: data.length, limit, changes: resync.changes.length }, 'seat delta over max_payload sent as a resync');
+        this.logger.warn(
+          { subject, bytes: data.length, limit, changes: resync.changes.length },
+          'seat delta over max_payload sent as a resync',
+        );
         data = this.codec.encode({ ...resync, changes: [], resync: true });
       }
       this.nc.publish(this.prefix + subject, data);

@@ -31,7 +31,6 @@ export function bookingOfConfirm(e: ConfirmedEvent): BookingRecord {
   };
 }
 
-
 /** `bookingView` reads nothing of the state but the show id; this is it without a state. */
 export function bookingViewOf(showId: string, b: BookingRecord): BookingView {
   return bookingView({ def: { id: showId } } as ShowState, b);
@@ -136,9 +135,13 @@ export class BookingSync implements BookingRowGuard {
   owed(showId: string, bookingId: string): SeatError | null {
     for (const d of this.debts)
       if (d.showId === showId && d.bookingIds.has(bookingId))
-        return new SeatError(ErrorCode.UNAVAILABLE, 'the booking is recorded but its row is not written yet; retry with the same idempotency key', {
-          retryAfterSeconds: BOOKING_ROWS_RETRY_AFTER_SECONDS,
-        });
+        return new SeatError(
+          ErrorCode.UNAVAILABLE,
+          'the booking is recorded but its row is not written yet; retry with the same idempotency key',
+          {
+            retryAfterSeconds: BOOKING_ROWS_RETRY_AFTER_SECONDS,
+          },
+        );
     return null;
   }
 
@@ -165,7 +168,10 @@ export class BookingSync implements BookingRowGuard {
     const failure = rowWriteFailure(err);
     if (failure.code === ErrorCode.UNAVAILABLE) this.outage = true;
     this.debts.add({ showId, bookingIds, views });
-    this.logger.warn({ showId, bookings: bookingIds.size, code: failure.code, err }, 'booking rows not written; retrying in the background');
+    this.logger.warn(
+      { showId, bookings: bookingIds.size, code: failure.code, err },
+      'booking rows not written; retrying in the background',
+    );
     this.scheduleRetry();
   }
 

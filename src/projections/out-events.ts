@@ -140,7 +140,10 @@ export function pageLists<A, B>(first: A[], second: B[], budgetBytes: number): A
 
 /** Room for the lists: the limit minus the event with empty lists and the largest page fields. */
 function listBudget(emptyEvent: object, maxMessageBytes: number): number {
-  const envelope = Buffer.byteLength(JSON.stringify({ ...emptyEvent, page: Number.MAX_SAFE_INTEGER, pages: Number.MAX_SAFE_INTEGER }), 'utf8');
+  const envelope = Buffer.byteLength(
+    JSON.stringify({ ...emptyEvent, page: Number.MAX_SAFE_INTEGER, pages: Number.MAX_SAFE_INTEGER }),
+    'utf8',
+  );
   return Math.max(1, maxMessageBytes - envelope - PAGE_SLACK_BYTES);
 }
 
@@ -192,7 +195,10 @@ export function* messagesOf(plan: OutPlan, maxMessageBytes: number): Generator<S
     });
     switch (e.type) {
       case 'BookingConfirmed':
-        yield { subject: OUT_SUBJECTS.BookingConfirmed, event: { ...base('BookingConfirmed', e.at), booking: bookingViewOf(showId, bookingOfConfirm(e)) } };
+        yield {
+          subject: OUT_SUBJECTS.BookingConfirmed,
+          event: { ...base('BookingConfirmed', e.at), booking: bookingViewOf(showId, bookingOfConfirm(e)) },
+        };
         break;
       case 'BookingCancelled': {
         const record = plan.cancelled[i];
@@ -206,7 +212,11 @@ export function* messagesOf(plan: OutPlan, maxMessageBytes: number): Generator<S
         // Labels from the seat map after the batch: right unless the same batch also changed the layout.
         yield {
           subject: OUT_SUBJECTS.HoldExpired,
-          event: { ...base('HoldExpired', plan.committedAt), holdId: e.holdId, seats: e.seats.map((s) => seatLabelAt(plan.seatMap, s) ?? String(s)) },
+          event: {
+            ...base('HoldExpired', plan.committedAt),
+            holdId: e.holdId,
+            seats: e.seats.map((s) => seatLabelAt(plan.seatMap, s) ?? String(s)),
+          },
         };
         break;
       case 'HoldReleased':
@@ -238,11 +248,23 @@ export function* messagesOf(plan: OutPlan, maxMessageBytes: number): Generator<S
         const { title, city, venue, startsAt, categories } = e.def;
         const head = { ...base('ShowChanged', e.at), show: { title, city, venue, startsAt, categories } };
         const pages: Array<[BookingView[], string[]]> = [];
-        yield* paginate(cancelledBookings, releasedHolds, listBudget({ ...head, releasedHolds: [], cancelledBookings: [] }, maxMessageBytes), pages);
+        yield* paginate(
+          cancelledBookings,
+          releasedHolds,
+          listBudget({ ...head, releasedHolds: [], cancelledBookings: [] }, maxMessageBytes),
+          pages,
+        );
         for (const [p, [bookings, holds]] of pages.entries()) {
           yield {
             subject: OUT_SUBJECTS.ShowChanged,
-            event: { ...head, eventId: pageId(head.eventId, p + 1, pages.length), releasedHolds: holds, cancelledBookings: bookings, page: p + 1, pages: pages.length },
+            event: {
+              ...head,
+              eventId: pageId(head.eventId, p + 1, pages.length),
+              releasedHolds: holds,
+              cancelledBookings: bookings,
+              page: p + 1,
+              pages: pages.length,
+            },
           };
         }
         releasedHolds = [];

@@ -40,12 +40,24 @@ getOrCreate(
 
 export const outEventsDelivered = getOrCreate(
   'seats_out_events_delivered_total',
-  () => new Counter({ name: 'seats_out_events_delivered_total', help: 'Out-events accepted by their sink (a repeat counts again)', labelNames: ['sink'] as const, registers: [registry] }),
+  () =>
+    new Counter({
+      name: 'seats_out_events_delivered_total',
+      help: 'Out-events accepted by their sink (a repeat counts again)',
+      labelNames: ['sink'] as const,
+      registers: [registry],
+    }),
 ) as Counter<'sink'>;
 
 export const outEventsFailures = getOrCreate(
   'seats_out_events_failures_total',
-  () => new Counter({ name: 'seats_out_events_failures_total', help: 'Out-event deliveries that failed and will be retried', labelNames: ['sink'] as const, registers: [registry] }),
+  () =>
+    new Counter({
+      name: 'seats_out_events_failures_total',
+      help: 'Out-event deliveries that failed and will be retried',
+      labelNames: ['sink'] as const,
+      registers: [registry],
+    }),
 ) as Counter<'sink'>;
 
 export const outEventsRepairs = getOrCreate(

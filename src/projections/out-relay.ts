@@ -23,7 +23,13 @@ const MAX_TRACKED_SHOWS = 100_000;
 /** With the test hook: batches held back before the process kills itself. */
 const TEST_HELD_BATCHES_BEFORE_KILL = 8;
 
-const OUT_EVENT_TYPES: ReadonlySet<ShowEvent['type']> = new Set(['BookingConfirmed', 'BookingCancelled', 'HoldExpired', 'ShowCancelled', 'ShowChanged']);
+const OUT_EVENT_TYPES: ReadonlySet<ShowEvent['type']> = new Set([
+  'BookingConfirmed',
+  'BookingCancelled',
+  'HoldExpired',
+  'ShowCancelled',
+  'ShowChanged',
+]);
 
 interface JobProgress {
   /** Every message built (the steps are done). */
@@ -149,7 +155,16 @@ export class OutRelay {
     const open = last?.kind === 'repair' && last.bound === Infinity ? last : null;
     if (this.jobCount >= (this.opts.maxQueuedBatches ?? this.sink.queueMaxBatches ?? DEFAULT_OUT_QUEUE_MAX_BATCHES)) {
       // Full: an open repair at the end of the show's queue already reads this batch from the log.
-      if (!open) this.push(showId, q, { kind: 'repair', firstVersion: before + 1, afterVersion: before, bound: Infinity, steps: null, exhausted: false, pending: 0 });
+      if (!open)
+        this.push(showId, q, {
+          kind: 'repair',
+          firstVersion: before + 1,
+          afterVersion: before,
+          bound: Infinity,
+          steps: null,
+          exhausted: false,
+          pending: 0,
+        });
       return;
     }
     if (open) open.bound = batch.firstVersion - 1;
@@ -160,7 +175,13 @@ export class OutRelay {
       this.logger.error({ err, showId }, 'could not build out-events');
       return;
     }
-    this.push(showId, q, { kind: 'batch', firstVersion: batch.firstVersion, steps: messagesOf(plan, this.sink.maxMessageBytes), exhausted: false, pending: 0 });
+    this.push(showId, q, {
+      kind: 'batch',
+      firstVersion: batch.firstVersion,
+      steps: messagesOf(plan, this.sink.maxMessageBytes),
+      exhausted: false,
+      pending: 0,
+    });
     this.testHook();
   };
 
@@ -176,7 +197,15 @@ export class OutRelay {
     const last = q.jobs.at(-1);
     if (last?.kind === 'repair' && last.bound === Infinity) return;
     const after = this.covered.get(showId) ?? 0;
-    this.push(showId, q, { kind: 'repair', firstVersion: after + 1, afterVersion: after, bound: Infinity, steps: null, exhausted: false, pending: 0 });
+    this.push(showId, q, {
+      kind: 'repair',
+      firstVersion: after + 1,
+      afterVersion: after,
+      bound: Infinity,
+      steps: null,
+      exhausted: false,
+      pending: 0,
+    });
   }
 
   /**
@@ -269,11 +298,14 @@ export class OutRelay {
       if (entry.firstVersion > job.bound) break;
       const last = entry.firstVersion + entry.events.length - 1;
       if (last <= job.afterVersion || !entry.events.some((e) => OUT_EVENT_TYPES.has(e.type))) continue;
-      plans.push(planOf({ showId, seq: entry.seq, firstVersion: entry.firstVersion, events: entry.events, state: state as ShowState }, now));
+      plans.push(
+        planOf({ showId, seq: entry.seq, firstVersion: entry.firstVersion, events: entry.events, state: state as ShowState }, now),
+      );
       highest = Math.max(highest, last);
     }
     this.cover(showId, highest);
-    if (plans.length) this.logger.info({ showId, afterVersion: job.afterVersion, batches: plans.length }, 'out-events of the log tail re-delivered');
+    if (plans.length)
+      this.logger.info({ showId, afterVersion: job.afterVersion, batches: plans.length }, 'out-events of the log tail re-delivered');
     const limit = this.sink.maxMessageBytes;
     job.steps = (function* () {
       for (const plan of plans) yield* messagesOf(plan, limit);
@@ -392,7 +424,10 @@ export class OutRelay {
 
   /** Exponential backoff with full jitter in its upper half. */
   private backoff(attempt: number): number {
-    const cap = Math.min(this.opts.retryMaxMs ?? OUT_RETRY_MAX_MS, (this.opts.retryBaseMs ?? OUT_RETRY_BASE_MS) * 2 ** Math.min(attempt, 20));
+    const cap = Math.min(
+      this.opts.retryMaxMs ?? OUT_RETRY_MAX_MS,
+      (this.opts.retryBaseMs ?? OUT_RETRY_BASE_MS) * 2 ** Math.min(attempt, 20),
+    );
     return cap / 2 + Math.random() * (cap / 2);
   }
 
@@ -431,7 +466,6 @@ export class OutRelay {
     this.deferredSnapshots.delete(showId);
     deferred.store.save(deferred.snapshot).catch((err: unknown) => this.logger.warn({ err, showId }, 'snapshot failed'));
   }
-
 
   // -- test hook: die between the commit and the delivery ---------------------------------
 

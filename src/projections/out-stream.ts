@@ -134,7 +134,11 @@ export async function openOutStream(nc: NatsConnection, opts: OutStreamOptions):
     concurrency: OUT_PUBLISH_CONCURRENCY,
     inFlightPerShow: OUT_PUBLISH_PER_SHOW,
     send: async (m: OutMessage) => {
-      await acks.publish(prefix + m.subject, codec.encode(m.event), { msgID: m.event.eventId, stream: opts.stream, timeoutMs: OUT_PUBLISH_TIMEOUT_MS });
+      await acks.publish(prefix + m.subject, codec.encode(m.event), {
+        msgID: m.event.eventId,
+        stream: opts.stream,
+        timeoutMs: OUT_PUBLISH_TIMEOUT_MS,
+      });
     },
   };
 }

@@ -72,14 +72,17 @@ export class LocalSeatService implements SeatService {
     this.views = new ViewCache((showId, fn) => host.read(showId, fn), viewCache);
   }
 
-  private async run<T extends ShowCommandType>(showId: string, cmd: Extract<ShowCommand, { type: T }>, ctx?: CallContext): Promise<ReplyFor<T>> {
+  private async run<T extends ShowCommandType>(
+    showId: string,
+    cmd: Extract<ShowCommand, { type: T }>,
+    ctx?: CallContext,
+  ): Promise<ReplyFor<T>> {
     const reply: CommandReply = await this.host.execute(showId, cmd, ctx?.deadline !== undefined ? { deadline: ctx.deadline } : {});
     return reply as ReplyFor<T>;
   }
 
   private checkToken(showId: string, holdId: string, token: string): void {
-    if (!this.tokens.verify(showId, holdId, token))
-      throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
+    if (!this.tokens.verify(showId, holdId, token)) throw new SeatError(ErrorCode.FORBIDDEN, 'the hold token does not match this hold');
   }
 
   async createShow(input: CreateShowInput, ctx?: CallContext) {
@@ -130,25 +133,39 @@ export class LocalSeatService implements SeatService {
 
   async extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext) {
     this.checkToken(showId, holdId, holdToken);
-    const r = await this.run(showId, {
-      type: 'extendHold',
-      holdId,
-      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-      ...idem(ctx, `extend:${holdId}`),
-    }, ctx);
+    const r = await this.run(
+      showId,
+      {
+        type: 'extendHold',
+        holdId,
+        ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+        ...idem(ctx, `extend:${holdId}`),
+      },
+      ctx,
+    );
     return { holdId: r.holdId, expiresAt: r.expiresAt };
   }
 
-  async confirm(showId: string, holdId: string, holdToken: string, { paymentRef, expectedTotal }: ConfirmOptions, ctx?: CallContext): Promise<BookingGranted> {
+  async confirm(
+    showId: string,
+    holdId: string,
+    holdToken: string,
+    { paymentRef, expectedTotal }: ConfirmOptions,
+    ctx?: CallContext,
+  ): Promise<BookingGranted> {
     this.checkToken(showId, holdId, holdToken);
-    const r = await this.run(showId, {
-      type: 'confirm',
-      holdId,
-      bookingId: newId('b'),
-      ...(paymentRef !== undefined ? { paymentRef } : {}),
-      ...(expectedTotal !== undefined ? { expectedTotal } : {}),
-      ...idem(ctx, `confirm:${holdId}`),
-    }, ctx);
+    const r = await this.run(
+      showId,
+      {
+        type: 'confirm',
+        holdId,
+        bookingId: newId('b'),
+        ...(paymentRef !== undefined ? { paymentRef } : {}),
+        ...(expectedTotal !== undefined ? { expectedTotal } : {}),
+        ...idem(ctx, `confirm:${holdId}`),
+      },
+      ctx,
+    );
     return { ...r.booking, bookingToken: this.tokens.issueBooking(showId, r.booking.bookingId) };
   }
 
@@ -178,7 +195,11 @@ export class LocalSeatService implements SeatService {
   async cancelOwnBooking(showId: string, bookingId: string, bookingToken: string, ctx?: CallContext) {
     this.checkBookingToken(showId, bookingId, bookingToken);
     try {
-      const r = await this.run(showId, { type: 'cancelBookings', bookingIds: [bookingId], byCustomer: true, ...idem(ctx, `cancel-own:${bookingId}`) }, ctx);
+      const r = await this.run(
+        showId,
+        { type: 'cancelBookings', bookingIds: [bookingId], byCustomer: true, ...idem(ctx, `cancel-own:${bookingId}`) },
+        ctx,
+      );
       return r.bookings[0] as BookingView;
     } catch (err) {
       // Cancelled long ago and forgotten by the show: it is cancelled, which is what was asked.

@@ -10,7 +10,11 @@ import type { EventLog, SnapshotStore } from '../core/ports.ts';
  * previous snapshot): when it no longer starts at the show's creation, the scan starts from
  * the newest snapshot instead and the history says so (`complete: false`, `since`).
  */
-export async function readSeatHistory(sources: { log: EventLog; snapshots: SnapshotStore }, showId: string, seatId: string): Promise<SeatHistory> {
+export async function readSeatHistory(
+  sources: { log: EventLog; snapshots: SnapshotStore },
+  showId: string,
+  seatId: string,
+): Promise<SeatHistory> {
   let scan: SeatHistoryScan | null = null;
   try {
     for await (const entry of sources.log.read(showId, 0)) {
@@ -30,7 +34,11 @@ export async function readSeatHistory(sources: { log: EventLog; snapshots: Snaps
 }
 
 /** The scan from the newest snapshot and the log after it: what retention left. */
-async function fromSnapshot(sources: { log: EventLog; snapshots: SnapshotStore }, showId: string, seatId: string): Promise<SeatHistoryScan> {
+async function fromSnapshot(
+  sources: { log: EventLog; snapshots: SnapshotStore },
+  showId: string,
+  seatId: string,
+): Promise<SeatHistoryScan> {
   const snapshot = await sources.snapshots.load(showId);
   if (!snapshot) throw new SeatError(ErrorCode.SHOW_NOT_FOUND, 'no such show');
   const scan = new SeatHistoryScan(seatId, deserializeState(snapshot.state as SerializedState));

@@ -4,7 +4,16 @@ import type { SeatHistory } from '../actors/seat-history.ts';
 import type { BookingView, ShowChanges } from '../actors/types.ts';
 import type { ShowSummary, ShowView } from '../actors/views.ts';
 import type { CatalogFilter } from '../core/ports.ts';
-import type { HoldRequest, ConfirmOptions, HoldGranted, BookingGranted, BookingListRequest, BookingPage, CreateShowInput, CompactSeatMap } from '../core/seat-api.ts';
+import type {
+  HoldRequest,
+  ConfirmOptions,
+  HoldGranted,
+  BookingGranted,
+  BookingListRequest,
+  BookingPage,
+  CreateShowInput,
+  CompactSeatMap,
+} from '../core/seat-api.ts';
 import type { SerializedView, ViewForm } from './view-cache.ts';
 
 /** Per-request context every front door passes along. */
@@ -30,7 +39,16 @@ export interface CallContext {
   idempotencyKeepSeconds?: number;
 }
 
-export type { HoldRequest, ConfirmOptions, HoldGranted, BookingGranted, BookingListRequest, BookingPage, CreateShowInput, CompactSeatMap } from '../core/seat-api.ts';
+export type {
+  HoldRequest,
+  ConfirmOptions,
+  HoldGranted,
+  BookingGranted,
+  BookingListRequest,
+  BookingPage,
+  CreateShowInput,
+  CompactSeatMap,
+} from '../core/seat-api.ts';
 export { DEFAULT_BOOKING_PAGE, MAX_BOOKING_PAGE } from '../core/seat-api.ts';
 
 /**
@@ -55,14 +73,25 @@ export interface SeatService {
   unblockSeats(showId: string, seats: string[], ctx?: CallContext): Promise<void>;
 
   hold(showId: string, req: HoldRequest, ctx?: CallContext): Promise<HoldGranted>;
-  extendHold(showId: string, holdId: string, holdToken: string, ttlSeconds: number | undefined, ctx?: CallContext): Promise<{ holdId: string; expiresAt: string }>;
+  extendHold(
+    showId: string,
+    holdId: string,
+    holdToken: string,
+    ttlSeconds: number | undefined,
+    ctx?: CallContext,
+  ): Promise<{ holdId: string; expiresAt: string }>;
   confirm(showId: string, holdId: string, holdToken: string, opts: ConfirmOptions, ctx?: CallContext): Promise<BookingGranted>;
   release(showId: string, holdId: string, holdToken: string, ctx?: CallContext): Promise<void>;
 
   /** With `bookingToken` (the customer's read) a wrong token is FORBIDDEN; without, as before: the unguessable id suffices. */
   getBooking(showId: string, bookingId: string, bookingToken?: string): Promise<BookingView>;
   /** Admin cancel; `refundPercent` (whole, 0-100, default 100) of each total is due back. */
-  cancelBookings(showId: string, bookingIds: string[], ctx?: CallContext, opts?: { refundPercent?: number | undefined }): Promise<BookingView[]>;
+  cancelBookings(
+    showId: string,
+    bookingIds: string[],
+    ctx?: CallContext,
+    opts?: { refundPercent?: number | undefined },
+  ): Promise<BookingView[]>;
   /** The customer cancels their own booking: FORBIDDEN on a wrong token, the show's cancellation policy sets the refund. */
   cancelOwnBooking(showId: string, bookingId: string, bookingToken: string, ctx?: CallContext): Promise<BookingView>;
   /** Admin: the show's bookings, those it keeps in memory and those archived, one page at a time. */

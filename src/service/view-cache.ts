@@ -256,7 +256,12 @@ export class ViewCache {
 
   private entryOf(showId: string, form: ViewForm, state: ShowState, bytes: Buffer): Entry {
     const key = `${form}\n${showId}`;
-    return { view: this.viewOf(key, showId, form, state.version, bytes), layoutVersion: state.layoutVersion, capturedAt: this.opts.now(), extraBytes: 0 };
+    return {
+      view: this.viewOf(key, showId, form, state.version, bytes),
+      layoutVersion: state.layoutVersion,
+      capturedAt: this.opts.now(),
+      extraBytes: 0,
+    };
   }
 
   private viewOf(key: string, showId: string, form: ViewForm, version: number, bytes: Buffer): SerializedView {

@@ -1,16 +1,36 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PhaseRecord } from '../../bench/compare/phase.ts';
-import { aggregateRatios, generatorCpuByPhase, interleave, medianRatios, medianRecords, rotate, spreadOf } from '../../bench/compare/repeats.ts';
+import {
+  aggregateRatios,
+  generatorCpuByPhase,
+  interleave,
+  medianRatios,
+  medianRecords,
+  rotate,
+  spreadOf,
+} from '../../bench/compare/repeats.ts';
 
 /** bench:compare --repeat's pure parts: the interleaved order and the median/spread of each ratio. */
 
-function record(backend: string, phase: string, holdsPerSec: number, gen: { share: number; cpuSec: number; perK: number | null } = { share: 0.1, cpuSec: 1, perK: 5 }): PhaseRecord {
+function record(
+  backend: string,
+  phase: string,
+  holdsPerSec: number,
+  gen: { share: number; cpuSec: number; perK: number | null } = { share: 0.1, cpuSec: 1, perK: 5 },
+): PhaseRecord {
   return {
     backend,
     phase,
     holdsPerSec,
-    generator: { processes: 1, connections: 4, cpuShareOfCore: [gen.share], cpuSec: [gen.cpuSec], cpuMsPer1kOps: gen.perK, saturated: false },
+    generator: {
+      processes: 1,
+      connections: 4,
+      cpuShareOfCore: [gen.share],
+      cpuSec: [gen.cpuSec],
+      cpuMsPer1kOps: gen.perK,
+      saturated: false,
+    },
   } as PhaseRecord;
 }
 
@@ -36,7 +56,10 @@ describe('bench:compare --repeat', () => {
     assert.deepEqual(agg.spread.vsRedisLua, { values: [0.5, 0.6, 0.4], median: 0.5, min: 0.4, max: 0.6, spreadPct: 40 });
     // One run only: a median but no spread.
     assert.deepEqual(agg.spread.vsPostgresRowLock, { values: [4], median: 4, min: 4, max: 4, spreadPct: null });
-    assert.deepEqual(medianRatios(agg), { 'hot-show': { vsRedisLua: 2, vsPostgresRowLock: 11 }, spread: { vsRedisLua: 0.5, vsPostgresRowLock: 4 } });
+    assert.deepEqual(medianRatios(agg), {
+      'hot-show': { vsRedisLua: 2, vsPostgresRowLock: 11 },
+      spread: { vsRedisLua: 0.5, vsPostgresRowLock: 4 },
+    });
   });
 
   it('takes the mean of the two middle ratios for an even number of repeats', () => {

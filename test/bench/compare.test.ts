@@ -20,7 +20,15 @@ const RUN_TIMEOUT_MS = 300_000;
 interface CompareJson {
   machine: { cpus: number };
   startedAt: string;
-  results: Array<{ backend: string; phase: string; holdsPerSec: number; oversold: number; lost: number; cpuSecPer1kOps: number | null; generator: { cpuSec: number[] } }>;
+  results: Array<{
+    backend: string;
+    phase: string;
+    holdsPerSec: number;
+    oversold: number;
+    lost: number;
+    cpuSecPer1kOps: number | null;
+    generator: { cpuSec: number[] };
+  }>;
   skipped: Array<{ backend: string; phase?: string; reason: string }>;
   ratios: Record<string, Record<string, number | null>>;
   ratiosBasis: { backend: string | null; note: string };
@@ -31,10 +39,28 @@ interface CompareJson {
 
 function runCompare(out: string): Promise<{ code: number | null; output: string }> {
   const args = [
-    '--import', 'tsx', 'bench/compare/run.ts', '--quick',
-    '--duration', '1', '--connections', '4', '--generators', '1',
-    '--hot-seats', '200', '--spread-shows', '5', '--spread-seats', '50', '--best-seats', '200',
-    '--verify-sample', '200', '--out', out,
+    '--import',
+    'tsx',
+    'bench/compare/run.ts',
+    '--quick',
+    '--duration',
+    '1',
+    '--connections',
+    '4',
+    '--generators',
+    '1',
+    '--hot-seats',
+    '200',
+    '--spread-shows',
+    '5',
+    '--spread-seats',
+    '50',
+    '--best-seats',
+    '200',
+    '--verify-sample',
+    '200',
+    '--out',
+    out,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
@@ -57,7 +83,10 @@ describe('bench:compare --quick', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-compare-test-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reports every backend and phase, or why a backend was skipped, with nothing oversold or lost', { skip, timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+  it('reports every backend and phase, or why a backend was skipped, with nothing oversold or lost', {
+    skip,
+    timeout: RUN_TIMEOUT_MS + 10_000,
+  }, async () => {
     const out = join(dir, 'compare.json');
     const { code, output } = await runCompare(out);
     assert.equal(code, 0, `bench:compare exited ${code}:\n${output.slice(-3000)}`);
@@ -82,12 +111,16 @@ describe('bench:compare --quick', async () => {
     }
     // Postgres and Redis are up (or this test was skipped), so those baselines must have run.
     for (const backend of ['postgres-row-lock', 'redis-lua', 'seat-cluster-embedded'])
-      assert.ok(doc.results.some((r) => r.backend === backend), `${backend} did not run: ${JSON.stringify(doc.skipped)}`);
+      assert.ok(
+        doc.results.some((r) => r.backend === backend),
+        `${backend} did not run: ${JSON.stringify(doc.skipped)}`,
+      );
     for (const phase of PHASES) assert.ok(doc.ratios[phase], `ratios for ${phase}`);
     assert.ok(doc.ratiosBasis.note.length > 0);
     assert.ok(doc.generatorCheck.verdict.length > 0);
     assert.deepEqual(doc.failed, []);
-    for (const r of doc.results) assert.ok(r.generator.cpuSec.length > 0 && r.generator.cpuSec.every((s) => s >= 0), `${r.backend}/${r.phase} generator cpu`);
+    for (const r of doc.results)
+      assert.ok(r.generator.cpuSec.length > 0 && r.generator.cpuSec.every((s) => s >= 0), `${r.backend}/${r.phase} generator cpu`);
     for (const phase of PHASES) assert.ok(doc.generatorCpu[phase].totalSec > 0, `generator cpu for ${phase}`);
     assert.match(readFileSync(join(dir, 'compare.svg'), 'utf8'), /^<svg /);
   });

@@ -24,7 +24,10 @@ function sources(dir: string): string[] {
 /** Every relative import as `from → to`, both relative to the repository root. */
 function imports(folder: string): Array<{ from: string; to: string }> {
   return sources(join(ROOT, folder)).flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(SPECIFIER)].map((m) => ({ from: relative(ROOT, file), to: relative(ROOT, resolve(dirname(file), m[1])) })),
+    [...readFileSync(file, 'utf8').matchAll(SPECIFIER)].map((m) => ({
+      from: relative(ROOT, file),
+      to: relative(ROOT, resolve(dirname(file), m[1])),
+    })),
   );
 }
 
@@ -32,15 +35,24 @@ const inside = (path: string, folder: string) => path === folder || path.startsW
 
 describe('import boundaries between test/, bench/ and testkit/', () => {
   it('bench/ imports nothing from test/', () => {
-    assert.deepEqual(imports('bench').filter((i) => inside(i.to, 'test')), []);
+    assert.deepEqual(
+      imports('bench').filter((i) => inside(i.to, 'test')),
+      [],
+    );
   });
 
   it('testkit/ imports nothing from test/ or bench/', () => {
-    assert.deepEqual(imports('testkit').filter((i) => inside(i.to, 'test') || inside(i.to, 'bench')), []);
+    assert.deepEqual(
+      imports('testkit').filter((i) => inside(i.to, 'test') || inside(i.to, 'bench')),
+      [],
+    );
   });
 
   it('test/ imports bench/ only from test/bench/', () => {
-    assert.deepEqual(imports('test').filter((i) => inside(i.to, 'bench') && !inside(i.from, 'test/bench')), []);
+    assert.deepEqual(
+      imports('test').filter((i) => inside(i.to, 'bench') && !inside(i.from, 'test/bench')),
+      [],
+    );
   });
 
   it('finds the imports it checks', () => {

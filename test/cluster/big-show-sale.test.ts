@@ -45,7 +45,12 @@ describe('a stadium sold and cancelled through a 3-worker cluster', { skip: awai
     assert.equal(created.status, 201, JSON.stringify(created.body).slice(0, 300));
 
     const seatLabel = (i: number) => `${rowLabel(Math.floor(i / PER_ROW))}-${(i % PER_ROW) + 1}`;
-    const sale = await sellThroughGateway(cluster, SHOW, { bookings: BOOKINGS, seatsPerBooking: SEATS_PER_BOOKING, seatLabel, concurrency: 32 });
+    const sale = await sellThroughGateway(cluster, SHOW, {
+      bookings: BOOKINGS,
+      seatsPerBooking: SEATS_PER_BOOKING,
+      seatLabel,
+      concurrency: 32,
+    });
     assert.equal(sale.bookings.size, BOOKINGS);
     assert.equal(sale.seats, BOOKINGS * SEATS_PER_BOOKING);
     // Two holds still open when the show is cancelled: released, not refunded.
@@ -63,9 +68,19 @@ describe('a stadium sold and cancelled through a 3-worker cluster', { skip: awai
     const before = await cluster.request('GET', `/v1/shows/${SHOW}?format=compact`);
     assert.deepEqual(tally(before.body.seats), { a: SEATS - sale.seats - 3, h: 3, b: sale.seats });
 
-    const cancelled = await cluster.request('DELETE', `/v1/shows/${SHOW}`, undefined, { admin: true, headers: { 'idempotency-key': 'stadium-sale-cancel-0001' } });
+    const cancelled = await cluster.request('DELETE', `/v1/shows/${SHOW}`, undefined, {
+      admin: true,
+      headers: { 'idempotency-key': 'stadium-sale-cancel-0001' },
+    });
     assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body).slice(0, 300));
-    const refunds = cancelled.body.refunds as Array<{ bookingId: string; status: string; cancelReason: string; refundDue: number; total: number; seats: string[] }>;
+    const refunds = cancelled.body.refunds as Array<{
+      bookingId: string;
+      status: string;
+      cancelReason: string;
+      refundDue: number;
+      total: number;
+      seats: string[];
+    }>;
     assert.equal(refunds.length, BOOKINGS);
     assert.deepEqual(new Set(refunds.map((b) => b.bookingId)), new Set(sale.bookings.keys()));
     for (const b of refunds) {
@@ -74,7 +89,10 @@ describe('a stadium sold and cancelled through a 3-worker cluster', { skip: awai
       assert.equal(b.refundDue, sale.bookings.get(b.bookingId), `the refund of ${b.bookingId} is what it cost`);
       assert.equal(b.seats.length, SEATS_PER_BOOKING);
     }
-    assert.equal(refunds.reduce((sum, b) => sum + b.refundDue, 0), sale.total);
+    assert.equal(
+      refunds.reduce((sum, b) => sum + b.refundDue, 0),
+      sale.total,
+    );
     assert.deepEqual([...cancelled.body.releasedHolds].sort(), [...open].sort());
 
     // Committed: every seat is free and the show reads cancelled, on the compact and the full map.
@@ -95,32 +113,54 @@ describe('a stadium sold and cancelled through a 3-worker cluster', { skip: awai
     // Delivery is at least once (a retried publish or a re-activation repeats some): dedup by eventId.
     const distinct = <T extends { event: { eventId: string } }>(ms: T[]): T[] => [...new Map(ms.map((m) => [m.event.eventId, m])).values()];
     const pagesOf = () => distinct(listener.messages.filter((m) => m.event.type === 'ShowCancelled' && m.event.showId === SHOW));
-    const refundsHeard = () => distinct(listener.messages.filter((m) => m.subject === OUT_SUBJECTS.BookingCancelled && m.event.showId === SHOW)).length;
-    await listener.until(() => {
-      const pages = pagesOf();
-      return pages.length > 0 && pages.length === (pages[0].event as ShowCancelledOut).pages && refundsHeard() === BOOKINGS;
-    }, 30_000, 'every show.cancelled page and booking.cancelled message');
+    const refundsHeard = () =>
+      distinct(listener.messages.filter((m) => m.subject === OUT_SUBJECTS.BookingCancelled && m.event.showId === SHOW)).length;
+    await listener.until(
+      () => {
+        const pages = pagesOf();
+        return pages.length > 0 && pages.length === (pages[0].event as ShowCancelledOut).pages && refundsHeard() === BOOKINGS;
+      },
+      30_000,
+      'every show.cancelled page and booking.cancelled message',
+    );
     const pages = pagesOf().map((m) => ({ bytes: m.bytes, event: m.event as ShowCancelledOut }));
     assert.ok(pages.length > 1, `a 100,000-seat refund list is several messages, got ${pages.length}`);
     const version = pages[0].event.version;
-    assert.deepEqual(pages.map((p) => p.event.page).sort((a, b) => a - b), pages.map((_, i) => i + 1));
+    assert.deepEqual(
+      pages.map((p) => p.event.page).sort((a, b) => a - b),
+      pages.map((_, i) => i + 1),
+    );
     for (const p of pages) {
       assert.ok(p.bytes <= listener.maxPayload, `page ${p.event.page} is ${p.bytes} bytes, over the bus's ${listener.maxPayload}`);
       assert.equal(p.event.version, version);
       assert.equal(p.event.pages, pages.length);
       assert.equal(p.event.eventId, `${SHOW}:${version}:${p.event.page}`);
-      assert.equal(p.event.refundTotal, p.event.refunds.reduce((sum, b) => sum + (b.refundDue ?? 0), 0));
+      assert.equal(
+        p.event.refundTotal,
+        p.event.refunds.reduce((sum, b) => sum + (b.refundDue ?? 0), 0),
+      );
     }
     const paged = pages.flatMap((p) => p.event.refunds.map((b) => b.bookingId));
     assert.equal(paged.length, BOOKINGS, 'each refund on exactly one page');
     assert.deepEqual(new Set(paged), new Set(sale.bookings.keys()));
-    assert.equal(pages.reduce((sum, p) => sum + p.event.refundTotal, 0), sale.total);
+    assert.equal(
+      pages.reduce((sum, p) => sum + p.event.refundTotal, 0),
+      sale.total,
+    );
     assert.deepEqual(pages.flatMap((p) => p.event.releasedHolds).sort(), [...open].sort());
 
     // Cancelling again over gRPC changes nothing and answers the same refunds.
-    const again = await call(grpc, 'CancelShow', { show_id: SHOW, reason: 'storm' }, { metadata: adminMetadata(cluster.adminToken), deadline: Date.now() + 30_000 });
+    const again = await call(
+      grpc,
+      'CancelShow',
+      { show_id: SHOW, reason: 'storm' },
+      { metadata: adminMetadata(cluster.adminToken), deadline: Date.now() + 30_000 },
+    );
     assert.equal(again.refunds.length, BOOKINGS);
-    assert.equal(again.refunds.reduce((sum: number, b: { refund_due: string | number }) => sum + Number(b.refund_due), 0), sale.total);
+    assert.equal(
+      again.refunds.reduce((sum: number, b: { refund_due: string | number }) => sum + Number(b.refund_due), 0),
+      sale.total,
+    );
     assert.deepEqual(again.released_holds, []);
     assert.equal((await cluster.request('GET', `/v1/shows/${SHOW}?format=compact`)).body.version, map.body.version);
   });

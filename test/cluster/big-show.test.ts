@@ -36,7 +36,12 @@ describe('a stadium through a 3-worker cluster', { skip: await needServices('pos
     assert.equal(created.status, 201, JSON.stringify(created.body).slice(0, 300));
     assert.equal(created.body.capacity, SEATS);
     assert.equal(created.body.seats.length, SEATS);
-    assert.deepEqual(created.body.seats[SEATS - 1], { id: `${rowLabel(ROWS - 1)}-${PER_ROW}`, category: 'gold', price: 50000, status: 'available' });
+    assert.deepEqual(created.body.seats[SEATS - 1], {
+      id: `${rowLabel(ROWS - 1)}-${PER_ROW}`,
+      category: 'gold',
+      price: 50000,
+      status: 'available',
+    });
 
     const holds = [];
     for (let r = 0; r < 4; r++) {
@@ -50,9 +55,17 @@ describe('a stadium through a 3-worker cluster', { skip: await needServices('pos
       assert.equal(b.status, 201);
       bookings.push(b.body.bookingId);
     }
-    const cancelled = await cluster.request('POST', '/v1/shows/stadium/bookings/cancel', { bookingIds: bookings.slice(0, 2) }, { admin: true });
+    const cancelled = await cluster.request(
+      'POST',
+      '/v1/shows/stadium/bookings/cancel',
+      { bookingIds: bookings.slice(0, 2) },
+      { admin: true },
+    );
     assert.equal(cancelled.status, 200);
-    assert.deepEqual(cancelled.body.bookings.map((b: { status: string }) => b.status), ['cancelled', 'cancelled']);
+    assert.deepEqual(
+      cancelled.body.bookings.map((b: { status: string }) => b.status),
+      ['cancelled', 'cancelled'],
+    );
 
     // The same map through every read path: 2 seats held, 2 booked, the rest available.
     const expected = new Map([
@@ -76,7 +89,8 @@ describe('a stadium through a 3-worker cluster', { skip: await needServices('pos
     assert.equal(compact.body.seats.length, SEATS);
     const STATUS: Record<string, string> = { h: 'held', b: 'booked', x: 'blocked' };
     const compactStatus = new Map<string, string>();
-    for (let i = 0; i < SEATS; i++) if (compact.body.seats[i] !== 'a') compactStatus.set(compact.body.labels[i], STATUS[compact.body.seats[i]]);
+    for (let i = 0; i < SEATS; i++)
+      if (compact.body.seats[i] !== 'a') compactStatus.set(compact.body.labels[i], STATUS[compact.body.seats[i]]);
     assert.deepEqual(compactStatus, expected);
 
     const ws = await TestClient.connect(cluster.gateways[0].ws);
@@ -111,7 +125,10 @@ describe('a stadium through a 3-worker cluster', { skip: await needServices('pos
   });
 
   test('a 20,000-seat show created over gRPC reads in full, changes, and its cancellation answers', async () => {
-    const created = await call(grpc, 'CreateShow', showRequest('arena', 20, 1_000), { metadata: adminMetadata(cluster.adminToken), deadline: Date.now() + 60_000 });
+    const created = await call(grpc, 'CreateShow', showRequest('arena', 20, 1_000), {
+      metadata: adminMetadata(cluster.adminToken),
+      deadline: Date.now() + 60_000,
+    });
     assert.equal(created.seats.length, 20_000);
     const h = await hold('arena', ['A-1']);
     assert.equal(h.status, 201);

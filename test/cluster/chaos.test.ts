@@ -8,7 +8,8 @@ import { runChaos } from '../../testkit/chaos/suite.ts';
 /** The suite needs the server binaries (it starts private servers, never the shared ones). */
 function missingBinaries(): string | false {
   const missing = ['nats-server', 'redis-server'].filter((b) => spawnSync('which', [b]).status !== 0);
-  const pg = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+  const pg =
+    existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
   if (!pg) missing.push('initdb');
   if (missing.length === 0) return false;
   const reason = `binaries missing: ${missing.join(', ')}`;

@@ -65,7 +65,11 @@ describe('edge limits shared by two in-process gateways through Redis', { skip: 
   };
 
   before(async () => {
-    node = createSeatNode({ holdTokenSecret: 'rl-test-hold-token-secret-0123', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 }, openMemoryStorage(logger), logger);
+    node = createSeatNode(
+      { holdTokenSecret: 'rl-test-hold-token-secret-0123', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
+      openMemoryStorage(logger),
+      logger,
+    );
     await node.service.createShow(showDef('s1', 10, 20));
   });
   after(async () => {
@@ -76,13 +80,22 @@ describe('edge limits shared by two in-process gateways through Redis', { skip: 
   });
 
   it('one address spreading holds over two gateways gets one budget in total', async () => {
-    const [a, b] = [await gatewayWith(connectRedis(SERVICE_URLS.redis, 500, logger)), await gatewayWith(connectRedis(SERVICE_URLS.redis, 500, logger))];
+    const [a, b] = [
+      await gatewayWith(connectRedis(SERVICE_URLS.redis, 500, logger)),
+      await gatewayWith(connectRedis(SERVICE_URLS.redis, 500, logger)),
+    ];
     const answers = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => request(i % 2 ? a.url : b.url, TEST_ADMIN_TOKEN, 'POST', '/v1/shows/s1/holds', { body: { count: 1 } })),
+      Array.from({ length: 30 }, (_, i) =>
+        request(i % 2 ? a.url : b.url, TEST_ADMIN_TOKEN, 'POST', '/v1/shows/s1/holds', { body: { count: 1 } }),
+      ),
     );
     const ok = answers.filter((r) => r.status === 201).length;
     assert.equal(ok, HOLDS_PER_MINUTE);
-    assert.ok(answers.filter((r) => r.status === 429).every((r) => r.body.error.code === 'RATE_LIMITED' && Number(r.headers.get('retry-after')) >= 1));
+    assert.ok(
+      answers
+        .filter((r) => r.status === 429)
+        .every((r) => r.body.error.code === 'RATE_LIMITED' && Number(r.headers.get('retry-after')) >= 1),
+    );
     assert.equal(ok + answers.filter((r) => r.status === 429).length, 30);
     const held = (await node.service.getShow('s1')).seats.filter((s) => s.status === 'held').length;
     assert.equal(held, HOLDS_PER_MINUTE);
@@ -116,7 +129,9 @@ describe('edge limits across the gateways of a real cluster', { skip: await need
 
   it('holds from one address through both gateways share one budget', async () => {
     assert.equal((await cluster.request('POST', '/v1/shows', showBody('c1', {}, 10, 20), { admin: true })).status, 201);
-    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => cluster.request('POST', '/v1/shows/c1/holds', { count: 1 }, { gateway: i % 2 })));
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => cluster.request('POST', '/v1/shows/c1/holds', { count: 1 }, { gateway: i % 2 })),
+    );
     assert.equal(answers.filter((r) => r.status === 201).length, HOLDS_PER_MINUTE);
     assert.equal(answers.filter((r) => r.status === 429 && r.body.error.code === 'RATE_LIMITED').length, 24 - HOLDS_PER_MINUTE);
     const show = (await cluster.request('GET', '/v1/shows/c1')).body as { seats: Array<{ status: string }> };

@@ -26,7 +26,8 @@ describe('failover under load', { skip: await needServices('postgres', 'nats', '
 
   it('a SIGKILLed worker costs its shows about a second and no seat is sold twice', async (t) => {
     const ids = Array.from({ length: SHOWS }, (_, i) => `fo-${i}`);
-    for (const id of ids) assert.equal((await cluster.request('POST', '/v1/shows', showInput(id, ROWS, PER_ROW), { admin: true })).status, 201);
+    for (const id of ids)
+      assert.equal((await cluster.request('POST', '/v1/shows', showInput(id, ROWS, PER_ROW), { admin: true })).status, 201);
     const victim = cluster.workers[0];
     const owners = new Map(await Promise.all(ids.map(async (id) => [id, await cluster.ownerOf(id)] as const)));
     const affected = ids.filter((id) => owners.get(id) === victim.nodeId);
@@ -39,21 +40,41 @@ describe('failover under load', { skip: await needServices('postgres', 'nats', '
     await until(() => ids.every((id) => (load.stats.successes.get(id)?.length ?? 0) >= 2), 30_000, 'load on every show');
     const killAt = Date.now();
     await cluster.killWorker(0, 'SIGKILL');
-    await until(() => affected.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > killAt)), 30_000, 'every affected show to serve again');
+    await until(
+      () => affected.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > killAt)),
+      30_000,
+      'every affected show to serve again',
+    );
     // A little more load on the new owners, then stop.
     const after = Date.now();
-    await until(() => affected.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > after)), 10_000, 'more commands after recovery');
+    await until(
+      () => affected.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > after)),
+      10_000,
+      'more commands after recovery',
+    );
     load.stop();
     const stats = await load.done;
 
     const times = failoverTimes(stats, affected, killAt);
-    process.stderr.write(`failover: ${JSON.stringify({ affected: affected.length, ...times, commands: stats.commands, retries: stats.retries, statuses: Object.fromEntries(stats.statuses) })}\n`);
+    process.stderr.write(
+      `failover: ${JSON.stringify({ affected: affected.length, ...times, commands: stats.commands, retries: stats.retries, statuses: Object.fromEntries(stats.statuses) })}\n`,
+    );
     assert.equal(times.neverRecovered, 0);
     // Detection (member TTL 1.5 s + a heartbeat) + takeover; generous for a shared 2-core box.
     assert.ok(times.maxMs < 10_000, `slowest show recovered after ${times.maxMs} ms`);
     for (const status of stats.statuses.keys()) assert.ok(status === 201 || status === 204 || status === 409, `clients saw ${status}`);
 
-    const problems = await verifyShows(cluster.gateways[0].url, { natsUrl: SERVICE_URLS.nats, databaseUrl: cluster.databaseUrl, stream: cluster.stream, eventSubjectPrefix: cluster.eventSubjectPrefix }, ids, stats.confirmed);
+    const problems = await verifyShows(
+      cluster.gateways[0].url,
+      {
+        natsUrl: SERVICE_URLS.nats,
+        databaseUrl: cluster.databaseUrl,
+        stream: cluster.stream,
+        eventSubjectPrefix: cluster.eventSubjectPrefix,
+      },
+      ids,
+      stats.confirmed,
+    );
     assert.deepEqual(problems, []);
   });
 });

@@ -41,7 +41,11 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
 
   before(async () => {
     nc = await connect({ servers: SERVICE_URLS.nats });
-    node = createSeatNode({ holdTokenSecret: 'hop-test-secret-0123456789', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 }, openMemoryStorage(logger), logger);
+    node = createSeatNode(
+      { holdTokenSecret: 'hop-test-secret-0123456789', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
+      openMemoryStorage(logger),
+      logger,
+    );
     const service: SeatService = Object.create(node.service);
     for (const m of ['hold', 'confirm', 'createShow', 'cancelBookings'] as const) {
       const original = (node.service[m] as (...a: unknown[]) => Promise<unknown>).bind(node.service);
@@ -88,7 +92,7 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     await nc?.close();
   });
 
-  test('big requests and big answers cross in parts; the views equal the owner\'s', async () => {
+  test("big requests and big answers cross in parts; the views equal the owner's", async () => {
     // 1,500 rows: the definition alone is far above one frame.
     const input = showInput('hop-big', 1_500, 4);
     assert.ok(JSON.stringify(input).length > 5 * FRAME_BYTES);
@@ -96,7 +100,10 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     assert.deepEqual(created, await node.service.getShow('hop-big'));
     const holds = await Promise.all(Array.from({ length: 40 }, (_, i) => remote.hold('hop-big', { seats: [`${rowLabel(100 + i)}-1`] })));
     const bookings = await Promise.all(holds.map((h) => remote.confirm('hop-big', h.holdId, h.holdToken, {})));
-    const cancelled = await remote.cancelBookings('hop-big', bookings.map((b) => b.bookingId));
+    const cancelled = await remote.cancelBookings(
+      'hop-big',
+      bookings.map((b) => b.bookingId),
+    );
     assert.equal(cancelled.length, 40);
     assert.ok(JSON.stringify(cancelled).length > FRAME_BYTES);
     assert.deepEqual(await remote.getShow('hop-big'), await node.service.getShow('hop-big'));
@@ -106,9 +113,13 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     assert.equal(changed.seats.length, 6_000);
   });
 
-  test('the customer\'s booking crosses: its token, a cancel under the policy, the admin\'s list', async () => {
+  test("the customer's booking crosses: its token, a cancel under the policy, the admin's list", async () => {
     const startsAt = new Date(Date.now() + 10 * 3_600_000).toISOString();
-    await remote.createShow({ ...showInput('hop-mine', 2, 10), startsAt, cancellationPolicy: [{ hoursBeforeStart: 5, refundPercent: 60 }] });
+    await remote.createShow({
+      ...showInput('hop-mine', 2, 10),
+      startsAt,
+      cancellationPolicy: [{ hoursBeforeStart: 5, refundPercent: 60 }],
+    });
     const book = async (seat: string, customerId: string) => {
       const h = await remote.hold('hop-mine', { seats: [seat], customerId });
       return remote.confirm('hop-mine', h.holdId, h.holdToken, {});
@@ -123,11 +134,17 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     const [admin] = await remote.cancelBookings('hop-mine', [b2.bookingId], {}, { refundPercent: 0 });
     assert.equal(admin.refundDue, 0);
     const page = await remote.listBookings('hop-mine', { customerId: 'ann', limit: 5 });
-    assert.deepEqual(page.bookings.map((b) => [b.bookingId, b.refundDue]), [[b1.bookingId, cancelled.refundDue]]);
+    assert.deepEqual(
+      page.bookings.map((b) => [b.bookingId, b.refundDue]),
+      [[b1.bookingId, cancelled.refundDue]],
+    );
     assert.equal(page.nextCursor, undefined);
     const first = await remote.listBookings('hop-mine', { limit: 1 });
     const second = await remote.listBookings('hop-mine', { limit: 1, cursor: first.nextCursor });
-    assert.deepEqual([...first.bookings, ...second.bookings].map((b) => b.bookingId), [b1.bookingId, b2.bookingId].sort());
+    assert.deepEqual(
+      [...first.bookings, ...second.bookings].map((b) => b.bookingId),
+      [b1.bookingId, b2.bookingId].sort(),
+    );
     await assert.rejects(remote.listBookings('hop-mine', { limit: 0 }), { code: 'INVALID_ARGUMENT' });
   });
 
@@ -149,12 +166,19 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     const client = await remote.hold('hop-keep', { seats: ['A-2'] }, { idempotencyKey: 'client-key-0123456789', caller: 'customer:7' });
     const after = Date.now();
     const state = await node.host.read('hop-keep', (s) => deserializeState(serializeState(s)));
-    const untilOf = (holdId: string) => [...state.idempotent.values()].find((r) => r.result.type === 'hold' && r.result.holdId === holdId)?.until ?? NaN;
+    const untilOf = (holdId: string) =>
+      [...state.idempotent.values()].find((r) => r.result.type === 'hold' && r.result.holdId === holdId)?.until ?? NaN;
     const shortMs = generatedKeyKeepSeconds(20_000) * 1000;
     const longMs = retentionMs(state.def, undefined);
     assert.ok(shortMs < longMs);
-    assert.ok(untilOf(routed.holdId) >= before + shortMs && untilOf(routed.holdId) <= after + shortMs, 'the made-up key is kept the short time');
-    assert.ok(untilOf(client.holdId) >= before + longMs && untilOf(client.holdId) <= after + longMs, 'the client key is kept the show\'s retention');
+    assert.ok(
+      untilOf(routed.holdId) >= before + shortMs && untilOf(routed.holdId) <= after + shortMs,
+      'the made-up key is kept the short time',
+    );
+    assert.ok(
+      untilOf(client.holdId) >= before + longMs && untilOf(client.holdId) <= after + longMs,
+      "the client key is kept the show's retention",
+    );
     // Past the short time (event time drives forgetting) the made-up key is gone, the client's is not.
     forgetKeys(state, untilOf(routed.holdId));
     assert.ok(Number.isNaN(untilOf(routed.holdId)));
@@ -202,7 +226,9 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
       slowDone = true;
       return v;
     });
-    const fast = await Promise.all(Array.from({ length: 30 }, (_, i) => remote.hold('hop-slow', { seats: [`${rowLabel(Math.floor(i / 20))}-${(i % 20) + 1}`] })));
+    const fast = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => remote.hold('hop-slow', { seats: [`${rowLabel(Math.floor(i / 20))}-${(i % 20) + 1}`] })),
+    );
     assert.equal(fast.length, 30);
     assert.equal(slowDone, false, 'the small ops were answered while the slow one still ran');
     assert.equal(endpoint.counts.messages - messagesBefore, 1, 'they shared one request message');
@@ -213,7 +239,10 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
   test('an answer larger than a message does not fail the small ops beside it', async () => {
     await remote.createShow(showInput('hop-mixed', 60, 100));
     const messagesBefore = endpoint.counts.messages;
-    const [map, ...holds] = await Promise.all([remote.getShow('hop-mixed'), ...Array.from({ length: 20 }, (_, i) => remote.hold('hop-mixed', { seats: [`B-${i + 1}`] }))]);
+    const [map, ...holds] = await Promise.all([
+      remote.getShow('hop-mixed'),
+      ...Array.from({ length: 20 }, (_, i) => remote.hold('hop-mixed', { seats: [`B-${i + 1}`] })),
+    ]);
     assert.equal(endpoint.counts.messages - messagesBefore, 1);
     assert.equal(map.seats.length, 6_000);
     assert.equal(holds.length, 20);
@@ -247,7 +276,17 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
     };
     assert.deepEqual(
       ops.map((o) => code(o.id)),
-      ['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'INVALID_ARGUMENT', 'ok', 'INVALID_ARGUMENT'],
+      [
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'INVALID_ARGUMENT',
+        'DEADLINE_EXCEEDED',
+        'INVALID_ARGUMENT',
+        'ok',
+        'INVALID_ARGUMENT',
+      ],
     );
     // Only the valid op changed the show.
     const show = await node.service.getShow('hop-check');
@@ -257,7 +296,10 @@ describe('the gateway → owner hop', { skip: await needServices('nats') }, () =
   test('a request to a worker that is not there fails at once as unavailable', async () => {
     const lonely = new OwnerBatcher({ nc, subjectOf: (n) => `${subject}.${n}.nobody`, maxOps: 8, logger });
     try {
-      await assert.rejects(lonely.send('w9', { showId: 's', method: 'readMap', req: {} }, 10_000), (e: SeatError) => e.code === 'UNAVAILABLE');
+      await assert.rejects(
+        lonely.send('w9', { showId: 's', method: 'readMap', req: {} }, 10_000),
+        (e: SeatError) => e.code === 'UNAVAILABLE',
+      );
     } finally {
       lonely.close();
     }

@@ -29,16 +29,33 @@ describe('a worker joins under load', { skip: await needServices('postgres', 'na
     const owners = new Map(await Promise.all(ids.map(async (id) => [id, await cluster.ownerOf(id)] as const)));
     const toNew = ids.filter((id) => owners.get(id) === joined.nodeId);
     assert.ok(toNew.length > 0, 'some shows moved to the new worker');
-    for (const id of ids) if (owners.get(id) !== joined.nodeId) assert.equal(owners.get(id), before.get(id), `${id} moved between old workers`);
-    await until(() => ids.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > joinedAt + 500)), 20_000, 'every show to serve after the join');
+    for (const id of ids)
+      if (owners.get(id) !== joined.nodeId) assert.equal(owners.get(id), before.get(id), `${id} moved between old workers`);
+    await until(
+      () => ids.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > joinedAt + 500)),
+      20_000,
+      'every show to serve after the join',
+    );
     load.stop();
     const stats = await load.done;
 
     for (const status of stats.statuses.keys()) assert.ok(status === 201 || status === 204 || status === 409, `clients saw ${status}`);
     const served = await cluster.metric(joined, 'seat_cluster_endpoint_ops_total');
     assert.ok(served > 0, 'the new worker served ops');
-    process.stderr.write(`join: ${JSON.stringify({ moved: toNew.length, opsOnNewWorker: served, commands: stats.commands, retries: stats.retries })}\n`);
-    const problems = await verifyShows(cluster.gateways[0].url, { natsUrl: SERVICE_URLS.nats, databaseUrl: cluster.databaseUrl, stream: cluster.stream, eventSubjectPrefix: cluster.eventSubjectPrefix }, ids, stats.confirmed);
+    process.stderr.write(
+      `join: ${JSON.stringify({ moved: toNew.length, opsOnNewWorker: served, commands: stats.commands, retries: stats.retries })}\n`,
+    );
+    const problems = await verifyShows(
+      cluster.gateways[0].url,
+      {
+        natsUrl: SERVICE_URLS.nats,
+        databaseUrl: cluster.databaseUrl,
+        stream: cluster.stream,
+        eventSubjectPrefix: cluster.eventSubjectPrefix,
+      },
+      ids,
+      stats.confirmed,
+    );
     assert.deepEqual(problems, []);
   });
 });

@@ -56,7 +56,12 @@ describe('NATS outage: the gateway fails fast and resends what was in flight', {
     await nats.start();
     const held = await until(
       async () => {
-        const r = await cluster.request('POST', `/v1/shows/${showId}/holds`, { seats: ['A-2'] }, { headers: { 'idempotency-key': 'hold-after-nats-returned' } });
+        const r = await cluster.request(
+          'POST',
+          `/v1/shows/${showId}/holds`,
+          { seats: ['A-2'] },
+          { headers: { 'idempotency-key': 'hold-after-nats-returned' } },
+        );
         if (r.status !== 201) t.diagnostic(`while NATS returns: ${r.status} ${JSON.stringify(r.body)}`);
         return r.status === 201 ? r : undefined;
       },
@@ -75,9 +80,17 @@ describe('NATS outage: the gateway fails fast and resends what was in flight', {
     let resumed = false;
     try {
       const pending = cluster.request('POST', `/v1/shows/${showId}/holds`, { seats: ['B-1', 'B-2'] });
-      await until(async () => (await cluster.metric(cluster.gateways[0], 'seat_cluster_routed_ops_total')) > routedBefore, 10_000, 'the hold to be sent');
+      await until(
+        async () => (await cluster.metric(cluster.gateways[0], 'seat_cluster_routed_ops_total')) > routedBefore,
+        10_000,
+        'the hold to be sent',
+      );
       await nats.kill();
-      await until(async () => (await cluster.metric(cluster.gateways[0], 'seat_cluster_nats_drop_retries_total')) > dropsBefore, 10_000, 'the in-flight hold to be set for a resend');
+      await until(
+        async () => (await cluster.metric(cluster.gateways[0], 'seat_cluster_nats_drop_retries_total')) > dropsBefore,
+        10_000,
+        'the in-flight hold to be set for a resend',
+      );
       await nats.start();
       await cluster.killWorker(0, 'SIGCONT');
       resumed = true;

@@ -14,7 +14,16 @@ interface Spawned {
 /** A worker process of the cluster with a NODE_ID of the test's choosing. */
 function spawnWorker(cluster: TestCluster, nodeId: string): Spawned {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ...cluster.env, ROLE: 'worker', NODE_ID: nodeId, PORT: '0', HOST: '127.0.0.1', DEMO_SHOW: '0', LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ...cluster.env,
+      ROLE: 'worker',
+      NODE_ID: nodeId,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DEMO_SHOW: '0',
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -57,7 +57,12 @@ describe('out-events across a worker crash', { skip: await needServices('postgre
       while (!stop && victim.alive) {
         const h = await cluster.request('POST', `/v1/shows/${showId}/holds`, { count: 1 });
         if (h.status !== 201) continue;
-        const c = await cluster.request('POST', `/v1/shows/${showId}/holds/${h.body.holdId}/confirm`, {}, { headers: { 'hold-token': h.body.holdToken } });
+        const c = await cluster.request(
+          'POST',
+          `/v1/shows/${showId}/holds/${h.body.holdId}/confirm`,
+          {},
+          { headers: { 'hold-token': h.body.holdToken } },
+        );
         if (c.status === 201) answered.push(c.body.bookingId as string);
       }
     };

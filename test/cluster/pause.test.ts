@@ -60,11 +60,25 @@ describe('a paused owner wakes up fenced', { skip: await needServices('postgres'
       'the woken owner to be fenced',
     );
     // Load continues across its return to the ring.
-    await until(() => ids.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > resumedAt + 500)), 20_000, 'every show to serve after the return');
+    await until(
+      () => ids.every((id) => (load.stats.successes.get(id) ?? []).some((t) => t > resumedAt + 500)),
+      20_000,
+      'every show to serve after the return',
+    );
     load.stop();
     const stats = await load.done;
     for (const status of stats.statuses.keys()) assert.ok(status === 201 || status === 204 || status === 409, `clients saw ${status}`);
-    const problems = await verifyShows(cluster.gateways[0].url, { natsUrl: SERVICE_URLS.nats, databaseUrl: cluster.databaseUrl, stream: cluster.stream, eventSubjectPrefix: cluster.eventSubjectPrefix }, ids, stats.confirmed);
+    const problems = await verifyShows(
+      cluster.gateways[0].url,
+      {
+        natsUrl: SERVICE_URLS.nats,
+        databaseUrl: cluster.databaseUrl,
+        stream: cluster.stream,
+        eventSubjectPrefix: cluster.eventSubjectPrefix,
+      },
+      ids,
+      stats.confirmed,
+    );
     assert.deepEqual(problems, []);
     const show = await cluster.request('GET', `/v1/shows/${showId}`);
     assert.equal(show.body.seats.find((s: { id: string }) => s.id === 'J-30').status, 'available', 'the short hold expired');

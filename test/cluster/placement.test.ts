@@ -7,8 +7,16 @@ import { needServices } from '../../testkit/services.ts';
 const SHOWS = Array.from({ length: 1_000 }, (_, i) => `show-${i}`);
 
 test('the ring is the same whatever order the members are listed in', () => {
-  const a = new Ring([{ nodeId: 'w-b', weight: 1 }, { nodeId: 'w-a', weight: 1 }, { nodeId: 'w-c', weight: 1 }]);
-  const b = new Ring([{ nodeId: 'w-c', weight: 1 }, { nodeId: 'w-a', weight: 1 }, { nodeId: 'w-b', weight: 1 }]);
+  const a = new Ring([
+    { nodeId: 'w-b', weight: 1 },
+    { nodeId: 'w-a', weight: 1 },
+    { nodeId: 'w-c', weight: 1 },
+  ]);
+  const b = new Ring([
+    { nodeId: 'w-c', weight: 1 },
+    { nodeId: 'w-a', weight: 1 },
+    { nodeId: 'w-b', weight: 1 },
+  ]);
   for (const s of SHOWS) assert.equal(a.owner(s), b.owner(s));
   for (const s of SHOWS.slice(0, 50)) {
     assert.notEqual(a.replica(s), a.owner(s));
@@ -17,7 +25,10 @@ test('the ring is the same whatever order the members are listed in', () => {
 });
 
 test('a weight-2 member gets about twice the shows', () => {
-  const r = new Ring([{ nodeId: 'big', weight: 2 }, { nodeId: 'small', weight: 1 }]);
+  const r = new Ring([
+    { nodeId: 'big', weight: 2 },
+    { nodeId: 'small', weight: 1 },
+  ]);
   const big = SHOWS.filter((s) => r.owner(s) === 'big').length;
   assert.ok(big > 600 && big < 730, `big owns ${big}`);
 });

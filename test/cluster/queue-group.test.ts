@@ -24,12 +24,23 @@ describe('worker command subscriptions', { skip: await needServices('nats') }, (
 
   before(async () => {
     nc = await connect({ servers: SERVICE_URLS.nats });
-    node = createSeatNode({ holdTokenSecret: 'queue-group-secret-0123456789', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 }, openMemoryStorage(logger), logger);
+    node = createSeatNode(
+      { holdTokenSecret: 'queue-group-secret-0123456789', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
+      openMemoryStorage(logger),
+      logger,
+    );
     const prefix = uniqueName('qg').toLowerCase();
     const subject = clusterSubjects(prefix).commands('w1');
     endpoints = [0, 1].map(
       () =>
-        new WorkerEndpoint({ nc, subject, service: node.service, placement: new StaticPlacement('w1', ['w1']), logger, readMap: (showId) => node.host.read(showId, mapWireOf) }),
+        new WorkerEndpoint({
+          nc,
+          subject,
+          service: node.service,
+          placement: new StaticPlacement('w1', ['w1']),
+          logger,
+          readMap: (showId) => node.host.read(showId, mapWireOf),
+        }),
     );
     for (const e of endpoints) e.start();
     await nc.flush();

@@ -28,7 +28,8 @@ describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis
     await redis?.stop();
   });
 
-  const stats = async (w: WorkerProcess) => (await (await fetch(`${w.url}/v1/cluster/stats`)).json()) as { activations: number; activeShows: number };
+  const stats = async (w: WorkerProcess) =>
+    (await (await fetch(`${w.url}/v1/cluster/stats`)).json()) as { activations: number; activeShows: number };
   const logged = (w: WorkerProcess, msg: string) => w.output.some((line) => line.includes(msg));
 
   it('keeps holds and reads answering through it and rejoins without reloading warm shows', async () => {
@@ -46,7 +47,10 @@ describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis
       for (const id of ids) {
         const hold = await cluster.request('POST', `/v1/shows/${id}/holds`, { seats: [seatAt(n)], ttlSeconds: 300 });
         const read = await cluster.request('GET', `/v1/shows/${id}`);
-        for (const [what, status] of [[`hold ${hold.body?.error?.code ?? ''}`, hold.status], [`read ${read.body?.error?.code ?? ''}`, read.status]] as const)
+        for (const [what, status] of [
+          [`hold ${hold.body?.error?.code ?? ''}`, hold.status],
+          [`read ${read.body?.error?.code ?? ''}`, read.status],
+        ] as const)
           statuses.set(`${what} ${status}`, (statuses.get(`${what} ${status}`) ?? 0) + 1);
       }
       return n;
@@ -60,18 +64,26 @@ describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis
     const killedAt = Date.now();
     const heldDuringOutage: number[] = [];
     // Through the outage: past both workers noticing it, and three lease TTLs long.
-    while (!(cluster.workers.every((w) => logged(w, 'serving owned shows on the frozen ring')) && Date.now() - killedAt > 3 * MEMBER_TTL_MS))
+    while (
+      !(cluster.workers.every((w) => logged(w, 'serving owned shows on the frozen ring')) && Date.now() - killedAt > 3 * MEMBER_TTL_MS)
+    )
       heldDuringOutage.push(await round());
     heldDuringOutage.push(await round());
     // Hold timers keep firing: a short hold made now expires while Redis is still down.
     const short = await cluster.request('POST', `/v1/shows/${ids[0]}/holds`, { seats: ['J-30'], ttlSeconds: 1 });
     assert.equal(short.status, 201);
     await until(
-      async () => (await cluster.request('GET', `/v1/shows/${ids[0]}`)).body.seats.find((s: { id: string }) => s.id === 'J-30').status === 'available',
+      async () =>
+        (await cluster.request('GET', `/v1/shows/${ids[0]}`)).body.seats.find((s: { id: string }) => s.id === 'J-30').status ===
+        'available',
       10_000,
       'the short hold to expire during the outage',
     );
-    assert.deepEqual([...statuses.keys()].sort(), ['hold  201', 'read  200'], `answers during the outage: ${JSON.stringify([...statuses])}`);
+    assert.deepEqual(
+      [...statuses.keys()].sort(),
+      ['hold  201', 'read  200'],
+      `answers during the outage: ${JSON.stringify([...statuses])}`,
+    );
     for (const w of cluster.workers) {
       assert.equal((await fetch(`${w.url}/readyz`)).ok, true, `${w.nodeId} stays ready`);
       assert.equal(await cluster.metric(w, 'seat_cluster_serving_through_outage'), 1);
@@ -103,7 +115,8 @@ describe('a Redis outage', { skip: await needServices('postgres', 'nats', 'redis
     // What was held during the outage is still held.
     for (const id of ids) {
       const show = await cluster.request('GET', `/v1/shows/${id}`);
-      for (const n of heldDuringOutage) assert.notEqual(show.body.seats.find((s: { id: string }) => s.id === seatAt(n)).status, 'available');
+      for (const n of heldDuringOutage)
+        assert.notEqual(show.body.seats.find((s: { id: string }) => s.id === seatAt(n)).status, 'available');
     }
   });
 });

@@ -63,11 +63,23 @@ export async function startTestWorker(
 ): Promise<TestWorker> {
   const { follow = true, ...config } = timings;
   const storage = await openDurableStorage({ ...env.config, nodeId: id }, testLogger, env.options);
-  const node = createSeatNode({ holdTokenSecret: 'x'.repeat(32), snapshotEveryEvents: 1_000, snapshotEveryMs: 60_000 }, storage, testLogger);
+  const node = createSeatNode(
+    { holdTokenSecret: 'x'.repeat(32), snapshotEveryEvents: 1_000, snapshotEveryMs: 60_000 },
+    storage,
+    testLogger,
+  );
   const placement = new SettablePlacement(id, members);
   const nc = await connectTestNats(`takeover-${id}`);
   const redis = new Redis(SERVICE_URLS.redis, { maxRetriesPerRequest: 1 });
-  const takeover = await startClusterTakeover({ host: node.host, storage, placement, redis, nc: follow ? nc : null, logger: testLogger, config: { clusterPrefix, ...config } });
+  const takeover = await startClusterTakeover({
+    host: node.host,
+    storage,
+    placement,
+    redis,
+    nc: follow ? nc : null,
+    logger: testLogger,
+    config: { clusterPrefix, ...config },
+  });
   node.addCommitListener((batch) => takeover.commitListener(batch));
   let closed = false;
   return {

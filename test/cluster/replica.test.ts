@@ -68,7 +68,10 @@ describe('warm replicas, takeover and handover (in process)', { skip }, () => {
     await b.node.host.read(showId, checkAccounting);
 
     // The old owner wakes up and tries to write: the log refuses it.
-    await assert.rejects(a.node.host.execute(showId, { type: 'hold', holdId: 'stale', seats: ['D-24'] }), (err: { code?: string }) => err.code === ErrorCode.NOT_OWNER);
+    await assert.rejects(
+      a.node.host.execute(showId, { type: 'hold', holdId: 'stale', seats: ['D-24'] }),
+      (err: { code?: string }) => err.code === ErrorCode.NOT_OWNER,
+    );
     assert.equal(a.node.host.isActive(showId), false, 'the fenced actor stopped');
     await a.close();
     await b.close();
@@ -86,7 +89,10 @@ describe('warm replicas, takeover and handover (in process)', { skip }, () => {
     d.placement.set(['d', 'e']);
     await eventually(() => !c.node.host.isActive(showId), 10_000, 'c to hand the show over');
     assert.equal(c.takeover.stats().handedOver, 1);
-    await assert.rejects(d.node.host.execute(showId, { type: 'hold', holdId: 'h2', seats: ['A-2'] }), (err: { code?: string }) => err.code === ErrorCode.SEAT_UNAVAILABLE);
+    await assert.rejects(
+      d.node.host.execute(showId, { type: 'hold', holdId: 'h2', seats: ['A-2'] }),
+      (err: { code?: string }) => err.code === ErrorCode.SEAT_UNAVAILABLE,
+    );
     const confirmed = await d.node.host.execute(showId, { type: 'confirm', holdId: 'h1', bookingId: 'b1' });
     assert.equal(confirmed.type, 'confirm');
     await d.node.host.read(showId, checkAccounting);
@@ -110,7 +116,10 @@ describe('warm replicas, takeover and handover (in process)', { skip }, () => {
         return follower.peek(showId, (c) => c.seq === lastSeq) === true;
       };
       // No copy held: neither ready nor loading (the replica keeps only the show's id).
-      const dropped = () => follower.followState(showId) === 'idle' && follower.peek(showId, () => true) === undefined && !follower.readyShowIds().includes(showId);
+      const dropped = () =>
+        follower.followState(showId) === 'idle' &&
+        follower.peek(showId, () => true) === undefined &&
+        !follower.readyShowIds().includes(showId);
       await eventually(caughtUp, 10_000, 'the replica to follow the show');
 
       // No entries for longer than the idle time: the replica holds no copy of the show.

@@ -37,14 +37,26 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
       const taken = await hold(id, ['A-2', 'A-3']);
       assert.equal(taken.status, 409);
       assert.equal(taken.body.error.code, 'SEAT_UNAVAILABLE');
-      const badToken = await cluster.request('POST', `/v1/shows/${id}/holds/${h1.body.holdId}/confirm`, {}, { headers: { 'hold-token': 'x'.repeat(43) } });
+      const badToken = await cluster.request(
+        'POST',
+        `/v1/shows/${id}/holds/${h1.body.holdId}/confirm`,
+        {},
+        { headers: { 'hold-token': 'x'.repeat(43) } },
+      );
       assert.equal(badToken.status, 403);
-      const booked = await cluster.request('POST', `/v1/shows/${id}/holds/${h1.body.holdId}/confirm`, {}, { headers: { 'hold-token': h1.body.holdToken } });
+      const booked = await cluster.request(
+        'POST',
+        `/v1/shows/${id}/holds/${h1.body.holdId}/confirm`,
+        {},
+        { headers: { 'hold-token': h1.body.holdToken } },
+      );
       assert.equal(booked.status, 201);
       assert.deepEqual(booked.body.seats, ['A-1', 'A-2']);
       const h2 = await hold(id, ['B-1']);
       assert.equal(h2.status, 201);
-      const released = await cluster.request('DELETE', `/v1/shows/${id}/holds/${h2.body.holdId}`, undefined, { headers: { 'hold-token': h2.body.holdToken } });
+      const released = await cluster.request('DELETE', `/v1/shows/${id}/holds/${h2.body.holdId}`, undefined, {
+        headers: { 'hold-token': h2.body.holdToken },
+      });
       assert.equal(released.status, 204);
       const show = await cluster.request('GET', `/v1/shows/${id}`);
       const status = Object.fromEntries(show.body.seats.map((s: { id: string; status: string }) => [s.id, s.status]));
@@ -54,11 +66,15 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
       const booking = await cluster.request('GET', `/v1/shows/${id}/bookings/${booked.body.bookingId}`);
       assert.equal(booking.status, 200);
     }
-    const catalog = await until(async () => {
-      const r = await cluster.request('GET', '/v1/shows?limit=100');
-      const listed = new Set((r.body.shows as Array<{ id: string }>).map((s) => s.id));
-      return ids.every((id) => listed.has(id)) ? listed : false;
-    }, 5_000, 'catalog to list every show');
+    const catalog = await until(
+      async () => {
+        const r = await cluster.request('GET', '/v1/shows?limit=100');
+        const listed = new Set((r.body.shows as Array<{ id: string }>).map((s) => s.id));
+        return ids.every((id) => listed.has(id)) ? listed : false;
+      },
+      5_000,
+      'catalog to list every show',
+    );
     assert.ok(catalog.size >= ids.length);
     const missing = await cluster.request('GET', '/v1/shows/nope-1');
     assert.equal(missing.status, 404);
@@ -77,20 +93,29 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
   test('ops bound for one owner are packed: the workers receive fewer messages than ops', async () => {
     const ids = Array.from({ length: 6 }, (_, i) => `pack-${i}`);
     for (const id of ids) await create(id, 10, 20);
-    const messages = () => Promise.all(cluster.workers.map((w) => cluster.metric(w, 'seat_cluster_endpoint_messages_total'))).then((v) => v.reduce((a, b) => a + b));
-    const ops = () => Promise.all(cluster.workers.map((w) => cluster.metric(w, 'seat_cluster_endpoint_ops_total'))).then((v) => v.reduce((a, b) => a + b));
+    const messages = () =>
+      Promise.all(cluster.workers.map((w) => cluster.metric(w, 'seat_cluster_endpoint_messages_total'))).then((v) =>
+        v.reduce((a, b) => a + b),
+      );
+    const ops = () =>
+      Promise.all(cluster.workers.map((w) => cluster.metric(w, 'seat_cluster_endpoint_ops_total'))).then((v) => v.reduce((a, b) => a + b));
     const [m0, o0] = [await messages(), await ops()];
     const rows = 'ABCDEFGHIJ';
     const results = await Promise.all(
-      Array.from({ length: 600 }, (_, i) => hold(ids[i % ids.length], [`${rows[Math.floor(i / 6 / 20) % 10]}-${(Math.floor(i / 6) % 20) + 1}`])),
+      Array.from({ length: 600 }, (_, i) =>
+        hold(ids[i % ids.length], [`${rows[Math.floor(i / 6 / 20) % 10]}-${(Math.floor(i / 6) % 20) + 1}`]),
+      ),
     );
-    assert.ok(results.every((r) => r.status === 201), `statuses: ${[...new Set(results.map((r) => r.status))]}`);
+    assert.ok(
+      results.every((r) => r.status === 201),
+      `statuses: ${[...new Set(results.map((r) => r.status))]}`,
+    );
     const [m1, o1] = [await messages(), await ops()];
     assert.ok(o1 - o0 >= 600, `ops ${o1 - o0}`);
     assert.ok(m1 - m0 < o1 - o0, `messages ${m1 - m0} for ${o1 - o0} ops`);
   });
 
-  test('a WebSocket on the gateway sees the owner\'s deltas, and resyncs with a snapshot after a gap', async () => {
+  test("a WebSocket on the gateway sees the owner's deltas, and resyncs with a snapshot after a gap", async () => {
     await create('live-1');
     const client = await TestClient.connect(cluster.gateways[0].ws);
     try {
@@ -110,7 +135,15 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
       try {
         nc.publish(
           `${cluster.busSubjectPrefix}.seats.delta.live-1`,
-          JSON.stringify({ showId: 'live-1', fromVersion: map.version + 5, version: map.version + 6, layoutVersion: 1, showStatus: 'scheduled', changes: [], resync: false }),
+          JSON.stringify({
+            showId: 'live-1',
+            fromVersion: map.version + 5,
+            version: map.version + 6,
+            layoutVersion: 1,
+            showStatus: 'scheduled',
+            changes: [],
+            resync: false,
+          }),
         );
         await nc.flush();
       } finally {
@@ -131,7 +164,12 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
   test('a report and a seat history are read on the owner through the gateway', async () => {
     await create('rep-1');
     const h = await hold('rep-1', ['A-3']);
-    const booked = await cluster.request('POST', `/v1/shows/rep-1/holds/${h.body.holdId}/confirm`, {}, { headers: { 'hold-token': h.body.holdToken } });
+    const booked = await cluster.request(
+      'POST',
+      `/v1/shows/rep-1/holds/${h.body.holdId}/confirm`,
+      {},
+      { headers: { 'hold-token': h.body.holdToken } },
+    );
     assert.equal(booked.status, 201);
     const cancelled = await cluster.request('POST', `/v1/shows/rep-1/bookings/${booked.body.bookingId}/cancel`, {}, { admin: true });
     assert.equal(cancelled.status, 200);
@@ -139,10 +177,20 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
     const report = await cluster.request('GET', '/v1/shows/rep-1/report', undefined, { admin: true });
     assert.equal(report.status, 200);
     assert.deepEqual(report.body.seats, { available: 19, held: 1, booked: 0, blocked: 0 });
-    assert.deepEqual(report.body.sales, { bookings: 0, seats: 0, gross: booked.body.total, refunded: booked.body.total, net: 0, currency: 'INR' });
+    assert.deepEqual(report.body.sales, {
+      bookings: 0,
+      seats: 0,
+      gross: booked.body.total,
+      refunded: booked.body.total,
+      net: 0,
+      currency: 'INR',
+    });
     const history = await cluster.request('GET', '/v1/shows/rep-1/seats/A-3/history', undefined, { admin: true });
     assert.equal(history.status, 200);
-    assert.deepEqual(history.body.history.map((e: { status: string }) => e.status), ['held', 'booked', 'available']);
+    assert.deepEqual(
+      history.body.history.map((e: { status: string }) => e.status),
+      ['held', 'booked', 'available'],
+    );
     const unknown = await cluster.request('GET', '/v1/shows/rep-1/seats/Q-1/history', undefined, { admin: true });
     assert.equal(unknown.body.error.code, 'NOT_FOUND');
   });
@@ -164,11 +212,15 @@ describe('routing through a gateway', { skip: await needServices('postgres', 'na
       assert.equal(after.status, 201);
       assert.notEqual(await cluster.ownerOf('move-1'), owner);
       const show = await cluster.request('GET', '/v1/shows/move-1');
-      await until(async () => {
-        const f = await client.next((x) => x.type === 'delta' || x.type === 'snapshot', 5_000);
-        map.apply(f);
-        return map.version >= show.body.version;
-      }, 10_000, 'the watcher to catch up');
+      await until(
+        async () => {
+          const f = await client.next((x) => x.type === 'delta' || x.type === 'snapshot', 5_000);
+          map.apply(f);
+          return map.version >= show.body.version;
+        },
+        10_000,
+        'the watcher to catch up',
+      );
       assert.equal(map.gaps, 0);
       assert.equal(map.seats[map.index.get('A-1')!], 'h');
       assert.equal(map.seats[map.index.get('A-2')!], 'h');

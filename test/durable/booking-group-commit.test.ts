@@ -24,7 +24,10 @@ async function statementsMetric(): Promise<{ statements: number; rows: number }>
   const rows = await registry.getSingleMetric('seat_booking_statement_rows')?.get();
   return {
     statements: (counter?.values ?? []).reduce((n, v) => n + v.value, 0),
-    rows: (rows?.values as Array<{ metricName?: string; value: number }> | undefined)?.find((v) => v.metricName === 'seat_booking_statement_rows_sum')?.value ?? 0,
+    rows:
+      (rows?.values as Array<{ metricName?: string; value: number }> | undefined)?.find(
+        (v) => v.metricName === 'seat_booking_statement_rows_sum',
+      )?.value ?? 0,
   };
 }
 
@@ -95,12 +98,15 @@ describe('group commit of booking rows across shows', { skip }, () => {
       const held = await showsWithHolds(node, shows);
       const before = bookings.stats.statements;
       const metricBefore = await statementsMetric();
-      const booked = await Promise.all(held.map((h) => node.service.confirm(h.showId, h.holdId, h.holdToken, { paymentRef: `pay-${h.holdId}` })));
+      const booked = await Promise.all(
+        held.map((h) => node.service.confirm(h.showId, h.holdId, h.holdToken, { paymentRef: `pay-${h.holdId}` })),
+      );
       const statements = bookings.stats.statements - before;
       const metricAfter = await statementsMetric();
       assert.equal(metricAfter.statements - metricBefore.statements, statements, 'the metric counts the same statements');
       assert.equal(metricAfter.rows - metricBefore.rows, shows, 'and one row per confirm');
-      for (const [i, b] of booked.entries()) assert.equal(await rowOf(held[i].showId, b.bookingId), 'confirmed', 'an acknowledged confirm has its row');
+      for (const [i, b] of booked.entries())
+        assert.equal(await rowOf(held[i].showId, b.bookingId), 'confirmed', 'an acknowledged confirm has its row');
       return statements;
     };
     const grouped = await run({ groupCommit: true });
@@ -127,12 +133,20 @@ describe('group commit of booking rows across shows', { skip }, () => {
       }
       return 'run';
     };
-    const { node } = await openNode((p) => (store = new PostgresBookingStore(gatedPool(p, gate), { groupCommit: true, writesInFlight: 1 })));
+    const { node } = await openNode(
+      (p) => (store = new PostgresBookingStore(gatedPool(p, gate), { groupCommit: true, writesInFlight: 1 })),
+    );
     const held = await showsWithHolds(node, 1 + 2 * waveSize);
     const [early, late] = [held.slice(0, 1 + waveSize), held.slice(1 + waveSize)];
     const confirm = (h: (typeof held)[number]) =>
       node.service.confirm(h.showId, h.holdId, h.holdToken, { paymentRef: `pay-${h.holdId}` }, { idempotencyKey: `confirm-${h.holdId}` });
-    const settle = (hs: typeof held) => hs.map((h) => confirm(h).then((b) => ({ ok: true as const, b }), (err: unknown) => ({ ok: false as const, err })));
+    const settle = (hs: typeof held) =>
+      hs.map((h) =>
+        confirm(h).then(
+          (b) => ({ ok: true as const, b }),
+          (err: unknown) => ({ ok: false as const, err }),
+        ),
+      );
     // The first of the early confirms to reach Postgres goes alone; the other early ones
     // share statement 2, which fails; the late ones are queued behind it and share statement 3.
     const first = settle(early);
@@ -152,7 +166,10 @@ describe('group commit of booking rows across shows', { skip }, () => {
       assert.ok(!r.ok, 'every caller in the failed statement fails');
       assert.ok(r.err instanceof SeatError && r.err.code === ErrorCode.UNAVAILABLE && r.err.retryable, 'retryably');
     }
-    assert.ok(late.every((h) => !inFailed.has(h.showId)), 'the late shows went in a statement of their own');
+    assert.ok(
+      late.every((h) => !inFailed.has(h.showId)),
+      'the late shows went in a statement of their own',
+    );
 
     // The log holds the failed confirms; their rows are owed, written in the background, and
     // the retried confirm answers the same booking.
@@ -196,7 +213,13 @@ describe('group commit of booking rows across shows', { skip }, () => {
       const shows = Array.from({ length: 50 }, (_, i) => `show${i}`);
       most = 0;
       const seqs = await Promise.all(
-        shows.map((s) => log.append(s, { batchId: `b-${s}`, firstVersion: 1, events: [{ type: 'HoldReleased', holdId: 'h', seats: [], at: 0 } as never] }, 0)),
+        shows.map((s) =>
+          log.append(
+            s,
+            { batchId: `b-${s}`, firstVersion: 1, events: [{ type: 'HoldReleased', holdId: 'h', seats: [], at: 0 } as never] },
+            0,
+          ),
+        ),
       );
       assert.equal(new Set(seqs).size, shows.length, 'each append got its own seq');
       assert.equal(most, shows.length, 'every show had its append in flight at once');

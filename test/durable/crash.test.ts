@@ -13,7 +13,11 @@ const skip = await needServices('postgres', 'nats');
 
 async function restart(env: DurableTestEnv): Promise<SeatNode> {
   const storage = await openDurableStorage(env.config, testLogger, env.options);
-  return createSeatNode({ holdTokenSecret: 'crash-test-secret-0123456789', snapshotEveryEvents: 40, snapshotEveryMs: 60_000 }, storage, testLogger);
+  return createSeatNode(
+    { holdTokenSecret: 'crash-test-secret-0123456789', snapshotEveryEvents: 40, snapshotEveryMs: 60_000 },
+    storage,
+    testLogger,
+  );
 }
 
 describe('crash of a worker process (SIGKILL)', { skip }, () => {
@@ -22,17 +26,24 @@ describe('crash of a worker process (SIGKILL)', { skip }, () => {
       const env = await durableTestEnv('crash');
       const showId = uniqueName('show');
       const stuck = where !== 'anywhere';
-      const worker = startWorker(env, { SHOW_ID: showId, MODE: 'confirms', CONCURRENCY: '8', ...(stuck ? { HANG_BOOKINGS_AFTER: '20' } : {}) });
+      const worker = startWorker(env, {
+        SHOW_ID: showId,
+        MODE: 'confirms',
+        CONCURRENCY: '8',
+        ...(stuck ? { HANG_BOOKINGS_AFTER: '20' } : {}),
+      });
       let node: SeatNode | null = null;
       try {
         if (stuck) await worker.waitFor((l) => l.some((x) => x.startsWith('STUCK')));
         else await worker.waitFor((l) => l.filter((x) => x.startsWith('CONFIRMED')).length >= 60);
         await worker.kill();
         assert.ok(!worker.lines.includes('DONE'), 'killed in the middle of the stream');
-        const acked = worker.lines.filter((l) => l.startsWith('CONFIRMED')).map((l) => {
-          const [, bookingId, holdId, seats] = l.split(' ');
-          return { bookingId, holdId, seats: seats.split(',') };
-        });
+        const acked = worker.lines
+          .filter((l) => l.startsWith('CONFIRMED'))
+          .map((l) => {
+            const [, bookingId, holdId, seats] = l.split(' ');
+            return { bookingId, holdId, seats: seats.split(',') };
+          });
 
         node = await restart(env);
         const store = node.storage.bookings as PostgresBookingStore;
@@ -52,7 +63,9 @@ describe('crash of a worker process (SIGKILL)', { skip }, () => {
         // plus any the log took just before the kill (repaired at activation).
         const rows = await store.listByShow(showId);
         if (process.env.CRASH_DEBUG)
-          process.stderr.write(`answered ${acked.length}, in state ${state.bookings.size}, rows before activation ${rowsBefore.length}, after ${rows.length}\n`);
+          process.stderr.write(
+            `answered ${acked.length}, in state ${state.bookings.size}, rows before activation ${rowsBefore.length}, after ${rows.length}\n`,
+          );
         assert.deepEqual(new Set(rows.map((r) => r.bookingId)), new Set(state.bookings.keys()));
         const seatsInRows = rows.flatMap((r) => r.seats);
         assert.equal(new Set(seatsInRows).size, seatsInRows.length, 'no seat in two booking rows');
@@ -87,7 +100,9 @@ describe('crash of a worker process (SIGKILL)', { skip }, () => {
       try {
         await worker.waitFor((l) => l.includes('DONE'));
         await worker.kill();
-        const holds = worker.lines.filter((l) => l.startsWith('HELD')).map((l) => ({ holdId: l.split(' ')[1], expiresAt: Number(l.split(' ')[2]) }));
+        const holds = worker.lines
+          .filter((l) => l.startsWith('HELD'))
+          .map((l) => ({ holdId: l.split(' ')[1], expiresAt: Number(l.split(' ')[2]) }));
         assert.equal(holds.length, 3);
         const deadline = Math.max(...holds.map((h) => h.expiresAt));
         if (restartAfterDeadline) await eventually(() => Date.now() > deadline + 50, 10_000, 'the hold deadlines to pass');

@@ -68,7 +68,13 @@ describe('JetStreamEventLog', { skip }, () => {
     assert.equal(info.config.duplicate_window, nanos(DEFAULT_DUPLICATE_WINDOW_MS));
     assert.equal(info.config.max_msg_size, 64 * 1024);
     assert.equal(info.config.deny_delete, true);
-    const again = await JetStreamEventLog.open(nc, { logger: testLogger, stream, subjectPrefix: prefix, maxMsgBytes: 32 * 1024, duplicateWindowMs: 60_000 });
+    const again = await JetStreamEventLog.open(nc, {
+      logger: testLogger,
+      stream,
+      subjectPrefix: prefix,
+      maxMsgBytes: 32 * 1024,
+      duplicateWindowMs: 60_000,
+    });
     info = await jsm.streams.info(stream);
     assert.equal(info.config.max_msg_size, 32 * 1024);
     assert.equal(info.config.duplicate_window, nanos(60_000));
@@ -84,7 +90,10 @@ describe('JetStreamEventLog', { skip }, () => {
     assert.equal(m.subject, `${prefix}.${plain}`);
     const odd = `odd.${uniqueName('x')} *>`;
     const s2 = await log.append(odd, { batchId: uniqueName('b'), firstVersion: 1, events: [held(2)] }, 0);
-    assert.deepEqual((await collect(log, odd)).map((e) => [e.seq, e.showId]), [[s2, odd]]);
+    assert.deepEqual(
+      (await collect(log, odd)).map((e) => [e.seq, e.showId]),
+      [[s2, odd]],
+    );
     const ids = await log.showIds();
     assert.ok(ids.includes(plain) && ids.includes(odd));
   });
@@ -99,13 +108,22 @@ describe('JetStreamEventLog', { skip }, () => {
   it('splits a batch larger than a message into parts read back as one entry; refuses one event too big, without writing', async () => {
     const show = uniqueName('big');
     // Random ids: large batches are gzipped, so the test needs bytes that do not compress.
-    const events: ShowEvent[] = Array.from({ length: 4000 }, (_, i) => ({ type: 'HoldExpired', holdId: randomBytes(24).toString('base64url'), seats: [i] }));
+    const events: ShowEvent[] = Array.from({ length: 4000 }, (_, i) => ({
+      type: 'HoldExpired',
+      holdId: randomBytes(24).toString('base64url'),
+      seats: [i],
+    }));
     const seq = await log.append(show, { batchId: uniqueName('b'), firstVersion: 1, events }, 0);
     const entries = await collect(log, show, 0);
-    assert.deepEqual(entries.map((e) => [e.seq, e.firstVersion, e.events.length]), [[seq, 1, 4000]]);
+    assert.deepEqual(
+      entries.map((e) => [e.seq, e.firstVersion, e.events.length]),
+      [[seq, 1, 4000]],
+    );
     assert.deepEqual(entries[0].events, events);
     const huge: ShowEvent[] = [{ type: 'HoldExpired', holdId: randomBytes(96 * 1024).toString('base64url'), seats: [1] }];
-    await assert.rejects(log.append(show, { batchId: uniqueName('b'), firstVersion: 4001, events: huge }, seq), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(log.append(show, { batchId: uniqueName('b'), firstVersion: 4001, events: huge }, seq), {
+      code: 'INVALID_ARGUMENT',
+    });
     assert.equal(await log.lastSeq(show), seq);
   });
 
@@ -121,13 +139,29 @@ describe('JetStreamEventLog', { skip }, () => {
       if (i % 2) otherLast = await log.append(other, { batchId: uniqueName('b'), firstVersion: (i + 1) / 2, events: [held(i)] }, otherLast);
     }
     const open = (readFromSubjectStart: boolean, directReadMaxGap: number) =>
-      JetStreamEventLog.open(nc, { logger: testLogger, stream, subjectPrefix: prefix, maxMsgBytes: 64 * 1024, readFromSubjectStart, directReadMaxGap });
+      JetStreamEventLog.open(nc, {
+        logger: testLogger,
+        stream,
+        subjectPrefix: prefix,
+        maxMsgBytes: 64 * 1024,
+        readFromSubjectStart,
+        directReadMaxGap,
+      });
     for (const reader of [await open(true, 0), await open(false, 0), await open(false, 10_000)]) {
       const tail = await collect(reader, show, seqs[99]);
-      assert.deepEqual(tail.map((e) => e.seq), seqs.slice(100));
-      assert.deepEqual(tail.map((e) => e.firstVersion), seqs.slice(100).map((_, i) => 101 + i));
+      assert.deepEqual(
+        tail.map((e) => e.seq),
+        seqs.slice(100),
+      );
+      assert.deepEqual(
+        tail.map((e) => e.firstVersion),
+        seqs.slice(100).map((_, i) => 101 + i),
+      );
       // A short tail, read by gets under the default gap.
-      assert.deepEqual((await collect(log, show, seqs[296])).map((e) => e.seq), seqs.slice(297));
+      assert.deepEqual(
+        (await collect(log, show, seqs[296])).map((e) => e.seq),
+        seqs.slice(297),
+      );
     }
     const jsm = await nc.jetstreamManager();
     await eventually(async () => (await jsm.consumers.list(stream).next()).length === 0, 5_000, 'read consumers to be deleted');
@@ -137,7 +171,12 @@ describe('JetStreamEventLog', { skip }, () => {
     const id2 = uniqueName('gone');
     const nc2 = await connectTestNats();
     try {
-      const gone = await JetStreamEventLog.open(nc2, { logger: testLogger, stream: `S_${id2}`, subjectPrefix: `${id2}.events`, publishTimeoutMs: 1_000 });
+      const gone = await JetStreamEventLog.open(nc2, {
+        logger: testLogger,
+        stream: `S_${id2}`,
+        subjectPrefix: `${id2}.events`,
+        publishTimeoutMs: 1_000,
+      });
       await deleteStream(`S_${id2}`);
       await assert.rejects(gone.append('s', { batchId: uniqueName('b'), firstVersion: 1, events: [held(1)] }, 0), { code: 'UNAVAILABLE' });
       await assert.rejects(gone.lastSeq('s'), { code: 'UNAVAILABLE' });

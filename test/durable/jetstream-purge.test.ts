@@ -44,7 +44,13 @@ describe('the log of a show is purged below its snapshots', { skip }, () => {
   }
 
   it('drops entries below the previous snapshot; recovery and a replica still rebuild the show', async () => {
-    const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, snapshotEveryEvents: SNAPSHOT_EVERY, snapshotEveryMs: 3_600_000 });
+    const host = new ActorHost({
+      log: storage.log,
+      snapshots: storage.snapshots,
+      logger,
+      snapshotEveryEvents: SNAPSHOT_EVERY,
+      snapshotEveryMs: 3_600_000,
+    });
     await host.execute('p', { type: 'createShow', def: showDef('p', 20, 20) });
     const labels = await host.read('p', (s) => seatLabels(s.seatMap).slice());
     // One command per entry, so the log has an entry per hold.
@@ -88,7 +94,10 @@ describe('the log of a show is purged below its snapshots', { skip }, () => {
     try {
       await follower.start();
       await eventually(() => follower.peek('p', () => true), 10_000, 'the replica copy');
-      assert.deepEqual(follower.peek('p', (c) => serializeState(c.state)), live);
+      assert.deepEqual(
+        follower.peek('p', (c) => serializeState(c.state)),
+        live,
+      );
     } finally {
       await follower.close();
       await nc.close();
@@ -113,9 +122,16 @@ describe('a stream created before compaction (deny_purge) is left whole', { skip
       try {
         const log = storage.log as JetStreamEventLog;
         assert.equal(log.compacts, false);
-        const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, snapshotEveryEvents: 5, snapshotEveryMs: 3_600_000 });
+        const host = new ActorHost({
+          log: storage.log,
+          snapshots: storage.snapshots,
+          logger,
+          snapshotEveryEvents: 5,
+          snapshotEveryMs: 3_600_000,
+        });
         await host.execute('np', { type: 'createShow', def: showDef('np', 2, 10) });
-        for (let i = 1; i <= 12; i++) await host.execute('np', { type: 'hold', holdId: `h${i}`, seats: [i <= 10 ? `A-${i}` : `B-${i - 10}`] });
+        for (let i = 1; i <= 12; i++)
+          await host.execute('np', { type: 'hold', holdId: `h${i}`, seats: [i <= 10 ? `A-${i}` : `B-${i - 10}`] });
         await host.snapshot('np');
         assert.equal(await log.purgeBelow('np', await log.lastSeq('np')), 0);
         let entries = 0;

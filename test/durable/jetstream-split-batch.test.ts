@@ -69,14 +69,23 @@ describe('a stadium cancellation larger than one log entry', { skip, timeout: 24
     const bus: Bus = {
       maxMessageBytes: natsBus.maxMessageBytes,
       publish: (subject, message) => {
-        if (subject === OUT_SUBJECTS.ShowCancelled) pages.push({ bytes: Buffer.byteLength(JSON.stringify(message), 'utf8'), event: message as ShowCancelledOut });
+        if (subject === OUT_SUBJECTS.ShowCancelled)
+          pages.push({ bytes: Buffer.byteLength(JSON.stringify(message), 'utf8'), event: message as ShowCancelledOut });
         natsBus.publish(subject, message);
       },
       subscribe: (subject, handler) => natsBus.subscribe(subject, handler),
       close: () => natsBus.close(),
     };
     // No snapshots while building: serializing a 100,000-booking show every batch is what would take the time.
-    host = new ActorHost({ log, snapshots, logger, maxBatch: 4096, snapshotEveryEvents: 1e9, snapshotEveryMs: 1e9, onCommitted: outEventPublisher(bus, logger) });
+    host = new ActorHost({
+      log,
+      snapshots,
+      logger,
+      maxBatch: 4096,
+      snapshotEveryEvents: 1e9,
+      snapshotEveryMs: 1e9,
+      onCommitted: outEventPublisher(bus, logger),
+    });
     const def = showDef('stadium', SEATS_ROWS, SEATS_PER_ROW, { limits: { ...DEFAULT_LIMITS }, offers: { ...DEFAULT_OFFERS } });
     await host.execute('stadium', { type: 'createShow', def });
     const labels = await host.read('stadium', (s) => seatLabels(s.seatMap).slice(0, BOOKINGS + SMALL_HOLDS));
@@ -143,7 +152,10 @@ describe('a stadium cancellation larger than one log entry', { skip, timeout: 24
 
     // The replica applies the group once its last part is there.
     await eventually(() => follower.peek('stadium', (c) => c.seq === entry.seq), 60_000, 'the replica to apply the group');
-    assert.deepEqual(follower.peek('stadium', (c) => serializeState(c.state)), live);
+    assert.deepEqual(
+      follower.peek('stadium', (c) => serializeState(c.state)),
+      live,
+    );
 
     // A restart from the log alone replays the group to the same state.
     await host.close();
@@ -179,9 +191,15 @@ describe('a stadium cancellation larger than one log entry', { skip, timeout: 24
       released += event.releasedHolds.length;
     }
     assert.equal(ids.size, pageCount, 'each page has its own eventId');
-    assert.deepEqual(pages.map((p) => p.event.page).sort((a, b) => a - b), Array.from({ length: pageCount }, (_, i) => i + 1));
+    assert.deepEqual(
+      pages.map((p) => p.event.page).sort((a, b) => a - b),
+      Array.from({ length: pageCount }, (_, i) => i + 1),
+    );
     assert.equal(refunded.size, BOOKINGS);
-    assert.equal(total, reply.refunds.reduce((sum, b) => sum + (b.refundDue ?? 0), 0));
+    assert.equal(
+      total,
+      reply.refunds.reduce((sum, b) => sum + (b.refundDue ?? 0), 0),
+    );
     assert.equal(released, SMALL_HOLDS);
   });
 });
@@ -216,13 +234,19 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
   }
 
   /** Publishes one part of a split batch by hand, as a writer does (fenced on the message before it). */
-  async function publishPart(showId: string, part: { batchId: string; firstVersion: number; events: ShowEvent[]; index: number; count: number; head?: number }, expectedLastSeq: number): Promise<number> {
+  async function publishPart(
+    showId: string,
+    part: { batchId: string; firstVersion: number; events: ShowEvent[]; index: number; count: number; head?: number },
+    expectedLastSeq: number,
+  ): Promise<number> {
     const h = natsHeaders();
     h.set('Nats-Msg-Id', `${part.batchId}:${part.index}/${part.count}`);
     h.set(PART_HEADER, `${part.index}/${part.count}`);
     if (part.head) h.set(PART_HEAD_HEADER, String(part.head));
     const data = encodeBatch({ batchId: part.batchId, firstVersion: part.firstVersion, events: part.events });
-    const ack = await nc.jetstream().publish(log.subjectOf(showId), data, { headers: h, expect: { lastSubjectSequence: expectedLastSeq, streamName: stream } });
+    const ack = await nc
+      .jetstream()
+      .publish(log.subjectOf(showId), data, { headers: h, expect: { lastSubjectSequence: expectedLastSeq, streamName: stream } });
     return ack.seq;
   }
 
@@ -254,11 +278,18 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
     const host = await bookedShow('lone', 0);
     const labels = await host.read('lone', (s) => seatLabels(s.seatMap).slice(0, 4));
     // Sent in one tick, so they reach the mailbox together.
-    const before = [host.execute('lone', { type: 'hold', holdId: 'a', seats: [labels[0]] }), host.execute('lone', { type: 'hold', holdId: 'b', seats: [labels[1]] })];
+    const before = [
+      host.execute('lone', { type: 'hold', holdId: 'a', seats: [labels[0]] }),
+      host.execute('lone', { type: 'hold', holdId: 'b', seats: [labels[1]] }),
+    ];
     const huge = host.execute('lone', { type: 'changeShow', changes: { title: 'x'.repeat(2 * MAX_MSG_BYTES) } });
     const afterwards = [host.execute('lone', { type: 'hold', holdId: 'c', seats: [labels[2]] })];
-    await assert.rejects(huge, (err: unknown) => err instanceof SeatError && err.code === 'INVALID_ARGUMENT' && /message limit/.test(err.message));
-    for (const r of await Promise.allSettled([...before, ...afterwards])) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+    await assert.rejects(
+      huge,
+      (err: unknown) => err instanceof SeatError && err.code === 'INVALID_ARGUMENT' && /message limit/.test(err.message),
+    );
+    for (const r of await Promise.allSettled([...before, ...afterwards]))
+      assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
     const state = await host.read('lone', (s) => ({ holds: [...s.holds.keys()].sort(), title: s.def.title }));
     assert.deepEqual(state, { holds: ['a', 'b', 'c'], title: 'Dune' });
     await host.close();
@@ -269,7 +300,15 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
     const live = await host.read('orphan', (s) => serializeState(s));
     await host.close();
     // A replica following the subject live sees the orphaned part too.
-    const follower = new ReplicaFollower({ nc, log, stream, subjectPrefix: prefix, snapshots: new MemorySnapshotStore(), placement: new StaticPlacement('replica', ['owner', 'replica']), logger });
+    const follower = new ReplicaFollower({
+      nc,
+      log,
+      stream,
+      subjectPrefix: prefix,
+      snapshots: new MemorySnapshotStore(),
+      placement: new StaticPlacement('replica', ['owner', 'replica']),
+      logger,
+    });
     await follower.start();
     await eventually(() => follower.peek('orphan', (c) => c.seq === live.logSeq), 10_000, 'the replica copy');
     const orphanSeq = await publishFirstPartOnly('orphan', live.version + 1, live.logSeq);
@@ -286,7 +325,10 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
     const after = await next.read('orphan', (s) => serializeState(s));
     try {
       await eventually(() => follower.peek('orphan', (c) => c.seq === after.logSeq), 10_000, 'the replica to apply the next entry');
-      assert.deepEqual(follower.peek('orphan', (c) => serializeState(c.state)), after);
+      assert.deepEqual(
+        follower.peek('orphan', (c) => serializeState(c.state)),
+        after,
+      );
       assert.equal(follower.stats().rebuilt, 0, 'the orphan was skipped, not a gap');
     } finally {
       await follower.close();
@@ -306,7 +348,10 @@ describe('a writer that dies in the middle of a split batch', { skip }, () => {
     const group = { batchId: 'paused', count: 2 };
     const p0 = await publishPart('late', { ...group, firstVersion: live.version + 1, events: events.slice(0, 15), index: 0 }, live.logSeq);
     const skipped = await entriesAfter(log, 'late', live.logSeq);
-    assert.deepEqual(skipped.map((e) => [e.seq, e.events.length]), [[p0, 0]]);
+    assert.deepEqual(
+      skipped.map((e) => [e.seq, e.events.length]),
+      [[p0, 0]],
+    );
     // The paused writer resumes: nobody else wrote, so its fenced last part lands.
     const p1 = await publishPart('late', { ...group, firstVersion: live.version + 16, events: events.slice(15), index: 1, head: p0 }, p0);
     const whole = await entriesAfter(log, 'late', p0);

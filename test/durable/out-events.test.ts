@@ -53,17 +53,32 @@ async function scenario(node: SeatNode, shows: [string, string]): Promise<{ expe
   await s.cancelShow(a, 'projector on fire', { idempotencyKey: 'cancel-a' }); // BookingCancelled (b3) + ShowCancelled
   await s.cancelShow(a, 'projector on fire', { idempotencyKey: 'cancel-a' }); // a retry changes nothing
   return {
-    expectTypes: ['BookingConfirmed', 'HoldExpired', 'BookingCancelled', 'BookingConfirmed', 'ShowChanged', 'BookingCancelled', 'ShowCancelled'],
+    expectTypes: [
+      'BookingConfirmed',
+      'HoldExpired',
+      'BookingCancelled',
+      'BookingConfirmed',
+      'ShowChanged',
+      'BookingCancelled',
+      'ShowCancelled',
+    ],
     refunded: b3.bookingId,
   };
 }
 
 function check(consumer: Consumer, showA: string, expect: { expectTypes: string[]; refunded: string }): void {
   const events = consumer.byShow.get(showA) ?? [];
-  assert.deepEqual(events.map((e) => e.type), expect.expectTypes);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    expect.expectTypes,
+  );
   assert.equal(consumer.duplicates, 0, 'each change is published once');
   const versions = events.map((e) => e.version);
-  assert.deepEqual(versions, [...versions].sort((x, y) => x - y), 'in version order');
+  assert.deepEqual(
+    versions,
+    [...versions].sort((x, y) => x - y),
+    'in version order',
+  );
   for (const e of events) {
     assert.equal(e.schemaVersion, 1);
     assert.equal(e.eventId, `${showA}:${e.version}`);
@@ -82,7 +97,10 @@ function check(consumer: Consumer, showA: string, expect: { expectTypes: string[
   assert.equal(changed.show.title, 'Dune: Part Two');
   const cancelled = events[6] as Extract<OutEvent, { type: 'ShowCancelled' }>;
   assert.equal(cancelled.reason, 'projector on fire');
-  assert.deepEqual(cancelled.refunds.map((r) => [r.bookingId, r.status, r.refundDue]), [[expect.refunded, 'cancelled', 100_000]]);
+  assert.deepEqual(
+    cancelled.refunds.map((r) => [r.bookingId, r.status, r.refundDue]),
+    [[expect.refunded, 'cancelled', 100_000]],
+  );
   assert.equal(cancelled.refundTotal, 100_000);
   assert.equal(cancelled.releasedHolds.length, 1);
 }

@@ -85,7 +85,11 @@ describe('out-events in the JetStream out stream', { skip }, () => {
       assert.equal(new Set(eventIds).size, eventIds.length, 'no eventId stored twice');
       for (const s of after) assert.equal(s.subject, `${env.busSubjectPrefix}.${OUT_SUBJECTS.BookingConfirmed}`);
       const versions = after.map((s) => s.event.version);
-      assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'in version order');
+      assert.deepEqual(
+        versions,
+        [...versions].sort((a, b) => a - b),
+        'in version order',
+      );
       // Every booking the new owner's state holds is in the stream (acknowledged or not).
       const inState = await node.host.read(showId, (s) => [...s.bookings.keys()]);
       for (const id of inState) assert.ok(byBooking.has(id), `${id} of the state is in the stream`);
@@ -127,14 +131,23 @@ describe('out-events in the JetStream out stream', { skip }, () => {
       );
       assert.ok(pages.length > 1, `paged: ${pages.length}`);
       const events = pages.map((p) => p.event as Extract<OutEvent, { type: 'ShowCancelled' }>);
-      assert.deepEqual(events.map((e) => e.page), events.map((_, i) => i + 1));
+      assert.deepEqual(
+        events.map((e) => e.page),
+        events.map((_, i) => i + 1),
+      );
       const version = events[0]!.version;
-      assert.deepEqual(events.map((e) => e.eventId), events.map((_, i) => `${showId}:${version}:${i + 1}`));
+      assert.deepEqual(
+        events.map((e) => e.eventId),
+        events.map((_, i) => `${showId}:${version}:${i + 1}`),
+      );
       for (const p of pages) assert.ok(p.bytes <= limit, `page of ${p.bytes} bytes within ${limit}`);
       const refunds = events.flatMap((e) => e.refunds);
       assert.deepEqual(refunds.map((r) => r.bookingId).sort(), [...booked].sort(), 'every booking refunded once');
       const total = events.reduce((sum, e) => sum + e.refundTotal, 0);
-      assert.equal(total, refunds.reduce((sum, r) => sum + (r.refundDue ?? 0), 0));
+      assert.equal(
+        total,
+        refunds.reduce((sum, r) => sum + (r.refundDue ?? 0), 0),
+      );
       assert.equal(events.flatMap((e) => e.releasedHolds).length, 1);
 
       // The README's consumer: durable, explicit acks, in order, dedup by eventId.

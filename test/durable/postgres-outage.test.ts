@@ -94,7 +94,10 @@ describe('Postgres outage: holds go on, confirms wait for their rows', { skip },
 
     proxy.restore();
     const booking = await eventually(
-      () => s.confirm(showId, h1.holdId, h1.holdToken, { paymentRef: 'pay-1' }, { idempotencyKey: 'confirm-h1' }).catch((err: SeatError) => (err.code === ErrorCode.UNAVAILABLE ? undefined : Promise.reject(err))),
+      () =>
+        s
+          .confirm(showId, h1.holdId, h1.holdToken, { paymentRef: 'pay-1' }, { idempotencyKey: 'confirm-h1' })
+          .catch((err: SeatError) => (err.code === ErrorCode.UNAVAILABLE ? undefined : Promise.reject(err))),
       15_000,
       'the confirm to succeed after Postgres returned',
     );

@@ -13,7 +13,18 @@ import { createTestDatabase, testLogger } from './support.ts';
 const skip = await needServices('postgres');
 
 function summary(id: string, over: Partial<ShowSummary> = {}): ShowSummary {
-  return { id, title: 'Dune', city: 'Pune', venue: 'Screen 1', startsAt: '2026-12-01T19:30:00+05:30', status: 'scheduled', version: 1, capacity: 100, available: 100, ...over };
+  return {
+    id,
+    title: 'Dune',
+    city: 'Pune',
+    venue: 'Screen 1',
+    startsAt: '2026-12-01T19:30:00+05:30',
+    status: 'scheduled',
+    version: 1,
+    capacity: 100,
+    available: 100,
+    ...over,
+  };
 }
 
 function booking(id: string, over: Partial<BookingView> = {}): BookingView {
@@ -54,7 +65,10 @@ describe('postgres stores', { skip }, () => {
       assert.deepEqual(applied.flat().sort(), all, 'every migration applied by exactly one process');
       assert.deepEqual(await migrate(pool, testLogger), []);
       const rows = await pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.rows.map((r) => r.version), all);
+      assert.deepEqual(
+        rows.rows.map((r) => r.version),
+        all,
+      );
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }
@@ -72,7 +86,9 @@ describe('postgres stores', { skip }, () => {
     try {
       const good = await loadMigrations();
       await assert.rejects(migrate(p, testLogger, [...good, { version: 999, name: '999_broken', sql: 'SELECT * FROM no_such_table' }]));
-      const tables = await p.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('shows', 'schema_migrations')");
+      const tables = await p.query(
+        "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('shows', 'schema_migrations')",
+      );
       assert.equal(tables.rows[0].n, 0);
     } finally {
       await p.end();
@@ -109,12 +125,24 @@ describe('postgres stores', { skip }, () => {
     assert.deepEqual(await store.get('s1', 'b1'), a);
     assert.deepEqual(await store.get('s1', 'b2'), b);
     assert.equal(await store.get('other-show', 'b1'), null);
-    const cancelled = { ...b, status: 'cancelled' as const, cancelledAt: '2026-11-02T10:00:00.000Z', cancelReason: 'cancelled' as const, refundDue: 1000 };
+    const cancelled = {
+      ...b,
+      status: 'cancelled' as const,
+      cancelledAt: '2026-11-02T10:00:00.000Z',
+      cancelReason: 'cancelled' as const,
+      refundDue: 1000,
+    };
     await store.upsert([cancelled]);
     await store.upsert([b]); // a late or repeated confirm does not undo a cancel
     assert.deepEqual(await store.get('s1', 'b2'), cancelled);
     const versions = await pool.query("SELECT booking_id, version FROM bookings WHERE show_id = 's1' ORDER BY booking_id");
-    assert.deepEqual(versions.rows.map((r) => [r.booking_id, Number(r.version)]), [['b1', 1], ['b2', 2]]);
+    assert.deepEqual(
+      versions.rows.map((r) => [r.booking_id, Number(r.version)]),
+      [
+        ['b1', 1],
+        ['b2', 2],
+      ],
+    );
   });
 
   it('merges concurrent upserts into few statements, and a refused call fails alone', async () => {
@@ -133,7 +161,10 @@ describe('postgres stores', { skip }, () => {
       store.upsert([booking('bad', { showId: 'group', status: 'bogus' as 'confirmed' })]),
     ];
     const results = await Promise.allSettled(mixed);
-    assert.deepEqual(results.slice(0, 10).map((r) => r.status), Array(10).fill('fulfilled'));
+    assert.deepEqual(
+      results.slice(0, 10).map((r) => r.status),
+      Array(10).fill('fulfilled'),
+    );
     assert.equal((results[10] as PromiseRejectedResult).reason.code, 'INTERNAL');
     assert.equal((await store.listByShow('group')).length, 60);
   });

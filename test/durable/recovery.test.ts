@@ -18,7 +18,11 @@ const withoutToken = ({ bookingToken: _token, ...booking }: BookingGranted): Boo
 const skip = await needServices('postgres', 'nats');
 const SECRET = 'recovery-test-secret-0123456789';
 
-async function open(env: DurableTestEnv, over: Partial<Parameters<typeof createSeatNode>[0]> = {}, edit?: (s: Storage) => void): Promise<SeatNode> {
+async function open(
+  env: DurableTestEnv,
+  over: Partial<Parameters<typeof createSeatNode>[0]> = {},
+  edit?: (s: Storage) => void,
+): Promise<SeatNode> {
   const storage = await openDurableStorage(env.config, testLogger, env.options);
   edit?.(storage);
   return createSeatNode({ holdTokenSecret: SECRET, snapshotEveryEvents: 50, snapshotEveryMs: 600_000, ...over }, storage, testLogger);
@@ -57,7 +61,9 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
 
       const snap = await node.storage.snapshots.load(showId);
       assert.ok(snap && snap.logSeq > 0 && snap.logSeq < liveAfter.logSeq, 'a snapshot behind the log exists');
-      const fromSnapshot = await new ActorHost({ log: node.storage.log, snapshots: node.storage.snapshots, logger: testLogger }).load(showId);
+      const fromSnapshot = await new ActorHost({ log: node.storage.log, snapshots: node.storage.snapshots, logger: testLogger }).load(
+        showId,
+      );
       const fromLog = await new ActorHost({ log: node.storage.log, snapshots: new MemorySnapshotStore(), logger: testLogger }).load(showId);
       assert.ok(fromSnapshot.state && fromLog.state);
       assert.ok(fromSnapshot.replayed < fromLog.replayed, 'the snapshot saved replaying');
@@ -100,7 +106,9 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
 
       const h2 = await node.service.hold(showId, { seats: ['A-3'] });
       failNext = 1_000; // Postgres stays away until the checks below are done
-      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
+      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }), {
+        code: 'UNAVAILABLE',
+      });
       // The batch is in the log (the append succeeded) but has no row yet.
       // (Read with a plain host: the node's own host would repair the row while loading.)
       const logged = await new ActorHost({ log: node.storage.log, snapshots: node.storage.snapshots, logger: testLogger }).load(showId);
@@ -108,11 +116,15 @@ describe('recovery on JetStream + Postgres', { skip }, () => {
       assert.ok(booked, 'the confirm reached the log');
       assert.equal(await (store as PostgresBookingStore).get(showId, booked.bookingId), null);
       // While the row is owed, a retry is answered UNAVAILABLE again, never "ok".
-      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }), { code: 'UNAVAILABLE' });
+      await assert.rejects(node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }), {
+        code: 'UNAVAILABLE',
+      });
 
       // Postgres is back: the owed row is written in the background, then the retry gets the booking.
       failNext = 0;
-      const retried = await eventually(() => node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }).catch(() => undefined));
+      const retried = await eventually(() =>
+        node.service.confirm(showId, h2.holdId, h2.holdToken, { paymentRef: 'pay-2' }, { idempotencyKey: 'k2' }).catch(() => undefined),
+      );
       assert.equal(retried.bookingId, booked.bookingId);
       assert.deepEqual(await store.get(showId, retried.bookingId), withoutToken(retried));
 

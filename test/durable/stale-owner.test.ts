@@ -18,7 +18,12 @@ describe('answers from memory are checked against the log', { skip }, () => {
   let close: () => Promise<void>;
 
   const host = (log: JetStreamEventLog, ownerVerifyWindowMs?: number) =>
-    new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger: testLogger, ...(ownerVerifyWindowMs !== undefined ? { ownerVerifyWindowMs } : {}) });
+    new ActorHost({
+      log,
+      snapshots: new MemorySnapshotStore(),
+      logger: testLogger,
+      ...(ownerVerifyWindowMs !== undefined ? { ownerVerifyWindowMs } : {}),
+    });
   const create = createShowCommand;
   const codeOf = async (p: Promise<unknown>) => {
     try {

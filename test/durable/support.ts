@@ -98,7 +98,9 @@ export function showInput(id: string, rows = 4, perRow = 25): Omit<ShowDefinitio
  * stream of the test's own, as after a partition or a takeover race. `close` ends the
  * connections and deletes the stream.
  */
-export async function twoLogsOnOneStream(prefix: string): Promise<{ logs: [JetStreamEventLog, JetStreamEventLog]; close(): Promise<void> }> {
+export async function twoLogsOnOneStream(
+  prefix: string,
+): Promise<{ logs: [JetStreamEventLog, JetStreamEventLog]; close(): Promise<void> }> {
   const id = uniqueName(prefix);
   const stream = `S_${id}`;
   const conns: NatsConnection[] = [];

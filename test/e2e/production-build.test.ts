@@ -17,16 +17,25 @@ describe('the production build', () => {
   it('compiles, starts from dist/, serves the page and sells a seat', async () => {
     await run('npm', ['run', 'build'], { cwd: process.cwd(), timeout: 300_000 });
     const dataDir = await mkdtemp(join(tmpdir(), 'seats-build-'));
-    const server = await spawnServer({ DATA_DIR: dataDir, DEMO_SHOW: '1', ADMIN_TOKEN: 'build-test-admin-token-0123' }, () => {}, ['dist/main.js']);
+    const server = await spawnServer({ DATA_DIR: dataDir, DEMO_SHOW: '1', ADMIN_TOKEN: 'build-test-admin-token-0123' }, () => {}, [
+      'dist/main.js',
+    ]);
     try {
       assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
       const page = await fetch(`${server.url}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);
-      const hold = await fetch(`${server.url}/v1/shows/demo/holds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 2 }) });
+      const hold = await fetch(`${server.url}/v1/shows/demo/holds`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ count: 2 }),
+      });
       assert.equal(hold.status, 201);
       const { holdId, holdToken } = await hold.json();
-      const booked = await fetch(`${server.url}/v1/shows/demo/holds/${holdId}/confirm`, { method: 'POST', headers: { 'hold-token': holdToken } });
+      const booked = await fetch(`${server.url}/v1/shows/demo/holds/${holdId}/confirm`, {
+        method: 'POST',
+        headers: { 'hold-token': holdToken },
+      });
       assert.equal(booked.status, 201);
       assert.equal((await booked.json()).status, 'confirmed');
     } finally {

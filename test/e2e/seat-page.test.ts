@@ -7,7 +7,16 @@ import { showDef } from '../../testkit/shows.ts';
 import { startTestServer, type TestServer } from '../support/start-server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function skipReason(): string | false {
   if (existsSync(CHROMIUM)) return false;
@@ -114,7 +123,7 @@ test('two pages on one show: a hold and a booking on page A show up live on page
   assert.deepEqual(problems, []);
 });
 
-test('the venue\'s local time, the locked total, and cancelling my booking after seeing the refund', { skip, timeout: 60_000 }, async () => {
+test("the venue's local time, the locked total, and cancelling my booking after seeing the refund", { skip, timeout: 60_000 }, async () => {
   // A browser in UTC: the 19:30 +05:30 show must still read 7:30 PM (not 2:00 PM).
   const page = await openPage('e2e-mine', undefined, { timezoneId: 'UTC', locale: 'en-US' });
   await page.locator('#show-time:has-text("Starts")').waitFor();

@@ -37,7 +37,9 @@ describe('the typed client', () => {
     assert.equal(taken.code, 'SEAT_UNAVAILABLE');
     assert.equal(taken.status, 409);
     assert.deepEqual(taken.details.seats, ['A-1']);
-    const priced = await seats.confirm('cl', hold.holdId, hold.holdToken, { expectedTotal: hold.price.total + 1 }).catch((err: unknown) => err);
+    const priced = await seats
+      .confirm('cl', hold.holdId, hold.holdToken, { expectedTotal: hold.price.total + 1 })
+      .catch((err: unknown) => err);
     assert.equal((priced as SeatClientError).code, 'PRICE_CHANGED');
     const booking = await seats.confirm('cl', hold.holdId, hold.holdToken, { expectedTotal: hold.price.total, paymentRef: 'pay-1' });
     assert.equal(booking.total, hold.price.total);
@@ -50,7 +52,10 @@ describe('the typed client', () => {
     await seats.release('cl', other.holdId, other.holdToken);
     assert.equal((await seats.getShow('cl')).counts.available, 20);
     const anonymous = createClient({ url: server.url });
-    await assert.rejects(anonymous.createShow(showInput('nope')), (err: unknown) => err instanceof SeatClientError && err.code === 'UNAUTHENTICATED');
+    await assert.rejects(
+      anonymous.createShow(showInput('nope')),
+      (err: unknown) => err instanceof SeatClientError && err.code === 'UNAUTHENTICATED',
+    );
   });
 
   it("covers the customer's booking, the admin's list, the report and a seat's history", async () => {
@@ -66,12 +71,18 @@ describe('the typed client', () => {
     assert.equal(mine.status, 'cancelled');
     assert.equal(mine.refundDue, booking.total);
     const page = await seats.listBookings('own', { customerId: 'c1', status: 'cancelled' });
-    assert.deepEqual(page.bookings.map((b) => b.bookingId), [booking.bookingId]);
+    assert.deepEqual(
+      page.bookings.map((b) => b.bookingId),
+      [booking.bookingId],
+    );
     const report = await seats.getReport('own');
     assert.equal(report.sales.refunded, booking.total);
     assert.equal(report.seats.available, 10);
     const history = await seats.getSeatHistory('own', 'A-3');
-    assert.deepEqual(history.history.map((h) => h.status), ['held', 'booked', 'available']);
+    assert.deepEqual(
+      history.history.map((h) => h.status),
+      ['held', 'booked', 'available'],
+    );
   });
 
   it('retries a 503 with the same Idempotency-Key: the hold is made once', async () => {
@@ -84,7 +95,10 @@ describe('the typed client', () => {
       if (!failFirst) return res;
       failFirst = false;
       await res.text();
-      return new Response(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'proxy' } }), { status: 503, headers: { 'retry-after': '1' } });
+      return new Response(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'proxy' } }), {
+        status: 503,
+        headers: { 'retry-after': '1' },
+      });
     };
     const seats = createClient({ url: server.url, adminToken: ADMIN_TOKEN, fetch: flaky });
     await seats.createShow(showInput('retry', 1, 10));

@@ -28,7 +28,10 @@ describe('per-customer cap under concurrent clients, two gateways, HTTP and WebS
       adminToken: srv.adminToken,
       logger,
     });
-    const created = await srv.request('POST', '/v1/shows', { admin: true, body: showBody('crowd', { limits: { maxSeatsPerCustomer: CAP } }, 4, 10) });
+    const created = await srv.request('POST', '/v1/shows', {
+      admin: true,
+      body: showBody('crowd', { limits: { maxSeatsPerCustomer: CAP } }, 4, 10),
+    });
     assert.equal(created.status, 201);
   });
   after(async () => {
@@ -52,10 +55,16 @@ describe('per-customer cap under concurrent clients, two gateways, HTTP and WebS
       for (let t = 0; t < tries; t++) {
         if (i % 2 === 0) {
           const base = i % 4 === 0 ? srv.url : second.url;
-          const res = await request(base, srv.adminToken, 'POST', '/v1/shows/crowd/holds', { body: { count, customerId }, idempotencyKey: key });
+          const res = await request(base, srv.adminToken, 'POST', '/v1/shows/crowd/holds', {
+            body: { count, customerId },
+            idempotencyKey: key,
+          });
           if (res.status === 201) {
             granted.set(res.body.holdId, { customerId, seats: res.body.seats.length });
-            if (i % 5 === 0) await request(base, srv.adminToken, 'POST', `/v1/shows/crowd/holds/${res.body.holdId}/confirm`, { holdToken: res.body.holdToken });
+            if (i % 5 === 0)
+              await request(base, srv.adminToken, 'POST', `/v1/shows/crowd/holds/${res.body.holdId}/confirm`, {
+                holdToken: res.body.holdToken,
+              });
           } else outcomes.push(res.body.error.code);
         } else {
           const socket = sockets[i % sockets.length] as TestClient;
@@ -68,10 +77,14 @@ describe('per-customer cap under concurrent clients, two gateways, HTTP and WebS
     await Promise.all(Array.from({ length: 40 }, (_, i) => attempt(i)));
 
     assert.ok(outcomes.length > 0, 'the cap refused something');
-    assert.ok(outcomes.every((c) => c === 'HOLD_LIMIT_EXCEEDED'), `only cap refusals: ${[...new Set(outcomes)].join(', ')}`);
+    assert.ok(
+      outcomes.every((c) => c === 'HOLD_LIMIT_EXCEEDED'),
+      `only cap refusals: ${[...new Set(outcomes)].join(', ')}`,
+    );
     const { counts, fromRecords } = await srv.node.host.read('crowd', (s) => {
       const fromRecords = new Map<string, number>();
-      for (const h of s.holds.values()) if (h.customerId) fromRecords.set(h.customerId, (fromRecords.get(h.customerId) ?? 0) + h.seats.length);
+      for (const h of s.holds.values())
+        if (h.customerId) fromRecords.set(h.customerId, (fromRecords.get(h.customerId) ?? 0) + h.seats.length);
       for (const b of s.bookings.values())
         if (b.status === 'confirmed' && b.customerId) fromRecords.set(b.customerId, (fromRecords.get(b.customerId) ?? 0) + b.seats.length);
       return { counts: new Map(s.seatsByCustomer), fromRecords };

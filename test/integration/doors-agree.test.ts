@@ -104,13 +104,20 @@ describe('the three front doors refuse the same commands the same way', () => {
   };
 
   /** One command through one door; `fields` in HTTP names. Resolves with the door's answer. */
-  async function send(door: Door, command: Command, fields: Record<string, unknown>, ref: { holdId: string; holdToken: string }, key?: string) {
+  async function send(
+    door: Door,
+    command: Command,
+    fields: Record<string, unknown>,
+    ref: { holdId: string; holdToken: string },
+    key?: string,
+  ) {
     if (door === 'http') {
       const base = `/v1/shows/${SHOW}/holds`;
       const opts = { body: fields, ...(key !== undefined ? { idempotencyKey: key } : {}) };
       const withToken = { ...opts, holdToken: ref.holdToken };
       if (command === 'hold') return srv.request('POST', base, opts);
-      if (command === 'release') return srv.request('DELETE', `${base}/${ref.holdId}`, Object.keys(fields).length ? withToken : { ...withToken, body: undefined });
+      if (command === 'release')
+        return srv.request('DELETE', `${base}/${ref.holdId}`, Object.keys(fields).length ? withToken : { ...withToken, body: undefined });
       return srv.request('POST', `${base}/${ref.holdId}/${command}`, withToken);
     }
     if (door === 'ws') {
@@ -178,7 +185,8 @@ describe('the three front doors refuse the same commands the same way', () => {
       // Rows B on: row A is where the refused commands point.
       const seats = labels(MAX_SEATS_PER_REQUEST, PER_ROW);
       const answer = await send(door, 'hold', { seats }, hold);
-      const held = door === 'http' ? (answer as { body: any }).body : door === 'ws' ? (answer as { result?: any }).result ?? answer : answer;
+      const held =
+        door === 'http' ? (answer as { body: any }).body : door === 'ws' ? ((answer as { result?: any }).result ?? answer) : answer;
       const holdId: string = held.holdId ?? held.hold_id;
       const holdToken: string = held.holdToken ?? held.hold_token;
       assert.ok(holdId && holdToken, `${door}: ${JSON.stringify(answer).slice(0, 300)}`);
@@ -210,7 +218,11 @@ describe('the three front doors refuse the same commands the same way', () => {
       body: { layout: { sections: [{ id: 'main', rows: [{ label: 'A', seats: 10, category: 'gold', firstNumber: 100_000 }] }] } },
       path: 'layout.sections.0.rows.0.firstNumber',
     },
-    { what: 'a hold limit past the request bound', body: { limits: { maxSeatsPerHold: MAX_SEATS_PER_REQUEST + 1 } }, path: 'limits.maxSeatsPerHold' },
+    {
+      what: 'a hold limit past the request bound',
+      body: { limits: { maxSeatsPerHold: MAX_SEATS_PER_REQUEST + 1 } },
+      path: 'limits.maxSeatsPerHold',
+    },
     { what: 'a hold ttl of zero', body: { limits: { holdTtlSeconds: 0 } }, path: 'limits.holdTtlSeconds' },
     { what: 'an offer over 100 percent', body: { offers: { nthTicket: { n: 2, percentOff: 101 } } }, path: 'offers.nthTicket.percentOff' },
     { what: 'a bad blocked seat label', body: { blockedSeats: ['A 1'] }, path: 'blockedSeats.0' },
@@ -221,9 +233,15 @@ describe('the three front doors refuse the same commands the same way', () => {
       const body = showBody('made-not', c.body);
       const res = await srv.request('POST', '/v1/shows', { admin: true, body });
       assert.equal(res.status, 400, res.text);
-      assert.deepEqual({ code: res.body.error.code, paths: res.body.error.fields.map((f: { path: string }) => f.path) }, { code: 'INVALID_ARGUMENT', paths: [c.path] });
+      assert.deepEqual(
+        { code: res.body.error.code, paths: res.body.error.fields.map((f: { path: string }) => f.path) },
+        { code: 'INVALID_ARGUMENT', paths: [c.path] },
+      );
       const f = await failure(call(client, 'CreateShow', asMessage(body) as object, { metadata: adminMd() }));
-      assert.deepEqual({ status: f.status, code: f.code, paths: f.fields }, { status: grpc.status.INVALID_ARGUMENT, code: 'INVALID_ARGUMENT', paths: [snake(c.path)] });
+      assert.deepEqual(
+        { status: f.status, code: f.code, paths: f.fields },
+        { status: grpc.status.INVALID_ARGUMENT, code: 'INVALID_ARGUMENT', paths: [snake(c.path)] },
+      );
       assert.equal((await srv.request('GET', '/v1/shows/made-not')).status, 404);
     });
   }
@@ -233,7 +251,10 @@ describe('the three front doors refuse the same commands the same way', () => {
     const reason = 'r'.repeat(501);
     const res = await srv.request('DELETE', `/v1/shows/${SHOW}`, { admin: true, body: { reason } });
     assert.equal(res.status, 400, res.text);
-    assert.deepEqual(res.body.error.fields.map((f: { path: string }) => f.path), ['reason']);
+    assert.deepEqual(
+      res.body.error.fields.map((f: { path: string }) => f.path),
+      ['reason'],
+    );
     const f = await failure(call(client, 'CancelShow', { show_id: SHOW, reason }, { metadata: adminMd() }));
     assert.deepEqual([f.status, f.code, f.fields], [grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', ['reason']]);
     assert.deepEqual(await state(), before);

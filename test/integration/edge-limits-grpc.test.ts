@@ -19,11 +19,17 @@ function from(address: string, md = new grpc.Metadata()): grpc.Metadata {
 }
 
 /** Opens a WatchShow stream; resolves 'open' at its first message, else the failure's status and code. */
-function watch(client: Client, showId: string, md: grpc.Metadata): Promise<{ stream: grpc.ClientReadableStream<unknown>; outcome: 'open' | { status: number; code: string | undefined } }> {
+function watch(
+  client: Client,
+  showId: string,
+  md: grpc.Metadata,
+): Promise<{ stream: grpc.ClientReadableStream<unknown>; outcome: 'open' | { status: number; code: string | undefined } }> {
   const stream = client.WatchShow({ show_id: showId }, md) as grpc.ClientReadableStream<unknown>;
   return new Promise((resolve) => {
     stream.once('data', () => resolve({ stream, outcome: 'open' }));
-    stream.once('error', (e: grpc.ServiceError) => resolve({ stream, outcome: { status: e.code, code: e.metadata?.get('error-code')[0] as string | undefined } }));
+    stream.once('error', (e: grpc.ServiceError) =>
+      resolve({ stream, outcome: { status: e.code, code: e.metadata?.get('error-code')[0] as string | undefined } }),
+    );
   });
 }
 
@@ -45,7 +51,9 @@ describe('grpc: edge limits', () => {
 
   it('holds over the limit are RESOURCE_EXHAUSTED with error-code RATE_LIMITED and retry-after; nothing is held for them', async () => {
     const md = () => from('203.0.113.1');
-    const outcomes = await Promise.allSettled(Array.from({ length: GRPC_HOLDS_PER_MINUTE + 5 }, () => call(h.client, 'Hold', { show_id: 's1', count: 1 }, { metadata: md() })));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: GRPC_HOLDS_PER_MINUTE + 5 }, () => call(h.client, 'Hold', { show_id: 's1', count: 1 }, { metadata: md() })),
+    );
     const ok = outcomes.filter((o) => o.status === 'fulfilled');
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     assert.equal(ok.length, GRPC_HOLDS_PER_MINUTE);
@@ -63,7 +71,8 @@ describe('grpc: edge limits', () => {
   });
 
   it('wrong admin tokens are throttled per address', async () => {
-    const guess = (token: string) => failure(call(h.client, 'CancelShow', { show_id: 's1' }, { metadata: from('192.0.2.5', adminMetadata(token)) }));
+    const guess = (token: string) =>
+      failure(call(h.client, 'CancelShow', { show_id: 's1' }, { metadata: from('192.0.2.5', adminMetadata(token)) }));
     for (let i = 0; i < ADMIN_FAILURES; i++) assert.equal((await guess(`wrong-${i}-0123456789abcdef`)).code, 'FORBIDDEN');
     const throttled = await guess('wrong-x-0123456789abcdef');
     assert.equal(throttled.status, grpc.status.RESOURCE_EXHAUSTED);
@@ -72,7 +81,10 @@ describe('grpc: edge limits', () => {
 
   it('one address gets at most its share of WatchShow streams; another address still watches', async () => {
     const mine = [await watch(h.client, 's1', from('198.51.100.1')), await watch(h.client, 's1', from('198.51.100.1'))];
-    assert.deepEqual(mine.map((w) => w.outcome), ['open', 'open']);
+    assert.deepEqual(
+      mine.map((w) => w.outcome),
+      ['open', 'open'],
+    );
     const over = await watch(h.client, 's1', from('198.51.100.1'));
     assert.deepEqual(over.outcome, { status: grpc.status.RESOURCE_EXHAUSTED, code: 'TOO_MANY_SUBSCRIPTIONS' });
     const other = await watch(h.client, 's1', from('198.51.100.2'));

@@ -57,7 +57,10 @@ describe('http: edge limits', () => {
   it('a customer id has its own budget across addresses', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < CUSTOMER_HOLDS_PER_MINUTE + 2; i++) {
-      const r = await srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1, customerId: 'cust-7' }, headers: from(`198.51.100.${i + 1}`) });
+      const r = await srv.request('POST', '/v1/shows/s1/holds', {
+        body: { count: 1, customerId: 'cust-7' },
+        headers: from(`198.51.100.${i + 1}`),
+      });
       statuses.push(r.status);
       if (r.status === 429) assert.equal(r.body.error.code, 'RATE_LIMITED');
     }
@@ -80,7 +83,8 @@ describe('http: edge limits', () => {
   });
 
   it('/healthz and /readyz are never limited, even for a throttled address', async () => {
-    for (let i = 0; i < HOLDS_PER_MINUTE + 5; i++) await srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1 }, headers: from('203.0.113.50') });
+    for (let i = 0; i < HOLDS_PER_MINUTE + 5; i++)
+      await srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1 }, headers: from('203.0.113.50') });
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) => srv.request('GET', i % 2 ? '/healthz' : '/readyz', { headers: from('203.0.113.50') })),
     );
@@ -89,11 +93,15 @@ describe('http: edge limits', () => {
 
   it('answers carry X-Content-Type-Options: nosniff (JSON, empty, errors, page)', async () => {
     const hold = await srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1 }, headers: from('203.0.113.60') });
-    const release = await srv.request('DELETE', `/v1/shows/s1/holds/${hold.body.holdId}`, { holdToken: hold.body.holdToken, headers: from('203.0.113.60') });
+    const release = await srv.request('DELETE', `/v1/shows/s1/holds/${hold.body.holdId}`, {
+      holdToken: hold.body.holdToken,
+      headers: from('203.0.113.60'),
+    });
     assert.equal(release.status, 204);
     const missing = await srv.request('GET', '/v1/shows/none');
     const page = await srv.request('GET', '/');
-    for (const r of [hold, release, missing, page, await srv.request('GET', '/healthz')]) assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    for (const r of [hold, release, missing, page, await srv.request('GET', '/healthz')])
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
   });
 
   it('/metrics asks for METRICS_TOKEN when it is set', async () => {
@@ -110,7 +118,9 @@ describe('http: limits switched off and /metrics open by default', () => {
     const srv = await startTestServer({ edge: { rateLimitHoldsPerMinute: 0 } });
     try {
       await srv.request('POST', '/v1/shows', { admin: true, body: showBody('s1', {}, 10, 20) });
-      const answers = await Promise.all(Array.from({ length: 150 }, () => srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1 } })));
+      const answers = await Promise.all(
+        Array.from({ length: 150 }, () => srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1 } })),
+      );
       assert.ok(answers.every((a) => a.status === 201));
       assert.equal((await srv.request('GET', '/metrics')).status, 200);
     } finally {
@@ -131,6 +141,9 @@ describe('start-up: ADMIN_TOKEN', () => {
       assert.fail('the server started with a 15-character ADMIN_TOKEN');
     }
     assert.match(outcome.message, /exited \(1\)/);
-    assert.ok(lines.some((l) => l.includes('ADMIN_TOKEN')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('ADMIN_TOKEN')),
+      lines.join('\n'),
+    );
   });
 });

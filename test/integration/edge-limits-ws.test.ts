@@ -14,7 +14,11 @@ const SOCKETS_PER_ADDRESS = 3;
 const HOLDS_PER_MINUTE = 4;
 
 /** Resolves with the HTTP status of the upgrade: 101 when it opened (then closes it), else the refusal. */
-function upgradeStatus(url: string, headers: Record<string, string> = {}, origin?: string): Promise<{ status: number; retryAfter: string | undefined; ws: WebSocket | null }> {
+function upgradeStatus(
+  url: string,
+  headers: Record<string, string> = {},
+  origin?: string,
+): Promise<{ status: number; retryAfter: string | undefined; ws: WebSocket | null }> {
   const ws = new WebSocket(url, { headers, perMessageDeflate: false, origin });
   ws.on('error', () => {});
   return new Promise((resolve) => {
@@ -58,7 +62,10 @@ describe('ws: edge limits', () => {
       await upgradeStatus(wsUrl, { 'x-forwarded-for': '203.0.113.3' }, 'https://tickets.example'),
       await upgradeStatus(wsUrl, { 'x-forwarded-for': '203.0.113.4' }),
     ];
-    assert.deepEqual(opened.map((o) => o.status), [101, 101, 101]);
+    assert.deepEqual(
+      opened.map((o) => o.status),
+      [101, 101, 101],
+    );
     for (const o of opened) o.ws?.close();
   });
 
@@ -87,7 +94,9 @@ describe('ws: edge limits', () => {
     const c = await connectFrom(wsUrl, '192.0.2.44');
     try {
       const before = (await srv.service.getShow('s1')).seats.filter((s) => s.status === 'held').length;
-      const replies = await Promise.all(Array.from({ length: HOLDS_PER_MINUTE + 6 }, () => c.request({ type: 'hold', showId: 's1', count: 1 })));
+      const replies = await Promise.all(
+        Array.from({ length: HOLDS_PER_MINUTE + 6 }, () => c.request({ type: 'hold', showId: 's1', count: 1 })),
+      );
       const results = replies.filter((f) => f.type === 'result');
       const errors = replies.filter((f) => f.type === 'error');
       assert.equal(results.length, HOLDS_PER_MINUTE);

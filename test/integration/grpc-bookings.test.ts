@@ -27,12 +27,24 @@ describe('grpc: CancelMyBooking, GetBooking with a token, ListBookings', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'seats-grpc-bookings-'));
-    h = await startHarness({ storage: await openEmbeddedStorage(dir, logger), clock: () => clock, idempotencyRetentionSeconds: RETENTION_SECONDS });
+    h = await startHarness({
+      storage: await openEmbeddedStorage(dir, logger),
+      clock: () => clock,
+      idempotencyRetentionSeconds: RETENTION_SECONDS,
+    });
     const show = await createShow(h.client, 'g-pol', 2, 10, {
       starts_at,
-      cancellation_policy: { rules: [{ hours_before_start: 200, refund_percent: 100 }, { hours_before_start: 24.5, refund_percent: 40 }] },
+      cancellation_policy: {
+        rules: [
+          { hours_before_start: 200, refund_percent: 100 },
+          { hours_before_start: 24.5, refund_percent: 40 },
+        ],
+      },
     });
-    assert.deepEqual(show.cancellation_policy.rules, [{ hours_before_start: 200, refund_percent: 100 }, { hours_before_start: 24.5, refund_percent: 40 }]);
+    assert.deepEqual(show.cancellation_policy.rules, [
+      { hours_before_start: 200, refund_percent: 100 },
+      { hours_before_start: 24.5, refund_percent: 40 },
+    ]);
     await createShow(h.client, 'g-closed', 1, 10, { starts_at, cancellation_policy: { rules: [] } });
     const plain = await createShow(h.client, 'g-list', 2, 10, { starts_at });
     assert.deepEqual(plain.cancellation_policy.rules, [{ hours_before_start: 0, refund_percent: 100 }]);
@@ -56,24 +68,44 @@ describe('grpc: CancelMyBooking, GetBooking with a token, ListBookings', () => {
 
   it('CancelMyBooking refunds by the policy; a wrong token is PERMISSION_DENIED; no rule: CANCELLATION_CLOSED', async () => {
     const b = await book('g-pol', ['A-2', 'A-3'], 'c2');
-    const wrong = await failure(call(h.client, 'CancelMyBooking', { show_id: 'g-pol', booking_id: b.booking_id, booking_token: b.booking_token.slice(1) }));
+    const wrong = await failure(
+      call(h.client, 'CancelMyBooking', { show_id: 'g-pol', booking_id: b.booking_id, booking_token: b.booking_token.slice(1) }),
+    );
     assert.equal(wrong.code, 'FORBIDDEN');
-    const cancelled = await call(h.client, 'CancelMyBooking', { show_id: 'g-pol', booking_id: b.booking_id, booking_token: b.booking_token });
+    const cancelled = await call(h.client, 'CancelMyBooking', {
+      show_id: 'g-pol',
+      booking_id: b.booking_id,
+      booking_token: b.booking_token,
+    });
     assert.equal(cancelled.status, 'cancelled');
     assert.equal(cancelled.refund_due, (b.total * 40) / 100);
     assert.equal(cancelled.refund_percent, 40);
 
     const c = await book('g-closed', ['A-1'], 'c3');
-    const closed = await failure(call(h.client, 'CancelMyBooking', { show_id: 'g-closed', booking_id: c.booking_id, booking_token: c.booking_token }));
+    const closed = await failure(
+      call(h.client, 'CancelMyBooking', { show_id: 'g-closed', booking_id: c.booking_id, booking_token: c.booking_token }),
+    );
     assert.equal(closed.status, grpc.status.FAILED_PRECONDITION);
     assert.equal(closed.code, 'CANCELLATION_CLOSED');
   });
 
   it('CancelBooking (admin) takes a refund_percent', async () => {
     const b = await book('g-closed', ['A-2'], 'c4');
-    const r = await call(h.client, 'CancelBooking', { show_id: 'g-closed', booking_id: b.booking_id, refund_percent: 10 }, { metadata: adminMetadata() });
+    const r = await call(
+      h.client,
+      'CancelBooking',
+      { show_id: 'g-closed', booking_id: b.booking_id, refund_percent: 10 },
+      { metadata: adminMetadata() },
+    );
     assert.equal(r.refund_due, b.total / 10);
-    const bad = await failure(call(h.client, 'CancelBooking', { show_id: 'g-closed', booking_id: b.booking_id, refund_percent: 101 }, { metadata: adminMetadata() }));
+    const bad = await failure(
+      call(
+        h.client,
+        'CancelBooking',
+        { show_id: 'g-closed', booking_id: b.booking_id, refund_percent: 101 },
+        { metadata: adminMetadata() },
+      ),
+    );
     assert.equal(bad.code, 'INVALID_ARGUMENT');
   });
 
@@ -95,13 +127,26 @@ describe('grpc: CancelMyBooking, GetBooking with a token, ListBookings', () => {
     assert.equal(all.next_cursor, undefined);
     assert.equal(all.bookings.find((b: any) => b.booking_id === b1.booking_id).status, 'cancelled');
 
-    const alice = await call(h.client, 'ListBookings', { show_id: 'g-list', customer_id: 'alice', status: 'cancelled' }, { metadata: adminMetadata() });
-    assert.deepEqual(alice.bookings.map((b: any) => b.booking_id), [b1.booking_id]);
+    const alice = await call(
+      h.client,
+      'ListBookings',
+      { show_id: 'g-list', customer_id: 'alice', status: 'cancelled' },
+      { metadata: adminMetadata() },
+    );
+    assert.deepEqual(
+      alice.bookings.map((b: any) => b.booking_id),
+      [b1.booking_id],
+    );
 
     const paged: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await call(h.client, 'ListBookings', { show_id: 'g-list', limit: 2, ...(cursor ? { cursor } : {}) }, { metadata: adminMetadata() });
+      const page = await call(
+        h.client,
+        'ListBookings',
+        { show_id: 'g-list', limit: 2, ...(cursor ? { cursor } : {}) },
+        { metadata: adminMetadata() },
+      );
       paged.push(...page.bookings.map((b: any) => b.booking_id));
       cursor = page.next_cursor;
     } while (cursor !== undefined && paged.length < 10);

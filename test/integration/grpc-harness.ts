@@ -123,8 +123,11 @@ export interface CallOptions {
 /** A unary call as a promise; rejects with the grpc ServiceError. */
 export function call<T = any>(client: Client, method: string, request: object, opts: CallOptions = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    client[method](request, opts.metadata ?? new grpc.Metadata(), { deadline: opts.deadline ?? Date.now() + 10_000 }, (err: grpc.ServiceError | null, reply: T) =>
-      err ? reject(err) : resolve(reply),
+    client[method](
+      request,
+      opts.metadata ?? new grpc.Metadata(),
+      { deadline: opts.deadline ?? Date.now() + 10_000 },
+      (err: grpc.ServiceError | null, reply: T) => (err ? reject(err) : resolve(reply)),
     );
   });
 }

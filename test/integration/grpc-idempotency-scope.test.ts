@@ -25,18 +25,45 @@ describe('grpc: an idempotency key belongs to its caller', () => {
 
   it('another caller with the same key and request gets its own hold, never the first one', async () => {
     const key = 'grpc-checkout-0001-abcdef';
-    const a = await call(h.client, 'Hold', { show_id: 'g-scope', count: 2, idempotency_key: key }, { metadata: md({ 'x-forwarded-for': '203.0.113.1' }) });
-    const b = await call(h.client, 'Hold', { show_id: 'g-scope', count: 2, idempotency_key: key }, { metadata: md({ 'x-forwarded-for': '203.0.113.2' }) });
+    const a = await call(
+      h.client,
+      'Hold',
+      { show_id: 'g-scope', count: 2, idempotency_key: key },
+      { metadata: md({ 'x-forwarded-for': '203.0.113.1' }) },
+    );
+    const b = await call(
+      h.client,
+      'Hold',
+      { show_id: 'g-scope', count: 2, idempotency_key: key },
+      { metadata: md({ 'x-forwarded-for': '203.0.113.2' }) },
+    );
     assert.notEqual(b.hold_id, a.hold_id);
     assert.notEqual(b.hold_token, a.hold_token);
     const steal = await failure(call(h.client, 'Confirm', { show_id: 'g-scope', hold_id: a.hold_id, hold_token: b.hold_token }));
     assert.equal(steal.code, 'FORBIDDEN');
     // Named seats: the other caller is refused rather than handed the hold.
-    const c = await call(h.client, 'Hold', { show_id: 'g-scope', seats: ['C-1'], idempotency_key: 'grpc-checkout-0002-abcdef' }, { metadata: md({ 'x-forwarded-for': '203.0.113.1' }) });
-    const d = await failure(call(h.client, 'Hold', { show_id: 'g-scope', seats: ['C-1'], idempotency_key: 'grpc-checkout-0002-abcdef' }, { metadata: md({ 'x-forwarded-for': '203.0.113.2' }) }));
+    const c = await call(
+      h.client,
+      'Hold',
+      { show_id: 'g-scope', seats: ['C-1'], idempotency_key: 'grpc-checkout-0002-abcdef' },
+      { metadata: md({ 'x-forwarded-for': '203.0.113.1' }) },
+    );
+    const d = await failure(
+      call(
+        h.client,
+        'Hold',
+        { show_id: 'g-scope', seats: ['C-1'], idempotency_key: 'grpc-checkout-0002-abcdef' },
+        { metadata: md({ 'x-forwarded-for': '203.0.113.2' }) },
+      ),
+    );
     assert.equal(d.code, 'SEAT_UNAVAILABLE');
     // The same caller retrying gets the same hold.
-    const again = await call(h.client, 'Hold', { show_id: 'g-scope', seats: ['C-1'], idempotency_key: 'grpc-checkout-0002-abcdef' }, { metadata: md({ 'x-forwarded-for': '203.0.113.1' }) });
+    const again = await call(
+      h.client,
+      'Hold',
+      { show_id: 'g-scope', seats: ['C-1'], idempotency_key: 'grpc-checkout-0002-abcdef' },
+      { metadata: md({ 'x-forwarded-for': '203.0.113.1' }) },
+    );
     assert.equal(again.hold_id, c.hold_id);
     assert.equal(again.hold_token, c.hold_token);
   });
@@ -48,7 +75,9 @@ describe('grpc: an idempotency key belongs to its caller', () => {
       const f = await failure(call(h.client, 'Hold', { show_id: 'g-scope', count: 1, idempotency_key: key }));
       assert.equal(f.status, grpc.status.INVALID_ARGUMENT, key);
       assert.equal(f.code, 'INVALID_ARGUMENT');
-      const c = await failure(call(h.client, 'Confirm', { show_id: 'g-scope', hold_id: hold.hold_id, hold_token: hold.hold_token, idempotency_key: key }));
+      const c = await failure(
+        call(h.client, 'Confirm', { show_id: 'g-scope', hold_id: hold.hold_id, hold_token: hold.hold_token, idempotency_key: key }),
+      );
       assert.equal(c.code, 'INVALID_ARGUMENT');
       assert.equal(await seats('g-scope'), before);
     }
@@ -80,7 +109,12 @@ describe('grpc: customer tokens and per-customer caps', () => {
       assert.equal(f.code, 'UNAUTHENTICATED', what);
     }
     assert.equal((await h.node.service.getSeatMap('g-cap')).seats, before);
-    const ok = await call(h.client, 'Hold', { show_id: 'g-cap', count: 1, customer_id: 'alice' }, { metadata: md({ 'customer-token': tokens.mint('alice', inAnHour()) }) });
+    const ok = await call(
+      h.client,
+      'Hold',
+      { show_id: 'g-cap', count: 1, customer_id: 'alice' },
+      { metadata: md({ 'customer-token': tokens.mint('alice', inAnHour()) }) },
+    );
     assert.equal(ok.customer_id, 'alice');
   });
 

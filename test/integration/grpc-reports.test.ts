@@ -37,15 +37,24 @@ describe('grpc GetReport and GetSeatHistory', () => {
     const r = await call(h.client, 'GetSeatHistory', { show_id: 'g-rep', seat_id: 'A-1' }, { metadata: adminMetadata() });
     assert.equal(r.seat_id, 'A-1');
     assert.equal(r.complete, true);
-    assert.deepEqual(r.history.map((e: any) => e.status), ['held', 'booked', 'available']);
-    assert.deepEqual(r.history.map((e: any) => e.booking_id ?? null), [null, booking.booking_id, booking.booking_id]);
+    assert.deepEqual(
+      r.history.map((e: any) => e.status),
+      ['held', 'booked', 'available'],
+    );
+    assert.deepEqual(
+      r.history.map((e: any) => e.booking_id ?? null),
+      [null, booking.booking_id, booking.booking_id],
+    );
     assert.equal(r.history[0].hold_id, hold.hold_id);
     assert.equal(r.history[0].customer_id, 'c2');
     assert.equal(r.history[2].reason, 'cancelled');
     assert.ok(r.history.every((e: any, i: number) => i === 0 || e.version > r.history[i - 1].version));
 
     const blocked = await call(h.client, 'GetSeatHistory', { show_id: 'g-rep', seat_id: 'B-5' }, { metadata: adminMetadata() });
-    assert.deepEqual(blocked.history.map((e: any) => e.status), ['blocked']);
+    assert.deepEqual(
+      blocked.history.map((e: any) => e.status),
+      ['blocked'],
+    );
     const unknown = await failure(call(h.client, 'GetSeatHistory', { show_id: 'g-rep', seat_id: 'Q-9' }, { metadata: adminMetadata() }));
     assert.equal(unknown.status, grpc.status.NOT_FOUND);
     assert.equal(unknown.code, 'NOT_FOUND');

@@ -54,7 +54,10 @@ describe('grpc SeatInventory unary calls', () => {
       unqualified_section: 'main',
     };
     const show = await call(h.client, 'CreateShow', showRequest('g-ids', 1, 1, { layout }), { metadata: adminMetadata() });
-    assert.deepEqual(show.seats.map((s: { id: string }) => s.id), ['A-1', 'A-2', 'pit:A-1']);
+    assert.deepEqual(
+      show.seats.map((s: { id: string }) => s.id),
+      ['A-1', 'A-2', 'pit:A-1'],
+    );
     assert.equal(show.layout.unqualified_section, 'main');
   });
 
@@ -95,11 +98,21 @@ describe('grpc SeatInventory unary calls', () => {
     assert.equal(hold.price.total, 50000 + 50000 + 25000);
     assert.equal(hold.price.lines[2].discounts[0].offer, 'nthTicket');
 
-    const extended = await call(h.client, 'ExtendHold', { show_id: 'g-flow', hold_id: hold.hold_id, hold_token: hold.hold_token, ttl_seconds: 900 });
+    const extended = await call(h.client, 'ExtendHold', {
+      show_id: 'g-flow',
+      hold_id: hold.hold_id,
+      hold_token: hold.hold_token,
+      ttl_seconds: 900,
+    });
     assert.equal(extended.hold_id, hold.hold_id);
     assert.ok(Date.parse(extended.expires_at) > Date.parse(hold.expires_at));
 
-    const booking = await call(h.client, 'Confirm', { show_id: 'g-flow', hold_id: hold.hold_id, hold_token: hold.hold_token, payment_ref: 'pay-1' });
+    const booking = await call(h.client, 'Confirm', {
+      show_id: 'g-flow',
+      hold_id: hold.hold_id,
+      hold_token: hold.hold_token,
+      payment_ref: 'pay-1',
+    });
     assert.equal(booking.hold_id, hold.hold_id);
     assert.equal(booking.status, 'confirmed');
     assert.equal(booking.total, hold.price.total);
@@ -109,7 +122,12 @@ describe('grpc SeatInventory unary calls', () => {
     const fetched = await call(h.client, 'GetBooking', { show_id: 'g-flow', booking_id: booking.booking_id });
     assert.equal(fetched.total, booking.total);
 
-    const cancelled = await call(h.client, 'CancelBooking', { show_id: 'g-flow', booking_id: booking.booking_id }, { metadata: adminMetadata() });
+    const cancelled = await call(
+      h.client,
+      'CancelBooking',
+      { show_id: 'g-flow', booking_id: booking.booking_id },
+      { metadata: adminMetadata() },
+    );
     assert.equal(cancelled.status, 'cancelled');
     assert.equal(cancelled.refund_due, booking.total);
 
@@ -135,7 +153,9 @@ describe('grpc SeatInventory unary calls', () => {
     assert.equal(noHold.status, grpc.status.NOT_FOUND);
     assert.equal(noHold.code, 'HOLD_NOT_FOUND');
     // A token minted for another hold does not open this one.
-    const otherToken = await failure(call(h.client, 'Release', { show_id: 'g-errors', hold_id: hold.hold_id, hold_token: gone.hold_token }));
+    const otherToken = await failure(
+      call(h.client, 'Release', { show_id: 'g-errors', hold_id: hold.hold_id, hold_token: gone.hold_token }),
+    );
     assert.equal(otherToken.code, 'FORBIDDEN');
 
     const wrongToken = await failure(call(h.client, 'Confirm', { show_id: 'g-errors', hold_id: hold.hold_id, hold_token: 'x'.repeat(43) }));
@@ -223,7 +243,10 @@ describe('grpc SeatInventory unary calls', () => {
     const open = await call(h.client, 'Hold', { show_id: 'g-cancel', seats: ['B-1'] });
     const res = await call(h.client, 'CancelShow', { show_id: 'g-cancel', reason: 'storm' }, { metadata: adminMetadata() });
     assert.deepEqual(res.released_holds, [open.hold_id]);
-    assert.deepEqual(res.refunds.map((b: any) => [b.booking_id, b.cancel_reason, b.refund_due]), [[booking.booking_id, 'show_cancelled', booking.total]]);
+    assert.deepEqual(
+      res.refunds.map((b: any) => [b.booking_id, b.cancel_reason, b.refund_due]),
+      [[booking.booking_id, 'show_cancelled', booking.total]],
+    );
     const f = await failure(call(h.client, 'Hold', { show_id: 'g-cancel', count: 1 }));
     assert.equal(f.status, grpc.status.FAILED_PRECONDITION);
     assert.equal(f.code, 'SHOW_CANCELLED');

@@ -99,7 +99,9 @@ describe('grpc WatchShow', () => {
     await call(other, 'ExtendHold', { show_id: 'w-order', hold_id: b.hold_id, hold_token: b.hold_token });
     await call(other, 'Release', { show_id: 'w-order', hold_id: b.hold_id, hold_token: b.hold_token });
     const burst = await Promise.all(
-      ['B', 'C', 'D'].flatMap((row) => [1, 3, 5, 7, 9].map((n) => call(other, 'Hold', { show_id: 'w-order', seats: [`${row}-${n}`, `${row}-${n + 1}`] }))),
+      ['B', 'C', 'D'].flatMap((row) =>
+        [1, 3, 5, 7, 9].map((n) => call(other, 'Hold', { show_id: 'w-order', seats: [`${row}-${n}`, `${row}-${n + 1}`] })),
+      ),
     );
     await Promise.all(
       burst.map((x, i) =>

@@ -6,11 +6,15 @@ import { showBody, startTestServer, type RequestOptions, type TestServer } from 
 /** Sends a body in chunks without a Content-Length; resolves with the status and the error code. */
 function sendChunked(url: string, path: string, chunks: Buffer[]): Promise<{ status: number; code: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url + path, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: JSON.parse(text).error?.code }));
-    });
+    const req = httpRequest(
+      url + path,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, code: JSON.parse(text).error?.code }));
+      },
+    );
     // The server may close the connection once it has answered; that is the point.
     req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
     for (const c of chunks) req.write(c);
@@ -65,20 +69,26 @@ describe('http: bad input is refused with a stable code and changes nothing', ()
   });
 
   it('zero, negative, fractional, huge and conflicting counts', async () => {
-    for (const count of [0, -1, 1.5, 1001, 1e9, '2', null])
-      await refused('POST', holds, { body: { count } }, 400, 'INVALID_ARGUMENT');
+    for (const count of [0, -1, 1.5, 1001, 1e9, '2', null]) await refused('POST', holds, { body: { count } }, 400, 'INVALID_ARGUMENT');
     await refused('POST', holds, { body: { count: 11 } }, 422, 'HOLD_LIMIT_EXCEEDED');
     await refused('POST', holds, { body: { count: 2, seats: ['A-2'] } }, 400, 'INVALID_ARGUMENT');
     await refused('POST', holds, { body: {} }, 400, 'INVALID_ARGUMENT');
     await refused('POST', holds, { body: { seats: ['A-2'], category: 'gold' } }, 400, 'INVALID_ARGUMENT');
-    for (const ttlSeconds of [0, -5, 86_401, 2.5]) await refused('POST', holds, { body: { count: 1, ttlSeconds } }, 400, 'INVALID_ARGUMENT');
+    for (const ttlSeconds of [0, -5, 86_401, 2.5])
+      await refused('POST', holds, { body: { count: 1, ttlSeconds } }, 400, 'INVALID_ARGUMENT');
   });
 
   it('unknown keys, __proto__ and constructor keys, without polluting prototypes', async () => {
     await refused('POST', holds, { body: { count: 1, admin: true } }, 400, 'INVALID_ARGUMENT');
     await refused('POST', holds, { raw: '{"count":1,"__proto__":{"polluted":true}}' }, 400, 'INVALID_ARGUMENT');
     await refused('POST', holds, { raw: '{"count":1,"constructor":{"prototype":{"polluted":true}}}' }, 400, 'INVALID_ARGUMENT');
-    await refused('POST', `${holds}/${hold.holdId}/confirm`, { holdToken: hold.holdToken, raw: '{"__proto__":{"polluted":true}}' }, 400, 'INVALID_ARGUMENT');
+    await refused(
+      'POST',
+      `${holds}/${hold.holdId}/confirm`,
+      { holdToken: hold.holdToken, raw: '{"__proto__":{"polluted":true}}' },
+      400,
+      'INVALID_ARGUMENT',
+    );
     const nested = JSON.stringify(showBody('s2')).replace('"price":50000', '"price":50000,"__proto__":{"polluted":true}');
     const res = await srv.request('POST', '/v1/shows', { admin: true, raw: nested });
     assert.equal(res.status, 400);
@@ -148,7 +158,12 @@ describe('http: bad input is refused with a stable code and changes nothing', ()
       showBody('s4', { categories: [{ id: 'gold', price: -1, currency: 'INR' }] }),
       showBody('s4', { categories: [{ id: 'gold', price: 1.5, currency: 'INR' }] }),
       showBody('s4', { categories: [{ id: 'gold', price: 100, currency: 'inr' }] }),
-      showBody('s4', { categories: [{ id: 'gold', price: 100, currency: 'INR' }, { id: 'gold', price: 1, currency: 'INR' }] }),
+      showBody('s4', {
+        categories: [
+          { id: 'gold', price: 100, currency: 'INR' },
+          { id: 'gold', price: 1, currency: 'INR' },
+        ],
+      }),
       showBody('s4', { startsAt: 'next friday' }),
       showBody('s4', { title: '' }),
       showBody('s4', { title: 'x'.repeat(201) }),

@@ -18,7 +18,7 @@ const HOUR = 3_600_000;
  * under the show's cancellation policy; the admin lists a show's bookings, those the show
  * forgot (archived, embedded storage) included. Time is the host's clock, moved by the test.
  */
-describe('http: the customer\'s booking and the admin\'s list', () => {
+describe("http: the customer's booking and the admin's list", () => {
   let srv: TestServer;
   let dir: string;
   let clock = Date.now();
@@ -37,7 +37,10 @@ describe('http: the customer\'s booking and the admin\'s list', () => {
     return res.body as { bookingId: string; bookingToken: string; total: number };
   }
   const cancelAsCustomer = (showId: string, bookingId: string, token: string, body?: unknown) =>
-    srv.request('POST', `/v1/shows/${showId}/bookings/${bookingId}/cancel`, { headers: { 'booking-token': token }, ...(body ? { body } : {}) });
+    srv.request('POST', `/v1/shows/${showId}/bookings/${bookingId}/cancel`, {
+      headers: { 'booking-token': token },
+      ...(body ? { body } : {}),
+    });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'seats-bookings-'));
@@ -49,7 +52,10 @@ describe('http: the customer\'s booking and the admin\'s list', () => {
     });
     for (const body of [
       showBody('pol', { startsAt, cancellationPolicy: policy }),
-      showBody('late', { startsAt: new Date(Date.now() + HOUR).toISOString(), cancellationPolicy: [{ hoursBeforeStart: 2, refundPercent: 100 }] }),
+      showBody('late', {
+        startsAt: new Date(Date.now() + HOUR).toISOString(),
+        cancellationPolicy: [{ hoursBeforeStart: 2, refundPercent: 100 }],
+      }),
       showBody('list', { startsAt }),
     ]) {
       const res = await srv.request('POST', '/v1/shows', { admin: true, body });
@@ -64,7 +70,15 @@ describe('http: the customer\'s booking and the admin\'s list', () => {
   it('the show answers its policy; a bad policy is refused with 400', async () => {
     assert.deepEqual((await srv.request('GET', '/v1/shows/pol')).body.cancellationPolicy, policy);
     assert.deepEqual((await srv.request('GET', '/v1/shows/list')).body.cancellationPolicy, [{ hoursBeforeStart: 0, refundPercent: 100 }]);
-    for (const cancellationPolicy of [[{ hoursBeforeStart: 1, refundPercent: 101 }], [{ hoursBeforeStart: -1, refundPercent: 5 }], [{ hoursBeforeStart: 1, refundPercent: 5 }, { hoursBeforeStart: 1, refundPercent: 6 }], [{ hoursBeforeStart: 1 }]]) {
+    for (const cancellationPolicy of [
+      [{ hoursBeforeStart: 1, refundPercent: 101 }],
+      [{ hoursBeforeStart: -1, refundPercent: 5 }],
+      [
+        { hoursBeforeStart: 1, refundPercent: 5 },
+        { hoursBeforeStart: 1, refundPercent: 6 },
+      ],
+      [{ hoursBeforeStart: 1 }],
+    ]) {
       const res = await srv.request('PATCH', '/v1/shows/pol', { admin: true, body: { cancellationPolicy } });
       assert.equal(res.status, 400, JSON.stringify(cancellationPolicy));
       assert.equal(res.body.error.code, 'INVALID_ARGUMENT');
@@ -156,9 +170,15 @@ describe('http: the customer\'s booking and the admin\'s list', () => {
     const alice = await srv.request('GET', '/v1/shows/list/bookings?customerId=alice', { admin: true });
     assert.deepEqual(alice.body.bookings.map((b: { bookingId: string }) => b.bookingId).sort(), [b1.bookingId, b3.bookingId].sort());
     const cancelled = await srv.request('GET', '/v1/shows/list/bookings?status=cancelled', { admin: true });
-    assert.deepEqual(cancelled.body.bookings.map((b: { bookingId: string }) => b.bookingId), [b1.bookingId]);
+    assert.deepEqual(
+      cancelled.body.bookings.map((b: { bookingId: string }) => b.bookingId),
+      [b1.bookingId],
+    );
     const bobConfirmed = await srv.request('GET', '/v1/shows/list/bookings?customerId=bob&status=confirmed', { admin: true });
-    assert.deepEqual(bobConfirmed.body.bookings.map((b: { bookingId: string }) => b.bookingId), [b2.bookingId]);
+    assert.deepEqual(
+      bobConfirmed.body.bookings.map((b: { bookingId: string }) => b.bookingId),
+      [b2.bookingId],
+    );
 
     const paged: string[] = [];
     let cursor: string | undefined;
@@ -175,7 +195,10 @@ describe('http: the customer\'s booking and the admin\'s list', () => {
     // The archived booking still reads for its customer, token checked.
     const mine = await srv.request('GET', `/v1/shows/list/bookings/${b1.bookingId}`, { headers: { 'booking-token': b1.bookingToken } });
     assert.equal(mine.body.status, 'cancelled');
-    assert.equal((await srv.request('GET', `/v1/shows/list/bookings/${b1.bookingId}`, { headers: { 'booking-token': b3.bookingToken } })).status, 403);
+    assert.equal(
+      (await srv.request('GET', `/v1/shows/list/bookings/${b1.bookingId}`, { headers: { 'booking-token': b3.bookingToken } })).status,
+      403,
+    );
     assert.equal((await srv.service.cancelOwnBooking('list', b1.bookingId, b1.bookingToken)).status, 'cancelled');
     assert.ok(b4.bookingId);
 

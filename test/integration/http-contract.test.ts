@@ -125,7 +125,10 @@ describe('http: the API description matches the server', () => {
     const hold = await check('hold', 'POST', '/v1/shows/contract/holds', { body: { seats: ['A-1', 'A-2'], customerId: 'c-1' } });
     assert.equal(hold.status, 201);
     const holdPath = `/v1/shows/contract/holds/${hold.body.holdId}`;
-    assert.equal((await check('extendHold', 'POST', `${holdPath}/extend`, { holdToken: hold.body.holdToken, body: { ttlSeconds: 120 } })).status, 200);
+    assert.equal(
+      (await check('extendHold', 'POST', `${holdPath}/extend`, { holdToken: hold.body.holdToken, body: { ttlSeconds: 120 } })).status,
+      200,
+    );
     const booking = await check('confirm', 'POST', `${holdPath}/confirm`, { holdToken: hold.body.holdToken, body: { paymentRef: 'p-1' } });
     assert.equal(booking.status, 201);
     const bookingPath = `/v1/shows/contract/bookings/${booking.body.bookingId}`;
@@ -134,12 +137,20 @@ describe('http: the API description matches the server', () => {
     assert.equal(taken.status, 409);
     assert.equal(taken.body.error.code, 'SEAT_UNAVAILABLE');
     const other = await check('hold', 'POST', '/v1/shows/contract/holds', { body: { count: 2 } });
-    assert.equal((await check('release', 'DELETE', `/v1/shows/contract/holds/${other.body.holdId}`, { holdToken: other.body.holdToken })).status, 204);
-    assert.equal((await check('blockSeats', 'POST', '/v1/shows/contract/seats/block', { admin: true, body: { seats: ['B-1'] } })).status, 200);
+    assert.equal(
+      (await check('release', 'DELETE', `/v1/shows/contract/holds/${other.body.holdId}`, { holdToken: other.body.holdToken })).status,
+      204,
+    );
+    assert.equal(
+      (await check('blockSeats', 'POST', '/v1/shows/contract/seats/block', { admin: true, body: { seats: ['B-1'] } })).status,
+      200,
+    );
     assert.equal((await check('getReport', 'GET', '/v1/shows/contract/report', { admin: true })).status, 200);
     assert.equal((await check('getSeatHistory', 'GET', '/v1/shows/contract/seats/A-1/history', { admin: true })).status, 200);
     assert.equal((await check('listBookings', 'GET', '/v1/shows/contract/bookings', { admin: true })).status, 200);
-    const cancelled = await check('cancelBooking', 'POST', `${bookingPath}/cancel`, { headers: { 'booking-token': booking.body.bookingToken } });
+    const cancelled = await check('cancelBooking', 'POST', `${bookingPath}/cancel`, {
+      headers: { 'booking-token': booking.body.bookingToken },
+    });
     assert.equal(cancelled.status, 200);
     assert.equal((await check('changeShow', 'PATCH', '/v1/shows/contract', { admin: true, body: { title: 'Renamed' } })).status, 200);
     assert.equal((await check('cancelShow', 'DELETE', '/v1/shows/contract', { admin: true, body: { reason: 'rain' } })).status, 200);

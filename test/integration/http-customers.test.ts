@@ -8,7 +8,8 @@ const SECRET = 'http-customer-token-secret-0123456789ab';
 describe('http: per-customer caps (limits.maxSeatsPerCustomer)', () => {
   let srv: TestServer;
   const compact = async (id: string): Promise<string> => (await srv.request('GET', `/v1/shows/${id}?format=compact`)).body.seats;
-  const hold = (id: string, body: object, headers: Record<string, string> = {}) => srv.request('POST', `/v1/shows/${id}/holds`, { body, headers });
+  const hold = (id: string, body: object, headers: Record<string, string> = {}) =>
+    srv.request('POST', `/v1/shows/${id}/holds`, { body, headers });
 
   before(async () => {
     srv = await startTestServer();
@@ -52,7 +53,11 @@ describe('http: per-customer caps (limits.maxSeatsPerCustomer)', () => {
     assert.equal(lifted.status, 200);
     assert.equal((await hold('cap2', { count: 1 })).status, 201);
     for (const bad of [0, -1, 1.5, 'ten', 300_000])
-      assert.equal((await srv.request('PATCH', '/v1/shows/cap2', { admin: true, body: { limits: { maxSeatsPerCustomer: bad } } })).status, 400, String(bad));
+      assert.equal(
+        (await srv.request('PATCH', '/v1/shows/cap2', { admin: true, body: { limits: { maxSeatsPerCustomer: bad } } })).status,
+        400,
+        String(bad),
+      );
   });
 
   it('customer ids are taken exactly as sent: surrounding spaces and control characters are refused', async () => {
@@ -111,7 +116,11 @@ describe('http: customer tokens (CUSTOMER_TOKEN_SECRET)', () => {
     assert.equal(moved.status, 201);
     assert.equal(moved.body.holdId, a.body.holdId);
     assert.equal(moved.body.holdToken, a.body.holdToken);
-    const bob = await hold({ count: 1, customerId: 'bob' }, { 'customer-token': tokens.mint('bob', inAnHour()), 'x-forwarded-for': '203.0.113.1' }, key);
+    const bob = await hold(
+      { count: 1, customerId: 'bob' },
+      { 'customer-token': tokens.mint('bob', inAnHour()), 'x-forwarded-for': '203.0.113.1' },
+      key,
+    );
     assert.equal(bob.status, 201);
     assert.notEqual(bob.body.holdId, a.body.holdId);
   });

@@ -54,16 +54,25 @@ describe('http: holds, bookings and seats', () => {
     assert.equal(hold.status, 201);
     assert.deepEqual(hold.body.seats, ['A-2', 'B-1']);
     assert.equal(hold.body.price.total, 100000);
-    const raised = await srv.request('PATCH', '/v1/shows/reprice', { admin: true, body: { categories: [{ id: 'gold', price: 60000, currency: 'INR' }] } });
+    const raised = await srv.request('PATCH', '/v1/shows/reprice', {
+      admin: true,
+      body: { categories: [{ id: 'gold', price: 60000, currency: 'INR' }] },
+    });
     assert.equal(raised.status, 200);
     const headers = { 'hold-token': hold.body.holdToken };
-    const wrong = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, { headers, body: { expectedTotal: 120000 } });
+    const wrong = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, {
+      headers,
+      body: { expectedTotal: 120000 },
+    });
     assert.equal(wrong.status, 409);
     assert.equal(wrong.body.error.code, 'PRICE_CHANGED');
     assert.equal(wrong.body.error.total, 100000);
     const bad = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, { headers, body: { expectedTotal: -1 } });
     assert.equal(bad.status, 400);
-    const booked = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, { headers, body: { expectedTotal: 100000 } });
+    const booked = await srv.request('POST', `/v1/shows/reprice/holds/${hold.body.holdId}/confirm`, {
+      headers,
+      body: { expectedTotal: 100000 },
+    });
     assert.equal(booked.status, 201);
     assert.equal(booked.body.total, 100000);
     assert.deepEqual(booked.body.lines, hold.body.price.lines);
@@ -96,11 +105,17 @@ describe('http: holds, bookings and seats', () => {
 
   it('confirms with the price breakdown: third ticket half price', async () => {
     const hold = await srv.request('POST', '/v1/shows/eve/holds', { body: { seats: ['A-5', 'A-6', 'A-7'] } });
-    const res = await srv.request('POST', `/v1/shows/eve/holds/${hold.body.holdId}/confirm`, { holdToken: hold.body.holdToken, body: { paymentRef: 'pay_1' } });
+    const res = await srv.request('POST', `/v1/shows/eve/holds/${hold.body.holdId}/confirm`, {
+      holdToken: hold.body.holdToken,
+      body: { paymentRef: 'pay_1' },
+    });
     assert.equal(res.status, 201);
     assert.equal(res.body.holdId, hold.body.holdId);
     assert.deepEqual(res.body.seats, ['A-5', 'A-6', 'A-7']);
-    assert.deepEqual(res.body.lines.map((l: { price: number }) => l.price), [50000, 50000, 25000]);
+    assert.deepEqual(
+      res.body.lines.map((l: { price: number }) => l.price),
+      [50000, 50000, 25000],
+    );
     assert.deepEqual(res.body.lines[2].discounts, [{ offer: 'nthTicket', amount: 25000 }]);
     assert.equal(res.body.total, 125000);
     assert.equal(res.body.paymentRef, 'pay_1');
@@ -119,7 +134,10 @@ describe('http: holds, bookings and seats', () => {
     assert.equal(hold.body.price.total, 100000);
     const res = await srv.request('POST', `/v1/shows/noon/holds/${hold.body.holdId}/confirm`, { holdToken: hold.body.holdToken });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.lines.map((l: { price: number }) => l.price), [40000, 40000, 20000]);
+    assert.deepEqual(
+      res.body.lines.map((l: { price: number }) => l.price),
+      [40000, 40000, 20000],
+    );
     assert.equal(res.body.total, 100000);
   });
 
@@ -182,9 +200,15 @@ describe('http: holds, bookings and seats', () => {
     assert.equal((await srv.request('GET', `/v1/shows/ops/bookings/${b1.bookingId}`)).body.status, 'cancelled');
     assert.equal((await statuses('ops'))[7], 'a');
 
-    const bulk = await srv.request('POST', '/v1/shows/ops/bookings/cancel', { admin: true, body: { bookingIds: [b2.bookingId, b3.bookingId] } });
+    const bulk = await srv.request('POST', '/v1/shows/ops/bookings/cancel', {
+      admin: true,
+      body: { bookingIds: [b2.bookingId, b3.bookingId] },
+    });
     assert.equal(bulk.status, 200);
-    assert.deepEqual(bulk.body.bookings.map((b: { status: string }) => b.status), ['cancelled', 'cancelled']);
+    assert.deepEqual(
+      bulk.body.bookings.map((b: { status: string }) => b.status),
+      ['cancelled', 'cancelled'],
+    );
     const unknown = await srv.request('POST', '/v1/shows/ops/bookings/cancel', { admin: true, body: { bookingIds: ['b_nope'] } });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, 'BOOKING_NOT_FOUND');

@@ -53,7 +53,11 @@ describe('http: every keyed write is answered again by the show, through another
   it('hold, extend, confirm, release, cancel booking(s) (admin and customer), block, unblock, change and cancel show', async () => {
     const base = `/v1/shows/${SHOW}`;
     const hold = (await once('POST', `${base}/holds`, { body: { seats: ['A-1', 'A-2'] }, idempotencyKey: key('hold') })).body;
-    const holdOpts = (k: string, body?: unknown): RequestOptions => ({ holdToken: hold.holdToken, idempotencyKey: key(k), ...(body ? { body } : {}) });
+    const holdOpts = (k: string, body?: unknown): RequestOptions => ({
+      holdToken: hold.holdToken,
+      idempotencyKey: key(k),
+      ...(body ? { body } : {}),
+    });
     await once('POST', `${base}/holds/${hold.holdId}/extend`, holdOpts('extend', { ttlSeconds: 900 }));
     const booking = (await once('POST', `${base}/holds/${hold.holdId}/confirm`, holdOpts('confirm', { paymentRef: 'p-1' }))).body;
 
@@ -65,9 +69,20 @@ describe('http: every keyed write is answered again by the show, through another
       return (await srv.request('POST', `${base}/holds/${h.holdId}/confirm`, { holdToken: h.holdToken })).body;
     };
     const [b1, b2, b3] = [await bookingsOf(['C-1']), await bookingsOf(['C-2']), await bookingsOf(['C-3'])];
-    await once('POST', `${base}/bookings/cancel`, { admin: true, body: { bookingIds: [b1.bookingId, b2.bookingId], refundPercent: 50 }, idempotencyKey: key('bulk') });
-    await once('POST', `${base}/bookings/${b3.bookingId}/cancel`, { admin: true, body: { refundPercent: 20 }, idempotencyKey: key('admin-cancel') });
-    await once('POST', `${base}/bookings/${booking.bookingId}/cancel`, { headers: { 'booking-token': booking.bookingToken }, idempotencyKey: key('own-cancel') });
+    await once('POST', `${base}/bookings/cancel`, {
+      admin: true,
+      body: { bookingIds: [b1.bookingId, b2.bookingId], refundPercent: 50 },
+      idempotencyKey: key('bulk'),
+    });
+    await once('POST', `${base}/bookings/${b3.bookingId}/cancel`, {
+      admin: true,
+      body: { refundPercent: 20 },
+      idempotencyKey: key('admin-cancel'),
+    });
+    await once('POST', `${base}/bookings/${booking.bookingId}/cancel`, {
+      headers: { 'booking-token': booking.bookingToken },
+      idempotencyKey: key('own-cancel'),
+    });
 
     await once('POST', `${base}/seats/block`, { admin: true, body: { seats: ['B-9', 'B-10'] }, idempotencyKey: key('block') });
     await once('POST', `${base}/seats/unblock`, { admin: true, body: { seats: ['B-9'] }, idempotencyKey: key('unblock') });
@@ -82,7 +97,10 @@ describe('http: every keyed write is answered again by the show, through another
     await srv.request('POST', '/v1/shows', { admin: true, body: showBody('keyed2') });
     const base = '/v1/shows/keyed2';
     const k = key('block');
-    assert.equal((await srv.request('POST', `${base}/seats/block`, { admin: true, body: { seats: ['A-1'] }, idempotencyKey: k })).status, 200);
+    assert.equal(
+      (await srv.request('POST', `${base}/seats/block`, { admin: true, body: { seats: ['A-1'] }, idempotencyKey: k })).status,
+      200,
+    );
     const other = await viaSecond('POST', `${base}/seats/block`, { admin: true, body: { seats: ['A-2'] }, idempotencyKey: k });
     assert.equal(other.status, 422);
     assert.equal(other.body.error.code, 'IDEMPOTENCY_MISMATCH');

@@ -44,15 +44,26 @@ describe('http: an idempotency key belongs to its caller', () => {
     assert.ok(!b.text.includes(a.body.holdToken));
     assert.equal(await heldCount(), held + 2);
     // The second caller's token does not open the first caller's hold.
-    const steal = await srv.request('POST', `/v1/shows/s1/holds/${a.body.holdId}/confirm`, { holdToken: b.body.holdToken, headers: from('203.0.113.2') });
+    const steal = await srv.request('POST', `/v1/shows/s1/holds/${a.body.holdId}/confirm`, {
+      holdToken: b.body.holdToken,
+      headers: from('203.0.113.2'),
+    });
     assert.equal(steal.status, 403);
     assert.equal(steal.body.error.code, 'FORBIDDEN');
   });
 
   it('named seats: the other caller is refused SEAT_UNAVAILABLE instead of being handed the hold', async () => {
     const key = 'checkout-0002-0123456789';
-    const a = await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['C-1', 'C-2'] }, idempotencyKey: key, headers: from('203.0.113.1') });
-    const b = await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['C-1', 'C-2'] }, idempotencyKey: key, headers: from('203.0.113.2') });
+    const a = await srv.request('POST', '/v1/shows/s1/holds', {
+      body: { seats: ['C-1', 'C-2'] },
+      idempotencyKey: key,
+      headers: from('203.0.113.1'),
+    });
+    const b = await srv.request('POST', '/v1/shows/s1/holds', {
+      body: { seats: ['C-1', 'C-2'] },
+      idempotencyKey: key,
+      headers: from('203.0.113.2'),
+    });
     assert.equal(a.status, 201);
     assert.equal(b.status, 409);
     assert.equal(b.body.error.code, 'SEAT_UNAVAILABLE');
@@ -61,14 +72,26 @@ describe('http: an idempotency key belongs to its caller', () => {
 
   it('the show scopes keys too: through a gateway with an empty cache another caller still gets nothing of the first', async () => {
     const key = 'checkout-0003-0123456789';
-    const a = await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['D-1'] }, idempotencyKey: key, headers: from('203.0.113.1') });
-    const b = await request(second.url, srv.adminToken, 'POST', '/v1/shows/s1/holds', { body: { seats: ['D-1'] }, idempotencyKey: key, headers: from('203.0.113.2') });
+    const a = await srv.request('POST', '/v1/shows/s1/holds', {
+      body: { seats: ['D-1'] },
+      idempotencyKey: key,
+      headers: from('203.0.113.1'),
+    });
+    const b = await request(second.url, srv.adminToken, 'POST', '/v1/shows/s1/holds', {
+      body: { seats: ['D-1'] },
+      idempotencyKey: key,
+      headers: from('203.0.113.2'),
+    });
     assert.equal(a.status, 201);
     assert.equal(b.status, 409);
     assert.equal(b.body.error.code, 'SEAT_UNAVAILABLE');
     assert.ok(!b.text.includes(a.body.holdToken));
     // The same caller retrying through the other gateway gets its hold back from the show.
-    const retry = await request(second.url, srv.adminToken, 'POST', '/v1/shows/s1/holds', { body: { seats: ['D-1'] }, idempotencyKey: key, headers: from('203.0.113.1') });
+    const retry = await request(second.url, srv.adminToken, 'POST', '/v1/shows/s1/holds', {
+      body: { seats: ['D-1'] },
+      idempotencyKey: key,
+      headers: from('203.0.113.1'),
+    });
     assert.equal(retry.status, 201);
     assert.equal(retry.body.holdId, a.body.holdId);
     assert.equal(retry.body.holdToken, a.body.holdToken);
@@ -78,7 +101,11 @@ describe('http: an idempotency key belongs to its caller', () => {
     const key = 'checkout-0004-0123456789';
     const a = await srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1 }, idempotencyKey: key, headers: from('198.51.100.7') });
     const held = await heldCount();
-    const again = await srv.request('POST', '/v1/shows/s1/holds', { body: { count: 1 }, idempotencyKey: key, headers: from('198.51.100.7') });
+    const again = await srv.request('POST', '/v1/shows/s1/holds', {
+      body: { count: 1 },
+      idempotencyKey: key,
+      headers: from('198.51.100.7'),
+    });
     assert.equal(a.status, 201);
     assert.equal(again.text, a.text);
     assert.equal(await heldCount(), held);

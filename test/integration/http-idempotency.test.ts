@@ -35,7 +35,9 @@ describe('http: idempotency keys', () => {
   it('concurrent duplicates run once and all get the first answer', async () => {
     const before = await statuses('s1');
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => srv.request('POST', '/v1/shows/s1/holds', { body: { count: 3 }, idempotencyKey: 'hold-concurrent-0123456789abcdef' })),
+      Array.from({ length: 8 }, () =>
+        srv.request('POST', '/v1/shows/s1/holds', { body: { count: 3 }, idempotencyKey: 'hold-concurrent-0123456789abcdef' }),
+      ),
     );
     for (const a of answers) {
       assert.equal(a.status, 201);
@@ -47,11 +49,17 @@ describe('http: idempotency keys', () => {
 
   it('errors replay too: a refused hold stays refused under its key', async () => {
     const blocker = (await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['B-10'] } })).body;
-    const first = await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['B-10'] }, idempotencyKey: 'hold-err-0123456789abcdef' });
+    const first = await srv.request('POST', '/v1/shows/s1/holds', {
+      body: { seats: ['B-10'] },
+      idempotencyKey: 'hold-err-0123456789abcdef',
+    });
     assert.equal(first.status, 409);
     assert.equal(first.body.error.code, 'SEAT_UNAVAILABLE');
     assert.equal((await srv.request('DELETE', `/v1/shows/s1/holds/${blocker.holdId}`, { holdToken: blocker.holdToken })).status, 204);
-    const retry = await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['B-10'] }, idempotencyKey: 'hold-err-0123456789abcdef' });
+    const retry = await srv.request('POST', '/v1/shows/s1/holds', {
+      body: { seats: ['B-10'] },
+      idempotencyKey: 'hold-err-0123456789abcdef',
+    });
     assert.equal(retry.status, 409);
     assert.equal(retry.text, first.text);
     assert.equal((await statuses('s1'))[19], 'a');
@@ -60,20 +68,46 @@ describe('http: idempotency keys', () => {
   it('confirm, extend and release replay their first answers', async () => {
     const hold = (await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['B-1', 'B-2'] } })).body;
     const base = `/v1/shows/s1/holds/${hold.holdId}`;
-    const ext1 = await srv.request('POST', `${base}/extend`, { holdToken: hold.holdToken, body: { ttlSeconds: 900 }, idempotencyKey: 'ext-0123456789abcdef' });
-    const ext2 = await srv.request('POST', `${base}/extend`, { holdToken: hold.holdToken, body: { ttlSeconds: 900 }, idempotencyKey: 'ext-0123456789abcdef' });
+    const ext1 = await srv.request('POST', `${base}/extend`, {
+      holdToken: hold.holdToken,
+      body: { ttlSeconds: 900 },
+      idempotencyKey: 'ext-0123456789abcdef',
+    });
+    const ext2 = await srv.request('POST', `${base}/extend`, {
+      holdToken: hold.holdToken,
+      body: { ttlSeconds: 900 },
+      idempotencyKey: 'ext-0123456789abcdef',
+    });
     assert.equal(ext1.status, 200);
     assert.equal(ext2.text, ext1.text);
-    const c1 = await srv.request('POST', `${base}/confirm`, { holdToken: hold.holdToken, body: { paymentRef: 'p1' }, idempotencyKey: 'conf-0123456789abcdef' });
-    const c2 = await srv.request('POST', `${base}/confirm`, { holdToken: hold.holdToken, body: { paymentRef: 'p1' }, idempotencyKey: 'conf-0123456789abcdef' });
+    const c1 = await srv.request('POST', `${base}/confirm`, {
+      holdToken: hold.holdToken,
+      body: { paymentRef: 'p1' },
+      idempotencyKey: 'conf-0123456789abcdef',
+    });
+    const c2 = await srv.request('POST', `${base}/confirm`, {
+      holdToken: hold.holdToken,
+      body: { paymentRef: 'p1' },
+      idempotencyKey: 'conf-0123456789abcdef',
+    });
     assert.equal(c1.status, 201);
     assert.equal(c2.text, c1.text);
-    const mismatch = await srv.request('POST', `${base}/confirm`, { holdToken: hold.holdToken, body: { paymentRef: 'p2' }, idempotencyKey: 'conf-0123456789abcdef' });
+    const mismatch = await srv.request('POST', `${base}/confirm`, {
+      holdToken: hold.holdToken,
+      body: { paymentRef: 'p2' },
+      idempotencyKey: 'conf-0123456789abcdef',
+    });
     assert.equal(mismatch.body.error.code, 'IDEMPOTENCY_MISMATCH');
 
     const other = (await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['B-3'] } })).body;
-    const r1 = await srv.request('DELETE', `/v1/shows/s1/holds/${other.holdId}`, { holdToken: other.holdToken, idempotencyKey: 'rel-0123456789abcdef' });
-    const r2 = await srv.request('DELETE', `/v1/shows/s1/holds/${other.holdId}`, { holdToken: other.holdToken, idempotencyKey: 'rel-0123456789abcdef' });
+    const r1 = await srv.request('DELETE', `/v1/shows/s1/holds/${other.holdId}`, {
+      holdToken: other.holdToken,
+      idempotencyKey: 'rel-0123456789abcdef',
+    });
+    const r2 = await srv.request('DELETE', `/v1/shows/s1/holds/${other.holdId}`, {
+      holdToken: other.holdToken,
+      idempotencyKey: 'rel-0123456789abcdef',
+    });
     assert.equal(r1.status, 204);
     assert.equal(r2.status, 204);
   });
@@ -82,8 +116,14 @@ describe('http: idempotency keys', () => {
     assert.equal((await srv.request('POST', '/v1/shows', { admin: true, body: showBody('s2') })).status, 201);
     const h1 = (await srv.request('POST', '/v1/shows/s2/holds', { body: { seats: ['A-1'] } })).body;
     const h2 = (await srv.request('POST', '/v1/shows/s2/holds', { body: { seats: ['A-2'] } })).body;
-    const b1 = await srv.request('POST', `/v1/shows/s2/holds/${h1.holdId}/confirm`, { holdToken: h1.holdToken, idempotencyKey: 'checkout-7-0123456789abcdef' });
-    const b2 = await srv.request('POST', `/v1/shows/s2/holds/${h2.holdId}/confirm`, { holdToken: h2.holdToken, idempotencyKey: 'checkout-7-0123456789abcdef' });
+    const b1 = await srv.request('POST', `/v1/shows/s2/holds/${h1.holdId}/confirm`, {
+      holdToken: h1.holdToken,
+      idempotencyKey: 'checkout-7-0123456789abcdef',
+    });
+    const b2 = await srv.request('POST', `/v1/shows/s2/holds/${h2.holdId}/confirm`, {
+      holdToken: h2.holdToken,
+      idempotencyKey: 'checkout-7-0123456789abcdef',
+    });
     assert.equal(b1.status, 201);
     assert.equal(b2.status, 201);
     assert.deepEqual(b2.body.seats, ['A-2']);
@@ -98,7 +138,11 @@ describe('http: idempotency keys', () => {
     assert.equal(retry.text, first.text);
     const anon = await srv.request('POST', '/v1/shows/s1/seats/block', { body, idempotencyKey: 'blk-0123456789abcdef' });
     assert.equal(anon.status, 401);
-    const other = await srv.request('POST', '/v1/shows/s1/seats/block', { admin: true, body: { seats: ['A-9'] }, idempotencyKey: 'blk-0123456789abcdef' });
+    const other = await srv.request('POST', '/v1/shows/s1/seats/block', {
+      admin: true,
+      body: { seats: ['A-9'] },
+      idempotencyKey: 'blk-0123456789abcdef',
+    });
     assert.equal(other.body.error.code, 'IDEMPOTENCY_MISMATCH');
     assert.equal((await statuses('s1'))[8], 'a');
   });
@@ -112,7 +156,10 @@ describe('http: idempotency keys', () => {
     });
     try {
       const first = await srv.request('POST', '/v1/shows/s1/holds', { body: { seats: ['A-8'] }, idempotencyKey: 'cross-0123456789abcdef' });
-      const retry = await request(second.url, srv.adminToken, 'POST', '/v1/shows/s1/holds', { body: { seats: ['A-8'] }, idempotencyKey: 'cross-0123456789abcdef' });
+      const retry = await request(second.url, srv.adminToken, 'POST', '/v1/shows/s1/holds', {
+        body: { seats: ['A-8'] },
+        idempotencyKey: 'cross-0123456789abcdef',
+      });
       assert.equal(retry.status, 201);
       assert.equal(retry.body.holdId, first.body.holdId);
       assert.equal(retry.body.holdToken, first.body.holdToken);
@@ -126,7 +173,8 @@ describe('http: idempotency keys', () => {
     const small = await startTestServer({ idempotency: { maxEntries: 2 } });
     try {
       assert.equal((await small.request('POST', '/v1/shows', { admin: true, body: showBody('s1') })).status, 201);
-      for (const key of ['k1', 'k2', 'k3'].map((k) => `${k}-0123456789abcdef`)) await small.request('POST', '/v1/shows/s1/holds', { body: { count: 1 }, idempotencyKey: key });
+      for (const key of ['k1', 'k2', 'k3'].map((k) => `${k}-0123456789abcdef`))
+        await small.request('POST', '/v1/shows/s1/holds', { body: { count: 1 }, idempotencyKey: key });
       assert.equal(small.gateway.http.idempotency.size, 2);
     } finally {
       await small.stop();

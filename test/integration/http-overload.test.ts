@@ -13,7 +13,11 @@ describe('http: a show whose mailbox is full', () => {
   it('answers 503 UNAVAILABLE with Retry-After, and the show stays consistent', async () => {
     const dir = await tempDir('seats-overload-');
     // A log that syncs to disk, so commands queue while an append is in flight.
-    const server = await startTestServer({ storage: await openEmbeddedStorage(dir.path, silentLogger), logger: silentLogger, node: { mailboxMaxCommands: 4 } });
+    const server = await startTestServer({
+      storage: await openEmbeddedStorage(dir.path, silentLogger),
+      logger: silentLogger,
+      node: { mailboxMaxCommands: 4 },
+    });
     try {
       assert.equal((await server.request('POST', '/v1/shows', { admin: true, body: showBody('busy', {}, ROWS, PER_ROW) })).status, 201);
       const held = new Map<string, string[]>();

@@ -101,14 +101,24 @@ describe('http: replies on the wire', () => {
     assert.equal(confirm.value.text, JSON.stringify(booking));
     assert.equal(tokens.verifyBooking('wire', booking.bookingId as string, booking.bookingToken as string), true);
 
-    const other = JSON.parse((await call('POST', '/v1/shows/wire/holds', { seats: ['A-5'] })).text) as { holdId: string; holdToken: string };
+    const other = JSON.parse((await call('POST', '/v1/shows/wire/holds', { seats: ['A-5'] })).text) as {
+      holdId: string;
+      holdToken: string;
+    };
     const tamperedToken = (other.holdToken[0] === 'A' ? 'B' : 'A') + other.holdToken.slice(1);
-    const forbidden = await writesOf(() => call('DELETE', `/v1/shows/wire/holds/${other.holdId}`, undefined, { 'hold-token': tamperedToken }));
+    const forbidden = await writesOf(() =>
+      call('DELETE', `/v1/shows/wire/holds/${other.holdId}`, undefined, { 'hold-token': tamperedToken }),
+    );
     assert.equal(forbidden.value.status, 403);
     assert.equal(forbidden.writes, 1);
-    assert.equal(forbidden.value.text, JSON.stringify({ error: { code: 'FORBIDDEN', message: 'the hold token does not match this hold' } }));
+    assert.equal(
+      forbidden.value.text,
+      JSON.stringify({ error: { code: 'FORBIDDEN', message: 'the hold token does not match this hold' } }),
+    );
 
-    const release = await writesOf(() => call('DELETE', `/v1/shows/wire/holds/${other.holdId}`, undefined, { 'hold-token': other.holdToken }));
+    const release = await writesOf(() =>
+      call('DELETE', `/v1/shows/wire/holds/${other.holdId}`, undefined, { 'hold-token': other.holdToken }),
+    );
     assert.equal(release.value.status, 204);
     assert.equal(release.value.text, '');
     assert.equal(release.value.headers['x-content-type-options'], 'nosniff');

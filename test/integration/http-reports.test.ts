@@ -21,7 +21,8 @@ const LAYOUT = {
 describe('http: reports and seat history (embedded storage, snapshots every few events)', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let srv: TestServer;
-  const start = async () => startTestServer({ storage: await openEmbeddedStorage(dir.path, silentLogger), logger: silentLogger, node: { snapshotEveryEvents: 2 } });
+  const start = async () =>
+    startTestServer({ storage: await openEmbeddedStorage(dir.path, silentLogger), logger: silentLogger, node: { snapshotEveryEvents: 2 } });
 
   before(async () => {
     dir = await tempDir('seats-reports-');
@@ -52,9 +53,19 @@ describe('http: reports and seat history (embedded storage, snapshots every few 
     assert.equal(res.status, 200);
     const zero = { available: 0, held: 0, booked: 0, blocked: 0 };
     assert.deepEqual(res.body.seats, { ...zero, available: 14, held: 1, booked: 1 });
-    assert.deepEqual(res.body.categories, { gold: { ...zero, available: 9, booked: 1, price: 50000 }, silver: { ...zero, available: 5, held: 1, price: 20000 } });
+    assert.deepEqual(res.body.categories, {
+      gold: { ...zero, available: 9, booked: 1, price: 50000 },
+      silver: { ...zero, available: 5, held: 1, price: 20000 },
+    });
     assert.deepEqual(res.body.sections, { main: { ...zero, available: 9, booked: 1 }, balcony: { ...zero, available: 5, held: 1 } });
-    assert.deepEqual(res.body.sales, { bookings: 1, seats: 1, gross: b1.total + b2.total, refunded: b1.total, net: b2.total, currency: 'INR' });
+    assert.deepEqual(res.body.sales, {
+      bookings: 1,
+      seats: 1,
+      gross: b1.total + b2.total,
+      refunded: b1.total,
+      net: b2.total,
+      currency: 'INR',
+    });
 
     const missing = await srv.request('GET', '/v1/shows/nope/report', { admin: true });
     assert.equal(missing.status, 404);
@@ -67,7 +78,10 @@ describe('http: reports and seat history (embedded storage, snapshots every few 
       assert.equal(res.status, 200);
       assert.equal(res.body.seatId, 'main:A-3');
       assert.equal(res.body.complete, true);
-      assert.deepEqual(res.body.history.map((e: { status: string }) => e.status), ['held', 'booked', 'available']);
+      assert.deepEqual(
+        res.body.history.map((e: { status: string }) => e.status),
+        ['held', 'booked', 'available'],
+      );
       assert.equal(res.body.history[1].customerId, 'c1');
       assert.equal(res.body.history[2].reason, 'cancelled');
     }

@@ -45,7 +45,16 @@ describe('http: shows and operations', () => {
     const res = await srv.request('POST', '/v1/shows', { admin: true, body });
     assert.equal(res.status, 201);
     const ids = res.body.seats.map((s: { id: string }) => s.id);
-    assert.deepEqual(ids, ['stalls:A-101', 'stalls:A-102', 'stalls:A-103', 'stalls:A-104', 'stalls:A-105', 'balcony:B-1', 'balcony:B-2', 'balcony:B-3']);
+    assert.deepEqual(ids, [
+      'stalls:A-101',
+      'stalls:A-102',
+      'stalls:A-103',
+      'stalls:A-104',
+      'stalls:A-105',
+      'balcony:B-1',
+      'balcony:B-2',
+      'balcony:B-3',
+    ]);
     assert.equal(res.body.seats.find((s: { id: string }) => s.id === 'balcony:B-2').status, 'blocked');
     assert.equal(res.body.limits.maxSeatsPerHold, 4);
     assert.equal(res.body.offers.nthTicket, null);
@@ -80,11 +89,20 @@ describe('http: shows and operations', () => {
     assert.equal(all.status, 200);
     assert.deepEqual(all.body.shows.map((s: { id: string }) => s.id).sort(), ['multi', 'mum1', 's1']);
     const city = await srv.request('GET', '/v1/shows?city=mumbai');
-    assert.deepEqual(city.body.shows.map((s: { id: string }) => s.id), ['mum1']);
+    assert.deepEqual(
+      city.body.shows.map((s: { id: string }) => s.id),
+      ['mum1'],
+    );
     const date = await srv.request('GET', '/v1/shows?date=2026-12-02');
-    assert.deepEqual(date.body.shows.map((s: { id: string }) => s.id), ['mum1']);
+    assert.deepEqual(
+      date.body.shows.map((s: { id: string }) => s.id),
+      ['mum1'],
+    );
     const q = await srv.request('GET', '/v1/shows?q=imax&city=Mumbai');
-    assert.deepEqual(q.body.shows.map((s: { id: string }) => s.id), ['mum1']);
+    assert.deepEqual(
+      q.body.shows.map((s: { id: string }) => s.id),
+      ['mum1'],
+    );
     const none = await srv.request('GET', '/v1/shows?city=Delhi');
     assert.deepEqual(none.body.shows, []);
     const page = await srv.request('GET', '/v1/shows?limit=1&offset=1');
@@ -97,12 +115,18 @@ describe('http: shows and operations', () => {
   });
 
   it('changes a show (admin) and bumps its version', async () => {
-    const res = await srv.request('PATCH', '/v1/shows/mum1', { admin: true, body: { title: 'Oppenheimer (IMAX)', startsAt: '2026-12-03T18:00:00+05:30' } });
+    const res = await srv.request('PATCH', '/v1/shows/mum1', {
+      admin: true,
+      body: { title: 'Oppenheimer (IMAX)', startsAt: '2026-12-03T18:00:00+05:30' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body.title, 'Oppenheimer (IMAX)');
     assert.equal(res.body.version, 2);
     const listed = await srv.request('GET', '/v1/shows?date=2026-12-03');
-    assert.deepEqual(listed.body.shows.map((s: { id: string }) => s.id), ['mum1']);
+    assert.deepEqual(
+      listed.body.shows.map((s: { id: string }) => s.id),
+      ['mum1'],
+    );
     const empty = await srv.request('PATCH', '/v1/shows/mum1', { admin: true, body: {} });
     assert.equal(empty.status, 400);
     assert.equal(empty.body.error.code, 'INVALID_ARGUMENT');
@@ -111,20 +135,32 @@ describe('http: shows and operations', () => {
   it('keeps seat ids when a section is added: the booking on A-1 survives, the balcony is qualified', async () => {
     assert.equal((await srv.request('POST', '/v1/shows', { admin: true, body: showBody('grow') })).status, 201);
     const hold = await srv.request('POST', '/v1/shows/grow/holds', { body: { seats: ['A-1', 'A-2'] } });
-    const booking = await srv.request('POST', `/v1/shows/grow/holds/${hold.body.holdId}/confirm`, { holdToken: hold.body.holdToken, body: {} });
+    const booking = await srv.request('POST', `/v1/shows/grow/holds/${hold.body.holdId}/confirm`, {
+      holdToken: hold.body.holdToken,
+      body: {},
+    });
     assert.equal(booking.status, 201);
     const shown = await srv.request('GET', '/v1/shows/grow');
     assert.equal(shown.body.layout.unqualifiedSection, 'main');
     // The layout as read, sent back with a section more.
-    const layout = { ...shown.body.layout, sections: [...shown.body.layout.sections, { id: 'balcony', rows: [{ label: 'A', seats: 2, category: 'gold' }] }] };
-    const refused = await srv.request('PATCH', '/v1/shows/grow', { admin: true, body: { layout: { ...layout, unqualifiedSection: 'balcony' } } });
+    const layout = {
+      ...shown.body.layout,
+      sections: [...shown.body.layout.sections, { id: 'balcony', rows: [{ label: 'A', seats: 2, category: 'gold' }] }],
+    };
+    const refused = await srv.request('PATCH', '/v1/shows/grow', {
+      admin: true,
+      body: { layout: { ...layout, unqualifiedSection: 'balcony' } },
+    });
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error.code, 'INVALID_ARGUMENT');
     const changed = await srv.request('PATCH', '/v1/shows/grow', { admin: true, body: { layout } });
     assert.equal(changed.status, 200);
     const after = await srv.request('GET', '/v1/shows/grow');
     const status = Object.fromEntries(after.body.seats.map((seat: { id: string; status: string }) => [seat.id, seat.status]));
-    assert.deepEqual([status['A-1'], status['A-2'], status['balcony:A-1'], status['main:A-1']], ['booked', 'booked', 'available', undefined]);
+    assert.deepEqual(
+      [status['A-1'], status['A-2'], status['balcony:A-1'], status['main:A-1']],
+      ['booked', 'booked', 'available', undefined],
+    );
     const kept = await srv.request('GET', `/v1/shows/grow/bookings/${booking.body.bookingId}`, { admin: true });
     assert.deepEqual([kept.body.status, kept.body.seats], ['confirmed', ['A-1', 'A-2']]);
   });

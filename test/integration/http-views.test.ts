@@ -5,7 +5,10 @@ import { gunzipSync } from 'node:zlib';
 import { showBody, startTestServer, type TestServer } from '../support/start-server.ts';
 
 /** A raw GET: the bytes as they came over the wire and the headers that describe them. */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];

@@ -27,9 +27,14 @@ describe('out-events: the AsyncAPI description matches what the bus carries', ()
   it('booking confirmed and cancelled, show changed and cancelled: each on its subject, fitting its schema, nothing undescribed', async () => {
     assert.equal((await srv.request('POST', '/v1/shows', { admin: true, body: showBody('oec') })).status, 201);
     const hold = await srv.request('POST', '/v1/shows/oec/holds', { body: { seats: ['A-1'], customerId: 'c-1' } });
-    const booking = await srv.request('POST', `/v1/shows/oec/holds/${hold.body.holdId}/confirm`, { holdToken: hold.body.holdToken, body: { paymentRef: 'p' } });
+    const booking = await srv.request('POST', `/v1/shows/oec/holds/${hold.body.holdId}/confirm`, {
+      holdToken: hold.body.holdToken,
+      body: { paymentRef: 'p' },
+    });
     assert.equal(booking.status, 201);
-    const cancel = await srv.request('POST', `/v1/shows/oec/bookings/${booking.body.bookingId}/cancel`, { headers: { 'booking-token': booking.body.bookingToken } });
+    const cancel = await srv.request('POST', `/v1/shows/oec/bookings/${booking.body.bookingId}/cancel`, {
+      headers: { 'booking-token': booking.body.bookingToken },
+    });
     assert.equal(cancel.status, 200);
     const second = await srv.request('POST', '/v1/shows/oec/holds', { body: { seats: ['A-2'] } });
     await srv.request('POST', `/v1/shows/oec/holds/${second.body.holdId}/confirm`, { holdToken: second.body.holdToken });

@@ -35,7 +35,9 @@ async function load(url: string, acked: Acked, stop: { now: boolean }, onAck: ()
         const roll = Math.random();
         if (roll < 0.75) acked.attempted.add(hold.body.holdId);
         if (roll < 0.5) {
-          const c = await request(url, ADMIN, 'POST', `/v1/shows/${SHOW}/holds/${hold.body.holdId}/confirm`, { holdToken: hold.body.holdToken });
+          const c = await request(url, ADMIN, 'POST', `/v1/shows/${SHOW}/holds/${hold.body.holdId}/confirm`, {
+            holdToken: hold.body.holdToken,
+          });
           if (c.status === 201) acked.confirms.set(hold.body.holdId, { bookingId: c.body.bookingId, seats: c.body.seats });
         } else if (roll < 0.75) {
           const d = await request(url, ADMIN, 'DELETE', `/v1/shows/${SHOW}/holds/${hold.body.holdId}`, { holdToken: hold.body.holdToken });

@@ -36,7 +36,9 @@ test('snapshot frames: rows describe regular labels; irregular ones are listed',
   assert.deepEqual(replica.labels, ['main:A-101', 'main:A-102', 'pit:B-1']);
   assert.equal(replica.compact, 'ahb');
 
-  const odd = JSON.parse(new SeatMirror(map({ labels: ['main:A-1', 'main:A-3', 'pit:B-1'], categoryOf: [0, 1, 1] })).snapshotFrame(true).toString());
+  const odd = JSON.parse(
+    new SeatMirror(map({ labels: ['main:A-1', 'main:A-3', 'pit:B-1'], categoryOf: [0, 1, 1] })).snapshotFrame(true).toString(),
+  );
   assert.deepEqual(odd.labels, ['main:A-1', 'main:A-3', 'pit:B-1']);
   assert.deepEqual(odd.categoryOf, [0, 1, 1]);
 });
@@ -46,7 +48,18 @@ test('the mirror follows deltas and serializes each version once, layout on requ
   const bare = m.snapshotFrame(false);
   assert.equal(m.snapshotFrame(false), bare, 'the same Buffer until the version moves');
   assert.equal(JSON.parse(bare.toString()).rows, undefined);
-  m.apply({ showId: 's', fromVersion: 3, version: 5, layoutVersion: 1, showStatus: 'scheduled', resync: false, changes: [['main:A-101', 'available'], ['pit:B-1', 'blocked']] });
+  m.apply({
+    showId: 's',
+    fromVersion: 3,
+    version: 5,
+    layoutVersion: 1,
+    showStatus: 'scheduled',
+    resync: false,
+    changes: [
+      ['main:A-101', 'available'],
+      ['pit:B-1', 'blocked'],
+    ],
+  });
   const next = JSON.parse(m.snapshotFrame(false).toString());
   assert.equal(next.version, 5);
   assert.equal(next.seats, 'ahx');
@@ -55,7 +68,15 @@ test('the mirror follows deltas and serializes each version once, layout on requ
 test('the mirror finds delta seats by label, derived from regular rows or listed, and ignores near misses', () => {
   const delta = (changes: Array<[string, 'available' | 'held' | 'booked' | 'blocked']>) =>
     ({ showId: 's', fromVersion: 3, version: 4, layoutVersion: 1, showStatus: 'scheduled', resync: false, changes }) as const;
-  const misses: Array<[string, 'blocked']> = ['main:A-0101', 'main:A-101.0', ' main:A-101', 'main:A-103', 'A-101', 'pit:B-01', 'pit:B-'].map((l) => [l, 'blocked']);
+  const misses: Array<[string, 'blocked']> = [
+    'main:A-0101',
+    'main:A-101.0',
+    ' main:A-101',
+    'main:A-103',
+    'A-101',
+    'pit:B-01',
+    'pit:B-',
+  ].map((l) => [l, 'blocked']);
   const regular = new SeatMirror(map({ seats: 'aaa' }));
   regular.apply(delta([...misses, ['main:A-102', 'held'], ['pit:B-1', 'booked']]));
   assert.equal(JSON.parse(regular.snapshotFrame(false).toString()).seats, 'ahb');
@@ -76,7 +97,10 @@ test('the ring keeps the newest deltas within its bounds', () => {
   const ring = new DeltaRing(3, 1_000);
   for (let v = 1; v <= 5; v++) ring.push({ fromVersion: v - 1, version: v, frame: Buffer.alloc(100) });
   assert.equal(ring.oldestFrom, 2);
-  assert.deepEqual(ring.since(3).map((d) => d.version), [4, 5]);
+  assert.deepEqual(
+    ring.since(3).map((d) => d.version),
+    [4, 5],
+  );
   ring.push({ fromVersion: 5, version: 6, frame: Buffer.alloc(950) });
   assert.equal(ring.oldestFrom, 5, 'byte bound drops the older frames');
 });

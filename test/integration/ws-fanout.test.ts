@@ -50,7 +50,9 @@ after(async () => {
   await srv.stop();
 });
 
-test(`${SUBSCRIBERS} subscribers, a burst of ${SEAT_CHANGES} seat changes: every one ends with the server's map`, { timeout: 120_000 }, async () => {
+test(`${SUBSCRIBERS} subscribers, a burst of ${SEAT_CHANGES} seat changes: every one ends with the server's map`, {
+  timeout: 120_000,
+}, async () => {
   for (let i = 0; i < SUBSCRIBERS; i += 100) {
     const batch = await Promise.all(
       Array.from({ length: 100 }, async () => {

@@ -94,14 +94,32 @@ describe('websocket: customer tokens and per-customer caps', () => {
   it('customerId needs its customerToken on the frame: missing, wrong, expired are UNAUTHENTICATED', async () => {
     const before = (await srv.node.service.getSeatMap('cap')).seats;
     for (const customerToken of [undefined, tokens.mint('mallory', inAnHour()), tokens.mint('alice', Math.floor(Date.now() / 1000) - 5)]) {
-      const f = await c.request({ type: 'hold', showId: 'cap', count: 1, customerId: 'alice', ...(customerToken ? { customerToken } : {}) });
+      const f = await c.request({
+        type: 'hold',
+        showId: 'cap',
+        count: 1,
+        customerId: 'alice',
+        ...(customerToken ? { customerToken } : {}),
+      });
       assert.equal(f.type, 'error');
       assert.equal(f.code, 'UNAUTHENTICATED');
     }
     assert.equal((await srv.node.service.getSeatMap('cap')).seats, before);
-    const ok = await c.request({ type: 'hold', showId: 'cap', count: 2, customerId: 'alice', customerToken: tokens.mint('alice', inAnHour()) });
+    const ok = await c.request({
+      type: 'hold',
+      showId: 'cap',
+      count: 2,
+      customerId: 'alice',
+      customerToken: tokens.mint('alice', inAnHour()),
+    });
     assert.equal(ok.type, 'result');
-    const over = await c.request({ type: 'hold', showId: 'cap', count: 1, customerId: 'alice', customerToken: tokens.mint('alice', inAnHour()) });
+    const over = await c.request({
+      type: 'hold',
+      showId: 'cap',
+      count: 1,
+      customerId: 'alice',
+      customerToken: tokens.mint('alice', inAnHour()),
+    });
     assert.equal(over.code, 'HOLD_LIMIT_EXCEEDED');
     const anonymous = await c.request({ type: 'hold', showId: 'cap', count: 1 });
     assert.equal(anonymous.code, 'CUSTOMER_REQUIRED');

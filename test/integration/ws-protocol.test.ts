@@ -51,7 +51,13 @@ describe('websocket protocol', () => {
     assert.equal(typeof held.holdToken, 'string');
     const d1 = await watcher.next((f) => f.type === 'delta');
     assert.equal(d1.fromVersion, snap.version);
-    assert.deepEqual(new Map(d1.changes), new Map([['A-1', 'held'], ['A-2', 'held']]));
+    assert.deepEqual(
+      new Map(d1.changes),
+      new Map([
+        ['A-1', 'held'],
+        ['A-2', 'held'],
+      ]),
+    );
     assert.equal(typeof d1.ts, 'number');
 
     const taken = await buyer.request({ type: 'hold', showId: 's2', seats: ['A-2', 'A-3'] });
@@ -66,13 +72,31 @@ describe('websocket protocol', () => {
     assert.equal(extended.type, 'result');
     assert.equal(extended.holdId, held.holdId);
 
-    const booked = await buyer.request({ type: 'confirm', showId: 's2', holdId: held.holdId, holdToken: held.holdToken, idempotencyKey: 'confirm-k1-0123456789' });
+    const booked = await buyer.request({
+      type: 'confirm',
+      showId: 's2',
+      holdId: held.holdId,
+      holdToken: held.holdToken,
+      idempotencyKey: 'confirm-k1-0123456789',
+    });
     assert.equal(booked.type, 'result');
     assert.deepEqual(booked.seats, ['A-1', 'A-2']);
-    const again = await buyer.request({ type: 'confirm', showId: 's2', holdId: held.holdId, holdToken: held.holdToken, idempotencyKey: 'confirm-k1-0123456789' });
+    const again = await buyer.request({
+      type: 'confirm',
+      showId: 's2',
+      holdId: held.holdId,
+      holdToken: held.holdToken,
+      idempotencyKey: 'confirm-k1-0123456789',
+    });
     assert.equal(again.bookingId, booked.bookingId, 'an idempotent retry gets the first answer');
     const dBooked = await watcher.next((f) => f.type === 'delta' && f.changes.some((c: [string, string]) => c[1] === 'booked'));
-    assert.deepEqual(new Map(dBooked.changes), new Map([['A-1', 'booked'], ['A-2', 'booked']]));
+    assert.deepEqual(
+      new Map(dBooked.changes),
+      new Map([
+        ['A-1', 'booked'],
+        ['A-2', 'booked'],
+      ]),
+    );
 
     const h2 = await buyer.request({ type: 'hold', showId: 's2', count: 2 });
     assert.equal(h2.type, 'result');

@@ -47,7 +47,10 @@ describe('websocket resubscribe', () => {
     for (let i = 0; i < 5; i++) {
       c.send({ type: 'subscribe', showId: 'r1' });
       const frames = await untilSettled(c, 'r1');
-      assert.deepEqual(frames.map((f) => f.type), ['subscribed']);
+      assert.deepEqual(
+        frames.map((f) => f.type),
+        ['subscribed'],
+      );
       assert.equal(frames[0].version, snap.version);
     }
 
@@ -63,7 +66,10 @@ describe('websocket resubscribe', () => {
     await watcher.next((f) => f.type === 'delta' && f.version === map.version);
     c.send({ type: 'subscribe', showId: 'r1' });
     const frames = await untilSettled(c, 'r1');
-    assert.deepEqual(frames.map((f) => f.type), ['delta', 'subscribed']);
+    assert.deepEqual(
+      frames.map((f) => f.type),
+      ['delta', 'subscribed'],
+    );
     for (const f of frames) replica.apply(f);
     assert.equal(replica.version, map.version);
     assert.equal(replica.compact, map.seats);
@@ -71,7 +77,10 @@ describe('websocket resubscribe', () => {
 
     // A version the client makes up does not buy a snapshot either.
     c.send({ type: 'subscribe', showId: 'r1', fromVersion: 1_000_000 });
-    assert.deepEqual((await untilSettled(c, 'r1')).map((f) => f.type), ['subscribed']);
+    assert.deepEqual(
+      (await untilSettled(c, 'r1')).map((f) => f.type),
+      ['subscribed'],
+    );
 
     // Live deltas keep flowing to the resubscribed socket.
     await svc.release('r1', h.holdId, h.holdToken);
@@ -111,6 +120,9 @@ describe('websocket resubscribe', () => {
     c.send({ type: 'subscribe', showId: 'r1' });
     await c.next((f) => f.type === 'snapshot');
     c.send({ type: 'subscribe', showId: 'r1' });
-    assert.deepEqual((await untilSettled(c, 'r1')).map((f) => f.type), ['snapshot']);
+    assert.deepEqual(
+      (await untilSettled(c, 'r1')).map((f) => f.type),
+      ['snapshot'],
+    );
   });
 });

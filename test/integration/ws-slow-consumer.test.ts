@@ -43,7 +43,10 @@ const socketOf = (c: TestClient) => (c.ws as unknown as { _socket: Socket })._so
 before(async () => {
   const script = fileURLToPath(new URL('./ws-child-server.ts', import.meta.url));
   const opts = { rows: 40, seatsPerRow: 500, ws: { bufferedCapBytes: CAP, staleTimeoutMs: STALE_TIMEOUT_MS, tickMs: 50 } };
-  child = fork(script, [JSON.stringify(opts)], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child = fork(script, [JSON.stringify(opts)], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   wsUrl = await new Promise((resolve) => {
     child.on('message', (m: any) => {
       if (m.id === 0) resolve(m.wsUrl);
@@ -56,7 +59,9 @@ after(async () => {
   await new Promise((r) => child.once('exit', r));
 });
 
-test('a client that never reads cannot grow server memory: capped buffer, then cut off; a reader that drains gets a snapshot', { timeout: 60_000 }, async (t) => {
+test('a client that never reads cannot grow server memory: capped buffer, then cut off; a reader that drains gets a snapshot', {
+  timeout: 60_000,
+}, async (t) => {
   const clients = await Promise.all([0, 1, 2].map(() => TestClient.connect(wsUrl)));
   const [healthy, stuck, recovering] = clients;
   const replicas = clients.map(() => new MapReplica());
@@ -93,7 +98,13 @@ test('a client that never reads cannot grow server memory: capped buffer, then c
   const map = await ask('map');
 
   await Promise.all(
-    [0, 2].map((i) => until(async () => replicas[i].version, (v) => v >= map.version, 10_000)),
+    [0, 2].map((i) =>
+      until(
+        async () => replicas[i].version,
+        (v) => v >= map.version,
+        10_000,
+      ),
+    ),
   );
   for (const i of [0, 2]) {
     assert.equal(replicas[i].version, map.version);

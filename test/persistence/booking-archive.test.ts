@@ -39,7 +39,10 @@ async function forgetsAndStillReads(open: () => Promise<Storage>): Promise<void>
   let host = hostOn(storage);
   let service = serviceOn(storage, host);
   await host.execute('arch', { type: 'createShow', def: showDef('arch') });
-  for (const [holdId, bookingId, seat] of [['h1', 'b1', 'A-1'], ['h2', 'b2', 'A-2']] as const) {
+  for (const [holdId, bookingId, seat] of [
+    ['h1', 'b1', 'A-1'],
+    ['h2', 'b2', 'A-2'],
+  ] as const) {
     await host.execute('arch', { type: 'hold', holdId, seats: [seat] });
     await host.execute('arch', { type: 'confirm', holdId, bookingId });
   }
@@ -57,7 +60,11 @@ async function forgetsAndStillReads(open: () => Promise<Storage>): Promise<void>
 
   clock += FORGET_MARGIN_MS + 1_000;
   await host.execute('arch', { type: 'hold', holdId: 'h5', seats: ['A-5'] });
-  await eventually(() => host.read('arch', (s) => !s.bookings.has('b1') && !s.endedHolds.has('h3')), 10_000, 'the show to forget b1 and h3');
+  await eventually(
+    () => host.read('arch', (s) => !s.bookings.has('b1') && !s.endedHolds.has('h3')),
+    10_000,
+    'the show to forget b1 and h3',
+  );
   assert.equal(await host.read('arch', (s) => s.bookings.get('b2')?.status), 'confirmed');
   assert.deepEqual(await service.getBooking('arch', 'b1'), cancelled);
   await assert.rejects(service.getBooking('arch', 'nope'), { code: 'BOOKING_NOT_FOUND' });
@@ -83,11 +90,20 @@ async function forgetsAndStillReads(open: () => Promise<Storage>): Promise<void>
  */
 async function listsArchivedToo(service: LocalSeatService, archived: Awaited<ReturnType<LocalSeatService['getBooking']>>): Promise<void> {
   const all = await service.listBookings('arch', {});
-  assert.deepEqual(all.bookings.map((b) => b.bookingId), ['b1', 'b2']);
+  assert.deepEqual(
+    all.bookings.map((b) => b.bookingId),
+    ['b1', 'b2'],
+  );
   assert.deepEqual(all.bookings[0], archived);
   assert.equal(all.nextCursor, undefined);
-  assert.deepEqual((await service.listBookings('arch', { status: 'cancelled' })).bookings.map((b) => b.bookingId), ['b1']);
-  assert.deepEqual((await service.listBookings('arch', { status: 'confirmed' })).bookings.map((b) => b.bookingId), ['b2']);
+  assert.deepEqual(
+    (await service.listBookings('arch', { status: 'cancelled' })).bookings.map((b) => b.bookingId),
+    ['b1'],
+  );
+  assert.deepEqual(
+    (await service.listBookings('arch', { status: 'confirmed' })).bookings.map((b) => b.bookingId),
+    ['b2'],
+  );
   const first = await service.listBookings('arch', { limit: 1 });
   assert.deepEqual([first.bookings.map((b) => b.bookingId), first.nextCursor], [['b1'], 'b1']);
   const second = await service.listBookings('arch', { limit: 1, cursor: first.nextCursor });

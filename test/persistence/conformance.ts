@@ -120,8 +120,14 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
       const b = newShowId();
       const sa = await appendMany(log, a, 3);
       const sb = await appendMany(log, b, 2);
-      assert.deepEqual((await collect(log, a)).map((e) => e.seq), sa);
-      assert.deepEqual((await collect(log, b)).map((e) => e.seq), sb);
+      assert.deepEqual(
+        (await collect(log, a)).map((e) => e.seq),
+        sa,
+      );
+      assert.deepEqual(
+        (await collect(log, b)).map((e) => e.seq),
+        sb,
+      );
       assert.ok((await collect(log, a)).every((e) => e.showId === a));
       assert.deepEqual(await collect(log, newShowId()), []);
     });
@@ -135,10 +141,16 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
         seqs.push(await log.append(show, batch(i + 1), seqs[i - 1] ?? 0));
         otherLast = await log.append(other, batch(i + 1), otherLast);
       }
-      assert.deepEqual((await collect(log, show, seqs[1])).map((e) => e.seq), seqs.slice(2));
+      assert.deepEqual(
+        (await collect(log, show, seqs[1])).map((e) => e.seq),
+        seqs.slice(2),
+      );
       assert.deepEqual(await collect(log, show, seqs[3]), []);
       // A position that is not one of the show's own (another show's, where seqs are shared).
-      assert.deepEqual((await collect(log, show, seqs[2] - 1)).map((e) => e.seq), seqs.slice(2));
+      assert.deepEqual(
+        (await collect(log, show, seqs[2] - 1)).map((e) => e.seq),
+        seqs.slice(2),
+      );
     });
 
     it('reports lastSeq, 0 for an unknown show', async () => {
@@ -164,7 +176,10 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
       await rejectsWithCode(log.append(show, batch(2), 0), 'NOT_OWNER');
       await rejectsWithCode(log.append(show, batch(2), s1 + 1000), 'NOT_OWNER');
       await rejectsWithCode(log.append(newShowId(), batch(1), 5), 'NOT_OWNER');
-      assert.deepEqual((await collect(log, show)).map((e) => e.seq), [s1]);
+      assert.deepEqual(
+        (await collect(log, show)).map((e) => e.seq),
+        [s1],
+      );
       assert.equal(await log.lastSeq(show), s1);
     });
 
@@ -181,7 +196,10 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
         assert.equal(lost[0].reason.code, 'NOT_OWNER');
         const winner = results[0].status === 'fulfilled' ? a : b;
         const entries = await collect(log, show, base);
-        assert.deepEqual(entries.map((e) => e.batchId), [winner.batchId]);
+        assert.deepEqual(
+          entries.map((e) => e.batchId),
+          [winner.batchId],
+        );
       }
     });
 
@@ -198,7 +216,10 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
         last = won[0].seq;
         winners.push(won[0].b.batchId);
       }
-      assert.deepEqual((await collect(log, show)).map((e) => e.batchId), winners);
+      assert.deepEqual(
+        (await collect(log, show)).map((e) => e.batchId),
+        winners,
+      );
     });
 
     it('dedups a retried batch id: the original seq, nothing new written', async () => {
@@ -206,7 +227,10 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
       const b1 = batch(1);
       const s1 = await log.append(show, b1, 0);
       assert.equal(await log.append(show, b1, 0), s1);
-      assert.deepEqual((await collect(log, show)).map((e) => e.seq), [s1]);
+      assert.deepEqual(
+        (await collect(log, show)).map((e) => e.seq),
+        [s1],
+      );
       assert.equal(await log.lastSeq(show), s1);
     });
 
@@ -216,7 +240,10 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
       const s1 = await log.append(show, b1, 0);
       const s2 = await log.append(show, batch(2), s1);
       assert.equal(await log.append(show, b1, 0), s1);
-      assert.deepEqual((await collect(log, show)).map((e) => e.seq), [s1, s2]);
+      assert.deepEqual(
+        (await collect(log, show)).map((e) => e.seq),
+        [s1, s2],
+      );
     });
 
     it('dedups the same batch appended twice at once', async () => {
@@ -235,12 +262,21 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
       assert.equal(new Set(all).size, all.length, 'seqs are unique across shows');
       for (const [i, show] of shows.entries()) {
         const entries = await collect(log, show);
-        assert.deepEqual(entries.map((e) => e.seq), seqsByShow[i]);
-        assert.deepEqual(entries.map((e) => e.firstVersion), [1, 2, 3, 4]);
+        assert.deepEqual(
+          entries.map((e) => e.seq),
+          seqsByShow[i],
+        );
+        assert.deepEqual(
+          entries.map((e) => e.firstVersion),
+          [1, 2, 3, 4],
+        );
       }
     });
 
-    it('commits a batch larger than one log entry, whole, and reads it back across a reopen', { todo: options.bigBatchTodo ?? false, timeout: 120_000 }, async () => {
+    it('commits a batch larger than one log entry, whole, and reads it back across a reopen', {
+      todo: options.bigBatchTodo ?? false,
+      timeout: 120_000,
+    }, async () => {
       const show = newShowId();
       const [s1] = await appendMany(log, show, 1);
       const big = bigBatch(2, bigBatchBytes);
@@ -249,7 +285,10 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
       const s3 = await log.append(show, batch(2 + big.events.length), s2);
       const check = async (l: EventLog) => {
         const entries = await collect(l, show);
-        assert.deepEqual(entries.map((e) => e.seq), [s1, s2, s3]);
+        assert.deepEqual(
+          entries.map((e) => e.seq),
+          [s1, s2, s3],
+        );
         assert.equal(entries[1].batchId, big.batchId);
         assert.equal(entries[1].firstVersion, 2);
         assert.equal(entries[1].events.length, big.events.length, 'every event of the batch, in one entry');
@@ -288,7 +327,10 @@ export function runEventLogConformance(name: string, factory: EventLogFactory, o
       assert.equal(await log.append(shows[0], dupe, first[0].seq), last, 'the identical retry is deduped');
       const next = await log.append(shows[0], batch(4), last);
       assert.ok(next > last);
-      assert.deepEqual((await collect(log, shows[0], last)).map((e) => e.seq), [next]);
+      assert.deepEqual(
+        (await collect(log, shows[0], last)).map((e) => e.seq),
+        [next],
+      );
     });
   });
 }

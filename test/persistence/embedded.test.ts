@@ -67,16 +67,33 @@ describe('embedded storage', () => {
     assert.equal(config.eventLogSegmentBytes, 1_048_576);
     assert.deepEqual(config.eventLogTruncateAt, { file: 'events-000003.log', offset: 4096 });
     assert.equal(loadConfig({}).eventLogTruncateAt, undefined);
-    assert.throws(() => loadConfig({ EVENT_LOG_TRUNCATE_AT: '../etc/passwd:1' }), (err: Error) => err.name === 'ConfigError');
+    assert.throws(
+      () => loadConfig({ EVENT_LOG_TRUNCATE_AT: '../etc/passwd:1' }),
+      (err: Error) => err.name === 'ConfigError',
+    );
   });
 
   it('keeps log, snapshots and catalog across a restart', async () => {
     const dataDir = join(dir.path, 'restart');
     const def = showDef('s-restart');
     let storage = await openEmbeddedStorage(dataDir, silentLogger);
-    const seq = await storage.log.append(def.id, { batchId: 'b1', firstVersion: 1, events: [{ type: 'ShowCreated', def, blocked: [], at: 1 }] }, 0);
+    const seq = await storage.log.append(
+      def.id,
+      { batchId: 'b1', firstVersion: 1, events: [{ type: 'ShowCreated', def, blocked: [], at: 1 }] },
+      0,
+    );
     await storage.snapshots.save({ showId: def.id, version: 1, logSeq: seq, state: { any: 'thing' } });
-    const summary: ShowSummary = { id: def.id, title: def.title, city: def.city, venue: def.venue, startsAt: def.startsAt, status: 'scheduled', version: 1, capacity: 20, available: 20 };
+    const summary: ShowSummary = {
+      id: def.id,
+      title: def.title,
+      city: def.city,
+      venue: def.venue,
+      startsAt: def.startsAt,
+      status: 'scheduled',
+      version: 1,
+      capacity: 20,
+      available: 20,
+    };
     await storage.catalog.upsert(summary);
     await storage.close();
 
@@ -140,7 +157,10 @@ describe('embedded storage', () => {
     storage = await openEmbeddedStorage(dataDir, silentLogger, { segmentBytes: 32 * 1024 });
     host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger: silentLogger });
     try {
-      assert.deepEqual(await host.read('flat-a', (s) => ({ version: s.version, holds: [...s.holds.keys()] })), { version: 602, holds: ['last'] });
+      assert.deepEqual(await host.read('flat-a', (s) => ({ version: s.version, holds: [...s.holds.keys()] })), {
+        version: 602,
+        holds: ['last'],
+      });
       assert.equal(await host.read('flat-b', (s) => s.version), 601);
     } finally {
       await host.close();
@@ -151,7 +171,10 @@ describe('embedded storage', () => {
   it('refuses a second opener of the same data dir while the first is open', async () => {
     const dataDir = join(dir.path, 'locked');
     const first = await openEmbeddedStorage(dataDir, silentLogger);
-    await assert.rejects(openEmbeddedStorage(dataDir, silentLogger), (err: unknown) => (err as { code?: string }).code === 'DATA_DIR_LOCKED');
+    await assert.rejects(
+      openEmbeddedStorage(dataDir, silentLogger),
+      (err: unknown) => (err as { code?: string }).code === 'DATA_DIR_LOCKED',
+    );
     await first.close();
     const again = await openEmbeddedStorage(dataDir, silentLogger);
     await again.close();
@@ -172,6 +195,9 @@ describe('embedded storage', () => {
 
     // The parent of this test process is alive and is not us.
     await writeFile(join(dataDir, 'LOCK'), `${process.ppid}\n`);
-    await assert.rejects(openEmbeddedStorage(dataDir, silentLogger), (err: unknown) => (err as { code?: string }).code === 'DATA_DIR_LOCKED');
+    await assert.rejects(
+      openEmbeddedStorage(dataDir, silentLogger),
+      (err: unknown) => (err as { code?: string }).code === 'DATA_DIR_LOCKED',
+    );
   });
 });

@@ -21,7 +21,13 @@ async function fill(log: EventLog, shows: string[], perShow: number): Promise<Ma
   for (let v = 1; v <= perShow; v++) {
     for (const show of shows) {
       const mine = seqs.get(show) as number[];
-      mine.push(await log.append(show, { batchId: `${show}-${v}`, firstVersion: v, events: [{ type: 'HoldExpired', holdId: `h${v}`, seats: [v] }] }, mine.at(-1) ?? 0));
+      mine.push(
+        await log.append(
+          show,
+          { batchId: `${show}-${v}`, firstVersion: v, events: [{ type: 'HoldExpired', holdId: `h${v}`, seats: [v] }] },
+          mine.at(-1) ?? 0,
+        ),
+      );
     }
   }
   return seqs;
@@ -31,7 +37,11 @@ async function fill(log: EventLog, shows: string[], perShow: number): Promise<Ma
 async function fill2(log: EventLog, show: string, fromVersion: number, count: number): Promise<void> {
   let last = await log.lastSeq(show);
   for (let v = fromVersion; v < fromVersion + count; v++)
-    last = await log.append(show, { batchId: `${show}-${v}`, firstVersion: v, events: [{ type: 'HoldExpired', holdId: `h${v}`, seats: [v] }] }, last);
+    last = await log.append(
+      show,
+      { batchId: `${show}-${v}`, firstVersion: v, events: [{ type: 'HoldExpired', holdId: `h${v}`, seats: [v] }] },
+      last,
+    );
 }
 
 const codeOf = (err: unknown): unknown => (err as { code?: unknown }).code;
@@ -53,7 +63,10 @@ describe('file event log: crashes and damage', () => {
     ['cut short inside the last record', async (p: string) => truncate(p, (await stat(p)).size - 5)],
     ['its last bytes garbled', async (p: string) => garble(p, (await stat(p)).size - 3, 3)],
     ['a partial header after the last record', async (p: string) => writeAt(p, (await stat(p)).size, Buffer.from([0, 0, 1]))],
-    ['zeros after the last record (size grew, data never landed)', async (p: string) => writeAt(p, (await stat(p)).size, Buffer.alloc(4096))],
+    [
+      'zeros after the last record (size grew, data never landed)',
+      async (p: string) => writeAt(p, (await stat(p)).size, Buffer.alloc(4096)),
+    ],
   ] as const) {
     it(`recovers a torn tail: ${name}`, async () => {
       const { logDir, path } = fresh();
@@ -65,13 +78,22 @@ describe('file event log: crashes and damage', () => {
       log = await FileEventLog.open(logDir, { logger: silentLogger });
       const lostLast = name.startsWith('cut') || name.startsWith('its');
       const expectB = lostLast ? (before.get('b') as number[]).slice(0, -1) : (before.get('b') as number[]);
-      assert.deepEqual((await collect(log, 'a')).map((e) => e.seq), before.get('a'));
-      assert.deepEqual((await collect(log, 'b')).map((e) => e.seq), expectB);
+      assert.deepEqual(
+        (await collect(log, 'a')).map((e) => e.seq),
+        before.get('a'),
+      );
+      assert.deepEqual(
+        (await collect(log, 'b')).map((e) => e.seq),
+        expectB,
+      );
       // Usable: the writer that lost its unacknowledged append re-reads and continues.
       const next = await log.append('b', { batchId: 'after-crash', firstVersion: expectB.length + 1, events: [] }, expectB.at(-1) ?? 0);
       await log.close();
       log = await FileEventLog.open(logDir, { logger: silentLogger });
-      assert.deepEqual((await collect(log, 'b')).map((e) => e.seq), [...expectB, next]);
+      assert.deepEqual(
+        (await collect(log, 'b')).map((e) => e.seq),
+        [...expectB, next],
+      );
       await log.close();
     });
   }
@@ -146,7 +168,10 @@ describe('file event log: crashes and damage', () => {
     const s2 = await log.append('a', { batchId: 'x1', firstVersion: 2, events: [] }, s1);
     await log.close();
     const reopened = await FileEventLog.open(logDir, { logger: silentLogger });
-    assert.deepEqual((await collect(reopened, 'a')).map((e) => e.seq), [s1, s2]);
+    assert.deepEqual(
+      (await collect(reopened, 'a')).map((e) => e.seq),
+      [s1, s2],
+    );
     assert.deepEqual(await collect(reopened, 'b'), []);
     await reopened.close();
   });

@@ -37,7 +37,11 @@ async function fill(log: EventLog, shows: string[], count: number): Promise<Map<
     for (const show of shows) {
       const mine = seqs.get(show) as number[];
       const v = `${show}-after-${last.get(show)}`;
-      const seq = await log.append(show, { batchId: v, firstVersion: mine.length + 1, events: [event(mine.length + 1)] }, last.get(show) as number);
+      const seq = await log.append(
+        show,
+        { batchId: v, firstVersion: mine.length + 1, events: [event(mine.length + 1)] },
+        last.get(show) as number,
+      );
       mine.push(seq);
       last.set(show, seq);
     }
@@ -75,7 +79,12 @@ describe('file event log: segments and compaction', () => {
 
   async function openWithSnapshots(logDir: string, extra: Partial<FileEventLogOptions> = {}) {
     const snapshots = await FileSnapshotStore.open(join(logDir, 'snapshots'), silentLogger);
-    const log = await FileEventLog.open(logDir, { logger: silentLogger, segmentBytes: 16 * 1024, snapshotSeqOf: (id) => snapshots.logSeqOf(id), ...extra });
+    const log = await FileEventLog.open(logDir, {
+      logger: silentLogger,
+      segmentBytes: 16 * 1024,
+      snapshotSeqOf: (id) => snapshots.logSeqOf(id),
+      ...extra,
+    });
     const snapshotAt = async (showId: string, logSeq: number) => {
       await snapshots.save({ showId, version: logSeq, logSeq, state: {} });
       log.requestCompaction();
@@ -114,10 +123,16 @@ describe('file event log: segments and compaction', () => {
     ({ log, snapshotAt } = await openWithSnapshots(logDir));
     for (const show of ['a', 'b', 'c']) assert.equal(await log.lastSeq(show), (seqs.get(show) as number[]).at(-1));
     assert.deepEqual((await log.showIds()).sort(), ['a', 'b', 'c']);
-    await assert.rejects(log.append('c', { batchId: 'stale', firstVersion: 121, events: [] }, cLast - 3), (err) => codeOf(err) === 'NOT_OWNER');
+    await assert.rejects(
+      log.append('c', { batchId: 'stale', firstVersion: 121, events: [] }, cLast - 3),
+      (err) => codeOf(err) === 'NOT_OWNER',
+    );
     const next = await log.append('c', { batchId: 'c-121', firstVersion: 121, events: [event(121)] }, cLast);
     assert.ok(next > cLast, 'seqs keep increasing across compaction and restart');
-    assert.deepEqual((await collect(log, 'c', cLast)).map((e) => e.seq), [next]);
+    assert.deepEqual(
+      (await collect(log, 'c', cLast)).map((e) => e.seq),
+      [next],
+    );
     await log.close();
   });
 
@@ -146,14 +161,21 @@ describe('file event log: segments and compaction', () => {
     await writeFile(join(logDir, 'events.log'), Buffer.concat(legacy));
 
     let { log, snapshotAt } = await openWithSnapshots(logDir);
-    assert.deepEqual((await collect(log, 'old')).map((e) => e.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      (await collect(log, 'old')).map((e) => e.seq),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     assert.deepEqual((await collect(log, 'old'))[4].events, [event(5)]);
     const seqs = await fill(log, ['old'], 120);
     assert.ok((await segmentFiles(logDir)).includes('events-000001.log'), 'new segments follow the old file');
     await log.close();
     ({ log, snapshotAt } = await openWithSnapshots(logDir));
     const all = [...Array.from({ length: 20 }, (_, i) => i + 1), ...(seqs.get('old') as number[])];
-    assert.deepEqual((await collect(log, 'old')).map((e) => e.seq), all, 'old and new batches, in order, after a restart');
+    assert.deepEqual(
+      (await collect(log, 'old')).map((e) => e.seq),
+      all,
+      'old and new batches, in order, after a restart',
+    );
     await snapshotAt('old', (seqs.get('old') as number[]).at(-1) as number);
     assert.ok(!(await segmentFiles(logDir)).includes('events.log'), 'the old file goes once snapshots cover it');
     await log.close();
@@ -194,7 +216,11 @@ describe('file event log: segments and compaction', () => {
     // Garble one byte inside the big batch's third record: its other records are intact.
     await garble(path, size - 8_000, 1);
     log = await FileEventLog.open(logDir, opts);
-    assert.deepEqual((await collect(log, 'm')).map((e) => e.seq), [s1], 'the torn group is cut whole');
+    assert.deepEqual(
+      (await collect(log, 'm')).map((e) => e.seq),
+      [s1],
+      'the torn group is cut whole',
+    );
     assert.equal(await log.lastSeq('m'), s1);
     const again = await log.append('m', { batchId: 'm2', firstVersion: 2, events: big }, s1);
     await log.close();
@@ -202,7 +228,10 @@ describe('file event log: segments and compaction', () => {
     // Cut short in the middle of the group.
     await truncate(path, (await stat(path)).size - 3_000);
     log = await FileEventLog.open(logDir, opts);
-    assert.deepEqual((await collect(log, 'm')).map((e) => e.seq), [s1]);
+    assert.deepEqual(
+      (await collect(log, 'm')).map((e) => e.seq),
+      [s1],
+    );
     await log.close();
     assert.ok(again >= s2);
   });
@@ -226,13 +255,19 @@ describe('file event log: segments and compaction', () => {
       return true;
     });
     assert.equal(refusal?.file, files[1]);
-    const cut = await FileEventLog.open(logDir, { ...opts, truncateAt: { file: refusal?.file as string, offset: refusal?.offset as number } });
+    const cut = await FileEventLog.open(logDir, {
+      ...opts,
+      truncateAt: { file: refusal?.file as string, offset: refusal?.offset as number },
+    });
     const kept = (await collect(cut, 'd')).map((e) => e.seq);
     assert.ok(kept.length > 0 && kept.length < seqs.length);
     assert.deepEqual(kept, seqs.slice(0, kept.length), 'everything before the damage is kept, in order');
     await cut.close();
     const after = await readdir(logDir);
-    assert.ok(after.some((f) => f.startsWith(`${files[1]}.cut-`)), 'the cut bytes are kept beside the segment');
+    assert.ok(
+      after.some((f) => f.startsWith(`${files[1]}.cut-`)),
+      'the cut bytes are kept beside the segment',
+    );
     assert.ok(after.includes(`${files[2]}.cut`), 'later segments are set aside, not deleted');
   });
 
@@ -262,13 +297,19 @@ describe('file event log: segments and compaction', () => {
     const entries = await collect(log, 'big', before);
     assert.equal(entries.length, 1, 'the cancellation is one entry');
     assert.equal(entries[0].events.length, BOOKINGS + 1);
-    const rebuilt = await new ActorHost({ log, snapshots: await FileSnapshotStore.open(join(logDir, 'none'), silentLogger), logger: silentLogger }).load('big');
+    const rebuilt = await new ActorHost({
+      log,
+      snapshots: await FileSnapshotStore.open(join(logDir, 'none'), silentLogger),
+      logger: silentLogger,
+    }).load('big');
     assert.equal(rebuilt.state?.status, 'cancelled');
     assert.equal(rebuilt.state?.counts.available, 4_000);
     await log.close();
   });
 
-  it('cancels a show with 150,000 bookings as one batch over many records, and brings every event back after a restart', { timeout: 240_000 }, async () => {
+  it('cancels a show with 150,000 bookings as one batch over many records, and brings every event back after a restart', {
+    timeout: 240_000,
+  }, async () => {
     const logDir = freshDir();
     let log = await FileEventLog.open(logDir, { logger: silentLogger });
     const BOOKINGS = 150_000;

@@ -14,7 +14,13 @@ describe('pipelined commits under concurrent random clients (embedded file log)'
       try {
         let failures = 0;
         for (let seed = 101; seed < 101 + SEEDS; seed++) {
-          const r = await runPipelinedClients({ log: storage.log, snapshots: storage.snapshots, showId: `file-${pipelined}-${seed}`, seed, pipelined });
+          const r = await runPipelinedClients({
+            log: storage.log,
+            snapshots: storage.snapshots,
+            showId: `file-${pipelined}-${seed}`,
+            seed,
+            pipelined,
+          });
           failures += r.failedAppends;
         }
         assert.ok(failures > 0, 'some appends failed on the way');

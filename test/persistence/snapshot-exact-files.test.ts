@@ -61,8 +61,7 @@ describe('snapshots on files are exact', () => {
               else if (roll === 1) {
                 await host.execute(SHOW, { type: 'confirm', holdId: h.holdId, bookingId: `b-${h.holdId}` });
                 if (i % 3 === 0) await host.execute(SHOW, { type: 'cancelBookings', bookingIds: [`b-${h.holdId}`] });
-              }
-              else if (roll === 2) await host.execute(SHOW, { type: 'release', holdId: h.holdId });
+              } else if (roll === 2) await host.execute(SHOW, { type: 'release', holdId: h.holdId });
             } catch {
               // seats taken, hold gone: contention, not the point here
             }
@@ -74,7 +73,11 @@ describe('snapshots on files are exact', () => {
         const restart = await new ActorHost({ log, snapshots, logger: silentLogger }).load(SHOW);
         const logOnly = await new ActorHost({ log, snapshots: new MemorySnapshotStore(), logger: silentLogger }).load(SHOW);
         checkAccounting(logOnly.state!);
-        assert.deepEqual(serializeState(restart.state!), serializeState(logOnly.state!), `life ${life + 1}: the restart differs from the log`);
+        assert.deepEqual(
+          serializeState(restart.state!),
+          serializeState(logOnly.state!),
+          `life ${life + 1}: the restart differs from the log`,
+        );
         await log.close();
       }
     } finally {

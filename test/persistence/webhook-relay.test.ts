@@ -115,7 +115,11 @@ describe('webhook relay (embedded)', () => {
       const firstSeen = new Map<string, OutEvent>();
       for (const e of receiver.accepted) if (!firstSeen.has(e.eventId)) firstSeen.set(e.eventId, e);
       const versions = [...firstSeen.values()].filter((e) => e.showId === showId).map((e) => e.version);
-      assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'first deliveries in version order');
+      assert.deepEqual(
+        versions,
+        [...versions].sort((a, b) => a - b),
+        'first deliveries in version order',
+      );
       const confirmed = [...firstSeen.values()].filter((e) => e.type === 'BookingConfirmed');
       assert.equal(confirmed.length, first.length + second.length, 'each booking once after dedup by eventId');
     } finally {

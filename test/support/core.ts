@@ -95,7 +95,10 @@ export function checkReport(state: ShowState): void {
   const c = state.counts;
   const statuses = ['available', 'held', 'booked', 'blocked'] as const;
   if (statuses.reduce((n, k) => n + r.seats[k], 0) !== state.seatStatus.length) throw new Error('report seats do not add up to capacity');
-  for (const [what, groups] of [['categories', r.categories], ['sections', r.sections]] as const)
+  for (const [what, groups] of [
+    ['categories', r.categories],
+    ['sections', r.sections],
+  ] as const)
     for (const k of statuses) {
       const sum = Object.values(groups).reduce((n, g) => n + g[k], 0);
       if (sum !== c[k]) throw new Error(`report ${what} count ${k} ${sum}, seats ${c[k]}`);
@@ -105,7 +108,8 @@ export function checkReport(state: ShowState): void {
     throw new Error('kept seat tally differs from the seat array');
   const confirmed = [...state.bookings.values()].filter((b) => b.status === 'confirmed');
   if (r.sales.bookings !== confirmed.length) throw new Error(`report bookings ${r.sales.bookings}, confirmed ${confirmed.length}`);
-  if (r.sales.seats !== confirmed.reduce((n, b) => n + b.seats.length, 0)) throw new Error('report seats sold differ from confirmed bookings');
+  if (r.sales.seats !== confirmed.reduce((n, b) => n + b.seats.length, 0))
+    throw new Error('report seats sold differ from confirmed bookings');
   const rebuiltSales = salesOf(state.bookings.values(), state.forgottenSales);
   if (JSON.stringify(rebuiltSales) !== JSON.stringify(state.sales))
     throw new Error(`kept sales ${JSON.stringify(state.sales)} differ from bookings ${JSON.stringify(rebuiltSales)}`);

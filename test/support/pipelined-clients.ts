@@ -13,7 +13,14 @@ import { showDef } from '../../testkit/shows.ts';
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
 /** Answers a client may get under contention and injected log failures. */
-const EXPECTED_CODES = new Set(['SEAT_UNAVAILABLE', 'HOLD_NOT_FOUND', 'HOLD_ALREADY_CONFIRMED', 'HOLD_EXPIRED', 'HOLD_LIMIT_EXCEEDED', 'UNAVAILABLE']);
+const EXPECTED_CODES = new Set([
+  'SEAT_UNAVAILABLE',
+  'HOLD_NOT_FOUND',
+  'HOLD_ALREADY_CONFIRMED',
+  'HOLD_EXPIRED',
+  'HOLD_LIMIT_EXCEEDED',
+  'UNAVAILABLE',
+]);
 
 /** mulberry32: a small seeded generator, so a failing seed can be run again. */
 export function seeded(seed: number): () => number {
@@ -94,7 +101,10 @@ export async function runPipelinedClients(opts: PipelinedClientsOptions): Promis
   });
   const show = opts.showId;
   const seats = (i: number) => `${String.fromCharCode(65 + Math.floor(i / 10))}-${(i % 10) + 1}`;
-  await host.execute(show, { type: 'createShow', def: showDef(show, 4, 10, { limits: { maxSeatsPerHold: 4, holdTtlSeconds: 3_600, maxHoldSeconds: 7_200 } }) });
+  await host.execute(show, {
+    type: 'createShow',
+    def: showDef(show, 4, 10, { limits: { maxSeatsPerHold: 4, holdTtlSeconds: 3_600, maxHoldSeconds: 7_200 } }),
+  });
   faults = true;
 
   /** Acknowledged writes in the order their answers arrived. */
@@ -132,7 +142,8 @@ export async function runPipelinedClients(opts: PipelinedClientsOptions): Promis
         await attempt(() =>
           host.read(show, (s) => {
             for (const id of s.holds.keys()) assert.ok(log.writtenHolds.has(id), `${ctx}: a read saw hold ${id} before it was written`);
-            for (const id of s.bookings.keys()) assert.ok(log.writtenBookings.has(id), `${ctx}: a read saw booking ${id} before it was written`);
+            for (const id of s.bookings.keys())
+              assert.ok(log.writtenBookings.has(id), `${ctx}: a read saw booking ${id} before it was written`);
           }),
         );
       }
@@ -167,7 +178,11 @@ export async function runPipelinedClients(opts: PipelinedClientsOptions): Promis
     assert.ok(seq >= lastSeq, `${ctx}: ${a.kind} ${a.id} (seq ${seq}) answered after a write at seq ${lastSeq}`);
     lastSeq = seq;
   }
-  assert.deepEqual(commits, [...new Set(commits)].sort((a, b) => a - b), `${ctx}: listeners saw each batch once, in log order`);
+  assert.deepEqual(
+    commits,
+    [...new Set(commits)].sort((a, b) => a - b),
+    `${ctx}: listeners saw each batch once, in log order`,
+  );
 
   // The show serves afterwards, and its live state is exactly the log's.
   const free = await host.read(show, (s) => s.seatStatus.indexOf(0));

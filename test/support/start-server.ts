@@ -110,12 +110,19 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   };
 }
 
-export async function request(baseUrl: string, adminToken: string, method: string, path: string, o: RequestOptions = {}): Promise<TestResponse> {
+export async function request(
+  baseUrl: string,
+  adminToken: string,
+  method: string,
+  path: string,
+  o: RequestOptions = {},
+): Promise<TestResponse> {
   const headers: Record<string, string> = { ...o.headers };
   let body: string | Uint8Array | undefined;
   if (o.raw !== undefined) body = typeof o.raw === 'string' ? o.raw : new Uint8Array(o.raw);
   else if (o.body !== undefined) body = JSON.stringify(o.body);
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+    headers['content-type'] = 'application/json';
   if (o.admin) headers.authorization = `Bearer ${adminToken}`;
   if (o.holdToken !== undefined) headers['hold-token'] = o.holdToken;
   if (o.idempotencyKey !== undefined) headers['idempotency-key'] = o.idempotencyKey;

@@ -18,7 +18,9 @@ describe('deadline heap', () => {
   it('holds one entry per id and pops in deadline order, whatever is set and deleted', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.record({ set: fc.nat(20), at: fc.nat(1000) }), fc.record({ del: fc.nat(20) }), fc.record({ pop: fc.nat(1000) }))),
+        fc.array(
+          fc.oneof(fc.record({ set: fc.nat(20), at: fc.nat(1000) }), fc.record({ del: fc.nat(20) }), fc.record({ pop: fc.nat(1000) })),
+        ),
         (ops) => {
           const heap = new DeadlineHeap();
           const model = new Map<string, number>();
@@ -31,7 +33,10 @@ describe('deadline heap', () => {
             } else {
               const due = heap.popDue(o.pop);
               const expected = [...model].filter(([, at]) => at <= o.pop);
-              assert.deepEqual(due.map((id) => model.get(id)), expected.map(([, at]) => at).sort((a, b) => a - b));
+              assert.deepEqual(
+                due.map((id) => model.get(id)),
+                expected.map(([, at]) => at).sort((a, b) => a - b),
+              );
               assert.deepEqual(new Set(due), new Set(expected.map(([id]) => id)));
               for (const id of due) model.delete(id);
             }
@@ -51,7 +56,8 @@ describe('show actor bounds', () => {
     const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, now: () => clock.t });
     await host.execute('b', { type: 'createShow', def: showDef('b', 4, 10) });
     const live = async () => ({ holds: await host.read('b', (s) => s.holds.size), deadlines: host.actorLoad('b')?.deadlines });
-    for (let i = 1; i <= 30; i++) await host.execute('b', { type: 'hold', holdId: `h${i}`, seats: [`${'ABCD'[i % 4]}-${1 + Math.floor(i / 4)}`] });
+    for (let i = 1; i <= 30; i++)
+      await host.execute('b', { type: 'hold', holdId: `h${i}`, seats: [`${'ABCD'[i % 4]}-${1 + Math.floor(i / 4)}`] });
     assert.deepEqual(await live(), { holds: 30, deadlines: 30 });
     for (let i = 1; i <= 10; i++) await host.execute('b', { type: 'release', holdId: `h${i}` });
     for (let i = 11; i <= 20; i++) await host.execute('b', { type: 'confirm', holdId: `h${i}`, bookingId: `b${i}` });
@@ -98,7 +104,9 @@ describe('show actor bounds', () => {
     const clock = { t: T0 };
     const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, now: () => clock.t });
     await host.execute('d', { type: 'createShow', def: showDef('d') });
-    await assert.rejects(host.execute('d', { type: 'hold', holdId: 'late', seats: ['A-1'] }, { deadline: clock.t - 1 }), { code: 'DEADLINE_EXCEEDED' });
+    await assert.rejects(host.execute('d', { type: 'hold', holdId: 'late', seats: ['A-1'] }, { deadline: clock.t - 1 }), {
+      code: 'DEADLINE_EXCEEDED',
+    });
     const r = await host.execute('d', { type: 'hold', holdId: 'in-time', seats: ['A-1'] }, { deadline: clock.t + 1_000 });
     assert.equal(r.type, 'hold');
     assert.deepEqual(await host.read('d', (s) => [...s.holds.keys()]), ['in-time']);
@@ -108,7 +116,11 @@ describe('show actor bounds', () => {
 
 describe('caller deadlines through the seat service', () => {
   it('a command whose CallContext deadline has passed is dropped undone', async () => {
-    const n = createSeatNode({ holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+    const n = createSeatNode(
+      { holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 },
+      openMemoryStorage(logger),
+      logger,
+    );
     const { limits: _l, offers: _o, ...def } = showDef('cd');
     await n.service.createShow(def);
     await assert.rejects(n.service.hold('cd', { seats: ['A-1'] }, { deadline: Date.now() - 1 }), { code: 'DEADLINE_EXCEEDED' });

@@ -97,12 +97,20 @@ describe('actor host', () => {
 
       node = createSeatNode(config, await openEmbeddedStorage(dir.path, silentLogger), silentLogger);
       try {
-        await until(() => node.host.isActive('r') && node.host.stats().activeHolds === 0, 10_000, 'the held show to come back and expire its hold');
+        await until(
+          () => node.host.isActive('r') && node.host.stats().activeHolds === 0,
+          10_000,
+          'the held show to come back and expire its hold',
+        );
         // The state changes before its append lands; a read waits for the append in flight.
         assert.equal(await node.host.read('r', (st) => st.holds.size), 0);
         const after = [];
         for await (const e of node.storage.log.read('r', before)) after.push(...e.events);
-        assert.deepEqual(after.map((e) => e.type), ['HoldExpired'], 'the expiry was committed');
+        assert.deepEqual(
+          after.map((e) => e.type),
+          ['HoldExpired'],
+          'the expiry was committed',
+        );
       } finally {
         await node.close();
       }

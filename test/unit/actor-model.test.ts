@@ -16,10 +16,23 @@ const PER_ROW = 6;
 const label = (i: number) => `${String.fromCharCode(65 + Math.floor(i / PER_ROW))}-${(i % PER_ROW) + 1}`;
 
 /** Errors a well-formed command may legitimately meet under contention. */
-const EXPECTED_CODES = new Set(['SEAT_UNAVAILABLE', 'HOLD_EXPIRED', 'HOLD_NOT_FOUND', 'HOLD_ALREADY_CONFIRMED', 'SHOW_CANCELLED', 'HOLD_LIMIT_EXCEEDED']);
+const EXPECTED_CODES = new Set([
+  'SEAT_UNAVAILABLE',
+  'HOLD_EXPIRED',
+  'HOLD_NOT_FOUND',
+  'HOLD_ALREADY_CONFIRMED',
+  'SHOW_CANCELLED',
+  'HOLD_LIMIT_EXCEEDED',
+]);
 
 const op = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('hold' as const), seats: fc.uniqueArray(fc.nat(ROWS * PER_ROW - 1), { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('hold' as const),
+      seats: fc.uniqueArray(fc.nat(ROWS * PER_ROW - 1), { minLength: 1, maxLength: 3 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('holdCount' as const), count: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('confirm' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
@@ -49,7 +62,10 @@ describe('show actor under concurrent random clients', () => {
         const clock = { t: Date.parse('2026-11-01T10:00:00Z') };
         const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, now: () => clock.t, snapshotEveryEvents: 7 });
         const showId = 'model';
-        await host.execute(showId, { type: 'createShow', def: showDef(showId, ROWS, PER_ROW, { limits: { maxSeatsPerHold: 4, holdTtlSeconds: 300, maxHoldSeconds: 900 } }) });
+        await host.execute(showId, {
+          type: 'createShow',
+          def: showDef(showId, ROWS, PER_ROW, { limits: { maxSeatsPerHold: 4, holdTtlSeconds: 300, maxHoldSeconds: 900 } }),
+        });
         const confirmed = new Map<string, string[]>(); // acknowledged bookings
         const quoted = new Map<string, number>(); // hold id -> the total its customer was shown
         const cancelled = new Set<string>();
@@ -65,7 +81,9 @@ describe('show actor under concurrent random clients', () => {
           }
         };
 
-        const client = async (ops: fc.Arbitrary<unknown> extends never ? never : Array<typeof op extends fc.Arbitrary<infer T> ? T : never>) => {
+        const client = async (
+          ops: fc.Arbitrary<unknown> extends never ? never : Array<typeof op extends fc.Arbitrary<infer T> ? T : never>,
+        ) => {
           const mine: HoldReply[] = [];
           for (const o of ops) {
             await s.schedule(Promise.resolve(o.kind));
@@ -97,7 +115,12 @@ describe('show actor under concurrent random clients', () => {
               case 'extend': {
                 const h = mine[o.pick % Math.max(1, mine.length)];
                 if (!h) break;
-                await attempt(() => host.execute(showId, o.kind === 'release' ? { type: 'release', holdId: h.holdId } : { type: 'extendHold', holdId: h.holdId }));
+                await attempt(() =>
+                  host.execute(
+                    showId,
+                    o.kind === 'release' ? { type: 'release', holdId: h.holdId } : { type: 'extendHold', holdId: h.holdId },
+                  ),
+                );
                 break;
               }
               case 'tick':
@@ -116,8 +139,15 @@ describe('show actor under concurrent random clients', () => {
                 if (o.roll === 0) await host.execute(showId, { type: 'cancelShow' });
                 break;
               case 'reprice': {
-                const rows = Array.from({ length: ROWS + (o.extraRow ? 1 : 0) }, (_, r) => ({ label: String.fromCharCode(65 + r), seats: PER_ROW, category: 'gold' }));
-                const sections = [{ id: 'main', rows }, ...(o.balcony ? [{ id: 'balcony', rows: [{ label: 'A', seats: 2, category: 'gold' }] }] : [])];
+                const rows = Array.from({ length: ROWS + (o.extraRow ? 1 : 0) }, (_, r) => ({
+                  label: String.fromCharCode(65 + r),
+                  seats: PER_ROW,
+                  category: 'gold',
+                }));
+                const sections = [
+                  { id: 'main', rows },
+                  ...(o.balcony ? [{ id: 'balcony', rows: [{ label: 'A', seats: 2, category: 'gold' }] }] : []),
+                ];
                 const r = await attempt(() =>
                   host.execute(showId, {
                     type: 'changeShow',
@@ -130,9 +160,18 @@ describe('show actor under concurrent random clients', () => {
                 );
                 if (r && r.type === 'changeShow') {
                   // Only bookings on a seat that is really gone end; every id that stays keeps its booking.
-                  const ids = new Set(sections.flatMap((sec) => sec.rows.flatMap((row) => Array.from({ length: row.seats }, (_, k) => `${sec.id === 'main' ? '' : `${sec.id}:`}${row.label}-${k + 1}`))));
+                  const ids = new Set(
+                    sections.flatMap((sec) =>
+                      sec.rows.flatMap((row) =>
+                        Array.from({ length: row.seats }, (_, k) => `${sec.id === 'main' ? '' : `${sec.id}:`}${row.label}-${k + 1}`),
+                      ),
+                    ),
+                  );
                   for (const b of r.cancelledBookings) {
-                    assert.ok(b.seats.some((seat) => !ids.has(seat)), `booking ${b.bookingId} on ${b.seats.join(',')} cancelled though its seats remain`);
+                    assert.ok(
+                      b.seats.some((seat) => !ids.has(seat)),
+                      `booking ${b.bookingId} on ${b.seats.join(',')} cancelled though its seats remain`,
+                    );
                     assert.equal(b.refundDue, b.total);
                     cancelled.add(b.bookingId);
                   }

@@ -18,8 +18,7 @@ type Json = Record<string, any>;
 function refsOf(node: unknown, at = '#', out: Array<[string, string]> = []): Array<[string, string]> {
   if (Array.isArray(node)) {
     for (const [i, n] of node.entries()) refsOf(n, `${at}/${i}`, out);
-  }
-  else if (node && typeof node === 'object')
+  } else if (node && typeof node === 'object')
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string') out.push([v, at]);
       else refsOf(v, `${at}/${k}`, out);
@@ -134,7 +133,8 @@ describe('AsyncAPI description', () => {
       assert.ok(['send', 'receive'].includes(op.action));
       const channel = resolve(doc, op.channel.$ref) as Json;
       assert.ok(channel, op.channel.$ref);
-      for (const m of op.messages) assert.ok(m.$ref.startsWith(`${op.channel.$ref}/messages/`), `${m.$ref} is one of its channel's messages`);
+      for (const m of op.messages)
+        assert.ok(m.$ref.startsWith(`${op.channel.$ref}/messages/`), `${m.$ref} is one of its channel's messages`);
     }
     assertRefsResolve(doc);
   });

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config.ts';
-import { BookingGroupCommit, chunkRows, rowsOfGroup, takeGroup, type EncodedRow, type PendingCall } from '../../src/persistence/booking-group-commit.ts';
+import {
+  BookingGroupCommit,
+  chunkRows,
+  rowsOfGroup,
+  takeGroup,
+  type EncodedRow,
+  type PendingCall,
+} from '../../src/persistence/booking-group-commit.ts';
 import { until } from '../../testkit/wait.ts';
 
 const row = (key: string, bytes = 10): EncodedRow => ({ key, json: 'x'.repeat(bytes) });
@@ -16,8 +23,18 @@ describe('grouping booking rows into statements', () => {
     const limits = { maxRows: 5, maxBytes: 100 };
     const pending = [call([row('a'), row('b')]), call([row('c'), row('d')]), call([row('e'), row('f')]), call([row('g')])];
     const first = takeGroup(pending, limits);
-    assert.deepEqual(first.map((c) => c.rows.map((r) => r.key)), [['a', 'b'], ['c', 'd']], 'a third caller would make 6 rows');
-    assert.deepEqual(takeGroup(pending, limits).map((c) => c.rows.length), [2, 1]);
+    assert.deepEqual(
+      first.map((c) => c.rows.map((r) => r.key)),
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+      'a third caller would make 6 rows',
+    );
+    assert.deepEqual(
+      takeGroup(pending, limits).map((c) => c.rows.length),
+      [2, 1],
+    );
     assert.deepEqual(takeGroup(pending, limits), []);
 
     const byBytes = [call([row('a', 60)]), call([row('b', 50)])];
@@ -31,22 +48,36 @@ describe('grouping booking rows into statements', () => {
   });
 
   it('keeps one row per key in a statement, the later caller winning', () => {
-    const rows = rowsOfGroup([call([{ key: 'b1', json: 'confirmed' }, { key: 'b2', json: 'confirmed' }]), call([{ key: 'b1', json: 'cancelled' }])]);
-    assert.deepEqual(rows, [{ key: 'b1', json: 'cancelled' }, { key: 'b2', json: 'confirmed' }]);
+    const rows = rowsOfGroup([
+      call([
+        { key: 'b1', json: 'confirmed' },
+        { key: 'b2', json: 'confirmed' },
+      ]),
+      call([{ key: 'b1', json: 'cancelled' }]),
+    ]);
+    assert.deepEqual(rows, [
+      { key: 'b1', json: 'cancelled' },
+      { key: 'b2', json: 'confirmed' },
+    ]);
   });
 
   it('cuts rows into chunks within the limits, in order, none empty', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 60 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 80 }), (sizes, maxRows, maxBytes) => {
-        const rows = sizes.map((n, i) => row(`r${i}`, n));
-        const chunks = chunkRows(rows, { maxRows, maxBytes });
-        assert.deepEqual(chunks.flat(), rows);
-        for (const c of chunks) {
-          assert.ok(c.length >= 1 && c.length <= maxRows);
-          const bytes = c.reduce((n, r) => n + r.json.length, 0);
-          assert.ok(c.length === 1 || bytes <= maxBytes, 'only a single row may exceed the byte limit');
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 80 }),
+        (sizes, maxRows, maxBytes) => {
+          const rows = sizes.map((n, i) => row(`r${i}`, n));
+          const chunks = chunkRows(rows, { maxRows, maxBytes });
+          assert.deepEqual(chunks.flat(), rows);
+          for (const c of chunks) {
+            assert.ok(c.length >= 1 && c.length <= maxRows);
+            const bytes = c.reduce((n, r) => n + r.json.length, 0);
+            assert.ok(c.length === 1 || bytes <= maxBytes, 'only a single row may exceed the byte limit');
+          }
+        },
+      ),
     );
   });
 });
@@ -60,7 +91,10 @@ describe('the group-commit queue', () => {
   it('answers each caller by the fate of the statement carrying its rows, under random interleavings', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ rows: fc.integer({ min: 1, max: 4 }), fail: fc.boolean(), arriveEarly: fc.boolean() }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.record({ rows: fc.integer({ min: 1, max: 4 }), fail: fc.boolean(), arriveEarly: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 2, max: 10 }),
         async (calls, inFlight, maxRows) => {
@@ -171,7 +205,10 @@ describe('the group-commit queue', () => {
       failure: (err) => err,
     });
     const results = await Promise.allSettled([q.submit([row('a')]), q.submit([row('b')]), q.submit([row('bad')]), q.submit([row('c')])]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+    );
     assert.deepEqual(written.sort(), ['a', 'b', 'c']);
   });
 });

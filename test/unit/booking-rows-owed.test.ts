@@ -32,7 +32,11 @@ describe('booking rows owed while the bookings table is down', () => {
     const storage = openMemoryStorage(logger);
     const rows = switchableRows();
     storage.bookings = rows;
-    const node = createSeatNode({ holdTokenSecret: 'owed-rows-secret-0123456789abcdef', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 }, storage, logger);
+    const node = createSeatNode(
+      { holdTokenSecret: 'owed-rows-secret-0123456789abcdef', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
+      storage,
+      logger,
+    );
     const s = node.service;
     try {
       await s.createShow(showInput('owed'));
@@ -42,11 +46,14 @@ describe('booking rows owed while the bookings table is down', () => {
       const before = (await storage.snapshots.load('owed'))?.logSeq ?? 0;
 
       rows.down = true;
-      await assert.rejects(s.confirm('owed', h1.holdId, h1.holdToken, {}, { idempotencyKey: 'confirm-owed-h1' }), (err: { code?: string; details?: { retryAfterSeconds?: number } }) => {
-        assert.equal(err.code, 'UNAVAILABLE');
-        assert.equal(err.details?.retryAfterSeconds, 1);
-        return true;
-      });
+      await assert.rejects(
+        s.confirm('owed', h1.holdId, h1.holdToken, {}, { idempotencyKey: 'confirm-owed-h1' }),
+        (err: { code?: string; details?: { retryAfterSeconds?: number } }) => {
+          assert.equal(err.code, 'UNAVAILABLE');
+          assert.equal(err.details?.retryAfterSeconds, 1);
+          return true;
+        },
+      );
       const bookingId = await node.host.read('owed', (st) => st.bookingByHold.get(h1.holdId));
       assert.ok(bookingId, 'the confirm is in the log');
       // Refused before the log while a row is owed.

@@ -213,7 +213,11 @@ describe('the service checks booking tokens before the show sees anything', () =
   const logger = pino({ level: 'silent' });
 
   it('a wrong token is FORBIDDEN for the read and the cancel, and changes nothing; the right one works, the same on a retried confirm', async () => {
-    const n = createSeatNode({ holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+    const n = createSeatNode(
+      { holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 },
+      openMemoryStorage(logger),
+      logger,
+    );
     try {
       const { limits: _l, offers: _o, ...def } = showDef('svc', 1, 10, { startsAt: new Date(Date.now() + 10 * HOUR).toISOString() });
       await n.service.createShow(def);

@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 import type { Attempt } from '../../testkit/chaos/customers.ts';
 import { summarize } from '../../testkit/chaos/summary.ts';
 
-const at = (op: Attempt['op'], startedAt: number, endedAt: number, status: number, code?: string): Attempt => ({ op, showId: 's', startedAt, endedAt, status, ...(code ? { code } : {}) });
+const at = (op: Attempt['op'], startedAt: number, endedAt: number, status: number, code?: string): Attempt => ({
+  op,
+  showId: 's',
+  startedAt,
+  endedAt,
+  status,
+  ...(code ? { code } : {}),
+});
 
 describe('chaos summary', () => {
   it('splits attempts by phase, times recovery from heal and counts 4xx as answers', () => {

@@ -93,7 +93,9 @@ describe('cluster invariant under random joins, leaves, kills and partitions', (
           if (!hold) continue;
           if (r() < 0.7) {
             const key = `confirm-${seed}-${n}-${i}`;
-            const booking = await attempt(() => choose(gateways).service.confirm(showId, hold.holdId, hold.holdToken, {}, { idempotencyKey: key }));
+            const booking = await attempt(() =>
+              choose(gateways).service.confirm(showId, hold.holdId, hold.holdToken, {}, { idempotencyKey: key }),
+            );
             if (booking) acked.push({ showId, booking });
           } else await attempt(() => choose(gateways).service.release(showId, hold.holdId, hold.holdToken));
         }
@@ -151,7 +153,9 @@ describe('cluster invariant under random joins, leaves, kills and partitions', (
       );
       try {
         for (const showId of ids) {
-          const confirmed = await allBookings((cursor) => g.service.listBookings(showId, { status: 'confirmed', ...(cursor ? { cursor } : {}) }));
+          const confirmed = await allBookings((cursor) =>
+            g.service.listBookings(showId, { status: 'confirmed', ...(cursor ? { cursor } : {}) }),
+          );
           const sold = confirmed.flatMap((b) => b.seats);
           assert.equal(new Set(sold).size, sold.length, `${showId}: a seat is in two confirmed bookings`);
           const view = await g.service.getShow(showId);

@@ -43,11 +43,16 @@ describe('packing ops into hop requests', () => {
 
     sent.length = 0;
     const holds = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => g.service.hold('stadium', { count: 1 }, { idempotencyKey: `client-key-${i}-${'x'.repeat(40)}` })),
+      Array.from({ length: 300 }, (_, i) =>
+        g.service.hold('stadium', { count: 1 }, { idempotencyKey: `client-key-${i}-${'x'.repeat(40)}` }),
+      ),
     );
     assert.equal(new Set(holds.flatMap((h) => h.seats)).size, 300);
     const toWorker = sent.filter((msg) => msg.from === 'g1');
-    assert.ok(toWorker.some((msg) => msg.parted), 'a pack went in parts');
+    assert.ok(
+      toWorker.some((msg) => msg.parted),
+      'a pack went in parts',
+    );
     for (const msg of sent) assert.ok(msg.bytes <= 6 * 1024, `a ${msg.bytes}-byte message exceeded the limit`);
     const after = await g.service.getShow('stadium');
     assert.equal(after.seats.filter((s) => s.status !== 'available').length, 300);

@@ -35,7 +35,7 @@ describe('ring placement', () => {
     assert.ok(ratio > 1.5 && ratio < 2.5, `weight 2 got ${ratio.toFixed(2)}× a weight-1 share`);
   });
 
-  test('a join moves shows only to the new member; a leave moves only the leaver\'s shows', () => {
+  test("a join moves shows only to the new member; a leave moves only the leaver's shows", () => {
     const three = new Ring([m('w1'), m('w2'), m('w3')]);
     const four = new Ring([m('w1'), m('w2'), m('w3'), m('w4')]);
     let moved = 0;
@@ -46,7 +46,8 @@ describe('ring placement', () => {
       }
     assert.ok(moved > 500 && moved < 1000, `${moved} of 3000 moved to a fourth member`);
     const withoutW2 = new Ring([m('w1'), m('w3')]);
-    for (const id of ids) if (three.owner(id) !== 'w2') assert.equal(withoutW2.owner(id), three.owner(id), `${id} moved though its owner stayed`);
+    for (const id of ids)
+      if (three.owner(id) !== 'w2') assert.equal(withoutW2.owner(id), three.owner(id), `${id} moved though its owner stayed`);
   });
 
   test('an empty ring owns nothing', () => {

@@ -28,7 +28,7 @@ describe('takeover and handover', () => {
     return { c, g, ids, bookings };
   }
 
-  test('a crashed worker\'s shows are taken over with every booking, and its seats cannot be sold again', async () => {
+  test("a crashed worker's shows are taken over with every booking, and its seats cannot be sold again", async () => {
     const { c, g, ids, bookings } = await cluster(['w1', 'w2', 'w3']);
     const dead = g.placement.owner(ids[0])!;
     const orphans = ids.filter((id) => g.placement.owner(id) === dead);
@@ -106,7 +106,10 @@ describe('takeover and handover', () => {
     c.membership.heal('w1');
     await c.tick();
     await until(() => g.placement.members().join() === 'w1,w2', 5_000, 'w1 back in the ring');
-    assert.ok(changes.some((ch) => ch.selfLapsed), 'w1 learned its lease had lapsed');
+    assert.ok(
+      changes.some((ch) => ch.selfLapsed),
+      'w1 learned its lease had lapsed',
+    );
     // Back as owner, w1 reloads from the log: the holds w2 made meanwhile are there.
     for (const id of its) {
       const seats = (await g.service.getShow(id)).seats;

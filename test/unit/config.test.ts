@@ -62,7 +62,10 @@ describe('configuration', () => {
       () => loadConfig({ ALLOWED_ORIGINS: 'evil', PORT: 'x' }),
       (e: unknown) => e instanceof ConfigError && /^ {2}PORT: /m.test(e.message) && /^ {2}ALLOWED_ORIGINS: /m.test(e.message),
     );
-    assert.throws(() => loadConfig({ ROLE: 'worker' }), (e: unknown) => e instanceof ConfigError && /NATS_URL, DATABASE_URL, REDIS_URL, HOLD_TOKEN_SECRET/.test(e.message));
+    assert.throws(
+      () => loadConfig({ ROLE: 'worker' }),
+      (e: unknown) => e instanceof ConfigError && /NATS_URL, DATABASE_URL, REDIS_URL, HOLD_TOKEN_SECRET/.test(e.message),
+    );
   });
 
   it("README's Configuration table lists every setting, and only settings (rows marked tests only aside)", () => {
@@ -70,9 +73,17 @@ describe('configuration', () => {
     for (const name of ENV_NAMES) {
       const rows = documented.filter((d) => matches(d.name, name));
       assert.ok(rows.length > 0, `${name} is in README's Configuration table`);
-      if (name.includes('FOR_TESTS')) assert.ok(rows.some((d) => d.testsOnly), `${name} is marked **tests only**`);
+      if (name.includes('FOR_TESTS'))
+        assert.ok(
+          rows.some((d) => d.testsOnly),
+          `${name} is marked **tests only**`,
+        );
     }
     for (const d of documented)
-      if (!d.testsOnly) assert.ok(ENV_NAMES.some((name) => matches(d.name, name)), `README's ${d.name} is a setting the schema reads`);
+      if (!d.testsOnly)
+        assert.ok(
+          ENV_NAMES.some((name) => matches(d.name, name)),
+          `README's ${d.name} is a setting the schema reads`,
+        );
   });
 });

@@ -12,8 +12,7 @@ const capped = (cap: number) => showDef('s1', 2, 10, { limits: { ...DEFAULT_LIMI
 const seatsOf = (d: CoreDriver, customerId: string) => d.s.seatsByCustomer.get(customerId) ?? 0;
 
 let n = 0;
-const holdCmd = (customerId: string | undefined, count: number) =>
-  ({ type: 'hold', holdId: `h${++n}`, count, customerId }) as const;
+const holdCmd = (customerId: string | undefined, count: number) => ({ type: 'hold', holdId: `h${++n}`, count, customerId }) as const;
 
 describe('per-customer cap (limits.maxSeatsPerCustomer)', () => {
   it('counts held and booked seats of one customer across holds and a confirm', () => {
@@ -80,7 +79,10 @@ describe('per-customer cap (limits.maxSeatsPerCustomer)', () => {
     run({ ...holdCmd('erin', 2), holdId: 'h-erin' });
     run({ type: 'confirm', holdId: 'h-erin', bookingId: 'b-erin' });
     run(holdCmd('frank', 4));
-    assert.deepEqual([...d.s.seatsByCustomer].sort(), [['erin', 5], ['frank', 4]]);
+    assert.deepEqual([...d.s.seatsByCustomer].sort(), [
+      ['erin', 5],
+      ['frank', 4],
+    ]);
     const loaded = deserializeState(JSON.parse(JSON.stringify(serializeState(d.s))));
     assert.deepEqual(loaded.seatsByCustomer, d.s.seatsByCustomer);
     const replayed = evolveAll(null, events);

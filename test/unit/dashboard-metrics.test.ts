@@ -62,7 +62,15 @@ describe('dashboard and alert metrics', () => {
   });
 
   it('reads one-line and block rule expressions', () => {
-    const yaml = ['      - alert: A', '        expr: up == 0', '      - alert: B', '        expr: |', '          sum(seat_a)', '            / sum(seat_b) > 1', '        for: 1m'].join('\n');
+    const yaml = [
+      '      - alert: A',
+      '        expr: up == 0',
+      '      - alert: B',
+      '        expr: |',
+      '          sum(seat_a)',
+      '            / sum(seat_b) > 1',
+      '        for: 1m',
+    ].join('\n');
     assert.deepEqual(ruleExprs(yaml).map(metricNames), [[], ['seat_a', 'seat_b']]);
   });
 });

@@ -39,8 +39,18 @@ describe('createShow', () => {
   it('rejects inconsistent definitions with INVALID_ARGUMENT', () => {
     const bad = [
       showDef('x', 1, 1, { categories: [] }),
-      showDef('x', 1, 1, { categories: [{ id: 'gold', price: 1, currency: 'INR' }, { id: 'gold', price: 2, currency: 'INR' }] }),
-      showDef('x', 1, 1, { categories: [{ id: 'gold', price: 1, currency: 'INR' }, { id: 'silver', price: 2, currency: 'USD' }] }),
+      showDef('x', 1, 1, {
+        categories: [
+          { id: 'gold', price: 1, currency: 'INR' },
+          { id: 'gold', price: 2, currency: 'INR' },
+        ],
+      }),
+      showDef('x', 1, 1, {
+        categories: [
+          { id: 'gold', price: 1, currency: 'INR' },
+          { id: 'silver', price: 2, currency: 'USD' },
+        ],
+      }),
       showDef('x', 1, 0),
       showDef('x', 1, 1, { startsAt: 'not a date' }),
       showDef('x', 1, 1, { limits: { maxSeatsPerHold: 10, holdTtlSeconds: 900, maxHoldSeconds: 600 } }),
@@ -118,7 +128,10 @@ describe('best available', () => {
     const r = d.ok({ type: 'hold', holdId: 'h1', count: 3 });
     const seats = r.hold.seats;
     const row = seats[0][0];
-    assert.ok(seats.every((s) => s[0] === row), 'seats in one row');
+    assert.ok(
+      seats.every((s) => s[0] === row),
+      'seats in one row',
+    );
     const numbers = seats.map((s) => Number(s.slice(2)));
     assert.deepEqual(numbers, [numbers[0], numbers[0] + 1, numbers[0] + 2], 'seats side by side');
     // No free seat left alone between taken seats or a row end in the chosen row.
@@ -146,7 +159,10 @@ describe('best available', () => {
     });
     def.layout.sections[0].rows[1].category = 'silver';
     const d = new CoreDriver(def);
-    assert.deepEqual(d.ok({ type: 'hold', holdId: 'h1', count: 2, category: 'silver' }).hold.seats.map((s) => s[0]), ['B', 'B']);
+    assert.deepEqual(
+      d.ok({ type: 'hold', holdId: 'h1', count: 2, category: 'silver' }).hold.seats.map((s) => s[0]),
+      ['B', 'B'],
+    );
     d.ok({ type: 'hold', holdId: 'h2', seats: ['A-3'] });
     assert.equal(d.fails({ type: 'hold', holdId: 'h3', count: 3, category: 'gold' }), 'SEAT_UNAVAILABLE');
   });

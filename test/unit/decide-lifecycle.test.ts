@@ -75,7 +75,10 @@ describe('confirm and pricing', () => {
     d.ok({ type: 'hold', holdId: 'h1', seats: ['A-1', 'A-2', 'A-3', 'A-4'], customerId: 'c1' });
     const { booking } = d.ok({ type: 'confirm', holdId: 'h1', bookingId: 'b1', paymentRef: 'pay-1' });
     assert.deepEqual(booking.seats, ['A-1', 'A-2', 'A-3', 'A-4']);
-    assert.deepEqual(booking.lines.map((l) => l.price), [50000, 50000, 25000, 50000]);
+    assert.deepEqual(
+      booking.lines.map((l) => l.price),
+      [50000, 50000, 25000, 50000],
+    );
     assert.equal(booking.total, 175000);
     assert.equal(booking.paymentRef, 'pay-1');
     assert.equal(booking.customerId, 'c1');
@@ -88,8 +91,14 @@ describe('confirm and pricing', () => {
     const d = new CoreDriver(showDef('matinee', 1, 5, { startsAt: '2026-12-01T14:00:00+05:30' }));
     d.ok({ type: 'hold', holdId: 'h1', seats: ['A-1', 'A-2', 'A-3'] });
     const { booking } = d.ok({ type: 'confirm', holdId: 'h1', bookingId: 'b1' });
-    assert.deepEqual(booking.lines.map((l) => l.price), [40000, 40000, 20000]);
-    assert.deepEqual(booking.lines[2].discounts.map((x) => x.offer), ['afternoon', 'nthTicket']);
+    assert.deepEqual(
+      booking.lines.map((l) => l.price),
+      [40000, 40000, 20000],
+    );
+    assert.deepEqual(
+      booking.lines[2].discounts.map((x) => x.offer),
+      ['afternoon', 'nthTicket'],
+    );
   });
 
   it('uses the configurable window (end exclusive) and can switch offers off', () => {
@@ -100,7 +109,10 @@ describe('confirm and pricing', () => {
     custom.offers = { nthTicket: null, afternoon: { from: '17:00', to: '18:00', percentOff: 10 } };
     const d = new CoreDriver(custom);
     d.ok({ type: 'hold', holdId: 'h', seats: ['A-1', 'A-2', 'A-3'] });
-    assert.deepEqual(d.ok({ type: 'confirm', holdId: 'h', bookingId: 'b' }).booking.lines.map((l) => l.price), [45000, 45000, 45000]);
+    assert.deepEqual(
+      d.ok({ type: 'confirm', holdId: 'h', bookingId: 'b' }).booking.lines.map((l) => l.price),
+      [45000, 45000, 45000],
+    );
   });
 
   it('confirming twice answers with the same booking; bad confirms change nothing', () => {
@@ -128,7 +140,13 @@ describe('cancelling bookings', () => {
     d.ok({ type: 'hold', holdId: 'h2', seats: ['A-2', 'A-3'] });
     d.ok({ type: 'confirm', holdId: 'h2', bookingId: 'b2' });
     const r = d.ok({ type: 'cancelBookings', bookingIds: ['b1', 'b2'] });
-    assert.deepEqual(r.bookings.map((b) => [b.status, b.refundDue]), [['cancelled', 50000], ['cancelled', 100000]]);
+    assert.deepEqual(
+      r.bookings.map((b) => [b.status, b.refundDue]),
+      [
+        ['cancelled', 50000],
+        ['cancelled', 100000],
+      ],
+    );
     assert.equal(d.s.counts.booked, 0);
     const v = d.s.version;
     d.ok({ type: 'cancelBookings', bookingIds: ['b1'] });
@@ -147,7 +165,10 @@ describe('cancelling the show', () => {
     const v = d.s.version;
     const r = d.ok({ type: 'cancelShow', reason: 'storm' });
     assert.deepEqual(r.releasedHolds, ['h1']);
-    assert.deepEqual(r.refunds.map((b) => [b.bookingId, b.cancelReason]), [['b2', 'show_cancelled']]);
+    assert.deepEqual(
+      r.refunds.map((b) => [b.bookingId, b.cancelReason]),
+      [['b2', 'show_cancelled']],
+    );
     assert.equal(d.s.version, v + 3);
     assert.equal(d.s.counts.available, 20);
     assert.equal(d.fails({ type: 'hold', holdId: 'h3', seats: ['A-3'] }), 'SHOW_CANCELLED');
@@ -176,7 +197,10 @@ describe('changing the show', () => {
     smaller.sections[0].rows.unshift({ label: 'AA', seats: 2, category: 'gold' });
     const r = d.ok({ type: 'changeShow', changes: { layout: smaller } });
     assert.deepEqual(r.releasedHolds, ['gone']);
-    assert.deepEqual(r.cancelledBookings.map((b) => [b.bookingId, b.cancelReason]), [['b1', 'layout_changed']]);
+    assert.deepEqual(
+      r.cancelledBookings.map((b) => [b.bookingId, b.cancelReason]),
+      [['b1', 'layout_changed']],
+    );
     assert.equal(d.s.seatStatus.length, 12);
     assert.equal(d.statusOf('B-2'), SEAT_HELD);
     assert.deepEqual(d.s.holds.get('kept')!.seats, [seatIndexOf(d.s.seatMap, 'B-2')]);
@@ -188,7 +212,10 @@ describe('changing the show', () => {
 
   it('rejects a change that makes the definition inconsistent', () => {
     const d = new CoreDriver();
-    assert.equal(d.fails({ type: 'changeShow', changes: { categories: [{ id: 'silver', price: 1, currency: 'INR' }] } }), 'INVALID_ARGUMENT');
+    assert.equal(
+      d.fails({ type: 'changeShow', changes: { categories: [{ id: 'silver', price: 1, currency: 'INR' }] } }),
+      'INVALID_ARGUMENT',
+    );
   });
 });
 

@@ -32,14 +32,34 @@ describe('customer tokens', () => {
   });
 
   it('accepts a valid token and refuses wrong, expired, malformed and missing ones', () => {
-    assert.equal(code(() => tokens.check('alice', tokens.mint('alice', exp), NOW)), 'ok');
-    assert.equal(code(() => tokens.check('bob', tokens.mint('alice', exp), NOW)), 'UNAUTHENTICATED');
-    assert.equal(code(() => tokens.check('alice', tokens.mint('alice', NOW / 1000), NOW)), 'UNAUTHENTICATED');
-    assert.equal(code(() => tokens.check('alice', new CustomerTokens('y'.repeat(32)).mint('alice', exp), NOW)), 'UNAUTHENTICATED');
+    assert.equal(
+      code(() => tokens.check('alice', tokens.mint('alice', exp), NOW)),
+      'ok',
+    );
+    assert.equal(
+      code(() => tokens.check('bob', tokens.mint('alice', exp), NOW)),
+      'UNAUTHENTICATED',
+    );
+    assert.equal(
+      code(() => tokens.check('alice', tokens.mint('alice', NOW / 1000), NOW)),
+      'UNAUTHENTICATED',
+    );
+    assert.equal(
+      code(() => tokens.check('alice', new CustomerTokens('y'.repeat(32)).mint('alice', exp), NOW)),
+      'UNAUTHENTICATED',
+    );
     const [e, mac] = tokens.mint('alice', exp).split('.');
-    assert.equal(code(() => tokens.check('alice', `${Number(e) + 1}.${mac}`, NOW)), 'UNAUTHENTICATED', 'a stretched expiry');
+    assert.equal(
+      code(() => tokens.check('alice', `${Number(e) + 1}.${mac}`, NOW)),
+      'UNAUTHENTICATED',
+      'a stretched expiry',
+    );
     for (const bad of [undefined, '', 'x', `${e}.`, `.${mac}`, `${e}.${mac}x`])
-      assert.equal(code(() => tokens.check('alice', bad, NOW)), 'UNAUTHENTICATED', String(bad));
+      assert.equal(
+        code(() => tokens.check('alice', bad, NOW)),
+        'UNAUTHENTICATED',
+        String(bad),
+      );
   });
 
   it('refuses a secret shorter than 32 characters', () => {
@@ -52,15 +72,27 @@ describe('the caller a door establishes', () => {
     const id = new EdgeIdentity({ trustedProxies: ['10.0.0.1'] });
     assert.equal(id.caller({ peer: '203.0.113.5', forwardedFor: '1.2.3.4' }), 'address:203.0.113.5');
     assert.equal(id.caller({ peer: '10.0.0.1', forwardedFor: '1.2.3.4' }), 'address:1.2.3.4');
-    assert.equal(id.caller({ peer: '::ffff:203.0.113.5', forwardedFor: undefined, customerId: 'alice' }), 'address:203.0.113.5 customer:alice');
+    assert.equal(
+      id.caller({ peer: '::ffff:203.0.113.5', forwardedFor: undefined, customerId: 'alice' }),
+      'address:203.0.113.5 customer:alice',
+    );
   });
 
   it('is the customer alone with a valid token, whatever the address; needs the token for a customerId', () => {
     const id = new EdgeIdentity({ customerTokenSecret: SECRET });
     const token = new CustomerTokens(SECRET).mint('alice', NOW / 1000 + 60);
-    assert.equal(id.caller({ peer: '203.0.113.5', forwardedFor: undefined, customerId: 'alice', customerToken: token }, NOW), 'customer:alice');
-    assert.equal(id.caller({ peer: '198.51.100.1', forwardedFor: undefined, customerId: 'alice', customerToken: token }, NOW), 'customer:alice');
-    assert.equal(code(() => id.caller({ peer: '203.0.113.5', forwardedFor: undefined, customerId: 'alice' }, NOW)), 'UNAUTHENTICATED');
+    assert.equal(
+      id.caller({ peer: '203.0.113.5', forwardedFor: undefined, customerId: 'alice', customerToken: token }, NOW),
+      'customer:alice',
+    );
+    assert.equal(
+      id.caller({ peer: '198.51.100.1', forwardedFor: undefined, customerId: 'alice', customerToken: token }, NOW),
+      'customer:alice',
+    );
+    assert.equal(
+      code(() => id.caller({ peer: '203.0.113.5', forwardedFor: undefined, customerId: 'alice' }, NOW)),
+      'UNAUTHENTICATED',
+    );
     assert.equal(id.caller({ peer: '203.0.113.5', forwardedFor: undefined }, NOW), 'address:203.0.113.5');
   });
 });
@@ -71,14 +103,22 @@ describe('idempotency keys', () => {
       assert.equal(checkIdempotencyKey(ok, 'key'), ok);
     assert.equal(checkIdempotencyKey(undefined, 'key'), undefined);
     for (const bad of ['', 'k', 'a'.repeat(15), 'a'.repeat(129), 'caf\u00e9-0123456789abcdef', 'tab\there-0123456789', ['a'.repeat(16)]])
-      assert.equal(code(() => checkIdempotencyKey(bad, 'key')), 'INVALID_ARGUMENT', JSON.stringify(bad));
+      assert.equal(
+        code(() => checkIdempotencyKey(bad, 'key')),
+        'INVALID_ARGUMENT',
+        JSON.stringify(bad),
+      );
   });
 });
 
 describe('the show scopes idempotency keys by caller', () => {
   it('another caller with the same key and request never receives the first hold or token; the same caller does', async () => {
     const logger = pino({ level: 'silent' });
-    const n = createSeatNode({ holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+    const n = createSeatNode(
+      { holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 },
+      openMemoryStorage(logger),
+      logger,
+    );
     try {
       const { limits: _l, offers: _o, ...def } = showDef();
       await n.service.createShow(def);
@@ -91,7 +131,13 @@ describe('the show scopes idempotency keys by caller', () => {
       assert.equal(again.holdId, first.holdId);
       assert.equal(again.holdToken, first.holdToken);
       const c1 = await n.service.confirm('s1', first.holdId, first.holdToken, {}, { idempotencyKey: key, caller: 'address:203.0.113.1' });
-      const c2 = await n.service.confirm('s1', stranger.holdId, stranger.holdToken, {}, { idempotencyKey: key, caller: 'address:203.0.113.2' });
+      const c2 = await n.service.confirm(
+        's1',
+        stranger.holdId,
+        stranger.holdToken,
+        {},
+        { idempotencyKey: key, caller: 'address:203.0.113.2' },
+      );
       assert.notEqual(c2.bookingId, c1.bookingId);
     } finally {
       await n.close();

@@ -26,7 +26,8 @@ describe('origin policy', () => {
 });
 
 describe('socket cap and the file limit', () => {
-  const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                ${soft}                files\n`;
+  const limits = (soft: string) =>
+    `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                ${soft}                files\n`;
 
   it('reads the soft RLIMIT_NOFILE; unlimited or missing is null', () => {
     assert.equal(openFileLimit(limits('20000')), 20_000);
@@ -65,7 +66,10 @@ describe('address slots', () => {
 
 describe('config: edge limits', () => {
   it('an ADMIN_TOKEN shorter than 16 characters is refused', () => {
-    assert.throws(() => loadConfig({ ADMIN_TOKEN: '123456789012345' }), (e: unknown) => e instanceof ConfigError && /ADMIN_TOKEN/.test(e.message));
+    assert.throws(
+      () => loadConfig({ ADMIN_TOKEN: '123456789012345' }),
+      (e: unknown) => e instanceof ConfigError && /ADMIN_TOKEN/.test(e.message),
+    );
     assert.equal(loadConfig({ ADMIN_TOKEN: '1234567890123456' }).adminToken, '1234567890123456');
   });
 

@@ -28,7 +28,10 @@ describe('forgetting ended records', () => {
     assert.deepEqual(dueToForget(d.s, t0 + 999), { bookings: [], holdIds: [] });
     assert.equal(anythingDue(d.s, t0 + 1_000), true);
     const at1 = dueToForget(d.s, t0 + 1_000);
-    assert.deepEqual(at1.bookings.map((b) => b.bookingId), ['b-cancel']);
+    assert.deepEqual(
+      at1.bookings.map((b) => b.bookingId),
+      ['b-cancel'],
+    );
     assert.deepEqual(at1.holdIds, []);
     assert.deepEqual(dueToForget(d.s, t0 + 2_000).holdIds, ['h-released']);
     assert.deepEqual(dueToForget(d.s, t0 + 2_000, false).bookings, []);

@@ -23,7 +23,23 @@ describe('idempotency keys at the show', () => {
       { type: 'blockSeats', seats: ['B-5'], idem: 'k-block' },
       { type: 'unblockSeats', seats: ['B-5'], idem: 'k-unblock' },
       { type: 'cancelBookings', bookingIds: ['b1'], idem: 'k-cancel-bookings' },
-      { type: 'changeShow', changes: { layout: { sections: [{ id: 'main', rows: [{ label: 'A', seats: 10, category: 'gold' }, { label: 'B', seats: 10, category: 'gold' }] }] } }, idem: 'k-change' },
+      {
+        type: 'changeShow',
+        changes: {
+          layout: {
+            sections: [
+              {
+                id: 'main',
+                rows: [
+                  { label: 'A', seats: 10, category: 'gold' },
+                  { label: 'B', seats: 10, category: 'gold' },
+                ],
+              },
+            ],
+          },
+        },
+        idem: 'k-change',
+      },
       { type: 'cancelShow', reason: 'storm', idem: 'k-cancel-show' },
     ];
     const firsts = cmds.map((c) => d.ok(c));

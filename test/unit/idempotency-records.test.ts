@@ -151,26 +151,95 @@ describe('idempotency records stay small and survive snapshots and replicas', ()
       { type: 'changeShow', changes: { title: 'Dune II' } },
       { type: 'changeShow', changes: { venue: 'Screen 9' } },
       { type: 'changeShow', changes: { startsAt: '2026-12-02T19:30:00+05:30' } },
-      { type: 'changeShow', changes: { layout: { sections: [{ id: 'main', rows: ['A', 'B', 'C', 'D'].map((label) => ({ label, seats: 10, category: 'gold' })) }] } } },
+      {
+        type: 'changeShow',
+        changes: {
+          layout: { sections: [{ id: 'main', rows: ['A', 'B', 'C', 'D'].map((label) => ({ label, seats: 10, category: 'gold' })) }] },
+        },
+      },
     );
     type Step =
       | { kind: 'new'; make: (holds: string[], bookings: string[]) => KeyedCommand; advance: number }
       | { kind: 'retry'; of: number; advance: number };
     const fresh = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ seats: fc.uniqueArray(seat, { minLength: 1, maxLength: 3 }), customerId: fc.constantFrom(undefined, 'c1') }).map(({ seats, customerId }) => (_h: string[], _b: string[]) => ({ type: 'hold', holdId: '', seats, ...(customerId ? { customerId } : {}) }) as KeyedCommand) },
-      { weight: 1, arbitrary: fc.record({ n: fc.integer({ min: 1, max: 3 }) }).map(({ n }) => () => ({ type: 'hold', holdId: '', count: n }) as KeyedCommand) },
-      { weight: 2, arbitrary: fc.tuple(holdRef, fc.integer({ min: 60, max: 1700 })).map(([i, ttl]) => (h: string[]) => ({ type: 'extendHold', holdId: h[i % Math.max(1, h.length)] ?? 'none', ttlSeconds: ttl }) as KeyedCommand) },
-      { weight: 2, arbitrary: holdRef.map((i) => (h: string[]) => ({ type: 'release', holdId: h[i % Math.max(1, h.length)] ?? 'none' }) as KeyedCommand) },
-      { weight: 3, arbitrary: fc.tuple(holdRef, fc.constantFrom(undefined, 'pay-1')).map(([i, paymentRef]) => (h: string[]) => ({ type: 'confirm', holdId: h[i % Math.max(1, h.length)] ?? 'none', bookingId: '', ...(paymentRef ? { paymentRef } : {}) }) as KeyedCommand) },
-      { weight: 2, arbitrary: fc.tuple(fc.uniqueArray(bookingRef, { minLength: 1, maxLength: 3 }), fc.constantFrom(undefined, 50, 100)).map(([is, refundPercent]) => (_h: string[], b: string[]) => ({ type: 'cancelBookings', bookingIds: is.map((i) => b[i % Math.max(1, b.length)] ?? 'none'), ...(refundPercent !== undefined ? { refundPercent } : {}) }) as KeyedCommand) },
-      { weight: 2, arbitrary: fc.uniqueArray(seat, { minLength: 1, maxLength: 2 }).map((seats) => () => ({ type: 'blockSeats', seats }) as KeyedCommand) },
-      { weight: 2, arbitrary: fc.uniqueArray(seat, { minLength: 1, maxLength: 2 }).map((seats) => () => ({ type: 'unblockSeats', seats }) as KeyedCommand) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .record({ seats: fc.uniqueArray(seat, { minLength: 1, maxLength: 3 }), customerId: fc.constantFrom(undefined, 'c1') })
+          .map(
+            ({ seats, customerId }) =>
+              (_h: string[], _b: string[]) =>
+                ({ type: 'hold', holdId: '', seats, ...(customerId ? { customerId } : {}) }) as KeyedCommand,
+          ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({ n: fc.integer({ min: 1, max: 3 }) }).map(
+          ({ n }) =>
+            () =>
+              ({ type: 'hold', holdId: '', count: n }) as KeyedCommand,
+        ),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(holdRef, fc.integer({ min: 60, max: 1700 })).map(
+          ([i, ttl]) =>
+            (h: string[]) =>
+              ({ type: 'extendHold', holdId: h[i % Math.max(1, h.length)] ?? 'none', ttlSeconds: ttl }) as KeyedCommand,
+        ),
+      },
+      {
+        weight: 2,
+        arbitrary: holdRef.map(
+          (i) => (h: string[]) => ({ type: 'release', holdId: h[i % Math.max(1, h.length)] ?? 'none' }) as KeyedCommand,
+        ),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.tuple(holdRef, fc.constantFrom(undefined, 'pay-1')).map(
+          ([i, paymentRef]) =>
+            (h: string[]) =>
+              ({
+                type: 'confirm',
+                holdId: h[i % Math.max(1, h.length)] ?? 'none',
+                bookingId: '',
+                ...(paymentRef ? { paymentRef } : {}),
+              }) as KeyedCommand,
+        ),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(fc.uniqueArray(bookingRef, { minLength: 1, maxLength: 3 }), fc.constantFrom(undefined, 50, 100)).map(
+          ([is, refundPercent]) =>
+            (_h: string[], b: string[]) =>
+              ({
+                type: 'cancelBookings',
+                bookingIds: is.map((i) => b[i % Math.max(1, b.length)] ?? 'none'),
+                ...(refundPercent !== undefined ? { refundPercent } : {}),
+              }) as KeyedCommand,
+        ),
+      },
+      {
+        weight: 2,
+        arbitrary: fc
+          .uniqueArray(seat, { minLength: 1, maxLength: 2 })
+          .map((seats) => () => ({ type: 'blockSeats', seats }) as KeyedCommand),
+      },
+      {
+        weight: 2,
+        arbitrary: fc
+          .uniqueArray(seat, { minLength: 1, maxLength: 2 })
+          .map((seats) => () => ({ type: 'unblockSeats', seats }) as KeyedCommand),
+      },
       { weight: 1, arbitrary: change.map((c) => () => c) },
       { weight: 1, arbitrary: fc.constant(() => ({ type: 'cancelShow', reason: 'storm' }) as KeyedCommand) },
     );
     const step: fc.Arbitrary<Step> = fc.oneof(
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('new' as const), make: fresh, advance: fc.integer({ min: 0, max: 20_000 }) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('retry' as const), of: fc.nat(200), advance: fc.integer({ min: 0, max: 20_000 }) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({ kind: fc.constant('retry' as const), of: fc.nat(200), advance: fc.integer({ min: 0, max: 20_000 }) }),
+      },
     );
 
     const retried = new Set<string>();
@@ -201,7 +270,11 @@ describe('idempotency records stay small and survive snapshots and replicas', ()
           if (!recorded.length) continue;
           const { cmd, reply } = recorded[s.of % recorded.length];
           // The service makes new ids for a retry; the key finds the first ones.
-          const retry = { ...cmd, ...(cmd.type === 'hold' ? { holdId: `h-retry-${n}` } : {}), ...(cmd.type === 'confirm' ? { bookingId: `b-retry-${n}` } : {}) } as KeyedCommand;
+          const retry = {
+            ...cmd,
+            ...(cmd.type === 'hold' ? { holdId: `h-retry-${n}` } : {}),
+            ...(cmd.type === 'confirm' ? { bookingId: `b-retry-${n}` } : {}),
+          } as KeyedCommand;
           const before = snapshotOf(d.s);
           const r = d.step(retry);
           assert.equal(r.code, undefined, `retry of ${cmd.type} refused`);
@@ -226,6 +299,16 @@ describe('idempotency records stay small and survive snapshots and replicas', ()
       { numRuns: 200 },
     );
     // The runs retried every one of the nine keyed commands.
-    assert.deepEqual([...retried].sort(), ['blockSeats', 'cancelBookings', 'cancelShow', 'changeShow', 'confirm', 'extendHold', 'hold', 'release', 'unblockSeats']);
+    assert.deepEqual([...retried].sort(), [
+      'blockSeats',
+      'cancelBookings',
+      'cancelShow',
+      'changeShow',
+      'confirm',
+      'extendHold',
+      'hold',
+      'release',
+      'unblockSeats',
+    ]);
   });
 });

@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { ShowEvent } from '../../src/actors/types.ts';
 import { SeatError } from '../../src/errors.ts';
-import { EntryAssembler, PART_HEADER_ALLOWANCE_BYTES, decodeBatch, planParts, type StoredBatch } from '../../src/persistence/jetstream-entries.ts';
+import {
+  EntryAssembler,
+  PART_HEADER_ALLOWANCE_BYTES,
+  decodeBatch,
+  planParts,
+  type StoredBatch,
+} from '../../src/persistence/jetstream-entries.ts';
 
 /** Events that do not gzip away (random hold ids). */
 function expiries(n: number, idBytes = 24): ShowEvent[] {

@@ -14,7 +14,10 @@ describe('reading a JetStream publish acknowledgement', () => {
   });
 
   it("keeps JetStream's error code (a wrong last sequence is how fencing refuses a writer)", () => {
-    const ack = parsePubAck(bytes('{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 5"},"stream":"S","seq":0}'), null);
+    const ack = parsePubAck(
+      bytes('{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 5"},"stream":"S","seq":0}'),
+      null,
+    );
     assert.ok(ack instanceof PubAckError);
     assert.equal(ack.errCode, 10071);
     assert.match(ack.message, /wrong last sequence/);

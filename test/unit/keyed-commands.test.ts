@@ -58,11 +58,14 @@ describe('every keyed command answers a retry with its first answer, logging and
         ['cancelOwnBooking', () => n.service.cancelOwnBooking(SHOW, own.bookingId, own.bookingToken, key('cancel-own'))],
         ['changeShow', () => n.service.changeShow(SHOW, { venue: 'Screen 2' }, key('change'))],
         ['confirm', () => n.service.confirm(SHOW, hold.holdId, hold.holdToken, { paymentRef: 'p-1' }, key('confirm'))],
-        ['release', async () => {
-          const r = await n.service.hold(SHOW, { seats: ['B-5'] }, key('hold-to-release'));
-          await n.service.release(SHOW, r.holdId, r.holdToken, key('release'));
-          return r.holdId;
-        }],
+        [
+          'release',
+          async () => {
+            const r = await n.service.hold(SHOW, { seats: ['B-5'] }, key('hold-to-release'));
+            await n.service.release(SHOW, r.holdId, r.holdToken, key('release'));
+            return r.holdId;
+          },
+        ],
         ['cancelShow', () => n.service.cancelShow(SHOW, 'storm', key('cancel-show'))],
       ];
       let marker = 0;
@@ -83,7 +86,11 @@ describe('every keyed command answers a retry with its first answer, logging and
         assert.equal(await h.storage.log.lastSeq(SHOW), seqBefore, `retry of ${name}: nothing logged`);
         if (name === 'cancelShow') continue; // a cancelled show takes no marker
         const markerId = await settle(h, marker++);
-        assert.deepEqual(h.out.slice(outBefore).map((o) => o.eventId), [markerId], `retry of ${name}: only the marker published`);
+        assert.deepEqual(
+          h.out.slice(outBefore).map((o) => o.eventId),
+          [markerId],
+          `retry of ${name}: only the marker published`,
+        );
       }
     } finally {
       await n.close();

@@ -23,7 +23,15 @@ describe('the quoted price is the booked price', () => {
     const d = twoCategoryShow();
     const quoted = d.ok({ type: 'hold', holdId: 'h1', seats: ['A-1', 'A-2'] }).hold.price;
     assert.equal(quoted.total, 100_000);
-    d.ok({ type: 'changeShow', changes: { categories: [{ id: 'gold', price: 60_000, currency: 'INR' }, { id: 'silver', price: 20_000, currency: 'INR' }] } });
+    d.ok({
+      type: 'changeShow',
+      changes: {
+        categories: [
+          { id: 'gold', price: 60_000, currency: 'INR' },
+          { id: 'silver', price: 20_000, currency: 'INR' },
+        ],
+      },
+    });
     assert.equal(heldTotal(d, 'h1'), 100_000);
     assert.equal(d.ok({ type: 'hold', holdId: 'h2', seats: ['A-3', 'A-4'] }).hold.price.total, 120_000);
     const booking = d.ok({ type: 'confirm', holdId: 'h1', bookingId: 'b1' }).booking;
@@ -56,20 +64,47 @@ describe('the quoted price is the booked price', () => {
     assert.equal(a.price.total, 80_000);
     assert.equal(b.price.total, 80_000);
     assert.deepEqual(a.seats, ['A-5', 'B-1', 'B-2']);
-    assert.deepEqual(a.price.lines.map((l) => [l.seat, l.price]), [['A-5', 50_000], ['B-1', 20_000], ['B-2', 10_000]]);
-    assert.equal(a.price.total, a.price.lines.reduce((sum, l) => sum + l.price, 0));
+    assert.deepEqual(
+      a.price.lines.map((l) => [l.seat, l.price]),
+      [
+        ['A-5', 50_000],
+        ['B-1', 20_000],
+        ['B-2', 10_000],
+      ],
+    );
+    assert.equal(
+      a.price.total,
+      a.price.lines.reduce((sum, l) => sum + l.price, 0),
+    );
     const booking = d.ok({ type: 'confirm', holdId: 'h1', bookingId: 'b1' }).booking;
     assert.deepEqual(booking.seats, ['A-5', 'B-1', 'B-2']);
-    assert.deepEqual(booking.lines.map((l) => l.seat), booking.seats);
+    assert.deepEqual(
+      booking.lines.map((l) => l.seat),
+      booking.seats,
+    );
   });
 
   it('each line rounds its own discounts, halves up, and the total is the sum of the lines', () => {
     const d = twoCategoryShow('2026-12-01T14:00:00+05:30');
-    d.ok({ type: 'changeShow', changes: { categories: [{ id: 'gold', price: 333, currency: 'INR' }, { id: 'silver', price: 101, currency: 'INR' }] } });
+    d.ok({
+      type: 'changeShow',
+      changes: {
+        categories: [
+          { id: 'gold', price: 333, currency: 'INR' },
+          { id: 'silver', price: 101, currency: 'INR' },
+        ],
+      },
+    });
     const quote = d.ok({ type: 'hold', holdId: 'h1', seats: ['A-1', 'A-2', 'A-3'] }).hold.price;
     // 333 - 20 % (66.6 → 67) = 266; the 3rd: 266 - 50 % (133) = 133.
-    assert.deepEqual(quote.lines.map((l) => l.price), [266, 266, 133]);
-    assert.deepEqual(quote.lines[2].discounts, [{ offer: 'afternoon', amount: 67 }, { offer: 'nthTicket', amount: 133 }]);
+    assert.deepEqual(
+      quote.lines.map((l) => l.price),
+      [266, 266, 133],
+    );
+    assert.deepEqual(quote.lines[2].discounts, [
+      { offer: 'afternoon', amount: 67 },
+      { offer: 'nthTicket', amount: 133 },
+    ]);
     assert.equal(quote.total, 665);
   });
 });

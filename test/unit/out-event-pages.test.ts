@@ -14,11 +14,21 @@ const LIMIT = 16 * 1024;
 /** A show with `bookings` one-seat bookings and `holds` open holds; returns the host and the batches it commits. */
 async function bookedShow(bookings: number, holds: number): Promise<{ host: ActorHost; batches: CommittedBatch[] }> {
   const batches: CommittedBatch[] = [];
-  const host = new ActorHost({ log: new MemoryEventLog(), snapshots: new MemorySnapshotStore(), logger, maxBatch: 1024, onCommitted: (b) => batches.push({ ...b }) });
+  const host = new ActorHost({
+    log: new MemoryEventLog(),
+    snapshots: new MemorySnapshotStore(),
+    logger,
+    maxBatch: 1024,
+    onCommitted: (b) => batches.push({ ...b }),
+  });
   await host.execute('s', { type: 'createShow', def: showDef('s', 40, 50) });
   const labels = await host.read('s', (s) => seatLabels(s.seatMap).slice());
-  await Promise.all(Array.from({ length: bookings + holds }, (_, i) => host.execute('s', { type: 'hold', holdId: `h${i}`, seats: [labels[i]] })));
-  await Promise.all(Array.from({ length: bookings }, (_, i) => host.execute('s', { type: 'confirm', holdId: `h${i}`, bookingId: `b${i}` })));
+  await Promise.all(
+    Array.from({ length: bookings + holds }, (_, i) => host.execute('s', { type: 'hold', holdId: `h${i}`, seats: [labels[i]] })),
+  );
+  await Promise.all(
+    Array.from({ length: bookings }, (_, i) => host.execute('s', { type: 'confirm', holdId: `h${i}`, bookingId: `b${i}` })),
+  );
   return { host, batches };
 }
 
@@ -39,7 +49,10 @@ describe('out-events of changes with long lists', () => {
       assert.equal(p.page, i + 1);
       assert.equal(p.pages, pages.length);
       assert.equal(p.eventId, `s:${p.version}:${p.page}`);
-      assert.equal(p.refundTotal, p.refunds.reduce((sum, b) => sum + (b.refundDue ?? 0), 0));
+      assert.equal(
+        p.refundTotal,
+        p.refunds.reduce((sum, b) => sum + (b.refundDue ?? 0), 0),
+      );
       for (const b of p.refunds) refunds.add(b.bookingId);
       for (const h of p.releasedHolds) holds.add(h);
       total += p.refundTotal;
@@ -53,7 +66,10 @@ describe('out-events of changes with long lists', () => {
     const { host, batches } = await bookedShow(3, 1);
     await host.execute('s', { type: 'cancelShow' });
     const [page] = outEventsOf(batches.at(-1) as CommittedBatch, Date.now(), LIMIT).filter((m) => m.event.type === 'ShowCancelled');
-    assert.deepEqual([page.event.eventId, (page.event as ShowCancelledOut).page, (page.event as ShowCancelledOut).pages], [`s:${page.event.version}`, 1, 1]);
+    assert.deepEqual(
+      [page.event.eventId, (page.event as ShowCancelledOut).page, (page.event as ShowCancelledOut).pages],
+      [`s:${page.event.version}`, 1, 1],
+    );
   });
 
   it('pages show.changed when a layout change cancels many bookings', async () => {

@@ -15,13 +15,25 @@ const LIMIT = 16 * 1024;
 /** A host whose committed batches are collected. */
 function collectingHost(): { host: ActorHost; batches: CommittedBatch[] } {
   const batches: CommittedBatch[] = [];
-  const host = new ActorHost({ log: new MemoryEventLog(), snapshots: new MemorySnapshotStore(), logger, maxBatch: 1024, onCommitted: (b) => batches.push({ ...b }) });
+  const host = new ActorHost({
+    log: new MemoryEventLog(),
+    snapshots: new MemorySnapshotStore(),
+    logger,
+    maxBatch: 1024,
+    onCommitted: (b) => batches.push({ ...b }),
+  });
   return { host, batches };
 }
 
 function recordingBus(): Bus & { published: OutEvent[] } {
   const published: OutEvent[] = [];
-  return { published, maxMessageBytes: LIMIT, publish: (_subject, m) => void published.push(m as OutEvent), subscribe: () => () => {}, close: async () => {} };
+  return {
+    published,
+    maxMessageBytes: LIMIT,
+    publish: (_subject, m) => void published.push(m as OutEvent),
+    subscribe: () => () => {},
+    close: async () => {},
+  };
 }
 
 describe('the out-event publisher', () => {
@@ -55,7 +67,11 @@ describe('the out-event publisher', () => {
       turns++;
     }
     assert.ok(turns > 1, 'other work ran between the slices');
-    assert.deepEqual(bus.published.map((e) => e.eventId), expected, 'every message once, in commit order');
+    assert.deepEqual(
+      bus.published.map((e) => e.eventId),
+      expected,
+      'every message once, in commit order',
+    );
   });
 
   it('publishes a small batch before the commit listener returns', async () => {
@@ -65,6 +81,9 @@ describe('the out-event publisher', () => {
     await host.execute('s', { type: 'confirm', holdId: 'h1', bookingId: 'b1' });
     const bus = recordingBus();
     outEventPublisher(bus, logger)(batches.at(-1) as CommittedBatch);
-    assert.deepEqual(bus.published.map((e) => e.type), ['BookingConfirmed']);
+    assert.deepEqual(
+      bus.published.map((e) => e.type),
+      ['BookingConfirmed'],
+    );
   });
 });

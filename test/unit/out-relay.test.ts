@@ -14,7 +14,7 @@ const SECRET = 'out-relay-test-secret-0123456789';
 /** Deterministic randomness (a failure is reproducible from the seed). */
 function lcg(seed: number): () => number {
   let x = seed >>> 0;
-  return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** What JetStream does with Nats-Msg-Id: keeps the first message of each eventId. */
@@ -84,10 +84,21 @@ async function checkComplete(node: SeatNode, stream: Stream, showIds: string[]):
     const bookings = await node.host.read(showId, (s) => [...s.bookings.values()].map((b) => ({ id: b.bookingId, status: b.status })));
     const events = stream.stored.filter((e) => e.showId === showId);
     const versions = events.map((e) => e.version);
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b), `${showId}: stored in version order`);
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+      `${showId}: stored in version order`,
+    );
     for (const b of bookings) {
-      assert.ok(events.some((e) => e.type === 'BookingConfirmed' && e.booking.bookingId === b.id), `${b.id} confirmed out-event`);
-      if (b.status === 'cancelled') assert.ok(events.some((e) => e.type === 'BookingCancelled' && e.booking.bookingId === b.id), `${b.id} cancelled out-event`);
+      assert.ok(
+        events.some((e) => e.type === 'BookingConfirmed' && e.booking.bookingId === b.id),
+        `${b.id} confirmed out-event`,
+      );
+      if (b.status === 'cancelled')
+        assert.ok(
+          events.some((e) => e.type === 'BookingCancelled' && e.booking.bookingId === b.id),
+          `${b.id} cancelled out-event`,
+        );
     }
   }
 }
@@ -96,7 +107,8 @@ function checkSnapshotsHeldBack(saves: Array<{ showId: string; version: number; 
   assert.ok(saves.length > 0, 'snapshots were written');
   for (const s of saves)
     for (const e of stream.stored)
-      if (e.showId === s.showId && e.version <= s.version) assert.ok(s.had.has(e.eventId), `snapshot ${s.showId}@${s.version} waited for ${e.eventId}`);
+      if (e.showId === s.showId && e.version <= s.version)
+        assert.ok(s.had.has(e.eventId), `snapshot ${s.showId}@${s.version} waited for ${e.eventId}`);
 }
 
 describe('out relay', () => {

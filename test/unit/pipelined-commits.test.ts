@@ -74,7 +74,9 @@ describe('pipelined commits', () => {
       const show = `pipe-${mode}`;
       await host.execute(show, { type: 'createShow', def: showDef(show, 2, 10) });
 
-      const holds = Array.from({ length: 8 }, (_, i) => settle(host.execute(show, { type: 'hold', holdId: `h${i + 1}`, seats: [`A-${i + 1}`] })));
+      const holds = Array.from({ length: 8 }, (_, i) =>
+        settle(host.execute(show, { type: 'hold', holdId: `h${i + 1}`, seats: [`A-${i + 1}`] })),
+      );
       // Four batches decided and in flight, four commands waiting behind them.
       await until(() => host.actorLoad(show)?.mailbox === DEPTH, 5_000, 'a full pipeline');
       assert.equal(log.calls, 1 + DEPTH, 'every batch in flight reached the log');
@@ -108,7 +110,11 @@ describe('pipelined commits', () => {
 
       // Listeners saw each committed batch once, in log order; none of the failed ones.
       const seqs = commits.map((c) => c.seq);
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'commits in log order');
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        'commits in log order',
+      );
       assert.equal(new Set(seqs).size, seqs.length, 'each commit once');
       const heard = commits.flatMap((c) => c.events.flatMap((e) => (e.type === 'SeatsHeld' ? [e.holdId] : [])));
       for (const id of ['h2', 'h3', 'h4', 'h5']) assert.ok(!heard.includes(id), `listeners never saw failed ${id}`);

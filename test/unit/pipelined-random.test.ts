@@ -10,7 +10,13 @@ describe('pipelined commits under concurrent random clients (memory log)', () =>
     it(`no seat sold twice, nothing acknowledged lost, answers in log order, reads only committed (${pipelined ? 'seqs told early' : 'appends chained'})`, async () => {
       let failures = 0;
       for (let seed = 1; seed <= SEEDS; seed++) {
-        const r = await runPipelinedClients({ log: new MemoryEventLog(), snapshots: new MemorySnapshotStore(), showId: `rand-${seed}`, seed, pipelined });
+        const r = await runPipelinedClients({
+          log: new MemoryEventLog(),
+          snapshots: new MemorySnapshotStore(),
+          showId: `rand-${seed}`,
+          seed,
+          pipelined,
+        });
         failures += r.failedAppends;
       }
       assert.ok(failures > 0, 'some appends failed on the way');

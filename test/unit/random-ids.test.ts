@@ -8,7 +8,10 @@ const ID = /^h_[A-Za-z0-9_-]{22}$/;
 /** Ids printed by a fresh node process, one a line. */
 function idsOfAnotherProcess(count: number): string[] {
   const script = `import { newId } from './src/service/random-ids.ts'; const out = []; for (let i = 0; i < ${count}; i++) out.push(newId('h')); process.stdout.write(out.join('\\n'));`;
-  const text = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const text = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return text.split('\n');
 }
 

@@ -22,7 +22,8 @@ function handWritten(rest: string[]): Record<string, string> | null {
     case 3:
       if (rest[1] === 'holds') return { DELETE: 'release' };
       if (rest[1] === 'bookings') return rest[2] === 'cancel' ? { GET: 'getBooking', POST: 'cancelBookings' } : { GET: 'getBooking' };
-      if (rest[1] === 'seats') return rest[2] === 'block' ? { POST: 'blockSeats' } : rest[2] === 'unblock' ? { POST: 'unblockSeats' } : null;
+      if (rest[1] === 'seats')
+        return rest[2] === 'block' ? { POST: 'blockSeats' } : rest[2] === 'unblock' ? { POST: 'unblockSeats' } : null;
       return null;
     case 4:
       if (rest[1] === 'holds') return rest[3] === 'confirm' ? { POST: 'confirm' } : rest[3] === 'extend' ? { POST: 'extendHold' } : null;

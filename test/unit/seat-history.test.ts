@@ -87,18 +87,40 @@ describe('seat history', () => {
     await host.execute('s', { type: 'release', holdId: 'h1' });
     // A new row in front: every seat of A and B moves 10 indices on.
     const rows = def.layout.sections[0].rows;
-    await host.execute('s', { type: 'changeShow', changes: { layout: { sections: [{ id: 'main', rows: [{ label: 'Z', seats: 10, category: 'gold' }, ...rows] }] } } });
+    await host.execute('s', {
+      type: 'changeShow',
+      changes: { layout: { sections: [{ id: 'main', rows: [{ label: 'Z', seats: 10, category: 'gold' }, ...rows] }] } },
+    });
     await host.execute('s', { type: 'hold', holdId: 'h2', seats: ['A-3'] });
     await host.execute('s', { type: 'hold', holdId: 'h3', seats: ['Z-3'] });
     const h = await readSeatHistory(sources, 's', 'A-3');
-    assert.deepEqual(h.history.map((e) => [e.status, e.holdId]), [['held', 'h1'], ['available', 'h1'], ['held', 'h2']]);
-    assert.deepEqual((await readSeatHistory(sources, 's', 'Z-3')).history.map((e) => e.holdId), ['h3']);
+    assert.deepEqual(
+      h.history.map((e) => [e.status, e.holdId]),
+      [
+        ['held', 'h1'],
+        ['available', 'h1'],
+        ['held', 'h2'],
+      ],
+    );
+    assert.deepEqual(
+      (await readSeatHistory(sources, 's', 'Z-3')).history.map((e) => e.holdId),
+      ['h3'],
+    );
     // A row shortened: the seat goes (its hold released for the layout), then comes back.
-    await host.execute('s', { type: 'changeShow', changes: { layout: { sections: [{ id: 'main', rows: [{ label: 'A', seats: 2, category: 'gold' }] }] } } });
+    await host.execute('s', {
+      type: 'changeShow',
+      changes: { layout: { sections: [{ id: 'main', rows: [{ label: 'A', seats: 2, category: 'gold' }] }] } },
+    });
     await host.execute('s', { type: 'changeShow', changes: { layout: def.layout } });
     await host.execute('s', { type: 'blockSeats', seats: ['A-3'] });
     const back = await readSeatHistory(sources, 's', 'A-3');
-    assert.deepEqual(back.history.slice(3).map((e) => [e.status, e.reason]), [['available', 'layout_changed'], ['blocked', undefined]]);
+    assert.deepEqual(
+      back.history.slice(3).map((e) => [e.status, e.reason]),
+      [
+        ['available', 'layout_changed'],
+        ['blocked', undefined],
+      ],
+    );
     await host.close();
   });
 
@@ -114,7 +136,13 @@ describe('seat history', () => {
     const h = await readSeatHistory({ log: retainedFrom(storage.log, snap!.logSeq), snapshots: storage.snapshots }, 's', 'A-3');
     assert.equal(h.complete, false);
     assert.equal(h.since, snap!.version);
-    assert.deepEqual(h.history.map((e) => [e.status, e.bookingId ?? e.holdId]), [['available', 'b1'], ['held', 'h2']]);
+    assert.deepEqual(
+      h.history.map((e) => [e.status, e.bookingId ?? e.holdId]),
+      [
+        ['available', 'b1'],
+        ['held', 'h2'],
+      ],
+    );
     await host.close();
   });
 
@@ -150,7 +178,10 @@ describe('seat history', () => {
       const h = await readSeatHistory(sources, 's', 'A-3');
       assert.equal(h.complete, false);
       assert.equal(h.since, (await storage.snapshots.load('s'))!.version);
-      assert.deepEqual(h.history.map((e) => [e.status, e.holdId, e.reason]), [['available', 'h1', 'released']]);
+      assert.deepEqual(
+        h.history.map((e) => [e.status, e.holdId, e.reason]),
+        [['available', 'h1', 'released']],
+      );
     } finally {
       await host.close();
       await storage.close();
@@ -168,7 +199,10 @@ describe('seat history', () => {
     }
     const r = scan.result();
     assert.equal(r.complete, false);
-    assert.deepEqual(r.history.map((e) => e.version), [9, 10, 11]);
+    assert.deepEqual(
+      r.history.map((e) => e.version),
+      [9, 10, 11],
+    );
     assert.equal(r.since, 8);
   });
 });

@@ -19,7 +19,8 @@ function labelTable(layout: Layout): { labels: string[]; indexByLabel: Map<strin
   const labels: string[] = [];
   const indexByLabel = new Map<string, number>();
   // The show's unqualified section; a layout that does not say: the only one of one, none of several.
-  const unqualified = layout.unqualifiedSection !== undefined ? layout.unqualifiedSection : layout.sections.length === 1 ? layout.sections[0].id : null;
+  const unqualified =
+    layout.unqualifiedSection !== undefined ? layout.unqualifiedSection : layout.sections.length === 1 ? layout.sections[0].id : null;
   for (const section of layout.sections)
     for (const row of section.rows) {
       const first = row.firstNumber ?? 1;
@@ -68,19 +69,34 @@ function assertSameAsTable(layout: Layout, probes: string[] = []): void {
   assert.equal(seatLabelAt(map, labels.length), undefined);
   for (const label of labels) {
     assert.equal(seatIndexOf(map, label), indexByLabel.get(label), `index of ${label}`);
-    for (const probe of malformed(label)) assert.equal(seatIndexOf(map, probe), indexByLabel.get(probe), `index of ${JSON.stringify(probe)}`);
+    for (const probe of malformed(label))
+      assert.equal(seatIndexOf(map, probe), indexByLabel.get(probe), `index of ${JSON.stringify(probe)}`);
   }
   for (const probe of probes) assert.equal(seatIndexOf(map, probe), indexByLabel.get(probe), `index of ${JSON.stringify(probe)}`);
 }
 
 const section = (id: string, rows: Array<[string, number, number?]>) => ({
   id,
-  rows: rows.map(([label, seats, firstNumber], i) => ({ label, seats, category: CATEGORIES[i % 2].id, ...(firstNumber !== undefined ? { firstNumber } : {}) })),
+  rows: rows.map(([label, seats, firstNumber], i) => ({
+    label,
+    seats,
+    category: CATEGORIES[i % 2].id,
+    ...(firstNumber !== undefined ? { firstNumber } : {}),
+  })),
 });
 
 describe('seat labels derived from rows', () => {
   test('one section: `<row>-<number>`, numbers from firstNumber', () => {
-    const layout: Layout = { sections: [section('main', [['A', 5], ['B', 3, 101], ['C', 1, 0], ['AA', 12]])] };
+    const layout: Layout = {
+      sections: [
+        section('main', [
+          ['A', 5],
+          ['B', 3, 101],
+          ['C', 1, 0],
+          ['AA', 12],
+        ]),
+      ],
+    };
     assertSameAsTable(layout, ['A-01', 'A-0', 'A-1.5', ' A-1', 'A-6', 'B-100', 'B-104', 'C-1', 'main:A-1', '', '-', 'A', 'A--1', 'A-1-']);
     const map = buildSeatMap(layout, CATEGORIES);
     assert.equal(seatLabelAt(map, 5), 'B-101');
@@ -92,23 +108,81 @@ describe('seat labels derived from rows', () => {
   });
 
   test('several sections: `<section>:<row>-<number>`, the same row label in each', () => {
-    const layout: Layout = { sections: [section('main', [['A', 4], ['B', 2]]), section('bal-cony', [['A', 3, 7], ['Z', 0], ['B', 2]]), section('pit', [['A', 1]])] };
-    assertSameAsTable(layout, ['A-1', 'main:A-5', 'bal-cony:A-6', 'bal-cony:A-10', 'bal-cony:Z-1', 'pit:A-2', 'main:A-01', 'main:A-1.5', 'bal:cony:A-7']);
+    const layout: Layout = {
+      sections: [
+        section('main', [
+          ['A', 4],
+          ['B', 2],
+        ]),
+        section('bal-cony', [
+          ['A', 3, 7],
+          ['Z', 0],
+          ['B', 2],
+        ]),
+        section('pit', [['A', 1]]),
+      ],
+    };
+    assertSameAsTable(layout, [
+      'A-1',
+      'main:A-5',
+      'bal-cony:A-6',
+      'bal-cony:A-10',
+      'bal-cony:Z-1',
+      'pit:A-2',
+      'main:A-01',
+      'main:A-1.5',
+      'bal:cony:A-7',
+    ]);
   });
 
   test('the unqualified section of a show keeps `<row>-<number>` beside prefixed sections', () => {
-    const layout: Layout = { sections: [section('pit', [['A', 2]]), section('main', [['A', 3], ['B', 1]])], unqualifiedSection: 'main' };
+    const layout: Layout = {
+      sections: [
+        section('pit', [['A', 2]]),
+        section('main', [
+          ['A', 3],
+          ['B', 1],
+        ]),
+      ],
+      unqualifiedSection: 'main',
+    };
     assertSameAsTable(layout, ['main:A-1', 'A-4', 'pit:A-2', 'B-1']);
     assert.deepEqual(seatLabels(buildSeatMap(layout, CATEGORIES)), ['pit:A-1', 'pit:A-2', 'A-1', 'A-2', 'A-3', 'B-1']);
     assertSameAsTable({ sections: [section('main', [['A', 2]])], unqualifiedSection: null }, ['A-1']);
   });
 
   test('empty rows, at the start, between and at the end', () => {
-    assertSameAsTable({ sections: [section('main', [['E', 0], ['A', 2], ['F', 0], ['G', 0], ['B', 3], ['H', 0]])] }, ['E-1', 'F-1', 'H-0']);
+    assertSameAsTable(
+      {
+        sections: [
+          section('main', [
+            ['E', 0],
+            ['A', 2],
+            ['F', 0],
+            ['G', 0],
+            ['B', 3],
+            ['H', 0],
+          ]),
+        ],
+      },
+      ['E-1', 'F-1', 'H-0'],
+    );
   });
 
   test('labels that collide (rows with `-`, negative numbers) resolve to the later seat, as the table did', () => {
-    assertSameAsTable({ sections: [section('main', [['A', 3, -2], ['A-', 3, 1], ['A-1', 3, 1], ['A', 2, 5]])] }, ['A--1', 'A--2', 'A-1-1', 'A-0', 'A-5']);
+    assertSameAsTable(
+      {
+        sections: [
+          section('main', [
+            ['A', 3, -2],
+            ['A-', 3, 1],
+            ['A-1', 3, 1],
+            ['A', 2, 5],
+          ]),
+        ],
+      },
+      ['A--1', 'A--2', 'A-1-1', 'A-0', 'A-5'],
+    );
   });
 
   test('random layouts agree with the table', () => {
@@ -124,26 +198,46 @@ describe('seat labels derived from rows', () => {
     });
     const probeArb = fc.string({ unit: fc.constantFrom('A', 'B', '-', ':', '1', '0', '2', ' ', '.', 'm', 'a', 'i', 'n'), maxLength: 10 });
     fc.assert(
-      fc.property(fc.array(sectionArb, { minLength: 1, maxLength: 3 }), fc.array(probeArb, { maxLength: 30 }), fc.constantFrom(undefined, null, 'main', 'pit', 'gone'), (sections, probes, unqualifiedSection) => {
-        const layout: Layout = {
-          sections: sections.map((s) => ({ id: s.id, rows: s.rows.map(({ firstNumber, ...r }) => (firstNumber === undefined ? r : { ...r, firstNumber })) })),
-          ...(unqualifiedSection !== undefined ? { unqualifiedSection } : {}),
-        };
-        assertSameAsTable(layout, probes);
-      }),
+      fc.property(
+        fc.array(sectionArb, { minLength: 1, maxLength: 3 }),
+        fc.array(probeArb, { maxLength: 30 }),
+        fc.constantFrom(undefined, null, 'main', 'pit', 'gone'),
+        (sections, probes, unqualifiedSection) => {
+          const layout: Layout = {
+            sections: sections.map((s) => ({
+              id: s.id,
+              rows: s.rows.map(({ firstNumber, ...r }) => (firstNumber === undefined ? r : { ...r, firstNumber })),
+            })),
+            ...(unqualifiedSection !== undefined ? { unqualifiedSection } : {}),
+          };
+          assertSameAsTable(layout, probes);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   test('walking a range of seats gives the labels of that range', () => {
-    const layout: Layout = { sections: [section('main', [['A', 4], ['B', 0], ['C', 5, 10]]), section('pit', [['A', 3]])] };
+    const layout: Layout = {
+      sections: [
+        section('main', [
+          ['A', 4],
+          ['B', 0],
+          ['C', 5, 10],
+        ]),
+        section('pit', [['A', 3]]),
+      ],
+    };
     const map = buildSeatMap(layout, CATEGORIES);
     const { labels } = labelTable(layout);
     for (let from = 0; from <= labels.length; from++)
       for (let to = from; to <= labels.length + 1; to++) {
         const seen: Array<[string, number]> = [];
         forEachSeatLabel(map, from, to, (label, seat) => seen.push([label, seat]));
-        assert.deepEqual(seen, labels.slice(from, to).map((l, k) => [l, from + k]));
+        assert.deepEqual(
+          seen,
+          labels.slice(from, to).map((l, k) => [l, from + k]),
+        );
       }
   });
 });

@@ -9,7 +9,11 @@ import { showDef } from '../../testkit/shows.ts';
 const logger = pino({ level: 'silent' });
 
 function node() {
-  return createSeatNode({ holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 }, openMemoryStorage(logger), logger);
+  return createSeatNode(
+    { holdTokenSecret: 'k'.repeat(32), snapshotEveryEvents: 100, snapshotEveryMs: 60_000 },
+    openMemoryStorage(logger),
+    logger,
+  );
 }
 
 describe('idempotency keys at the show (survive the gateway cache)', () => {
@@ -49,7 +53,7 @@ describe('idempotency keys at the show (survive the gateway cache)', () => {
     await n.close();
   });
 
-  it('every keyed command keeps its key at the show for the context\'s idempotencyKeepSeconds, else the show\'s retention', async () => {
+  it("every keyed command keeps its key at the show for the context's idempotencyKeepSeconds, else the show's retention", async () => {
     const n = node();
     const { limits, offers, ...def } = showDef();
     await n.service.createShow(def);
@@ -68,12 +72,16 @@ describe('idempotency keys at the show (survive the gateway cache)', () => {
     const long = await n.service.hold('s1', { seats: ['A-3'] }, { idempotencyKey: 'long-1' });
     await n.service.cancelShow('s1', 'weather', short());
     const t1 = Date.now();
-    const { records, longMs } = await n.host.read('s1', (st) => ({ records: [...st.idempotent.values()], longMs: retentionMs(st.def, undefined) }));
+    const { records, longMs } = await n.host.read('s1', (st) => ({
+      records: [...st.idempotent.values()],
+      longMs: retentionMs(st.def, undefined),
+    }));
     assert.equal(records.length, k + 1, `every keyed command recorded its key: ${records.map((r) => r.result.type).join(',')}`);
     const isLong = (r: (typeof records)[number]) => r.result.type === 'hold' && r.result.holdId === long.holdId;
-    for (const r of records.filter((r) => !isLong(r))) assert.ok(r.until >= t0 + 90_000 && r.until <= t1 + 90_000, `${r.result.type} kept 90 s`);
+    for (const r of records.filter((r) => !isLong(r)))
+      assert.ok(r.until >= t0 + 90_000 && r.until <= t1 + 90_000, `${r.result.type} kept 90 s`);
     const kept = records.find(isLong)!.until;
-    assert.ok(kept >= t0 + longMs && kept <= t1 + longMs, 'a key without a keep time is kept the show\'s retention');
+    assert.ok(kept >= t0 + longMs && kept <= t1 + longMs, "a key without a keep time is kept the show's retention");
     await n.close();
   });
 });

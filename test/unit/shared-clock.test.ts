@@ -62,16 +62,28 @@ describe('membership gated by the clock', () => {
     const gated = gateMembership(store, clock);
     const self = { nodeId: 'w1', weight: 1 };
     await store.beat({ nodeId: 'w0', weight: 1 });
-    assert.deepEqual((await gated.beat(self, 800)).map((m) => m.nodeId), ['w0', 'w1']);
+    assert.deepEqual(
+      (await gated.beat(self, 800)).map((m) => m.nodeId),
+      ['w0', 'w1'],
+    );
 
     clock.skewed = true;
-    assert.deepEqual((await gated.beat(self, 800)).map((m) => m.nodeId), ['w0']);
-    assert.deepEqual((await gated.beat(self, 800)).map((m) => m.nodeId), ['w0']);
+    assert.deepEqual(
+      (await gated.beat(self, 800)).map((m) => m.nodeId),
+      ['w0'],
+    );
+    assert.deepEqual(
+      (await gated.beat(self, 800)).map((m) => m.nodeId),
+      ['w0'],
+    );
     assert.equal(store.leaves, 1);
     assert.ok(!store.members.has('w1'));
 
     clock.skewed = false;
-    assert.deepEqual((await gated.beat(self, 800)).map((m) => m.nodeId), ['w0', 'w1']);
+    assert.deepEqual(
+      (await gated.beat(self, 800)).map((m) => m.nodeId),
+      ['w0', 'w1'],
+    );
     // Every other method reaches the store unchanged.
     await gated.destroy();
     assert.equal(store.members.size, 0);
@@ -81,6 +93,9 @@ describe('membership gated by the clock', () => {
     const store = new MemoryStore();
     await store.beat({ nodeId: 'w0', weight: 1 });
     const gated = gateMembership(store, { skewed: true });
-    assert.deepEqual((await gated.beat(null, 800)).map((m) => m.nodeId), ['w0']);
+    assert.deepEqual(
+      (await gated.beat(null, 800)).map((m) => m.nodeId),
+      ['w0'],
+    );
   });
 });

@@ -9,8 +9,12 @@ import { openMemoryStorage } from '../../src/persistence/index.ts';
 import { showInput } from '../../testkit/shows.ts';
 
 describe('the compact map on the hop', () => {
-  test('expanded at the edge, it equals the owner\'s full view and seat map, through holds, bookings, blocks, a layout change and a cancellation', async () => {
-    const node = createSeatNode({ holdTokenSecret: 'map-wire-test-secret-0123456789', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 }, openMemoryStorage(logger), logger);
+  test("expanded at the edge, it equals the owner's full view and seat map, through holds, bookings, blocks, a layout change and a cancellation", async () => {
+    const node = createSeatNode(
+      { holdTokenSecret: 'map-wire-test-secret-0123456789', snapshotEveryEvents: 100_000, snapshotEveryMs: 3_600_000 },
+      openMemoryStorage(logger),
+      logger,
+    );
     try {
       const s = node.service;
       const input = showInput('mw', 3, 10, {
@@ -36,13 +40,21 @@ describe('the compact map on the hop', () => {
       await s.confirm('mw', h.holdId, h.holdToken, {});
       await s.blockSeats('mw', ['main:C-10']);
       await check();
-      await s.changeShow('mw', { categories: [{ id: 'gold', price: 55000, currency: 'INR' }, { id: 'silver', price: 30000, currency: 'INR' }] });
+      await s.changeShow('mw', {
+        categories: [
+          { id: 'gold', price: 55000, currency: 'INR' },
+          { id: 'silver', price: 30000, currency: 'INR' },
+        ],
+      });
       await check();
       await s.changeShow('mw', { layout: { sections: [{ id: 'main', rows: [{ label: 'A', seats: 12, category: 'gold' }] }] } });
       await check();
       // Created with two sections, the show keeps `main:` when one is left: the booking keeps its seats.
       const one = await s.getShow('mw');
-      assert.deepEqual([one.seats[0], one.seats[1].status, one.layout.unqualifiedSection], [{ id: 'main:A-1', category: 'gold', price: 55000, status: 'booked' }, 'booked', null]);
+      assert.deepEqual(
+        [one.seats[0], one.seats[1].status, one.layout.unqualifiedSection],
+        [{ id: 'main:A-1', category: 'gold', price: 55000, status: 'booked' }, 'booked', null],
+      );
       await s.cancelShow('mw', 'storm');
       await check();
       const state = await node.host.read('mw', (st) => st);
@@ -52,7 +64,7 @@ describe('the compact map on the hop', () => {
     }
   });
 
-  test('the gateway\'s layout index has the labels, categories and rows of the owner\'s seat map', () => {
+  test("the gateway's layout index has the labels, categories and rows of the owner's seat map", () => {
     const input = showInput('li', 3, 4, {
       categories: [
         { id: 'gold', price: 1, currency: 'INR' },

@@ -16,7 +16,13 @@ function twoSections(): ShowDefinition {
     ],
     layout: {
       sections: [
-        { id: 'main', rows: [{ label: 'A', seats: 5, category: 'gold' }, { label: 'B', seats: 5, category: 'gold' }] },
+        {
+          id: 'main',
+          rows: [
+            { label: 'A', seats: 5, category: 'gold' },
+            { label: 'B', seats: 5, category: 'gold' },
+          ],
+        },
         { id: 'balcony', rows: [{ label: 'C', seats: 4, category: 'silver' }] },
       ],
     },
@@ -44,7 +50,10 @@ describe('show report', () => {
     const d = new CoreDriver(twoSections(), ['balcony:C-4']);
     let r = checked(d);
     assert.deepEqual(r.seats, { ...zero, available: 13, blocked: 1 });
-    assert.deepEqual(r.categories, { gold: { ...zero, available: 10, price: 50000 }, silver: { ...zero, available: 3, blocked: 1, price: 20000 } });
+    assert.deepEqual(r.categories, {
+      gold: { ...zero, available: 10, price: 50000 },
+      silver: { ...zero, available: 3, blocked: 1, price: 20000 },
+    });
     assert.deepEqual(r.sections, { main: { ...zero, available: 10 }, balcony: { ...zero, available: 3, blocked: 1 } });
     assert.deepEqual(r.sales, { bookings: 0, seats: 0, gross: 0, refunded: 0, net: 0, currency: 'INR' });
 
@@ -64,7 +73,14 @@ describe('show report', () => {
     d.ok({ type: 'expireHolds', holdIds: ['h4'] });
     r = checked(d);
     assert.deepEqual(r.seats, { ...zero, available: 9, booked: 4, blocked: 1 });
-    assert.deepEqual(r.sales, { bookings: 2, seats: 4, gross: b1.total + b2.total, refunded: 0, net: b1.total + b2.total, currency: 'INR' });
+    assert.deepEqual(r.sales, {
+      bookings: 2,
+      seats: 4,
+      gross: b1.total + b2.total,
+      refunded: 0,
+      net: b1.total + b2.total,
+      currency: 'INR',
+    });
 
     d.ok({ type: 'cancelBookings', bookingIds: ['b2'] });
     r = checked(d);
@@ -99,10 +115,16 @@ describe('show report', () => {
         },
       },
     });
-    assert.deepEqual(changed.cancelledBookings.map((b) => b.bookingId), ['b1']);
+    assert.deepEqual(
+      changed.cancelledBookings.map((b) => b.bookingId),
+      ['b1'],
+    );
     const r = checked(d);
     assert.equal(d.s.seatStatus.length, 18);
-    assert.deepEqual(r.categories, { gold: { ...zero, available: 15, booked: 1, price: 50000 }, silver: { ...zero, available: 2, price: 30000 } });
+    assert.deepEqual(r.categories, {
+      gold: { ...zero, available: 15, booked: 1, price: 50000 },
+      silver: { ...zero, available: 2, price: 30000 },
+    });
     assert.deepEqual(r.sections, { main: { ...zero, available: 15, booked: 1 }, balcony: { ...zero, available: 2 } });
     assert.deepEqual(r.sales, { bookings: 1, seats: 1, gross: b1.total + b2.total, refunded: b1.total, net: b2.total, currency: 'INR' });
   });
@@ -121,10 +143,20 @@ describe('show report', () => {
     assert.equal(d.s.bookings.has('b1'), false);
     const after = checked(d);
     assert.deepEqual({ ...after, version: before.version }, before);
-    assert.deepEqual(after.sales, { bookings: 1, seats: 1, gross: b1.total + b2.total, refunded: b1.total, net: b2.total, currency: 'INR' });
+    assert.deepEqual(after.sales, {
+      bookings: 1,
+      seats: 1,
+      gross: b1.total + b2.total,
+      refunded: b1.total,
+      net: b2.total,
+      currency: 'INR',
+    });
 
     const snapshot = serializeState(d.s);
-    assert.equal(snapshot.bookings.some(([id]) => id === 'b1'), false);
+    assert.equal(
+      snapshot.bookings.some(([id]) => id === 'b1'),
+      false,
+    );
     assert.deepEqual(snapshot.forgottenSales, { gross: b1.total, refunded: b1.total });
     assert.deepEqual(showReport(deserializeState(JSON.parse(JSON.stringify(snapshot)))), after);
 
@@ -137,7 +169,14 @@ describe('show report', () => {
     d.ok({ type: 'cancelBookings', bookingIds: ['b2'] });
     d.ok({ type: 'forgetEnded', bookingIds: ['b2'], holdIds: [] });
     const last = checked(d);
-    assert.deepEqual(last.sales, { bookings: 0, seats: 0, gross: b1.total + b2.total, refunded: b1.total + b2.total, net: 0, currency: 'INR' });
+    assert.deepEqual(last.sales, {
+      bookings: 0,
+      seats: 0,
+      gross: b1.total + b2.total,
+      refunded: b1.total + b2.total,
+      net: 0,
+      currency: 'INR',
+    });
     assert.deepEqual(last.seats, { ...zero, available: 14 });
   });
 
@@ -158,7 +197,14 @@ describe('show report', () => {
     const [cancelled] = d.ok({ type: 'cancelBookings', bookingIds: ['b1'], refundPercent: 25 }).bookings;
     assert.equal(cancelled.refundDue, Math.round(b1.total / 4));
     const r = checked(d);
-    assert.deepEqual(r.sales, { bookings: 0, seats: 0, gross: b1.total, refunded: cancelled.refundDue, net: b1.total - (cancelled.refundDue ?? 0), currency: 'INR' });
+    assert.deepEqual(r.sales, {
+      bookings: 0,
+      seats: 0,
+      gross: b1.total,
+      refunded: cancelled.refundDue,
+      net: b1.total - (cancelled.refundDue ?? 0),
+      currency: 'INR',
+    });
     assert.deepEqual(showReport(restored(d.s)).sales, r.sales);
   });
 });

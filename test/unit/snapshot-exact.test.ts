@@ -60,10 +60,24 @@ async function replayFrom(log: MemoryEventLog, showId: string, snapshot: Seriali
   return state;
 }
 
-const EXPECTED_CODES = new Set(['SEAT_UNAVAILABLE', 'HOLD_EXPIRED', 'HOLD_NOT_FOUND', 'HOLD_ALREADY_CONFIRMED', 'SHOW_CANCELLED', 'HOLD_LIMIT_EXCEEDED']);
+const EXPECTED_CODES = new Set([
+  'SEAT_UNAVAILABLE',
+  'HOLD_EXPIRED',
+  'HOLD_NOT_FOUND',
+  'HOLD_ALREADY_CONFIRMED',
+  'SHOW_CANCELLED',
+  'HOLD_LIMIT_EXCEEDED',
+]);
 
 const op = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('hold' as const), seats: fc.uniqueArray(fc.nat(ROWS * PER_ROW - 1), { minLength: 1, maxLength: 3 }), keyed: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('hold' as const),
+      seats: fc.uniqueArray(fc.nat(ROWS * PER_ROW - 1), { minLength: 1, maxLength: 3 }),
+      keyed: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), pick: fc.nat() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('confirm' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
@@ -124,7 +138,8 @@ describe('snapshots are exact', () => {
                 if (!k) break;
                 const r = await attempt(() => host.execute(showId, { type: 'hold', holdId: `h${++n}`, seats: k.seats, idem: k.key }));
                 // Within the retention (the show's longest hold plus the margin) the key is remembered.
-                if (r && clock.t - k.at < (900 + DEFAULT_IDEMPOTENCY_MARGIN_SECONDS) * 1000) assert.equal(r.type === 'hold' && r.hold.holdId, k.holdId);
+                if (r && clock.t - k.at < (900 + DEFAULT_IDEMPOTENCY_MARGIN_SECONDS) * 1000)
+                  assert.equal(r.type === 'hold' && r.hold.holdId, k.holdId);
                 break;
               }
               case 'confirm': {
@@ -138,11 +153,24 @@ describe('snapshots are exact', () => {
               case 'extend': {
                 const h = mine[o.pick % Math.max(1, mine.length)];
                 if (!h) break;
-                await attempt(() => host.execute(showId, o.kind === 'release' ? { type: 'release', holdId: h.holdId } : { type: 'extendHold', holdId: h.holdId, ttlSeconds: 600 }));
+                await attempt(() =>
+                  host.execute(
+                    showId,
+                    o.kind === 'release'
+                      ? { type: 'release', holdId: h.holdId }
+                      : { type: 'extendHold', holdId: h.holdId, ttlSeconds: 600 },
+                  ),
+                );
                 break;
               }
               case 'layout':
-                await attempt(() => host.execute(showId, { type: 'changeShow', changes: { layout: o.front ? withFront : { sections: [{ id: 'main', rows: base }] } }, idem: `layout-${++n}` }));
+                await attempt(() =>
+                  host.execute(showId, {
+                    type: 'changeShow',
+                    changes: { layout: o.front ? withFront : { sections: [{ id: 'main', rows: base }] } },
+                    idem: `layout-${++n}`,
+                  }),
+                );
                 break;
               case 'tick':
                 clock.t += o.ms;
@@ -178,7 +206,11 @@ describe('snapshots are exact', () => {
           const snap = (JSON.parse(text) as Snapshot).state as SerializedState;
           assert.equal(snap.logSeq, logSeq);
           // The snapshot is the state at exactly the seq it names...
-          assert.deepEqual(snap, JSON.parse(JSON.stringify(serializeState(await stateAt(log, showId, logSeq)))), `snapshot at seq ${logSeq} differs from the log`);
+          assert.deepEqual(
+            snap,
+            JSON.parse(JSON.stringify(serializeState(await stateAt(log, showId, logSeq)))),
+            `snapshot at seq ${logSeq} differs from the log`,
+          );
           // ...so recovery from it plus the log after it is the live state.
           const rebuilt = await replayFrom(log, showId, snap);
           checkAccounting(rebuilt);

@@ -8,7 +8,15 @@ import { describe, it } from 'node:test';
 import { evolveAll } from '../../src/actors/evolve.ts';
 import { labelOf, seatIndexOf, seatLabels } from '../../src/actors/seat-map.ts';
 import { deserializeState, serializeState } from '../../src/actors/state-codec.ts';
-import { SEAT_AVAILABLE, SEAT_BOOKED, SEAT_HELD, type Layout, type RowDefinition, type ShowDefinition, type ShowEvent } from '../../src/actors/types.ts';
+import {
+  SEAT_AVAILABLE,
+  SEAT_BOOKED,
+  SEAT_HELD,
+  type Layout,
+  type RowDefinition,
+  type ShowDefinition,
+  type ShowEvent,
+} from '../../src/actors/types.ts';
 import { showView } from '../../src/actors/views.ts';
 import { checkAccounting, CoreDriver } from '../support/core.ts';
 import { showDef } from '../../testkit/shows.ts';
@@ -35,7 +43,10 @@ function withHoldAndBooking(def: ShowDefinition, heldSeats: string[], bookedSeat
 function assertSurvived(d: CoreDriver, heldSeats: string[], bookedSeats: string[]): void {
   const hold = d.s.holds.get('held');
   assert.ok(hold, 'the hold survives');
-  assert.deepEqual(hold.seats.map((s) => labelOf(d.s.seatMap, s)), heldSeats);
+  assert.deepEqual(
+    hold.seats.map((s) => labelOf(d.s.seatMap, s)),
+    heldSeats,
+  );
   for (const l of heldSeats) assert.equal(d.statusOf(l), SEAT_HELD, l);
   const booking = d.s.bookings.get('booked')!;
   assert.equal(booking.status, 'confirmed');
@@ -86,7 +97,10 @@ describe('stable seat ids across layout changes', () => {
     assert.deepEqual(r2.releasedHolds, ['box']);
     assert.equal(d.s.endedHolds.get('box')!.reason, 'layout_changed');
     assert.deepEqual(seatLabels(d.s.seatMap), ['main:A-1', 'main:A-2', 'main:A-3', 'main:A-4', 'main:A-5']);
-    assert.deepEqual(d.s.holds.get('held')!.seats.map((s) => labelOf(d.s.seatMap, s)), ['main:A-1']);
+    assert.deepEqual(
+      d.s.holds.get('held')!.seats.map((s) => labelOf(d.s.seatMap, s)),
+      ['main:A-1'],
+    );
     assert.equal(d.statusOf('main:A-1'), SEAT_HELD);
     assert.equal(seatIndexOf(d.s.seatMap, 'A-1'), undefined);
     checkAccounting(d.s);
@@ -98,7 +112,10 @@ describe('stable seat ids across layout changes', () => {
     d.ok({ type: 'hold', holdId: 'bal', seats: ['balcony:A-3'] });
     const r = d.ok({ type: 'changeShow', changes: { layout: layoutOf(['balcony', [row('A', 3)]]) } });
     assert.deepEqual(r.releasedHolds, ['held']);
-    assert.deepEqual(r.cancelledBookings.map((b) => [b.bookingId, b.cancelReason, b.refundDue]), [['booked', 'layout_changed', 50_000]]);
+    assert.deepEqual(
+      r.cancelledBookings.map((b) => [b.bookingId, b.cancelReason, b.refundDue]),
+      [['booked', 'layout_changed', 50_000]],
+    );
     assert.deepEqual(seatLabels(d.s.seatMap), ['balcony:A-1', 'balcony:A-2', 'balcony:A-3']);
     assert.equal(d.statusOf('balcony:A-3'), SEAT_HELD);
     d.ok({ type: 'changeShow', changes: { layout: layoutOf(['main', [row('A', 2)]], ['balcony', [row('A', 3)]]) } });
@@ -123,10 +140,19 @@ describe('stable seat ids across layout changes', () => {
     // Row B becomes B-5 … B-14: B-1 … B-4 are gone, B-5 … B-10 stay.
     const r = d.ok({ type: 'changeShow', changes: { layout: layoutOf(['main', [row('A', 10), row('B', 10, 5)]]) } });
     assert.deepEqual(r.releasedHolds, []);
-    assert.deepEqual(r.cancelledBookings.map((b) => [b.bookingId, b.cancelReason, b.refundDue]), [['booked', 'layout_changed', 50_000]]);
-    assert.deepEqual(d.s.holds.get('held')!.seats.map((s) => labelOf(d.s.seatMap, s)), ['A-3', 'A-4']);
+    assert.deepEqual(
+      r.cancelledBookings.map((b) => [b.bookingId, b.cancelReason, b.refundDue]),
+      [['booked', 'layout_changed', 50_000]],
+    );
+    assert.deepEqual(
+      d.s.holds.get('held')!.seats.map((s) => labelOf(d.s.seatMap, s)),
+      ['A-3', 'A-4'],
+    );
     assert.equal(d.statusOf('B-7'), SEAT_HELD);
-    assert.deepEqual(d.s.holds.get('b7')!.seats.map((s) => labelOf(d.s.seatMap, s)), ['B-7']);
+    assert.deepEqual(
+      d.s.holds.get('b7')!.seats.map((s) => labelOf(d.s.seatMap, s)),
+      ['B-7'],
+    );
     assert.equal(d.statusOf('B-14'), SEAT_AVAILABLE);
     assert.equal(seatIndexOf(d.s.seatMap, 'B-2'), undefined);
     checkAccounting(d.s);
@@ -137,11 +163,17 @@ describe('stable seat ids across layout changes', () => {
     d.ok({ type: 'hold', holdId: 'edge', seats: ['B-10', 'B-1'] });
     const r = d.ok({ type: 'changeShow', changes: { layout: layoutOf(['main', [row('A', 9), row('B', 9)]]) } });
     assert.deepEqual(r.releasedHolds, ['edge']);
-    assert.deepEqual(r.cancelledBookings.map((b) => [b.bookingId, b.status, b.cancelReason, b.refundDue]), [['booked', 'cancelled', 'layout_changed', 100_000]]);
+    assert.deepEqual(
+      r.cancelledBookings.map((b) => [b.bookingId, b.status, b.cancelReason, b.refundDue]),
+      [['booked', 'cancelled', 'layout_changed', 100_000]],
+    );
     // The booking's other seat is free again; the hold on A-9 is untouched.
     assert.equal(d.statusOf('A-8'), SEAT_AVAILABLE);
     assert.equal(d.statusOf('B-1'), SEAT_AVAILABLE);
-    assert.deepEqual(d.s.holds.get('held')!.seats.map((s) => labelOf(d.s.seatMap, s)), ['A-9']);
+    assert.deepEqual(
+      d.s.holds.get('held')!.seats.map((s) => labelOf(d.s.seatMap, s)),
+      ['A-9'],
+    );
     assert.equal(d.statusOf('A-9'), SEAT_HELD);
     checkAccounting(d.s);
   });
@@ -156,19 +188,33 @@ describe('stable seat ids across layout changes', () => {
 
 describe('choosing and keeping the seat-id rule', () => {
   it('a show may be created with a chosen unqualified section, or none', () => {
-    const chosen = new CoreDriver(showDef('s', 1, 2, { layout: { ...layoutOf(['main', [row('A', 2)]], ['balcony', [row('A', 1)]]), unqualifiedSection: 'main' } }));
+    const chosen = new CoreDriver(
+      showDef('s', 1, 2, { layout: { ...layoutOf(['main', [row('A', 2)]], ['balcony', [row('A', 1)]]), unqualifiedSection: 'main' } }),
+    );
     assert.deepEqual(seatLabels(chosen.s.seatMap), ['A-1', 'A-2', 'balcony:A-1']);
     const none = new CoreDriver(showDef('s', 1, 2, { layout: { ...layoutOf(['main', [row('A', 2)]]), unqualifiedSection: null } }));
     assert.deepEqual(seatLabels(none.s.seatMap), ['main:A-1', 'main:A-2']);
     const d = new CoreDriver(null);
-    assert.equal(d.fails({ type: 'createShow', def: showDef('s', 1, 2, { layout: { ...layoutOf(['main', [row('A', 2)]]), unqualifiedSection: 'pit' } }) }), 'INVALID_ARGUMENT');
+    assert.equal(
+      d.fails({
+        type: 'createShow',
+        def: showDef('s', 1, 2, { layout: { ...layoutOf(['main', [row('A', 2)]]), unqualifiedSection: 'pit' } }),
+      }),
+      'INVALID_ARGUMENT',
+    );
   });
 
   it('a change may send the rule back but not change it', () => {
     const d = new CoreDriver();
     const rows = showDef().layout.sections[0].rows;
-    assert.equal(d.fails({ type: 'changeShow', changes: { layout: { ...layoutOf(['main', rows]), unqualifiedSection: null } } }), 'INVALID_ARGUMENT');
-    assert.equal(d.fails({ type: 'changeShow', changes: { layout: { ...layoutOf(['main', rows], ['b', [row('A', 1)]]), unqualifiedSection: 'b' } } }), 'INVALID_ARGUMENT');
+    assert.equal(
+      d.fails({ type: 'changeShow', changes: { layout: { ...layoutOf(['main', rows]), unqualifiedSection: null } } }),
+      'INVALID_ARGUMENT',
+    );
+    assert.equal(
+      d.fails({ type: 'changeShow', changes: { layout: { ...layoutOf(['main', rows], ['b', [row('A', 1)]]), unqualifiedSection: 'b' } } }),
+      'INVALID_ARGUMENT',
+    );
     d.ok({ type: 'changeShow', changes: { layout: { ...layoutOf(['main', rows], ['b', [row('A', 1)]]), unqualifiedSection: 'main' } } });
     assert.deepEqual(seatLabels(d.s.seatMap).slice(-2), ['B-10', 'b:A-1']);
   });
@@ -184,7 +230,13 @@ describe('shows whose log predates the rule', () => {
   // Definitions as they were logged before shows wrote down their unqualified section.
   const legacy = (layout: Layout): ShowDefinition => showDef('old', 1, 1, { layout });
   const created = (def: ShowDefinition): ShowEvent => ({ type: 'ShowCreated', def, blocked: [], at: T0 });
-  const held = (holdId: string, seats: number[]): ShowEvent => ({ type: 'SeatsHeld', holdId, seats, createdAt: T0, expiresAt: T0 + 600_000 });
+  const held = (holdId: string, seats: number[]): ShowEvent => ({
+    type: 'SeatsHeld',
+    holdId,
+    seats,
+    createdAt: T0,
+    expiresAt: T0 + 600_000,
+  });
 
   it('replays with the ids they had: one section unqualified, several all qualified', () => {
     const one = evolveAll(null, [created(legacy(layoutOf(['main', [row('A', 2)]])))])!;
@@ -213,16 +265,32 @@ describe('shows whose log predates the rule', () => {
   it('a new change to an old show keeps the ids it has, from its log or from a snapshot', () => {
     for (const [layout, kept, changed, expected] of [
       // One section: A-1 stays A-1 when a balcony arrives.
-      [layoutOf(['main', [row('A', 2)]]), 'A-1', layoutOf(['main', [row('A', 2)]], ['balcony', [row('A', 1)]]), ['A-1', 'A-2', 'balcony:A-1']],
+      [
+        layoutOf(['main', [row('A', 2)]]),
+        'A-1',
+        layoutOf(['main', [row('A', 2)]], ['balcony', [row('A', 1)]]),
+        ['A-1', 'A-2', 'balcony:A-1'],
+      ],
       // Two sections: main:A-1 stays main:A-1 when the balcony goes.
-      [layoutOf(['main', [row('A', 2)]], ['balcony', [row('A', 1)]]), 'main:A-1', layoutOf(['main', [row('A', 2)]]), ['main:A-1', 'main:A-2']],
+      [
+        layoutOf(['main', [row('A', 2)]], ['balcony', [row('A', 1)]]),
+        'main:A-1',
+        layoutOf(['main', [row('A', 2)]]),
+        ['main:A-1', 'main:A-2'],
+      ],
     ] as const) {
       const events = [created(legacy(layout)), held('h1', [0])];
-      for (const state of [evolveAll(null, events)!, deserializeState(JSON.parse(JSON.stringify(serializeState(evolveAll(null, events)!))))]) {
+      for (const state of [
+        evolveAll(null, events)!,
+        deserializeState(JSON.parse(JSON.stringify(serializeState(evolveAll(null, events)!)))),
+      ]) {
         const d = new CoreDriver(null);
         d.state = state;
         d.now = T0;
-        assert.deepEqual(state.holds.get('h1')!.seats.map((s) => labelOf(state.seatMap, s)), [kept]);
+        assert.deepEqual(
+          state.holds.get('h1')!.seats.map((s) => labelOf(state.seatMap, s)),
+          [kept],
+        );
         const r = d.ok({ type: 'changeShow', changes: { layout: changed as Layout } });
         assert.deepEqual([r.releasedHolds, r.cancelledBookings], [[], []]);
         assert.deepEqual(seatLabels(d.s.seatMap), expected);

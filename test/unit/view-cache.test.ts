@@ -23,7 +23,11 @@ interface Rig {
 function rig(opts: Partial<ViewCacheOptions> = {}): Rig {
   const storage = openMemoryStorage(logger);
   const committed = new Map<number, string[]>();
-  const onCommitted = (b: CommittedBatch) => committed.set(b.state.version, Array.from(b.state.seatStatus, (s) => SEAT_STATUSES[s]));
+  const onCommitted = (b: CommittedBatch) =>
+    committed.set(
+      b.state.version,
+      Array.from(b.state.seatStatus, (s) => SEAT_STATUSES[s]),
+    );
   const host = new ActorHost({ log: storage.log, snapshots: storage.snapshots, logger, onCommitted });
   const clock = { now: 1_000_000 };
   const cache = new ViewCache((id, fn) => host.read(id, fn), { now: () => clock.now, ...opts });
@@ -47,7 +51,8 @@ function objectCompact(host: ActorHost, id: string): Promise<string> {
   );
 }
 
-const parse = (b: Buffer) => JSON.parse(b.toString('utf8')) as { version: number; seats: Array<{ status: string }> | string; counts?: Record<string, number> };
+const parse = (b: Buffer) =>
+  JSON.parse(b.toString('utf8')) as { version: number; seats: Array<{ status: string }> | string; counts?: Record<string, number> };
 
 describe('view cache', () => {
   it('serializes exactly what the object forms serialize, small and sliced', async () => {
@@ -60,7 +65,13 @@ describe('view cache', () => {
         ],
         layout: {
           sections: [
-            { id: 'left', rows: [{ label: 'A', seats: 9, category: 'gold' }, { label: 'B', seats: 5, category: 'sil"ver' }] },
+            {
+              id: 'left',
+              rows: [
+                { label: 'A', seats: 9, category: 'gold' },
+                { label: 'B', seats: 5, category: 'sil"ver' },
+              ],
+            },
             { id: 'right', rows: [{ label: 'A', seats: 4, category: 'gold' }] },
           ],
         },
@@ -119,7 +130,10 @@ describe('view cache', () => {
     clock.now += 500;
     const recent = parse((await cache.full('s')).bytes);
     assert.equal(recent.version, first.version, 'within the bound: the cached version');
-    assert.deepEqual((recent.seats as Array<{ status: string }>).map((s) => s.status), committed.get(recent.version));
+    assert.deepEqual(
+      (recent.seats as Array<{ status: string }>).map((s) => s.status),
+      committed.get(recent.version),
+    );
     clock.now += 1;
     const fresh = parse((await cache.full('s')).bytes);
     assert.equal(fresh.version, await host.read('s', (s) => s.version), 'past the bound: the newest version');

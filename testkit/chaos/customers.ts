@@ -36,7 +36,12 @@ export interface CustomerOptions {
   opDeadlineMs: number;
 }
 
-export const DEFAULT_CUSTOMER_OPTIONS: Omit<CustomerOptions, 'gatewayUrl'> = { customers: 16, holdTtlSeconds: 30, confirmShare: 0.6, opDeadlineMs: 20_000 };
+export const DEFAULT_CUSTOMER_OPTIONS: Omit<CustomerOptions, 'gatewayUrl'> = {
+  customers: 16,
+  holdTtlSeconds: 30,
+  confirmShare: 0.6,
+  opDeadlineMs: 20_000,
+};
 
 /** One attempt's wait: short, so the suite sees recovery as soon as it happens (Retry-After is in whole seconds). */
 const RETRY_PAUSE_MS = 100;
@@ -67,7 +72,14 @@ export class Customers {
     await Promise.all(this.loops);
   }
 
-  private async attempt(op: Op, showId: string, method: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  private async attempt(
+    op: Op,
+    showId: string,
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: any }> {
     const startedAt = Date.now();
     let status = 599;
     let parsed: any;
@@ -92,7 +104,14 @@ export class Customers {
   }
 
   /** One operation: the same key on every attempt until an answer that is not retryable, or the deadline. */
-  private async op(op: Op, showId: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  private async op(
+    op: Op,
+    showId: string,
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any }> {
     const key = randomUUID();
     const deadline = Date.now() + this.opts.opDeadlineMs;
     for (;;) {

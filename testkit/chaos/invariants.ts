@@ -29,7 +29,13 @@ function classify(problems: Problem[], report: InvariantReport): void {
   for (const p of problems) report[p.kind].push(p.text);
 }
 
-export async function checkInvariants(gatewayUrl: string, ref: ClusterStorageRef, showIds: string[], acked: AckedBooking[], probes: ProbeResult[]): Promise<InvariantReport> {
+export async function checkInvariants(
+  gatewayUrl: string,
+  ref: ClusterStorageRef,
+  showIds: string[],
+  acked: AckedBooking[],
+  probes: ProbeResult[],
+): Promise<InvariantReport> {
   const report: InvariantReport = { lost: [], oversold: [], mismatched: [], holdDeadlines: [], holdOffByMaxMs: null };
   const confirmed = new Map(acked.map((b) => [b.bookingId, { showId: b.showId, seats: b.seats }]));
   try {
@@ -41,12 +47,16 @@ export async function checkInvariants(gatewayUrl: string, ref: ClusterStorageRef
   // Readable through the API, with the seats it was acknowledged with.
   for (const b of acked) {
     try {
-      const r = await fetch(`${gatewayUrl}/v1/shows/${encodeURIComponent(b.showId)}/bookings/${encodeURIComponent(b.bookingId)}`, { signal: AbortSignal.timeout(5_000) });
+      const r = await fetch(`${gatewayUrl}/v1/shows/${encodeURIComponent(b.showId)}/bookings/${encodeURIComponent(b.bookingId)}`, {
+        signal: AbortSignal.timeout(5_000),
+      });
       const body = (await r.json()) as { seats?: string[]; confirmedAt?: string };
       if (r.status !== 200) report.lost.push(`booking ${b.bookingId} answered ${r.status}`);
-      else if ([...(body.seats ?? [])].sort().join() !== [...b.seats].sort().join()) report.mismatched.push(`booking ${b.bookingId} seats changed`);
+      else if ([...(body.seats ?? [])].sort().join() !== [...b.seats].sort().join())
+        report.mismatched.push(`booking ${b.bookingId} seats changed`);
       // Decided on the shared clock: never ahead of this machine's (a skewed owner's clock would be).
-      else if (Date.parse(body.confirmedAt ?? '') > Date.now() + HOLD_DEADLINE_SLACK_MS) report.mismatched.push(`booking ${b.bookingId} confirmedAt ${body.confirmedAt} is in the future`);
+      else if (Date.parse(body.confirmedAt ?? '') > Date.now() + HOLD_DEADLINE_SLACK_MS)
+        report.mismatched.push(`booking ${b.bookingId} confirmedAt ${body.confirmedAt} is in the future`);
     } catch (err) {
       report.lost.push(`booking ${b.bookingId} unreadable: ${String(err)}`);
     }
@@ -61,8 +71,12 @@ export async function checkInvariants(gatewayUrl: string, ref: ClusterStorageRef
       if (r.status !== 200) continue; // findProblems reported it
       const seats = ((await r.json()) as { seats: Array<{ status: string }> }).seats;
       const booked = seats.filter((s) => s.status === 'booked').length;
-      const rows = await db.query<{ n: string }>(`SELECT coalesce(sum(cardinality(seats)), 0) AS n FROM bookings WHERE show_id = $1 AND status = 'confirmed'`, [showId]);
-      if (Number(rows.rows[0]?.n ?? 0) !== booked) report.mismatched.push(`${showId}: ${booked} seats booked, bookings table has ${rows.rows[0]?.n}`);
+      const rows = await db.query<{ n: string }>(
+        `SELECT coalesce(sum(cardinality(seats)), 0) AS n FROM bookings WHERE show_id = $1 AND status = 'confirmed'`,
+        [showId],
+      );
+      if (Number(rows.rows[0]?.n ?? 0) !== booked)
+        report.mismatched.push(`${showId}: ${booked} seats booked, bookings table has ${rows.rows[0]?.n}`);
     }
   } catch (err) {
     report.mismatched.push(`seat count check failed: ${String(err)}`);

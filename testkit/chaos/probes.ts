@@ -35,7 +35,14 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
  * Places one probe hold (retrying until `placeWithinMs`) and follows it until freed or
  * `waitMs` after its deadline. Never throws.
  */
-export async function probeHold(gatewayUrl: string, showId: string, seat: string, ttlSeconds: number, placeWithinMs = 10_000, waitMs = 60_000): Promise<ProbeResult> {
+export async function probeHold(
+  gatewayUrl: string,
+  showId: string,
+  seat: string,
+  ttlSeconds: number,
+  placeWithinMs = 10_000,
+  waitMs = 60_000,
+): Promise<ProbeResult> {
   const ttlMs = ttlSeconds * 1000;
   const result: ProbeResult = { showId, seat, ttlMs, heldAt: null, freedAt: null, offByMs: null };
   const giveUp = Date.now() + placeWithinMs;
@@ -69,7 +76,8 @@ export async function probeHold(gatewayUrl: string, showId: string, seat: string
   while (Date.now() < stopAt) {
     const at = Date.now();
     const shown = await getJson(`${gatewayUrl}/v1/shows/${encodeURIComponent(showId)}`);
-    const status = shown.status === 200 ? (shown.body.seats as Array<{ id: string; status: string }>).find((s) => s.id === seat)?.status : undefined;
+    const status =
+      shown.status === 200 ? (shown.body.seats as Array<{ id: string; status: string }>).find((s) => s.id === seat)?.status : undefined;
     if (status === 'available') {
       const seenFreeBy = Date.now();
       result.freedAt = seenFreeBy;

@@ -49,7 +49,15 @@ export interface FaultResult {
 export interface ChaosResult {
   startedAt: string;
   postgresMode: string;
-  options: { customers: number; workers: number; shows: number; baselineMs: number; settleMs: number; probes: number; probeTtlSeconds: number };
+  options: {
+    customers: number;
+    workers: number;
+    shows: number;
+    baselineMs: number;
+    settleMs: number;
+    probes: number;
+    probeTtlSeconds: number;
+  };
   faults: FaultResult[];
 }
 
@@ -61,10 +69,17 @@ const SHOW_CREATE_WAIT_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function createShow(cluster: TestCluster, showId: string, rows: number, perRow: number): Promise<void> {
-  await until(async () => {
-    const r = await cluster.request('POST', '/v1/shows', showInput(showId, rows, perRow), { admin: true, headers: { 'idempotency-key': `create-${showId}` } });
-    return r.status === 201 || r.status === 200;
-  }, SHOW_CREATE_WAIT_MS, `show ${showId} created`);
+  await until(
+    async () => {
+      const r = await cluster.request('POST', '/v1/shows', showInput(showId, rows, perRow), {
+        admin: true,
+        headers: { 'idempotency-key': `create-${showId}` },
+      });
+      return r.status === 201 || r.status === 200;
+    },
+    SHOW_CREATE_WAIT_MS,
+    `show ${showId} created`,
+  );
 }
 
 /** Creates `n` probe shows that `owner` owns (as the gateway sees the ring). */
@@ -104,7 +119,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     probeTtlSeconds: opts.probeTtlSeconds ?? 2,
   };
   const services: PrivateServices = await startPrivateServices();
-  log(`private servers: nats ${services.nats.url}, redis ${services.redis.url}, postgres ${services.postgres.url} (${services.postgresMode})`);
+  log(
+    `private servers: nats ${services.nats.url}, redis ${services.redis.url}, postgres ${services.postgres.url} (${services.postgresMode})`,
+  );
   let cluster: TestCluster | null = null;
   const result: ChaosResult = { startedAt: new Date().toISOString(), postgresMode: services.postgresMode, options: o, faults: [] };
   try {
@@ -147,7 +164,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       result.faults.push(fr);
       const customers = new Customers({ ...DEFAULT_CUSTOMER_OPTIONS, gatewayUrl, customers: o.customers }, showIds);
       try {
-        for (const id of [...showIds, ...probeShows]) await createShow(c, id, id.includes('-probe-') ? 1 : SEAT_ROWS, id.includes('-probe-') ? PROBE_SEATS : SEATS_PER_ROW);
+        for (const id of [...showIds, ...probeShows])
+          await createShow(c, id, id.includes('-probe-') ? 1 : SEAT_ROWS, id.includes('-probe-') ? PROBE_SEATS : SEATS_PER_ROW);
         const startedAt = Date.now();
         customers.start();
         await sleep(o.baselineMs);
@@ -155,8 +173,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         const probeRuns: Promise<ProbeResult>[] = [];
         const injectedAt = Date.now();
         const injected = await fault.inject(ctx);
-        const probeOn = injected.probeOwner ? await showsOwnedBy(c, injected.probeOwner, `${prefix}-probe-own`, probeShows.length) : probeShows;
-        const probe = (k: number) => probeHold(gatewayUrl, probeOn[k % probeOn.length]!, `A-${1 + (k % PROBE_SEATS)}`, o.probeTtlSeconds, 20_000, 30_000);
+        const probeOn = injected.probeOwner
+          ? await showsOwnedBy(c, injected.probeOwner, `${prefix}-probe-own`, probeShows.length)
+          : probeShows;
+        const probe = (k: number) =>
+          probeHold(gatewayUrl, probeOn[k % probeOn.length]!, `A-${1 + (k % PROBE_SEATS)}`, o.probeTtlSeconds, 20_000, 30_000);
         for (let k = 0; k < Math.ceil(o.probes / 2); k++) probeRuns.push(probe(k));
         const holdMs = opts.holdMs ?? fault.holdMs;
         await sleep(holdMs / 2);

@@ -74,7 +74,9 @@ function p50OrNull(values: number[]): number | null {
 
 function recover(attempts: Attempt[], w: FaultWindow, op?: Op): number {
   let last = w.healedAt;
-  for (const a of attempts) if ((op === undefined || a.op === op) && isError(a) && a.endedAt >= w.healedAt && a.endedAt < w.settledAt) last = Math.max(last, a.endedAt);
+  for (const a of attempts)
+    if ((op === undefined || a.op === op) && isError(a) && a.endedAt >= w.healedAt && a.endedAt < w.settledAt)
+      last = Math.max(last, a.endedAt);
   return last - w.healedAt;
 }
 

@@ -24,7 +24,8 @@ export class InProcessMembership {
 
   client(name: string): MembershipStore & NodeClaimStore & ServerClock {
     const check = () => {
-      if (this.isDown || this.cutOff.has(name)) return Promise.reject(new StoreUnreachableError(`membership store unreachable from ${name}`));
+      if (this.isDown || this.cutOff.has(name))
+        return Promise.reject(new StoreUnreachableError(`membership store unreachable from ${name}`));
       return Promise.resolve();
     };
     return {

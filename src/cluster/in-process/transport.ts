@@ -119,7 +119,8 @@ export class InProcessNetwork {
   /** @internal */
   send(from: InProcessTransport, subject: string, data: Uint8Array, headers: HopHeaders | undefined, reply: string | undefined): void {
     if (data.length > this.maxPayloadBytes) throw new Error(`MAX_PAYLOAD_EXCEEDED: ${data.length} > ${this.maxPayloadBytes}`);
-    for (const t of this.taps) t({ from: from.name, subject, bytes: data.length, parted: Boolean(headers?.get(HOP_MSG)), request: reply !== undefined });
+    for (const t of this.taps)
+      t({ from: from.name, subject, bytes: data.length, parted: Boolean(headers?.get(HOP_MSG)), request: reply !== undefined });
     if (this.partitioned.has(from.name)) return;
     // A copy: the receiver must not see the sender's buffer change under it.
     const copy = data.slice();
@@ -189,10 +190,13 @@ export class InProcessTransport implements ClusterTransport {
     return new Promise((resolve, reject) => {
       const inbox = this.newInbox();
       let unsubscribe = () => {};
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new TransportError('timeout', 'request timed out'));
-      }, Math.max(1, opts.timeoutMs));
+      const timer = setTimeout(
+        () => {
+          unsubscribe();
+          reject(new TransportError('timeout', 'request timed out'));
+        },
+        Math.max(1, opts.timeoutMs),
+      );
       unsubscribe = this.network.add({
         conn: this,
         subject: inbox,

@@ -8,7 +8,16 @@ import { ADMIN_CALLER, type EdgeIdentity } from '../caller.ts';
 import { clientAddress } from '../client-address.ts';
 import type { EdgeLimiter } from '../limits/index.ts';
 import type { Metadata } from '@grpc/grpc-js';
-import { bookingMessage, bookingPageMessage, holdMessage, reportMessage, seatHistoryMessage, seatMapMessage, showMessage, summaryMessage } from './messages.ts';
+import {
+  bookingMessage,
+  bookingPageMessage,
+  holdMessage,
+  reportMessage,
+  seatHistoryMessage,
+  seatMapMessage,
+  showMessage,
+  summaryMessage,
+} from './messages.ts';
 import { toGrpcError } from './status-map.ts';
 import * as schema from './validation.ts';
 
@@ -35,7 +44,10 @@ export function callAddress(call: { getPeer(): string; metadata: Metadata }, tru
 
 type UnaryCall = ServerUnaryCall<unknown, object>;
 
-const adminCtx = (idempotencyKey: string | undefined): CallContext => ({ caller: ADMIN_CALLER, ...(idempotencyKey ? { idempotencyKey } : {}) });
+const adminCtx = (idempotencyKey: string | undefined): CallContext => ({
+  caller: ADMIN_CALLER,
+  ...(idempotencyKey ? { idempotencyKey } : {}),
+});
 
 /** grpc-js peers read `<address>:<port>` (IPv6 unbracketed, `::1:5000`): the address alone. */
 export function peerAddress(peer: string): string {
@@ -132,7 +144,15 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
     }),
     Confirm: unary(deps, 'Confirm', async (r, call) => {
       const q = schema.parse(schema.ConfirmRequest, r);
-      return bookingMessage(await service.confirm(q.show_id, q.hold_id, q.hold_token, { paymentRef: q.payment_ref, expectedTotal: q.expected_total }, callerCtx(deps, call, q.idempotency_key)));
+      return bookingMessage(
+        await service.confirm(
+          q.show_id,
+          q.hold_id,
+          q.hold_token,
+          { paymentRef: q.payment_ref, expectedTotal: q.expected_total },
+          callerCtx(deps, call, q.idempotency_key),
+        ),
+      );
     }),
     Release: unary(deps, 'Release', async (r, call) => {
       const q = schema.parse(schema.ReleaseRequest, r);
@@ -153,7 +173,9 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
       'CancelBooking',
       async (r) => {
         const q = schema.parse(schema.CancelBookingRequest, r);
-        const [booking] = await service.cancelBookings(q.show_id, [q.booking_id], adminCtx(q.idempotency_key), { refundPercent: q.refund_percent });
+        const [booking] = await service.cancelBookings(q.show_id, [q.booking_id], adminCtx(q.idempotency_key), {
+          refundPercent: q.refund_percent,
+        });
         if (!booking) throw new SeatError(ErrorCode.BOOKING_NOT_FOUND, 'no such booking');
         return bookingMessage(booking);
       },
@@ -186,7 +208,9 @@ export function unaryHandlers(deps: HandlerDeps): UntypedServiceImplementation {
     ),
     CancelMyBooking: unary(deps, 'CancelMyBooking', async (r, call) => {
       const q = schema.parse(schema.CancelMyBookingRequest, r);
-      return bookingMessage(await service.cancelOwnBooking(q.show_id, q.booking_id, q.booking_token, callerCtx(deps, call, q.idempotency_key)));
+      return bookingMessage(
+        await service.cancelOwnBooking(q.show_id, q.booking_id, q.booking_token, callerCtx(deps, call, q.idempotency_key)),
+      );
     }),
     ListBookings: unary(
       deps,

@@ -1,4 +1,10 @@
-import { status, type handleServerStreamingCall, type handleUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  status,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { SEATS_SERVICE_NAME } from './proto.ts';
 
 /** Health Watch streams are cheap but not free: bounded like every other stream. */

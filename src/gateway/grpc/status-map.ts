@@ -72,7 +72,14 @@ export function toGrpcError(err: unknown): GrpcError & { seatError: SeatError } 
   const { seats, fields, retryAfterSeconds } = e.details;
   // Seat labels and field paths are validated ASCII without commas, so a comma list is safe.
   if (seats?.length) metadata.set(ERROR_METADATA.seats, seats.slice(0, MAX_LISTED).join(','));
-  if (fields?.length) metadata.set(ERROR_METADATA.fields, fields.slice(0, MAX_LISTED).map((f) => f.path).join(','));
+  if (fields?.length)
+    metadata.set(
+      ERROR_METADATA.fields,
+      fields
+        .slice(0, MAX_LISTED)
+        .map((f) => f.path)
+        .join(','),
+    );
   if (retryAfterSeconds !== undefined) metadata.set(ERROR_METADATA.retryAfter, String(retryAfterSeconds));
   // INTERNAL hides its cause from the client; the server logs it.
   const details = e.code === ErrorCode.INTERNAL ? 'internal error' : e.message;

@@ -143,7 +143,9 @@ export const ExtendHoldRequest = onShow({ ...holdRef, ...extendFields });
 export const GetBookingRequest = z.object({ show_id: id, booking_id: id, booking_token: bookingToken.optional() });
 export const CancelBookingRequest = onShow({ bookingId: id, refundPercent: refundPercent.optional() });
 export const CancelMyBookingRequest = onShow({ bookingId: id, bookingToken });
-export const ListBookingsRequest = fromProto(BookingListQuery.extend({ showId: id }), { emptyIsAbsent: ['customer_id', 'status', 'cursor'] });
+export const ListBookingsRequest = fromProto(BookingListQuery.extend({ showId: id }), {
+  emptyIsAbsent: ['customer_id', 'status', 'cursor'],
+});
 export const CancelShowRequest = onShow(CancelShowCommand.shape);
 export const WatchShowRequest = fromProto(z.strictObject({ showId: watchFields.showId, fromVersion: watchFields.fromVersion })).transform(
   (r) => snakeKeys(r) as { show_id: string; from_version?: number },

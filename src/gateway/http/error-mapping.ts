@@ -55,7 +55,8 @@ export interface HttpError {
 export function toHttpError(err: unknown): HttpError {
   let e = asSeatError(err);
   if (e.code === ErrorCode.INTERNAL) e = new SeatError(ErrorCode.INTERNAL, 'internal error');
-  if (e.code === ErrorCode.NOT_OWNER) e = new SeatError(ErrorCode.UNAVAILABLE, 'the show is moving between nodes; retry', { retryAfterSeconds: 1 });
+  if (e.code === ErrorCode.NOT_OWNER)
+    e = new SeatError(ErrorCode.UNAVAILABLE, 'the show is moving between nodes; retry', { retryAfterSeconds: 1 });
   const status = HTTP_STATUS[e.code] ?? 500;
   let headers: Record<string, string> | null = null;
   if (status === 429 || status === 503) headers = { 'retry-after': String(Math.max(1, Math.ceil(e.details.retryAfterSeconds ?? 1))) };

@@ -26,7 +26,13 @@ function sumStats(pick: (s: NodeStats) => number): number {
 
 const commandsTotal = getOrCreate(
   'seat_commands_total',
-  () => new Counter({ name: 'seat_commands_total', help: 'Seat commands by outcome (ok or the error code)', labelNames: ['command', 'outcome'], registers: [registry] }),
+  () =>
+    new Counter({
+      name: 'seat_commands_total',
+      help: 'Seat commands by outcome (ok or the error code)',
+      labelNames: ['command', 'outcome'],
+      registers: [registry],
+    }),
 );
 
 const commandSeconds = getOrCreate(
@@ -43,7 +49,13 @@ const commandSeconds = getOrCreate(
 
 const httpRequests = getOrCreate(
   'http_requests_total',
-  () => new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+  () =>
+    new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
 );
 
 getOrCreate(
@@ -102,4 +114,3 @@ export function addStatsSource(source: () => NodeStats): () => void {
   statsSources.add(source);
   return () => statsSources.delete(source);
 }
-

@@ -60,7 +60,13 @@ const KNOWN_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 
  * header of every reply through node's slower merge path.
  */
 const NOSNIFF_LIST: readonly string[] = ['x-content-type-options', 'nosniff'];
-const JSON_HEADER_LIST: readonly string[] = ['content-type', 'application/json; charset=utf-8', 'cache-control', 'no-store', ...NOSNIFF_LIST];
+const JSON_HEADER_LIST: readonly string[] = [
+  'content-type',
+  'application/json; charset=utf-8',
+  'cache-control',
+  'no-store',
+  ...NOSNIFF_LIST,
+];
 /** Hold attempts are what the per-address and per-customer rate limits count. */
 const HOLD_ROUTE = 'hold';
 
@@ -108,7 +114,15 @@ function sendBytes(res: ServerResponse, status: number, bytes: Buffer, gzip: boo
 }
 
 const BYTES_HEADERS = (length: number) => [...JSON_HEADER_LIST, 'content-length', length, 'vary', 'accept-encoding'];
-const GZIP_BYTES_HEADERS = (length: number) => [...JSON_HEADER_LIST, 'content-length', length, 'vary', 'accept-encoding', 'content-encoding', 'gzip'];
+const GZIP_BYTES_HEADERS = (length: number) => [
+  ...JSON_HEADER_LIST,
+  'content-length',
+  length,
+  'vary',
+  'accept-encoding',
+  'content-encoding',
+  'gzip',
+];
 
 function send(res: ServerResponse, a: Answer | StoredResponse): void {
   if ('bytes' in a && a.bytes) return sendBytes(res, a.status, a.bytes, a.gzip === true);
@@ -145,7 +159,9 @@ const RAW_FINGERPRINT_MAX_BYTES = 43;
  * are tagged so that a body never equals another body's digest.
  */
 export function bodyFingerprint(raw: Buffer): string {
-  return raw.length <= RAW_FINGERPRINT_MAX_BYTES ? `r${raw.toString('latin1')}` : `h${createHash('sha256').update(raw).digest('base64url')}`;
+  return raw.length <= RAW_FINGERPRINT_MAX_BYTES
+    ? `r${raw.toString('latin1')}`
+    : `h${createHash('sha256').update(raw).digest('base64url')}`;
 }
 
 /** Failures not worth replaying: a retry may well succeed. */
@@ -167,7 +183,16 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
   const identity = opts.identity ?? new EdgeIdentity();
   let ready = false;
 
-  async function run(route: Route, params: string[], query: string, body: unknown, holdToken: string, bookingToken: string | undefined, ctx: CallContext, gzipOk: boolean): Promise<Answer> {
+  async function run(
+    route: Route,
+    params: string[],
+    query: string,
+    body: unknown,
+    holdToken: string,
+    bookingToken: string | undefined,
+    ctx: CallContext,
+    gzipOk: boolean,
+  ): Promise<Answer> {
     try {
       const reply = await route.handle({ service, params, query, body, holdToken, bookingToken, ctx, acceptsGzip: gzipOk });
       if (reply.json) return { status: reply.status, headers: null, body: null, bytes: reply.json, gzip: reply.gzip === true };
@@ -200,7 +225,8 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
           key,
         );
     // A command still queued at its show when the client has given up is dropped undone.
-    const ctx: CallContext = opts.commandDeadlineMs !== undefined ? { ...identified, deadline: Date.now() + opts.commandDeadlineMs } : identified;
+    const ctx: CallContext =
+      opts.commandDeadlineMs !== undefined ? { ...identified, deadline: Date.now() + opts.commandDeadlineMs } : identified;
     // Before the idempotency cache: a refused attempt is never replayed as the answer.
     if (route.name === HOLD_ROUTE) await limiter.hold('http', address, route.customer ? customerId : customerIdOf(body));
     const gzipOk = acceptsGzip(req.headers['accept-encoding']);
@@ -208,7 +234,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     // Scoped by caller (and, for hold commands, by the hold token): another caller's key,
     // however alike, never meets this one.
     const cacheKey = `${method}\n${req.url}\n${ctx.caller}\n${holdToken}\n${bookingToken ?? ''}\n${key}`;
-    return idempotency.run(cacheKey, bodyFingerprint(raw), () => run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk), keepForReplay);
+    return idempotency.run(
+      cacheKey,
+      bodyFingerprint(raw),
+      () => run(route, params, query, body, holdToken, bookingToken, ctx, gzipOk),
+      keepForReplay,
+    );
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -223,7 +254,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
     if (method === 'GET') {
       if (path === '/healthz') return done(res, method, 'healthz', json(200, { status: 'ok' }));
       if (path === '/readyz')
-        return done(res, method, 'readyz', ready ? json(200, { status: 'ready' }) : errorAnswer(new SeatError(ErrorCode.UNAVAILABLE, 'not ready')));
+        return done(
+          res,
+          method,
+          'readyz',
+          ready ? json(200, { status: 'ready' }) : errorAnswer(new SeatError(ErrorCode.UNAVAILABLE, 'not ready')),
+        );
       if (path === '/metrics') {
         if (metricsAuth) {
           try {
@@ -233,7 +269,11 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
           }
         }
         const m = await metricsText();
-        res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body), 'x-content-type-options': 'nosniff' });
+        res.writeHead(200, {
+          'content-type': m.contentType,
+          'content-length': Buffer.byteLength(m.body),
+          'x-content-type-options': 'nosniff',
+        });
         res.end(m.body);
         return recordHttpRequest(method, 'metrics', 200);
       }
@@ -242,7 +282,12 @@ export function createHttpHandler(opts: HttpHandlerOptions): HttpHandler {
       if (doc) {
         const headers = { 'cache-control': DOCUMENT_CACHE_CONTROL, etag: doc.etag };
         const fresh = req.headers['if-none-match'] === doc.etag;
-        return done(res, method, 'api_description', fresh ? { status: 304, headers, body: null } : { status: 200, headers, body: doc.body });
+        return done(
+          res,
+          method,
+          'api_description',
+          fresh ? { status: 304, headers, body: null } : { status: 200, headers, body: doc.body },
+        );
       }
     }
 

@@ -45,7 +45,13 @@ export function compileRoutes<R extends { method: string; path: string }>(
     let t = byPath.get(r.path);
     if (!t) {
       const tail = r.path.slice(prefix.length);
-      const segments = tail === '' ? [] : tail.slice(1).split('/').map((s) => (s.startsWith('{') && s.endsWith('}') ? null : s));
+      const segments =
+        tail === ''
+          ? []
+          : tail
+              .slice(1)
+              .split('/')
+              .map((s) => (s.startsWith('{') && s.endsWith('}') ? null : s));
       t = { segments, methods: {}, merged: {}, literals: segments.filter((s) => s !== null).length };
       byPath.set(r.path, t);
     }
@@ -60,7 +66,8 @@ export function compileRoutes<R extends { method: string; path: string }>(
       const general = group.filter((g) => g !== t && generalizes(g, t)).sort((a, b) => a.literals - b.literals);
       // Two templates one path could match, neither more general: the answer would depend on order.
       for (const o of group)
-        if (o !== t && overlap(o, t) && !generalizes(o, t) && !generalizes(t, o)) throw new Error(`ambiguous routes: ${describe(o)} and ${describe(t)}`);
+        if (o !== t && overlap(o, t) && !generalizes(o, t) && !generalizes(t, o))
+          throw new Error(`ambiguous routes: ${describe(o)} and ${describe(t)}`);
       t.merged = Object.freeze(Object.assign({}, ...general.map((g) => g.methods), t.methods));
     }
     // Most literal segments first: the first template that matches is the most specific.

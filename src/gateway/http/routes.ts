@@ -112,8 +112,16 @@ const SHOWS = '/v1/shows';
 const SHOW = '/v1/shows/{showId}';
 const HOLD = '/v1/shows/{showId}/holds/{holdId}';
 const BOOKING = '/v1/shows/{showId}/bookings/{bookingId}';
-const { SEAT_UNAVAILABLE, SHOW_CANCELLED, SHOW_EXISTS, HOLD_LIMIT_EXCEEDED, CUSTOMER_REQUIRED, PRICE_CHANGED, HOLD_ALREADY_CONFIRMED, CANCELLATION_CLOSED } =
-  ErrorCode;
+const {
+  SEAT_UNAVAILABLE,
+  SHOW_CANCELLED,
+  SHOW_EXISTS,
+  HOLD_LIMIT_EXCEEDED,
+  CUSTOMER_REQUIRED,
+  PRICE_CHANGED,
+  HOLD_ALREADY_CONFIRMED,
+  CANCELLATION_CLOSED,
+} = ErrorCode;
 
 // Without a Booking-Token it answers as it always has (the unguessable id suffices); with one, a wrong token is 403.
 const getBooking = route(
@@ -163,7 +171,12 @@ export const ROUTES: readonly Route[] = [
     'GET',
     SHOWS,
     'listShows',
-    { summary: 'browse the catalog', query: CatalogQuery, success: { status: 200, description: 'shows without their seats', schema: ShowList }, example: EXAMPLES.listShows },
+    {
+      summary: 'browse the catalog',
+      query: CatalogQuery,
+      success: { status: 200, description: 'shows without their seats', schema: ShowList },
+      example: EXAMPLES.listShows,
+    },
     async ({ service, query }) => {
       const q = parse(CatalogQuery, Object.fromEntries(new URLSearchParams(query)));
       return { status: 200, body: { shows: await service.listShows(q) } };
@@ -310,7 +323,7 @@ export const ROUTES: readonly Route[] = [
     `${HOLD}/extend`,
     'extendHold',
     {
-      summary: 'extend a hold, within the show\'s maxHoldSeconds',
+      summary: "extend a hold, within the show's maxHoldSeconds",
       holdToken: true,
       body: 'optional',
       request: ExtendBody,
@@ -350,7 +363,8 @@ export const ROUTES: readonly Route[] = [
     `${BOOKING}/cancel`,
     'cancelBooking',
     {
-      summary: "with Booking-Token the customer cancels under the show's cancellationPolicy (empty body); without, the admin, optional refundPercent",
+      summary:
+        "with Booking-Token the customer cancels under the show's cancellationPolicy (empty body); without, the admin, optional refundPercent",
       admin: true,
       bookingToken: true,
       body: 'optional',

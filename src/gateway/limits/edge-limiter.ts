@@ -28,8 +28,12 @@ export interface EdgeLimiter {
 
 const rateLimitedTotal =
   (registry.getSingleMetric('seats_rate_limited_total') as Counter<'rule'> | undefined) ??
-  new Counter({ name: 'seats_rate_limited_total', help: 'Requests refused by an edge rate limit', labelNames: ['rule'] as const, registers: [registry] });
-
+  new Counter({
+    name: 'seats_rate_limited_total',
+    help: 'Requests refused by an edge rate limit',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
 
 class Limiter implements EdgeLimiter {
   private readonly holdsPerAddress: RateCounter;

@@ -31,7 +31,10 @@ export function normalizeOrigin(origin: string): string | null {
 /** Parses ALLOWED_ORIGINS: comma-separated origins or `*`; throws on an entry that is not one. */
 export function parseAllowedOrigins(list: string): string[] {
   const out: string[] = [];
-  for (const raw of list.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const raw of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     if (raw === '*') {
       out.push('*');
       continue;

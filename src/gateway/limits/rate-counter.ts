@@ -65,7 +65,8 @@ const UNLIMITED: RateCounter = { consume: async () => 0, peek: async () => 0 };
 export function rateCounter(store: LimiterStore, rule: string, points: number, durationSeconds: number, logger: Logger): RateCounter {
   if (points <= 0) return UNLIMITED;
   const log = logger.child({ subsystem: 'rate-limit', rule });
-  if (store.kind === 'memory') return new FlexibleCounter(new RateLimiterMemory({ keyPrefix: rule, points, duration: durationSeconds }), points, log);
+  if (store.kind === 'memory')
+    return new FlexibleCounter(new RateLimiterMemory({ keyPrefix: rule, points, duration: durationSeconds }), points, log);
   const limiter = new RateLimiterRedis({
     storeClient: store.redis,
     keyPrefix: `${store.keyPrefix}:rl:${rule}`,

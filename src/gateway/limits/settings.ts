@@ -62,4 +62,3 @@ export const NO_RATE_LIMITS: Readonly<EdgeLimitSettings> = {
   grpcHoldsPerAddressPerMinute: 0,
   adminFailuresPerAddressPerMinute: 0,
 };
-

@@ -66,7 +66,12 @@ export class Connection implements Watcher {
   /** Who is at the other end, read from the upgrade request; every command's caller starts here. */
   private readonly peer: Pick<CallerClaims, 'peer' | 'forwardedFor'>;
 
-  constructor(ws: WebSocket, host: ConnectionHost, address: string, peer: Pick<CallerClaims, 'peer' | 'forwardedFor'> = { peer: undefined, forwardedFor: undefined }) {
+  constructor(
+    ws: WebSocket,
+    host: ConnectionHost,
+    address: string,
+    peer: Pick<CallerClaims, 'peer' | 'forwardedFor'> = { peer: undefined, forwardedFor: undefined },
+  ) {
     this.ws = ws;
     this.address = address;
     this.host = host;

@@ -5,7 +5,16 @@ import type { Logger } from '../../logger.ts';
 import type { SeatService } from '../../service/seat-service.ts';
 import type { EdgeIdentity } from '../caller.ts';
 import { clientAddress } from '../client-address.ts';
-import { AddressSlots, createEdgeLimiter, DEFAULT_EDGE_LIMITS, DEFAULT_WS_MAX_SOCKETS_PER_ADDRESS, openFileLimit, originAllowed, socketCapFor, type EdgeLimiter } from '../limits/index.ts';
+import {
+  AddressSlots,
+  createEdgeLimiter,
+  DEFAULT_EDGE_LIMITS,
+  DEFAULT_WS_MAX_SOCKETS_PER_ADDRESS,
+  openFileLimit,
+  originAllowed,
+  socketCapFor,
+  type EdgeLimiter,
+} from '../limits/index.ts';
 import * as C from './constants.ts';
 import { WsHub, type HubOptions, type HubStats } from './hub.ts';
 
@@ -62,22 +71,28 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
   const allowedOrigins = options.allowedOrigins ?? [];
   const trustedProxies = options.trustedProxies ?? [];
   const limiter = options.limiter ?? createEdgeLimiter(DEFAULT_EDGE_LIMITS, { kind: 'memory' }, options.logger);
-  const hub = new WsHub(options.service, logger, limiter, {
-    tickMs: options.tickMs ?? C.DEFAULT_TICK_MS,
-    maxTickMs: options.maxTickMs ?? C.DEFAULT_MAX_TICK_MS,
-    bufferedCapBytes: options.bufferedCapBytes ?? C.DEFAULT_BUFFERED_CAP_BYTES,
-    staleTimeoutMs: options.staleTimeoutMs ?? C.DEFAULT_STALE_TIMEOUT_MS,
-    staleSweepMs: options.staleSweepMs ?? C.DEFAULT_STALE_SWEEP_MS,
-    heartbeatMs: options.heartbeatMs ?? C.DEFAULT_HEARTBEAT_MS,
-    maxSubscriptions: options.maxSubscriptions ?? C.DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
-    maxBadFrames: options.maxBadFrames ?? C.DEFAULT_MAX_BAD_FRAMES,
-    maxInflightCommands: options.maxInflightCommands ?? C.DEFAULT_MAX_INFLIGHT_COMMANDS,
-    ringFrames: options.ringFrames ?? C.DEFAULT_RING_FRAMES,
-    ringBytes: options.ringBytes ?? C.DEFAULT_RING_BYTES,
-    lingerMs: options.lingerMs ?? C.DEFAULT_CHANNEL_LINGER_MS,
-    resnapshotWindowMs: options.resnapshotWindowMs ?? C.DEFAULT_RESNAPSHOT_WINDOW_MS,
-    maxSnapshotsPerWindow: options.maxSnapshotsPerWindow ?? C.DEFAULT_MAX_SNAPSHOTS_PER_WINDOW,
-  }, options.identity);
+  const hub = new WsHub(
+    options.service,
+    logger,
+    limiter,
+    {
+      tickMs: options.tickMs ?? C.DEFAULT_TICK_MS,
+      maxTickMs: options.maxTickMs ?? C.DEFAULT_MAX_TICK_MS,
+      bufferedCapBytes: options.bufferedCapBytes ?? C.DEFAULT_BUFFERED_CAP_BYTES,
+      staleTimeoutMs: options.staleTimeoutMs ?? C.DEFAULT_STALE_TIMEOUT_MS,
+      staleSweepMs: options.staleSweepMs ?? C.DEFAULT_STALE_SWEEP_MS,
+      heartbeatMs: options.heartbeatMs ?? C.DEFAULT_HEARTBEAT_MS,
+      maxSubscriptions: options.maxSubscriptions ?? C.DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxBadFrames: options.maxBadFrames ?? C.DEFAULT_MAX_BAD_FRAMES,
+      maxInflightCommands: options.maxInflightCommands ?? C.DEFAULT_MAX_INFLIGHT_COMMANDS,
+      ringFrames: options.ringFrames ?? C.DEFAULT_RING_FRAMES,
+      ringBytes: options.ringBytes ?? C.DEFAULT_RING_BYTES,
+      lingerMs: options.lingerMs ?? C.DEFAULT_CHANNEL_LINGER_MS,
+      resnapshotWindowMs: options.resnapshotWindowMs ?? C.DEFAULT_RESNAPSHOT_WINDOW_MS,
+      maxSnapshotsPerWindow: options.maxSnapshotsPerWindow ?? C.DEFAULT_MAX_SNAPSHOTS_PER_WINDOW,
+    },
+    options.identity,
+  );
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayloadBytes ?? C.DEFAULT_MAX_PAYLOAD_BYTES,

@@ -5,9 +5,10 @@ import { STATUS_CHARS } from '../../actors/views.ts';
 import type { CompactSeatMap } from '../../service/seat-service.ts';
 import type { LayoutRow } from './protocol.ts';
 
-const CHAR_OF: Record<SeatStatus, number> = Object.fromEntries(
-  SEAT_STATUSES.map((s, i) => [s, STATUS_CHARS.charCodeAt(i)]),
-) as Record<SeatStatus, number>;
+const CHAR_OF: Record<SeatStatus, number> = Object.fromEntries(SEAT_STATUSES.map((s, i) => [s, STATUS_CHARS.charCodeAt(i)])) as Record<
+  SeatStatus,
+  number
+>;
 
 /**
  * A gateway's copy of one show's seat map, kept current from the deltas it fans out, so a
@@ -103,5 +104,14 @@ function encodeLayout(map: CompactSeatMap): { json: string; labelRows: LabelRows
   if (!uniform) json += `,"categoryOf":${JSON.stringify(map.categoryOf)}`;
   // Seat labels always put `-` before the number; anything else keeps the table.
   const derivable = regular && rows.every((r) => r.count === 0 || r.prefix.endsWith('-'));
-  return { json, labelRows: derivable ? labelRows(rows, rows.map((r) => r.prefix), rows.map((r) => r.first)) : null };
+  return {
+    json,
+    labelRows: derivable
+      ? labelRows(
+          rows,
+          rows.map((r) => r.prefix),
+          rows.map((r) => r.first),
+        )
+      : null,
+  };
 }

@@ -327,10 +327,13 @@ export class ShowChannel {
   private failOrRetry(err: SeatError): void {
     if (err.retryable && ++this.loadAttempts <= MAX_LOAD_ATTEMPTS) {
       this.loading = true; // deltas keep buffering until the retry runs
-      setTimeout(() => {
-        this.loading = false;
-        if (!this.disposed) void this.load();
-      }, LOAD_RETRY_BASE_MS * 2 ** (this.loadAttempts - 1)).unref();
+      setTimeout(
+        () => {
+          this.loading = false;
+          if (!this.disposed) void this.load();
+        },
+        LOAD_RETRY_BASE_MS * 2 ** (this.loadAttempts - 1),
+      ).unref();
       return;
     }
     this.deps.logger.debug({ showId: this.showId, code: err.code }, 'show channel could not load');

@@ -86,7 +86,10 @@ const limits = z.strictObject({
 });
 
 const offers = z.strictObject({
-  nthTicket: z.strictObject({ n: int(1, MAX_SEATS_PER_REQUEST), percentOff: percent }).nullable().exactOptional(),
+  nthTicket: z
+    .strictObject({ n: int(1, MAX_SEATS_PER_REQUEST), percentOff: percent })
+    .nullable()
+    .exactOptional(),
   afternoon: z
     .strictObject({ from: z.string().regex(HHMM_RE, 'HH:MM'), to: z.string().regex(HHMM_RE, 'HH:MM'), percentOff: percent })
     .nullable()
@@ -154,7 +157,10 @@ export const holdFields = {
 };
 
 /** Named seats or a count (optionally of one category), never both. */
-export function holdChoice(v: { seats?: string[] | undefined; count?: number | undefined; category?: string | undefined }, ctx: z.RefinementCtx): void {
+export function holdChoice(
+  v: { seats?: string[] | undefined; count?: number | undefined; category?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if ((v.seats === undefined) === (v.count === undefined))
     ctx.addIssue({ code: 'custom', message: 'give either seats or count', path: ['seats'] });
   else if (v.seats !== undefined && v.category !== undefined)
@@ -168,7 +174,10 @@ export const holdRef = { holdId: id, holdToken };
 
 export const extendFields = { ttlSeconds: ttlSeconds.optional() };
 /** expectedTotal: the hold's total the customer saw; a confirm against another total is refused (PRICE_CHANGED). */
-export const confirmFields = { paymentRef: text(128).optional(), expectedTotal: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() };
+export const confirmFields = {
+  paymentRef: text(128).optional(),
+  expectedTotal: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+};
 export const ExtendCommand = z.strictObject(extendFields);
 export const ConfirmCommand = z.strictObject(confirmFields);
 export const EmptyCommand = z.strictObject({});

@@ -66,5 +66,7 @@ export const maxSeatsPerCustomer = int(1, MAX_SEATS_PER_SHOW);
 /** Checks a customerId read before its request's schema (to establish the caller). */
 export function checkCustomerId(value: string): string {
   if (customerId.safeParse(value).success) return value;
-  throw new SeatError(ErrorCode.INVALID_ARGUMENT, `customerId: ${CUSTOMER_ID_RULE}`, { fields: [{ path: 'customerId', message: CUSTOMER_ID_RULE }] });
+  throw new SeatError(ErrorCode.INVALID_ARGUMENT, `customerId: ${CUSTOMER_ID_RULE}`, {
+    fields: [{ path: 'customerId', message: CUSTOMER_ID_RULE }],
+  });
 }

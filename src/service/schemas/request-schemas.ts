@@ -65,6 +65,9 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<
 
 /** Checks one id taken from the URL path. */
 export function checkId(value: string, what: string): string {
-  if (!ID_RE.test(value)) throw new SeatError(ErrorCode.INVALID_ARGUMENT, `${what} is not a valid id`, { fields: [{ path: what, message: 'letters, digits, _ and - only (1-64)' }] });
+  if (!ID_RE.test(value))
+    throw new SeatError(ErrorCode.INVALID_ARGUMENT, `${what} is not a valid id`, {
+      fields: [{ path: what, message: 'letters, digits, _ and - only (1-64)' }],
+    });
   return value;
 }

@@ -30,7 +30,13 @@ export const duplicateNodeId: Fault = {
           await dup.exited;
         }
       },
-      notes: () => ({ nodeId, refused: refusedAtStart || exitedDuringFault, refusedAtStart, exitedDuringFault, ...(startError ? { startError } : {}) }),
+      notes: () => ({
+        nodeId,
+        refused: refusedAtStart || exitedDuringFault,
+        refusedAtStart,
+        exitedDuringFault,
+        ...(startError ? { startError } : {}),
+      }),
     };
   },
 };

@@ -10,4 +10,13 @@ import { workerPause } from './worker-pause.ts';
 export type { ChaosContext, Fault, InjectedFault } from './fault.ts';
 
 /** Every fault, in the order the suite runs them. */
-export const ALL_FAULTS: Fault[] = [redisKill, postgresStop, natsKill, clockSkew, clockSkewOwner, duplicateNodeId, workerPause, workerKillRestart];
+export const ALL_FAULTS: Fault[] = [
+  redisKill,
+  postgresStop,
+  natsKill,
+  clockSkew,
+  clockSkewOwner,
+  duplicateNodeId,
+  workerPause,
+  workerKillRestart,
+];

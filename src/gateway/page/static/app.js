@@ -108,7 +108,10 @@ function refresh() {
   for (const label of booked) mine.push([label, 'booked']);
   if (hold) for (const label of hold.seats) mine.push([label, '1']);
   grid.mark('mine', mine);
-  grid.mark('selected', [...selected].map((l) => [l, '1']));
+  grid.mark(
+    'selected',
+    [...selected].map((l) => [l, '1']),
+  );
   const cancelled = grid.status === 'cancelled';
   button('hold-btn').disabled = selected.size === 0 || cancelled;
   button('confirm-btn').disabled = !hold || cancelled;
@@ -125,7 +128,9 @@ function refresh() {
   $('show-time').textContent = summary ? `Starts ${venueTime(summary.startsAt)}` : '';
   $('selected-summary').dataset.total = hold ? String(hold.total) : '';
   $('my-booking').hidden = !myBooking;
-  if (myBooking) $('booking-summary').textContent = `Your booking ${myBooking.bookingId}: ${myBooking.seats.join(', ')} · ${formatPrice(myBooking.total, myBooking.currency)}`;
+  if (myBooking)
+    $('booking-summary').textContent =
+      `Your booking ${myBooking.bookingId}: ${myBooking.seats.join(', ')} · ${formatPrice(myBooking.total, myBooking.currency)}`;
 }
 
 function renderLegend() {
@@ -188,7 +193,15 @@ $('hold-btn').addEventListener('click', async () => {
   button('hold-btn').disabled = true;
   try {
     const r = await live.request({ type: 'hold', showId, seats });
-    hold = { showId, holdId: r.holdId, holdToken: r.holdToken, seats: r.seats, expiresAt: Date.parse(r.expiresAt), total: r.price.total, currency: r.price.currency };
+    hold = {
+      showId,
+      holdId: r.holdId,
+      holdToken: r.holdToken,
+      seats: r.seats,
+      expiresAt: Date.parse(r.expiresAt),
+      total: r.price.total,
+      currency: r.price.currency,
+    };
     selected.clear();
     say(`Held ${r.seats.join(', ')}. Confirm before the timer runs out.`, 'ok');
     startCountdown();
@@ -207,7 +220,14 @@ $('confirm-btn').addEventListener('click', async () => {
     const r = await live.request({ type: 'confirm', showId: h.showId, holdId: h.holdId, holdToken: h.holdToken, expectedTotal: h.total });
     for (const s of r.seats) booked.add(s);
     hold = null;
-    myBooking = { showId: h.showId, bookingId: r.bookingId, bookingToken: r.bookingToken, seats: r.seats, total: r.total, currency: r.currency };
+    myBooking = {
+      showId: h.showId,
+      bookingId: r.bookingId,
+      bookingToken: r.bookingToken,
+      seats: r.seats,
+      total: r.total,
+      currency: r.currency,
+    };
     $('cancel-ask').hidden = true;
     say(`Booked ${r.seats.join(', ')} · ${formatPrice(r.total, r.currency)} · booking ${r.bookingId}`, 'ok');
   } catch (err) {
@@ -225,13 +245,14 @@ $('cancel-booking-btn').addEventListener('click', async () => {
   try {
     const res = await fetch(`/v1/shows/${encodeURIComponent(b.showId)}`);
     const show = /** @type {ShowView} */ (await res.json());
-    if (!res.ok) throw (/** @type {{ error?: Problem }} */ (show)).error ?? {};
+    if (!res.ok) throw /** @type {{ error?: Problem }} */ (show).error ?? {};
     const preview = refundPreview(show.cancellationPolicy, show.startsAt, b.total);
     if (!preview) {
       say('This booking can no longer be cancelled: the cancellation policy has closed.', 'error', 'CANCELLATION_CLOSED');
       return;
     }
-    $('cancel-preview').textContent = `Cancelling now refunds ${preview.refundPercent} %: ${formatPrice(preview.refundDue, b.currency)} of ${formatPrice(b.total, b.currency)}. Cancel?`;
+    $('cancel-preview').textContent =
+      `Cancelling now refunds ${preview.refundPercent} %: ${formatPrice(preview.refundDue, b.currency)} of ${formatPrice(b.total, b.currency)}. Cancel?`;
     $('cancel-preview').dataset.refund = String(preview.refundDue);
     $('cancel-ask').hidden = false;
   } catch (err) {
@@ -253,7 +274,7 @@ $('cancel-yes-btn').addEventListener('click', async () => {
       headers: { 'booking-token': b.bookingToken },
     });
     const body = /** @type {BookingView} */ (await res.json());
-    if (!res.ok) throw (/** @type {{ error?: Problem }} */ (body)).error ?? {};
+    if (!res.ok) throw /** @type {{ error?: Problem }} */ (body).error ?? {};
     for (const s of b.seats) booked.delete(s);
     myBooking = null;
     say(`Cancelled booking ${b.bookingId} · refund ${formatPrice(body.refundDue ?? 0, b.currency)}`, 'ok', 'CANCELLED');
