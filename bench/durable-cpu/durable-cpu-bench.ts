@@ -17,24 +17,22 @@
  * A checkout's round that throws is reported and fails the bench; the other rounds still run
  * and the results are still written. The command line is run.ts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { type NatsConnection, connect as natsConnect } from 'nats';
 import pg from 'pg';
 import { median } from '../../testkit/percentile.ts';
 import { deleteSeatStreams } from '../../testkit/seat-streams.ts';
-import { benchShowInput } from '../../testkit/shows.ts';
 import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { SERVICE_URLS } from '../compare/backends.ts';
 import { EdgeLoad } from '../edge-cpu/load.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
-import { type CpuProfile, foldProfile, InspectorProfiler, inspectorUrlOf, threadCpuSec } from '../lib/cpu-profile.ts';
+import { type CpuProfile, foldProfile, InspectorProfiler, threadCpuSec } from '../lib/cpu-profile.ts';
 import { createDatabase, dropDatabase, postgresPids } from '../lib/pg-admin.ts';
 import { Phases } from '../lib/phases.ts';
+import { createBenchShows, type ProfiledServer, startProfiledServer, stopProfiledServer } from '../lib/profiled-server.ts';
 import { cpuDelta, pidsByName, snapshotCpu, ticksPerSecond } from '../lib/proc-cpu.ts';
 import { writeJson, writeResults } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
@@ -72,106 +70,48 @@ const TOP_FUNCTIONS = 25;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Server {
-  url: string;
-  proc: ChildProcess;
-  inspector: string;
+/** The profiled server and what was made for it (removed again by stopServer). */
+interface Server extends ProfiledServer {
   dataDir: string;
-  adminToken: string;
   dbName: string;
   stream: string;
 }
 
 async function startServer(root: string, tag: string, nc: NatsConnection): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-cpu-'));
-  const adminToken = randomBytes(18).toString('base64url');
   const dbName = `bench_dcpu_${tag}`;
   const stream = `BENCH_DCPU_${tag}`;
-  const dbUrl = await createDatabase(dbName);
-  const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', '--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
+  const removeAll = async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await Promise.allSettled([dropDatabase(dbName), deleteSeatStreams(nc, stream)]);
+  };
+  try {
+    const dbUrl = await createDatabase(dbName);
+    const server = await startProfiledServer(root, {
       ...EDGE_LIMITS_OFF_ENV,
       RATE_LIMIT_HOLDS_PER_MINUTE: '0',
       RATE_LIMIT_CUSTOMER_HOLDS_PER_MINUTE: '0',
-      ROLE: 'all',
-      PORT: '0',
-      GRPC_PORT: '0',
-      HOST: '127.0.0.1',
-      DEMO_SHOW: '0',
-      LOG_LEVEL: 'info',
       DATA_DIR: dataDir,
-      ADMIN_TOKEN: adminToken,
-      HOLD_TOKEN_SECRET: randomBytes(24).toString('base64url'),
       NATS_URL: SERVICE_URLS.nats,
       DATABASE_URL: dbUrl,
       REDIS_URL: '',
       NATS_STREAM: stream,
       EVENT_SUBJECT_PREFIX: `bench.dcpu${tag}.events`,
       BUS_SUBJECT_PREFIX: `bench.dcpu${tag}.bus`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolvePromise, reject) => {
-    let inspector: string | null = null;
-    let url: string | null = null;
-    let listening = false;
-    const maybeDone = () => {
-      if (!inspector || !url) return;
-      listening = true;
-      resolvePromise({ url, proc, inspector, dataDir, adminToken, dbName, stream });
-    };
-    createInterface({ input: proc.stderr! }).on('line', (line) => {
-      inspector ??= inspectorUrlOf(line);
-      maybeDone();
     });
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const e = JSON.parse(line) as { url?: string; msg?: string; level?: number };
-        if (e.url && e.msg?.startsWith('listening')) url = e.url;
-        else if ((e.level ?? 0) >= 40) process.stderr.write(`[server] ${line.slice(0, 300)}\n`);
-      } catch {
-        // not a log line
-      }
-      maybeDone();
-    });
-    const failed = (why: string) => {
-      if (listening) return; // stopServer's to clean up
-      listening = true; // 'error' and 'exit' may both come
-      // No server to stop: remove what was made for it, then say why.
-      rmSync(dataDir, { recursive: true, force: true });
-      void Promise.allSettled([dropDatabase(dbName), deleteSeatStreams(nc, stream)]).then(() =>
-        reject(new Error(`server in ${root} ${why} before listening`)),
-      );
-    };
-    proc.once('error', (err) => failed(`failed to start (${err.message})`));
-    proc.once('exit', (code) => failed(`exited (${code})`));
-  });
+    return { ...server, dataDir, dbName, stream };
+  } catch (err) {
+    // No server to stop: remove what was made for it, then say why.
+    await removeAll();
+    throw err;
+  }
 }
 
 async function stopServer(s: Server, nc: NatsConnection): Promise<void> {
-  const exited = new Promise((r) => s.proc.once('exit', r));
-  s.proc.kill('SIGTERM');
-  const t = setTimeout(() => s.proc.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(t);
+  await stopProfiledServer(s, 15_000);
   rmSync(s.dataDir, { recursive: true, force: true });
   await dropDatabase(s.dbName).catch(() => undefined);
   await deleteSeatStreams(nc, s.stream);
-}
-
-async function createShows(s: Server, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, (_, i) => `dcpu-${i}`);
-  for (const id of ids) {
-    const r = await fetch(`${s.url}/v1/shows`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(benchShowInput(id, ROWS, SEATS_PER_ROW)),
-    });
-    if (r.status !== 201) throw new Error(`create show ${id}: ${r.status} ${await r.text()}`);
-  }
-  return ids;
 }
 
 /** Write syscalls (write, writev, sendmsg…) the process has made. */
@@ -233,7 +173,7 @@ async function measure(opts: DurableCpuBenchOptions, root: string, round: number
   const tag = randomBytes(5).toString('hex');
   const server = await startServer(root, tag, nc);
   try {
-    const shows = await createShows(server, SHOWS);
+    const shows = await createBenchShows(server, 'dcpu', SHOWS, ROWS, SEATS_PER_ROW);
     const load = new EdgeLoad({
       url: server.url,
       shows,

@@ -25,20 +25,18 @@
  * A checkout's round that throws is reported and fails the bench; the other rounds still run
  * and the results are still written. The command line is run.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { median } from '../../testkit/percentile.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
-import { foldProfile, InspectorProfiler, inspectorUrlOf, threadCpuSec } from '../lib/cpu-profile.ts';
+import { foldProfile, InspectorProfiler, threadCpuSec } from '../lib/cpu-profile.ts';
 import { cpuDelta, snapshotCpu, ticksPerSecond } from '../lib/proc-cpu.ts';
 import { Phases } from '../lib/phases.ts';
+import { createBenchShows, type ProfiledServer, startProfiledServer, stopProfiledServer } from '../lib/profiled-server.ts';
 import { writeJson, writeResults } from '../lib/results.ts';
-import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { EdgeLoad } from './load.ts';
 
@@ -72,81 +70,25 @@ const LIMITS_ENV = { ...EDGE_LIMITS_OFF_ENV, RATE_LIMIT_HOLDS_PER_MINUTE: '0', R
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Server {
-  url: string;
-  proc: ChildProcess;
-  inspector: string;
+/** The profiled server and its data folder (removed by stopServer). */
+interface Server extends ProfiledServer {
   dataDir: string;
-  adminToken: string;
 }
 
-function startServer(root: string): Promise<Server> {
+async function startServer(root: string): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edge-cpu-'));
-  const adminToken = randomBytes(18).toString('base64url');
-  const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', '--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...LIMITS_ENV,
-      ROLE: 'all',
-      PORT: '0',
-      GRPC_PORT: '0',
-      HOST: '127.0.0.1',
-      DEMO_SHOW: '0',
-      LOG_LEVEL: 'info',
-      DATA_DIR: dataDir,
-      ADMIN_TOKEN: adminToken,
-      HOLD_TOKEN_SECRET: randomBytes(24).toString('base64url'),
-      NATS_URL: '',
-      DATABASE_URL: '',
-      REDIS_URL: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolvePromise, reject) => {
-    let inspector: string | null = null;
-    let url: string | null = null;
-    const maybeDone = () => {
-      if (inspector && url) resolvePromise({ url, proc, inspector, dataDir, adminToken });
-    };
-    createInterface({ input: proc.stderr! }).on('line', (line) => {
-      inspector ??= inspectorUrlOf(line);
-      maybeDone();
-    });
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const e = JSON.parse(line) as { url?: string; msg?: string; level?: number };
-        if (e.url && e.msg?.startsWith('listening')) url = e.url;
-        else if ((e.level ?? 0) >= 40) process.stderr.write(`[server] ${line}\n`);
-      } catch {
-        // not a log line
-      }
-      maybeDone();
-    });
-    proc.once('exit', (code) => reject(new Error(`server in ${root} exited (${code}) before listening`)));
-  });
+  try {
+    const server = await startProfiledServer(root, { ...LIMITS_ENV, DATA_DIR: dataDir, NATS_URL: '', DATABASE_URL: '', REDIS_URL: '' });
+    return { ...server, dataDir };
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 async function stopServer(s: Server): Promise<void> {
-  const exited = new Promise((r) => s.proc.once('exit', r));
-  s.proc.kill('SIGTERM');
-  const t = setTimeout(() => s.proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
+  await stopProfiledServer(s, 10_000);
   rmSync(s.dataDir, { recursive: true, force: true });
-}
-
-async function createShows(s: Server, shows: number): Promise<string[]> {
-  const ids = Array.from({ length: shows }, (_, i) => `edge-${i}`);
-  for (const id of ids) {
-    const r = await fetch(`${s.url}/v1/shows`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(benchShowInput(id, ROWS, SEATS_PER_ROW)),
-    });
-    if (r.status !== 201) throw new Error(`create show ${id}: ${r.status} ${await r.text()}`);
-  }
-  return ids;
 }
 
 interface Sample {
@@ -177,7 +119,7 @@ async function measure(opts: EdgeCpuBenchOptions, root: string, round: number): 
   } = opts;
   const server = await startServer(root);
   try {
-    const shows = await createShows(server, opts.shows);
+    const shows = await createBenchShows(server, 'edge', opts.shows, ROWS, SEATS_PER_ROW);
     const load = new EdgeLoad({
       url: server.url,
       shows,
