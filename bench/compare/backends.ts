@@ -30,6 +30,7 @@ export const BACKENDS = [
   'postgres-row-lock',
   'redis-lua',
   'restate',
+  'memory-floor',
 ] as const;
 export type BackendName = (typeof BACKENDS)[number] | 'external';
 
@@ -265,7 +266,10 @@ async function purgeSubjects(showIds: string[]): Promise<void> {
 
 // ------------------------------------------------------------------ baselines
 
-async function startBaseline(name: 'postgres-row-lock' | 'redis-lua' | 'restate', opts: StartOptions): Promise<BackendHandle> {
+async function startBaseline(
+  name: 'postgres-row-lock' | 'redis-lua' | 'restate' | 'memory-floor',
+  opts: StartOptions,
+): Promise<BackendHandle> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dbName = `bench_${name === 'redis-lua' ? 'rl' : 'pg'}_${opts.runTag}`;
@@ -275,7 +279,7 @@ async function startBaseline(name: 'postgres-row-lock' | 'redis-lua' | 'restate'
   const env: Record<string, string> = { PORT: String(port), ADMIN_TOKEN: opts.adminToken };
   const cleanup = async () => {
     await Promise.all([...procs].reverse().map((p) => p.stop()));
-    if (name !== 'restate') await dropDatabase(dbName).catch(() => undefined);
+    if (name === 'postgres-row-lock' || name === 'redis-lua') await dropDatabase(dbName).catch(() => undefined);
     if (name === 'redis-lua') await deleteKeys(keyPrefix).catch(() => undefined);
     if (restateDir) rmSync(restateDir, { recursive: true, force: true });
   };
@@ -290,7 +294,7 @@ async function startBaseline(name: 'postgres-row-lock' | 'redis-lua' | 'restate'
         RESTATE_ENDPOINT_PORT: String(await freePort()),
         RESTATE_LOGGING: 'WARN',
       });
-    } else {
+    } else if (name !== 'memory-floor') {
       await need('postgres');
       if (name === 'redis-lua') await need('redis');
       Object.assign(env, {
@@ -314,6 +318,7 @@ async function startBaseline(name: 'postgres-row-lock' | 'redis-lua' | 'restate'
         "postgres backends of this run's database + WAL writer, checkpointer, background writer",
       ],
       restate: ['node baseline process (HTTP front + Restate service endpoint)', 'restate-server'],
+      'memory-floor': ['node baseline process (the seat map in memory: nothing else)'],
     };
     return {
       name,
@@ -326,7 +331,8 @@ async function startBaseline(name: 'postgres-row-lock' | 'redis-lua' | 'restate'
           pids: p.child.pid ? processTree(p.child.pid) : [],
         }));
         if (name === 'redis-lua') groups.push({ label: 'redis-server', pids: pidsByName('redis-server') });
-        if (name !== 'restate') groups.push({ label: 'postgres', pids: await postgresPids(dbName).catch(() => []) });
+        if (name === 'postgres-row-lock' || name === 'redis-lua')
+          groups.push({ label: 'postgres', pids: await postgresPids(dbName).catch(() => []) });
         return groups;
       },
       forgetShows: async () => undefined,
@@ -418,6 +424,7 @@ export async function startBackend(name: BackendName, opts: StartOptions): Promi
     case 'postgres-row-lock':
     case 'redis-lua':
     case 'restate':
+    case 'memory-floor':
       return startBaseline(name, opts);
     case 'external':
       return useExternal(opts);

@@ -4,7 +4,19 @@ import type { GeneratorCpu, RatioSpread } from './repeats.ts';
 
 /** The final table and the ratios of compare.json. */
 
-export const PEERS = ['postgres-row-lock', 'redis-lua', 'restate', 'seat-cluster-embedded', 'seat-cluster-cluster'] as const;
+export const PEERS = [
+  'postgres-row-lock',
+  'redis-lua',
+  'restate',
+  'seat-cluster-embedded',
+  'seat-cluster-cluster',
+  'memory-floor',
+] as const;
+
+/** The designs a team would ship instead: the floor is compared with these. */
+const FLOOR_PEERS = ['postgres-row-lock', 'redis-lua', 'restate'] as const;
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 const camel = (name: string) => `vs${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
 
@@ -32,11 +44,21 @@ export function computeRatios(results: PhaseRecord[], phases: string[], skipped:
       if (peer === basis) continue;
       if (peer === 'seat-cluster-embedded' && basis !== 'seat-cluster-durable') continue;
       const theirs = results.find((r) => r.backend === peer && r.phase === phase);
-      row[camel(peer)] = ours && theirs && theirs.holdsPerSec > 0 ? Math.round((ours.holdsPerSec / theirs.holdsPerSec) * 100) / 100 : null;
+      row[camel(peer)] = ours && theirs && theirs.holdsPerSec > 0 ? round2(ours.holdsPerSec / theirs.holdsPerSec) : null;
     }
+    // The floor over each real peer: the most any design behind the same front could show here.
+    const floor = results.find((r) => r.backend === 'memory-floor' && r.phase === phase);
+    if (floor)
+      for (const peer of FLOOR_PEERS) {
+        const theirs = results.find((r) => r.backend === peer && r.phase === phase);
+        if (theirs && theirs.holdsPerSec > 0) row[camel(peer).replace(/^vs/, 'floorOver')] = round2(floor.holdsPerSec / theirs.holdsPerSec);
+      }
     ratios[phase] = row;
   }
-  return { ratios, ratiosBasis: { backend: basis, note } };
+  const floorNote = results.some((r) => r.backend === 'memory-floor')
+    ? '; floorOverX: holds/s of memory-floor (the same HTTP front over an in-memory map) over peer X, the bound this machine and generator put on any ratio over X'
+    : '';
+  return { ratios, ratiosBasis: { backend: basis, note: note + floorNote } };
 }
 
 const HEADERS = [

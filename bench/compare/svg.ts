@@ -12,6 +12,7 @@ const COLORS: Record<string, string> = {
   'seat-cluster-cluster': '#08519c',
   'postgres-row-lock': '#d62728',
   'redis-lua': '#ff7f0e',
+  'memory-floor': '#7f7f7f',
   restate: '#2ca02c',
   external: '#9467bd',
 };

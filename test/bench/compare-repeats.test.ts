@@ -10,6 +10,7 @@ import {
   rotate,
   spreadOf,
 } from '../../bench/compare/repeats.ts';
+import { computeRatios } from '../../bench/compare/report.ts';
 
 /** bench:compare --repeat's pure parts: the interleaved order and the median/spread of each ratio. */
 
@@ -60,6 +61,26 @@ describe('bench:compare --repeat', () => {
       'hot-show': { vsRedisLua: 2, vsPostgresRowLock: 11 },
       spread: { vsRedisLua: 0.5, vsPostgresRowLock: 4 },
     });
+  });
+
+  it('puts the memory floor over each shipped design beside our ratios, and only where both ran', () => {
+    const results = [
+      record('seat-cluster-durable', 'hot-show', 300),
+      record('redis-lua', 'hot-show', 200),
+      record('postgres-row-lock', 'hot-show', 50),
+      record('memory-floor', 'hot-show', 500),
+      record('seat-cluster-durable', 'spread', 100),
+      record('redis-lua', 'spread', 300),
+    ];
+    const { ratios, ratiosBasis } = computeRatios(results, ['hot-show', 'spread'], []);
+    assert.equal(ratios['hot-show']?.vsRedisLua, 1.5);
+    assert.equal(ratios['hot-show']?.vsMemoryFloor, 0.6);
+    assert.equal(ratios['hot-show']?.floorOverRedisLua, 2.5);
+    assert.equal(ratios['hot-show']?.floorOverPostgresRowLock, 10);
+    assert.equal('floorOverRestate' in (ratios['hot-show'] ?? {}), false);
+    assert.equal(ratios.spread?.vsMemoryFloor, null);
+    assert.equal('floorOverRedisLua' in (ratios.spread ?? {}), false);
+    assert.match(ratiosBasis.note, /floorOverX/);
   });
 
   it('takes the mean of the two middle ratios for an even number of repeats', () => {
