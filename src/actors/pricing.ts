@@ -28,6 +28,32 @@ export function percentOf(amount: number, percent: number): number {
   return Math.round((amount * percent) / 100);
 }
 
+interface PriceTable {
+  prices: ReadonlyMap<string, number>;
+  currency: string;
+  afternoon: ShowDefinition['offers']['afternoon'] | null;
+}
+
+/**
+ * Per definition: what every quote of it reads (a price per category, the currency, whether the
+ * afternoon offer applies). Definitions are replaced, never changed in place, so the table of
+ * one stays right; it is built on the first quote instead of on every hold.
+ */
+const priceTables = new WeakMap<ShowDefinition, PriceTable>();
+
+function priceTableOf(def: ShowDefinition): PriceTable {
+  let table = priceTables.get(def);
+  if (!table) {
+    table = {
+      prices: new Map(def.categories.map((c) => [c.id, c.price])),
+      currency: def.categories[0]?.currency ?? 'XXX',
+      afternoon: isAfternoonShow(def) ? def.offers.afternoon : null,
+    };
+    priceTables.set(def, table);
+  }
+  return table;
+}
+
 /**
  * Prices seats with the show's offers, one line per seat in layout order (section, row,
  * number: the seat index order), whatever order they were asked for: the n-th ticket is the
@@ -36,9 +62,7 @@ export function percentOf(amount: number, percent: number): number {
  * each discount is rounded on its own line, and the total is the sum of the lines.
  */
 export function quoteSeats(def: ShowDefinition, seatMap: SeatMap, seats: readonly number[]): PriceQuote {
-  const prices = new Map(def.categories.map((c) => [c.id, c.price]));
-  const currency = def.categories[0]?.currency ?? 'XXX';
-  const afternoon = isAfternoonShow(def) ? def.offers.afternoon : null;
+  const { prices, currency, afternoon } = priceTableOf(def);
   const nth = def.offers.nthTicket;
   const lines: PriceLine[] = [];
   let total = 0;

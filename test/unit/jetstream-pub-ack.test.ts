@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { ShowEvent } from '../../src/actors/types.ts';
 import { PART_HEADER_ALLOWANCE_BYTES, encodeSmallBatch, planParts, type StoredBatch } from '../../src/persistence/jetstream-entries.ts';
-import { PubAckError, parsePubAck } from '../../src/persistence/jetstream-pub-ack.ts';
+import { headers as natsHeaders } from 'nats';
+import {
+  EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER,
+  EXPECTED_STREAM_HEADER,
+  MSG_ID_HEADER,
+  PubAckError,
+  appendHeaders,
+  parsePubAck,
+} from '../../src/persistence/jetstream-pub-ack.ts';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
@@ -56,5 +64,21 @@ describe('encoding a small batch at once', () => {
     assert.equal(encodeSmallBatch(big, 1024 * 1024), null);
     const overBudget: StoredBatch = { batchId: 'mid', firstVersion: 1, events: events(100) };
     assert.equal(encodeSmallBatch(overBudget, 1024), null);
+  });
+});
+
+describe('the header block of an append', () => {
+  it('is byte for byte what the client encodes from the same headers, with and without an expected sequence', () => {
+    for (const last of [undefined, 0, 1234567]) {
+      const h = natsHeaders();
+      h.set(MSG_ID_HEADER, 'b_x1:0/2');
+      h.set(EXPECTED_STREAM_HEADER, 'SEATS_EVENTS');
+      if (last !== undefined) h.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(last));
+      assert.deepEqual(Buffer.from(appendHeaders('b_x1:0/2', 'SEATS_EVENTS', last).encode()), Buffer.from(h.encode()));
+    }
+  });
+
+  it('refuses a value with a line break, as the client does', () => {
+    assert.throws(() => appendHeaders('id\r\nX-Evil: 1', 'S'), /invalid header value/);
   });
 });
