@@ -11,13 +11,6 @@ interface Waiter {
   deadline: number;
 }
 
-interface Queued {
-  subject: string;
-  data: Uint8Array;
-  token: string;
-  headers: MsgHdrs | undefined;
-}
-
 /**
  * Requests with their replies matched on one reply subscription of this mux's own
  * (`<inbox>.*`, a token per request), instead of the client's `nc.request`: per request,
@@ -30,10 +23,10 @@ interface Queued {
  * request with an earlier one starts), so a timeout is on time and an answered request costs
  * no timer at all.
  *
- * Requests started in one turn of the event loop go out together at its end (setImmediate):
- * the client writes its socket once per microtask checkpoint, and the gateway starts each
- * owner's pack in a callback of its own, so without this every pack is a write of its own.
- * A plain publish sends what waits first, so one sender's messages keep their order.
+ * Each request is published at once: the owner batcher already sends every owner's pack from
+ * one callback per loop turn, and the client writes its socket once per microtask checkpoint,
+ * so the packs of a turn leave in one write without a queue here (which would hold them a
+ * further loop iteration).
  *
  * Settles every waiting request with a connection-closed error when the connection closes
  * (or the subscription fails); a closed mux refuses new requests, and its owner makes another.
@@ -47,8 +40,6 @@ export class NatsRequestMux {
   private armedFor = Infinity;
   private next = 0;
   private stopped = false;
-  /** Requests waiting for the end of this loop turn. */
-  private queued: Queued[] = [];
 
   constructor(private readonly nc: NatsConnection) {
     this.inbox = `${createInbox()}.`;
@@ -72,39 +63,18 @@ export class NatsRequestMux {
     const token = (this.next++).toString(36);
     const deadline = performance.now() + Math.max(1, timeoutMs);
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(token, { resolve, reject, deadline });
-      if (deadline < this.armedFor) this.arm(deadline);
-      if (this.queued.length === 0) setImmediate(this.flush);
-      this.queued.push({ subject, data, token, headers });
-    });
-  }
-
-  /** Publishes at once, after the requests still waiting for the end of the turn. */
-  publish(subject: string, data: Uint8Array, headers?: MsgHdrs): void {
-    if (this.queued.length > 0) this.flush();
-    this.nc.publish(subject, data, headers ? { headers } : undefined);
-  }
-
-  private readonly flush = (): void => {
-    const queued = this.queued;
-    if (queued.length === 0) return;
-    this.queued = [];
-    for (const q of queued) {
-      const w = this.pending.get(q.token);
-      if (!w) continue; // timed out or closed meanwhile
+      const reply = this.inbox + token;
       try {
-        this.nc.publish(
-          q.subject,
-          q.data,
-          q.headers ? { reply: this.inbox + q.token, headers: q.headers } : { reply: this.inbox + q.token },
-        );
+        this.nc.publish(subject, data, headers ? { reply, headers } : { reply });
       } catch (err) {
         // A closed connection, a subject the client refuses, a payload over max_payload.
-        this.pending.delete(q.token);
-        w.reject(err instanceof Error ? err : new Error(String(err)));
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
       }
-    }
-  };
+      this.pending.set(token, { resolve, reject, deadline });
+      if (deadline < this.armedFor) this.arm(deadline);
+    });
+  }
 
   private onReply(msg: Msg): void {
     const token = msg.subject.slice(this.inbox.length);
@@ -144,7 +114,6 @@ export class NatsRequestMux {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Infinity;
-    this.queued = [];
     const waiting = [...this.pending.values()];
     this.pending.clear();
     for (const w of waiting) w.reject(err);

@@ -23,9 +23,7 @@ export class NatsTransport implements ClusterTransport {
   }
 
   publish(subject: string, data: Uint8Array, headers?: HopHeaders): void {
-    // Through the mux while it has requests waiting for the end of the turn, so they keep their place.
-    if (this.mux && !this.mux.closed) this.mux.publish(subject, data, headers);
-    else this.nc.publish(subject, data, headers ? { headers } : {});
+    this.nc.publish(subject, data, headers ? { headers } : {});
   }
 
   request(subject: string, data: Uint8Array, opts: { timeoutMs: number; headers?: HopHeaders }): Promise<Uint8Array> {
