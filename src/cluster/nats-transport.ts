@@ -1,11 +1,17 @@
-import { ErrorCode as NatsErrorCode, NatsError, createInbox, type NatsConnection } from 'nats';
-import { TransportError, type ClusterTransport, type HopHeaders, type TransportMessage } from './transport.ts';
+import { createInbox, type NatsConnection } from 'nats';
+import { NatsRequestMux } from './nats-request-mux.ts';
+import type { ClusterTransport, HopHeaders, TransportMessage } from './transport.ts';
 
 /** The NATS server's default max_payload, used until the connection knows the server's. */
 const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
-/** The cluster transport on core NATS: subjects, queue groups and request/reply as they are. */
+/**
+ * The cluster transport on core NATS: subjects and queue groups as they are; requests through
+ * one reply subscription of the transport's own (NatsRequestMux), made on the first request.
+ */
 export class NatsTransport implements ClusterTransport {
+  private mux: NatsRequestMux | undefined;
+
   constructor(readonly nc: NatsConnection) {}
 
   maxPayload(): number {
@@ -20,20 +26,22 @@ export class NatsTransport implements ClusterTransport {
     this.nc.publish(subject, data, headers ? { headers } : {});
   }
 
-  async request(subject: string, data: Uint8Array, opts: { timeoutMs: number; headers?: HopHeaders }): Promise<Uint8Array> {
-    try {
-      const msg = await this.nc.request(subject, data, {
-        timeout: Math.max(1, Math.ceil(opts.timeoutMs)),
-        ...(opts.headers ? { headers: opts.headers } : {}),
-      });
-      return msg.data;
-    } catch (err) {
-      if (err instanceof NatsError && err.code === NatsErrorCode.NoResponders)
-        throw new TransportError('no-responders', 'no responders', { cause: err });
-      if (err instanceof NatsError && err.code === NatsErrorCode.Timeout)
-        throw new TransportError('timeout', 'request timed out', { cause: err });
-      throw err;
+  request(subject: string, data: Uint8Array, opts: { timeoutMs: number; headers?: HopHeaders }): Promise<Uint8Array> {
+    let mux = this.mux;
+    if (!mux || mux.closed) {
+      try {
+        mux = this.mux = new NatsRequestMux(this.nc);
+      } catch (err) {
+        return Promise.reject(err); // the connection is closed
+      }
     }
+    return mux.request(subject, data, opts.timeoutMs, opts.headers);
+  }
+
+  /** Stops listening for replies (the connection stays open); requests still waiting fail. */
+  close(): void {
+    this.mux?.close();
+    this.mux = undefined;
   }
 
   subscribe(
