@@ -34,8 +34,8 @@ export const LAYERS = [
   { name: 'gateway', match: ['src/gateway/', 'src/contract/'], may: ['service', 'actors', 'core', 'out-event-shapes'] },
   { name: 'cluster', match: ['src/cluster/'], may: ['service', 'actors', 'core', 'persistence', 'projections'] },
   { name: 'service', match: ['src/service/'], may: ['actors', 'core'] },
-  { name: 'projections', match: ['src/projections/'], may: ['actors', 'core', 'jetstream-acks'] },
-  { name: 'persistence', match: ['src/persistence/'], may: ['actors', 'core', 'out-stream'] },
+  { name: 'projections', match: ['src/projections/'], may: ['actors', 'core'] },
+  { name: 'persistence', match: ['src/persistence/'], may: ['actors', 'core'] },
   { name: 'actors', match: ['src/actors/'], may: ['core'] },
   // The ports speak of the actor's plain data (events, states, views); nothing else above.
   { name: 'core', match: ['src/core/'], may: ['actor-data'] },
@@ -49,10 +49,6 @@ export const SHARED_FILES = {
   'wire-shapes': ['src/gateway/ws/protocol.ts'],
   // The out-events the API description documents.
   'out-event-shapes': ['src/projections/out-events.ts'],
-  // The durable storage opens the out stream on its own JetStream connection.
-  'out-stream': ['src/projections/out-stream.ts'],
-  // The out stream publishes through the event log's JetStream acknowledgement path.
-  'jetstream-acks': ['src/persistence/jetstream-pub-ack.ts'],
 };
 
 function layerOf(file, layers) {

@@ -35,6 +35,7 @@ import type { BenchOutcome } from '../lib/cli.ts';
 import { Phases } from '../lib/phases.ts';
 import { Histogram } from '../../testkit/histogram.ts';
 import { median } from '../../testkit/percentile.ts';
+import { type HoldPairWorkload, runHoldPairClients } from '../../testkit/hold-pair-clients.ts';
 import { deleteSeatStreamsAt } from '../../testkit/seat-streams.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
@@ -79,7 +80,7 @@ function showInput(id: string, rows: number, perRow = SEATS_PER_ROW): CreateShow
   return benchShowInput(id, rows, perRow);
 }
 
-type Workload = 'hold/release' | 'hold/confirm';
+type Workload = HoldPairWorkload;
 
 interface LoadRow {
   storage: Kind;
@@ -182,37 +183,25 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
     let commands = 0;
     const started = performance.now();
     const deadline = started + seconds * 1000;
-    const client = async (c: number): Promise<void> => {
-      // Client c owns seat slots c, c + inflight, c + 2·inflight, ... of its show(s).
-      for (let k = 0; performance.now() < deadline; k++) {
-        const showIndex = (c + k * inflight) % shows;
-        const slot = shows === 1 ? c + (workload === 'hold/confirm' ? k * inflight : 0) : Math.floor((c + k * inflight) / shows);
-        const seatsPerShow = rowsPerShow * SEATS_PER_ROW;
-        if (workload === 'hold/confirm' && slot >= seatsPerShow) return;
-        const seat = slot % seatsPerShow;
-        const label = `R${Math.floor(seat / SEATS_PER_ROW)}-${(seat % SEATS_PER_ROW) + 1}`;
-        const showId = showIds[showIndex];
-        let t0 = performance.now();
-        let h;
-        try {
-          h = await s.hold(showId, { seats: [label] });
-        } catch (err) {
-          if ((err as { code?: string }).code === 'SEAT_UNAVAILABLE') continue;
-          throw err;
-        }
-        let t1 = performance.now();
-        holds.recordMs(t1 - t0);
-        all.recordMs(t1 - t0);
-        t0 = t1;
-        if (workload === 'hold/release') await s.release(showId, h.holdId, h.holdToken);
-        else await s.confirm(showId, h.holdId, h.holdToken, { paymentRef: `pay-${c}-${k}` });
-        t1 = performance.now();
-        seconds2.recordMs(t1 - t0);
-        all.recordMs(t1 - t0);
+    await runHoldPairClients({
+      service: s,
+      showIds,
+      workload,
+      inflight,
+      seatsPerShow: rowsPerShow * SEATS_PER_ROW,
+      seatsPerRow: SEATS_PER_ROW,
+      deadline,
+      skipUnavailable: true,
+      onHold: (ms) => {
+        holds.recordMs(ms);
+        all.recordMs(ms);
+      },
+      onSecond: (ms) => {
+        seconds2.recordMs(ms);
+        all.recordMs(ms);
         commands += 2;
-      }
-    };
-    await Promise.all(Array.from({ length: inflight }, (_, c) => client(c)));
+      },
+    });
     const elapsed = (performance.now() - started) / 1000;
     await node.close();
     await cleanup();

@@ -4,9 +4,9 @@
  *   node --import tsx bench/edge-cpu/run-pieces.ts [--checkouts A,B] [--rounds 5] [--n 200000]
  *     [--out bench/results/edge-cpu-pieces.json]
  */
-import { resolve } from 'node:path';
-import { intArg, listArg, parseCli } from '../lib/args.ts';
+import { intArg, parseCli } from '../lib/args.ts';
 import { runCli } from '../lib/cli.ts';
+import { CHECKOUT_FLAGS, checkoutArgs } from '../lib/cpu-bench-args.ts';
 import { run } from './pieces-bench.ts';
 
 const USAGE = 'usage: bench/edge-cpu/run-pieces.ts [--checkouts A,B] [--rounds N] [--n CALLS] [--out FILE]';
@@ -14,10 +14,9 @@ const USAGE = 'usage: bench/edge-cpu/run-pieces.ts [--checkouts A,B] [--rounds N
 runCli(
   'bench edge-cpu pieces',
   async () => {
-    const args = parseCli({ checkouts: { type: 'string' }, rounds: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } });
+    const args = parseCli({ ...CHECKOUT_FLAGS, n: { type: 'string' }, out: { type: 'string' } });
     return run({
-      checkouts: listArg(args.checkouts, 'checkouts', ['.']).map((p) => resolve(p)),
-      rounds: intArg(args.rounds, 'rounds', 5, 1),
+      ...checkoutArgs(args, { rounds: 5 }),
       n: intArg(args.n, 'n', 200_000, 1000),
       out: typeof args.out === 'string' ? args.out : undefined,
     });

@@ -27,6 +27,7 @@ import { openEmbeddedStorage } from '../../src/persistence/embedded.ts';
 import type { Storage } from '../../src/persistence/index.ts';
 import { Histogram } from '../../testkit/histogram.ts';
 import { median } from '../../testkit/percentile.ts';
+import { type HoldPairWorkload, runHoldPairClients } from '../../testkit/hold-pair-clients.ts';
 import { deleteSeatStreamsAt } from '../../testkit/seat-streams.ts';
 import { benchShowInput } from '../../testkit/shows.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
@@ -35,7 +36,7 @@ import { Phases } from '../lib/phases.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
-export const PIPELINE_WORKLOADS = ['hold/release', 'hold/confirm'] as const;
+export const PIPELINE_WORKLOADS = ['hold/release', 'hold/confirm'] as const satisfies readonly HoldPairWorkload[];
 type Workload = (typeof PIPELINE_WORKLOADS)[number];
 export const PIPELINE_STORAGES = ['durable', 'embedded'] as const;
 type StorageKind = (typeof PIPELINE_STORAGES)[number];
@@ -146,27 +147,20 @@ async function load(opts: PipelineBenchOptions, cell: Cell, dbUrl: string, names
   let holds = 0;
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
-  const client = async (c: number): Promise<void> => {
-    for (let k = 0; performance.now() < deadline; k++) {
-      const showIndex = (c + k * INFLIGHT) % shows;
-      const slot = shows === 1 ? c + (workload === 'hold/confirm' ? k * INFLIGHT : 0) : Math.floor((c + k * INFLIGHT) / shows);
-      if (workload === 'hold/confirm' && slot >= seatsPerShow) return;
-      const seat = slot % seatsPerShow;
-      const label = `R${Math.floor(seat / SEATS_PER_ROW)}-${(seat % SEATS_PER_ROW) + 1}`;
-      const showId = showIds[showIndex] as string;
-      let t0 = performance.now();
-      const h = await s.hold(showId, { seats: [label] });
-      let t1 = performance.now();
-      holdsHist.recordMs(t1 - t0);
+  await runHoldPairClients({
+    service: s,
+    showIds,
+    workload,
+    inflight: INFLIGHT,
+    seatsPerShow,
+    seatsPerRow: SEATS_PER_ROW,
+    deadline,
+    onHold: (ms) => {
+      holdsHist.recordMs(ms);
       holds++;
-      t0 = t1;
-      if (workload === 'hold/release') await s.release(showId, h.holdId, h.holdToken);
-      else await s.confirm(showId, h.holdId, h.holdToken, { paymentRef: `pay-${c}-${k}` });
-      t1 = performance.now();
-      second.recordMs(t1 - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: INFLIGHT }, (_, c) => client(c)));
+    },
+    onSecond: (ms) => second.recordMs(ms),
+  });
   const elapsed = (performance.now() - started) / 1000;
   await node.close();
   await cleanup();

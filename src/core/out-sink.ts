@@ -6,9 +6,9 @@ export interface OutSinkMessage {
 
 /**
  * Where the out relay (src/projections/out-relay.ts) delivers out-events at least once: the
- * JetStream out stream (out-stream.ts) or a webhook (webhook-relay.ts). Delivery is at least
- * once, so `send` may be called again for a message it already took (the sink or the
- * consumer drops the repeat by `eventId`).
+ * JetStream out stream (src/persistence/out-stream.ts) or a webhook
+ * (src/projections/webhook-relay.ts). Delivery is at least once, so `send` may be called again
+ * for a message it already took (the sink or the consumer drops the repeat by `eventId`).
  */
 export interface OutSink {
   /** For logs and the metrics' `sink` label. */

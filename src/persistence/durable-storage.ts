@@ -6,7 +6,7 @@ import type { Storage } from '../core/storage.ts';
 import { JetStreamEventLog, type JetStreamEventLogOptions } from './jetstream-event-log.ts';
 import { NatsBus } from './nats-bus.ts';
 import { DEFAULT_BOOKING_WRITES_IN_FLIGHT, PostgresBookingStore } from './postgres-booking-store.ts';
-import { openOutStream, outStreamName } from '../projections/out-stream.ts';
+import { openOutStream, outStreamName } from './out-stream.ts';
 import { PostgresCatalog } from './postgres-catalog.ts';
 import { migrate } from './postgres-migrations.ts';
 import { createPgPool } from './postgres-pool.ts';

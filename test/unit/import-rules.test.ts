@@ -32,7 +32,7 @@ describe('import rules', () => {
       'src/core/ports.ts': ['src/actors/types.ts'],
       'src/actors/types.ts': [],
       'src/projections/out-events.ts': ['src/core/ports.ts'],
-      'src/persistence/index.ts': ['src/core/storage.ts', 'src/projections/out-stream.ts'],
+      'src/persistence/index.ts': ['src/core/storage.ts', 'src/persistence/out-stream.ts'],
       'src/cluster/worker.ts': ['src/persistence/index.ts'],
     };
     assert.deepEqual(checkGraph(graph, LAYERS, SHARED_FILES), { cycles: [], violations: [] });

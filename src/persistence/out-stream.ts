@@ -1,9 +1,8 @@
 import { DiscardPolicy, JSONCodec, NatsError, nanos, RetentionPolicy, StorageType, type NatsConnection, type StreamConfig } from 'nats';
 import type { Logger } from '../logger.ts';
 import { EVENTS_STREAM } from '../subjects.ts';
-import type { OutMessage } from './out-events.ts';
-import type { OutSink } from './out-relay.ts';
-import { PubAckMux } from '../persistence/jetstream-pub-ack.ts';
+import type { OutSink, OutSinkMessage } from '../core/out-sink.ts';
+import { PubAckMux } from './jetstream-pub-ack.ts';
 
 /** The stream out-events are stored in (OUT_STREAM). */
 export const DEFAULT_OUT_STREAM = 'SEATS_OUT';
@@ -133,7 +132,7 @@ export async function openOutStream(nc: NatsConnection, opts: OutStreamOptions):
     maxMessageBytes: maxMsgBytes - HEADER_ROOM_BYTES - prefix.length,
     concurrency: OUT_PUBLISH_CONCURRENCY,
     inFlightPerShow: OUT_PUBLISH_PER_SHOW,
-    send: async (m: OutMessage) => {
+    send: async (m: OutSinkMessage) => {
       await acks.publish(prefix + m.subject, codec.encode(m.event), {
         msgID: m.event.eventId,
         stream: opts.stream,

@@ -1,0 +1,56 @@
+import { resolve } from 'node:path';
+import { intArg, listArg } from './args.ts';
+
+/**
+ * The flags the CPU benches (bench/edge-cpu, bench/durable-cpu) have in common, and their
+ * parsing: each command line spreads the tables it takes into its own and gives its defaults.
+ * Each keeps its own usage text.
+ */
+
+type Value = string | boolean | undefined;
+
+/** Checkouts compared in one invocation, in alternating order each round. */
+export const CHECKOUT_FLAGS = {
+  checkouts: { type: 'string' },
+  rounds: { type: 'string' },
+} as const;
+
+export function checkoutArgs(args: { [K in keyof typeof CHECKOUT_FLAGS]?: Value }, defaults: { rounds: number }) {
+  return {
+    checkouts: listArg(args.checkouts, 'checkouts', ['.']).map((p) => resolve(p)),
+    rounds: intArg(args.rounds, 'rounds', defaults.rounds, 1),
+  };
+}
+
+/** A load on shows of a profiled server: a plain window, then a profiled one. */
+export const PROFILED_LOAD_FLAGS = {
+  seconds: { type: 'string' },
+  warmup: { type: 'string' },
+  shows: { type: 'string' },
+  'confirm-every': { type: 'string' },
+  'sample-us': { type: 'string' },
+  rate: { type: 'string' },
+  'save-profiles': { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
+export interface ProfiledLoadDefaults {
+  seconds: number;
+  warmupSeconds: number;
+  shows: number;
+  confirmEvery: number;
+  sampleUs: number;
+}
+
+export function profiledLoadArgs(args: { [K in keyof typeof PROFILED_LOAD_FLAGS]?: Value }, defaults: ProfiledLoadDefaults) {
+  return {
+    seconds: intArg(args.seconds, 'seconds', defaults.seconds, 1),
+    warmupSeconds: intArg(args.warmup, 'warmup', defaults.warmupSeconds, 0),
+    shows: intArg(args.shows, 'shows', defaults.shows, 1),
+    confirmEvery: intArg(args['confirm-every'], 'confirm-every', defaults.confirmEvery, 1),
+    rate: intArg(args.rate, 'rate', 0, 0),
+    sampleUs: intArg(args['sample-us'], 'sample-us', defaults.sampleUs, 50),
+    saveProfiles: typeof args['save-profiles'] === 'string' ? resolve(args['save-profiles']) : undefined,
+    out: typeof args.out === 'string' ? args.out : undefined,
+  };
+}
