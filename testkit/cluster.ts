@@ -12,7 +12,8 @@
  *     await cluster.stop(); // kills every process, drops the DB, deletes the stream and keys
  *   }
  *
- * Every process runs `node --import tsx src/main.ts` with ROLE=worker or ROLE=gateway, PORT=0
+ * Every process runs `node --import tsx src/main.ts` (in `cwd`, default the current directory)
+ * with ROLE=worker or ROLE=gateway, PORT=0
  * and GRPC_PORT=0; the harness learns the ports from the 'listening' log line and waits for
  * /readyz. startCluster resolves once every gateway and worker sees all workers in its ring.
  *
@@ -51,6 +52,8 @@ export interface ClusterOptions {
   natsUrl?: string;
   /** Admin URLs of the servers to use instead of the shared ones (e.g. private servers a fault suite may kill). */
   services?: { postgres: string; nats: string; redis: string };
+  /** The checkout whose src/main.ts every process runs (its own src/ and node_modules); default: the current directory. */
+  cwd?: string;
 }
 
 export interface AddWorkerOptions {
@@ -160,8 +163,10 @@ function spawnNode(
   nodeId: string,
   env: Record<string, string>,
   timeoutMs: number,
+  cwd: string | undefined,
 ): Promise<ClusterProcess & { grpcPort?: number }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    ...(cwd !== undefined ? { cwd } : {}),
     env: {
       ...process.env,
       ...env,
@@ -281,7 +286,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     nodeId = `w${nextWorker++}-${id.slice(-6)}`,
     waitReady = true,
   ): Promise<WorkerProcess> => {
-    const p = (await spawnNode('worker', nodeId, { ...env, ...opts.workerEnv, ...extra }, startTimeoutMs)) as WorkerProcess;
+    const p = (await spawnNode('worker', nodeId, { ...env, ...opts.workerEnv, ...extra }, startTimeoutMs, opts.cwd)) as WorkerProcess;
     if (waitReady) await until(async () => (await fetch(`${p.url}/readyz`)).ok, startTimeoutMs, `${nodeId} ready`);
     return p;
   };
@@ -322,7 +327,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     workers.push(...(await Promise.all(Array.from({ length: workerCount }, () => startWorkerProc()))));
     const started = await Promise.all(
       Array.from({ length: gatewayCount }, (_, i) =>
-        spawnNode('gateway', `g${i}-${id.slice(-6)}`, { ...env, ...opts.gatewayEnv }, startTimeoutMs),
+        spawnNode('gateway', `g${i}-${id.slice(-6)}`, { ...env, ...opts.gatewayEnv }, startTimeoutMs, opts.cwd),
       ),
     );
     for (const p of started) {
