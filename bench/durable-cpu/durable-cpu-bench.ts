@@ -28,6 +28,7 @@ import { deleteSeatStreams } from '../../testkit/seat-streams.ts';
 import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { SERVICE_URLS } from '../compare/backends.ts';
 import { EdgeLoad } from '../edge-cpu/load.ts';
+import { loadAverageLine, runCheckoutRounds } from '../lib/checkout-rounds.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
 import { type CpuProfile, foldProfile, InspectorProfiler, threadCpuSec } from '../lib/cpu-profile.ts';
 import { createDatabase, dropDatabase, postgresPids } from '../lib/pg-admin.ts';
@@ -267,19 +268,18 @@ export async function run(opts: DurableCpuBenchOptions): Promise<BenchOutcome> {
   const phases = new Phases();
   const nc = await natsConnect({ servers: SERVICE_URLS.nats });
   const loadBefore = loadavg();
-  const samples: Sample[] = [];
+  let samples: Sample[];
   try {
-    for (let round = 1; round <= ROUNDS; round++) {
-      const order = round % 2 === 1 ? CHECKOUTS : [...CHECKOUTS].reverse();
-      for (const root of order) {
-        const s = await phases.run(`round ${round} ${root}`, () => measure(opts, root, round, nc));
-        if (!s) continue;
-        samples.push(s);
+    samples = await runCheckoutRounds(
+      phases,
+      CHECKOUTS,
+      ROUNDS,
+      (root, round) => measure(opts, root, round, nc),
+      (s, root, round) =>
         process.stderr.write(
           `round ${round} ${root}: ${formatNumber(s.requestsPerSec)} req/s, server ${formatNumber(s.cpuUsPerHold.server, 1)} µs CPU/hold, nats-server ${formatNumber(s.cpuUsPerHold.natsServer, 1)}, errors ${s.errors}${s.errorSamples.length ? ` (${s.errorSamples[0]})` : ''}\n`,
-        );
-      }
-    }
+        ),
+    );
   } finally {
     await nc.close();
   }
@@ -354,9 +354,7 @@ export async function run(opts: DurableCpuBenchOptions): Promise<BenchOutcome> {
   console.log(
     `\n${SHOWS} shows of ${ROWS * SEATS_PER_ROW} seats, one keep-alive client each (batches of one command); a hold, then a release or (1 in ${CONFIRM_EVERY}) a confirm; offered ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}`,
   );
-  console.log(
-    `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
-  );
+  console.log(loadAverageLine(loadBefore, loadAfter));
   const path = writeResults(
     'durable-cpu',
     {

@@ -31,6 +31,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { median } from '../../testkit/percentile.ts';
+import { loadAverageLine, runCheckoutRounds } from '../lib/checkout-rounds.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
 import { foldProfile, InspectorProfiler, threadCpuSec } from '../lib/cpu-profile.ts';
 import { cpuDelta, snapshotCpu, ticksPerSecond } from '../lib/proc-cpu.ts';
@@ -220,18 +221,16 @@ export async function run(opts: EdgeCpuBenchOptions): Promise<BenchOutcome> {
   } = opts;
   const phases = new Phases();
   const loadBefore = loadavg();
-  const samples: Sample[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 === 1 ? CHECKOUTS : [...CHECKOUTS].reverse();
-    for (const root of order) {
-      const s = await phases.run(`round ${round} ${root}`, () => measure(opts, root, round));
-      if (!s) continue;
-      samples.push(s);
+  const samples = await runCheckoutRounds(
+    phases,
+    CHECKOUTS,
+    ROUNDS,
+    (root, round) => measure(opts, root, round),
+    (s, root, round) =>
       process.stderr.write(
         `round ${round} ${root}: ${formatNumber(s.requestsPerSec)} req/s, ${formatNumber(s.cpuUsPerRequest, 1)} µs CPU/req, errors ${s.counts.errors}${s.errorSamples.length ? ` (${s.errorSamples[0]})` : ''}\n`,
-      );
-    }
-  }
+      ),
+  );
   const loadAfter = loadavg();
 
   const summary = CHECKOUTS.flatMap((root) => {
@@ -276,9 +275,7 @@ export async function run(opts: EdgeCpuBenchOptions): Promise<BenchOutcome> {
   console.log(
     `\noffered: ${RATE > 0 ? `${RATE} requests/s` : 'closed loop'}; mix: 1 hold : ${formatNumber((CONFIRM_EVERY - 1) / CONFIRM_EVERY, 2)} release : ${formatNumber(1 / CONFIRM_EVERY, 2)} confirm, every request keyed; ${CONCURRENCY} keep-alive clients, ${SHOWS} shows`,
   );
-  console.log(
-    `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
-  );
+  console.log(loadAverageLine(loadBefore, loadAfter));
 
   const path = writeResults(
     'edge-cpu',
