@@ -15,11 +15,15 @@ export const CHECKOUT_FLAGS = {
   rounds: { type: 'string' },
 } as const;
 
-export function checkoutArgs(args: { [K in keyof typeof CHECKOUT_FLAGS]?: Value }, defaults: { rounds: number }) {
-  return {
-    checkouts: listArg(args.checkouts, 'checkouts', ['.']).map((p) => resolve(p)),
-    rounds: intArg(args.rounds, 'rounds', defaults.rounds, 1),
-  };
+/**
+ * `rounds` is the default number of rounds; `roundsComparing`, when given, the default once
+ * there are two checkouts or more (a bench that runs one round of itself by default still gives
+ * a comparison a median).
+ */
+export function checkoutArgs(args: { [K in keyof typeof CHECKOUT_FLAGS]?: Value }, defaults: { rounds: number; roundsComparing?: number }) {
+  const checkouts = listArg(args.checkouts, 'checkouts', ['.']).map((p) => resolve(p));
+  const fallback = checkouts.length > 1 ? (defaults.roundsComparing ?? defaults.rounds) : defaults.rounds;
+  return { checkouts, rounds: intArg(args.rounds, 'rounds', fallback, 1) };
 }
 
 /** A load on shows of a profiled server: a plain window, then a profiled one. */
