@@ -27,7 +27,13 @@
  * is run.ts.
  */
 import { cpus, loadavg } from 'node:os';
-import { connect, DiscardPolicy, nanos, RetentionPolicy, StorageType, type NatsConnection, type StreamConfig } from 'nats';
+import { connect, type NatsConnection } from 'nats';
+import {
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_MAX_MSG_BYTES,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  eventStreamConfig,
+} from '../../src/persistence/jetstream-event-log.ts';
 import { PubAckMux } from '../../src/persistence/jetstream-pub-ack.ts';
 import { median, percentile } from '../../testkit/percentile.ts';
 import { loadAverageLine } from '../lib/checkout-rounds.ts';
@@ -55,10 +61,6 @@ export interface JetStreamPackingBenchOptions {
 }
 
 const NATS_URL = process.env.BENCH_NATS_URL ?? process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-/** The product's defaults (jetstream-event-log.ts): duplicate window, largest message, publish timeout. */
-const DUPLICATE_WINDOW_MS = 2 * 60_000;
-const MAX_MSG_BYTES = 1024 * 1024;
-const PUBLISH_TIMEOUT_MS = 5_000;
 /** Batches of the unrecorded warm-up pass per factor (JIT, the server's first subjects). */
 const WARMUP_BATCHES = 2_000;
 
@@ -125,7 +127,7 @@ async function publishAll(
           msgID,
           stream,
           lastSubjectSequence: lane.lastSeq,
-          timeoutMs: PUBLISH_TIMEOUT_MS,
+          timeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS,
         });
         latencies.push(performance.now() - t0);
         lane.lastSeq = ack.seq;
@@ -175,25 +177,6 @@ async function measure(
   };
 }
 
-/** The stream as the product makes its event stream (file storage, limits retention, its limits). */
-function streamConfig(name: string, subjectPrefix: string, maxPayload: number): Partial<StreamConfig> {
-  return {
-    name,
-    subjects: [`${subjectPrefix}.>`],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    max_msgs: -1,
-    max_bytes: -1,
-    max_age: 0,
-    max_msg_size: Math.min(MAX_MSG_BYTES, maxPayload),
-    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    num_replicas: 1,
-    deny_delete: true,
-    deny_purge: false,
-  };
-}
-
 export async function run(opts: JetStreamPackingBenchOptions): Promise<BenchOutcome> {
   const phases = new Phases();
   const runId = `${process.pid}_${Date.now().toString(36)}`;
@@ -210,7 +193,16 @@ export async function run(opts: JetStreamPackingBenchOptions): Promise<BenchOutc
   const rounds: RoundResult[] = [];
   try {
     const jsm = await nc.jetstreamManager();
-    await jsm.streams.add(streamConfig(stream, subjectPrefix, nc.info?.max_payload ?? MAX_MSG_BYTES));
+    // The stream as the product makes its event stream (file storage, limits retention, its limits).
+    await jsm.streams.add(
+      eventStreamConfig({
+        name: stream,
+        subjectPrefix,
+        maxMsgBytes: Math.min(DEFAULT_MAX_MSG_BYTES, nc.info?.max_payload ?? DEFAULT_MAX_MSG_BYTES),
+        duplicateWindowMs: DEFAULT_DUPLICATE_WINDOW_MS,
+        replicas: 1,
+      }),
+    );
     await phases.run('warm-up', async () => {
       for (const k of opts.packing) {
         const warm = { ...opts, batches: Math.min(opts.batches, WARMUP_BATCHES) };
@@ -303,7 +295,7 @@ export async function run(opts: JetStreamPackingBenchOptions): Promise<BenchOutc
       // nats-server's CPU is read in clock ticks: its µs/batch is ± one tick / batches.
       procCpuTickUs: 1e6 / ticksPerSecond(),
     },
-    params: { ...opts, out: undefined, publishTimeoutMs: PUBLISH_TIMEOUT_MS, warmupBatches: WARMUP_BATCHES },
+    params: { ...opts, out: undefined, publishTimeoutMs: DEFAULT_PUBLISH_TIMEOUT_MS, warmupBatches: WARMUP_BATCHES },
     summary,
     rounds,
     failed: phases.failed,

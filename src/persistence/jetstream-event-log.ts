@@ -43,6 +43,33 @@ export const DEFAULT_EVENT_SUBJECT_PREFIX = 'seats.events';
 export const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** Largest batch message; also capped by the server's max_payload. */
 export const DEFAULT_MAX_MSG_BYTES = 1024 * 1024;
+
+/** The event stream's configuration as this log creates it. Pure. */
+export function eventStreamConfig(o: {
+  name: string;
+  subjectPrefix: string;
+  maxMsgBytes: number;
+  duplicateWindowMs: number;
+  replicas: number;
+}) {
+  return {
+    name: o.name,
+    subjects: [`${o.subjectPrefix}.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_age: 0,
+    max_msg_size: o.maxMsgBytes,
+    duplicate_window: nanos(o.duplicateWindowMs),
+    num_replicas: o.replicas,
+    // The log is the record of every sale: no single entry may be removed. Purging a show's
+    // subject below a durable snapshot stays allowed (compaction, see purgeBelow).
+    deny_delete: true,
+    deny_purge: false,
+  } satisfies Partial<StreamConfig>;
+}
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 /** A read that receives nothing for this long fails UNAVAILABLE instead of hanging. */
 export const DEFAULT_READ_IDLE_TIMEOUT_MS = 10_000;
@@ -197,23 +224,13 @@ export class JetStreamEventLog implements FollowableLog {
   }
 
   private async ensureStream(): Promise<void> {
-    const wanted = {
+    const wanted = eventStreamConfig({
       name: this.stream,
-      subjects: [`${this.subjectPrefix}.>`],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_msgs: -1,
-      max_bytes: -1,
-      max_age: 0,
-      max_msg_size: this.maxMsgBytes,
-      duplicate_window: nanos(this.opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
-      num_replicas: this.opts.replicas ?? 1,
-      // The log is the record of every sale: no single entry may be removed. Purging a show's
-      // subject below a durable snapshot stays allowed (compaction, see purgeBelow).
-      deny_delete: true,
-      deny_purge: false,
-    } satisfies Partial<StreamConfig>;
+      subjectPrefix: this.subjectPrefix,
+      maxMsgBytes: this.maxMsgBytes,
+      duplicateWindowMs: this.opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
+      replicas: this.opts.replicas ?? 1,
+    });
     for (let attempt = 0; ; attempt++) {
       try {
         const info = await this.jsm.streams.info(this.stream);
