@@ -4,6 +4,7 @@
  * the same seats.
  */
 import type { SeatService } from '../src/service/seat-service.ts';
+import { benchShowInput } from './shows.ts';
 
 export type HoldPairWorkload = 'hold/release' | 'hold/confirm';
 
@@ -30,6 +31,26 @@ export function holdPairSeat(layout: HoldPairLayout, c: number, k: number): { sh
   if (workload === 'hold/confirm' && slot >= seatsPerShow) return undefined;
   const seat = slot % seatsPerShow;
   return { showIndex, label: `R${Math.floor(seat / seatsPerRow)}-${(seat % seatsPerRow) + 1}` };
+}
+
+/** Shows created at once while setting up a load. */
+const CREATE_CHUNK = 50;
+
+/**
+ * The shows a hold-pair load runs on, `<tag>-0`, `<tag>-1`, …: one show of 800 rows (enough
+ * seats that confirming clients do not run out), or `shows` shows of 2 rows.
+ */
+export async function createHoldPairShows(
+  service: Pick<SeatService, 'createShow'>,
+  tag: string,
+  shows: number,
+  seatsPerRow: number,
+): Promise<{ showIds: string[]; seatsPerShow: number }> {
+  const rowsPerShow = shows === 1 ? 800 : 2;
+  const showIds = Array.from({ length: shows }, (_, i) => `${tag}-${i}`);
+  for (let i = 0; i < showIds.length; i += CREATE_CHUNK)
+    await Promise.all(showIds.slice(i, i + CREATE_CHUNK).map((id) => service.createShow(benchShowInput(id, rowsPerShow, seatsPerRow))));
+  return { showIds, seatsPerShow: rowsPerShow * seatsPerRow };
 }
 
 export interface HoldPairClientsOptions extends Omit<HoldPairLayout, 'shows'> {

@@ -35,7 +35,7 @@ import type { BenchOutcome } from '../lib/cli.ts';
 import { Phases } from '../lib/phases.ts';
 import { Histogram } from '../../testkit/histogram.ts';
 import { median } from '../../testkit/percentile.ts';
-import { type HoldPairWorkload, runHoldPairClients } from '../../testkit/hold-pair-clients.ts';
+import { createHoldPairShows, type HoldPairWorkload, runHoldPairClients } from '../../testkit/hold-pair-clients.ts';
 import { deleteSeatStreamsAt } from '../../testkit/seat-streams.ts';
 import { resultPath, writeJson } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
@@ -170,12 +170,8 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
     );
     const s = node.service;
     const tag = `${kind}-${workload.replace('/', '-')}-${shows}-${inflight}-${Date.now().toString(36)}`;
-    // Enough seats that confirming clients do not run out: one hot show of up to 200,000
-    // seats, or `shows` shows of 500 seats.
-    const rowsPerShow = shows === 1 ? 800 : 2;
-    const showIds = Array.from({ length: shows }, (_, i) => `${tag}-${i}`);
-    for (let i = 0; i < showIds.length; i += 50)
-      await Promise.all(showIds.slice(i, i + 50).map((id) => s.createShow(showInput(id, rowsPerShow))));
+    // One hot show of 200,000 seats, or `shows` shows of 500 seats.
+    const { showIds, seatsPerShow } = await createHoldPairShows(s, tag, shows, SEATS_PER_ROW);
 
     const all = new Histogram();
     const holds = new Histogram();
@@ -188,7 +184,7 @@ export async function run(opts: DurableBenchOptions): Promise<BenchOutcome> {
       showIds,
       workload,
       inflight,
-      seatsPerShow: rowsPerShow * SEATS_PER_ROW,
+      seatsPerShow,
       seatsPerRow: SEATS_PER_ROW,
       deadline,
       skipUnavailable: true,

@@ -27,9 +27,8 @@ import { openEmbeddedStorage } from '../../src/persistence/embedded.ts';
 import type { Storage } from '../../src/persistence/index.ts';
 import { Histogram } from '../../testkit/histogram.ts';
 import { median } from '../../testkit/percentile.ts';
-import { type HoldPairWorkload, runHoldPairClients } from '../../testkit/hold-pair-clients.ts';
+import { createHoldPairShows, type HoldPairWorkload, runHoldPairClients } from '../../testkit/hold-pair-clients.ts';
 import { deleteSeatStreamsAt } from '../../testkit/seat-streams.ts';
-import { benchShowInput } from '../../testkit/shows.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
 import { createDatabase, dropDatabase } from '../lib/pg-admin.ts';
 import { Phases } from '../lib/phases.ts';
@@ -136,11 +135,7 @@ async function load(opts: PipelineBenchOptions, cell: Cell, dbUrl: string, names
   );
   const s = node.service;
   const tag = `d${depth}-r${round}-${workload.replace('/', '-')}-${shows}-${Date.now().toString(36)}`;
-  const rowsPerShow = shows === 1 ? 800 : 2;
-  const seatsPerShow = rowsPerShow * SEATS_PER_ROW;
-  const showIds = Array.from({ length: shows }, (_, i) => `${tag}-${i}`);
-  for (let i = 0; i < showIds.length; i += 50)
-    await Promise.all(showIds.slice(i, i + 50).map((id) => s.createShow(benchShowInput(id, rowsPerShow, SEATS_PER_ROW))));
+  const { showIds, seatsPerShow } = await createHoldPairShows(s, tag, shows, SEATS_PER_ROW);
 
   const holdsHist = new Histogram();
   const second = new Histogram();
