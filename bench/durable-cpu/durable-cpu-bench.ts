@@ -30,6 +30,7 @@ import { SERVICE_URLS } from '../compare/backends.ts';
 import { EdgeLoad } from '../edge-cpu/load.ts';
 import { loadAverageLine, runCheckoutRounds } from '../lib/checkout-rounds.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
+import type { CheckoutOptions, ProfiledLoadOptions } from '../lib/cpu-bench-args.ts';
 import { type CpuProfile, foldProfile, InspectorProfiler, threadCpuSec } from '../lib/cpu-profile.ts';
 import { createDatabase, dropDatabase, postgresPids } from '../lib/pg-admin.ts';
 import { Phases } from '../lib/phases.ts';
@@ -38,17 +39,9 @@ import { cpuDelta, pidsByName, snapshotCpu, ticksPerSecond } from '../lib/proc-c
 import { writeJson, writeResults } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 
-export interface DurableCpuBenchOptions {
-  /** Checkout roots to compare (absolute); each runs its own src/main.ts. */
-  checkouts: string[];
-  rounds: number;
-  /** Seconds of each window (plain, then profiled). */
-  seconds: number;
-  warmupSeconds: number;
+export interface DurableCpuBenchOptions extends CheckoutOptions, ProfiledLoadOptions {
   /** Shows, one keep-alive client each. */
   shows: number;
-  /** Every n-th cycle confirms instead of releasing. */
-  confirmEvery: number;
   /**
    * Requests/s offered by all clients together; 0: closed loop, as the spread phase of
    * bench:compare runs. CPU per op falls as the rate rises (more appends share a socket write,
@@ -56,12 +49,6 @@ export interface DurableCpuBenchOptions {
    * nats-server, which hides what batching saves; closed loop measures the cost at saturation.
    */
   rate: number;
-  /** Sampling interval of the profiler, µs. */
-  sampleUs: number;
-  /** A folder to keep each window's raw .cpuprofile in (open it in Chrome DevTools). */
-  saveProfiles?: string | undefined;
-  /** Results file (default bench/results/durable-cpu.json). */
-  out?: string | undefined;
 }
 
 // 500 seats per show, as the spread phase of bench:compare.

@@ -28,6 +28,7 @@ import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { median } from '../../testkit/percentile.ts';
 import { loadAverageLine, runCheckoutRounds } from '../lib/checkout-rounds.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
+import type { CheckoutOptions, ProfiledLoadOptions } from '../lib/cpu-bench-args.ts';
 import { foldProfile, InspectorProfiler, inspectorUrlOf, threadCpuSec } from '../lib/cpu-profile.ts';
 import { readProcStat, ticksPerSecond } from '../lib/proc-cpu.ts';
 import { Phases } from '../lib/phases.ts';
@@ -36,26 +37,9 @@ import { benchShowInput } from '../../testkit/shows.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { EdgeLoad } from './load.ts';
 
-export interface EdgeCpuClusterBenchOptions {
-  /** Checkout roots to compare (absolute); each cluster runs its own src/main.ts. */
-  checkouts: string[];
-  rounds: number;
-  /** Seconds of each window (plain, then profiled). */
-  seconds: number;
-  warmupSeconds: number;
+export interface EdgeCpuClusterBenchOptions extends CheckoutOptions, ProfiledLoadOptions {
   /** Keep-alive clients. */
   concurrency: number;
-  shows: number;
-  /** Every n-th cycle confirms instead of releasing. */
-  confirmEvery: number;
-  /** Requests/s offered (0: closed loop). */
-  rate: number;
-  /** Sampling interval of the profilers, µs. */
-  sampleUs: number;
-  /** A folder to keep the raw .cpuprofile of each process and round in (open it in Chrome DevTools). */
-  saveProfiles?: string | undefined;
-  /** Results file (default bench/results/edge-cpu-cluster.json). */
-  out?: string | undefined;
 }
 
 const ROWS = 100;

@@ -33,6 +33,7 @@ import { EDGE_LIMITS_OFF_ENV } from '../../testkit/spawn-server.ts';
 import { median } from '../../testkit/percentile.ts';
 import { loadAverageLine, runCheckoutRounds } from '../lib/checkout-rounds.ts';
 import type { BenchOutcome } from '../lib/cli.ts';
+import type { CheckoutOptions, ProfiledLoadOptions } from '../lib/cpu-bench-args.ts';
 import { foldProfile, InspectorProfiler, threadCpuSec } from '../lib/cpu-profile.ts';
 import { cpuDelta, snapshotCpu, ticksPerSecond } from '../lib/proc-cpu.ts';
 import { Phases } from '../lib/phases.ts';
@@ -41,26 +42,11 @@ import { writeJson, writeResults } from '../lib/results.ts';
 import { formatNumber, renderTable } from '../lib/table.ts';
 import { EdgeLoad } from './load.ts';
 
-export interface EdgeCpuBenchOptions {
-  /** Checkout roots to compare (absolute); each runs its own src/main.ts. */
-  checkouts: string[];
-  rounds: number;
-  /** Seconds of each window (plain, then profiled). */
-  seconds: number;
-  warmupSeconds: number;
+export interface EdgeCpuBenchOptions extends CheckoutOptions, ProfiledLoadOptions {
   /** Keep-alive clients. */
   concurrency: number;
-  shows: number;
-  /** Every n-th cycle confirms instead of releasing. */
-  confirmEvery: number;
   /** Requests/s offered (0: closed loop, as fast as answers come). Below saturation, both checkouts do the same work per second. */
   rate: number;
-  /** Sampling interval of the profiler, µs. */
-  sampleUs: number;
-  /** A folder to keep each window's raw .cpuprofile in (open it in Chrome DevTools). */
-  saveProfiles?: string | undefined;
-  /** Results file (default bench/results/edge-cpu.json). */
-  out?: string | undefined;
 }
 
 const ROWS = 100;

@@ -10,6 +10,12 @@ import { intArg, listArg } from './args.ts';
 type Value = string | boolean | undefined;
 
 /** Checkouts compared in one invocation, in alternating order each round. */
+export interface CheckoutOptions {
+  /** Checkout roots to compare (absolute); each runs its own src/. */
+  checkouts: string[];
+  rounds: number;
+}
+
 export const CHECKOUT_FLAGS = {
   checkouts: { type: 'string' },
   rounds: { type: 'string' },
@@ -20,13 +26,33 @@ export const CHECKOUT_FLAGS = {
  * there are two checkouts or more (a bench that runs one round of itself by default still gives
  * a comparison a median).
  */
-export function checkoutArgs(args: { [K in keyof typeof CHECKOUT_FLAGS]?: Value }, defaults: { rounds: number; roundsComparing?: number }) {
+export function checkoutArgs(
+  args: { [K in keyof typeof CHECKOUT_FLAGS]?: Value },
+  defaults: { rounds: number; roundsComparing?: number },
+): CheckoutOptions {
   const checkouts = listArg(args.checkouts, 'checkouts', ['.']).map((p) => resolve(p));
   const fallback = checkouts.length > 1 ? (defaults.roundsComparing ?? defaults.rounds) : defaults.rounds;
   return { checkouts, rounds: intArg(args.rounds, 'rounds', fallback, 1) };
 }
 
 /** A load on shows of a profiled server: a plain window, then a profiled one. */
+export interface ProfiledLoadOptions {
+  /** Seconds of each window (plain, then profiled). */
+  seconds: number;
+  warmupSeconds: number;
+  shows: number;
+  /** Every n-th cycle confirms instead of releasing. */
+  confirmEvery: number;
+  /** Requests/s offered (0: closed loop, as fast as answers come). */
+  rate: number;
+  /** Sampling interval of the profiler, µs. */
+  sampleUs: number;
+  /** A folder to keep the raw .cpuprofile files in (open them in Chrome DevTools). */
+  saveProfiles?: string | undefined;
+  /** Results file (default: the bench's own in bench/results/). */
+  out?: string | undefined;
+}
+
 export const PROFILED_LOAD_FLAGS = {
   seconds: { type: 'string' },
   warmup: { type: 'string' },
@@ -46,7 +72,10 @@ export interface ProfiledLoadDefaults {
   sampleUs: number;
 }
 
-export function profiledLoadArgs(args: { [K in keyof typeof PROFILED_LOAD_FLAGS]?: Value }, defaults: ProfiledLoadDefaults) {
+export function profiledLoadArgs(
+  args: { [K in keyof typeof PROFILED_LOAD_FLAGS]?: Value },
+  defaults: ProfiledLoadDefaults,
+): ProfiledLoadOptions {
   return {
     seconds: intArg(args.seconds, 'seconds', defaults.seconds, 1),
     warmupSeconds: intArg(args.warmup, 'warmup', defaults.warmupSeconds, 0),
