@@ -66,6 +66,14 @@ export function parsePubAck(data: Uint8Array, status: { code: number; descriptio
 
 const HEADER_VALUE_BREAK = /[\r\n]/;
 
+/** Sets an append's headers on `h` (which may carry others already, as a part's do). */
+function setAppendHeaders(h: MsgHdrs, msgID: string, stream: string, lastSubjectSequence: number | undefined): MsgHdrs {
+  h.set(MSG_ID_HEADER, msgID);
+  h.set(EXPECTED_STREAM_HEADER, stream);
+  if (lastSubjectSequence !== undefined) h.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(lastSubjectSequence));
+  return h;
+}
+
 /**
  * The header block of a plain append (id, stream, expected sequence), encoded once as the
  * bytes `MsgHdrs.encode()` gives for the same three `set`s. The client's publish reads a
@@ -75,13 +83,8 @@ const HEADER_VALUE_BREAK = /[\r\n]/;
  * which refuses it as it always did.
  */
 export function appendHeaders(msgID: string, stream: string, lastSubjectSequence?: number): MsgHdrs {
-  if (HEADER_VALUE_BREAK.test(msgID) || HEADER_VALUE_BREAK.test(stream)) {
-    const h = natsHeaders();
-    h.set(MSG_ID_HEADER, msgID);
-    h.set(EXPECTED_STREAM_HEADER, stream);
-    if (lastSubjectSequence !== undefined) h.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(lastSubjectSequence));
-    return h;
-  }
+  if (HEADER_VALUE_BREAK.test(msgID) || HEADER_VALUE_BREAK.test(stream))
+    return setAppendHeaders(natsHeaders(), msgID, stream, lastSubjectSequence);
   const last = lastSubjectSequence === undefined ? '' : `\r\n${EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER}: ${lastSubjectSequence}`;
   const bytes = Buffer.from(`NATS/1.0\r\n${MSG_ID_HEADER}: ${msgID.trim()}\r\n${EXPECTED_STREAM_HEADER}: ${stream.trim()}${last}\r\n\r\n`);
   return { encode: () => bytes } as unknown as MsgHdrs;
@@ -115,15 +118,9 @@ export class PubAckMux {
   ): Promise<PubAck> {
     if (this.closed) return Promise.reject(new PubAckError('connection closed'));
     const token = (this.next++).toString(36);
-    let h: MsgHdrs;
-    if (opts.headers) {
-      h = opts.headers;
-      h.set(MSG_ID_HEADER, opts.msgID);
-      h.set(EXPECTED_STREAM_HEADER, opts.stream);
-      if (opts.lastSubjectSequence !== undefined) h.set(EXPECTED_LAST_SUBJECT_SEQUENCE_HEADER, String(opts.lastSubjectSequence));
-    } else {
-      h = appendHeaders(opts.msgID, opts.stream, opts.lastSubjectSequence);
-    }
+    const h = opts.headers
+      ? setAppendHeaders(opts.headers, opts.msgID, opts.stream, opts.lastSubjectSequence)
+      : appendHeaders(opts.msgID, opts.stream, opts.lastSubjectSequence);
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(token, { resolve, reject, deadline: performance.now() + opts.timeoutMs });
       if (this.queued.length === 0) setImmediate(this.flush);
