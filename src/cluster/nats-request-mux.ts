@@ -53,11 +53,6 @@ export class NatsRequestMux {
     return this.stopped;
   }
 
-  /** Requests waiting for an answer (for tests and metrics). */
-  get waiting(): number {
-    return this.pending.size;
-  }
-
   request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Uint8Array> {
     if (this.stopped) return Promise.reject(connectionClosed());
     const token = (this.next++).toString(36);
